@@ -1,0 +1,30 @@
+/**
+ * What every protocol adapter is: a factory that turns one configured legacy system into a sender
+ * (Camel's component → endpoint → producer). Adapters are the only code that knows a protocol:
+ * they put the mapped body on the wire and hand back the system's reply as a plain object for the
+ * `response.*` expressions, or throw RetryableError / PermanentError for what went wrong on the way.
+ */
+import type { SystemConfig } from '../src/config/schema';
+import type { Logger } from '../src/platform/logger';
+
+export interface DeliveryContext {
+  caseId: string;
+  systemId: string;
+  /** `caseId:systemId`, sent so the legacy system can drop a redelivery (CONTRACT §7). */
+  idempotencyKey: string;
+  log: Logger;
+}
+
+export interface Adapter {
+  /** Sends the mapped body; resolves with the parsed reply a `response.*` expression reads. */
+  send(body: unknown, ctx: DeliveryContext): Promise<unknown>;
+  /** Releases what the adapter holds (agents, clients); called when its config version retires. */
+  close?(): Promise<void>;
+}
+
+export interface AdapterOptions {
+  /** The configuration folder, for files a system refers to by a relative path (e.g. a WSDL). */
+  configDir: string;
+}
+
+export type AdapterFactory = (system: SystemConfig, options: AdapterOptions) => Adapter;

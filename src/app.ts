@@ -1,0 +1,82 @@
+/**
+ * Builds the gateway's express app without listening, so tests run it on port 0 with real HTTP.
+ */
+import express, { type ErrorRequestHandler } from 'express';
+import type { GatewayConfig } from './config/loader';
+import type { CaseStore } from './cases/store';
+import { caseRoutes } from './cases/routes';
+import type { DeliveryQueues } from './delivery/queues';
+import type { Tokens } from './platform/auth';
+import { ApiError } from './platform/errors';
+import type { Logger } from './platform/logger';
+import type { Metrics } from './platform/metrics';
+import type { RedisClient } from './platform/redis';
+
+export interface AppDeps {
+  config: () => GatewayConfig;
+  store: CaseStore;
+  queues: DeliveryQueues;
+  redis: RedisClient;
+  tokens: Tokens;
+  log: Logger;
+  metrics: Metrics;
+  /** False while the gateway shuts down: intake then answers 503 and readiness fails. */
+  accepting?: () => boolean;
+  now?: () => Date;
+}
+
+/** body-parser's error types, in the contract's terms. */
+function bodyError(err: unknown): ApiError | undefined {
+  const type = (err as { type?: string } | null)?.type;
+  if (type === 'entity.too.large') return new ApiError('payload_too_large');
+  if (type === 'entity.parse.failed') return new ApiError('invalid_json', `The body is not valid JSON: ${(err as Error).message}`);
+  if (type === 'charset.unsupported' || type === 'encoding.unsupported') return new ApiError('unsupported_media_type', (err as Error).message);
+  if (type === 'request.aborted' || type === 'request.size.invalid' || type === 'stream.encoding.set') return new ApiError('invalid_request', (err as Error).message);
+  return undefined;
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  const accepting = deps.accepting ?? (() => true);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const redis = await deps.redis.ping().then(
+      () => true,
+      () => false,
+    );
+    const ready = redis && accepting();
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', redis, config: deps.config().systems.size > 0, accepting: accepting() });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  app.use('/api/v1/cases', (_req, _res, next) => next(accepting() ? undefined : new ApiError('unavailable', 'The gateway is shutting down; try again shortly.')));
+  app.use(
+    caseRoutes({
+      config: deps.config,
+      store: deps.store,
+      queues: deps.queues,
+      tokens: deps.tokens,
+      bodyLimit: deps.config().gateway.server.bodyLimit,
+      log: deps.log,
+      metrics: deps.metrics,
+      now: deps.now,
+    }),
+  );
+
+  app.use((_req, _res, next) => next(new ApiError('not_found')));
+  const onError: ErrorRequestHandler = (err, req, res, _next) => {
+    const known = err instanceof ApiError ? err : bodyError(err);
+    if (!known) deps.log.error({ err: (err as Error)?.message, stack: (err as Error)?.stack, path: req.path }, 'unexpected error');
+    const answer = known ?? new ApiError('internal');
+    res.status(answer.status).json(answer.toBody());
+  };
+  app.use(onError);
+  return app;
+}

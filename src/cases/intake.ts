@@ -1,0 +1,61 @@
+/**
+ * Accepting a case: validate, route, store, queue. The answer is 202 only after the case and every
+ * delivery job are in Redis. If the process dies between storing and queueing, the intake platform
+ * (which got no 202) sends the case again, and the resubmission queues whatever is still missing.
+ */
+import crypto from 'node:crypto';
+import stringify from 'safe-stable-stringify';
+import type { GatewayConfig } from '../config/loader';
+import type { DeliveryQueues } from '../delivery/queues';
+import { ApiError } from '../platform/errors';
+import { caseSchema, type Accepted, type Case } from './model';
+import { routeCase } from './routing';
+import type { CaseStore } from './store';
+import { keyPath } from '../config/loader';
+
+export interface IntakeDeps {
+  config: () => GatewayConfig;
+  store: CaseStore;
+  queues: DeliveryQueues;
+  now?: () => Date;
+}
+
+export function parseCase(body: unknown): Case {
+  const parsed = caseSchema.safeParse(body);
+  if (!parsed.success) {
+    throw new ApiError(
+      'invalid_case',
+      undefined,
+      parsed.error.issues.map((i) => ({ path: keyPath(i.path) || '(body)', message: i.message })),
+    );
+  }
+  return parsed.data;
+}
+
+export function caseHash(c: Case): string {
+  return crypto.createHash('sha256').update(stringify(c) ?? '').digest('hex');
+}
+
+export async function acceptCase(body: unknown, deps: IntakeDeps): Promise<{ created: boolean; answer: Accepted }> {
+  const config = deps.config();
+  const c = parseCase(body);
+  const targets = routeCase(c, config);
+  const hash = caseHash(c);
+  const acceptedAt = (deps.now?.() ?? new Date()).toISOString();
+
+  const outcome = await deps.store.accept({ case: c, hash, acceptedAt, targets });
+  if (!outcome.created && outcome.record.hash !== hash) {
+    throw new ApiError('case_conflict', `Case ${c.caseId} was already accepted with other content; use a new caseId.`);
+  }
+
+  // Queue every delivery still waiting to be sent. For a new case that is all of them; for a
+  // resubmission it heals a crash between storing and queueing (an existing job id is a no-op).
+  const deliveries: Accepted['deliveries'] = [];
+  for (const systemId of outcome.record.targets) {
+    const status = (await deps.store.deliveryStatus(c.caseId, systemId)) ?? 'queued';
+    const system = config.systems.get(systemId);
+    if (status === 'queued' && system) await deps.queues.enqueue(system, c.caseId);
+    deliveries.push({ systemId, status });
+  }
+  return { created: outcome.created, answer: { caseId: c.caseId, status: 'accepted', deliveries } };
+}

@@ -1,0 +1,101 @@
+/**
+ * The canonical model (CONTRACT §5): the case the intake platform sends, the result a legacy
+ * system's answer becomes, and the delivery that ties a case to one target system.
+ */
+import { z } from 'zod';
+
+export const caseIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, '1-64 of A-Z, a-z, 0-9, _ and -');
+
+export const applicantSchema = z.strictObject({
+  kind: z.enum(['person', 'organization']),
+  name: z.string().min(1).max(200),
+  idType: z.string().min(1).max(32),
+  idNumber: z.string().min(1).max(64),
+  phone: z.string().max(32).optional(),
+  address: z.string().max(500).optional(),
+});
+
+export const materialSchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  kind: z.string().min(1).max(64),
+  uri: z.string().min(1).max(2048),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/i, '64 hex digits').optional(),
+});
+
+export const caseSchema = z.strictObject({
+  caseId: caseIdSchema,
+  itemCode: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, '1-64 of A-Z, a-z, 0-9, _, . and -'),
+  itemName: z.string().min(1).max(200),
+  channel: z.enum(['window', 'mobile', 'web', 'self-service']),
+  submittedAt: z.iso.datetime({ offset: true }),
+  applicant: applicantSchema,
+  materials: z.array(materialSchema).max(200).default([]),
+  form: z.record(z.string(), z.unknown()).default({}),
+  targets: z.array(z.string().regex(/^[a-z0-9-]+$/, 'a system id')).min(1).max(44).optional(),
+});
+
+export type Case = z.infer<typeof caseSchema>;
+
+export const outcomeSchema = z.enum(['approved', 'rejected', 'need_more', 'info']);
+
+export const resultSchema = z.strictObject({
+  caseId: caseIdSchema,
+  systemId: z.string(),
+  receiptNo: z.string().optional(),
+  outcome: outcomeSchema,
+  message: z.string().optional(),
+  documents: z.array(z.unknown()).optional(),
+  decidedAt: z.string().optional(),
+});
+export type Result = z.infer<typeof resultSchema>;
+
+export const deliveryStatusSchema = z.enum(['queued', 'delivering', 'delivered', 'completed', 'rejected', 'dead']);
+export type DeliveryStatus = z.infer<typeof deliveryStatusSchema>;
+
+/** A status from which a delivery moves no further on its own. */
+export const FINAL_STATUSES: readonly DeliveryStatus[] = ['completed', 'rejected', 'dead'];
+
+export const historyEntrySchema = z.object({
+  at: z.string(),
+  event: z.string(),
+  detail: z.string().optional(),
+});
+export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+
+export const deliveryViewSchema = z.object({
+  systemId: z.string(),
+  status: deliveryStatusSchema,
+  attempts: z.number().int(),
+  receiptNo: z.string().optional(),
+  lastError: z.string().optional(),
+  result: resultSchema.optional(),
+  history: z.array(historyEntrySchema),
+});
+export type DeliveryView = z.infer<typeof deliveryViewSchema>;
+
+export const caseStatusSchema = z.enum(['in_progress', 'completed', 'failed', 'partially_failed']);
+export type CaseStatus = z.infer<typeof caseStatusSchema>;
+
+export const caseViewSchema = z.object({
+  caseId: caseIdSchema,
+  itemCode: z.string(),
+  status: caseStatusSchema,
+  acceptedAt: z.string(),
+  deliveries: z.array(deliveryViewSchema),
+});
+export type CaseView = z.infer<typeof caseViewSchema>;
+
+export const acceptedSchema = z.object({
+  caseId: caseIdSchema,
+  status: z.literal('accepted'),
+  deliveries: z.array(z.object({ systemId: z.string(), status: deliveryStatusSchema })),
+});
+export type Accepted = z.infer<typeof acceptedSchema>;
+
+/** What a case's deliveries add up to (CONTRACT §6). */
+export function caseStatusOf(statuses: readonly DeliveryStatus[]): CaseStatus {
+  if (!statuses.every((s) => FINAL_STATUSES.includes(s))) return 'in_progress';
+  const failed = statuses.filter((s) => s === 'rejected' || s === 'dead').length;
+  if (failed === 0) return 'completed';
+  return failed === statuses.length ? 'failed' : 'partially_failed';
+}

@@ -1,0 +1,55 @@
+/** The intake platform's HTTP interface: submit a case, ask what became of it (CONTRACT §6). */
+import { Router, json } from 'express';
+import type { Tokens } from '../platform/auth';
+import { requireRole } from '../platform/auth';
+import { ApiError } from '../platform/errors';
+import type { Logger } from '../platform/logger';
+import type { Metrics } from '../platform/metrics';
+import { caseIdSchema } from './model';
+import { acceptCase, type IntakeDeps } from './intake';
+
+export interface CaseRoutesDeps extends IntakeDeps {
+  tokens: Tokens;
+  bodyLimit: string | number;
+  log: Logger;
+  metrics: Metrics;
+}
+
+export function caseRoutes(deps: CaseRoutesDeps): Router {
+  const router = Router();
+
+  router.post(
+    '/api/v1/cases',
+    requireRole(deps.tokens, 'intake'),
+    (req, _res, next) => next(req.is('application/json') ? undefined : new ApiError('unsupported_media_type')),
+    json({ limit: deps.bodyLimit, strict: false }),
+    async (req, res) => {
+      let result;
+      try {
+        result = await acceptCase(req.body, deps);
+      } catch (err) {
+        if (err instanceof ApiError) {
+          deps.metrics.cases.inc({ answer: err.code });
+          throw err;
+        }
+        // Anything else here is Redis being away or slow: never answer 202 for what is not stored.
+        deps.log.error({ err: (err as Error).message }, 'case could not be queued durably');
+        deps.metrics.cases.inc({ answer: 'unavailable' });
+        throw new ApiError('unavailable');
+      }
+      deps.metrics.cases.inc({ answer: result.created ? 'accepted' : 'resubmitted' });
+      deps.log.info({ caseId: result.answer.caseId, targets: result.answer.deliveries.map((d) => d.systemId), created: result.created }, 'case accepted');
+      res.status(result.created ? 202 : 200).json(result.answer);
+    },
+  );
+
+  router.get('/api/v1/cases/:caseId', requireRole(deps.tokens, 'intake', 'ops'), async (req, res) => {
+    const caseId = String(req.params.caseId);
+    if (!caseIdSchema.safeParse(caseId).success) throw new ApiError('unknown_case');
+    const view = await deps.store.view(caseId);
+    if (!view) throw new ApiError('unknown_case');
+    res.json(view);
+  });
+
+  return router;
+}

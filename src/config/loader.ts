@@ -1,0 +1,184 @@
+/**
+ * Reads OW_CONFIG_DIR (CONTRACT §4): gateway.yaml, routes.yaml and systems/*.yaml.
+ * Nothing is half-loaded: every problem in every file is collected and reported together,
+ * each with its file and key path, so an operator fixes them all in one pass.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import jsonata from 'jsonata';
+import YAML from 'yaml';
+import type { z } from 'zod';
+import {
+  gatewaySchema,
+  routesSchema,
+  systemFileSchema,
+  type GatewayFile,
+  type RoutesFile,
+  type SystemConfig,
+  type SystemFile,
+} from './schema';
+
+export interface ConfigIssue {
+  file: string;
+  path: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: ConfigIssue[]) {
+    super(`invalid configuration (${issues.length} error${issues.length === 1 ? '' : 's'}):\n` + issues.map(formatIssue).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+export function formatIssue(issue: ConfigIssue): string {
+  return `  ${issue.file}${issue.path ? ` at ${issue.path}` : ''}: ${issue.message}`;
+}
+
+export interface GatewayConfig {
+  dir: string;
+  gateway: GatewayFile;
+  routes: RoutesFile;
+  systems: ReadonlyMap<string, SystemConfig>;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Joins a key path the way an operator reads it: `auth.token`, `routes[2].targets[0]`. */
+export function keyPath(segments: readonly PropertyKey[]): string {
+  return segments.reduce<string>((out, s) => (typeof s === 'number' ? `${out}[${s}]` : out ? `${out}.${String(s)}` : String(s)), '');
+}
+
+/** Replaces `${NAME}` in every string value; an unset variable is an issue naming file, key and variable. */
+export function expandEnv(value: unknown, env: Env, file: string, issues: ConfigIssue[], at: PropertyKey[] = []): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+      const found = env[name];
+      if (found === undefined) {
+        issues.push({ file, path: keyPath(at), message: `environment variable ${name} is not set` });
+        return '';
+      }
+      return found;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, env, file, issues, [...at, i]));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expandEnv(v, env, file, issues, [...at, k])]));
+  }
+  return value;
+}
+
+function readYaml(dir: string, file: string, issues: ConfigIssue[], required: boolean): unknown {
+  const full = path.join(dir, file);
+  if (!fs.existsSync(full)) {
+    if (required) issues.push({ file, path: '', message: 'file is missing' });
+    return undefined;
+  }
+  const doc = YAML.parseDocument(fs.readFileSync(full, 'utf8'), { uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) issues.push({ file, path: e.linePos ? `line ${e.linePos[0].line}` : '', message: e.message.split('\n')[0] });
+    return undefined;
+  }
+  return doc.toJS() ?? {};
+}
+
+function validate<S extends z.ZodType>(schema: S, raw: unknown, file: string, issues: ConfigIssue[]): z.infer<S> | undefined {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  for (const i of parsed.error.issues) issues.push({ file, path: keyPath(i.path), message: i.message });
+  return undefined;
+}
+
+/** The JSONata expressions of a system file, by key path; each must compile. */
+export function systemExpressions(system: SystemFile): Array<[string, string]> {
+  const out: Array<[string, string]> = [['request.body', system.request.body]];
+  for (const [k, v] of Object.entries(system.response)) if (v) out.push([`response.${k}`, v]);
+  if (system.result) out.push(['result.map', system.result.map]);
+  return out;
+}
+
+function checkExpressions(system: SystemFile, file: string, issues: ConfigIssue[]): void {
+  for (const [at, source] of systemExpressions(system)) {
+    try {
+      jsonata(source);
+    } catch (e) {
+      issues.push({ file, path: at, message: `invalid JSONata: ${(e as Error).message}` });
+    }
+  }
+}
+
+/** Fills the keys a system left out from gateway.yaml's `defaults`. */
+export function withDefaults(system: SystemFile, gateway: GatewayFile): SystemConfig {
+  const d = gateway.defaults;
+  return {
+    ...system,
+    timeoutMs: system.timeoutMs ?? d.timeoutMs,
+    concurrency: system.concurrency ?? d.concurrency,
+    rateLimit: system.rateLimit ?? d.rateLimit,
+    retry: system.retry ?? d.retry,
+  };
+}
+
+/** Validates one system file's content; used by the loader and by the admin API's PUT. */
+export function parseSystem(raw: unknown, file: string, env: Env, gateway: GatewayFile, issues: ConfigIssue[]): SystemConfig | undefined {
+  const expanded = expandEnv(raw, env, file, issues);
+  const system = validate(systemFileSchema, expanded, file, issues);
+  if (!system) return undefined;
+  checkExpressions(system, file, issues);
+  return withDefaults(system, gateway);
+}
+
+export function loadConfig(dir: string, env: Env = process.env): GatewayConfig {
+  const issues: ConfigIssue[] = [];
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    throw new ConfigError([{ file: dir, path: '', message: 'configuration folder not found (set OW_CONFIG_DIR)' }]);
+  }
+
+  const gatewayRaw = expandEnv(readYaml(dir, 'gateway.yaml', issues, false) ?? {}, env, 'gateway.yaml', issues);
+  const gateway = validate(gatewaySchema, gatewayRaw, 'gateway.yaml', issues) ?? gatewaySchema.parse({});
+  // Environment variables win over the file (CONTRACT §3).
+  if (env.PORT !== undefined) gateway.server.port = Number(env.PORT);
+  if (env.REDIS_URL) gateway.redis.url = env.REDIS_URL;
+  if (env.OW_CALLBACK_URL) gateway.intake.callbackUrl = env.OW_CALLBACK_URL;
+  if (env.OW_CALLBACK_SECRET) gateway.intake.callbackSecret = env.OW_CALLBACK_SECRET;
+  if (!Number.isInteger(gateway.server.port) || gateway.server.port < 0 || gateway.server.port > 65535) {
+    issues.push({ file: 'environment', path: 'PORT', message: 'must be a port number' });
+  }
+  if (gateway.intake.callbackUrl && !gateway.intake.callbackSecret) {
+    issues.push({ file: 'gateway.yaml', path: 'intake.callbackSecret', message: 'required when a callback URL is set (or set OW_CALLBACK_SECRET)' });
+  }
+
+  const systems = new Map<string, SystemConfig>();
+  const systemsDir = path.join(dir, 'systems');
+  const files = fs.existsSync(systemsDir) ? fs.readdirSync(systemsDir).filter((f) => /\.ya?ml$/.test(f)).sort() : [];
+  if (files.length === 0) issues.push({ file: 'systems/', path: '', message: 'no system files' });
+  for (const name of files) {
+    const file = `systems/${name}`;
+    const raw = readYaml(dir, file, issues, true);
+    if (raw === undefined) continue;
+    const system = parseSystem(raw, file, env, gateway, issues);
+    if (!system) continue;
+    const expectedId = name.replace(/\.ya?ml$/, '');
+    if (system.id !== expectedId) {
+      issues.push({ file, path: 'id', message: `must equal the file name (${expectedId})` });
+      continue;
+    }
+    systems.set(system.id, system);
+  }
+
+  const routesRaw = expandEnv(readYaml(dir, 'routes.yaml', issues, true), env, 'routes.yaml', issues);
+  const routes = routesRaw === undefined ? undefined : validate(routesSchema, routesRaw, 'routes.yaml', issues);
+  if (routes) {
+    routes.routes.forEach((route, i) =>
+      route.targets.forEach((target, j) => {
+        if (!systems.has(target)) issues.push({ file: 'routes.yaml', path: `routes[${i}].targets[${j}]`, message: `unknown system "${target}"` });
+      }),
+    );
+    if (routes.unrouted !== 'reject' && !systems.has(routes.unrouted)) {
+      issues.push({ file: 'routes.yaml', path: 'unrouted', message: `must be "reject" or a system id; unknown system "${routes.unrouted}"` });
+    }
+  }
+
+  if (issues.length > 0 || !routes) throw new ConfigError(issues);
+  return { dir: path.resolve(dir), gateway, routes, systems };
+}

@@ -1,0 +1,144 @@
+/**
+ * The configuration's schemas (CONTRACT §4): the single source of the config types.
+ * Every object is strict, so an unknown key is an error that names its path.
+ */
+import { z } from 'zod';
+
+/** Sizes such as "1mb", "512kb" or a plain byte count. */
+export const byteSize = z.union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)$/i, 'a size such as 1mb or 512kb')]);
+
+export const rateLimitSchema = z.strictObject({
+  /** Deliveries allowed per `perMs` window, shared by every gateway process. */
+  max: z.number().int().positive(),
+  perMs: z.number().int().positive(),
+});
+
+export const retrySchema = z.strictObject({
+  /** Total attempts, the first included. */
+  attempts: z.number().int().min(1).max(100),
+  backoff: z.strictObject({
+    type: z.enum(['exponential', 'fixed']),
+    delayMs: z.number().int().min(0),
+    maxDelayMs: z.number().int().min(0).default(600_000),
+  }),
+});
+
+export const charsetSchema = z.enum(['utf-8', 'gbk', 'gb18030']);
+
+export const authSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('none') }),
+  z.strictObject({ type: z.literal('bearer'), token: z.string().min(1) }),
+  z.strictObject({ type: z.literal('basic'), username: z.string().min(1), password: z.string() }),
+  z.strictObject({
+    type: z.literal('wsse'),
+    username: z.string().min(1),
+    password: z.string(),
+    passwordType: z.enum(['PasswordText', 'PasswordDigest']).default('PasswordText'),
+  }),
+  z.strictObject({ type: z.literal('hmac'), secret: z.string().min(1) }),
+]);
+
+const hhmm = /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/;
+export const windowSchema = z.strictObject({
+  timezone: z.string().min(1).default('Asia/Shanghai'),
+  /** ISO weekdays, 1 = Monday … 7 = Sunday. */
+  days: z.array(z.number().int().min(1).max(7)).min(1).default([1, 2, 3, 4, 5]),
+  hours: z.array(z.string().regex(hhmm, 'a range such as 08:30-17:30')).min(1),
+  /** Dated exceptions: holidays closed all day, or make-up working days open. */
+  exceptions: z
+    .array(z.strictObject({ date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/), open: z.boolean() }))
+    .default([]),
+});
+
+export const defaultsSchema = z.strictObject({
+  timeoutMs: z.number().int().positive().default(10_000),
+  concurrency: z.number().int().positive().default(4),
+  rateLimit: rateLimitSchema.default({ max: 20, perMs: 1000 }),
+  retry: retrySchema.default({ attempts: 8, backoff: { type: 'exponential', delayMs: 1000, maxDelayMs: 600_000 } }),
+});
+
+export const gatewaySchema = z.strictObject({
+  server: z
+    .strictObject({ port: z.coerce.number().int().min(0).max(65535).default(8080), bodyLimit: byteSize.default('1mb') })
+    .default({ port: 8080, bodyLimit: '1mb' }),
+  redis: z.strictObject({ url: z.string().optional() }).default({}),
+  intake: z
+    .strictObject({ callbackUrl: z.url().optional(), callbackSecret: z.string().optional() })
+    .default({}),
+  defaults: defaultsSchema.default(defaultsSchema.parse({})),
+});
+
+/** A JSONata expression; compiled (and so checked) when the configuration loads. */
+export const expression = z.string().min(1);
+
+export const systemFileSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes'),
+  name: z.string().min(1),
+  level: z.enum(['national', 'provincial', 'city']),
+  protocol: z.enum(['rest', 'soap', 'xml']),
+  endpoint: z.url(),
+  /** HTTP method for rest and xml deliveries. */
+  method: z.enum(['POST', 'PUT']).default('POST'),
+  timeoutMs: z.number().int().positive().optional(),
+  charset: charsetSchema.default('utf-8'),
+  auth: authSchema.default({ type: 'none' }),
+  concurrency: z.number().int().positive().optional(),
+  rateLimit: rateLimitSchema.optional(),
+  retry: retrySchema.optional(),
+  window: windowSchema.optional(),
+  request: z.strictObject({ body: expression }),
+  response: z.strictObject({
+    success: expression,
+    receiptNo: expression.optional(),
+    error: expression.optional(),
+    retryable: expression.optional(),
+  }),
+  result: z
+    .strictObject({
+      mode: z.enum(['push', 'poll']),
+      map: expression,
+      inboundToken: z.string().min(1).optional(),
+    }),
+  soap: z
+    .strictObject({
+      wsdl: z.string().min(1),
+      service: z.string().min(1),
+      port: z.string().min(1),
+      operation: z.string().min(1),
+      version: z.enum(['1.1', '1.2']).default('1.1'),
+    })
+    .optional(),
+  xml: z.strictObject({ root: z.string().min(1) }).optional(),
+}).superRefine((system, ctx) => {
+  // A protocol's own section must be there when that protocol is chosen.
+  if (system.protocol === 'soap' && !system.soap) ctx.addIssue({ code: 'custom', path: ['soap'], message: 'required when protocol is soap' });
+  if (system.protocol === 'xml' && !system.xml) ctx.addIssue({ code: 'custom', path: ['xml'], message: 'required when protocol is xml' });
+});
+
+export const routesSchema = z.strictObject({
+  routes: z.array(
+    z.strictObject({
+      /** Glob on the case's itemCode (`*` any run of characters, `?` one). */
+      itemCode: z.string().min(1),
+      targets: z.array(z.string().min(1)).min(1),
+    }),
+  ),
+  unrouted: z.string().min(1).default('reject'),
+});
+
+export type GatewayFile = z.infer<typeof gatewaySchema>;
+export type Defaults = z.infer<typeof defaultsSchema>;
+export type SystemFile = z.infer<typeof systemFileSchema>;
+export type RoutesFile = z.infer<typeof routesSchema>;
+export type RetryPolicy = z.infer<typeof retrySchema>;
+export type RateLimit = z.infer<typeof rateLimitSchema>;
+export type Auth = z.infer<typeof authSchema>;
+export type Charset = z.infer<typeof charsetSchema>;
+
+/** A system with every default filled in: what the rest of the gateway works with. */
+export type SystemConfig = SystemFile & {
+  timeoutMs: number;
+  concurrency: number;
+  rateLimit: RateLimit;
+  retry: RetryPolicy;
+};

@@ -1,0 +1,33 @@
+/**
+ * The two ways a delivery can fail. Every failure is one or the other, decided once, where it
+ * happens: a RetryableError is worth another attempt later (the system is down, slow, overloaded
+ * or said "try again"); a PermanentError will fail the same way every time (the system refused the
+ * case, or our mapping cannot build it), so retrying would only delay the intake platform's answer.
+ */
+export class RetryableError extends Error {
+  constructor(
+    message: string,
+    /** How long the system asked us to wait (e.g. from Retry-After), if it said. */
+    readonly retryAfterMs?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'RetryableError';
+  }
+}
+
+export class PermanentError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PermanentError';
+  }
+}
+
+/** The one decision: anything not known to be permanent is retried, so a surprise never loses a case. */
+export function isRetryable(err: unknown): boolean {
+  return !(err instanceof PermanentError);
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

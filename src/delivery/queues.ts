@@ -1,0 +1,60 @@
+/**
+ * One BullMQ queue per legacy system. A queue per system is what keeps one broken system from
+ * slowing the others: each has its own workers, concurrency and rate limit, shared by every gateway
+ * process on the same Redis. A job carries only (caseId, systemId); the case store holds the case.
+ */
+import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import type { SystemConfig } from '../config/schema';
+
+export interface DeliveryJob {
+  caseId: string;
+  systemId: string;
+}
+
+export function queueName(systemId: string): string {
+  return `delivery-${systemId}`;
+}
+
+/** BullMQ ids may not contain ':'; a queue per system means the caseId alone is unique in it. */
+export function jobIdFor(caseId: string): string {
+  return caseId;
+}
+
+export function jobOptions(system: SystemConfig): JobsOptions {
+  return {
+    jobId: undefined,
+    attempts: system.retry.attempts,
+    backoff: { type: 'ow' },
+    // Finished jobs are only bookkeeping: the case store keeps the delivery's whole story.
+    removeOnComplete: { age: 24 * 3600, count: 10_000 },
+    removeOnFail: { age: 30 * 24 * 3600 },
+  };
+}
+
+export class DeliveryQueues {
+  private readonly queues = new Map<string, Queue<DeliveryJob>>();
+
+  constructor(
+    private readonly connection: ConnectionOptions,
+    private readonly prefix: string,
+  ) {}
+
+  queue(systemId: string): Queue<DeliveryJob> {
+    let queue = this.queues.get(systemId);
+    if (!queue) {
+      queue = new Queue<DeliveryJob>(queueName(systemId), { connection: this.connection, prefix: this.prefix });
+      this.queues.set(systemId, queue);
+    }
+    return queue;
+  }
+
+  /** Adds the delivery job; adding an id that is already queued is a no-op in BullMQ. */
+  async enqueue(system: SystemConfig, caseId: string): Promise<void> {
+    await this.queue(system.id).add('deliver', { caseId, systemId: system.id }, { ...jobOptions(system), jobId: jobIdFor(caseId) });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.queues.clear();
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * The one catalogue of API error codes (CONTRACT §6). Every error the HTTP interface sends is
+ * `{"error": {code, message, details?}}` with a code from here, so clients can switch on it.
+ */
+export const ERROR_CATALOGUE = {
+  invalid_json: { status: 400, message: 'The body is not valid JSON.' },
+  invalid_case: { status: 400, message: 'The case does not match the canonical model.' },
+  invalid_request: { status: 400, message: 'The request is not valid.' },
+  unauthorized: { status: 401, message: 'A valid bearer token is required.' },
+  forbidden: { status: 403, message: 'This token may not use this endpoint.' },
+  not_found: { status: 404, message: 'No such resource.' },
+  unknown_case: { status: 404, message: 'No case with this id.' },
+  unknown_system: { status: 404, message: 'No legacy system with this id.' },
+  case_conflict: { status: 409, message: 'A different case with this caseId was already accepted.' },
+  payload_too_large: { status: 413, message: 'The body is larger than the configured limit.' },
+  unsupported_media_type: { status: 415, message: 'The body must be application/json.' },
+  no_route: { status: 422, message: 'No legacy system is routed for this itemCode.' },
+  internal: { status: 500, message: 'Something went wrong inside the gateway; it has been logged.' },
+  unavailable: { status: 503, message: 'The gateway cannot queue durably right now; try again shortly.' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export interface ErrorDetail {
+  path: string;
+  message: string;
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: ErrorDetail[] };
+}
+
+/** An error the HTTP layer answers as-is; anything else becomes `internal` and is logged. */
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+    readonly details?: ErrorDetail[],
+  ) {
+    super(message ?? ERROR_CATALOGUE[code].message);
+    this.name = 'ApiError';
+    this.status = ERROR_CATALOGUE[code].status;
+  }
+
+  toBody(): ErrorBody {
+    return { error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) } };
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * pino JSON logs. Secrets and personal data never reach a line: auth headers and tokens are
+ * redacted by path, and callers log case ids, never case bodies.
+ */
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+export function createLogger(level = process.env.LOG_LEVEL ?? 'info'): Logger {
+  return pino({
+    level,
+    base: { service: 'onewindow-gateway' },
+    redact: {
+      paths: ['req.headers.authorization', 'headers.authorization', '*.token', '*.password', '*.secret', '*.idNumber', '*.phone'],
+      censor: '[redacted]',
+    },
+  });
+}
+
+/** Keeps the first 3 and last 2 characters of an ID or phone number, e.g. 330*************34. */
+export function mask(value: string): string {
+  if (value.length <= 5) return '*'.repeat(value.length);
+  return value.slice(0, 3) + '*'.repeat(value.length - 5) + value.slice(-2);
+}

@@ -1,0 +1,127 @@
+/**
+ * Redis: a connection to REDIS_URL (standalone, Sentinel or Cluster), or, without one, an embedded
+ * redis-server child with append-only persistence under ./data/redis that stops with the gateway.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+
+export type RedisClient = Redis | Cluster;
+
+/**
+ * How a connection behaves while Redis is away. `intake` fails at once so the HTTP layer can answer
+ * 503 instead of hanging; `worker` waits and carries on when Redis is back (BullMQ requires
+ * `maxRetriesPerRequest: null` for its blocking connections).
+ */
+export type ConnectionRole = 'intake' | 'worker';
+
+function roleOptions(role: ConnectionRole): RedisOptions {
+  return role === 'intake'
+    ? { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, retryStrategy: (n) => Math.min(n * 200, 2000) }
+    : { enableOfflineQueue: true, maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 200, 2000) };
+}
+
+/**
+ * `redis://` and `rediss://` are standalone; `redis-sentinel://host:port,host:port/masterName`
+ * and `redis-cluster://host:port,host:port` name Sentinel and Cluster deployments.
+ */
+export function createRedis(url: string, role: ConnectionRole): RedisClient {
+  const options = roleOptions(role);
+  const parsed = new URL(url);
+  const nodes = () =>
+    parsed.host.split(',').map((hp) => {
+      const [host, port] = hp.split(':');
+      return { host: host ?? '127.0.0.1', port: Number(port ?? 6379) };
+    });
+  const auth = { username: decodeURIComponent(parsed.username) || undefined, password: decodeURIComponent(parsed.password) || undefined };
+  if (parsed.protocol === 'redis-sentinel:') {
+    // URL parsing does not accept several hosts, so read them from the raw string.
+    const hosts = url.slice('redis-sentinel://'.length).split('/')[0]!.split('@').pop()!;
+    return new Redis({
+      ...options,
+      ...auth,
+      sentinels: hosts.split(',').map((hp) => ({ host: hp.split(':')[0]!, port: Number(hp.split(':')[1] ?? 26379) })),
+      name: url.split('/').pop() || 'mymaster',
+    });
+  }
+  if (parsed.protocol === 'redis-cluster:') {
+    return new Cluster(nodes(), { redisOptions: { ...auth }, enableOfflineQueue: options.enableOfflineQueue, clusterRetryStrategy: options.retryStrategy });
+  }
+  return new Redis(url, options);
+}
+
+export interface EmbeddedRedis {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Thrown with a one-line, actionable message when there is no redis-server to launch. */
+export class RedisMissingError extends Error {
+  constructor() {
+    super('redis-server is not installed: run "apt-get install -y redis-server" (or scripts/ensure-redis as root), or set REDIS_URL to a Redis you run');
+    this.name = 'RedisMissingError';
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function redisServerBinary(): string | undefined {
+  for (const candidate of ['redis-server', '/usr/bin/redis-server', '/usr/sbin/redis-server', '/usr/local/bin/redis-server']) {
+    const probe = spawnSync(candidate, ['--version'], { stdio: 'ignore' });
+    if (probe.status === 0) return candidate;
+  }
+  return undefined;
+}
+
+/** Starts redis-server on a free loopback port, append-only on, and waits until it answers. */
+export async function launchEmbeddedRedis(dataDir: string): Promise<EmbeddedRedis> {
+  const binary = redisServerBinary();
+  if (!binary) throw new RedisMissingError();
+  fs.mkdirSync(dataDir, { recursive: true });
+  const port = await freePort();
+  const child = spawn(
+    binary,
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', path.resolve(dataDir), '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--daemonize', 'no'],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const url = `redis://127.0.0.1:${port}`;
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`embedded redis-server exited with code ${child.exitCode}`);
+    try {
+      await probe.connect();
+      await probe.ping();
+      break;
+    } catch {
+      probe.disconnect();
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error('embedded redis-server did not start within 15 s');
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  probe.disconnect();
+  return {
+    url,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        // SIGTERM makes redis-server flush its append-only file before exiting.
+        child.kill('SIGTERM');
+      }),
+  };
+}

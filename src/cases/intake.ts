@@ -26,7 +26,12 @@ export function parseCase(body: unknown): Case {
     throw new ApiError(
       'invalid_case',
       undefined,
-      parsed.error.issues.map((i) => ({ path: keyPath(i.path) || '(body)', message: i.message })),
+      parsed.error.issues.flatMap((i) =>
+        // An unknown key is reported at the key itself, so the sender sees exactly what to drop.
+        i.code === 'unrecognized_keys'
+          ? i.keys.map((k) => ({ path: keyPath([...i.path, k]), message: 'unknown field' }))
+          : [{ path: keyPath(i.path) || '(body)', message: i.message }],
+      ),
     );
   }
   return parsed.data;

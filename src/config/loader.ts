@@ -56,7 +56,7 @@ export function expandEnv(value: unknown, env: Env, file: string, issues: Config
       const found = env[name];
       if (found === undefined) {
         issues.push({ file, path: keyPath(at), message: `environment variable ${name} is not set` });
-        return '';
+        return `\${${name}}`;
       }
       return found;
     });
@@ -149,11 +149,14 @@ export function loadConfig(dir: string, env: Env = process.env): GatewayConfig {
   }
 
   const systems = new Map<string, SystemConfig>();
+  // Routes are checked against the files present, so a broken system file is reported once, not again per route.
+  const systemIds = new Set<string>();
   const systemsDir = path.join(dir, 'systems');
   const files = fs.existsSync(systemsDir) ? fs.readdirSync(systemsDir).filter((f) => /\.ya?ml$/.test(f)).sort() : [];
   if (files.length === 0) issues.push({ file: 'systems/', path: '', message: 'no system files' });
   for (const name of files) {
     const file = `systems/${name}`;
+    systemIds.add(name.replace(/\.ya?ml$/, ''));
     const raw = readYaml(dir, file, issues, true);
     if (raw === undefined) continue;
     const system = parseSystem(raw, file, env, gateway, issues);
@@ -171,10 +174,10 @@ export function loadConfig(dir: string, env: Env = process.env): GatewayConfig {
   if (routes) {
     routes.routes.forEach((route, i) =>
       route.targets.forEach((target, j) => {
-        if (!systems.has(target)) issues.push({ file: 'routes.yaml', path: `routes[${i}].targets[${j}]`, message: `unknown system "${target}"` });
+        if (!systemIds.has(target)) issues.push({ file: 'routes.yaml', path: `routes[${i}].targets[${j}]`, message: `unknown system "${target}"` });
       }),
     );
-    if (routes.unrouted !== 'reject' && !systems.has(routes.unrouted)) {
+    if (routes.unrouted !== 'reject' && !systemIds.has(routes.unrouted)) {
       issues.push({ file: 'routes.yaml', path: 'unrouted', message: `must be "reject" or a system id; unknown system "${routes.unrouted}"` });
     }
   }

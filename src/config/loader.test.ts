@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { ConfigError, loadConfig } from './loader';
+import { restSystem, writeConfig } from '../../test/support/harness';
+
+function issuesOf(dir: string, env: Record<string, string> = {}) {
+  try {
+    loadConfig(dir, env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues;
+    throw err;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('config loader', () => {
+  it('when a configuration is valid, then systems get the defaults they left out and ${ENV} is expanded', () => {
+    const dir = writeConfig(
+      [
+        restSystem('city-a', 'http://127.0.0.1:9/a', { timeoutMs: undefined, retry: undefined, auth: { type: 'bearer', token: '${A_TOKEN}' } }),
+        restSystem('city-b', 'http://127.0.0.1:9/b', { concurrency: 2 }),
+      ],
+      { routes: [{ itemCode: '*', targets: ['city-a', 'city-b'] }] },
+      { defaults: { timeoutMs: 1234, retry: { attempts: 2, backoff: { type: 'fixed', delayMs: 5 } } } },
+    );
+    const config = loadConfig(dir, { A_TOKEN: 'secret-a' });
+    const a = config.systems.get('city-a')!;
+    expect(a.timeoutMs).toBe(1234);
+    expect(a.retry).toEqual({ attempts: 2, backoff: { type: 'fixed', delayMs: 5, maxDelayMs: 600000 } });
+    expect(a.auth).toEqual({ type: 'bearer', token: 'secret-a' });
+    expect(a.charset).toBe('utf-8');
+    expect(config.systems.get('city-b')!.concurrency).toBe(2);
+    expect(config.gateway.server).toEqual({ port: 8080, bodyLimit: '1mb' });
+    expect(config.routes.unrouted).toBe('reject');
+  });
+
+  it('when an empty gateway.yaml is given, then it is valid', () => {
+    const dir = writeConfig([restSystem('city-a', 'http://127.0.0.1:9/a')], { routes: [] });
+    fs.writeFileSync(path.join(dir, 'gateway.yaml'), '');
+    expect(loadConfig(dir, {}).gateway.defaults.concurrency).toBe(4);
+  });
+
+  it('when environment variables are set, then they win over gateway.yaml', () => {
+    const dir = writeConfig([restSystem('city-a', 'http://127.0.0.1:9/a')], { routes: [] }, { server: { port: 1 } });
+    const config = loadConfig(dir, { PORT: '9999', REDIS_URL: 'redis://127.0.0.1:1', OW_CALLBACK_URL: 'http://127.0.0.1:2/cb', OW_CALLBACK_SECRET: 's' });
+    expect(config.gateway.server.port).toBe(9999);
+    expect(config.gateway.redis.url).toBe('redis://127.0.0.1:1');
+    expect(config.gateway.intake).toEqual({ callbackUrl: 'http://127.0.0.1:2/cb', callbackSecret: 's' });
+  });
+
+  it('when a configuration is broken in many places, then every error is listed with its file and key path', () => {
+    const dir = writeConfig(
+      [
+        restSystem('city-a', 'http://127.0.0.1:9/a', { colour: 'blue', auth: { type: 'bearer', token: '${NOT_SET_TOKEN}' } }),
+        restSystem('city-b', 'not a url', { request: { body: '{"a": ' } }),
+        restSystem('city-d', 'http://127.0.0.1:9/d', { protocol: 'soap' }),
+        restSystem('city-f', 'http://127.0.0.1:9/f', { retry: { attempts: 0, backoff: { type: 'linear', delayMs: 1 } } }),
+      ],
+      { routes: [{ itemCode: '*', targets: ['city-a', 'nat-missing'] }], unrouted: 'nowhere' },
+      { server: { port: 'eighty' }, intake: { callbackUrl: 'http://127.0.0.1:1/cb' } },
+    );
+    fs.writeFileSync(path.join(dir, 'systems', 'city-e.yaml'), 'id: city-e\nname: [unclosed\n');
+    fs.writeFileSync(path.join(dir, 'systems', 'city-c.yaml'), YAML.stringify(restSystem('city-other', 'http://127.0.0.1:9/c')));
+    const found = issuesOf(dir).map((i) => `${i.file} ${i.path}`);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'gateway.yaml server.port',
+        'systems/city-a.yaml auth.token',
+        'systems/city-a.yaml ',
+        'systems/city-b.yaml endpoint',
+        'systems/city-c.yaml id',
+        'systems/city-d.yaml soap',
+        'systems/city-f.yaml retry.attempts',
+        'systems/city-f.yaml retry.backoff.type',
+        'routes.yaml routes[0].targets[1]',
+        'routes.yaml unrouted',
+      ]),
+    );
+    expect(found.some((f) => f.startsWith('systems/city-e.yaml line'))).toBe(true);
+    expect(found).not.toContain('routes.yaml routes[0].targets[0]');
+    expect(found.filter((f) => f === 'systems/city-a.yaml auth.token')).toHaveLength(1);
+    const all = issuesOf(dir);
+    expect(all.find((i) => i.path === 'auth.token')!.message).toBe('environment variable NOT_SET_TOKEN is not set');
+    expect(all.find((i) => i.file === 'systems/city-a.yaml' && i.path === '')!.message).toContain('colour');
+  });
+
+  it('when a callback URL is set without a secret, then that is an error', () => {
+    const dir = writeConfig([restSystem('city-a', 'http://127.0.0.1:9/a')], { routes: [] }, { intake: { callbackUrl: 'http://127.0.0.1:1/cb' } });
+    expect(issuesOf(dir)).toEqual([expect.objectContaining({ file: 'gateway.yaml', path: 'intake.callbackSecret' })]);
+  });
+
+  it('when a JSONata expression does not compile, then the error names the expression', () => {
+    const dir = writeConfig([restSystem('city-b', 'http://127.0.0.1:9/b', { response: { success: 'code = ' } })], { routes: [] });
+    const issues = issuesOf(dir);
+    expect(issues).toEqual([expect.objectContaining({ file: 'systems/city-b.yaml', path: 'response.success', message: expect.stringContaining('invalid JSONata') })]);
+  });
+
+  it('when the folder is missing, then one clear error', () => {
+    expect(issuesOf('/nonexistent/ow-config')).toEqual([expect.objectContaining({ message: expect.stringContaining('not found') })]);
+  });
+});

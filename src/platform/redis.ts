@@ -76,12 +76,10 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** redis-server as found on PATH (Debian's package puts it in /usr/bin). */
 function redisServerBinary(): string | undefined {
-  for (const candidate of ['redis-server', '/usr/bin/redis-server', '/usr/sbin/redis-server', '/usr/local/bin/redis-server']) {
-    const probe = spawnSync(candidate, ['--version'], { stdio: 'ignore' });
-    if (probe.status === 0) return candidate;
-  }
-  return undefined;
+  const probe = spawnSync('redis-server', ['--version'], { stdio: 'ignore' });
+  return probe.status === 0 ? 'redis-server' : undefined;
 }
 
 /** Starts redis-server on a free loopback port, append-only on, and waits until it answers. */
@@ -97,6 +95,7 @@ export async function launchEmbeddedRedis(dataDir: string): Promise<EmbeddedRedi
   );
   const url = `redis://127.0.0.1:${port}`;
   const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on('error', () => {}); // refused until the server is up: expected while waiting
   const deadline = Date.now() + 15_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`embedded redis-server exited with code ${child.exitCode}`);

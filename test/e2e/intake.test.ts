@@ -48,13 +48,13 @@ describe('intake: POST /api/v1/cases', () => {
   it('when the JSON is malformed, then 400 invalid_json', async () => {
     const res = await post('{"caseId": ', { 'Content-Type': 'application/json', Authorization: 'Bearer test-intake-token' });
     expect(res.status).toBe(400);
-    expect((await res.json()).error.code).toBe('invalid_json');
+    expect(((await res.json()) as any).error.code).toBe('invalid_json');
   });
 
   it('when the body is not JSON, then 415', async () => {
     const res = await post('<case/>', { 'Content-Type': 'application/xml', Authorization: 'Bearer test-intake-token' });
     expect(res.status).toBe(415);
-    expect((await res.json()).error.code).toBe('unsupported_media_type');
+    expect(((await res.json()) as any).error.code).toBe('unsupported_media_type');
   });
 
   it('when the body is larger than server.bodyLimit, then 413', async () => {
@@ -128,6 +128,6 @@ describe('intake: POST /api/v1/cases', () => {
   it('when a path is unknown, then 404 in the error shape', async () => {
     const res = await fetch(`${gateway.url}/api/v1/nothing`);
     expect(res.status).toBe(404);
-    expect((await res.json()).error.code).toBe('not_found');
+    expect(((await res.json()) as any).error.code).toBe('not_found');
   });
 });

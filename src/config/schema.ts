@@ -38,7 +38,7 @@ export const authSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('hmac'), secret: z.string().min(1) }),
 ]);
 
-const hhmm = /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/;
+const hhmm = /^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$/;
 export const windowSchema = z.strictObject({
   timezone: z.string().min(1).default('Asia/Shanghai'),
   /** ISO weekdays, 1 = Monday … 7 = Sunday. */

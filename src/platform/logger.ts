@@ -6,15 +6,17 @@ import pino, { type Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({
+/** Logs to stdout, or to `file` (the demo keeps its screen for the progress bar). */
+export function createLogger(level = process.env.LOG_LEVEL ?? 'info', file?: string): Logger {
+  const options = {
     level,
     base: { service: 'onewindow-gateway' },
     redact: {
       paths: ['req.headers.authorization', 'headers.authorization', '*.token', '*.password', '*.secret', '*.idNumber', '*.phone'],
       censor: '[redacted]',
     },
-  });
+  };
+  return file ? pino(options, pino.destination({ dest: file, mkdir: true, sync: false })) : pino(options);
 }
 
 /** Keeps the first 3 and last 2 characters of an ID or phone number, e.g. 330*************34. */

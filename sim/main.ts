@@ -1,0 +1,41 @@
+/**
+ * Runs the legacy-system simulators on their own:
+ *   PORT (default 9100, where the shipped system files point) and OW_CONFIG_DIR (default ./config).
+ * The config's `${NAME}` references must be set, as for the gateway, since the simulators check
+ * the same credentials the gateway sends.
+ */
+import { ConfigError } from '../src/config/loader';
+import { startSimulators, type Simulators } from './server';
+
+async function main(): Promise<void> {
+  const port = Number(process.env.PORT ?? 9100);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`simulators: PORT must be a port number, not "${process.env.PORT}"`);
+    process.exit(1);
+  }
+  const configDir = process.env.OW_CONFIG_DIR ?? './config';
+
+  let sims: Simulators;
+  try {
+    sims = await startSimulators({ configDir, port });
+  } catch (e) {
+    // A bad config or a busy port is an operator's problem to fix: say what, not where in the code.
+    console.error(e instanceof ConfigError ? `simulators: ${e.message}` : `simulators: ${(e as Error).message}`);
+    process.exit(1);
+  }
+
+  console.log(`simulators of ${Object.keys(sims.stats()).length} systems listening on ${sims.url}/sim/<systemId>/cases`);
+  console.log(`  faults: PUT ${sims.url}/sim/_control/<systemId> {"failureRate":0.2,"rejectRate":0,"latencyMs":0,"down":false}`);
+  console.log(`  counters: GET ${sims.url}/sim/_stats`);
+
+  const stop = (): void => {
+    sims.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+void main();

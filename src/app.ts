@@ -5,6 +5,8 @@ import express, { type ErrorRequestHandler } from 'express';
 import type { GatewayConfig } from './config/loader';
 import type { CaseStore } from './cases/store';
 import { caseRoutes } from './cases/routes';
+import type { ResultReceiver } from './results/receiver';
+import { resultRoutes } from './results/routes';
 import type { DeliveryQueues } from './delivery/queues';
 import type { Tokens } from './platform/auth';
 import { ApiError } from './platform/errors';
@@ -16,6 +18,7 @@ export interface AppDeps {
   config: () => GatewayConfig;
   store: CaseStore;
   queues: DeliveryQueues;
+  results: ResultReceiver;
   redis: RedisClient;
   tokens: Tokens;
   log: Logger;
@@ -69,6 +72,8 @@ export function createApp(deps: AppDeps): express.Express {
       now: deps.now,
     }),
   );
+
+  app.use(resultRoutes({ results: deps.results, tokens: deps.tokens, bodyLimit: deps.config().gateway.server.bodyLimit }));
 
   app.use((_req, _res, next) => next(new ApiError('not_found')));
   const onError: ErrorRequestHandler = (err, req, res, _next) => {

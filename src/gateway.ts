@@ -5,6 +5,7 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
+import { ResultReceiver } from './results/receiver';
 import type { GatewayConfig } from './config/loader';
 import { CaseStore } from './cases/store';
 import { Endpoints } from './delivery/endpoints';
@@ -58,6 +59,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   workerRedis.on('error', (err: Error) => log.debug({ err: err.message }, 'redis (worker) connection error'));
 
   const metrics = createMetrics();
+  const storeOptions = { prefix, events: Boolean(config.gateway.intake.callbackUrl) };
   const current = () => config;
   const queues = new DeliveryQueues(intakeRedis, `${prefix}:bull`);
   const endpoints = new Endpoints(config.dir);
@@ -68,7 +70,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       ? undefined
       : new DeliveryWorkers({
           config: current,
-          store: new CaseStore(workerRedis, prefix),
+          store: new CaseStore(workerRedis, storeOptions),
           endpoints,
           connection: workerRedis,
           prefix: `${prefix}:bull`,
@@ -79,8 +81,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   workers?.start();
 
   let accepting = true;
-  const store = new CaseStore(intakeRedis, prefix);
-  const app = createApp({ config: current, store, queues, redis: intakeRedis, tokens: options.tokens, log, metrics, accepting: () => accepting, now: options.now });
+  const store = new CaseStore(intakeRedis, storeOptions);
+  const results = new ResultReceiver({ config: current, store, log, now: options.now });
+  const app = createApp({ config: current, store, queues, results, redis: intakeRedis, tokens: options.tokens, log, metrics, accepting: () => accepting, now: options.now });
   const server = await new Promise<http.Server>((resolve) => {
     const s = app.listen(options.port ?? config.gateway.server.port, options.host ?? '0.0.0.0', () => resolve(s));
   });

@@ -99,3 +99,20 @@ export function caseStatusOf(statuses: readonly DeliveryStatus[]): CaseStatus {
   if (failed === 0) return 'completed';
   return failed === statuses.length ? 'failed' : 'partially_failed';
 }
+
+export const caseEventTypeSchema = z.enum(['delivery.delivered', 'delivery.completed', 'delivery.rejected', 'delivery.dead']);
+export type CaseEventType = z.infer<typeof caseEventTypeSchema>;
+
+/** What the intake platform is told (CONTRACT §6 callbacks); the same eventId on every try. */
+export const caseEventSchema = z.object({
+  eventId: z.string(),
+  event: caseEventTypeSchema,
+  caseId: caseIdSchema,
+  systemId: z.string(),
+  status: deliveryStatusSchema,
+  receiptNo: z.string().optional(),
+  result: resultSchema.optional(),
+  error: z.string().optional(),
+  at: z.string(),
+});
+export type CaseEvent = z.infer<typeof caseEventSchema>;

@@ -6,11 +6,22 @@
  *   <prefix>:{caseId}:case           JSON: the canonical case, its content hash, acceptedAt, targets
  *   <prefix>:{caseId}:d:<systemId>   hash: status, attempts, receiptNo, lastError, result, updatedAt
  *   <prefix>:{caseId}:h:<systemId>   list: history entries, oldest first
+ *   <prefix>:{caseId}:outbox         list: case events not yet acknowledged by the intake platform
+ * and, outside any case:
+ *   <prefix>:receipt:<systemId>:<receiptNo>   caseId, for results that only carry the receipt number
+ *   <prefix>:unmatched                        hash: results no case was found for, kept for ops
+ *
+ * A status change and the event that tells the intake platform about it are written in one script,
+ * so the platform hears of every change, in order, even if the process dies right after.
  */
+import crypto from 'node:crypto';
+import stringify from 'safe-stable-stringify';
 import type { RedisClient } from '../platform/redis';
 import {
   caseStatusOf,
   type Case,
+  type CaseEvent,
+  type CaseEventType,
   type CaseView,
   type DeliveryStatus,
   type DeliveryView,
@@ -32,8 +43,25 @@ export interface DeliveryChange {
   status: DeliveryStatus;
   receiptNo?: string;
   lastError?: string;
-  result?: Result;
 }
+
+/** A pushed or polled result that matched no delivery, kept until ops (or a later case) claim it. */
+export interface UnmatchedResult {
+  id: string;
+  systemId: string;
+  receivedAt: string;
+  /** What the system sent, as parsed. */
+  pushed: unknown;
+  /** What `result.map` made of it, when it mapped. */
+  result: Partial<Result>;
+  reason: string;
+}
+
+const EVENT_OF: Partial<Record<DeliveryStatus, CaseEventType>> = {
+  delivered: 'delivery.delivered',
+  rejected: 'delivery.rejected',
+  dead: 'delivery.dead',
+};
 
 // Creates the case and its deliveries at once, or returns the case already stored under this id.
 const ACCEPT_SCRIPT = `
@@ -62,11 +90,53 @@ redis.call('RPUSH', KEYS[2], ARGV[2])
 return {'delivering', tostring(attempts)}
 `;
 
+// Moves a delivery on. Once a result is in (completed), later news of the same delivery (a late
+// acknowledgement, a retry that was already under way) is kept as history but moves nothing back,
+// and raises no event: the intake platform never hears "delivered" after "completed".
+const RECORD_SCRIPT = `
+local current = redis.call('HGET', KEYS[1], 'status')
+if not current then return 'missing' end
+local held = current == 'completed' and ARGV[1] ~= 'completed'
+if not held then redis.call('HSET', KEYS[1], 'status', ARGV[1]) end
+redis.call('HSET', KEYS[1], 'updatedAt', ARGV[5])
+for field, value in pairs(cjson.decode(ARGV[2])) do redis.call('HSET', KEYS[1], field, value) end
+redis.call('RPUSH', KEYS[2], ARGV[3])
+if ARGV[4] ~= '' and not held then redis.call('RPUSH', KEYS[3], ARGV[4]) end
+if held then return 'completed' end
+return ARGV[1]
+`;
+
+// Records a result: the same result again changes nothing; a different one is kept as a new
+// history entry and wins.
+const RESULT_SCRIPT = `
+local current = redis.call('HGET', KEYS[1], 'status')
+if not current then return 'missing' end
+if redis.call('HGET', KEYS[1], 'result') == ARGV[1] then return 'duplicate' end
+redis.call('HSET', KEYS[1], 'status', 'completed', 'result', ARGV[1], 'updatedAt', ARGV[4])
+if ARGV[5] ~= '' and redis.call('HEXISTS', KEYS[1], 'receiptNo') == 0 then redis.call('HSET', KEYS[1], 'receiptNo', ARGV[5]) end
+redis.call('RPUSH', KEYS[2], ARGV[2])
+if ARGV[3] ~= '' then redis.call('RPUSH', KEYS[3], ARGV[3]) end
+return 'recorded'
+`;
+
+export interface CaseStoreOptions {
+  /** Namespace of every key. */
+  prefix?: string;
+  /** Write case events to each case's outbox (only when there is an intake callback URL). */
+  events?: boolean;
+}
+
 export class CaseStore {
+  private readonly prefix: string;
+  private readonly events: boolean;
+
   constructor(
     private readonly redis: RedisClient,
-    private readonly prefix = 'ow',
-  ) {}
+    options: CaseStoreOptions = {},
+  ) {
+    this.prefix = options.prefix ?? 'ow';
+    this.events = options.events ?? false;
+  }
 
   private caseKey(caseId: string) {
     return `${this.prefix}:{${caseId}}:case`;
@@ -76,6 +146,21 @@ export class CaseStore {
   }
   private historyKey(caseId: string, systemId: string) {
     return `${this.prefix}:{${caseId}}:h:${systemId}`;
+  }
+  outboxKey(caseId: string) {
+    return `${this.prefix}:{${caseId}}:outbox`;
+  }
+  private receiptKey(systemId: string, receiptNo: string) {
+    return `${this.prefix}:receipt:${systemId}:${receiptNo}`;
+  }
+  private get unmatchedKey() {
+    return `${this.prefix}:unmatched`;
+  }
+
+  private event(type: CaseEventType, caseId: string, systemId: string, status: DeliveryStatus, at: string, extra: Partial<CaseEvent>): string {
+    if (!this.events) return '';
+    const event: CaseEvent = { eventId: crypto.randomUUID(), event: type, caseId, systemId, status, ...extra, at };
+    return JSON.stringify(event);
   }
 
   /** Stores a new case with one `queued` delivery per target, or returns the one stored before. */
@@ -119,24 +204,79 @@ export class CaseStore {
     return { send: status === 'delivering', status, attempts: Number(attempts) };
   }
 
-  /** Moves a delivery to a new status and appends the history entry, in one transaction. */
-  async record(caseId: string, systemId: string, change: DeliveryChange, entry: HistoryEntry): Promise<void> {
-    const fields: Record<string, string> = { status: change.status, updatedAt: entry.at };
+  /**
+   * Moves a delivery to a new status, appends the history entry and queues the case event, in one
+   * script. Answers the status the delivery is in afterwards ('completed' when a result was in first).
+   */
+  async record(caseId: string, systemId: string, change: DeliveryChange, entry: HistoryEntry): Promise<DeliveryStatus | 'missing'> {
+    const fields: Record<string, string> = {};
     if (change.receiptNo !== undefined) fields.receiptNo = change.receiptNo;
     if (change.lastError !== undefined) fields.lastError = change.lastError;
-    if (change.result !== undefined) fields.result = JSON.stringify(change.result);
-    await this.redis
-      .multi()
-      .hset(this.deliveryKey(caseId, systemId), fields)
-      .rpush(this.historyKey(caseId, systemId), JSON.stringify(entry))
-      .exec();
+    const type = EVENT_OF[change.status];
+    const event = type ? this.event(type, caseId, systemId, change.status, entry.at, { receiptNo: change.receiptNo, error: change.lastError }) : '';
+    if (change.receiptNo !== undefined) await this.redis.set(this.receiptKey(systemId, change.receiptNo), caseId);
+    return (await this.redis.eval(
+      RECORD_SCRIPT,
+      3,
+      this.deliveryKey(caseId, systemId),
+      this.historyKey(caseId, systemId),
+      this.outboxKey(caseId),
+      change.status,
+      JSON.stringify(fields),
+      JSON.stringify(entry),
+      event,
+      entry.at,
+    )) as DeliveryStatus | 'missing';
+  }
+
+  /** Records a legacy system's decision; the delivery is then `completed`. */
+  async recordResult(result: Result, at: string): Promise<'recorded' | 'duplicate' | 'missing'> {
+    const { caseId, systemId } = result;
+    const json = stringify(result) ?? '{}';
+    const detail = `${result.outcome}${result.message ? `: ${result.message}` : ''} ${json}`;
+    const event = this.event('delivery.completed', caseId, systemId, 'completed', at, { receiptNo: result.receiptNo, result });
+    return (await this.redis.eval(
+      RESULT_SCRIPT,
+      3,
+      this.deliveryKey(caseId, systemId),
+      this.historyKey(caseId, systemId),
+      this.outboxKey(caseId),
+      json,
+      JSON.stringify({ at, event: 'result', detail } satisfies HistoryEntry),
+      event,
+      at,
+      result.receiptNo ?? '',
+    )) as 'recorded' | 'duplicate' | 'missing';
+  }
+
+  /** The case a system's receipt number belongs to. */
+  async caseOfReceipt(systemId: string, receiptNo: string): Promise<string | undefined> {
+    return (await this.redis.get(this.receiptKey(systemId, receiptNo))) ?? undefined;
+  }
+
+  async parkUnmatched(unmatched: UnmatchedResult): Promise<void> {
+    await this.redis.hset(this.unmatchedKey, unmatched.id, JSON.stringify(unmatched));
+  }
+
+  async unmatched(): Promise<UnmatchedResult[]> {
+    const all = await this.redis.hvals(this.unmatchedKey);
+    return all.map((u) => JSON.parse(u) as UnmatchedResult).sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
+  }
+
+  async dropUnmatched(id: string): Promise<boolean> {
+    return (await this.redis.hdel(this.unmatchedKey, id)) === 1;
+  }
+
+  /** Case events waiting in a case's outbox, oldest first. */
+  async outbox(caseId: string): Promise<CaseEvent[]> {
+    return (await this.redis.lrange(this.outboxKey(caseId), 0, -1)).map((e) => JSON.parse(e) as CaseEvent);
   }
 
   async delivery(caseId: string, systemId: string): Promise<DeliveryView | undefined> {
-    const [fields, history] = await Promise.all([
-      this.redis.hgetall(this.deliveryKey(caseId, systemId)),
-      this.redis.lrange(this.historyKey(caseId, systemId), 0, -1),
-    ]);
+    // Read together so that status, result and history agree with each other.
+    const replies = await this.redis.multi().hgetall(this.deliveryKey(caseId, systemId)).lrange(this.historyKey(caseId, systemId), 0, -1).exec();
+    const fields = (replies?.[0]?.[1] ?? {}) as Record<string, string>;
+    const history = (replies?.[1]?.[1] ?? []) as string[];
     if (!fields.status) return undefined;
     return {
       systemId,

@@ -97,7 +97,10 @@ export const systemFileSchema = z.strictObject({
     .strictObject({
       mode: z.enum(['push', 'poll']),
       map: expression,
+      /** What the system presents when it pushes: its bearer token (REST, XML) or UsernameToken password (SOAP). */
       inboundToken: z.string().min(1).optional(),
+      /** The UsernameToken username of SOAP pushes (default: the system id). */
+      inboundUsername: z.string().min(1).optional(),
     }),
   soap: z
     .strictObject({

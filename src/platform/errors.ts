@@ -6,6 +6,8 @@ export const ERROR_CATALOGUE = {
   invalid_json: { status: 400, message: 'The body is not valid JSON.' },
   invalid_case: { status: 400, message: 'The case does not match the canonical model.' },
   invalid_request: { status: 400, message: 'The request is not valid.' },
+  invalid_result: { status: 400, message: 'The pushed result does not map to a valid result.' },
+  invalid_xml: { status: 400, message: 'The body is not acceptable XML.' },
   unauthorized: { status: 401, message: 'A valid bearer token is required.' },
   forbidden: { status: 403, message: 'This token may not use this endpoint.' },
   not_found: { status: 404, message: 'No such resource.' },

@@ -1,0 +1,139 @@
+/**
+ * Results coming home. Whatever the protocol (REST push, SOAP PushResult, XML push, or a poll),
+ * a system's answer arrives here as a parsed body, is mapped by the system's `result.map`,
+ * correlated to its delivery by caseId or by the system's own receipt number, and recorded.
+ * A result no delivery is found for is never dropped: it is parked for ops and re-matched when
+ * its case or receipt number appears.
+ */
+import crypto from 'node:crypto';
+import jsonata from 'jsonata';
+import { z } from 'zod';
+import type { GatewayConfig } from '../config/loader';
+import { keyPath } from '../config/loader';
+import type { SystemConfig } from '../config/schema';
+import { outcomeSchema, caseIdSchema, type Result } from '../cases/model';
+import type { CaseStore, UnmatchedResult } from '../cases/store';
+import { ApiError } from '../platform/errors';
+import type { Logger } from '../platform/logger';
+
+/** What `result.map` must produce: the canonical result, less what the gateway knows itself. */
+const mappedResultSchema = z.object({
+  caseId: caseIdSchema.optional(),
+  receiptNo: z.union([z.string().min(1), z.number()]).transform(String).optional(),
+  outcome: outcomeSchema,
+  message: z.string().optional(),
+  documents: z.array(z.unknown()).optional(),
+  decidedAt: z.string().optional(),
+});
+type MappedResult = z.infer<typeof mappedResultSchema>;
+
+export interface ReceiveOutcome {
+  caseId: string;
+  systemId: string;
+  /** The same result was already recorded: nothing changed. */
+  duplicate: boolean;
+}
+
+export interface ResultReceiverDeps {
+  config: () => GatewayConfig;
+  store: CaseStore;
+  log: Logger;
+  /** Told about every recorded result, so the case's events can be sent. */
+  onRecorded?: (caseId: string) => void;
+  now?: () => Date;
+}
+
+/** Drops JSONata's undefined-valued keys, so "no message" reads as absent rather than invalid. */
+function withoutUndefined(value: unknown): unknown {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
+}
+
+export class ResultReceiver {
+  private readonly maps = new WeakMap<SystemConfig, ReturnType<typeof jsonata>>();
+
+  constructor(private readonly deps: ResultReceiverDeps) {}
+
+  private now(): string {
+    return (this.deps.now?.() ?? new Date()).toISOString();
+  }
+
+  system(systemId: string): SystemConfig {
+    const system = this.deps.config().systems.get(systemId);
+    if (!system) throw new ApiError('unknown_system', `No legacy system "${systemId}" is configured.`);
+    return system;
+  }
+
+  /** Applies the system's `result.map`; a result that does not map is refused with the reasons. */
+  async map(system: SystemConfig, pushed: unknown): Promise<MappedResult> {
+    let expression = this.maps.get(system);
+    if (!expression) {
+      expression = jsonata(system.result.map);
+      this.maps.set(system, expression);
+    }
+    let mapped: unknown;
+    try {
+      mapped = withoutUndefined(await expression.evaluate(pushed));
+    } catch (err) {
+      throw new ApiError('invalid_result', `result.map of ${system.id} failed on this body: ${(err as Error).message}`);
+    }
+    const parsed = mappedResultSchema.safeParse(mapped);
+    if (!parsed.success) {
+      throw new ApiError('invalid_result', undefined, parsed.error.issues.map((i) => ({ path: keyPath(i.path) || '(result)', message: i.message })));
+    }
+    if (!parsed.data.caseId && !parsed.data.receiptNo) {
+      throw new ApiError('invalid_result', 'The result names neither a caseId nor a receiptNo.', [{ path: 'caseId', message: 'required when there is no receiptNo' }]);
+    }
+    return parsed.data;
+  }
+
+  /** Records a pushed (or polled) result. Throws ApiError unknown_case after parking an unmatched one. */
+  async receive(systemId: string, pushed: unknown): Promise<ReceiveOutcome> {
+    const system = this.system(systemId);
+    const mapped = await this.map(system, pushed);
+    const caseId = mapped.caseId ?? (mapped.receiptNo ? await this.deps.store.caseOfReceipt(systemId, mapped.receiptNo) : undefined);
+    const outcome = caseId ? await this.record({ ...mapped, caseId, systemId }) : 'missing';
+    if (outcome === 'missing') {
+      const parked: UnmatchedResult = { id: crypto.randomUUID(), systemId, receivedAt: this.now(), pushed, result: mapped, reason: caseId ? `no delivery of case ${caseId} to ${systemId}` : `unknown receipt number ${mapped.receiptNo}` };
+      await this.deps.store.parkUnmatched(parked);
+      this.deps.log.warn({ systemId, caseId: mapped.caseId, receiptNo: mapped.receiptNo, unmatchedId: parked.id }, 'result for an unknown case kept as unmatched');
+      throw new ApiError('unknown_case', `No delivery matches this result; it is kept for ops as unmatched result ${parked.id}.`);
+    }
+    this.deps.log.info({ caseId, systemId, outcome: mapped.outcome, duplicate: outcome === 'duplicate' }, 'result received');
+    return { caseId: caseId!, systemId, duplicate: outcome === 'duplicate' };
+  }
+
+  private async record(result: Result): Promise<'recorded' | 'duplicate' | 'missing'> {
+    const outcome = await this.deps.store.recordResult(result, this.now());
+    if (outcome === 'recorded') this.deps.onRecorded?.(result.caseId);
+    return outcome;
+  }
+
+  unmatched(): Promise<UnmatchedResult[]> {
+    return this.deps.store.unmatched();
+  }
+
+  /**
+   * Tries the parked results of a system again, now that a case or receipt number may be known.
+   * Called when a delivery is accepted or acknowledged, and by ops; answers how many matched.
+   */
+  async rematch(filter: { systemId?: string; caseId?: string; receiptNo?: string; id?: string } = {}): Promise<number> {
+    let matched = 0;
+    for (const parked of await this.deps.store.unmatched()) {
+      if (filter.id && parked.id !== filter.id) continue;
+      if (filter.systemId && parked.systemId !== filter.systemId) continue;
+      const { caseId: pushedCaseId, receiptNo } = parked.result;
+      if (filter.caseId && pushedCaseId !== filter.caseId && !(receiptNo && filter.receiptNo === receiptNo)) continue;
+      const caseId = pushedCaseId ?? (receiptNo ? await this.deps.store.caseOfReceipt(parked.systemId, receiptNo) : undefined);
+      if (!caseId) continue;
+      const mapped = mappedResultSchema.safeParse(parked.result);
+      if (!mapped.success) continue;
+      const outcome = await this.record({ ...mapped.data, caseId, systemId: parked.systemId });
+      if (outcome === 'missing') continue;
+      await this.deps.store.dropUnmatched(parked.id);
+      this.deps.log.info({ caseId, systemId: parked.systemId, unmatchedId: parked.id }, 'unmatched result re-matched');
+      matched++;
+    }
+    return matched;
+  }
+}

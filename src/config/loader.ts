@@ -93,7 +93,13 @@ function validate<S extends z.ZodType>(schema: S, raw: unknown, file: string, is
 export function systemExpressions(system: SystemFile): Array<[string, string]> {
   const out: Array<[string, string]> = [['request.body', system.request.body]];
   for (const [k, v] of Object.entries(system.response)) if (v) out.push([`response.${k}`, v]);
-  if (system.result) out.push(['result.map', system.result.map]);
+  out.push(['result.map', system.result.map]);
+  const poll = system.result.poll;
+  if (poll) {
+    out.push(['result.poll.until', poll.until]);
+    if (poll.body) out.push(['result.poll.body', poll.body]);
+    if (poll.map) out.push(['result.poll.map', poll.map]);
+  }
   return out;
 }
 

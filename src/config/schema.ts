@@ -101,6 +101,23 @@ export const systemFileSchema = z.strictObject({
       inboundToken: z.string().min(1).optional(),
       /** The UsernameToken username of SOAP pushes (default: the system id). */
       inboundUsername: z.string().min(1).optional(),
+      /** How to ask for the result when `mode: poll`. */
+      poll: z
+        .strictObject({
+          /** May contain {caseId} and {receiptNo}, filled in (URL-encoded) per delivery. */
+          endpoint: z.string().regex(/^https?:\/\/\S+$/, 'an http(s) URL, optionally with {caseId} and {receiptNo}'),
+          method: z.enum(['GET', 'POST']).default('GET'),
+          /** JSONata on {caseId, systemId, receiptNo}: the body of a POST poll. */
+          body: expression.optional(),
+          intervalMs: z.number().int().min(100).default(60_000),
+          /** JSONata on the poll reply: true once the system has decided. */
+          until: expression,
+          /** JSONata on the poll reply giving the result; `result.map` when left out. */
+          map: expression.optional(),
+          /** A delivery with no result after this long ends `dead`. */
+          maxAgeMs: z.number().int().min(1000).default(7 * 24 * 3600 * 1000),
+        })
+        .optional(),
     }),
   soap: z
     .strictObject({
@@ -116,6 +133,8 @@ export const systemFileSchema = z.strictObject({
   // A protocol's own section must be there when that protocol is chosen.
   if (system.protocol === 'soap' && !system.soap) ctx.addIssue({ code: 'custom', path: ['soap'], message: 'required when protocol is soap' });
   if (system.protocol === 'xml' && !system.xml) ctx.addIssue({ code: 'custom', path: ['xml'], message: 'required when protocol is xml' });
+  if (system.result.mode === 'poll' && !system.result.poll) ctx.addIssue({ code: 'custom', path: ['result', 'poll'], message: 'required when result.mode is poll' });
+  if (system.result.mode === 'poll' && system.protocol !== 'rest') ctx.addIssue({ code: 'custom', path: ['result', 'mode'], message: 'poll is supported for rest systems' });
 });
 
 export const routesSchema = z.strictObject({

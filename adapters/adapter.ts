@@ -13,6 +13,8 @@ export interface DeliveryContext {
   /** `caseId:systemId`, sent so the legacy system can drop a redelivery (CONTRACT §7). */
   idempotencyKey: string;
   log: Logger;
+  /** Somewhere other than the system's endpoint, e.g. its result-polling URL; GET sends no body. */
+  target?: { endpoint: string; method: 'GET' | 'POST' | 'PUT' };
 }
 
 export interface Adapter {

@@ -5,6 +5,8 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
+import { CallbackDispatcher } from './callbacks/dispatcher';
+import { ResultPoller } from './results/poller';
 import { ResultReceiver } from './results/receiver';
 import type { GatewayConfig } from './config/loader';
 import { CaseStore } from './cases/store';
@@ -28,6 +30,8 @@ export interface GatewayOptions {
   keyPrefix?: string;
   /** Run delivery workers in this process (default true). */
   workers?: boolean;
+  /** Callback timing (tests shorten the backoff). */
+  callbacks?: { timeoutMs?: number; retryDelayMs?: number };
   now?: () => Date;
 }
 
@@ -59,30 +63,49 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   workerRedis.on('error', (err: Error) => log.debug({ err: err.message }, 'redis (worker) connection error'));
 
   const metrics = createMetrics();
-  const storeOptions = { prefix, events: Boolean(config.gateway.intake.callbackUrl) };
   const current = () => config;
-  const queues = new DeliveryQueues(intakeRedis, `${prefix}:bull`);
+  const bullPrefix = `${prefix}:bull`;
+  const storeOptions = { prefix, events: Boolean(config.gateway.intake.callbackUrl) };
+  // Intake answers fast or 503; background work waits out a Redis outage and carries on.
+  const store = new CaseStore(intakeRedis, storeOptions);
+  const workerStore = new CaseStore(workerRedis, storeOptions);
+  const queues = new DeliveryQueues(intakeRedis, bullPrefix);
   const endpoints = new Endpoints(config.dir);
   for (const system of config.systems.values()) endpoints.get(system);
 
-  const workers =
-    options.workers === false
-      ? undefined
-      : new DeliveryWorkers({
-          config: current,
-          store: new CaseStore(workerRedis, storeOptions),
-          endpoints,
-          connection: workerRedis,
-          prefix: `${prefix}:bull`,
-          log,
-          metrics,
-          now: options.now,
-        });
-  workers?.start();
+  const callbacks = new CallbackDispatcher({ config: current, store: workerStore, redis: workerRedis, connection: workerRedis, prefix: bullPrefix, log, ...options.callbacks });
+  const notify = (caseId: string) => void callbacks.notify(caseId).catch((err: Error) => log.error({ caseId, err: err.message }, 'could not queue a callback; the start-up sweep will'));
+  const results = new ResultReceiver({ config: current, store, log, onRecorded: notify, now: options.now });
+  const workerResults = new ResultReceiver({ config: current, store: workerStore, log, onRecorded: notify, now: options.now });
+  const poller = new ResultPoller({ config: current, store: workerStore, endpoints, results: workerResults, connection: workerRedis, prefix: bullPrefix, log, onEvent: notify });
+
+  const background = options.workers !== false;
+  const workers = background
+    ? new DeliveryWorkers({
+        config: current,
+        store: workerStore,
+        endpoints,
+        connection: workerRedis,
+        prefix: bullPrefix,
+        log,
+        metrics,
+        now: options.now,
+        hooks: {
+          acknowledged: (system, caseId, receiptNo) => poller.schedule(system, caseId, receiptNo),
+          recorded: (caseId, systemId, status, receiptNo) => {
+            notify(caseId);
+            if (status === 'delivered') void workerResults.rematch({ systemId, caseId, receiptNo }).catch((err: Error) => log.warn({ caseId, systemId, err: err.message }, 're-matching parked results failed'));
+          },
+        },
+      })
+    : undefined;
+  if (background) {
+    workers?.start();
+    poller.start();
+    callbacks.start();
+  }
 
   let accepting = true;
-  const store = new CaseStore(intakeRedis, storeOptions);
-  const results = new ResultReceiver({ config: current, store, log, now: options.now });
   const app = createApp({ config: current, store, queues, results, redis: intakeRedis, tokens: options.tokens, log, metrics, accepting: () => accepting, now: options.now });
   const server = await new Promise<http.Server>((resolve) => {
     const s = app.listen(options.port ?? config.gateway.server.port, options.host ?? '0.0.0.0', () => resolve(s));
@@ -102,6 +125,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         server.closeIdleConnections();
       });
       await workers?.close();
+      await poller.close();
+      await callbacks.close();
       await queues.close();
       await endpoints.close();
       intakeRedis.disconnect();

@@ -20,15 +20,16 @@ export const createRestAdapter: AdapterFactory = (system) => {
 
   const adapter: Adapter = {
     async send(body, ctx) {
-      const payload = JSON.stringify(body);
+      const method = ctx.target?.method ?? system.method;
+      const payload = method === 'GET' ? '' : JSON.stringify(body);
       let reply: AxiosResponse<string>;
       try {
         reply = await client.request<string>({
-          method: system.method,
-          url: system.endpoint,
-          data: payload,
+          method,
+          url: ctx.target?.endpoint ?? system.endpoint,
+          data: method === 'GET' ? undefined : payload,
           headers: {
-            'Content-Type': 'application/json; charset=utf-8',
+            ...(method === 'GET' ? {} : { 'Content-Type': 'application/json; charset=utf-8' }),
             Accept: 'application/json',
             'Idempotency-Key': ctx.idempotencyKey,
             ...authHeaders(system.auth, payload),

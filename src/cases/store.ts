@@ -249,6 +249,10 @@ export class CaseStore {
     )) as 'recorded' | 'duplicate' | 'missing';
   }
 
+  async receiptOf(caseId: string, systemId: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.deliveryKey(caseId, systemId), 'receiptNo')) ?? undefined;
+  }
+
   /** The case a system's receipt number belongs to. */
   async caseOfReceipt(systemId: string, receiptNo: string): Promise<string | undefined> {
     return (await this.redis.get(this.receiptKey(systemId, receiptNo))) ?? undefined;

@@ -15,6 +15,14 @@ import { PermanentError, RetryableError, errorMessage, isRetryable } from './err
 import { queueName, type DeliveryJob } from './queues';
 import type { Metrics } from '../platform/metrics';
 
+/** What the rest of the gateway does around a delivery's milestones (results, callbacks). */
+export interface DeliveryHooks {
+  /** The system acknowledged the case; runs before that is recorded, so a crash repeats it rather than skips it. */
+  acknowledged(system: SystemConfig, caseId: string, receiptNo: string): Promise<void>;
+  /** A status was recorded (an event may be waiting in the case's outbox). */
+  recorded(caseId: string, systemId: string, status: 'delivered' | 'rejected' | 'dead', receiptNo?: string): void;
+}
+
 export interface WorkerDeps {
   config: () => GatewayConfig;
   store: CaseStore;
@@ -23,6 +31,7 @@ export interface WorkerDeps {
   prefix: string;
   log: Logger;
   metrics?: Metrics;
+  hooks?: DeliveryHooks;
   now?: () => Date;
 }
 
@@ -94,19 +103,23 @@ export class DeliveryWorkers {
       }
       if (!ack.receiptNo) throw new RetryableError(`${systemId} acknowledged without a receipt number`);
 
+      await this.deps.hooks?.acknowledged(system, caseId, ack.receiptNo);
       await store.record(caseId, systemId, { status: 'delivered', receiptNo: ack.receiptNo }, { at: at(), event: 'delivered', detail: `receiptNo ${ack.receiptNo}` });
+      this.deps.hooks?.recorded(caseId, systemId, 'delivered', ack.receiptNo);
       metrics?.deliveries.inc({ systemId, outcome: 'delivered' });
       log.info({ receiptNo: ack.receiptNo, attempt: begun.attempts }, 'delivered');
     } catch (err) {
       const message = errorMessage(err);
       if (!isRetryable(err)) {
         await store.record(caseId, systemId, { status: 'rejected', lastError: message }, { at: at(), event: 'rejected', detail: message });
+        this.deps.hooks?.recorded(caseId, systemId, 'rejected');
         metrics?.deliveries.inc({ systemId, outcome: 'rejected' });
         log.warn({ err: message, attempt: begun.attempts }, 'delivery rejected');
         return;
       }
       if (job.attemptsMade + 1 >= attemptsAllowed) {
         await store.record(caseId, systemId, { status: 'dead', lastError: message }, { at: at(), event: 'dead', detail: `after ${begun.attempts} attempts: ${message}` });
+        this.deps.hooks?.recorded(caseId, systemId, 'dead');
         metrics?.deliveries.inc({ systemId, outcome: 'dead' });
         log.error({ err: message, attempt: begun.attempts }, 'delivery dead: attempts exhausted');
         // Settled as failed: the job stays in the failed set, where dead letters are found and replayed.

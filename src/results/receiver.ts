@@ -49,8 +49,11 @@ function withoutUndefined(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
 }
 
+type Expression = ReturnType<typeof jsonata>;
+
 export class ResultReceiver {
-  private readonly maps = new WeakMap<SystemConfig, ReturnType<typeof jsonata>>();
+  /** Compiled maps by their source text; a system's config version holds on to the same strings. */
+  private readonly maps = new Map<string, Expression>();
 
   constructor(private readonly deps: ResultReceiverDeps) {}
 
@@ -64,16 +67,20 @@ export class ResultReceiver {
     return system;
   }
 
-  /** Applies the system's `result.map`; a result that does not map is refused with the reasons. */
-  async map(system: SystemConfig, pushed: unknown): Promise<MappedResult> {
-    let expression = this.maps.get(system);
+  /**
+   * Applies a result map (the system's `result.map` unless told otherwise); a result that does not
+   * map is refused with the reasons. `known` fills in what the gateway already knows (polling).
+   */
+  async map(system: SystemConfig, pushed: unknown, source = system.result.map, known: { caseId?: string; receiptNo?: string } = {}): Promise<MappedResult> {
+    let expression = this.maps.get(source);
     if (!expression) {
-      expression = jsonata(system.result.map);
-      this.maps.set(system, expression);
+      expression = jsonata(source);
+      this.maps.set(source, expression);
     }
     let mapped: unknown;
     try {
-      mapped = withoutUndefined(await expression.evaluate(pushed));
+      const evaluated = withoutUndefined(await expression.evaluate(pushed));
+      mapped = evaluated && typeof evaluated === 'object' ? { ...known, ...evaluated } : evaluated;
     } catch (err) {
       throw new ApiError('invalid_result', `result.map of ${system.id} failed on this body: ${(err as Error).message}`);
     }
@@ -103,8 +110,16 @@ export class ResultReceiver {
     return { caseId: caseId!, systemId, duplicate: outcome === 'duplicate' };
   }
 
+  /** Records a result fetched by polling an acknowledged delivery (its case is known). */
+  async receivePolled(system: SystemConfig, delivery: { caseId: string; receiptNo: string }, reply: unknown): Promise<void> {
+    const mapped = await this.map(system, reply, system.result.poll?.map ?? system.result.map, delivery);
+    await this.record({ ...mapped, caseId: delivery.caseId, systemId: system.id });
+  }
+
   private async record(result: Result): Promise<'recorded' | 'duplicate' | 'missing'> {
-    const outcome = await this.deps.store.recordResult(result, this.now());
+    // A result that leaves out the receipt number still carries the one the delivery was given.
+    const receiptNo = result.receiptNo ?? (await this.deps.store.receiptOf(result.caseId, result.systemId));
+    const outcome = await this.deps.store.recordResult(receiptNo ? { ...result, receiptNo } : result, this.now());
     if (outcome === 'recorded') this.deps.onRecorded?.(result.caseId);
     return outcome;
   }

@@ -54,9 +54,10 @@ export function writeConfig(systems: SystemSpec[], routes: unknown, gateway: unk
   return dir;
 }
 
-export async function startTestGateway(configDir: string, extra: { keyPrefix?: string } = {}): Promise<RunningGateway> {
+export async function startTestGateway(configDir: string, extra: { keyPrefix?: string; env?: Record<string, string> } = {}): Promise<RunningGateway> {
   return startGateway({
-    config: loadConfig(configDir, {}),
+    config: loadConfig(configDir, extra.env ?? {}),
+    callbacks: { retryDelayMs: 50, timeoutMs: 2000 },
     redisUrl: redisUrl(),
     tokens: { intake: [INTAKE_TOKEN], ops: [OPS_TOKEN] },
     log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
@@ -67,6 +68,8 @@ export async function startTestGateway(configDir: string, extra: { keyPrefix?: s
 }
 
 export interface Received {
+  method: string;
+  url: string;
   headers: http.IncomingHttpHeaders;
   body: string;
   json: unknown;
@@ -92,7 +95,7 @@ export async function legacyServer(answer: (req: Received, n: number, res: http.
       } catch {
         json = undefined;
       }
-      const r = { headers: req.headers, body, json };
+      const r = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body, json };
       received.push(r);
       answer(r, received.length, res);
     });
@@ -133,6 +136,16 @@ export async function submit(gateway: { url: string }, body: unknown, token = IN
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
     body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+/** Pushes a result as a legacy system would (REST). */
+export async function pushResult(gateway: { url: string }, systemId: string, body: unknown, token: string): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${gateway.url}/api/v1/results/${systemId}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
   });
   return { status: res.status, body: await res.json() };
 }

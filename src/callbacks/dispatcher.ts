@@ -1,0 +1,187 @@
+/**
+ * Signed callbacks to the intake platform (CONTRACT §6).
+ *
+ * Each case has an outbox in Redis, written in the same script as the status change it reports, so
+ * no event is lost even if the process dies right after the change. A BullMQ job per new event asks
+ * for the case's outbox to be drained; a per-case lock lets one drainer at a time send the events
+ * oldest first, so the platform sees a case's events in the order they happened. An event leaves the
+ * outbox only after a 2xx; until then it is retried with backoff, the same eventId and body each time.
+ */
+import crypto from 'node:crypto';
+import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { GatewayConfig } from '../config/loader';
+import type { CaseStore } from '../cases/store';
+import { errorMessage } from '../delivery/errors';
+import type { Logger } from '../platform/logger';
+import type { RedisClient } from '../platform/redis';
+import { sign } from '../platform/signing';
+
+export const CALLBACK_QUEUE = 'callbacks';
+
+interface DrainJob {
+  caseId: string;
+}
+
+/** Another drainer holds the case's lock; come back very soon rather than after a full backoff. */
+class OutboxBusy extends Error {
+  constructor() {
+    super('outbox busy');
+  }
+}
+
+// Removes the head of the outbox only if it is still the event that was just sent.
+const ACK_SCRIPT = `
+if redis.call('LINDEX', KEYS[1], 0) == ARGV[1] then return redis.call('LPOP', KEYS[1]) end
+return false
+`;
+const UNLOCK_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+const LOCK_MS = 60_000;
+
+export interface CallbackDeps {
+  config: () => GatewayConfig;
+  store: CaseStore;
+  /** A connection that waits out Redis outages (role `worker`). */
+  redis: RedisClient;
+  connection: ConnectionOptions;
+  prefix: string;
+  log: Logger;
+  /** How long one POST may take. */
+  timeoutMs?: number;
+  /** Base of the exponential backoff between tries (capped at 10 minutes). */
+  retryDelayMs?: number;
+}
+
+export class CallbackDispatcher {
+  private readonly queue: Queue<DrainJob>;
+  private worker?: Worker<DrainJob>;
+
+  constructor(private readonly deps: CallbackDeps) {
+    this.queue = new Queue<DrainJob>(CALLBACK_QUEUE, { connection: deps.connection, prefix: deps.prefix });
+  }
+
+  private get target() {
+    const { callbackUrl, callbackSecret } = this.deps.config().gateway.intake;
+    return callbackUrl && callbackSecret ? { url: callbackUrl, secret: callbackSecret } : undefined;
+  }
+
+  /** Asks for the case's outbox to be drained; call after anything that may have added an event. */
+  async notify(caseId: string): Promise<void> {
+    if (!this.target) return;
+    await this.queue.add(
+      'drain',
+      { caseId },
+      {
+        jobId: crypto.randomUUID(),
+        // "Retried with backoff until a 2xx": in practice days, at the 10-minute cap.
+        attempts: 1_000_000,
+        backoff: { type: 'callback' },
+        removeOnComplete: true,
+        removeOnFail: { age: 7 * 24 * 3600 },
+      },
+    );
+  }
+
+  start(): void {
+    if (!this.target || this.worker) return;
+    const base = this.deps.retryDelayMs ?? 1000;
+    this.worker = new Worker<DrainJob>(CALLBACK_QUEUE, (job) => this.drain(job), {
+      connection: this.deps.connection,
+      prefix: this.deps.prefix,
+      concurrency: 8,
+      maxStalledCount: 100,
+      settings: {
+        backoffStrategy: (attemptsMade, _type, err) => {
+          if (err instanceof OutboxBusy) return 100 + Math.floor(Math.random() * 200);
+          const delay = Math.min(600_000, base * 2 ** Math.max(0, attemptsMade - 1));
+          return Math.round(delay / 2 + (Math.random() * delay) / 2);
+        },
+      },
+    });
+    this.worker.on('error', (err) => this.deps.log.error({ err: errorMessage(err) }, 'callback worker error'));
+    void this.sweep().catch((err: Error) => this.deps.log.error({ err: err.message }, 'callback outbox sweep failed'));
+  }
+
+  /**
+   * Finds outboxes with events but no drain job (the process died between writing an event and
+   * queueing its job) and queues them. Run at start-up.
+   */
+  async sweep(): Promise<number> {
+    let found = 0;
+    // Braces are literal in a MATCH pattern; only the * is a wildcard.
+    const pattern = this.deps.store.outboxKey('*');
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.deps.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      cursor = next;
+      for (const key of keys) {
+        const caseId = /\{(.+)\}:outbox$/.exec(key)?.[1];
+        if (caseId && (await this.deps.redis.llen(key)) > 0) {
+          await this.notify(caseId);
+          found++;
+        }
+      }
+    } while (cursor !== '0');
+    return found;
+  }
+
+  private async drain(job: Job<DrainJob>): Promise<void> {
+    const { caseId } = job.data;
+    const { redis, store } = this.deps;
+    const target = this.target;
+    if (!target) return;
+    const lockKey = `${store.outboxKey(caseId)}:lock`;
+    const token = crypto.randomUUID();
+    if ((await redis.set(lockKey, token, 'PX', LOCK_MS, 'NX')) !== 'OK') throw new OutboxBusy();
+    try {
+      for (;;) {
+        const head = await redis.lindex(store.outboxKey(caseId), 0);
+        if (head === null) return;
+        await this.post(target, head, caseId);
+        await redis.eval(ACK_SCRIPT, 1, store.outboxKey(caseId), head);
+        await redis.pexpire(lockKey, LOCK_MS);
+      }
+    } finally {
+      await redis.eval(UNLOCK_SCRIPT, 1, lockKey, token);
+    }
+  }
+
+  private async post(target: { url: string; secret: string }, body: string, caseId: string): Promise<void> {
+    const event = JSON.parse(body) as { eventId: string; event: string; systemId: string };
+    const timestamp = Math.floor(Date.now() / 1000);
+    const log = this.deps.log.child({ caseId, systemId: event.systemId, eventId: event.eventId, event: event.event });
+    let status: number;
+    try {
+      const res = await fetch(target.url, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json; charset=utf-8',
+          'X-OW-Event-Id': event.eventId,
+          'X-OW-Timestamp': String(timestamp),
+          'X-OW-Signature': sign(target.secret, timestamp, body),
+        },
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.deps.timeoutMs ?? 10_000),
+      });
+      status = res.status;
+      await res.arrayBuffer().catch(() => undefined);
+    } catch (err) {
+      log.warn({ err: errorMessage(err) }, 'callback not delivered; will retry');
+      throw new Error(`callback to the intake platform failed: ${errorMessage(err)}`, { cause: err });
+    }
+    if (status < 200 || status >= 300) {
+      log.warn({ status }, 'callback refused; will retry');
+      throw new Error(`the intake platform answered HTTP ${status}`);
+    }
+    log.info('callback delivered');
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.close();
+    await this.queue.close();
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Polling for results (`result.mode: poll`). When a delivery to a polling system is acknowledged, one
+ * delayed BullMQ job is added for it; each run asks the system once and, if the answer is not in yet,
+ * moves itself back to the delayed set for `intervalMs`. The schedule lives in Redis, so it survives
+ * restarts and is shared by every gateway process; nothing is polled from an in-memory timer.
+ */
+import { DelayedError, Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import jsonata from 'jsonata';
+import type { GatewayConfig } from '../config/loader';
+import type { SystemConfig } from '../config/schema';
+import type { CaseStore } from '../cases/store';
+import type { Endpoints } from '../delivery/endpoints';
+import { errorMessage } from '../delivery/errors';
+import type { Logger } from '../platform/logger';
+import type { ResultReceiver } from './receiver';
+
+export const POLL_QUEUE = 'result-poll';
+
+interface PollJob {
+  caseId: string;
+  systemId: string;
+  receiptNo: string;
+  /** When the delivery was acknowledged: the poll gives up `maxAgeMs` after it. */
+  since: number;
+}
+
+export interface PollerDeps {
+  config: () => GatewayConfig;
+  store: CaseStore;
+  endpoints: Endpoints;
+  results: ResultReceiver;
+  connection: ConnectionOptions;
+  prefix: string;
+  log: Logger;
+  /** Told when a poll gives up (the delivery is then dead), so the case's events are sent. */
+  onEvent?: (caseId: string) => void;
+  now?: () => number;
+}
+
+type Compiled = { until: ReturnType<typeof jsonata>; body?: ReturnType<typeof jsonata> };
+
+export class ResultPoller {
+  private readonly queue: Queue<PollJob>;
+  private worker?: Worker<PollJob>;
+  private readonly compiled = new WeakMap<SystemConfig, Compiled>();
+
+  constructor(private readonly deps: PollerDeps) {
+    this.queue = new Queue<PollJob>(POLL_QUEUE, { connection: deps.connection, prefix: deps.prefix });
+  }
+
+  private now(): number {
+    return this.deps.now?.() ?? Date.now();
+  }
+
+  /** Starts polling for one acknowledged delivery (a no-op for push systems). */
+  async schedule(system: SystemConfig, caseId: string, receiptNo: string): Promise<void> {
+    const poll = system.result.poll;
+    if (system.result.mode !== 'poll' || !poll) return;
+    // Job ids may not contain ':'; system ids have no '_', so this id is unambiguous.
+    await this.queue.add('poll', { caseId, systemId: system.id, receiptNo, since: this.now() }, { jobId: `${caseId}__${system.id}`, delay: poll.intervalMs, removeOnComplete: true, removeOnFail: { age: 7 * 24 * 3600 } });
+  }
+
+  start(): void {
+    if (this.worker) return;
+    this.worker = new Worker<PollJob>(POLL_QUEUE, (job, token) => this.poll(job, token), {
+      connection: this.deps.connection,
+      prefix: this.deps.prefix,
+      concurrency: 8,
+      maxStalledCount: 100,
+    });
+    this.worker.on('error', (err) => this.deps.log.error({ err: errorMessage(err) }, 'poll worker error'));
+  }
+
+  private compile(system: SystemConfig): Compiled {
+    let found = this.compiled.get(system);
+    if (!found) {
+      const poll = system.result.poll!;
+      found = { until: jsonata(poll.until), body: poll.body ? jsonata(poll.body) : undefined };
+      this.compiled.set(system, found);
+    }
+    return found;
+  }
+
+  private async poll(job: Job<PollJob>, token: string | undefined): Promise<void> {
+    const { caseId, systemId, receiptNo, since } = job.data;
+    const log = this.deps.log.child({ caseId, systemId, receiptNo });
+    const system = this.deps.config().systems.get(systemId);
+    const poll = system?.result.mode === 'poll' ? system.result.poll : undefined;
+    if (!system || !poll) return log.warn('system no longer polled; polling stopped');
+    const status = await this.deps.store.deliveryStatus(caseId, systemId);
+    // Done when the result came some other way or the delivery ended; an acknowledgement not yet
+    // recorded (the poll is scheduled just before it) is waited for.
+    if (status !== 'delivered' && status !== 'delivering' && status !== 'queued') return;
+
+    if (this.now() - since > poll.maxAgeMs) {
+      const message = `no result from ${systemId} within ${poll.maxAgeMs} ms of polling`;
+      await this.deps.store.record(caseId, systemId, { status: 'dead', lastError: message }, { at: new Date(this.now()).toISOString(), event: 'dead', detail: message });
+      this.deps.onEvent?.(caseId);
+      log.error('result polling aged out: delivery dead');
+      return;
+    }
+
+    try {
+      const compiled = this.compile(system);
+      const context = { caseId, systemId, receiptNo };
+      const endpoint = poll.endpoint.replace(/\{(caseId|receiptNo)\}/g, (_, name: 'caseId' | 'receiptNo') => encodeURIComponent(context[name]));
+      const body = compiled.body ? await compiled.body.evaluate(context) : undefined;
+      const reply = await this.deps.endpoints.get(system).adapter.send(body, { caseId, systemId, idempotencyKey: `${caseId}:${systemId}`, log, target: { endpoint, method: poll.method } });
+      if ((await compiled.until.evaluate(reply)) === true) {
+        await this.deps.results.receivePolled(system, { caseId, receiptNo }, reply);
+        log.info('result polled');
+        return;
+      }
+    } catch (err) {
+      // A failed poll is only a missed look: the next one comes at the usual interval.
+      log.warn({ err: errorMessage(err) }, 'result poll failed; polling again later');
+    }
+    await job.moveToDelayed(this.now() + poll.intervalMs, token);
+    throw new DelayedError();
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.close();
+    await this.queue.close();
+  }
+}

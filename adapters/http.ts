@@ -36,7 +36,8 @@ export function parseRetryAfter(value: unknown, now = Date.now()): number | unde
 export function classifyHttpStatus(systemId: string, status: number, retryAfter: unknown, snippet: string): void {
   if (status >= 200 && status < 300) return;
   const what = `${systemId} answered HTTP ${status}${snippet ? `: ${snippet.replace(/\s+/g, ' ').trim()}` : ''}`;
-  if (status >= 500 || status === 408 || status === 429) throw new RetryableError(what, parseRetryAfter(retryAfter));
+  if (status === 429) throw new RetryableError(what, parseRetryAfter(retryAfter), { throttled: true });
+  if (status >= 500 || status === 408) throw new RetryableError(what, parseRetryAfter(retryAfter));
   throw new PermanentError(what);
 }
 

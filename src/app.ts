@@ -4,9 +4,13 @@
 import express, { type ErrorRequestHandler } from 'express';
 import type { GatewayConfig } from './config/loader';
 import type { CaseStore } from './cases/store';
+import { adminRoutes } from './admin/routes';
+import type { Operations } from './admin/operations';
 import { caseRoutes } from './cases/routes';
 import type { ResultReceiver } from './results/receiver';
 import { resultRoutes } from './results/routes';
+import { soapResultRoutes } from './results/soap-endpoint';
+import { xmlResultRoutes } from './results/xml-endpoint';
 import type { DeliveryQueues } from './delivery/queues';
 import type { Tokens } from './platform/auth';
 import { ApiError } from './platform/errors';
@@ -19,6 +23,7 @@ export interface AppDeps {
   store: CaseStore;
   queues: DeliveryQueues;
   results: ResultReceiver;
+  operations: Operations;
   redis: RedisClient;
   tokens: Tokens;
   log: Logger;
@@ -74,6 +79,10 @@ export function createApp(deps: AppDeps): express.Express {
   );
 
   app.use(resultRoutes({ results: deps.results, tokens: deps.tokens, bodyLimit: deps.config().gateway.server.bodyLimit }));
+  app.use(xmlResultRoutes({ results: deps.results, bodyLimit: deps.config().gateway.server.bodyLimit, log: deps.log }));
+  app.use(soapResultRoutes({ results: deps.results, bodyLimit: deps.config().gateway.server.bodyLimit, log: deps.log }));
+
+  app.use(adminRoutes({ operations: deps.operations, tokens: deps.tokens }));
 
   app.use((_req, _res, next) => next(new ApiError('not_found')));
   const onError: ErrorRequestHandler = (err, req, res, _next) => {

@@ -4,6 +4,7 @@
  */
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Operations } from './admin/operations';
 import { createApp } from './app';
 import { CallbackDispatcher } from './callbacks/dispatcher';
 import { ResultPoller } from './results/poller';
@@ -11,6 +12,7 @@ import { ResultReceiver } from './results/receiver';
 import type { GatewayConfig } from './config/loader';
 import { CaseStore } from './cases/store';
 import { Endpoints } from './delivery/endpoints';
+import { CircuitBreakers } from './delivery/circuit';
 import { DeliveryQueues } from './delivery/queues';
 import { DeliveryWorkers } from './delivery/worker';
 import type { Tokens } from './platform/auth';
@@ -30,6 +32,8 @@ export interface GatewayOptions {
   keyPrefix?: string;
   /** Run delivery workers in this process (default true). */
   workers?: boolean;
+  /** How long stop() waits for deliveries in flight (default 10 s). */
+  shutdownGraceMs?: number;
   /** Callback timing (tests shorten the backoff). */
   callbacks?: { timeoutMs?: number; retryDelayMs?: number };
   now?: () => Date;
@@ -70,6 +74,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const store = new CaseStore(intakeRedis, storeOptions);
   const workerStore = new CaseStore(workerRedis, storeOptions);
   const queues = new DeliveryQueues(intakeRedis, bullPrefix);
+  const workerQueues = new DeliveryQueues(workerRedis, bullPrefix);
+  const circuits = new CircuitBreakers(workerRedis, prefix);
   const endpoints = new Endpoints(config.dir);
   for (const system of config.systems.values()) endpoints.get(system);
 
@@ -89,6 +95,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         prefix: bullPrefix,
         log,
         metrics,
+        queues: workerQueues,
+        circuits,
         now: options.now,
         hooks: {
           acknowledged: (system, caseId, receiptNo) => poller.schedule(system, caseId, receiptNo),
@@ -106,7 +114,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }
 
   let accepting = true;
-  const app = createApp({ config: current, store, queues, results, redis: intakeRedis, tokens: options.tokens, log, metrics, accepting: () => accepting, now: options.now });
+  const operations = new Operations({ config: current, store, queues, circuits, redis: intakeRedis, prefix, now: options.now });
+  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, tokens: options.tokens, log, metrics, accepting: () => accepting, now: options.now });
   const server = await new Promise<http.Server>((resolve) => {
     const s = app.listen(options.port ?? config.gateway.server.port, options.host ?? '0.0.0.0', () => resolve(s));
   });
@@ -124,10 +133,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         server.close(() => resolve());
         server.closeIdleConnections();
       });
-      await workers?.close();
+      await workers?.close(options.shutdownGraceMs);
       await poller.close();
       await callbacks.close();
       await queues.close();
+      await workerQueues.close();
       await endpoints.close();
       intakeRedis.disconnect();
       workerRedis.disconnect();

@@ -229,6 +229,11 @@ export class CaseStore {
     )) as DeliveryStatus | 'missing';
   }
 
+  /** Adds a history entry that changes no status (a wait, an ops action). */
+  async note(caseId: string, systemId: string, entry: HistoryEntry): Promise<void> {
+    await this.redis.rpush(this.historyKey(caseId, systemId), JSON.stringify(entry));
+  }
+
   /** Records a legacy system's decision; the delivery is then `completed`. */
   async recordResult(result: Result, at: string): Promise<'recorded' | 'duplicate' | 'missing'> {
     const { caseId, systemId } = result;

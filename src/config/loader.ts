@@ -122,6 +122,7 @@ export function withDefaults(system: SystemFile, gateway: GatewayFile): SystemCo
     concurrency: system.concurrency ?? d.concurrency,
     rateLimit: system.rateLimit ?? d.rateLimit,
     retry: system.retry ?? d.retry,
+    circuitBreaker: system.circuitBreaker ?? d.circuitBreaker,
   };
 }
 

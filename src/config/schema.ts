@@ -2,6 +2,7 @@
  * The configuration's schemas (CONTRACT §4): the single source of the config types.
  * Every object is strict, so an unknown key is an error that names its path.
  */
+import { DateTime } from 'luxon';
 import { z } from 'zod';
 
 /** Sizes such as "1mb", "512kb" or a plain byte count. */
@@ -40,7 +41,10 @@ export const authSchema = z.discriminatedUnion('type', [
 
 const hhmm = /^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$/;
 export const windowSchema = z.strictObject({
-  timezone: z.string().min(1).default('Asia/Shanghai'),
+  timezone: z
+    .string()
+    .refine((zone) => DateTime.now().setZone(zone).isValid, 'an IANA time zone such as Asia/Shanghai')
+    .default('Asia/Shanghai'),
   /** ISO weekdays, 1 = Monday … 7 = Sunday. */
   days: z.array(z.number().int().min(1).max(7)).min(1).default([1, 2, 3, 4, 5]),
   hours: z.array(z.string().regex(hhmm, 'a range such as 08:30-17:30')).min(1),
@@ -50,11 +54,19 @@ export const windowSchema = z.strictObject({
     .default([]),
 });
 
+export const circuitBreakerSchema = z.strictObject({
+  /** Consecutive retryable failures that open the circuit. */
+  failureThreshold: z.number().int().min(1).default(5),
+  /** How long an open circuit waits before one probe delivery is let through. */
+  cooldownMs: z.number().int().min(100).default(30_000),
+});
+
 export const defaultsSchema = z.strictObject({
   timeoutMs: z.number().int().positive().default(10_000),
   concurrency: z.number().int().positive().default(4),
   rateLimit: rateLimitSchema.default({ max: 20, perMs: 1000 }),
   retry: retrySchema.default({ attempts: 8, backoff: { type: 'exponential', delayMs: 1000, maxDelayMs: 600_000 } }),
+  circuitBreaker: circuitBreakerSchema.default({ failureThreshold: 5, cooldownMs: 30_000 }),
 });
 
 export const gatewaySchema = z.strictObject({
@@ -85,6 +97,7 @@ export const systemFileSchema = z.strictObject({
   concurrency: z.number().int().positive().optional(),
   rateLimit: rateLimitSchema.optional(),
   retry: retrySchema.optional(),
+  circuitBreaker: circuitBreakerSchema.optional(),
   window: windowSchema.optional(),
   request: z.strictObject({ body: expression }),
   response: z.strictObject({
@@ -156,6 +169,8 @@ export type RetryPolicy = z.infer<typeof retrySchema>;
 export type RateLimit = z.infer<typeof rateLimitSchema>;
 export type Auth = z.infer<typeof authSchema>;
 export type Charset = z.infer<typeof charsetSchema>;
+export type MaintenanceWindow = z.infer<typeof windowSchema>;
+export type CircuitBreakerPolicy = z.infer<typeof circuitBreakerSchema>;
 
 /** A system with every default filled in: what the rest of the gateway works with. */
 export type SystemConfig = SystemFile & {
@@ -163,4 +178,5 @@ export type SystemConfig = SystemFile & {
   concurrency: number;
   rateLimit: RateLimit;
   retry: RetryPolicy;
+  circuitBreaker: CircuitBreakerPolicy;
 };

@@ -9,11 +9,15 @@ export class RetryableError extends Error {
     message: string,
     /** How long the system asked us to wait (e.g. from Retry-After), if it said. */
     readonly retryAfterMs?: number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; throttled?: boolean },
   ) {
     super(message, options);
     this.name = 'RetryableError';
+    this.throttled = options?.throttled ?? false;
   }
+
+  /** The system said "too many requests" (HTTP 429): slow down, it is not broken. */
+  readonly throttled: boolean;
 }
 
 export class PermanentError extends Error {

@@ -22,12 +22,12 @@ export function jobIdFor(caseId: string): string {
 
 export function jobOptions(system: SystemConfig): JobsOptions {
   return {
-    jobId: undefined,
     attempts: system.retry.attempts,
     backoff: { type: 'ow' },
     // Finished jobs are only bookkeeping: the case store keeps the delivery's whole story.
     removeOnComplete: { age: 24 * 3600, count: 10_000 },
-    removeOnFail: { age: 30 * 24 * 3600 },
+    // Failed jobs are the dead letters: they stay until ops replay or discard them.
+    removeOnFail: false,
   };
 }
 

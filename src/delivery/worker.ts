@@ -12,7 +12,9 @@ import type { Logger } from '../platform/logger';
 import { retryDelay } from './backoff';
 import type { Endpoints } from './endpoints';
 import { PermanentError, RetryableError, errorMessage, isRetryable } from './errors';
-import { queueName, type DeliveryJob } from './queues';
+import type { CircuitBreakers } from './circuit';
+import { queueName, type DeliveryJob, type DeliveryQueues } from './queues';
+import { msUntilOpen } from './window';
 import type { Metrics } from '../platform/metrics';
 
 /** What the rest of the gateway does around a delivery's milestones (results, callbacks). */
@@ -31,6 +33,9 @@ export interface WorkerDeps {
   prefix: string;
   log: Logger;
   metrics?: Metrics;
+  /** The system queues, for holding one (maintenance window, open circuit, 429). */
+  queues: DeliveryQueues;
+  circuits: CircuitBreakers;
   hooks?: DeliveryHooks;
   now?: () => Date;
 }
@@ -60,7 +65,33 @@ export class DeliveryWorkers {
       settings: { backoffStrategy: (attemptsMade, _type, err) => this.backoff(system.id, attemptsMade, err) },
     });
     worker.on('error', (err) => this.deps.log.error({ systemId: system.id, err: errorMessage(err) }, 'delivery worker error'));
+    worker.on('failed', (job, err) => void (job && this.failedOutside(job, err)));
     this.workers.set(system.id, worker);
+    // The concurrency holds across every gateway process sharing this Redis, not just this one.
+    void this.deps.queues
+      .queue(system.id)
+      .setGlobalConcurrency(system.concurrency)
+      .catch((err: Error) => this.deps.log.warn({ systemId: system.id, err: err.message }, 'could not set the global concurrency'));
+  }
+
+  /**
+   * A job BullMQ failed without our processor settling it (it stalled more often than allowed, e.g.
+   * its worker was killed again and again): the delivery is recorded dead, so it is listed and can
+   * be replayed, instead of staying "delivering" for ever.
+   */
+  private async failedOutside(job: Job<DeliveryJob>, err: Error): Promise<void> {
+    const { caseId, systemId } = job.data;
+    try {
+      if (!(await job.isFailed())) return;
+      const status = await this.deps.store.deliveryStatus(caseId, systemId);
+      if (status !== 'queued' && status !== 'delivering') return;
+      const message = `stopped by the queue: ${errorMessage(err)}`;
+      await this.deps.store.record(caseId, systemId, { status: 'dead', lastError: message }, { at: this.now().toISOString(), event: 'dead', detail: message });
+      this.deps.hooks?.recorded(caseId, systemId, 'dead');
+      this.deps.log.error({ caseId, systemId, err: message }, 'delivery dead: failed by the queue');
+    } catch (e) {
+      this.deps.log.error({ caseId, systemId, err: errorMessage(e) }, 'could not record a failed job');
+    }
   }
 
   private backoff(systemId: string, attemptsMade: number, err: Error | undefined): number {
@@ -70,12 +101,46 @@ export class DeliveryWorkers {
     return err instanceof RetryableError && err.retryAfterMs !== undefined ? Math.max(delay, err.retryAfterMs) : delay;
   }
 
+  /**
+   * Whether the system may be sent to now: inside its maintenance window, and its circuit not open.
+   * When not, answers how long the whole system queue should hold.
+   */
+  private async admission(system: SystemConfig): Promise<{ holdMs: number; reason: string } | { holdMs: 0; probe: boolean }> {
+    const now = this.now();
+    if (system.window) {
+      const wait = msUntilOpen(system.window, now);
+      if (wait > 0) return { holdMs: wait, reason: `outside the maintenance window; opens at ${new Date(now.getTime() + wait).toISOString()}` };
+    }
+    const circuit = await this.deps.circuits.admit(system.id, now.getTime(), system.timeoutMs * 2 + 1000);
+    if (!circuit.send) return { holdMs: circuit.waitMs, reason: `circuit open after repeated failures; next probe at ${new Date(now.getTime() + circuit.waitMs).toISOString()}` };
+    return { holdMs: 0, probe: circuit.probe };
+  }
+
+  /** Holds the system's queue (in Redis, for every process) and puts this job back without spending an attempt. */
+  private async hold(job: Job<DeliveryJob>, holdMs: number, event: string, reason: string): Promise<never> {
+    const { caseId, systemId } = job.data;
+    await this.deps.queues.queue(systemId).rateLimit(Math.max(1, holdMs));
+    await this.deps.store.note(caseId, systemId, { at: this.now().toISOString(), event, detail: reason });
+    throw Worker.RateLimitError();
+  }
+
   /** One attempt. Returns normally when the delivery is settled; throws to have BullMQ retry it. */
   private async process(job: Job<DeliveryJob>): Promise<void> {
     const { caseId, systemId } = job.data;
-    const { store, log: rootLog, metrics } = this.deps;
+    const { store, log: rootLog, metrics, circuits } = this.deps;
     const log = rootLog.child({ caseId, systemId, jobId: job.id });
     const at = () => this.now().toISOString();
+    const system = this.deps.config().systems.get(systemId);
+
+    let probe = false;
+    if (system) {
+      const admitted = await this.admission(system);
+      if (admitted.holdMs > 0 && 'reason' in admitted) {
+        log.info({ holdMs: admitted.holdMs }, admitted.reason);
+        return this.hold(job, admitted.holdMs, 'waiting', admitted.reason);
+      }
+      probe = 'probe' in admitted && admitted.probe;
+    }
 
     const begun = await store.beginAttempt(caseId, systemId, at());
     if (!begun.send) {
@@ -84,8 +149,9 @@ export class DeliveryWorkers {
     }
 
     const attemptsAllowed = job.opts.attempts ?? 1;
+    // Set once the system has answered: a refusal then proves it alive, for the circuit breaker.
+    let answered = false;
     try {
-      const system = this.deps.config().systems.get(systemId);
       if (!system) throw new PermanentError(`system ${systemId} is no longer configured`);
       const record = await store.getCase(caseId);
       if (!record) throw new PermanentError(`case ${caseId} is missing from the case store`);
@@ -93,9 +159,13 @@ export class DeliveryWorkers {
 
       const body = await endpoint.mappings.requestBody(record.case);
       const started = Date.now();
+      answered = true; // from here on a PermanentError can only be the system's own answer
       const reply = await endpoint.adapter.send(body, { caseId, systemId, idempotencyKey: `${caseId}:${systemId}`, log });
       metrics?.deliveryDuration.observe({ systemId }, (Date.now() - started) / 1000);
       const ack = await endpoint.mappings.acknowledgement(reply);
+      await circuits.succeeded(systemId);
+      // A successful probe closed the circuit: lift the hold at once rather than at its expiry.
+      if (probe) await this.deps.queues.queue(systemId).removeRateLimitKey();
       if (!ack.success) {
         const said = ack.error ?? 'refused without a message';
         if (ack.retryable) throw new RetryableError(`${systemId} refused for now: ${said}`);
@@ -107,15 +177,29 @@ export class DeliveryWorkers {
       await store.record(caseId, systemId, { status: 'delivered', receiptNo: ack.receiptNo }, { at: at(), event: 'delivered', detail: `receiptNo ${ack.receiptNo}` });
       this.deps.hooks?.recorded(caseId, systemId, 'delivered', ack.receiptNo);
       metrics?.deliveries.inc({ systemId, outcome: 'delivered' });
-      log.info({ receiptNo: ack.receiptNo, attempt: begun.attempts }, 'delivered');
+      log.info({ receiptNo: ack.receiptNo, attempt: begun.attempts, probe }, 'delivered');
     } catch (err) {
       const message = errorMessage(err);
       if (!isRetryable(err)) {
+        if (answered) await circuits.succeeded(systemId);
         await store.record(caseId, systemId, { status: 'rejected', lastError: message }, { at: at(), event: 'rejected', detail: message });
         this.deps.hooks?.recorded(caseId, systemId, 'rejected');
         metrics?.deliveries.inc({ systemId, outcome: 'rejected' });
         log.warn({ err: message, attempt: begun.attempts }, 'delivery rejected');
         return;
+      }
+      if (err instanceof RetryableError && err.throttled && system) {
+        // Too many requests: the system is fine, we are too fast. Slow the whole queue down instead
+        // of spending this delivery's attempts.
+        const holdMs = err.retryAfterMs ?? retryDelay(system.retry, 1);
+        await store.record(caseId, systemId, { status: 'queued', lastError: message }, { at: at(), event: 'throttled', detail: `${message}; holding ${holdMs} ms` });
+        metrics?.deliveries.inc({ systemId, outcome: 'throttled' });
+        await this.deps.queues.queue(systemId).rateLimit(Math.max(1, holdMs));
+        throw Worker.RateLimitError();
+      }
+      if (system && (await circuits.failed(systemId, this.now().getTime(), system.circuitBreaker))) {
+        await this.deps.queues.queue(systemId).rateLimit(system.circuitBreaker.cooldownMs);
+        log.error({ cooldownMs: system.circuitBreaker.cooldownMs }, 'circuit opened: deliveries to this system wait');
       }
       if (job.attemptsMade + 1 >= attemptsAllowed) {
         await store.record(caseId, systemId, { status: 'dead', lastError: message }, { at: at(), event: 'dead', detail: `after ${begun.attempts} attempts: ${message}` });
@@ -132,8 +216,20 @@ export class DeliveryWorkers {
     }
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...this.workers.values()].map((w) => w.close()));
+  /**
+   * Stops taking jobs and waits for the deliveries in flight, up to `graceMs`; whatever is still
+   * running then is abandoned: its job's lock lapses and another worker delivers it again later.
+   */
+  async close(graceMs = 10_000): Promise<void> {
+    const workers = [...this.workers.values()];
     this.workers.clear();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
+    const finished = await Promise.race([Promise.all(workers.map((w) => w.close())).then(() => 'done' as const), deadline]);
+    clearTimeout(timer);
+    if (finished === 'timeout') {
+      this.deps.log.warn({ graceMs }, 'deliveries still in flight at the shutdown deadline; they will be redelivered');
+      await Promise.all(workers.map((w) => w.close(true)));
+    }
   }
 }

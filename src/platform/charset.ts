@@ -30,8 +30,14 @@ export function charsetOfContentType(contentType: string | undefined): string | 
 
 /** The `encoding` of an XML declaration; the declaration is ASCII in every charset we speak. */
 export function charsetOfXmlDeclaration(bytes: Buffer): string | undefined {
-  const head = bytes.subarray(0, 200).toString('latin1');
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  const head = bytes.subarray(bom, bom + 200).toString('latin1');
   return /^\s*<\?xml[^>]*?encoding\s*=\s*["']([^"']+)["']/.exec(head)?.[1];
+}
+
+/** The label a charset goes by in a Content-Type or an XML declaration. */
+export function charsetLabel(charset: Charset): string {
+  return { 'utf-8': 'UTF-8', gbk: 'GBK', 'gb18030': 'GB18030' }[charset];
 }
 
 export interface Decoded {
@@ -41,28 +47,71 @@ export interface Decoded {
   source: 'content-type' | 'declaration' | 'configured';
 }
 
-/**
- * Decodes a body by, in order, its Content-Type charset, its XML declaration, the configured
- * charset. When header and declaration disagree the header wins (as HTTP says it should).
- */
-export function decodeBody(bytes: Buffer, contentType: string | undefined, configured: Charset): Decoded {
-  const fromHeader = charsetOfContentType(contentType);
-  const fromDeclaration = fromHeader ? undefined : charsetOfXmlDeclaration(bytes);
-  const label = fromHeader ?? fromDeclaration;
-  const charset = label === undefined ? configured : knownCharset(label);
-  if (!charset) throw new CharsetError(`unsupported charset "${label}"`);
+function strictDecode(bytes: Buffer, charset: Charset): string {
   const text = iconv.decode(bytes, charset, { stripBOM: true });
-  if (text.includes('\uFFFD')) throw new CharsetError(`the body is not valid ${charset} (undecodable bytes)`);
-  return { text, charset, source: fromHeader ? 'content-type' : fromDeclaration ? 'declaration' : 'configured' };
+  if (text.includes('\uFFFD')) throw new CharsetError(`the body is not valid ${charsetLabel(charset)} (undecodable bytes)`);
+  return text;
 }
 
+function supported(label: string, where: string): Charset {
+  const charset = knownCharset(label);
+  if (!charset) throw new CharsetError(`unsupported charset "${label}" in the ${where}`);
+  return charset;
+}
+
+/**
+ * Decodes a body by, in order, its Content-Type charset, its XML declaration, the configured
+ * charset. A text containing U+FFFD (bytes not valid in the charset) is a CharsetError.
+ *
+ * When the header and the declaration name different charsets, one of them is wrong and guessing
+ * could turn a name into plausible-looking mojibake (UTF-8 bytes read as GBK rarely fail).
+ * So: GBK against GB18030 is read as GB18030, which reads every GBK text the same; otherwise the
+ * body is read only if it reads the same in both (plain ASCII, e.g. codes and numbers), and is a
+ * CharsetError naming both labels when it does not.
+ */
+export function decodeBody(bytes: Buffer, contentType: string | undefined, configured: Charset): Decoded {
+  const headerLabel = charsetOfContentType(contentType);
+  const declarationLabel = charsetOfXmlDeclaration(bytes);
+  const fromHeader = headerLabel === undefined ? undefined : supported(headerLabel, 'Content-Type');
+  const fromDeclaration = declarationLabel === undefined ? undefined : supported(declarationLabel, 'XML declaration');
+  if (fromHeader && fromDeclaration && fromHeader !== fromDeclaration) {
+    const pair = new Set([fromHeader, fromDeclaration]);
+    if (pair.has('gbk') && pair.has('gb18030')) {
+      return { text: strictDecode(bytes, 'gb18030'), charset: 'gb18030', source: fromHeader === 'gb18030' ? 'content-type' : 'declaration' };
+    }
+    const disagreement = `the Content-Type says ${headerLabel} but the XML declaration says ${declarationLabel}`;
+    let asHeader: string;
+    let asDeclaration: string;
+    try {
+      asHeader = strictDecode(bytes, fromHeader);
+      asDeclaration = strictDecode(bytes, fromDeclaration);
+    } catch (err) {
+      throw new CharsetError(`${disagreement}, and the body is not valid in both: ${(err as Error).message}`);
+    }
+    if (asHeader !== asDeclaration) throw new CharsetError(`${disagreement}, and the body reads differently in each`);
+    return { text: asHeader, charset: fromHeader, source: 'content-type' };
+  }
+  if (fromHeader) return { text: strictDecode(bytes, fromHeader), charset: fromHeader, source: 'content-type' };
+  if (fromDeclaration) return { text: strictDecode(bytes, fromDeclaration), charset: fromDeclaration, source: 'declaration' };
+  return { text: strictDecode(bytes, configured), charset: configured, source: 'configured' };
+}
+
+/** ASCII is the same in every charset we speak; other characters are tried once each and remembered. */
+const ENCODABLE = { gbk: new Map<string, boolean>(), 'gb18030': new Map<string, boolean>(), 'utf-8': new Map<string, boolean>() };
+
 function encodable(char: string, charset: Charset): boolean {
-  return iconv.decode(iconv.encode(char, charset), charset) === char;
+  if (char.charCodeAt(0) < 0x80) return true;
+  const known = ENCODABLE[charset].get(char);
+  if (known !== undefined) return known;
+  const ok = iconv.decode(iconv.encode(char, charset), charset) === char;
+  if (ENCODABLE[charset].size < 65_536) ENCODABLE[charset].set(char, ok);
+  return ok;
 }
 
 /**
  * Encodes XML text; characters the charset cannot hold (生僻字 outside GBK) become numeric
- * character references, which every XML reader turns back into the same character.
+ * character references, which every XML reader turns back into the same character. Only for
+ * text and attribute values: a reference in a name or markup is not XML (see encodeStrict).
  */
 export function encodeXml(text: string, charset: Charset): Buffer {
   if (charset !== 'gbk') return iconv.encode(text, charset); // UTF-8 and GB18030 hold all of Unicode
@@ -78,5 +127,5 @@ export function encodeStrict(text: string, charset: Charset, field: string): Buf
   const bytes = iconv.encode(text, charset);
   if (iconv.decode(bytes, charset) === text) return bytes;
   const bad = [...text].find((c) => !encodable(c, charset));
-  throw new CharsetError(`${field}: "${bad}" (U+${bad?.codePointAt(0)?.toString(16).toUpperCase()}) cannot be written in ${charset}`);
+  throw new CharsetError(`${field}: "${bad}" (U+${bad?.codePointAt(0)?.toString(16).toUpperCase()}) cannot be written in ${charsetLabel(charset)}`);
 }

@@ -9,6 +9,8 @@
  * entities (`&amp;`) and character references still decode as usual in `readXml`.
  */
 import { XMLParser } from 'fast-xml-parser';
+import type { Charset } from '../config/schema';
+import { charsetLabel, encodeStrict, encodeXml } from './charset';
 
 export interface XmlLimits {
   /** Characters of XML text. */
@@ -17,6 +19,8 @@ export interface XmlLimits {
   maxElements: number;
   maxAttributesPerElement: number;
   maxAttributeLength: number;
+  /** Characters of an element or attribute name (optional for callers' own limits; 256 by default). */
+  maxNameLength?: number;
 }
 
 export const DEFAULT_XML_LIMITS: XmlLimits = {
@@ -25,9 +29,10 @@ export const DEFAULT_XML_LIMITS: XmlLimits = {
   maxElements: 20_000,
   maxAttributesPerElement: 64,
   maxAttributeLength: 8 * 1024,
+  maxNameLength: 256,
 };
 
-export type XmlRejection = 'doctype' | 'too_long' | 'too_deep' | 'too_many_elements' | 'too_many_attributes' | 'attribute_too_long' | 'forbidden_name' | 'malformed';
+export type XmlRejection = 'doctype' | 'too_long' | 'name_too_long' | 'too_deep' | 'too_many_elements' | 'too_many_attributes' | 'attribute_too_long' | 'forbidden_name' | 'malformed';
 
 /** XML we will not read. `reason` is for logs and tests; the message is safe to show the sender. */
 export class XmlRejectedError extends Error {
@@ -44,30 +49,24 @@ export class XmlRejectedError extends Error {
 const FORBIDDEN_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 
 function localName(qualified: string): string {
-  const colon = qualified.indexOf(':');
+  const colon = qualified.lastIndexOf(':');
   return colon >= 0 ? qualified.slice(colon + 1) : qualified;
 }
 
-function checkName(name: string, what: string): void {
-  if (FORBIDDEN_NAMES.has(localName(name))) throw new XmlRejectedError('forbidden_name', `XML ${what} name "${name}" is not allowed`);
+/** A name as a message may quote it: an attacker's megabyte-long name is not echoed back. */
+function shown(name: string): string {
+  return name.length > 64 ? `${name.slice(0, 64)}…` : name;
 }
 
-/** Index just past the `>` closing a start tag that begins at `from`, honouring quoted values. */
-function endOfTag(text: string, from: number): number {
-  let quote = '';
-  for (let i = from; i < text.length; i++) {
-    const ch = text[i];
-    if (quote) {
-      if (ch === quote) quote = '';
-    } else if (ch === '"' || ch === "'") {
-      quote = ch;
-    } else if (ch === '>') {
-      return i + 1;
-    } else if (ch === '<') {
-      break;
-    }
-  }
-  throw new XmlRejectedError('malformed', 'XML start tag is not closed');
+function checkName(name: string, what: string, limits: XmlLimits): void {
+  const max = limits.maxNameLength ?? 256;
+  if (name.length > max) throw new XmlRejectedError('name_too_long', `XML ${what} name "${shown(name)}" is longer than ${max} characters`);
+  // Every part of a prefixed name: a parser that drops prefixes may keep any one of them.
+  if (name.split(':').some((part) => FORBIDDEN_NAMES.has(part))) throw new XmlRejectedError('forbidden_name', `XML ${what} name "${shown(name)}" is not allowed`);
+}
+
+function isSpace(ch: string | undefined): boolean {
+  return ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r';
 }
 
 function skipPast(text: string, from: number, terminator: string, what: string): number {
@@ -76,7 +75,58 @@ function skipPast(text: string, from: number, terminator: string, what: string):
   return end + terminator.length;
 }
 
-const ATTRIBUTE = /([^\s=/>]+)\s*=\s*("([^"]*)"|'([^']*)')/g;
+/** Characters that end an attribute name. */
+const AFTER_ATTRIBUTE_NAME = new Set(['=', '/', '>', '<', '"', "'"]);
+
+/**
+ * Checks the start tag whose name begins at `from` (just past its `<`) and answers where it ends.
+ * A hand-written scan, so that every character is looked at a bounded number of times: a regular
+ * expression over a long run of name characters without `=` backtracks quadratically.
+ */
+function inspectStartTag(text: string, from: number, limits: XmlLimits): { end: number; selfClosing: boolean } {
+  let i = from;
+  while (i < text.length && !isSpace(text[i]) && text[i] !== '>' && text[i] !== '/' && text[i] !== '<') i++;
+  const name = text.slice(from, i);
+  if (!name) throw new XmlRejectedError('malformed', 'XML element without a name');
+  checkName(name, 'element', limits);
+  let attributes = 0;
+  for (;;) {
+    while (isSpace(text[i])) i++;
+    if (i >= text.length) throw new XmlRejectedError('malformed', 'XML start tag is not closed');
+    if (text[i] === '>') return { end: i + 1, selfClosing: false };
+    if (text[i] === '/') {
+      if (text[i + 1] === '>') return { end: i + 2, selfClosing: true };
+      throw new XmlRejectedError('malformed', `XML start tag <${shown(name)}> is malformed`);
+    }
+    const nameStart = i;
+    while (i < text.length && !isSpace(text[i]) && !AFTER_ATTRIBUTE_NAME.has(text[i]!)) i++;
+    const attribute = text.slice(nameStart, i);
+    if (!attribute) throw new XmlRejectedError('malformed', `XML start tag <${shown(name)}> is malformed`);
+    checkName(attribute, 'attribute', limits);
+    if (++attributes > limits.maxAttributesPerElement) {
+      throw new XmlRejectedError('too_many_attributes', `XML element <${shown(name)}> has more than ${limits.maxAttributesPerElement} attributes`);
+    }
+    while (isSpace(text[i])) i++;
+    if (text[i] !== '=') throw new XmlRejectedError('malformed', `XML attribute ${shown(attribute)} has no value`);
+    i++;
+    while (isSpace(text[i])) i++;
+    const quote = text[i];
+    if (quote !== '"' && quote !== "'") throw new XmlRejectedError('malformed', `XML attribute ${shown(attribute)} is not quoted`);
+    const close = text.indexOf(quote, i + 1);
+    if (close < 0) throw new XmlRejectedError('malformed', `XML attribute ${shown(attribute)} is not closed`);
+    if (close - i - 1 > limits.maxAttributeLength) {
+      throw new XmlRejectedError('attribute_too_long', `XML attribute ${shown(attribute)} is longer than ${limits.maxAttributeLength} characters`);
+    }
+    const value = text.slice(i + 1, close);
+    if (value.includes('<')) throw new XmlRejectedError('malformed', `XML attribute ${shown(attribute)} contains "<"`);
+    // multiRef id="__proto__" is how node-soap was made to pollute Object.prototype.
+    const local = localName(attribute);
+    if ((local === 'id' || local === 'href') && FORBIDDEN_NAMES.has(value.replace(/^#/, ''))) {
+      throw new XmlRejectedError('forbidden_name', `XML attribute ${shown(attribute)}="${value}" is not allowed`);
+    }
+    i = close + 1;
+  }
+}
 
 /** Refuses what must never reach a parser; returns quietly when the text is safe to parse. */
 export function inspectXml(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): void {
@@ -93,32 +143,13 @@ export function inspectXml(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS)
     else if (text.startsWith('<?', i)) i = skipPast(text, i + 2, '?>', 'processing instruction');
     else if (text.startsWith('<!', i)) throw new XmlRejectedError('malformed', 'XML markup declaration is not allowed');
     else if (text.startsWith('</', i)) {
-      depth--;
+      if (--depth < 0) throw new XmlRejectedError('malformed', 'XML end tag without a start tag');
       i = skipPast(text, i + 2, '>', 'end tag');
     } else {
-      const end = endOfTag(text, i + 1);
-      const tag = text.slice(i + 1, end - 1);
-      const name = /^[^\s/>]+/.exec(tag)?.[0];
-      if (!name) throw new XmlRejectedError('malformed', 'XML element without a name');
-      checkName(name, 'element');
       if (++elements > limits.maxElements) throw new XmlRejectedError('too_many_elements', `XML has more than ${limits.maxElements} elements`);
-      let attributes = 0;
-      for (const match of tag.slice(name.length).matchAll(ATTRIBUTE)) {
-        checkName(match[1]!, 'attribute');
-        if (++attributes > limits.maxAttributesPerElement) {
-          throw new XmlRejectedError('too_many_attributes', `XML element <${name}> has more than ${limits.maxAttributesPerElement} attributes`);
-        }
-        const value = match[3] ?? match[4] ?? '';
-        if (value.length > limits.maxAttributeLength) {
-          throw new XmlRejectedError('attribute_too_long', `XML attribute ${match[1]} is longer than ${limits.maxAttributeLength} characters`);
-        }
-        // multiRef id="__proto__" is how node-soap was made to pollute Object.prototype.
-        if ((match[1] === 'id' || match[1] === 'href') && FORBIDDEN_NAMES.has(value.replace(/^#/, ''))) {
-          throw new XmlRejectedError('forbidden_name', `XML attribute ${match[1]}="${value}" is not allowed`);
-        }
-      }
-      if (!tag.endsWith('/') && ++depth > limits.maxDepth) throw new XmlRejectedError('too_deep', `XML is nested deeper than ${limits.maxDepth} levels`);
-      i = end;
+      const tag = inspectStartTag(text, i + 1, limits);
+      if (!tag.selfClosing && ++depth > limits.maxDepth) throw new XmlRejectedError('too_deep', `XML is nested deeper than ${limits.maxDepth} levels`);
+      i = tag.end;
     }
     i = text.indexOf('<', i);
   }
@@ -173,4 +204,152 @@ export function readXml(text: string, options: ReadXmlOptions = {}): XmlObject {
   }
   if (!parsed || typeof parsed !== 'object' || Object.keys(parsed).length === 0) throw new XmlRejectedError('malformed', 'XML has no root element');
   return parsed as XmlObject;
+}
+
+/** A body that cannot be written as XML; `field` is the path of the offending value or name. */
+export class XmlWriteError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'XmlWriteError';
+  }
+}
+
+export interface WriteXmlOptions {
+  /** Deepest nesting written, so that we never send what our own reader would refuse (default 64). */
+  maxDepth?: number;
+  /** Further checks on every element and attribute name, e.g. that the charset can hold it. */
+  checkName?: (name: string, field: string) => void;
+}
+
+// XML 1.0 names, with at most one prefix: `Request`, `ns:Request`, `申请人`.
+const NAME_START = 'A-Za-z_\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
+const NAME_CHAR = `${NAME_START}\\-.0-9\\u00B7\\u203F-\\u2040`; // combining marks (U+0300–036F) are left out: rare in element names
+const XML_NAME = new RegExp(`^[${NAME_START}][${NAME_CHAR}]*(:[${NAME_START}][${NAME_CHAR}]*)?$`, 'u');
+/** What XML 1.0 cannot carry at all, not even as a character reference (controls, lone surrogates). */
+const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+function escapeText(value: string): string {
+  // \r would otherwise be read back as \n (line-end normalisation).
+  return value.replace(/[&<>\r]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '\r': '&#13;' })[c]!);
+}
+
+function escapeAttribute(value: string): string {
+  // Tabs and line ends in attributes would otherwise be read back as spaces.
+  return value.replace(/[&<>"\t\n\r]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' })[c]!);
+}
+
+class XmlWriter {
+  private readonly parts: string[] = [];
+  private readonly maxDepth: number;
+
+  constructor(private readonly options: WriteXmlOptions) {
+    this.maxDepth = options.maxDepth ?? DEFAULT_XML_LIMITS.maxDepth;
+  }
+
+  text(): string {
+    return this.parts.join('');
+  }
+
+  private name(name: string, field: string): string {
+    if (!XML_NAME.test(name)) throw new XmlWriteError(field, `"${shown(name)}" is not a valid XML name`);
+    if (name.split(':').some((part) => FORBIDDEN_NAMES.has(part))) throw new XmlWriteError(field, `"${name}" is not allowed as an XML name`);
+    this.options.checkName?.(name, field);
+    return name;
+  }
+
+  private scalar(value: unknown, field: string): string | undefined {
+    let text: string;
+    if (typeof value === 'string') text = value;
+    else if (typeof value === 'boolean') text = String(value);
+    else if (typeof value === 'number') {
+      if (!Number.isFinite(value)) throw new XmlWriteError(field, `${value} cannot be written as XML`);
+      text = String(value);
+    } else return undefined;
+    const bad = NOT_XML_CHAR.exec(text)?.[0];
+    if (bad !== undefined) {
+      const code = bad.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+      throw new XmlWriteError(field, `U+${code} cannot be carried by XML 1.0`);
+    }
+    return text;
+  }
+
+  element(name: string, value: unknown, field: string, depth: number): void {
+    if (value === undefined) return;
+    if (Array.isArray(value)) {
+      value.forEach((item, i) => {
+        if (Array.isArray(item)) throw new XmlWriteError(`${field}[${i}]`, 'an array inside an array has no XML form; wrap the inner one in an object');
+        this.element(name, item, `${field}[${i}]`, depth);
+      });
+      return;
+    }
+    if (depth > this.maxDepth) throw new XmlWriteError(field, `is nested deeper than ${this.maxDepth} levels`);
+    const tag = this.name(name, field);
+    if (value === null) {
+      this.parts.push(`<${tag}/>`);
+      return;
+    }
+    const text = this.scalar(value, field);
+    if (text !== undefined) {
+      this.parts.push(`<${tag}>${escapeText(text)}</${tag}>`);
+      return;
+    }
+    if (typeof value !== 'object') throw new XmlWriteError(field, `a ${typeof value} cannot be written as XML`);
+    const entries = Object.entries(value as Record<string, unknown>);
+    let open = `<${tag}`;
+    for (const [key, attributeValue] of entries) {
+      if (!key.startsWith('@') || attributeValue === undefined || attributeValue === null) continue;
+      const attributeField = `${field}.${key}`;
+      const attribute = this.name(key.slice(1), attributeField);
+      const attributeText = this.scalar(attributeValue, attributeField);
+      if (attributeText === undefined) throw new XmlWriteError(attributeField, 'an attribute must be a string, number or boolean');
+      open += ` ${attribute}="${escapeAttribute(attributeText)}"`;
+    }
+    const children = entries.filter(([key]) => !key.startsWith('@'));
+    if (children.length === 0) {
+      this.parts.push(`${open}/>`);
+      return;
+    }
+    this.parts.push(`${open}>`);
+    for (const [key, child] of children) {
+      if (key === '#text') {
+        if (child === undefined || child === null) continue;
+        const childText = this.scalar(child, `${field}.#text`);
+        if (childText === undefined) throw new XmlWriteError(`${field}.#text`, 'a text node must be a string, number or boolean');
+        this.parts.push(escapeText(childText));
+      } else {
+        this.element(key, child, `${field}.${key}`, depth + 1);
+      }
+    }
+    this.parts.push(`</${tag}>`);
+  }
+}
+
+/**
+ * Writes `content` as the element `root`: object keys become child elements, `@name` keys
+ * attributes, `#text` the element's own text; an array repeats its element; null is an empty
+ * element. Text is escaped; names that are not XML names and characters XML cannot carry are
+ * refused with an XmlWriteError naming the field.
+ */
+export function writeXml(root: string, content: unknown, options: WriteXmlOptions = {}): string {
+  if (Array.isArray(content)) throw new XmlWriteError(root, 'the root element cannot be an array');
+  const writer = new XmlWriter(options);
+  writer.element(root, content ?? null, root, 1);
+  return writer.text();
+}
+
+export function xmlDeclaration(charset: Charset): string {
+  return `<?xml version="1.0" encoding="${charsetLabel(charset)}"?>`;
+}
+
+/**
+ * A whole document in the bytes of `charset`: the declaration, then `content` under `root`.
+ * Characters the charset cannot hold become character references in text and attribute values;
+ * in a name, where references are impossible, they are a CharsetError naming the field.
+ */
+export function encodeXmlDocument(root: string, content: unknown, charset: Charset): Buffer {
+  const text = writeXml(root, content, { checkName: (name, field) => void encodeStrict(name, charset, field) });
+  return encodeXml(xmlDeclaration(charset) + text, charset);
 }

@@ -54,8 +54,13 @@ export function writeConfig(systems: SystemSpec[], routes: unknown, gateway: unk
   return dir;
 }
 
-export async function startTestGateway(configDir: string, extra: { keyPrefix?: string; env?: Record<string, string> } = {}): Promise<RunningGateway> {
+export async function startTestGateway(
+  configDir: string,
+  extra: { keyPrefix?: string; env?: Record<string, string>; now?: () => Date; shutdownGraceMs?: number } = {},
+): Promise<RunningGateway> {
   return startGateway({
+    now: extra.now,
+    shutdownGraceMs: extra.shutdownGraceMs,
     config: loadConfig(configDir, extra.env ?? {}),
     callbacks: { retryDelayMs: 50, timeoutMs: 2000 },
     redisUrl: redisUrl(),
@@ -146,6 +151,16 @@ export async function pushResult(gateway: { url: string }, systemId: string, bod
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
     body: JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+/** Calls the admin API with the ops token. */
+export async function admin(gateway: { url: string }, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${gateway.url}/api/v1/admin${path}`, {
+    method,
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${OPS_TOKEN}`, 'X-OW-Operator': encodeURIComponent('值班员 李四') },
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, body: await res.json() };
 }

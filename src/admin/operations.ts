@@ -1,0 +1,165 @@
+/**
+ * What ops staff can do to the delivery machinery: look at every system's queue, pause and resume a
+ * system, and replay or discard dead letters. Every action is audited with who did it and when.
+ */
+import type { GatewayConfig } from '../config/loader';
+import type { CaseStore } from '../cases/store';
+import type { CircuitBreakers, CircuitView } from '../delivery/circuit';
+import { jobIdFor, type DeliveryQueues } from '../delivery/queues';
+import { ApiError } from '../platform/errors';
+import type { RedisClient } from '../platform/redis';
+
+export interface SystemStatus {
+  id: string;
+  name: string;
+  level: string;
+  protocol: string;
+  paused: boolean;
+  circuit: CircuitView;
+  queue: { waiting: number; active: number; delayed: number; failed: number };
+}
+
+export interface DeadLetter {
+  /** `<systemId>.<caseId>`: neither id can contain a dot. */
+  id: string;
+  caseId: string;
+  systemId: string;
+  attempts: number;
+  lastError: string;
+  failedAt: string;
+}
+
+export interface AuditEntry {
+  at: string;
+  who: string;
+  action: string;
+  target: string;
+  reason?: string;
+  detail?: string;
+}
+
+export interface Operator {
+  /** Who acted, for the audit trail: the X-OW-Operator header, with the token's fingerprint. */
+  who: string;
+}
+
+export interface OperationsDeps {
+  config: () => GatewayConfig;
+  store: CaseStore;
+  queues: DeliveryQueues;
+  circuits: CircuitBreakers;
+  redis: RedisClient;
+  prefix: string;
+  now?: () => Date;
+}
+
+export function deadLetterId(systemId: string, caseId: string): string {
+  return `${systemId}.${caseId}`;
+}
+
+function parseDeadLetterId(id: string): { systemId: string; caseId: string } {
+  const dot = id.indexOf('.');
+  if (dot <= 0) throw new ApiError('not_found', `No dead letter ${id}.`);
+  return { systemId: id.slice(0, dot), caseId: id.slice(dot + 1) };
+}
+
+export class Operations {
+  constructor(private readonly deps: OperationsDeps) {}
+
+  private now(): string {
+    return (this.deps.now?.() ?? new Date()).toISOString();
+  }
+
+  private system(systemId: string) {
+    const system = this.deps.config().systems.get(systemId);
+    if (!system) throw new ApiError('unknown_system', `No legacy system "${systemId}" is configured.`);
+    return system;
+  }
+
+  async audit(entry: Omit<AuditEntry, 'at'>): Promise<void> {
+    const full: AuditEntry = { at: this.now(), ...entry };
+    await this.deps.redis.lpush(`${this.deps.prefix}:audit`, JSON.stringify(full));
+    await this.deps.redis.ltrim(`${this.deps.prefix}:audit`, 0, 9999);
+  }
+
+  async auditTrail(limit = 200): Promise<AuditEntry[]> {
+    return (await this.deps.redis.lrange(`${this.deps.prefix}:audit`, 0, limit - 1)).map((e) => JSON.parse(e) as AuditEntry);
+  }
+
+  async systems(): Promise<SystemStatus[]> {
+    return Promise.all(
+      [...this.deps.config().systems.values()].map(async (s) => {
+        const queue = this.deps.queues.queue(s.id);
+        const [paused, counts, circuit] = await Promise.all([queue.isPaused(), queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized'), this.deps.circuits.view(s.id)]);
+        return {
+          id: s.id,
+          name: s.name,
+          level: s.level,
+          protocol: s.protocol,
+          paused,
+          circuit,
+          queue: { waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0), active: counts.active ?? 0, delayed: counts.delayed ?? 0, failed: counts.failed ?? 0 },
+        };
+      }),
+    );
+  }
+
+  /** A paused system keeps queueing deliveries and sends nothing, in every gateway process. */
+  async setPaused(systemId: string, paused: boolean, by: Operator, reason?: string): Promise<SystemStatus> {
+    this.system(systemId);
+    const queue = this.deps.queues.queue(systemId);
+    await (paused ? queue.pause() : queue.resume());
+    await this.audit({ who: by.who, action: paused ? 'system.pause' : 'system.resume', target: systemId, reason });
+    return (await this.systems()).find((s) => s.id === systemId)!;
+  }
+
+  async deadLetters(filter: { systemId?: string; error?: string } = {}): Promise<DeadLetter[]> {
+    const systems = [...this.deps.config().systems.keys()].filter((id) => !filter.systemId || id === filter.systemId);
+    const letters: DeadLetter[] = [];
+    for (const systemId of systems) {
+      const failed = await this.deps.queues.queue(systemId).getFailed(0, -1);
+      for (const job of failed) {
+        const caseId = job.data.caseId;
+        const delivery = await this.deps.store.delivery(caseId, systemId);
+        if (!delivery || delivery.status !== 'dead') continue;
+        const lastError = delivery.lastError ?? job.failedReason ?? '';
+        if (filter.error && !lastError.toLowerCase().includes(filter.error.toLowerCase())) continue;
+        letters.push({ id: deadLetterId(systemId, caseId), caseId, systemId, attempts: delivery.attempts, lastError, failedAt: new Date(job.finishedOn ?? job.timestamp).toISOString() });
+      }
+    }
+    return letters.sort((a, b) => a.failedAt.localeCompare(b.failedAt));
+  }
+
+  private async deadLetter(id: string) {
+    const { systemId, caseId } = parseDeadLetterId(id);
+    const system = this.system(systemId);
+    const job = await this.deps.queues.queue(systemId).getJob(jobIdFor(caseId));
+    const status = await this.deps.store.deliveryStatus(caseId, systemId);
+    if (status !== 'dead') throw new ApiError('not_found', `No dead letter ${id}.`);
+    return { system, systemId, caseId, job };
+  }
+
+  /** Queues a dead delivery again, with fresh attempts and the same idempotency key. */
+  async replay(id: string, by: Operator, reason?: string): Promise<void> {
+    const { system, systemId, caseId, job } = await this.deadLetter(id);
+    const detail = `replayed by ${by.who}${reason ? `: ${reason}` : ''}`;
+    await this.deps.store.record(caseId, systemId, { status: 'queued' }, { at: this.now(), event: 'replayed', detail });
+    if (job && (await job.isFailed())) await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    else await this.deps.queues.enqueue(system, caseId); // the failed job was already cleaned up
+    await this.audit({ who: by.who, action: 'dead_letter.replay', target: id, reason });
+  }
+
+  async replayMany(filter: { systemId?: string; error?: string }, by: Operator, reason?: string): Promise<string[]> {
+    const letters = await this.deadLetters(filter);
+    for (const letter of letters) await this.replay(letter.id, by, reason);
+    return letters.map((l) => l.id);
+  }
+
+  /** Gives up on a dead delivery for good; the delivery stays `dead` and the reason is kept. */
+  async discard(id: string, by: Operator, reason: string): Promise<void> {
+    const { systemId, caseId, job } = await this.deadLetter(id);
+    await job?.remove();
+    await this.deps.store.note(caseId, systemId, { at: this.now(), event: 'discarded', detail: `discarded by ${by.who}: ${reason}` });
+    await this.audit({ who: by.who, action: 'dead_letter.discard', target: id, reason });
+  }
+}

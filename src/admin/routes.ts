@@ -1,0 +1,87 @@
+/** The ops interface (CONTRACT §6): systems, pause/resume, dead letters, audit. Bearer OW_OPS_TOKEN. */
+import crypto from 'node:crypto';
+import { Router, json, type Request } from 'express';
+import { z } from 'zod';
+import { bearerToken, requireRole, type Tokens } from '../platform/auth';
+import { ApiError } from '../platform/errors';
+import type { Operations, Operator } from './operations';
+
+export interface AdminRoutesDeps {
+  operations: Operations;
+  tokens: Tokens;
+}
+
+function decoded(header: string): string {
+  try {
+    return decodeURIComponent(header);
+  } catch {
+    return header;
+  }
+}
+
+/**
+ * Who is acting: the name ops give in X-OW-Operator (percent-encoded, since HTTP headers cannot carry
+ * Chinese as such), and which token they used (a fingerprint, never the token).
+ */
+export function operatorOf(req: Request): Operator {
+  const name = decoded(req.get('x-ow-operator') ?? 'ops').replace(/[^\p{L}\p{N} ._@-]/gu, '').slice(0, 64) || 'ops';
+  const fingerprint = crypto.createHash('sha256').update(bearerToken(req.get('authorization')) ?? '').digest('hex').slice(0, 8);
+  return { who: `${name} (token ${fingerprint})` };
+}
+
+const reasonSchema = z.strictObject({ reason: z.string().trim().min(1).max(500).optional() });
+const discardSchema = z.strictObject({ reason: z.string().trim().min(1, 'a reason is required to discard').max(500) });
+const replayManySchema = z.strictObject({
+  systemId: z.string().optional(),
+  error: z.string().min(1).optional(),
+  reason: z.string().trim().min(1).max(500).optional(),
+});
+
+function parse<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  const parsed = schema.safeParse(body ?? {});
+  if (!parsed.success) throw new ApiError('invalid_request', undefined, parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message })));
+  return parsed.data;
+}
+
+export function adminRoutes(deps: AdminRoutesDeps): Router {
+  const router = Router();
+  const { operations } = deps;
+  router.use('/api/v1/admin', requireRole(deps.tokens, 'ops'), json({ limit: '64kb', strict: false }));
+
+  router.get('/api/v1/admin/systems', async (_req, res) => {
+    res.json(await operations.systems());
+  });
+  router.post('/api/v1/admin/systems/:id/pause', async (req, res) => {
+    const { reason } = parse(reasonSchema, req.body);
+    res.json(await operations.setPaused(String(req.params.id), true, operatorOf(req), reason));
+  });
+  router.post('/api/v1/admin/systems/:id/resume', async (req, res) => {
+    const { reason } = parse(reasonSchema, req.body);
+    res.json(await operations.setPaused(String(req.params.id), false, operatorOf(req), reason));
+  });
+
+  router.get('/api/v1/admin/dead-letters', async (req, res) => {
+    const systemId = typeof req.query.systemId === 'string' ? req.query.systemId : undefined;
+    const error = typeof req.query.error === 'string' ? req.query.error : undefined;
+    res.json(await operations.deadLetters({ systemId, error }));
+  });
+  router.post('/api/v1/admin/dead-letters/replay', async (req, res) => {
+    const { reason, ...filter } = parse(replayManySchema, req.body);
+    res.json({ replayed: await operations.replayMany(filter, operatorOf(req), reason) });
+  });
+  router.post('/api/v1/admin/dead-letters/:id/replay', async (req, res) => {
+    const { reason } = parse(reasonSchema, req.body);
+    await operations.replay(String(req.params.id), operatorOf(req), reason);
+    res.json({ id: req.params.id, replayed: true });
+  });
+  router.delete('/api/v1/admin/dead-letters/:id', async (req, res) => {
+    const { reason } = parse(discardSchema, req.body);
+    await operations.discard(String(req.params.id), operatorOf(req), reason);
+    res.json({ id: req.params.id, discarded: true });
+  });
+
+  router.get('/api/v1/admin/audit', async (_req, res) => {
+    res.json(await operations.auditTrail());
+  });
+  return router;
+}

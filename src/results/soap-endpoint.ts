@@ -1,0 +1,89 @@
+/**
+ * Results pushed over SOAP (CONTRACT §6): `POST /soap/results`, its WSDL at `GET /soap/results?wsdl`.
+ * The SOAP itself (envelopes, WS-Security, faults, the input filter) lives in adapters/soap; here a
+ * system's credentials come from its config, and what it pushes takes the one path every result
+ * takes, ResultReceiver.receive. Anything refused is answered with a SOAP Fault and changes nothing.
+ */
+import { Router, raw, type ErrorRequestHandler, type Request } from 'express';
+import { PushResultEndpoint, pushResultWsdl } from '../../adapters/soap/push-result';
+import { faultEnvelope, faultStatus } from '../../adapters/soap/soap.faults';
+import { MEDIA_TYPE, versionOfContentType } from '../../adapters/soap/soap.wire';
+import { ApiError } from '../platform/errors';
+import type { Logger } from '../platform/logger';
+import type { ResultReceiver } from './receiver';
+
+export interface SoapResultDeps {
+  results: ResultReceiver;
+  bodyLimit: string | number;
+  log: Logger;
+}
+
+export const SOAP_RESULTS_PATH = '/soap/results';
+
+/** How a refusal reads to the pushing system; the receiver's unknown_case already parked the result. */
+function faultOf(err: unknown): { party: 'sender' | 'receiver'; message: string } {
+  if (err instanceof ApiError && err.status < 500) {
+    const details = err.details?.length ? ` (${err.details.map((d) => `${d.path}: ${d.message}`).join('; ')})` : '';
+    return { party: 'sender', message: `${err.code}: ${err.message}${details}` };
+  }
+  return { party: 'receiver', message: 'The gateway could not record the result right now; push it again later.' };
+}
+
+function selfUrl(req: Request): string {
+  return `${req.protocol}://${req.get('host') ?? 'localhost'}${SOAP_RESULTS_PATH}`;
+}
+
+/** The SOAP results endpoint, ready to mount on the app: `app.use(soapResultRoutes({...}))`. */
+export function soapResultRoutes(deps: SoapResultDeps): Router {
+  const { results, log } = deps;
+  // Built once, on first use: the soap package parses the WSDL asynchronously.
+  let endpoint: Promise<PushResultEndpoint> | undefined;
+  const ready = (): Promise<PushResultEndpoint> =>
+    (endpoint ??= PushResultEndpoint.create({
+      credentials(systemId) {
+        const system = results.system(systemId);
+        const password = system.result.inboundToken;
+        return password ? { username: system.result.inboundUsername ?? system.id, password } : undefined;
+      },
+      receive: (systemId, args) => results.receive(systemId, args),
+      faultOf: (err) => {
+        const fault = faultOf(err);
+        if (fault.party === 'receiver') log.error({ err: (err as Error)?.message }, 'SOAP PushResult could not be recorded');
+        return fault;
+      },
+      log,
+    }).catch((err: unknown) => {
+      endpoint = undefined;
+      throw err;
+    }));
+
+  // Warmed at once so that the first push does not wait for the WSDL; a failure is retried on use.
+  ready().catch(() => undefined);
+
+  const router = Router();
+  router.get(SOAP_RESULTS_PATH, (req, res, next) => {
+    if (!Object.keys(req.query).some((k) => k.toLowerCase() === 'wsdl')) return next();
+    res.type('text/xml; charset=utf-8').send(pushResultWsdl(selfUrl(req)));
+  });
+
+  router.post(SOAP_RESULTS_PATH, raw({ type: () => true, limit: deps.bodyLimit }), async (req, res) => {
+    const answer = await (await ready()).handle({ body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), headers: req.headers, url: req.originalUrl });
+    if (answer.refused) log.warn({ reason: answer.refused }, 'SOAP PushResult refused before parsing');
+    res.status(answer.status).type(answer.contentType).send(answer.body);
+  });
+
+  // Even what never reached SOAP (too large, unreadable stream) is answered as a SOAP Fault.
+  const asFault: ErrorRequestHandler = (err, req, res, _next) => {
+    const version = versionOfContentType(req.get('content-type'));
+    const status = (err as { status?: unknown })?.status;
+    const sender = typeof status === 'number' && status >= 400 && status < 500;
+    if (!sender) log.error({ err: (err as Error)?.message }, 'SOAP results endpoint failed');
+    const message = sender ? `The request was refused: ${(err as Error).message}` : 'The gateway could not process the request; push it again later.';
+    res
+      .status(sender ? status : faultStatus(version, 'receiver'))
+      .type(`${MEDIA_TYPE[version]}; charset=UTF-8`)
+      .send(faultEnvelope(version, sender ? 'sender' : 'receiver', message));
+  };
+  router.use(SOAP_RESULTS_PATH, asFault);
+  return router;
+}

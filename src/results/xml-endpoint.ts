@@ -1,0 +1,119 @@
+/**
+ * Results pushed as plain XML (CONTRACT §6): `POST /xml/results/:systemId`.
+ *
+ * The body is read raw and decoded as the adapter decodes replies (Content-Type charset, else the
+ * XML declaration, else the system's charset), read by the one hardened XML reader, and the
+ * children of its root element go to the system's `result.map`, all values strings. Every answer
+ * is an XML acknowledgement in the system's charset:
+ *
+ *   200 <Ack><code>0</code><msg>成功</msg><caseId>…</caseId><duplicate>false</duplicate></Ack>
+ *   4xx <Ack><code>invalid_xml</code><msg>…</msg>[<details><detail><path/><message/></detail>…</details>]</Ack>
+ *
+ * Nothing is stored unless the body was read and mapped; a refused body changes nothing.
+ */
+import { Router, raw, type ErrorRequestHandler, type Request, type Response } from 'express';
+import type { SystemConfig } from '../config/schema';
+import { bearerToken } from '../platform/auth';
+import { CharsetError, charsetLabel, decodeBody } from '../platform/charset';
+import { ApiError, type ErrorDetail } from '../platform/errors';
+import type { Logger } from '../platform/logger';
+import { safeEqual } from '../platform/signing';
+import { XmlRejectedError, encodeXmlDocument, readXml, type XmlObject } from '../platform/xml';
+import type { ResultReceiver } from './receiver';
+
+export interface XmlResultRoutesDeps {
+  results: ResultReceiver;
+  bodyLimit: string | number;
+  log: Logger;
+}
+
+export interface XmlAck {
+  /** "0" when the result was recorded; otherwise the error code of CONTRACT §6 (e.g. `invalid_xml`). */
+  code: string;
+  msg: string;
+  caseId?: string;
+  duplicate?: 'true' | 'false';
+  details?: { detail: ErrorDetail[] };
+}
+
+/** The acknowledgement document in `charset` (UTF-8 when the system is unknown). */
+export function ackBytes(ack: XmlAck, charset: SystemConfig['charset'] = 'utf-8'): Buffer {
+  return encodeXmlDocument('Ack', ack, charset);
+}
+
+function sendAck(res: Response, status: number, ack: XmlAck, charset: SystemConfig['charset'] = 'utf-8'): void {
+  res.status(status).type(`text/xml; charset=${charsetLabel(charset)}`).send(ackBytes(ack, charset));
+}
+
+/** The system a request names, or undefined (its ack then goes out in UTF-8). */
+function systemOf(results: ResultReceiver, req: Request): SystemConfig | undefined {
+  try {
+    return results.system(String(req.params.systemId));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pushed document as `result.map` reads it: its root element's children (and `@attributes`). */
+function pushedContent(document: XmlObject): XmlObject {
+  const content = Object.values(document)[0];
+  if (content === undefined || typeof content === 'string' || Array.isArray(content)) {
+    throw new ApiError('invalid_result', 'The root element of the pushed result must contain the result fields as child elements.');
+  }
+  return content;
+}
+
+export function xmlResultRoutes(deps: XmlResultRoutesDeps): Router {
+  const router = Router();
+  const path = '/xml/results/:systemId';
+
+  router.post(
+    path,
+    (req, _res, next) => {
+      const system = deps.results.system(String(req.params.systemId));
+      const presented = bearerToken(req.get('authorization'));
+      const expected = system.result.inboundToken;
+      // A system without an inbound token configured cannot push: it is polled, or not yet set up.
+      if (!presented || !expected || !safeEqual(presented, expected)) return next(new ApiError('unauthorized', `A valid bearer token of ${system.id} is required.`));
+      next();
+    },
+    // Raw bytes whatever the Content-Type: GBK senders label their bodies in every possible way.
+    raw({ type: () => true, limit: deps.bodyLimit }),
+    async (req, res) => {
+      const system = deps.results.system(String(req.params.systemId));
+      const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      let document: XmlObject;
+      try {
+        document = readXml(decodeBody(bytes, req.get('content-type'), system.charset).text);
+      } catch (err) {
+        if (err instanceof CharsetError || err instanceof XmlRejectedError) {
+          deps.log.warn({ systemId: system.id, reason: err instanceof XmlRejectedError ? err.reason : 'charset', err: err.message }, 'XML result refused');
+          throw new ApiError('invalid_xml', `The body is not acceptable XML: ${err.message}`);
+        }
+        throw err;
+      }
+      const outcome = await deps.results.receive(system.id, pushedContent(document));
+      sendAck(res, 200, { code: '0', msg: '成功', caseId: outcome.caseId, duplicate: outcome.duplicate ? 'true' : 'false' }, system.charset);
+    },
+  );
+
+  // Every refusal of this route is an XML ack too, in the system's charset when the system is known.
+  const onError: ErrorRequestHandler = (err, req, res, next) => {
+    if (res.headersSent) return next(err);
+    const type = (err as { type?: string } | null)?.type;
+    let answer: ApiError;
+    if (err instanceof ApiError) answer = err;
+    else if (type === 'entity.too.large') answer = new ApiError('payload_too_large');
+    else if (type === 'request.aborted' || type === 'request.size.invalid') answer = new ApiError('invalid_request', (err as Error).message);
+    else {
+      deps.log.error({ err: (err as Error)?.message, stack: (err as Error)?.stack, path: req.path }, 'unexpected error');
+      answer = new ApiError('internal');
+    }
+    const ack: XmlAck = { code: answer.code, msg: answer.message };
+    if (answer.details?.length) ack.details = { detail: answer.details };
+    sendAck(res, answer.status, ack, systemOf(deps.results, req)?.charset);
+  };
+  router.use(path, onError);
+
+  return router;
+}

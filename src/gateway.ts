@@ -6,6 +6,7 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Operations } from './admin/operations';
 import { createApp } from './app';
+import { LiveConfig } from './config/live';
 import { CallbackDispatcher } from './callbacks/dispatcher';
 import { ResultPoller } from './results/poller';
 import { ResultReceiver } from './results/receiver';
@@ -32,6 +33,10 @@ export interface GatewayOptions {
   keyPrefix?: string;
   /** Run delivery workers in this process (default true). */
   workers?: boolean;
+  /** For `${ENV}` references in system versions stored by ops (default process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** How often to pick up system versions stored by other processes (default 2 s). */
+  configRefreshMs?: number;
   /** How long stop() waits for deliveries in flight (default 10 s). */
   shutdownGraceMs?: number;
   /** Callback timing (tests shorten the backoff). */
@@ -67,7 +72,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   workerRedis.on('error', (err: Error) => log.debug({ err: err.message }, 'redis (worker) connection error'));
 
   const metrics = createMetrics();
-  const current = () => config;
+  const live = new LiveConfig(config, { redis: workerRedis, prefix, env: options.env ?? process.env, log, refreshMs: options.configRefreshMs });
+  await live.refresh(); // versions ops stored before this process started
+  const current = () => live.get();
   const bullPrefix = `${prefix}:bull`;
   const storeOptions = { prefix, events: Boolean(config.gateway.intake.callbackUrl) };
   // Intake answers fast or 503; background work waits out a Redis outage and carries on.
@@ -77,7 +84,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const workerQueues = new DeliveryQueues(workerRedis, bullPrefix);
   const circuits = new CircuitBreakers(workerRedis, prefix);
   const endpoints = new Endpoints(config.dir);
-  for (const system of config.systems.values()) endpoints.get(system);
+  for (const system of current().systems.values()) endpoints.get(system);
 
   const callbacks = new CallbackDispatcher({ config: current, store: workerStore, redis: workerRedis, connection: workerRedis, prefix: bullPrefix, log, ...options.callbacks });
   const notify = (caseId: string) => void callbacks.notify(caseId).catch((err: Error) => log.error({ caseId, err: err.message }, 'could not queue a callback; the start-up sweep will'));
@@ -107,6 +114,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         },
       })
     : undefined;
+  live.onChange((system) => {
+    endpoints.get(system);
+    void workers?.reconfigure(system).catch((err: Error) => log.error({ systemId: system.id, err: err.message }, 'could not apply the new configuration to the worker'));
+  });
+  live.start();
   if (background) {
     workers?.start();
     poller.start();
@@ -114,7 +126,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }
 
   let accepting = true;
-  const operations = new Operations({ config: current, store, queues, circuits, redis: intakeRedis, prefix, now: options.now });
+  const operations = new Operations({ config: current, live, store, queues, circuits, redis: intakeRedis, prefix, now: options.now });
   const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, tokens: options.tokens, log, metrics, accepting: () => accepting, now: options.now });
   const server = await new Promise<http.Server>((resolve) => {
     const s = app.listen(options.port ?? config.gateway.server.port, options.host ?? '0.0.0.0', () => resolve(s));
@@ -129,6 +141,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     queues,
     async stop() {
       accepting = false;
+      live.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -2,6 +2,7 @@
  * What ops staff can do to the delivery machinery: look at every system's queue, pause and resume a
  * system, and replay or discard dead letters. Every action is audited with who did it and when.
  */
+import { SystemConfigInvalid, VersionConflict, type LiveConfig } from '../config/live';
 import type { GatewayConfig } from '../config/loader';
 import type { CaseStore } from '../cases/store';
 import type { CircuitBreakers, CircuitView } from '../delivery/circuit';
@@ -45,6 +46,7 @@ export interface Operator {
 
 export interface OperationsDeps {
   config: () => GatewayConfig;
+  live: LiveConfig;
   store: CaseStore;
   queues: DeliveryQueues;
   circuits: CircuitBreakers;
@@ -111,6 +113,27 @@ export class Operations {
     await (paused ? queue.pause() : queue.resume());
     await this.audit({ who: by.who, action: paused ? 'system.pause' : 'system.resume', target: systemId, reason });
     return (await this.systems()).find((s) => s.id === systemId)!;
+  }
+
+  showSystem(systemId: string): { id: string; version: number; system: Record<string, unknown> } {
+    this.system(systemId);
+    const shown = this.deps.live.show(systemId)!;
+    return { id: systemId, ...shown };
+  }
+
+  /** Stores a new version of a system's configuration; every gateway process uses it within seconds. */
+  async putSystem(systemId: string, raw: unknown, by: Operator): Promise<{ id: string; version: number; system: Record<string, unknown> }> {
+    this.system(systemId);
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ApiError('invalid_config', 'The body must be the system file as a JSON object.');
+    try {
+      const stored = await this.deps.live.put(systemId, raw as Record<string, unknown>, by.who);
+      await this.audit({ who: by.who, action: 'system.configure', target: systemId, detail: `version ${stored.version}` });
+      return { id: systemId, ...stored };
+    } catch (err) {
+      if (err instanceof SystemConfigInvalid) throw new ApiError('invalid_config', undefined, err.issues.map((i) => ({ path: i.path || '(body)', message: i.message })));
+      if (err instanceof VersionConflict) throw new ApiError('version_conflict', err.message);
+      throw err;
+    }
   }
 
   async deadLetters(filter: { systemId?: string; error?: string } = {}): Promise<DeadLetter[]> {

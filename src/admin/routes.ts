@@ -51,6 +51,12 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
   router.get('/api/v1/admin/systems', async (_req, res) => {
     res.json(await operations.systems());
   });
+  router.get('/api/v1/admin/systems/:id', (req, res) => {
+    res.json(operations.showSystem(String(req.params.id)));
+  });
+  router.put('/api/v1/admin/systems/:id', async (req, res) => {
+    res.json(await operations.putSystem(String(req.params.id), req.body, operatorOf(req)));
+  });
   router.post('/api/v1/admin/systems/:id/pause', async (req, res) => {
     const { reason } = parse(reasonSchema, req.body);
     res.json(await operations.setPaused(String(req.params.id), true, operatorOf(req), reason));

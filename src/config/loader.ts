@@ -40,6 +40,8 @@ export interface GatewayConfig {
   gateway: GatewayFile;
   routes: RoutesFile;
   systems: ReadonlyMap<string, SystemConfig>;
+  /** Each system file as written (before `${ENV}` expansion), for showing and editing it. */
+  sources: ReadonlyMap<string, Record<string, unknown>>;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -156,6 +158,7 @@ export function loadConfig(dir: string, env: Env = process.env): GatewayConfig {
   }
 
   const systems = new Map<string, SystemConfig>();
+  const sources = new Map<string, Record<string, unknown>>();
   // Routes are checked against the files present, so a broken system file is reported once, not again per route.
   const systemIds = new Set<string>();
   const systemsDir = path.join(dir, 'systems');
@@ -174,6 +177,7 @@ export function loadConfig(dir: string, env: Env = process.env): GatewayConfig {
       continue;
     }
     systems.set(system.id, system);
+    sources.set(system.id, raw as Record<string, unknown>);
   }
 
   const routesRaw = expandEnv(readYaml(dir, 'routes.yaml', issues, true), env, 'routes.yaml', issues);
@@ -190,5 +194,5 @@ export function loadConfig(dir: string, env: Env = process.env): GatewayConfig {
   }
 
   if (issues.length > 0 || !routes) throw new ConfigError(issues);
-  return { dir: path.resolve(dir), gateway, routes, systems };
+  return { dir: path.resolve(dir), gateway, routes, systems, sources };
 }

@@ -13,9 +13,13 @@ export interface Endpoint {
   adapter: Adapter;
 }
 
+/** How long a replaced config version's adapter stays open for the deliveries still using it. */
+const RETIRE_AFTER_MS = 60_000;
+
 export class Endpoints {
   private readonly cache = new WeakMap<SystemConfig, Endpoint>();
   private readonly open = new Set<Endpoint>();
+  private readonly latest = new Map<string, Endpoint>();
 
   constructor(private readonly configDir: string) {}
 
@@ -27,7 +31,17 @@ export class Endpoints {
     const endpoint: Endpoint = { system, mappings: new SystemMappings(system), adapter: factory(system, { configDir: this.configDir }) };
     this.cache.set(system, endpoint);
     this.open.add(endpoint);
+    const replaced = this.latest.get(system.id);
+    this.latest.set(system.id, endpoint);
+    if (replaced) this.retire(replaced);
     return endpoint;
+  }
+
+  private retire(endpoint: Endpoint): void {
+    setTimeout(() => {
+      this.open.delete(endpoint);
+      void endpoint.adapter.close?.();
+    }, RETIRE_AFTER_MS).unref();
   }
 
   async close(): Promise<void> {

@@ -40,6 +40,12 @@ export interface WorkerDeps {
   now?: () => Date;
 }
 
+/** Lock duration and stalled-job check interval from OW_STALLED_INTERVAL_MS; BullMQ's 30 s when unset. */
+function stalledTiming(): { stalledInterval?: number; lockDuration?: number } {
+  const ms = Number(process.env.OW_STALLED_INTERVAL_MS);
+  return Number.isInteger(ms) && ms > 0 ? { stalledInterval: ms, lockDuration: ms } : {};
+}
+
 export class DeliveryWorkers {
   private readonly workers = new Map<string, Worker<DeliveryJob>>();
   private readonly now: () => Date;
@@ -62,6 +68,8 @@ export class DeliveryWorkers {
       limiter: { max: system.rateLimit.max, duration: system.rateLimit.perMs },
       // A worker killed mid-delivery leaves its job stalled; it is picked up again, several times over.
       maxStalledCount: 5,
+      // OW_STALLED_INTERVAL_MS (optional, e.g. tests): how soon a killed worker's job is handed out again.
+      ...stalledTiming(),
       settings: { backoffStrategy: (attemptsMade, _type, err) => this.backoff(system.id, attemptsMade, err) },
     });
     worker.on('error', (err) => this.deps.log.error({ systemId: system.id, err: errorMessage(err) }, 'delivery worker error'));
@@ -72,6 +80,19 @@ export class DeliveryWorkers {
       .queue(system.id)
       .setGlobalConcurrency(system.concurrency)
       .catch((err: Error) => this.deps.log.warn({ systemId: system.id, err: err.message }, 'could not set the global concurrency'));
+  }
+
+  /** Applies a new config version of a system: concurrency at once, a new rate limit by a fresh worker. */
+  async reconfigure(system: SystemConfig): Promise<void> {
+    const worker = this.workers.get(system.id);
+    if (!worker) return;
+    worker.concurrency = system.concurrency;
+    await this.deps.queues.queue(system.id).setGlobalConcurrency(system.concurrency);
+    const limiter = worker.opts.limiter;
+    if (limiter?.max === system.rateLimit.max && limiter.duration === system.rateLimit.perMs) return;
+    this.workers.delete(system.id);
+    await worker.close();
+    this.startFor(system);
   }
 
   /**

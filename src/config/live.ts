@@ -1,0 +1,185 @@
+/**
+ * The configuration a running gateway uses: the files it started with, plus the system versions ops
+ * have stored since (PUT /api/v1/admin/systems/:id). Versions live in Redis, so every gateway process
+ * on the same Redis picks a new one up within a couple of seconds, and a restart keeps it.
+ */
+import type { Logger } from '../platform/logger';
+import type { RedisClient } from '../platform/redis';
+import { parseSystem, type ConfigIssue, type GatewayConfig } from './loader';
+import type { SystemConfig } from './schema';
+
+/** Written in place of a secret when a system is shown; sent back unchanged, it keeps the secret. */
+export const REDACTED = '[redacted]';
+
+const SECRET_PATHS: ReadonlyArray<readonly string[]> = [
+  ['auth', 'token'],
+  ['auth', 'password'],
+  ['auth', 'secret'],
+  ['result', 'inboundToken'],
+];
+
+interface StoredVersion {
+  version: number;
+  /** The system file as ops sent it (`${ENV}` references unexpanded, so no secret is stored twice). */
+  raw: Record<string, unknown>;
+  at: string;
+  by: string;
+}
+
+// Stores a version only on top of the one it was made from: two editors cannot both make "version 3".
+const STORE_SCRIPT = `
+local stored = redis.call('HGET', KEYS[1], ARGV[1])
+local version = 1
+if stored then version = cjson.decode(stored).version end
+if version ~= tonumber(ARGV[2]) then return version end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+return 0
+`;
+
+/** Another process stored a newer version first. */
+export class VersionConflict extends Error {
+  constructor(readonly current: number) {
+    super(`version ${current} was stored meanwhile; fetch it and try again`);
+  }
+}
+
+export class SystemConfigInvalid extends Error {
+  constructor(readonly issues: ConfigIssue[]) {
+    super('invalid system configuration');
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function getPath(value: unknown, path: readonly string[]): unknown {
+  return path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), value);
+}
+
+function setPath(value: Record<string, unknown>, path: readonly string[], to: unknown): void {
+  let at: Record<string, unknown> = value;
+  for (const k of path.slice(0, -1)) {
+    if (!at[k] || typeof at[k] !== 'object') return;
+    at = at[k] as Record<string, unknown>;
+  }
+  if (path.at(-1)! in at) at[path.at(-1)!] = to;
+}
+
+/** A deep copy with every secret replaced by REDACTED. */
+export function redact<T>(system: T): T {
+  const copy = structuredClone(system) as Record<string, unknown>;
+  for (const path of SECRET_PATHS) if (getPath(copy, path) !== undefined) setPath(copy, path, REDACTED);
+  return copy as T;
+}
+
+export interface LiveConfigOptions {
+  redis: RedisClient;
+  prefix: string;
+  env: Env;
+  log: Logger;
+  /** How often to look for versions stored by other processes (default 2 s). */
+  refreshMs?: number;
+}
+
+export class LiveConfig {
+  private current: GatewayConfig;
+  private readonly versions = new Map<string, number>();
+  /** The raw form of each system's current version (the file's content, or what ops stored). */
+  private readonly raws = new Map<string, Record<string, unknown>>();
+  private timer?: NodeJS.Timeout;
+  private readonly listeners: Array<(system: SystemConfig) => void> = [];
+
+  constructor(
+    base: GatewayConfig,
+    private readonly options: LiveConfigOptions,
+  ) {
+    this.current = base;
+    for (const id of base.systems.keys()) {
+      this.versions.set(id, 1);
+      this.raws.set(id, base.sources.get(id) ?? {});
+    }
+  }
+
+  private get key(): string {
+    return `${this.options.prefix}:config:systems`;
+  }
+
+  get(): GatewayConfig {
+    return this.current;
+  }
+
+  version(systemId: string): number {
+    return this.versions.get(systemId) ?? 0;
+  }
+
+  /** Called with each system whose version changed (workers adjust concurrency and limits). */
+  onChange(listener: (system: SystemConfig) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private validate(id: string, raw: Record<string, unknown>): SystemConfig {
+    const issues: ConfigIssue[] = [];
+    const system = parseSystem(raw, `systems/${id}`, this.options.env, this.current.gateway, issues);
+    if (system && system.id !== id) issues.push({ file: `systems/${id}`, path: 'id', message: `must be ${id}` });
+    if (!system || issues.length > 0) throw new SystemConfigInvalid(issues);
+    return system;
+  }
+
+  private apply(id: string, version: number, raw: Record<string, unknown>): void {
+    const system = this.validate(id, raw);
+    const systems = new Map(this.current.systems);
+    systems.set(id, system);
+    this.current = { ...this.current, systems };
+    this.versions.set(id, version);
+    this.raws.set(id, raw);
+    for (const listener of this.listeners) listener(system);
+  }
+
+  /** Applies the versions stored in Redis that are newer than ours. */
+  async refresh(): Promise<void> {
+    const stored = await this.options.redis.hgetall(this.key);
+    for (const [id, json] of Object.entries(stored)) {
+      if (!this.current.systems.has(id)) continue;
+      const entry = JSON.parse(json) as StoredVersion;
+      if (entry.version <= this.version(id)) continue;
+      try {
+        this.apply(id, entry.version, entry.raw);
+        this.options.log.info({ systemId: id, version: entry.version, by: entry.by }, 'system configuration version applied');
+      } catch (err) {
+        // Valid when stored, invalid here: an environment variable this process lacks. Keep the old one.
+        this.options.log.error({ systemId: id, version: entry.version, err: (err as Error).message }, 'stored system configuration does not apply here');
+      }
+    }
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.refresh().catch((err: Error) => this.options.log.warn({ err: err.message }, 'configuration refresh failed')), this.options.refreshMs ?? 2000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** The system as ops see it: raw form, secrets redacted, with its version. */
+  show(systemId: string): { version: number; system: Record<string, unknown> } | undefined {
+    const raw = this.raws.get(systemId);
+    return raw ? { version: this.version(systemId), system: redact(raw) } : undefined;
+  }
+
+  /** Validates and stores a new version of a system; this process uses it at once, the others soon. */
+  async put(systemId: string, raw: Record<string, unknown>, by: string): Promise<{ version: number; system: Record<string, unknown> }> {
+    const previous = this.raws.get(systemId) ?? {};
+    const next = structuredClone(raw);
+    // A secret sent back as shown keeps its current value.
+    for (const path of SECRET_PATHS) if (getPath(next, path) === REDACTED) setPath(next, path, getPath(previous, path));
+    this.validate(systemId, next);
+    await this.refresh();
+    const version = this.version(systemId) + 1;
+    const entry: StoredVersion = { version, raw: next, at: new Date().toISOString(), by };
+    const current = Number(await this.options.redis.eval(STORE_SCRIPT, 1, this.key, systemId, String(version - 1), JSON.stringify(entry)));
+    if (current !== 0) throw new VersionConflict(current);
+    this.apply(systemId, version, next);
+    return { version, system: redact(next) };
+  }
+}

@@ -74,6 +74,7 @@ export const MESSAGES = {
   retryLater: '系统繁忙，请稍后重试',
   broken: '系统内部错误',
   invalidBody: '报文格式错误',
+  unauthorized: '身份认证失败',
 } as const;
 
 async function evaluate(expression: string, input: Json): Promise<unknown> {

@@ -1,8 +1,10 @@
 /**
  * Runs the legacy-system simulators on their own:
- *   PORT (default 9100, where the shipped system files point) and OW_CONFIG_DIR (default ./config).
+ *   PORT (default 9100, where the shipped system files point) and OW_CONFIG_DIR (default ./config);
+ *   SIM_GATEWAY_URL (e.g. http://127.0.0.1:8080): where push systems send their decided results
+ *   (unset: nothing is pushed; polled systems answer either way).
  * The config's `${NAME}` references must be set, as for the gateway, since the simulators check
- * the same credentials the gateway sends.
+ * the same credentials the gateway sends and push with the same inbound tokens.
  */
 import { ConfigError } from '../src/config/loader';
 import { startSimulators, type Simulators } from './server';
@@ -17,7 +19,7 @@ async function main(): Promise<void> {
 
   let sims: Simulators;
   try {
-    sims = await startSimulators({ configDir, port });
+    sims = await startSimulators({ configDir, port, gatewayUrl: process.env.SIM_GATEWAY_URL || undefined });
   } catch (e) {
     // A bad config or a busy port is an operator's problem to fix: say what, not where in the code.
     console.error(e instanceof ConfigError ? `simulators: ${e.message}` : `simulators: ${(e as Error).message}`);
@@ -25,8 +27,9 @@ async function main(): Promise<void> {
   }
 
   console.log(`simulators of ${Object.keys(sims.stats()).length} systems listening on ${sims.url}/sim/<systemId>/cases`);
-  console.log(`  faults: PUT ${sims.url}/sim/_control/<systemId> {"failureRate":0.2,"rejectRate":0,"latencyMs":0,"down":false}`);
-  console.log(`  counters: GET ${sims.url}/sim/_stats`);
+  console.log(`  knobs: PUT ${sims.url}/sim/_control/<systemId> {"failureRate":0.2,"rejectRate":0,"latencyMs":0,"down":false,"decisionDelayMs":500,"outcomeMix":{"rejected":0.1,"need_more":0.1}}`);
+  console.log(`  counters: GET ${sims.url}/sim/_stats   decisions: GET ${sims.url}/sim/_results/<systemId>`);
+  console.log(process.env.SIM_GATEWAY_URL ? `  results pushed to ${process.env.SIM_GATEWAY_URL}` : '  results not pushed (set SIM_GATEWAY_URL to push them)');
 
   const stop = (): void => {
     sims.close().then(

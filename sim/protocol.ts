@@ -38,11 +38,38 @@ export interface Submission {
 export interface SimContext {
   /** The configured systems that speak this protocol. */
   systems: readonly SystemConfig[];
+  /** The configuration folder, for files a system refers to by a relative path (e.g. a WSDL). */
+  configDir?: string;
   /**
    * Decides, counts and logs one submission, waits the system's configured latency, and answers the
    * verdict. A system that is `down` answers `{kind: 'down'}` at once.
    */
   submit(submission: Submission): Promise<Verdict>;
+  /**
+   * What a polling system answers about one of its receipts: `pending` until the system has decided,
+   * then `done` with the reply its `result.poll.until` and result map read; undefined for a receipt
+   * it never issued. The bodies are JSON-shaped (REST dialect A: `{code, msg, data: {status, …}}`).
+   */
+  pollResult?(systemId: string, receiptNo: string): PolledResult | undefined;
+}
+
+export interface PolledResult {
+  state: 'pending' | 'done';
+  body: Record<string, unknown>;
+}
+
+/**
+ * What `ProtocolSimulator.push` throws when the gateway did not take a result. The core tries again
+ * a few times with backoff unless `retryable` is false (e.g. a 4xx, or no token to push with).
+ */
+export class PushError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = 'PushError';
+  }
 }
 
 export interface ProtocolSimulator {
@@ -54,4 +81,9 @@ export interface ProtocolSimulator {
    * system's `result.map` reads (the core builds it from the map), `gatewayUrl` the gateway's base.
    */
   push(system: SystemConfig, body: Record<string, unknown>, gatewayUrl: string): Promise<void>;
+  /**
+   * The gateway reads this protocol's pushed values as strings (SOAP arguments, XML text): the
+   * core then builds push bodies of strings only, so `result.map` is checked as it will really run.
+   */
+  pushesStrings?: boolean;
 }

@@ -7,9 +7,10 @@ import type { Case } from '../src/cases/model';
 
 /**
  * The environment variables the shipped config/ references: the credentials of
- * city-housing-reform (bearer), prov-public-security (bearer) and nat-population (basic).
+ * city-housing-reform (bearer), prov-public-security (bearer) and nat-population (basic), and
+ * OW_RESULT_TOKEN, the inbound token every push system presents when it pushes a result.
  */
-export const SHIPPED_ENV_VARS = ['CITY_HOUSING_TOKEN', 'PROV_PUBLIC_SECURITY_TOKEN', 'NAT_POPULATION_PASSWORD'] as const;
+export const SHIPPED_ENV_VARS = ['CITY_HOUSING_TOKEN', 'PROV_PUBLIC_SECURITY_TOKEN', 'NAT_POPULATION_PASSWORD', 'OW_RESULT_TOKEN'] as const;
 
 /** Values for a demo or a test: never real secrets. Variables already set in `env` win. */
 export function demoEnv(env: Record<string, string | undefined> = {}): Record<string, string | undefined> {
@@ -17,6 +18,7 @@ export function demoEnv(env: Record<string, string | undefined> = {}): Record<st
     CITY_HOUSING_TOKEN: 'demo-city-housing-token',
     PROV_PUBLIC_SECURITY_TOKEN: 'demo-prov-public-security-token',
     NAT_POPULATION_PASSWORD: 'demo-nat-population-password',
+    OW_RESULT_TOKEN: 'demo-result-token',
     ...env,
   };
 }

@@ -245,12 +245,15 @@ export class DeliveryWorkers {
     const workers = [...this.workers.values()];
     this.workers.clear();
     let timer: NodeJS.Timeout | undefined;
+    const closing = Promise.all(workers.map((w) => w.close())).then(() => 'done' as const);
     const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
-    const finished = await Promise.race([Promise.all(workers.map((w) => w.close())).then(() => 'done' as const), deadline]);
+    const finished = await Promise.race([closing, deadline]);
     clearTimeout(timer);
     if (finished === 'timeout') {
+      // BullMQ's close(force) cannot cut short a close already under way; leaving it is enough: the
+      // process goes, the jobs' locks lapse, and another worker picks them up.
+      closing.catch(() => undefined);
       this.deps.log.warn({ graceMs }, 'deliveries still in flight at the shutdown deadline; they will be redelivered');
-      await Promise.all(workers.map((w) => w.close(true)));
     }
   }
 }

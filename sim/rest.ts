@@ -1,0 +1,127 @@
+/**
+ * The REST/JSON protocol simulator: every `protocol: rest` system at `POST /sim/<systemId>/cases`,
+ * answering in its own reply dialect (dialects.ts), checking the credentials its config asks for;
+ * a polling system's results at `GET /sim/<systemId>/results/<receiptNo>`; and results pushed as
+ * JSON to the gateway's `POST /api/v1/results/<systemId>` with the system's bearer inbound token.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import express, { type Request } from 'express';
+import type { SystemConfig } from '../src/config/schema';
+import { httpAuthorized } from './auth';
+import { dialectOf, MESSAGES, type Dialect, type Json } from './dialects';
+import { PushError, type ProtocolSimulator, type Verdict } from './protocol';
+
+/** How long one push may take before it counts as failed (and is retried). */
+const PUSH_TIMEOUT_MS = 10_000;
+
+/** The request's bytes as express.raw left them (nothing when there was no body). */
+function rawOf(req: Request): Buffer {
+  return Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+}
+
+/** A JSON object, or undefined for anything else (malformed, an array, a bare value). */
+function parseObject(raw: Buffer): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(raw.toString('utf8'));
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) if (typeof value === 'string') out[name] = value;
+  return out;
+}
+
+/** The HTTP answer of a verdict, in the system's dialect; undefined: cut the connection. */
+function answer(dialect: Dialect, verdict: Verdict): { status: number; body: Json } | undefined {
+  switch (verdict.kind) {
+    case 'accepted':
+    case 'duplicate':
+      return { status: 200, body: dialect.accepted(verdict.receiptNo) };
+    case 'refused':
+      return { status: 200, body: dialect.refused(verdict.message) };
+    case 'retry_later':
+      return { status: 200, body: dialect.retryLater(verdict.message) };
+    case 'broken':
+      return { status: 500, body: dialect.broken(verdict.message) };
+    case 'unauthorized':
+      return { status: 401, body: dialect.refused(verdict.message) };
+    case 'invalid':
+      return { status: 400, body: dialect.refused(verdict.message) };
+    case 'down':
+      return undefined;
+  }
+}
+
+export const restSimulator: ProtocolSimulator = {
+  protocol: 'rest',
+
+  async mount(app, _server, ctx) {
+    const served = new Map<string, { system: SystemConfig; dialect: Dialect }>();
+    for (const system of ctx.systems) served.set(system.id, { system, dialect: await dialectOf(system) });
+    // Raw bodies: the simulator parses JSON itself so that a malformed body gets an answer in the
+    // system's dialect, whatever its content type.
+    const rawBody = express.raw({ type: () => true, limit: '10mb' });
+
+    app.post('/sim/:systemId/cases', rawBody, async (req, res, next) => {
+      const entry = served.get(req.params.systemId);
+      // Another protocol's system (or none): left to the other simulators and the 404 handler.
+      if (!entry) return next();
+      const raw = rawOf(req);
+      const verdict = await ctx.submit({
+        systemId: entry.system.id,
+        body: parseObject(raw),
+        idempotencyKey: req.get('idempotency-key'),
+        authorized: httpAuthorized(entry.system.auth, (name) => req.get(name), raw),
+        headers: flatHeaders(req.headers),
+      });
+      const reply = answer(entry.dialect, verdict);
+      if (!reply) {
+        req.socket.destroy();
+        return;
+      }
+      res.status(reply.status).json(reply.body);
+    });
+
+    app.get('/sim/:systemId/results/:receiptNo', rawBody, (req, res, next) => {
+      const entry = served.get(req.params.systemId);
+      if (!entry || entry.system.result.mode !== 'poll' || !ctx.pollResult) return next();
+      const { dialect, system } = entry;
+      if (!httpAuthorized(system.auth, (name) => req.get(name), rawOf(req))) {
+        res.status(401).json(dialect.refused(MESSAGES.unauthorized));
+        return;
+      }
+      const polled = ctx.pollResult(system.id, req.params.receiptNo);
+      if (!polled) {
+        res.status(404).json({ code: '404', msg: `无此受理编号 ${req.params.receiptNo}`, data: null });
+        return;
+      }
+      res.json(polled.body);
+    });
+  },
+
+  async push(system, body, gatewayUrl) {
+    const token = system.result.inboundToken;
+    if (!token) throw new PushError(`system ${system.id} has no result.inboundToken to push with`, false);
+    const url = `${gatewayUrl.replace(/\/+$/, '')}/api/v1/results/${encodeURIComponent(system.id)}`;
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=utf-8', authorization: `Bearer ${token}` },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(PUSH_TIMEOUT_MS),
+      });
+    } catch (err) {
+      const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+      throw new PushError(`could not reach ${url} (${err instanceof Error ? err.message : String(err)}${cause})`, true);
+    }
+    const text = await res.text().catch(() => '');
+    if (res.ok) return;
+    // The gateway's error answer says why; a 5xx, 408 or 429 may pass, anything else will not.
+    throw new PushError(`${url} answered HTTP ${res.status} ${text.slice(0, 300)}`, res.status >= 500 || res.status === 408 || res.status === 429);
+  },
+};

@@ -1,0 +1,66 @@
+import {
+  caseView, eventually, legacyServer, replyJson, restSystem, sampleCase, startTestGateway, submit, uniquePrefix, writeConfig, type LegacyServer,
+} from '../support/harness';
+
+// A killed or cut-off worker's job is handed out again after this long (BullMQ's default is 30 s).
+process.env.OW_STALLED_INTERVAL_MS = '500';
+
+describe('graceful shutdown', () => {
+  let legacy: LegacyServer;
+  let latencyMs = 400;
+  let dir: string;
+
+  beforeAll(async () => {
+    legacy = await legacyServer((req, n, res) => {
+      setTimeout(() => replyJson(res, 200, { code: '0', msg: '成功', data: { slbh: `SL${n}` } }), latencyMs);
+    });
+    dir = writeConfig([restSystem('city-housing-reform', `${legacy.url}/cases`, { timeoutMs: 5000 })], { routes: [{ itemCode: '*', targets: ['city-housing-reform'] }] });
+  });
+  afterAll(() => legacy.close());
+
+  it('when stopped, then intake answers 503 at once and the delivery in flight is finished first', async () => {
+    const gateway = await startTestGateway(dir, { keyPrefix: uniquePrefix() });
+    const c = sampleCase();
+    await submit(gateway, c);
+    await eventually(async () => expect(legacy.received.some((r) => (r.json as { bizNo: string }).bizNo === c.caseId)).toBe(true));
+    const stopping = gateway.stop();
+    const late = await fetch(`${gateway.url}/api/v1/cases`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: 'Bearer test-intake-token' }, body: JSON.stringify(sampleCase()) }).then(
+      (r) => r.status,
+      () => 'refused',
+    );
+    expect([503, 'refused']).toContain(late);
+    await stopping;
+    const view = await startTestGateway(dir, { keyPrefix: uniquePrefix() }); // any instance reads the store
+    await view.stop();
+    // The delivery was allowed to finish before the workers closed.
+    expect(legacy.received.filter((r) => (r.json as { bizNo: string }).bizNo === c.caseId)).toHaveLength(1);
+  });
+
+  it('when a delivery outlasts the shutdown deadline, then it is redelivered by the next instance, not lost', async () => {
+    latencyMs = 1500;
+    const keyPrefix = uniquePrefix();
+    const first = await startTestGateway(dir, { keyPrefix, shutdownGraceMs: 100 });
+    const c = sampleCase();
+    await submit(first, c);
+    await eventually(async () => expect(legacy.received.some((r) => (r.json as { bizNo: string }).bizNo === c.caseId)).toBe(true));
+    const started = Date.now();
+    await first.stop();
+    expect(Date.now() - started).toBeLessThan(1400);
+
+    latencyMs = 10;
+    const second = await startTestGateway(dir, { keyPrefix });
+    try {
+      const d = await eventually(async () => {
+        const v = (await caseView(second, c.caseId as string)).body.deliveries[0];
+        expect(v.status).toBe('delivered');
+        return v;
+      }, 10_000);
+      expect(d.attempts).toBe(2);
+      const sent = legacy.received.filter((r) => (r.json as { bizNo: string }).bizNo === c.caseId);
+      expect(sent.length).toBe(2);
+      expect(new Set(sent.map((r) => r.headers['idempotency-key']))).toEqual(new Set([`${c.caseId}:city-housing-reform`]));
+    } finally {
+      await second.stop();
+    }
+  });
+});

@@ -4,12 +4,15 @@
  * progress bar, a summary per level, and then it keeps serving until Ctrl-C.
  */
 import crypto from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ConfigError, loadConfig, type GatewayConfig } from '../src/config/loader';
 import type { CaseView, DeliveryStatus } from '../src/cases/model';
 import { routeCase } from '../src/cases/routing';
 import { startGateway } from '../src/gateway';
 import { createLogger } from '../src/platform/logger';
+import { sign } from '../src/platform/signing';
 import { launchEmbeddedRedis, RedisMissingError } from '../src/platform/redis';
 import { SAMPLE_FORM, demoEnv } from '../sim/samples';
 import { startSimulators } from '../sim/server';
@@ -18,6 +21,32 @@ const INTAKE_TOKEN = 'demo-intake-token';
 const OPS_TOKEN = 'demo-ops-token';
 const CASES = 200;
 const SIM_PORT = 9100;
+const CALLBACK_SECRET = 'demo-callback-secret';
+
+/** Plays the intake platform: accepts callbacks and checks each one's HMAC signature. */
+async function startCallbackReceiver(secret: string) {
+  let received = 0;
+  let bad = 0;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const timestamp = Number(req.headers['x-ow-timestamp']);
+      const ok = req.headers['x-ow-signature'] === sign(secret, timestamp, body);
+      if (ok) received++;
+      else bad++;
+      res.writeHead(ok ? 204 : 401).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/callbacks`,
+    received: () => received,
+    badSignatures: () => bad,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
 
 
 const SURNAMES = ['张', '王', '李', '赵', '刘', '陈', '杨', '黄', '周', '吴', '徐', '孙', '毛', '郑', '祝', '余'];
@@ -99,7 +128,14 @@ async function main(): Promise<void> {
     }
   }
 
-  const sims = await startSimulators({ configDir, port: SIM_PORT, host: '127.0.0.1', env: process.env });
+  // Legacy systems decide after a moment; one case in twenty is refused, one in twenty needs more.
+  const sims = await startSimulators({
+    configDir,
+    port: SIM_PORT,
+    host: '127.0.0.1',
+    env: process.env,
+    defaults: { decisionDelayMs: 1500, outcomeMix: { rejected: 0.05, need_more: 0.05 } },
+  });
   // A little weather: a few systems fail now and then (retried), a few refuse some cases.
   const ids = [...config.systems.keys()];
   for (const id of ids.filter((_, i) => i % 7 === 3)) sims.setFaults(id, { failureRate: 0.2 });
@@ -107,10 +143,15 @@ async function main(): Promise<void> {
 
   const logFile = path.resolve('data/demo-gateway.log');
   const log = createLogger(process.env.LOG_LEVEL ?? 'info', logFile);
+  // The intake platform's side: a small receiver that checks every callback's signature.
+  const receiver = await startCallbackReceiver(CALLBACK_SECRET);
+  config.gateway.intake = { callbackUrl: receiver.url, callbackSecret: CALLBACK_SECRET };
+
   const port = Number(process.env.PORT ?? config.gateway.server.port);
   const gateway = await startGateway({ config, redisUrl, tokens: { intake: [INTAKE_TOKEN], ops: [OPS_TOKEN] }, log, port });
   const base = `http://localhost:${gateway.port}`;
-  process.stdout.write(`OneWindow Gateway demo\n  gateway   ${base}\n  simulators ${sims.url} (${config.systems.size} legacy systems)\n  redis     ${redisUrl}\n  log       ${logFile}\n\n`);
+  sims.setGatewayUrl(`http://127.0.0.1:${gateway.port}`);
+  process.stdout.write(`OneWindow Gateway demo\n  gateway   ${base}\n  simulators ${sims.url} (${config.systems.size} legacy systems)\n  callbacks ${receiver.url} (signatures checked)\n  redis     ${redisUrl}\n  log       ${logFile}\n\n`);
 
   const runId = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
   const routes = config.routes.routes;
@@ -134,6 +175,8 @@ async function main(): Promise<void> {
   const tallies = () => Object.fromEntries(LEVELS.map((l) => [l, emptyTally()])) as Record<(typeof LEVELS)[number], Tally>;
   let summary = tallies();
   const deadline = Date.now() + 90_000;
+  // Polled systems are asked every few seconds; give them a little while before counting them settled.
+  const pollGrace = Date.now() + 20_000;
   for (;;) {
     summary = tallies();
     const views = await Promise.all(
@@ -148,7 +191,9 @@ async function main(): Promise<void> {
         const level = config.systems.get(d.systemId)?.level ?? 'city';
         summary[level].accepted++;
         summary[level][d.status]++;
-        if (d.status !== 'queued' && d.status !== 'delivering') settled++;
+        // Settled: decided (completed), refused, dead, or a polled system still deciding.
+        const polled = config.systems.get(d.systemId)?.result.mode === 'poll';
+        if (d.status === 'completed' || d.status === 'rejected' || d.status === 'dead' || (d.status === 'delivered' && polled && Date.now() > pollGrace)) settled++;
       }
     }
     process.stdout.write(`\r  deliveries ${bar(settled, deliveriesTotal)}`);
@@ -172,6 +217,7 @@ async function main(): Promise<void> {
   const stats = sims.stats();
   const duplicates = Object.values(stats).reduce((n, s) => n + s.duplicates, 0);
   process.stdout.write(`\n  redeliveries dropped by the simulators (Idempotency-Key): ${duplicates}\n`);
+  process.stdout.write(`  callbacks received by the intake side: ${receiver.received()} (bad signatures: ${receiver.badSignatures()})\n`);
   process.stdout.write(`\nThe gateway keeps serving: try\n  curl -H 'Authorization: Bearer ${INTAKE_TOKEN}' ${base}/api/v1/cases/${submitted[0]?.caseId ?? ''}\n`);
   process.stdout.write(`  ops token: ${OPS_TOKEN}\nPress Ctrl-C to stop.\n`);
 
@@ -179,6 +225,7 @@ async function main(): Promise<void> {
     process.stdout.write('\nStopping…\n');
     await gateway.stop();
     await sims.close();
+    await receiver.close();
     await stopRedis();
     process.exit(0);
   };

@@ -15,6 +15,8 @@ ENV NODE_ENV=production PORT=8080 OW_CONFIG_DIR=/app/config
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The ops console's static files are served from the source folder (no build step).
+COPY src/admin/console ./src/admin/console
 COPY package.json ./
 COPY config ./config
 USER node

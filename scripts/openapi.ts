@@ -9,10 +9,31 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { errorBodySchema, healthSchema, readinessSchema } from '../src/api-schemas';
+import {
+  auditEntrySchema,
+  circuitViewSchema,
+  deadLetterSchema,
+  discardAnswerSchema,
+  discardBodySchema,
+  errorBodySchema,
+  healthSchema,
+  pushAnswerSchema,
+  readinessSchema,
+  reasonBodySchema,
+  rematchAnswerSchema,
+  replayAnswerSchema,
+  replayManyAnswerSchema,
+  replayManyBodySchema,
+  systemFileBodySchema,
+  systemStatusSchema,
+  systemVersionSchema,
+  unmatchedResultSchema,
+} from '../src/api-schemas';
 import {
   acceptedSchema,
   applicantSchema,
+  caseEventSchema,
+  caseEventTypeSchema,
   caseIdSchema,
   caseSchema,
   caseStatusSchema,
@@ -26,17 +47,19 @@ import { ERROR_CATALOGUE, type ErrorCode } from '../src/platform/errors';
 
 type Schema = z.core.JSONSchema.BaseSchema;
 type Security = Record<string, string[]>[];
+type Content = Record<string, { schema: Schema; example?: unknown }>;
 
 interface Response {
   description: string;
-  content?: Record<string, { schema: Schema }>;
+  content?: Content;
 }
 
 interface Parameter {
   name: string;
-  in: 'path' | 'query';
+  in: 'path' | 'query' | 'header';
   required: boolean;
   description?: string;
+  allowEmptyValue?: boolean;
   schema: Schema;
 }
 
@@ -47,7 +70,7 @@ interface Operation {
   description?: string;
   security?: Security;
   parameters?: Parameter[];
-  requestBody?: { required: true; content: Record<string, { schema: Schema; example?: unknown }> };
+  requestBody?: { required: boolean; description?: string; content: Content };
   responses: Record<string, Response>;
 }
 
@@ -60,19 +83,21 @@ export interface OpenApiDocument {
   servers: { url: string; description: string }[];
   tags: { name: string; description: string }[];
   paths: Record<string, Partial<Record<Method, Operation>>>;
+  /** What the gateway itself sends (OpenAPI 3.1): the callbacks to the intake platform. */
+  webhooks: Record<string, { post: Operation }>;
   components: {
     schemas: Record<string, Schema>;
     securitySchemes: Record<string, { type: 'http'; scheme: 'bearer'; description: string }>;
   };
 }
 
-/** Operations the contract lists but the gateway does not serve yet carry this in their description. */
-export const PLANNED = 'planned (later issue)';
-
 const COMMAND = 'npm run openapi';
 
 const ref = (id: string): Schema => ({ $ref: `#/components/schemas/${id}` });
-const json = (schema: Schema): Response['content'] => ({ 'application/json': { schema } });
+const json = (schema: Schema): Content => ({ 'application/json': { schema } });
+const XML_TEXT: Schema = { type: 'string' };
+const SOAP_CONTENT: Content = { 'text/xml': { schema: XML_TEXT }, 'application/soap+xml': { schema: XML_TEXT } };
+const XML_CONTENT: Content = { 'text/xml': { schema: XML_TEXT } };
 
 /** JSON Schema patterns have no flags, so an `i` regex gets its letter ranges spelled in both cases. */
 function caseInsensitive(re: RegExp): string {
@@ -113,7 +138,18 @@ function components(io: 'input' | 'output', named: Record<string, z.ZodType>): R
 
 function allSchemas(): Record<string, Schema> {
   // Request bodies as clients may send them (defaults make fields optional), answers as sent.
-  const requests = components('input', { Case: caseSchema, Applicant: applicantSchema, Material: materialSchema, CaseId: caseIdSchema });
+  const requests = components('input', {
+    Case: caseSchema,
+    Applicant: applicantSchema,
+    Material: materialSchema,
+    CaseId: caseIdSchema,
+    ReasonBody: reasonBodySchema,
+    DiscardBody: discardBodySchema,
+    ReplayManyBody: replayManyBodySchema,
+    // A system's file is shown as written, defaults not filled in: its input form, both ways.
+    SystemFile: systemFileBodySchema,
+    SystemVersion: systemVersionSchema,
+  });
   const answers = components('output', {
     Accepted: acceptedSchema,
     CaseView: caseViewSchema,
@@ -122,6 +158,18 @@ function allSchemas(): Record<string, Schema> {
     CaseStatus: caseStatusSchema,
     Result: resultSchema,
     CaseId: caseIdSchema,
+    CaseEvent: caseEventSchema,
+    CaseEventType: caseEventTypeSchema,
+    PushAnswer: pushAnswerSchema,
+    UnmatchedResult: unmatchedResultSchema,
+    RematchAnswer: rematchAnswerSchema,
+    SystemStatus: systemStatusSchema,
+    CircuitView: circuitViewSchema,
+    DeadLetter: deadLetterSchema,
+    ReplayAnswer: replayAnswerSchema,
+    ReplayManyAnswer: replayManyAnswerSchema,
+    DiscardAnswer: discardAnswerSchema,
+    AuditEntry: auditEntrySchema,
     Error: errorBodySchema,
     Health: healthSchema,
     Readiness: readinessSchema,
@@ -133,32 +181,43 @@ function allSchemas(): Record<string, Schema> {
   return Object.fromEntries(Object.keys(merged).sort().map((id) => [id, merged[id]]));
 }
 
-/** Error answers for these codes, one per HTTP status, the status taken from the catalogue. */
-function errors(...codes: ErrorCode[]): Record<string, Response> {
+/**
+ * Error answers for these codes, one per HTTP status, the status taken from the catalogue: the JSON
+ * error body, or `content` for endpoints that answer errors in their own format.
+ */
+function errors(codes: ErrorCode[], content: Content = json(ref('Error'))): Record<string, Response> {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) byStatus.set(ERROR_CATALOGUE[code].status, [...(byStatus.get(ERROR_CATALOGUE[code].status) ?? []), code]);
   return Object.fromEntries(
-    [...byStatus].map(([status, group]) => [
-      String(status),
-      { description: group.map((code) => `\`${code}\`: ${ERROR_CATALOGUE[code].message}`).join(' '), content: json(ref('Error')) },
-    ]),
+    [...byStatus].map(([status, group]) => [String(status), { description: group.map((code) => `\`${code}\`: ${ERROR_CATALOGUE[code].message}`).join(' '), content }]),
   );
 }
 
 const pathParam = (name: string, description: string, schema: Schema = { type: 'string' }): Parameter => ({ name, in: 'path', required: true, description, schema });
+const queryParam = (name: string, description: string): Parameter => ({ name, in: 'query', required: false, description, schema: { type: 'string' } });
+const header = (name: string, description: string, schema: Schema): Parameter => ({ name, in: 'header', required: true, description, schema });
+
+/** Who is acting, for the audit trail of every ops action. */
+const OPERATOR: Parameter = {
+  name: 'X-OW-Operator',
+  in: 'header',
+  required: false,
+  description: "Who is acting, for the audit trail, percent-encoded (e.g. `encodeURIComponent('值班员 李四')`); `ops` when left out. The audit trail also keeps a fingerprint of the token used.",
+  schema: { type: 'string' },
+};
+
+/** A JSON body the handler parses with its zod schema; an absent body counts as `{}`. */
+function body(schema: string, required: boolean): Operation['requestBody'] {
+  return { required, content: json(ref(schema)) };
+}
 
 const INTAKE: Security = [{ intakeToken: [] }];
 const OPS: Security = [{ opsToken: [] }];
+const SYSTEM: Security = [{ systemToken: [] }];
 const NONE: Security = [];
 
-/** An operation the contract promises but the gateway does not serve yet: its answers in a word. */
-function planned(op: Omit<Operation, 'description' | 'responses'>, responses: Record<string, string>): Operation {
-  return {
-    ...op,
-    description: `${PLANNED}: not served yet.`,
-    responses: Object.fromEntries(Object.entries(responses).map(([status, description]) => [status, { description }])),
-  };
-}
+/** What every ops endpoint may answer besides its own errors. */
+const OPS_ERRORS: ErrorCode[] = ['unauthorized', 'forbidden', 'internal'];
 
 const caseExample = {
   caseId: 'QZ-20261128-000001',
@@ -174,7 +233,7 @@ const caseExample = {
 export function buildOpenApi(): OpenApiDocument {
   const systemId = pathParam('systemId', 'A legacy system id.');
   const id = pathParam('id', 'A legacy system id.');
-  const deadLetterId = pathParam('id', 'A dead letter id.');
+  const deadLetterId = pathParam('id', 'A dead letter id: `<systemId>.<caseId>`.');
   return {
     openapi: '3.1.0',
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
@@ -183,14 +242,16 @@ export function buildOpenApi(): OpenApiDocument {
       version: 'v1',
       description:
         "Between Quzhou's one-window intake platform and the legacy business systems. " +
-        'Every error is JSON: `{"error": {"code", "message", "details?": [{"path", "message"}]}}` with a code from the `Error` schema. ' +
+        'Every JSON error is `{"error": {"code", "message", "details?": [{"path", "message"}]}}` with a code from the `Error` schema; ' +
+        'the SOAP and XML result endpoints answer in their own formats. ' +
         `Generated from the code's zod schemas by scripts/openapi.ts (\`${COMMAND}\`); do not edit by hand.`,
     },
     servers: [{ url: 'http://localhost:8080', description: 'the default PORT' }],
     tags: [
       { name: 'intake', description: 'The intake platform submits cases and follows them.' },
+      { name: 'callbacks', description: 'The gateway tells the intake platform what became of each delivery.' },
       { name: 'results', description: 'Legacy systems push their results.' },
-      { name: 'admin', description: 'Ops staff manage systems and dead letters.' },
+      { name: 'admin', description: 'Ops staff manage systems, dead letters and unmatched results.' },
       { name: 'probes', description: 'Liveness, readiness and metrics.' },
     ],
     paths: {
@@ -207,8 +268,8 @@ export function buildOpenApi(): OpenApiDocument {
           responses: {
             '202': { description: 'Accepted and durably queued.', content: json(ref('Accepted')) },
             '200': { description: 'An identical resubmission of an accepted case: the same answer.', content: json(ref('Accepted')) },
-            ...errors('invalid_case', 'invalid_json', 'unauthorized', 'forbidden', 'case_conflict', 'payload_too_large'),
-            ...errors('unsupported_media_type', 'no_route', 'internal', 'unavailable'),
+            ...errors(['invalid_case', 'invalid_json', 'unauthorized', 'forbidden', 'case_conflict', 'payload_too_large']),
+            ...errors(['unsupported_media_type', 'no_route', 'internal', 'unavailable']),
           },
         },
       },
@@ -221,85 +282,218 @@ export function buildOpenApi(): OpenApiDocument {
           parameters: [pathParam('caseId', 'The caseId the case was submitted with.', ref('CaseId'))],
           responses: {
             '200': { description: 'The case and each of its deliveries.', content: json(ref('CaseView')) },
-            ...errors('unauthorized', 'forbidden', 'unknown_case', 'internal'),
+            ...errors(['unauthorized', 'forbidden', 'unknown_case', 'internal']),
           },
         },
       },
       '/api/v1/results/{systemId}': {
-        post: planned(
-          { operationId: 'pushResult', tags: ['results'], summary: 'A legacy system pushes a result (REST)', security: [{ systemToken: [] }], parameters: [systemId] },
-          { '200': '`{accepted: true}`, also for a duplicate.', '400': 'An invalid result.', '404': '`unknown_case`; the result is kept for ops.' },
-        ),
+        post: {
+          operationId: 'pushResult',
+          tags: ['results'],
+          summary: 'A legacy system pushes a result (REST)',
+          description:
+            "The body is the system's own result document, read by its `result.map` (JSONata) into a result naming a caseId or the system's receipt number. " +
+            'A result no delivery is found for is answered `unknown_case` and kept for ops as an unmatched result; it is re-matched when its case or receipt number appears.',
+          security: SYSTEM,
+          parameters: [systemId],
+          requestBody: { required: true, content: json({ description: "The system's result document, in its own format; `result.map` reads it." }) },
+          responses: {
+            '200': { description: 'Recorded (`duplicate: true` when the same result was recorded before: nothing changed).', content: json(ref('PushAnswer')) },
+            ...errors(['invalid_result', 'invalid_json', 'unauthorized', 'unknown_case', 'unknown_system', 'payload_too_large', 'unsupported_media_type', 'internal']),
+          },
+        },
       },
       '/soap/results': {
-        get: planned(
-          {
-            operationId: 'getResultsWsdl',
-            tags: ['results'],
-            summary: 'The WSDL of the SOAP result endpoint',
-            parameters: [{ name: 'wsdl', in: 'query', required: true, schema: { type: 'string' } }],
+        get: {
+          operationId: 'getResultsWsdl',
+          tags: ['results'],
+          summary: 'The WSDL of the SOAP result endpoint',
+          description: 'See docs/soap.md.',
+          security: NONE,
+          parameters: [{ name: 'wsdl', in: 'query', required: true, allowEmptyValue: true, description: 'Present, with no value: `GET /soap/results?wsdl`.', schema: { type: 'string' } }],
+          responses: { '200': { description: 'The WSDL (document/literal, SOAP 1.1 and 1.2 bindings), its address the URL it was fetched from.', content: XML_CONTENT } },
+        },
+        post: {
+          operationId: 'pushResultSoap',
+          tags: ['results'],
+          summary: 'A legacy system pushes a result (SOAP PushResult)',
+          description:
+            'A SOAP 1.1 (`text/xml`) or SOAP 1.2 (`application/soap+xml`) envelope carrying `PushResult(systemId, caseId?, receiptNo?, outcome, message?, decidedAt?)`, ' +
+            "authenticated by a WS-Security UsernameToken in its header: the username and password (`result.inboundToken`) configured for the system named in `systemId`. " +
+            "The arguments go to the system's `result.map`. The envelopes, the WSDL and the faults are documented in docs/soap.md.",
+          security: NONE,
+          requestBody: { required: true, content: SOAP_CONTENT },
+          responses: {
+            '200': { description: 'A `PushResultResponse` (`accepted`, `caseId`, `duplicate`), in the SOAP version of the request.', content: SOAP_CONTENT },
+            '400': { description: 'A SOAP 1.2 Fault: the sender is at fault and should not push the same again.', content: SOAP_CONTENT },
+            '413': { description: 'A SOAP Fault: the body is larger than the configured limit.', content: SOAP_CONTENT },
+            '500': { description: "A SOAP 1.1 Fault (either party's), or a SOAP 1.2 Fault on the gateway's side (push again later).", content: SOAP_CONTENT },
           },
-          { '200': 'The WSDL.' },
-        ),
-        post: planned(
-          { operationId: 'pushResultSoap', tags: ['results'], summary: 'A legacy system pushes a result (SOAP, WS-Security UsernameToken)' },
-          { '200': 'A SOAP `PushResult` response.', default: 'A SOAP Fault.' },
-        ),
+        },
       },
       '/xml/results/{systemId}': {
-        post: planned(
-          { operationId: 'pushResultXml', tags: ['results'], summary: 'A legacy system pushes a result (XML over HTTP)', parameters: [systemId] },
-          { '200': "An XML acknowledgement in the system's charset." },
-        ),
+        post: {
+          operationId: 'pushResultXml',
+          tags: ['results'],
+          summary: 'A legacy system pushes a result (XML over HTTP)',
+          description:
+            "An XML document in the system's charset (from the Content-Type, else the XML declaration, else the system's `charset`): " +
+            "the children of its root element go to the system's `result.map`. Every answer is an XML `<Ack>` in the system's charset " +
+            '(`<code>0</code>` when recorded, else the error code), documented in docs/xml.md.',
+          security: SYSTEM,
+          parameters: [systemId],
+          requestBody: { required: true, content: { 'text/xml': { schema: XML_TEXT }, 'application/xml': { schema: XML_TEXT } } },
+          responses: {
+            '200': { description: 'Recorded: `<Ack><code>0</code><msg>成功</msg><caseId>…</caseId><duplicate>false</duplicate></Ack>`.', content: XML_CONTENT },
+            ...errors(['invalid_xml', 'invalid_result', 'invalid_request', 'unauthorized', 'unknown_case', 'unknown_system', 'payload_too_large', 'internal'], XML_CONTENT),
+          },
+        },
       },
       '/api/v1/admin/systems': {
-        get: planned(
-          { operationId: 'listSystems', tags: ['admin'], summary: 'Every legacy system with its state and queue', security: OPS },
-          { '200': '`[{id, name, level, protocol, paused, circuit, queue: {waiting, active, delayed, failed}}]`' },
-        ),
+        get: {
+          operationId: 'listSystems',
+          tags: ['admin'],
+          summary: 'Every legacy system with its state and queue',
+          security: OPS,
+          responses: { '200': { description: 'Every configured system.', content: json({ type: 'array', items: ref('SystemStatus') }) }, ...errors(OPS_ERRORS) },
+        },
       },
       '/api/v1/admin/systems/{id}': {
-        get: planned(
-          { operationId: 'getSystem', tags: ['admin'], summary: "A system's configuration", security: OPS, parameters: [id] },
-          { '200': 'The configuration, secrets redacted, with its `version`.' },
-        ),
-        put: planned(
-          { operationId: 'putSystem', tags: ['admin'], summary: "Replace a system's configuration", security: OPS, parameters: [id] },
-          { '200': 'Stored as a new version; every instance uses it within 5 s.', '400': 'Invalid, with details.' },
-        ),
+        get: {
+          operationId: 'getSystem',
+          tags: ['admin'],
+          summary: "A system's configuration",
+          security: OPS,
+          parameters: [id],
+          responses: {
+            '200': { description: 'The system file in use, secrets shown as `[redacted]`, with its version.', content: json(ref('SystemVersion')) },
+            ...errors(['unknown_system', ...OPS_ERRORS]),
+          },
+        },
+        put: {
+          operationId: 'putSystem',
+          tags: ['admin'],
+          summary: "Replace a system's configuration (audited)",
+          description: 'Validated as the gateway validates its files, then stored in Redis as a new version; every gateway process uses it within 2 s, and it survives restarts.',
+          security: OPS,
+          parameters: [id, OPERATOR],
+          requestBody: body('SystemFile', true),
+          responses: {
+            '200': { description: 'Stored as a new version.', content: json(ref('SystemVersion')) },
+            ...errors(['invalid_config', 'invalid_json', 'version_conflict', 'unknown_system', 'payload_too_large', ...OPS_ERRORS]),
+          },
+        },
       },
       '/api/v1/admin/systems/{id}/pause': {
-        post: planned(
-          { operationId: 'pauseSystem', tags: ['admin'], summary: 'Pause a system', security: OPS, parameters: [id] },
-          { '2XX': 'Paused: deliveries queue and nothing is sent.' },
-        ),
+        post: {
+          operationId: 'pauseSystem',
+          tags: ['admin'],
+          summary: 'Pause a system (audited)',
+          description: 'A paused system keeps queueing deliveries and sends nothing, in every gateway process.',
+          security: OPS,
+          parameters: [id, OPERATOR],
+          requestBody: body('ReasonBody', false),
+          responses: { '200': { description: 'Paused.', content: json(ref('SystemStatus')) }, ...errors(['invalid_request', 'invalid_json', 'unknown_system', ...OPS_ERRORS]) },
+        },
       },
       '/api/v1/admin/systems/{id}/resume': {
-        post: planned(
-          { operationId: 'resumeSystem', tags: ['admin'], summary: 'Resume a paused system', security: OPS, parameters: [id] },
-          { '2XX': 'Resumed.' },
-        ),
+        post: {
+          operationId: 'resumeSystem',
+          tags: ['admin'],
+          summary: 'Resume a paused system (audited)',
+          security: OPS,
+          parameters: [id, OPERATOR],
+          requestBody: body('ReasonBody', false),
+          responses: { '200': { description: 'Resumed.', content: json(ref('SystemStatus')) }, ...errors(['invalid_request', 'invalid_json', 'unknown_system', ...OPS_ERRORS]) },
+        },
       },
       '/api/v1/admin/dead-letters': {
-        get: planned(
-          { operationId: 'listDeadLetters', tags: ['admin'], summary: 'Deliveries whose attempts ran out', security: OPS },
-          { '200': '`[{id, caseId, systemId, attempts, lastError, failedAt}]`' },
-        ),
+        get: {
+          operationId: 'listDeadLetters',
+          tags: ['admin'],
+          summary: 'Deliveries whose attempts ran out',
+          security: OPS,
+          parameters: [queryParam('systemId', 'Only this system’s dead letters.'), queryParam('error', 'Only dead letters whose last error contains this (any case).')],
+          responses: { '200': { description: 'The dead letters, oldest first.', content: json({ type: 'array', items: ref('DeadLetter') }) }, ...errors(OPS_ERRORS) },
+        },
+      },
+      '/api/v1/admin/dead-letters/replay': {
+        post: {
+          operationId: 'replayDeadLetters',
+          tags: ['admin'],
+          summary: 'Re-queue every matching dead letter (audited)',
+          security: OPS,
+          parameters: [OPERATOR],
+          requestBody: body('ReplayManyBody', false),
+          responses: { '200': { description: 'Queued again.', content: json(ref('ReplayManyAnswer')) }, ...errors(['invalid_request', 'invalid_json', ...OPS_ERRORS]) },
+        },
       },
       '/api/v1/admin/dead-letters/{id}/replay': {
-        post: planned(
-          { operationId: 'replayDeadLetter', tags: ['admin'], summary: 'Re-queue a dead letter (audited)', security: OPS, parameters: [deadLetterId] },
-          { '2XX': 'Re-queued.' },
-        ),
+        post: {
+          operationId: 'replayDeadLetter',
+          tags: ['admin'],
+          summary: 'Re-queue a dead letter (audited)',
+          description: 'Queued again with fresh attempts and the same `Idempotency-Key`.',
+          security: OPS,
+          parameters: [deadLetterId, OPERATOR],
+          requestBody: body('ReasonBody', false),
+          responses: { '200': { description: 'Queued again.', content: json(ref('ReplayAnswer')) }, ...errors(['invalid_request', 'invalid_json', 'not_found', 'unknown_system', ...OPS_ERRORS]) },
+        },
       },
       '/api/v1/admin/dead-letters/{id}': {
-        delete: planned(
-          { operationId: 'discardDeadLetter', tags: ['admin'], summary: 'Discard a dead letter with a reason (audited)', security: OPS, parameters: [deadLetterId] },
-          { '2XX': 'Discarded.' },
-        ),
+        delete: {
+          operationId: 'discardDeadLetter',
+          tags: ['admin'],
+          summary: 'Discard a dead letter with a reason (audited)',
+          description: 'The delivery stays `dead`, with the reason in its history.',
+          security: OPS,
+          parameters: [deadLetterId, OPERATOR],
+          requestBody: body('DiscardBody', true),
+          responses: { '200': { description: 'Discarded.', content: json(ref('DiscardAnswer')) }, ...errors(['invalid_request', 'invalid_json', 'not_found', 'unknown_system', ...OPS_ERRORS]) },
+        },
+      },
+      '/api/v1/admin/unmatched-results': {
+        get: {
+          operationId: 'listUnmatchedResults',
+          tags: ['admin'],
+          summary: 'Pushed results no delivery was found for',
+          description: 'They are re-matched automatically when their case or receipt number is acknowledged.',
+          security: OPS,
+          responses: { '200': { description: 'The unmatched results, oldest first.', content: json({ type: 'array', items: ref('UnmatchedResult') }) }, ...errors(OPS_ERRORS) },
+        },
+      },
+      '/api/v1/admin/unmatched-results/{id}/rematch': {
+        post: {
+          operationId: 'rematchUnmatchedResult',
+          tags: ['admin'],
+          summary: 'Try to match an unmatched result again',
+          security: OPS,
+          parameters: [pathParam('id', 'An unmatched result id.')],
+          responses: {
+            '200': { description: 'Matched and recorded (`matched: true`).', content: json(ref('RematchAnswer')) },
+            '409': { description: 'Still no delivery matches it (`matched: false`); it stays unmatched.', content: json(ref('RematchAnswer')) },
+            ...errors(['not_found', ...OPS_ERRORS]),
+          },
+        },
+      },
+      '/api/v1/admin/audit': {
+        get: {
+          operationId: 'auditTrail',
+          tags: ['admin'],
+          summary: 'The latest 200 ops actions',
+          security: OPS,
+          responses: { '200': { description: 'Newest first.', content: json({ type: 'array', items: ref('AuditEntry') }) }, ...errors(OPS_ERRORS) },
+        },
       },
       '/console': {
-        get: planned({ operationId: 'console', tags: ['admin'], summary: 'The web console', security: OPS }, { '200': 'The console (HTML).' }),
+        get: {
+          operationId: 'console',
+          tags: ['admin'],
+          summary: 'The ops web console',
+          description: 'A static page (with /console/console.css and /console/console.js) that holds no data: everything it shows comes from the admin API, called with the ops token typed in.',
+          security: NONE,
+          responses: { '200': { description: 'The console page.', content: { 'text/html': { schema: { type: 'string' } } } }, ...errors(['not_found']) },
+        },
       },
       '/healthz': {
         get: {
@@ -329,6 +523,30 @@ export function buildOpenApi(): OpenApiDocument {
           summary: 'Prometheus metrics',
           security: NONE,
           responses: { '200': { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } } },
+        },
+      },
+    },
+    webhooks: {
+      caseEvent: {
+        post: {
+          operationId: 'caseEvent',
+          tags: ['callbacks'],
+          summary: 'A delivery event, POSTed to the intake callback URL',
+          description:
+            'Sent to `intake.callbackUrl` (or `OW_CALLBACK_URL`) for every delivery event, signed with `intake.callbackSecret` (or `OW_CALLBACK_SECRET`). ' +
+            'Verify by recomputing the HMAC over the timestamp header, a dot and the raw body. ' +
+            "Retried with backoff (up to 10 minutes apart) until a 2xx, with the same `eventId` and body every time (at least once); a case's events arrive in order.",
+          security: NONE,
+          parameters: [
+            header('X-OW-Event-Id', 'The `eventId` of the body: the same on every try.', { type: 'string' }),
+            header('X-OW-Timestamp', 'When this try was signed, in unix seconds.', { type: 'string', pattern: '^[0-9]+$' }),
+            header('X-OW-Signature', '`sha256=` and the hex HMAC-SHA256, keyed with the callback secret, of the timestamp, a dot and the raw body.', {
+              type: 'string',
+              pattern: '^sha256=[0-9a-f]{64}$',
+            }),
+          ],
+          requestBody: { required: true, content: { 'application/json': { schema: ref('CaseEvent') } } },
+          responses: { '2XX': { description: 'Received; any other answer (or none) is retried.' } },
         },
       },
     },

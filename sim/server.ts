@@ -25,12 +25,13 @@ import { loadConfig } from '../src/config/loader';
 import { SimCore, SimError, type Faults, type FaultsPatch, type SimRequest, type SimResult, type SystemStats } from './core';
 import type { ProtocolSimulator } from './protocol';
 import { restSimulator } from './rest';
+import { soapSimulator } from './soap/soap.simulator';
 import { xmlSimulator } from './xml/xml.simulator';
 
 export { DEFAULT_FAULTS, faultsSchema, SimError, type Faults, type FaultsPatch, type OutcomeMix, type SimRequest, type SimResult, type SystemStats } from './core';
 
 /** The protocol simulators mounted by startSimulators: one per protocol at most. */
-const PROTOCOLS: ProtocolSimulator[] = [restSimulator, xmlSimulator];
+const PROTOCOLS: ProtocolSimulator[] = [restSimulator, soapSimulator, xmlSimulator];
 
 export interface SimOptions {
   configDir: string;

@@ -1,8 +1,15 @@
 /**
  * Zod schemas of HTTP bodies that are not part of the canonical model (CONTRACT §6): the error body
- * every endpoint answers with, and the probes' answers. scripts/openapi.ts documents them.
+ * every endpoint answers with, the probes' answers, what legacy systems are answered when they push a
+ * result, and the ops interface's bodies and answers. Route handlers validate with the request
+ * schemas, the code's types are inferred from (or checked against) the answer schemas, and
+ * scripts/openapi.ts documents them all, so docs/openapi.yaml cannot drift from the code.
  */
 import { z } from 'zod';
+import type { UnmatchedResult } from './cases/store';
+import { caseIdSchema, resultSchema } from './cases/model';
+import { systemFileSchema } from './config/schema';
+import type { CircuitView } from './delivery/circuit';
 import { ERROR_CATALOGUE, type ErrorBody, type ErrorCode } from './platform/errors';
 
 const errorCodes = Object.keys(ERROR_CATALOGUE) as [ErrorCode, ...ErrorCode[]];
@@ -30,3 +37,117 @@ export const readinessSchema = z.object({
   config: z.boolean(),
   accepting: z.boolean(),
 });
+
+// ── Results pushed by legacy systems ─────────────────────────────────────────────────────────────
+
+/** The answer to `POST /api/v1/results/:systemId`. */
+export const pushAnswerSchema = z.object({
+  accepted: z.literal(true),
+  caseId: caseIdSchema,
+  /** The same result was recorded before: nothing changed. */
+  duplicate: z.boolean(),
+});
+export type PushAnswer = z.infer<typeof pushAnswerSchema>;
+
+/** A pushed result no delivery was found for, kept for ops (`GET /api/v1/admin/unmatched-results`). */
+export const unmatchedResultSchema = z.object({
+  id: z.string(),
+  systemId: z.string(),
+  receivedAt: z.iso.datetime(),
+  pushed: z.unknown().describe('What the system sent, as parsed.'),
+  result: resultSchema.partial().describe("What the system's `result.map` made of it."),
+  reason: z.string(),
+}) satisfies z.ZodType<UnmatchedResult>;
+
+/** The answer to `POST /api/v1/admin/unmatched-results/:id/rematch`: 200 when matched, else 409. */
+export const rematchAnswerSchema = z.object({ id: z.string(), matched: z.boolean() });
+export type RematchAnswer = z.infer<typeof rematchAnswerSchema>;
+
+// ── Ops: systems ─────────────────────────────────────────────────────────────────────────────────
+
+export const circuitViewSchema = z.object({
+  state: z.enum(['closed', 'open', 'half_open']),
+  /** Consecutive retryable failures. */
+  failures: z.number().int().min(0),
+  openUntil: z.iso.datetime().optional().describe('When an open circuit lets its probe delivery through.'),
+}) satisfies z.ZodType<CircuitView>;
+
+const count = z.number().int().min(0);
+
+/** A legacy system as ops see it (`GET /api/v1/admin/systems`, and the answer to pause and resume). */
+export const systemStatusSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  level: systemFileSchema.shape.level,
+  protocol: systemFileSchema.shape.protocol,
+  paused: z.boolean(),
+  circuit: circuitViewSchema,
+  queue: z.object({ waiting: count, active: count, delayed: count, failed: count }),
+});
+export type SystemStatus = z.infer<typeof systemStatusSchema>;
+
+/**
+ * A system's configuration as stored: the system file as written (before `${VAR}` expansion), every
+ * secret shown as `[redacted]`; sending `[redacted]` back keeps the secret.
+ */
+export const systemFileBodySchema = systemFileSchema.describe(
+  'A system file as JSON, as written: `${VAR}` references are expanded when it is applied, and a secret shown or sent as `[redacted]` keeps its current value.',
+);
+
+/** The answer to `GET` and `PUT /api/v1/admin/systems/:id`. */
+export const systemVersionSchema = z.object({
+  id: z.string(),
+  version: z.number().int().min(1),
+  system: systemFileBodySchema,
+});
+
+// ── Ops: dead letters and the audit trail ────────────────────────────────────────────────────────
+
+export const deadLetterSchema = z.object({
+  id: z.string().describe('`<systemId>.<caseId>`: neither id can contain a dot.'),
+  caseId: caseIdSchema,
+  systemId: z.string(),
+  attempts: count,
+  lastError: z.string(),
+  failedAt: z.iso.datetime(),
+});
+export type DeadLetter = z.infer<typeof deadLetterSchema>;
+
+export const auditActionSchema = z.enum(['system.pause', 'system.resume', 'system.configure', 'dead_letter.replay', 'dead_letter.discard']);
+
+export const auditEntrySchema = z.object({
+  at: z.iso.datetime(),
+  who: z.string().describe('The X-OW-Operator name, with a fingerprint of the token used.'),
+  action: auditActionSchema,
+  target: z.string().describe('A system id, or a dead letter id.'),
+  reason: z.string().optional(),
+  detail: z.string().optional(),
+});
+export type AuditEntry = z.infer<typeof auditEntrySchema>;
+
+const reason = z.string().trim().min(1).max(500);
+
+/** The optional body of pause, resume and replay. */
+export const reasonBodySchema = z.strictObject({ reason: reason.optional() });
+
+/** The body of `DELETE /api/v1/admin/dead-letters/:id`: discarding needs a reason. */
+export const discardBodySchema = z.strictObject({ reason: z.string().trim().min(1, 'a reason is required to discard').max(500) });
+
+/** The optional body of `POST /api/v1/admin/dead-letters/replay`: which dead letters to replay. */
+export const replayManyBodySchema = z.strictObject({
+  systemId: z.string().optional().describe('Only this system’s dead letters.'),
+  error: z.string().min(1).optional().describe('Only dead letters whose last error contains this (any case).'),
+  reason: reason.optional(),
+});
+
+export const replayAnswerSchema = z.object({ id: z.string(), replayed: z.literal(true) });
+export type ReplayAnswer = z.infer<typeof replayAnswerSchema>;
+
+export const replayManyAnswerSchema = z.object({ replayed: z.array(z.string()).describe('The ids of the dead letters queued again.') });
+export type ReplayManyAnswer = z.infer<typeof replayManyAnswerSchema>;
+
+export const discardAnswerSchema = z.object({ id: z.string(), discarded: z.literal(true) });
+export type DiscardAnswer = z.infer<typeof discardAnswerSchema>;
+
+/** What the code holds of a system version: the file as read (its shape is checked when it is applied). */
+export type SystemVersion = Omit<z.output<typeof systemVersionSchema>, 'system'> & { system: Record<string, unknown> };

@@ -5,6 +5,7 @@ import express, { type ErrorRequestHandler } from 'express';
 import type { GatewayConfig } from './config/loader';
 import type { CaseStore } from './cases/store';
 import { adminRoutes } from './admin/routes';
+import { consoleRoutes } from './admin/console';
 import type { Operations } from './admin/operations';
 import { caseRoutes } from './cases/routes';
 import type { ResultReceiver } from './results/receiver';
@@ -82,6 +83,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(xmlResultRoutes({ results: deps.results, bodyLimit: deps.config().gateway.server.bodyLimit, log: deps.log }));
   app.use(soapResultRoutes({ results: deps.results, bodyLimit: deps.config().gateway.server.bodyLimit, log: deps.log }));
 
+  app.use(consoleRoutes());
   app.use(adminRoutes({ operations: deps.operations, tokens: deps.tokens }));
 
   app.use((_req, _res, next) => next(new ApiError('not_found')));

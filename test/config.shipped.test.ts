@@ -52,6 +52,7 @@ describe('shipped config/', () => {
       concurrency: 4,
       rateLimit: { max: 20, perMs: 1000 },
       retry: { attempts: 8, backoff: { type: 'exponential', delayMs: 1000, maxDelayMs: 600000 } },
+      circuitBreaker: { failureThreshold: 5, cooldownMs: 30000 },
     });
     expect(config.gateway.server.port).toBe(8080);
     expect(config.gateway.redis.url).toBeUndefined();
@@ -70,12 +71,42 @@ describe('shipped config/', () => {
     expect(new Set(systems.map((s) => s.name)).size).toBe(44);
   });
 
-  it('points every system at its simulator and takes results by push, without inbound tokens yet', () => {
+  it('points every system at its simulator, on the path of its protocol', () => {
+    const path = { rest: 'cases', soap: 'soap', xml: 'xml' } as const;
+    for (const s of config.systems.values()) expect(s.endpoint).toBe(`http://127.0.0.1:9100/sim/${s.id}/${path[s.protocol]}`);
+  });
+
+  it('speaks every protocol the issues ask for: 4 national and ≥8 provincial SOAP, ≥5 city and ≥5 provincial XML, GBK and GB18030', () => {
+    const systems = [...config.systems.values()];
+    const count = (protocol: string, level: string) => systems.filter((s) => s.protocol === protocol && s.level === level).length;
+    expect(count('soap', 'national')).toBe(4);
+    expect(count('soap', 'provincial')).toBeGreaterThanOrEqual(8);
+    expect(count('xml', 'city')).toBeGreaterThanOrEqual(5);
+    expect(count('xml', 'provincial')).toBeGreaterThanOrEqual(5);
+    expect(systems.filter((s) => s.protocol === 'xml' && s.charset === 'gbk').length).toBeGreaterThanOrEqual(3);
+    expect(systems.filter((s) => s.protocol === 'xml' && s.charset === 'gb18030').length).toBeGreaterThanOrEqual(1);
+    expect(systems.some((s) => s.protocol === 'soap' && s.soap?.version === '1.2')).toBe(true);
+    expect(systems.some((s) => s.protocol === 'soap' && s.auth.type === 'wsse')).toBe(true);
+    expect(systems.some((s) => s.protocol === 'soap' && s.charset === 'gbk')).toBe(true);
+  });
+
+  it('takes results by push with the shared OW_RESULT_TOKEN, or polls at least 6 systems at their simulator', () => {
+    const polled = [...config.systems.values()].filter((s) => s.result.mode === 'poll');
+    expect(polled.length).toBeGreaterThanOrEqual(6);
     for (const s of config.systems.values()) {
-      expect(s.protocol).toBe('rest');
-      expect(s.endpoint).toBe(`http://127.0.0.1:9100/sim/${s.id}/cases`);
-      expect(s.result.mode).toBe('push');
-      expect(s.result.inboundToken).toBeUndefined();
+      if (s.result.mode === 'push') {
+        expect({ system: s.id, inboundToken: s.result.inboundToken }).toEqual({ system: s.id, inboundToken: 'demo-result-token' });
+        expect(s.result.poll).toBeUndefined();
+      } else {
+        expect({ system: s.id, protocol: s.protocol }).toEqual({ system: s.id, protocol: 'rest' });
+        expect(s.result.poll).toEqual({
+          endpoint: `http://127.0.0.1:9100/sim/${s.id}/results/{receiptNo}`,
+          method: 'GET',
+          intervalMs: 2000,
+          until: 'code = "0" and data.status = "DONE"',
+          maxAgeMs: 86400000,
+        });
+      }
     }
   });
 
@@ -135,12 +166,14 @@ describe('shipped config/', () => {
     expect(keySets.size).toBeGreaterThanOrEqual(30);
   });
 
-  it('maps a pushed result back to the case that was sent', async () => {
-    // Each system echoes the caseId under the field name it received it as (the first field of
-    // its request body, or the request head's id for the head/body systems).
-    for (const s of config.systems.values()) {
+  it('maps a pushed or polled result back to the case that was sent (REST systems)', async () => {
+    // Each REST system echoes the caseId under the field name it received it as (the first field of
+    // its request body, or the request head's id for the head/body systems); a polled system's
+    // reply carries those fields under `data`. SOAP pushes are PushResult arguments and XML pushes
+    // documents: test/sim-results.test.ts checks every system's map against what its simulator pushes.
+    for (const s of [...config.systems.values()].filter((x) => x.protocol === 'rest')) {
       const sent = (await jsonata(s.request.body).evaluate(samplePersonCase())) as Record<string, unknown>;
-      const pushed = await jsonata(s.result.map).evaluate({ ...sent });
+      const pushed = await jsonata(s.result.map).evaluate(s.result.mode === 'poll' ? { code: '0', data: { ...sent, status: 'DONE' } } : { ...sent });
       expect({ system: s.id, caseId: (pushed as { caseId?: unknown }).caseId }).toEqual({ system: s.id, caseId: samplePersonCase().caseId });
     }
   });

@@ -1,20 +1,97 @@
-/** docs/openapi.yaml: generated from the code, never drifting from it, and describing what is served. */
+/** docs/openapi.yaml: generated from the code, never drifting from it, and describing exactly what is served. */
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, type AppDeps } from '../src/app';
-import { ERROR_CATALOGUE } from '../src/platform/errors';
-import { buildOpenApi, openApiFile, PLANNED, renderOpenApi } from '../scripts/openapi';
+import { ApiError, ERROR_CATALOGUE } from '../src/platform/errors';
+import { sign } from '../src/platform/signing';
+import { buildOpenApi, openApiFile, renderOpenApi } from '../scripts/openapi';
 
 const doc = buildOpenApi();
 
-/** Every operation of the document the gateway serves today (not marked planned). */
-function servedOperations(): { method: string; path: string }[] {
+interface Documented {
+  method: string;
+  path: string;
+  security: string | undefined;
+  query: string;
+}
+
+/** Every operation of the document, with the first security scheme it takes and its required query. */
+function documentedOperations(): Documented[] {
   return Object.entries(doc.paths).flatMap(([path, item]) =>
-    Object.entries(item)
-      .filter(([, op]) => !op.description?.includes(PLANNED))
-      .map(([method]) => ({ method: method.toUpperCase(), path })),
+    Object.entries(item).map(([method, op]) => ({
+      method: method.toUpperCase(),
+      path,
+      security: Object.keys(op.security?.[0] ?? {})[0],
+      query: (op.parameters ?? [])
+        .filter((p) => p.in === 'query' && p.required)
+        .map((p) => p.name)
+        .join('&'),
+    })),
   );
+}
+
+/** Static files of the console, served beside `GET /console` but no part of the interface. */
+const NOT_API = ['GET /console/', 'GET /console/index.html', 'GET /console/{file}'];
+
+interface Layer {
+  slash?: boolean;
+  route?: { path: string | string[]; methods: Record<string, boolean> };
+  handle?: { stack?: Layer[] };
+}
+
+/** Every route the express app serves, as `METHOD /path/{param}`. */
+function servedRoutes(stack: Layer[]): string[] {
+  return stack.flatMap((layer) => {
+    if (layer.route) {
+      const paths = ([] as string[]).concat(layer.route.path).map((p) => p.replace(/:(\w+)/g, '{$1}'));
+      const methods = Object.keys(layer.route.methods).filter((m) => m !== '_all');
+      return methods.flatMap((m) => paths.map((p) => `${m.toUpperCase()} ${p}`));
+    }
+    if (!layer.handle?.stack) return [];
+    if (!layer.slash) throw new Error('a router is mounted below a path: teach servedRoutes() to prefix it');
+    return servedRoutes(layer.handle.stack);
+  });
+}
+
+const TOKENS = { intake: ['intake-token'], ops: ['ops-token'] };
+const TOKEN_OF: Record<string, string> = { intakeToken: 'intake-token', opsToken: 'ops-token', systemToken: 'system-token' };
+
+/** Stand-in collaborators: whatever a handler asks of them answers `unavailable`. */
+function unavailable<T>(): T {
+  return new Proxy({} as object, {
+    get: (_target, name) =>
+      name === 'then'
+        ? undefined
+        : () => {
+            throw new ApiError('unavailable');
+          },
+  }) as T;
+}
+
+function app() {
+  const log = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined, child: () => log };
+  const deps = {
+    config: () => ({ gateway: { server: { bodyLimit: '1mb' } }, systems: new Map([['x', {}]]) }),
+    store: unavailable(),
+    queues: unavailable(),
+    operations: unavailable(),
+    results: {
+      system: () => {
+        throw new ApiError('unknown_system');
+      },
+      receive: async () => {
+        throw new ApiError('unknown_system');
+      },
+      unmatched: async () => [{ id: 'QZ-OPENAPI-1' }],
+      rematch: async () => 0,
+    },
+    redis: { ping: async () => 'PONG' },
+    tokens: TOKENS,
+    log,
+    metrics: { registry: { contentType: 'text/plain', metrics: async () => '' }, cases: { inc: () => undefined } },
+  } as unknown as AppDeps;
+  return createApp(deps);
 }
 
 describe('docs/openapi.yaml', () => {
@@ -31,34 +108,38 @@ describe('docs/openapi.yaml', () => {
     expect([...codeEnum].sort()).toEqual(Object.keys(ERROR_CATALOGUE).sort());
   });
 
-  it('describes only /api/v1/cases operations the gateway serves', async () => {
-    const cases = servedOperations().filter((op) => op.path.startsWith('/api/v1/cases'));
-    expect(cases).toEqual([
-      { method: 'POST', path: '/api/v1/cases' },
-      { method: 'GET', path: '/api/v1/cases/{caseId}' },
-    ]);
+  it('documents exactly the routes the app serves', () => {
+    const router = (app() as unknown as { router: { stack: Layer[] } }).router;
+    const served = servedRoutes(router.stack).filter((route) => !NOT_API.includes(route));
+    const documented = documentedOperations().map((op) => `${op.method} ${op.path}`);
+    expect([...new Set(served)].sort()).toEqual([...documented].sort());
+  });
 
-    // The real app with stand-ins that nothing on these paths reaches before the token check.
-    const deps = {
-      config: () => ({ gateway: { server: { bodyLimit: '1mb' } }, systems: new Map([['x', {}]]) }),
-      store: {},
-      queues: {},
-      redis: { ping: async () => 'PONG' },
-      tokens: { intake: [], ops: [] },
-      log: { error: () => undefined, info: () => undefined },
-      metrics: { registry: { contentType: 'text/plain', metrics: async () => '' } },
-    } as unknown as AppDeps;
-    const server = http.createServer(createApp(deps));
+  it('reaches a handler for every operation it documents', async () => {
+    // The app's own answer for a path nothing serves; a served one answers anything else.
+    const unrouted = JSON.stringify(new ApiError('not_found').toBody());
+    const server = http.createServer(app());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      for (const { method, path } of servedOperations()) {
-        const res = await fetch(base + path.replace(/\{[^}]+\}/g, 'QZ-OPENAPI-1'), { method });
+      for (const { method, path, security, query } of documentedOperations()) {
+        const url = base + path.replace(/\{[^}]+\}/g, 'QZ-OPENAPI-1') + (query ? `?${query}` : '');
+        const res = await fetch(url, { method, headers: security ? { authorization: `Bearer ${TOKEN_OF[security]}` } : {} });
         const body = await res.text();
-        expect({ method, path, notFound: res.status === 404 && body.includes('"not_found"') }).toEqual({ method, path, notFound: false });
+        expect({ method, path, unrouted: res.status === 404 && body === unrouted }).toEqual({ method, path, unrouted: false });
       }
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+
+  it('describes the callbacks as a webhook carrying the CaseEvent and the signature headers', () => {
+    const callback = doc.webhooks.caseEvent.post;
+    expect(callback.requestBody?.content['application/json']?.schema).toEqual({ $ref: '#/components/schemas/CaseEvent' });
+    const headers = Object.fromEntries((callback.parameters ?? []).filter((p) => p.in === 'header').map((p) => [p.name, p.schema]));
+    expect(Object.keys(headers).sort()).toEqual(['X-OW-Event-Id', 'X-OW-Signature', 'X-OW-Timestamp']);
+    const timestamp = 1_790_000_000;
+    expect(String(timestamp)).toMatch(new RegExp(headers['X-OW-Timestamp']!.pattern!));
+    expect(sign('secret', timestamp, '{"eventId":"e"}')).toMatch(new RegExp(headers['X-OW-Signature']!.pattern!));
   });
 });

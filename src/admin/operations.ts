@@ -2,42 +2,17 @@
  * What ops staff can do to the delivery machinery: look at every system's queue, pause and resume a
  * system, and replay or discard dead letters. Every action is audited with who did it and when.
  */
+import type { AuditEntry, DeadLetter, SystemStatus, SystemVersion } from '../api-schemas';
 import { SystemConfigInvalid, VersionConflict, type LiveConfig } from '../config/live';
 import type { GatewayConfig } from '../config/loader';
 import type { CaseStore } from '../cases/store';
-import type { CircuitBreakers, CircuitView } from '../delivery/circuit';
+import type { CircuitBreakers } from '../delivery/circuit';
 import { jobIdFor, type DeliveryQueues } from '../delivery/queues';
 import { ApiError } from '../platform/errors';
 import type { RedisClient } from '../platform/redis';
 
-export interface SystemStatus {
-  id: string;
-  name: string;
-  level: string;
-  protocol: string;
-  paused: boolean;
-  circuit: CircuitView;
-  queue: { waiting: number; active: number; delayed: number; failed: number };
-}
-
-export interface DeadLetter {
-  /** `<systemId>.<caseId>`: neither id can contain a dot. */
-  id: string;
-  caseId: string;
-  systemId: string;
-  attempts: number;
-  lastError: string;
-  failedAt: string;
-}
-
-export interface AuditEntry {
-  at: string;
-  who: string;
-  action: string;
-  target: string;
-  reason?: string;
-  detail?: string;
-}
+// The shapes ops are answered with are the zod schemas docs/openapi.yaml is generated from.
+export type { AuditEntry, DeadLetter, SystemStatus, SystemVersion };
 
 export interface Operator {
   /** Who acted, for the audit trail: the X-OW-Operator header, with the token's fingerprint. */
@@ -115,14 +90,14 @@ export class Operations {
     return (await this.systems()).find((s) => s.id === systemId)!;
   }
 
-  showSystem(systemId: string): { id: string; version: number; system: Record<string, unknown> } {
+  showSystem(systemId: string): SystemVersion {
     this.system(systemId);
     const shown = this.deps.live.show(systemId)!;
     return { id: systemId, ...shown };
   }
 
   /** Stores a new version of a system's configuration; every gateway process uses it within seconds. */
-  async putSystem(systemId: string, raw: unknown, by: Operator): Promise<{ id: string; version: number; system: Record<string, unknown> }> {
+  async putSystem(systemId: string, raw: unknown, by: Operator): Promise<SystemVersion> {
     this.system(systemId);
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ApiError('invalid_config', 'The body must be the system file as a JSON object.');
     try {

@@ -2,6 +2,14 @@
 import crypto from 'node:crypto';
 import { Router, json, type Request } from 'express';
 import { z } from 'zod';
+import {
+  discardBodySchema,
+  reasonBodySchema,
+  replayManyBodySchema,
+  type DiscardAnswer,
+  type ReplayAnswer,
+  type ReplayManyAnswer,
+} from '../api-schemas';
 import { bearerToken, requireRole, type Tokens } from '../platform/auth';
 import { ApiError } from '../platform/errors';
 import type { Operations, Operator } from './operations';
@@ -29,14 +37,6 @@ export function operatorOf(req: Request): Operator {
   return { who: `${name} (token ${fingerprint})` };
 }
 
-const reasonSchema = z.strictObject({ reason: z.string().trim().min(1).max(500).optional() });
-const discardSchema = z.strictObject({ reason: z.string().trim().min(1, 'a reason is required to discard').max(500) });
-const replayManySchema = z.strictObject({
-  systemId: z.string().optional(),
-  error: z.string().min(1).optional(),
-  reason: z.string().trim().min(1).max(500).optional(),
-});
-
 function parse<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   const parsed = schema.safeParse(body ?? {});
   if (!parsed.success) throw new ApiError('invalid_request', undefined, parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message })));
@@ -58,11 +58,11 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
     res.json(await operations.putSystem(String(req.params.id), req.body, operatorOf(req)));
   });
   router.post('/api/v1/admin/systems/:id/pause', async (req, res) => {
-    const { reason } = parse(reasonSchema, req.body);
+    const { reason } = parse(reasonBodySchema, req.body);
     res.json(await operations.setPaused(String(req.params.id), true, operatorOf(req), reason));
   });
   router.post('/api/v1/admin/systems/:id/resume', async (req, res) => {
-    const { reason } = parse(reasonSchema, req.body);
+    const { reason } = parse(reasonBodySchema, req.body);
     res.json(await operations.setPaused(String(req.params.id), false, operatorOf(req), reason));
   });
 
@@ -72,18 +72,18 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
     res.json(await operations.deadLetters({ systemId, error }));
   });
   router.post('/api/v1/admin/dead-letters/replay', async (req, res) => {
-    const { reason, ...filter } = parse(replayManySchema, req.body);
-    res.json({ replayed: await operations.replayMany(filter, operatorOf(req), reason) });
+    const { reason, ...filter } = parse(replayManyBodySchema, req.body);
+    res.json({ replayed: await operations.replayMany(filter, operatorOf(req), reason) } satisfies ReplayManyAnswer);
   });
   router.post('/api/v1/admin/dead-letters/:id/replay', async (req, res) => {
-    const { reason } = parse(reasonSchema, req.body);
+    const { reason } = parse(reasonBodySchema, req.body);
     await operations.replay(String(req.params.id), operatorOf(req), reason);
-    res.json({ id: req.params.id, replayed: true });
+    res.json({ id: String(req.params.id), replayed: true } satisfies ReplayAnswer);
   });
   router.delete('/api/v1/admin/dead-letters/:id', async (req, res) => {
-    const { reason } = parse(discardSchema, req.body);
+    const { reason } = parse(discardBodySchema, req.body);
     await operations.discard(String(req.params.id), operatorOf(req), reason);
-    res.json({ id: req.params.id, discarded: true });
+    res.json({ id: String(req.params.id), discarded: true } satisfies DiscardAnswer);
   });
 
   router.get('/api/v1/admin/audit', async (_req, res) => {

@@ -5,8 +5,11 @@
  *
  * `inspectXml` is one linear pass over the text: it refuses DOCTYPE and ENTITY declarations outright
  * (refused, never expanded: billion laughs, quadratic blowup and external entities all need one),
- * and enforces limits on size, depth, element and attribute counts and attribute length. Predefined
+ * and enforces limits on size, depth, element and attribute counts, attribute and name length. Predefined
  * entities (`&amp;`) and character references still decode as usual in `readXml`.
+ *
+ * `writeXml` / `encodeXmlDocument` are its counterpart for what the gateway sends: a body object
+ * written under a root element, escaped, in the bytes of a system's charset (docs/xml.md).
  */
 import { XMLParser } from 'fast-xml-parser';
 import type { Charset } from '../config/schema';
@@ -62,11 +65,23 @@ function checkName(name: string, what: string, limits: XmlLimits): void {
   const max = limits.maxNameLength ?? 256;
   if (name.length > max) throw new XmlRejectedError('name_too_long', `XML ${what} name "${shown(name)}" is longer than ${max} characters`);
   // Every part of a prefixed name: a parser that drops prefixes may keep any one of them.
-  if (name.split(':').some((part) => FORBIDDEN_NAMES.has(part))) throw new XmlRejectedError('forbidden_name', `XML ${what} name "${shown(name)}" is not allowed`);
+  const forbidden = name.includes(':') ? name.split(':').some((part) => FORBIDDEN_NAMES.has(part)) : FORBIDDEN_NAMES.has(name);
+  if (forbidden) throw new XmlRejectedError('forbidden_name', `XML ${what} name "${shown(name)}" is not allowed`);
 }
 
-function isSpace(ch: string | undefined): boolean {
-  return ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r';
+/**
+ * Runs of characters, matched from a given index (sticky): the engine's own loop is linear and
+ * fast, and nothing follows the run, so nothing can backtrack.
+ */
+const SPACES = /[ \t\n\r]*/y;
+const ELEMENT_NAME = /[^ \t\n\r/><]*/y;
+const ATTRIBUTE_NAME = /[^ \t\n\r=/><"']*/y;
+
+/** Where the run of `pattern` starting at `from` ends. */
+function runEnd(pattern: RegExp, text: string, from: number): number {
+  pattern.lastIndex = from;
+  pattern.test(text);
+  return pattern.lastIndex;
 }
 
 function skipPast(text: string, from: number, terminator: string, what: string): number {
@@ -75,23 +90,19 @@ function skipPast(text: string, from: number, terminator: string, what: string):
   return end + terminator.length;
 }
 
-/** Characters that end an attribute name. */
-const AFTER_ATTRIBUTE_NAME = new Set(['=', '/', '>', '<', '"', "'"]);
-
 /**
  * Checks the start tag whose name begins at `from` (just past its `<`) and answers where it ends.
- * A hand-written scan, so that every character is looked at a bounded number of times: a regular
- * expression over a long run of name characters without `=` backtracks quadratically.
+ * A scan that looks at every character a bounded number of times: one regular expression for a
+ * whole attribute (`name\s*=\s*"…"`) backtracks quadratically over a long name without `=`.
  */
 function inspectStartTag(text: string, from: number, limits: XmlLimits): { end: number; selfClosing: boolean } {
-  let i = from;
-  while (i < text.length && !isSpace(text[i]) && text[i] !== '>' && text[i] !== '/' && text[i] !== '<') i++;
+  let i = runEnd(ELEMENT_NAME, text, from);
   const name = text.slice(from, i);
   if (!name) throw new XmlRejectedError('malformed', 'XML element without a name');
   checkName(name, 'element', limits);
   let attributes = 0;
   for (;;) {
-    while (isSpace(text[i])) i++;
+    i = runEnd(SPACES, text, i);
     if (i >= text.length) throw new XmlRejectedError('malformed', 'XML start tag is not closed');
     if (text[i] === '>') return { end: i + 1, selfClosing: false };
     if (text[i] === '/') {
@@ -99,17 +110,16 @@ function inspectStartTag(text: string, from: number, limits: XmlLimits): { end: 
       throw new XmlRejectedError('malformed', `XML start tag <${shown(name)}> is malformed`);
     }
     const nameStart = i;
-    while (i < text.length && !isSpace(text[i]) && !AFTER_ATTRIBUTE_NAME.has(text[i]!)) i++;
+    i = runEnd(ATTRIBUTE_NAME, text, i);
     const attribute = text.slice(nameStart, i);
     if (!attribute) throw new XmlRejectedError('malformed', `XML start tag <${shown(name)}> is malformed`);
     checkName(attribute, 'attribute', limits);
     if (++attributes > limits.maxAttributesPerElement) {
       throw new XmlRejectedError('too_many_attributes', `XML element <${shown(name)}> has more than ${limits.maxAttributesPerElement} attributes`);
     }
-    while (isSpace(text[i])) i++;
+    i = runEnd(SPACES, text, i);
     if (text[i] !== '=') throw new XmlRejectedError('malformed', `XML attribute ${shown(attribute)} has no value`);
-    i++;
-    while (isSpace(text[i])) i++;
+    i = runEnd(SPACES, text, i + 1);
     const quote = text[i];
     if (quote !== '"' && quote !== "'") throw new XmlRejectedError('malformed', `XML attribute ${shown(attribute)} is not quoted`);
     const close = text.indexOf(quote, i + 1);
@@ -255,7 +265,8 @@ class XmlWriter {
 
   private name(name: string, field: string): string {
     if (!XML_NAME.test(name)) throw new XmlWriteError(field, `"${shown(name)}" is not a valid XML name`);
-    if (name.split(':').some((part) => FORBIDDEN_NAMES.has(part))) throw new XmlWriteError(field, `"${name}" is not allowed as an XML name`);
+    const forbidden = name.includes(':') ? name.split(':').some((part) => FORBIDDEN_NAMES.has(part)) : FORBIDDEN_NAMES.has(name);
+  if (forbidden) throw new XmlWriteError(field, `"${name}" is not allowed as an XML name`);
     this.options.checkName?.(name, field);
     return name;
   }

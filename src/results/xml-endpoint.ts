@@ -3,7 +3,7 @@
  *
  * The body is read raw and decoded as the adapter decodes replies (Content-Type charset, else the
  * XML declaration, else the system's charset), read by the one hardened XML reader, and the
- * children of its root element go to the system's `result.map`, all values strings. Every answer
+ * document, root element included, goes to the system's `result.map`, all values strings. Every answer
  * is an XML acknowledgement in the system's charset:
  *
  *   200 <Ack><code>0</code><msg>成功</msg><caseId>…</caseId><duplicate>false</duplicate></Ack>
@@ -54,15 +54,6 @@ function systemOf(results: ResultReceiver, req: Request): SystemConfig | undefin
   }
 }
 
-/** The pushed document as `result.map` reads it: its root element's children (and `@attributes`). */
-function pushedContent(document: XmlObject): XmlObject {
-  const content = Object.values(document)[0];
-  if (content === undefined || typeof content === 'string' || Array.isArray(content)) {
-    throw new ApiError('invalid_result', 'The root element of the pushed result must contain the result fields as child elements.');
-  }
-  return content;
-}
-
 export function xmlResultRoutes(deps: XmlResultRoutesDeps): Router {
   const router = Router();
   const path = '/xml/results/:systemId';
@@ -92,7 +83,7 @@ export function xmlResultRoutes(deps: XmlResultRoutesDeps): Router {
         }
         throw err;
       }
-      const outcome = await deps.results.receive(system.id, pushedContent(document));
+      const outcome = await deps.results.receive(system.id, document);
       sendAck(res, 200, { code: '0', msg: '成功', caseId: outcome.caseId, duplicate: outcome.duplicate ? 'true' : 'false' }, system.charset);
     },
   );

@@ -1,0 +1,52 @@
+/**
+ * SOAP over HTTP, on the `soap` package: the system's WSDL (a file under the config folder or a
+ * URL) is loaded once per config version, the mapped body is the operation's arguments, and the
+ * operation's output (the children of e.g. `SubmitCaseResponse`) is the reply the `response.*`
+ * expressions read. What the package sends and reads passes the guard in soap.http.ts.
+ */
+import path from 'node:path';
+import { PermanentError } from '../../src/delivery/errors';
+import type { Adapter, AdapterFactory } from '../adapter';
+import { SoapOperation } from './soap.client';
+
+/** Where the WSDL is: a URL as written, a file relative to the configuration folder. */
+export function wsdlLocation(wsdl: string, configDir: string): string {
+  return /^https?:\/\//i.test(wsdl) ? wsdl : path.resolve(configDir, wsdl);
+}
+
+/** The operation's arguments: the mapped body as plain JSON (JSONata's arrays carry extra properties). */
+function operationArguments(systemId: string, body: unknown): Record<string, unknown> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    // The mapping builds the same thing on every attempt: permanent, like a failing mapping.
+    throw new PermanentError(`${systemId}: request.body must produce an object (the operation's arguments), not ${Array.isArray(body) ? 'an array' : typeof body}`);
+  }
+  return JSON.parse(JSON.stringify(body)) as Record<string, unknown>;
+}
+
+export const createSoapAdapter: AdapterFactory = (system, options) => {
+  const settings = system.soap;
+  if (!settings) throw new Error(`system ${system.id} speaks soap but has no soap section`);
+  const operation = new SoapOperation({
+    systemId: system.id,
+    wsdl: wsdlLocation(settings.wsdl, options.configDir),
+    endpoint: system.endpoint,
+    service: settings.service,
+    port: settings.port,
+    operation: settings.operation,
+    version: settings.version,
+    charset: system.charset,
+    auth: system.auth,
+    timeoutMs: system.timeoutMs,
+    concurrency: system.concurrency,
+  });
+
+  const adapter: Adapter = {
+    async send(body, ctx) {
+      return operation.call(operationArguments(system.id, body), { 'Idempotency-Key': ctx.idempotencyKey });
+    },
+    async close() {
+      operation.close();
+    },
+  };
+  return adapter;
+};

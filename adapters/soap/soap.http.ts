@@ -1,0 +1,177 @@
+/**
+ * The HTTP client the soap package sends through (its `httpClient` option). It is where the SOAP
+ * adapter meets the wire: requests are transcoded to the system's charset; every reply is decoded,
+ * checked to be a SOAP envelope and screened by the hardened XML reader before the soap package may
+ * parse it; and whatever went wrong on the way is already a RetryableError or a PermanentError.
+ */
+import crypto from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import axios, { type AxiosPromise, type AxiosResponse } from 'axios';
+import type { IExOptions, IHeaders, IHttpClient } from 'soap';
+import type { Auth, Charset } from '../../src/config/schema';
+import { PermanentError, RetryableError } from '../../src/delivery/errors';
+import { CharsetError } from '../../src/platform/charset';
+import { XmlRejectedError } from '../../src/platform/xml';
+import { authHeaders, classifyHttpStatus, parseRetryAfter, transportError } from '../http';
+import { decodeEnvelope, encodeEnvelope, excerpt, hasBody, hasFault, isEnvelope, screenEnvelope, withCharset } from './soap.wire';
+
+export interface GuardedHttpOptions {
+  systemId: string;
+  charset: Charset;
+  timeoutMs: number;
+  /** Sockets kept for this system: its delivery concurrency. */
+  concurrency: number;
+  auth: Auth;
+}
+
+/** What the soap package is handed for a reply: it reads `status`, `headers` and `data`. */
+export interface SoapHttpReply {
+  status: number;
+  headers: Record<string, unknown>;
+  data: string;
+}
+
+/** Per-call options the adapter passes through the soap package to here. */
+export interface GuardedCallOptions extends IExOptions {
+  /**
+   * Told when the soap package throws while handling a reply we gave it (e.g. an envelope whose
+   * Body is empty), which would otherwise be lost in a promise nobody awaits, and the delivery hung.
+   */
+  onUnexpected?: (err: unknown) => void;
+}
+
+/**
+ * Bearer, basic and hmac credentials for a request. An hmac signature covers the exact bytes sent,
+ * which for a GBK or GB18030 system are not the UTF-8 text.
+ */
+function credentialHeaders(auth: Auth, bytes: Buffer): Record<string, string> {
+  if (auth.type !== 'hmac') return authHeaders(auth, '');
+  const timestamp = Math.floor(Date.now() / 1000);
+  const signature = crypto.createHmac('sha256', auth.secret).update(`${timestamp}.`).update(bytes).digest('hex');
+  return { 'X-OW-Timestamp': String(timestamp), 'X-OW-Nonce': crypto.randomUUID(), 'X-OW-Signature': `sha256=${signature}` };
+}
+
+function header(headers: Record<string, unknown>, name: string): string | undefined {
+  const value = headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export class GuardedHttpClient implements IHttpClient {
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
+
+  constructor(private readonly options: GuardedHttpOptions) {
+    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
+    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: options.concurrency });
+  }
+
+  request(url: string, data: unknown, callback: (error: unknown, res?: unknown, body?: unknown) => unknown, exheaders?: IHeaders, exoptions?: GuardedCallOptions): AxiosPromise {
+    const exchange = data === null || data === undefined ? this.fetchWsdl(url, exheaders ?? {}) : this.post(url, String(data), exheaders ?? {});
+    // The soap package drops the promise it gets back: the callback carries the outcome, and the
+    // promise must never reject.
+    const settled = exchange
+      .then(
+        (reply) => {
+          callback(null, reply, reply.data);
+        },
+        (err: unknown) => {
+          callback(err);
+        },
+      )
+      .catch((err: unknown) => exoptions?.onUnexpected?.(err));
+    return settled as unknown as AxiosPromise;
+  }
+
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  private async exchange(url: string, method: 'GET' | 'POST', headers: Record<string, string>, body?: Buffer): Promise<AxiosResponse<ArrayBuffer>> {
+    const { systemId, timeoutMs } = this.options;
+    try {
+      return await axios.request<ArrayBuffer>({
+        url,
+        method,
+        data: body,
+        headers,
+        timeout: timeoutMs,
+        httpAgent: this.httpAgent,
+        httpsAgent: this.httpsAgent,
+        responseType: 'arraybuffer',
+        validateStatus: () => true,
+        maxRedirects: 0,
+      });
+    } catch (err) {
+      throw transportError(systemId, timeoutMs, err);
+    }
+  }
+
+  private decode(res: AxiosResponse<ArrayBuffer>, what: string): string {
+    const { systemId, charset } = this.options;
+    try {
+      return decodeEnvelope(Buffer.from(res.data), header(res.headers, 'content-type'), charset).text;
+    } catch (err) {
+      if (err instanceof CharsetError) throw new RetryableError(`${systemId} answered ${what} that could not be decoded: ${err.message}`);
+      throw err;
+    }
+  }
+
+  /** The WSDL, when it is a URL: fetched (once per config version, by the adapter) and screened. */
+  private async fetchWsdl(url: string, headers: IHeaders): Promise<SoapHttpReply> {
+    const { systemId, auth } = this.options;
+    const res = await this.exchange(url, 'GET', { Accept: 'text/xml, application/xml, */*', ...(headers as Record<string, string>), ...credentialHeaders(auth, Buffer.alloc(0)) });
+    if (res.status !== 200) throw new RetryableError(`${systemId}: the WSDL at ${url} answered HTTP ${res.status}`);
+    const text = this.decode(res, 'a WSDL');
+    try {
+      screenEnvelope(text);
+    } catch (err) {
+      if (err instanceof XmlRejectedError) throw new RetryableError(`${systemId}: the WSDL at ${url} is refused unread: ${err.message}`);
+      throw err;
+    }
+    return { status: res.status, headers: res.headers as Record<string, unknown>, data: text };
+  }
+
+  private async post(url: string, xml: string, headers: IHeaders): Promise<SoapHttpReply> {
+    const { systemId, charset, auth } = this.options;
+    const contentType = typeof headers['Content-Type'] === 'string' ? headers['Content-Type'] : 'text/xml; charset=utf-8';
+    const body = encodeEnvelope(xml, charset);
+    const res = await this.exchange(
+      url,
+      'POST',
+      {
+        ...(headers as Record<string, string>),
+        'Content-Type': withCharset(contentType, charset),
+        Accept: 'text/xml, application/soap+xml, */*;q=0.1',
+        // WS-Security goes in the envelope; bearer, basic and hmac go in headers as for REST.
+        ...credentialHeaders(auth, body),
+      },
+      body,
+    );
+    const text = this.decode(res, `HTTP ${res.status} with a body`);
+    if (!isEnvelope(text) || !hasBody(text)) this.notSoap(res, text);
+    try {
+      screenEnvelope(text);
+    } catch (err) {
+      if (err instanceof XmlRejectedError) throw new RetryableError(`${systemId} answered with a SOAP reply that was refused unread: ${err.message}`);
+      throw err;
+    }
+    // A fault decides for itself whatever its status; a plain envelope with an error status does not.
+    if (!hasFault(text)) classifyHttpStatus(systemId, res.status, res.headers['retry-after'], '');
+    return { status: res.status, headers: res.headers as Record<string, unknown>, data: text };
+  }
+
+  /**
+   * A reply that is not SOAP at all: a proxy's or a maintenance page, an empty body. Retried like a
+   * 5xx, except for a 4xx that the HTTP rule says will be refused again (404 wrong path, 401).
+   */
+  private notSoap(res: AxiosResponse<ArrayBuffer>, text: string): never {
+    const { systemId } = this.options;
+    const type = header(res.headers, 'content-type') ?? 'no content type';
+    const what = text.trim() === '' ? 'an empty body' : `a reply that is not SOAP (${type}): ${excerpt(text)}`;
+    const message = `${systemId} answered HTTP ${res.status} with ${what}`;
+    if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) throw new PermanentError(message);
+    throw new RetryableError(message, parseRetryAfter(res.headers['retry-after']));
+  }
+}

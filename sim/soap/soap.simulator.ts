@@ -1,0 +1,255 @@
+/**
+ * The SOAP protocol simulator: every `protocol: soap` system at `POST /sim/<systemId>/soap` (its
+ * WSDL at `GET /sim/<systemId>/soap?wsdl`), served by a real `soap` package server built from the
+ * system's own WSDL, in the system's SOAP version and charset, checking its WS-Security
+ * UsernameToken (or HTTP credentials). The core's verdict becomes the operation's output in the
+ * system's dialect (dialects.ts), or a fault: `broken` a Server/Receiver fault, `invalid` and
+ * `unauthorized` a Client/Sender fault; `down` cuts the connection. Results are pushed with the
+ * gateway's `PushResult` operation at `/soap/results`, under the system's inbound UsernameToken.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import express, { type Request } from 'express';
+import jsonata from 'jsonata';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { SystemConfig } from '../../src/config/schema';
+import { GuardedSoapServer } from '../../adapters/soap/soap.server';
+import { SoapOperation } from '../../adapters/soap/soap.client';
+import { soapFault } from '../../adapters/soap/soap.faults';
+import { presentedToken, UsernameTokenVerifier } from '../../adapters/soap/wsse';
+import { PermanentError } from '../../src/delivery/errors';
+import { httpAuthorized } from '../auth';
+import { PushError, type ProtocolSimulator, type SimContext, type Verdict } from '../protocol';
+import { soapDialectOf, type SoapDialect } from './dialects';
+
+/** How long one push may take before it counts as failed (and is retried). */
+const PUSH_TIMEOUT_MS = 10_000;
+
+/** The PushResult arguments besides systemId: all a SOAP system's `result.map` can read. */
+export const PUSH_RESULT_FIELDS = ['caseId', 'receiptNo', 'outcome', 'message', 'decidedAt'] as const;
+
+/** Internal header naming the exchange a soap-package request belongs to (never seen on the wire). */
+const EXCHANGE_HEADER = 'x-sim-exchange';
+
+export interface SoapSimulatorOptions {
+  /**
+   * Where relative `soap.wsdl` paths start: the simulated config folder. By default the context's
+   * `configDir` when it has one, else OW_CONFIG_DIR, else ./config (as sim/main.ts and the demo).
+   */
+  configDir?: string;
+}
+
+/** What the route knows about one request that the soap package's handler needs, and back. */
+interface Exchange {
+  raw: Buffer;
+  headers: IncomingHttpHeaders;
+  down?: boolean;
+}
+
+interface Served {
+  system: SystemConfig;
+  dialect: SoapDialect;
+  wsdl: string;
+  server: GuardedSoapServer;
+}
+
+function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) if (typeof value === 'string' && name !== EXCHANGE_HEADER) out[name] = value;
+  return out;
+}
+
+function wsdlPath(system: SystemConfig, configDir: string): string {
+  const wsdl = system.soap?.wsdl ?? '';
+  if (/^https?:\/\//i.test(wsdl)) throw new Error(`simulator ${system.id}: its WSDL is a URL (${wsdl}); the simulator serves WSDL files only`);
+  return path.resolve(configDir, wsdl);
+}
+
+/** Whether the credentials the system's config asks for came with the request (HTTP and WS-Security). */
+function authorized(system: SystemConfig, exchange: Exchange, soapHeader: unknown, verifier: UsernameTokenVerifier): boolean {
+  const http = httpAuthorized(system.auth, (name) => {
+    const value = exchange.headers[name];
+    return typeof value === 'string' ? value : undefined;
+  }, exchange.raw);
+  if (system.auth.type !== 'wsse') return http;
+  const token = presentedToken(soapHeader);
+  return token !== undefined && token.passwordType === system.auth.passwordType && verifier.verify(token, system.auth);
+}
+
+/** The operation's answer to a verdict: its output, or a thrown fault; undefined when the system is down. */
+function reply(system: SystemConfig, dialect: SoapDialect, verdict: Verdict): Record<string, unknown> | undefined {
+  const version = system.soap?.version ?? '1.1';
+  switch (verdict.kind) {
+    case 'accepted':
+    case 'duplicate':
+      return dialect.accepted(verdict.receiptNo);
+    case 'refused':
+      return dialect.refused(verdict.message);
+    case 'retry_later':
+      return dialect.retryLater(verdict.message);
+    case 'broken':
+      throw soapFault(version, 'receiver', verdict.message);
+    case 'unauthorized':
+    case 'invalid':
+      throw soapFault(version, 'sender', verdict.message);
+    case 'down':
+      return undefined;
+  }
+}
+
+async function serve(system: SystemConfig, configDir: string, ctx: SimContext, exchanges: Map<string, Exchange>): Promise<Served> {
+  const settings = system.soap;
+  if (!settings) throw new Error(`simulator ${system.id}: protocol soap without a soap section`);
+  const wsdl = fs.readFileSync(wsdlPath(system, configDir), 'utf8');
+  const dialect = await soapDialectOf(system);
+  const verifier = new UsernameTokenVerifier();
+  const operation = async (args: unknown, _callback: unknown, soapHeader: unknown, req: { headers: IncomingHttpHeaders }) => {
+    const exchange = exchanges.get(String(req.headers[EXCHANGE_HEADER]));
+    if (!exchange) throw soapFault(settings.version, 'receiver', 'lost track of the request');
+    const verdict = await ctx.submit({
+      systemId: system.id,
+      body: args !== null && typeof args === 'object' ? args : {},
+      idempotencyKey: typeof exchange.headers['idempotency-key'] === 'string' ? exchange.headers['idempotency-key'] : undefined,
+      authorized: authorized(system, exchange, soapHeader, verifier),
+      headers: flatHeaders(exchange.headers),
+    });
+    const output = reply(system, dialect, verdict);
+    if (output === undefined) exchange.down = true;
+    return output ?? {};
+  };
+  const server = await GuardedSoapServer.create({
+    wsdl,
+    version: settings.version,
+    charset: system.charset,
+    // A GBK system answers in GBK whatever it was sent.
+    replyCharset: system.charset,
+    services: { [settings.service]: { [settings.port]: { [settings.operation]: operation } } },
+  });
+  return { system, dialect, wsdl, server };
+}
+
+const maps = new Map<string, ReturnType<typeof jsonata>>();
+async function mapped(source: string, input: unknown): Promise<string> {
+  let expression = maps.get(source);
+  if (!expression) {
+    expression = jsonata(source);
+    maps.set(source, expression);
+  }
+  return JSON.stringify(await expression.evaluate(input));
+}
+
+/**
+ * The PushResult arguments for a body the core built from the system's `result.map`. A SOAP system
+ * can only send what PushResult carries, every value a string: a map that reads other fields, or
+ * reads the strings differently from the body it was built for, is said so instead of pushed.
+ */
+async function pushArguments(system: SystemConfig, body: Record<string, unknown>): Promise<Record<string, string>> {
+  const unknown = Object.keys(body).filter((k) => !(PUSH_RESULT_FIELDS as readonly string[]).includes(k) && k !== 'systemId');
+  if (unknown.length) {
+    throw new PushError(
+      `result.map of ${system.id} reads ${unknown.join(', ')}, which PushResult does not carry; a SOAP system's map reads the PushResult arguments (${PUSH_RESULT_FIELDS.join(', ')})`,
+      false,
+    );
+  }
+  const args: Record<string, string> = { systemId: system.id };
+  for (const field of PUSH_RESULT_FIELDS) {
+    const value = body[field];
+    if (value !== undefined && value !== null) args[field] = typeof value === 'string' ? value : String(value);
+  }
+  const intended = await mapped(system.result.map, body);
+  const read = await mapped(system.result.map, args).catch((err: unknown) => `an error (${err instanceof Error ? err.message : String(err)})`);
+  if (read !== intended) {
+    throw new PushError(`result.map of ${system.id} reads the PushResult arguments, every one a string, as ${read} instead of ${intended}; convert numbers with $number()`, false);
+  }
+  return args;
+}
+
+export function createSoapSimulator(options: SoapSimulatorOptions = {}): ProtocolSimulator {
+  /** One PushResult client per gateway and system (each has its own credentials, version and charset). */
+  const pushers = new Map<string, SoapOperation>();
+
+  return {
+    protocol: 'soap',
+
+    async mount(app, _server, ctx) {
+      // SimContext does not carry the config folder (yet): a `configDir` on it is used when it does.
+      const configDir = options.configDir ?? (ctx as SimContext & { configDir?: string }).configDir ?? process.env.OW_CONFIG_DIR ?? 'config';
+      const exchanges = new Map<string, Exchange>();
+      const served = new Map<string, Served>();
+      for (const system of ctx.systems) served.set(system.id, await serve(system, configDir, ctx, exchanges));
+      const rawBody = express.raw({ type: () => true, limit: '10mb' });
+
+      app.get('/sim/:systemId/soap', (req: Request, res, next) => {
+        const entry = served.get(String(req.params.systemId));
+        if (!entry || !Object.keys(req.query).some((k) => k.toLowerCase() === 'wsdl')) return next();
+        res.type('text/xml; charset=utf-8').send(entry.wsdl);
+      });
+
+      app.post('/sim/:systemId/soap', rawBody, async (req: Request, res, next) => {
+        const entry = served.get(String(req.params.systemId));
+        if (!entry) return next();
+        const { system, server } = entry;
+        const id = crypto.randomUUID();
+        const exchange: Exchange = { raw: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), headers: req.headers };
+        exchanges.set(id, exchange);
+        try {
+          const answer = await server.handle({ body: exchange.raw, headers: { ...req.headers, [EXCHANGE_HEADER]: id }, url: req.originalUrl });
+          if (answer.refused) {
+            // Refused before the operation ran (not SOAP, DOCTYPE, unknown operation): still a
+            // submission the system received, and a down system answers nothing at all.
+            const verdict = await ctx.submit({ systemId: system.id, body: undefined, authorized: true, headers: flatHeaders(req.headers) });
+            if (verdict.kind === 'down') exchange.down = true;
+          }
+          if (exchange.down) {
+            req.socket.destroy();
+            return;
+          }
+          res.status(answer.status).type(answer.contentType).send(answer.body);
+        } finally {
+          exchanges.delete(id);
+        }
+      });
+    },
+
+    async push(system, body, gatewayUrl) {
+      const password = system.result.inboundToken;
+      if (!password) throw new PushError(`system ${system.id} has no result.inboundToken to push with`, false);
+      const base = gatewayUrl.replace(/\/+$/, '');
+      const version = system.soap?.version ?? '1.1';
+      const key = `${base} ${system.id}`;
+      let pusher = pushers.get(key);
+      if (!pusher) {
+        pusher = new SoapOperation({
+          systemId: `gateway (pushing for ${system.id})`,
+          wsdl: `${base}/soap/results?wsdl`,
+          endpoint: `${base}/soap/results`,
+          service: 'ResultService',
+          port: version === '1.2' ? 'ResultSoap12' : 'ResultSoap11',
+          operation: 'PushResult',
+          version,
+          charset: system.charset,
+          auth: {
+            type: 'wsse',
+            username: system.result.inboundUsername ?? system.id,
+            password,
+            passwordType: system.auth.type === 'wsse' ? system.auth.passwordType : 'PasswordDigest',
+          },
+          timeoutMs: PUSH_TIMEOUT_MS,
+          concurrency: 2,
+        });
+        pushers.set(key, pusher);
+      }
+      const args = await pushArguments(system, body);
+      try {
+        await pusher.call(args);
+      } catch (err) {
+        // A sender's fault (bad credentials, a result that does not map) will be refused again.
+        throw new PushError(err instanceof Error ? err.message : String(err), !(err instanceof PermanentError));
+      }
+    },
+  };
+}
+
+/** The SOAP simulator of the registry in sim/server.ts. */
+export const soapSimulator: ProtocolSimulator = createSoapSimulator();

@@ -1,0 +1,62 @@
+/**
+ * The ops web console (CONTRACT §6, `GET /console`): three static files, no build step, served from
+ * the source folder `src/admin/console/`. The page itself holds no data and is public; everything it
+ * shows comes from the admin API, called with the ops token the user types in.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Router, type Response } from 'express';
+import { ApiError } from '../platform/errors';
+
+/** The only files served, with their types: nothing else under the folder is reachable. */
+const FILES: Readonly<Record<string, string>> = {
+  'index.html': 'text/html; charset=utf-8',
+  'console.css': 'text/css; charset=utf-8',
+  'console.js': 'text/javascript; charset=utf-8',
+};
+
+/**
+ * Where the files are: beside this module when it runs from `src/` (ts-jest, ts-node), or back in
+ * `src/admin/console` when it runs compiled from `dist/src/admin/` (the build copies no assets).
+ */
+export function consoleDir(): string | undefined {
+  const candidates = [path.join(__dirname, 'console'), path.resolve(__dirname, '../../../src/admin/console')];
+  return candidates.find((dir) => fs.existsSync(path.join(dir, 'index.html')));
+}
+
+// Everything the page needs comes from this origin; nothing is framed, inlined or fetched elsewhere.
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Security-Policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-cache',
+};
+
+export interface ConsoleRoutesOptions {
+  /** The folder holding index.html, console.css and console.js; found automatically by default. */
+  dir?: string;
+}
+
+export function consoleRoutes(options: ConsoleRoutesOptions = {}): Router {
+  const router = Router();
+  const dir = options.dir ?? consoleDir();
+
+  async function send(res: Response, file: string): Promise<void> {
+    if (!dir) throw new ApiError('not_found', 'The ops console files are not installed (src/admin/console was not found next to the gateway).');
+    const body = await fs.promises.readFile(path.join(dir, file));
+    res.set(SECURITY_HEADERS).type(FILES[file]!).send(body);
+  }
+
+  router.get(['/console', '/console/', '/console/index.html'], async (_req, res) => {
+    await send(res, 'index.html');
+  });
+  router.get('/console/:file', async (req, res, next) => {
+    const file = String(req.params.file);
+    if (!Object.hasOwn(FILES, file)) return next();
+    await send(res, file);
+  });
+  return router;
+}

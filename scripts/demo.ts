@@ -219,7 +219,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\n  redeliveries dropped by the simulators (Idempotency-Key): ${duplicates}\n`);
   process.stdout.write(`  callbacks received by the intake side: ${receiver.received()} (bad signatures: ${receiver.badSignatures()})\n`);
   process.stdout.write(`\nThe gateway keeps serving: try\n  curl -H 'Authorization: Bearer ${INTAKE_TOKEN}' ${base}/api/v1/cases/${submitted[0]?.caseId ?? ''}\n`);
-  process.stdout.write(`  ops token: ${OPS_TOKEN}\nPress Ctrl-C to stop.\n`);
+  process.stdout.write(`  console: ${base}/console   (ops token: ${OPS_TOKEN})\nPress Ctrl-C to stop.\n`);
 
   const stop = async () => {
     process.stdout.write('\nStopping…\n');

@@ -77,12 +77,20 @@ export const MESSAGES = {
   unauthorized: '身份认证失败',
 } as const;
 
-async function evaluate(expression: string, input: Json): Promise<unknown> {
+async function evaluate(expression: string, input: unknown): Promise<unknown> {
   return jsonata(expression).evaluate(input);
 }
 
-
 const SAMPLE_RECEIPT = 'SAMPLE2026000000001';
+
+/** What every protocol's reply dialect can say; `read` turns a reply into what the expressions see. */
+export interface ReplyDialect<Reply> {
+  name: string;
+  example: string;
+  accepted(receiptNo: string): Reply;
+  refused(message: string): Reply;
+  retryLater(message: string): Reply;
+}
 
 /**
  * The dialect whose replies the system's `response` expressions read correctly: an accepted reply
@@ -91,24 +99,30 @@ const SAMPLE_RECEIPT = 'SAMPLE2026000000001';
  * Throws when none fits, naming the system, because a simulator answering in a dialect its config
  * cannot read would make every demo delivery fail for a reason nobody would look for.
  */
-export async function dialectOf(system: SystemConfig): Promise<Dialect> {
+export async function matchDialect<Reply, D extends ReplyDialect<Reply>>(
+  system: SystemConfig,
+  dialects: readonly D[],
+  read: (dialect: D, reply: Reply) => unknown = (_d, reply) => reply,
+  what = 'reply dialects',
+): Promise<D> {
   const r = system.response;
-  for (const dialect of DIALECTS) {
-    const ok = dialect.accepted(SAMPLE_RECEIPT);
-    const refused = dialect.refused(MESSAGES.refused);
-    const later = dialect.retryLater(MESSAGES.retryLater);
+  for (const dialect of dialects) {
+    const ok = read(dialect, dialect.accepted(SAMPLE_RECEIPT));
+    const refused = read(dialect, dialect.refused(MESSAGES.refused));
+    const later = read(dialect, dialect.retryLater(MESSAGES.retryLater));
     // Exactly `true`, as the gateway reads `success` and `retryable` (src/delivery/mapping.ts).
     if ((await evaluate(r.success, ok)) !== true) continue;
     if (r.receiptNo && (await evaluate(r.receiptNo, ok)) !== SAMPLE_RECEIPT) continue;
     if ((await evaluate(r.success, refused)) === true || (await evaluate(r.success, later)) === true) continue;
-    if (r.retryable) {
-      if ((await evaluate(r.retryable, later)) !== true) continue;
-      if ((await evaluate(r.retryable, refused)) === true) continue;
-    }
+    if (r.retryable && ((await evaluate(r.retryable, later)) !== true || (await evaluate(r.retryable, refused)) === true)) continue;
     return dialect;
   }
   throw new Error(
-    `system ${system.id}: its response expressions (success: ${r.success}) fit none of the simulator's reply dialects ` +
-      DIALECTS.map((d) => `${d.name} ${d.example}`).join(', '),
+    `system ${system.id}: its response expressions (success: ${r.success}) fit none of the simulator's ${what}: ` +
+      dialects.map((d) => `${d.name} ${d.example}`).join(', '),
   );
+}
+
+export async function dialectOf(system: SystemConfig): Promise<Dialect> {
+  return matchDialect(system, DIALECTS);
 }

@@ -5,9 +5,8 @@
  * the system's own `response.*` expressions read correctly. The samples are in the parsed form the
  * gateway sees, so typed fields (xsd:boolean, xsd:int in dialect C's WSDLs) are booleans and numbers.
  */
-import jsonata from 'jsonata';
 import type { SystemConfig } from '../../src/config/schema';
-import { MESSAGES } from '../dialects';
+import { matchDialect } from '../dialects';
 
 export type SoapOutput = Record<string, unknown>;
 
@@ -60,31 +59,7 @@ const headBody: SoapDialect = {
 
 export const SOAP_DIALECTS: readonly SoapDialect[] = [codeMsg, resultCode, errcode, headBody];
 
-const SAMPLE_RECEIPT = 'SAMPLE2026000000001';
-
-async function evaluate(expression: string, input: SoapOutput): Promise<unknown> {
-  return jsonata(expression).evaluate(input);
-}
-
-/**
- * The dialect the system's `response` expressions read as intended: accepted is a success with the
- * receipt, a refusal and a retry-later are not, and only retry-later is retryable. Throws, naming
- * the system, when none fits.
- */
+/** The dialect the system's `response` expressions read as intended (see matchDialect). */
 export async function soapDialectOf(system: SystemConfig): Promise<SoapDialect> {
-  const r = system.response;
-  for (const dialect of SOAP_DIALECTS) {
-    const ok = dialect.accepted(SAMPLE_RECEIPT);
-    const refused = dialect.refused(MESSAGES.refused);
-    const later = dialect.retryLater(MESSAGES.retryLater);
-    if ((await evaluate(r.success, ok)) !== true) continue;
-    if (r.receiptNo && (await evaluate(r.receiptNo, ok)) !== SAMPLE_RECEIPT) continue;
-    if ((await evaluate(r.success, refused)) === true || (await evaluate(r.success, later)) === true) continue;
-    if (r.retryable && ((await evaluate(r.retryable, later)) !== true || (await evaluate(r.retryable, refused)) === true)) continue;
-    return dialect;
-  }
-  throw new Error(
-    `system ${system.id}: its response expressions (success: ${r.success}) fit none of the SOAP simulator's output dialects: ` +
-      SOAP_DIALECTS.map((d) => `${d.name} ${d.example}`).join(', '),
-  );
+  return matchDialect(system, SOAP_DIALECTS, undefined, 'SOAP output dialects');
 }

@@ -5,10 +5,9 @@
  * own `response.*` expressions read correctly, after the replies went through XML and back exactly
  * as the gateway reads them (every value a string, `@name` attributes, the root element kept).
  */
-import jsonata from 'jsonata';
 import type { SystemConfig } from '../../src/config/schema';
 import { encodeXmlDocument, readXml } from '../../src/platform/xml';
-import { MESSAGES } from '../dialects';
+import { matchDialect } from '../dialects';
 
 /** An element's content: child elements, `@attributes`, `#text`. */
 export type XmlContent = { [name: string]: string | null | XmlContent };
@@ -76,32 +75,7 @@ function asRead(dialect: XmlDialect, content: XmlContent): unknown {
   return readXml(encodeXmlDocument(dialect.root, content, 'utf-8').toString('utf8'));
 }
 
-const SAMPLE_RECEIPT = 'SAMPLE2026000000001';
-
-/**
- * The dialect whose replies the system's `response` expressions read correctly: an accepted reply
- * is a success carrying the receipt number, a refusal is not, and (with a `retryable` expression)
- * only the retry-later reply is retryable. Throws naming the system when none fits.
- */
+/** The dialect whose replies, as the gateway reads them, the system's expressions read as intended. */
 export async function xmlDialectOf(system: SystemConfig): Promise<XmlDialect> {
-  const r = system.response;
-  const evaluate = async (expression: string, input: unknown): Promise<unknown> => jsonata(expression).evaluate(input);
-  for (const dialect of XML_DIALECTS) {
-    const ok = asRead(dialect, dialect.accepted(SAMPLE_RECEIPT));
-    const refused = asRead(dialect, dialect.refused(MESSAGES.refused));
-    const later = asRead(dialect, dialect.retryLater(MESSAGES.retryLater));
-    // Exactly `true`, as the gateway reads `success` and `retryable` (src/delivery/mapping.ts).
-    if ((await evaluate(r.success, ok)) !== true) continue;
-    if (r.receiptNo && (await evaluate(r.receiptNo, ok)) !== SAMPLE_RECEIPT) continue;
-    if ((await evaluate(r.success, refused)) === true || (await evaluate(r.success, later)) === true) continue;
-    if (r.retryable) {
-      if ((await evaluate(r.retryable, later)) !== true) continue;
-      if ((await evaluate(r.retryable, refused)) === true) continue;
-    }
-    return dialect;
-  }
-  throw new Error(
-    `system ${system.id}: its response expressions (success: ${r.success}) fit none of the XML simulator's reply dialects ` +
-      XML_DIALECTS.map((d) => `${d.name} ${d.example}`).join(', '),
-  );
+  return matchDialect(system, XML_DIALECTS, asRead, 'XML reply dialects');
 }

@@ -17,7 +17,7 @@ import type { Tokens } from './platform/auth';
 import { ApiError } from './platform/errors';
 import type { Logger } from './platform/logger';
 import type { Metrics } from './platform/metrics';
-import type { RedisClient } from './platform/redis';
+import { isRedisUnavailable, type RedisClient } from './platform/redis';
 
 export interface AppDeps {
   config: () => GatewayConfig;
@@ -88,7 +88,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use((_req, _res, next) => next(new ApiError('not_found')));
   const onError: ErrorRequestHandler = (err, req, res, _next) => {
-    const known = err instanceof ApiError ? err : bodyError(err);
+    const known = err instanceof ApiError ? err : (bodyError(err) ?? (isRedisUnavailable(err) ? new ApiError('unavailable') : undefined));
     if (!known) deps.log.error({ err: (err as Error)?.message, stack: (err as Error)?.stack, path: req.path }, 'unexpected error');
     const answer = known ?? new ApiError('internal');
     res.status(answer.status).json(answer.toBody());

@@ -61,6 +61,7 @@ export class CallbackDispatcher {
 
   constructor(private readonly deps: CallbackDeps) {
     this.queue = new Queue<DrainJob>(CALLBACK_QUEUE, { connection: deps.connection, prefix: deps.prefix });
+    this.queue.on('error', () => undefined); // outages are handled by the callers and by retries
   }
 
   private get target() {

@@ -76,16 +76,21 @@ end
 return false
 `;
 
+// Every script that changes a delivery carries a one-off operation id (the last ARGV) and remembers
+// the last one it ran: when Redis drops the connection after running a script but before its reply
+// arrives, ioredis sends it again on reconnect, and the second run must change nothing.
+
 // Starts an attempt unless the delivery has already moved past sending (a job redelivered after a
 // crash, or replayed by mistake): then it answers the current status and changes nothing.
 const BEGIN_ATTEMPT_SCRIPT = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing', '0'} end
-if status == 'delivered' or status == 'completed' or status == 'rejected' then
+if redis.call('HGET', KEYS[1], 'op') == ARGV[3] then return {status, redis.call('HGET', KEYS[1], 'attempts')} end
+if status == 'delivered' or status == 'completed' or status == 'rejected' or status == 'dead' then
   return {status, redis.call('HGET', KEYS[1], 'attempts')}
 end
 local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-redis.call('HSET', KEYS[1], 'status', 'delivering', 'updatedAt', ARGV[1])
+redis.call('HSET', KEYS[1], 'status', 'delivering', 'updatedAt', ARGV[1], 'op', ARGV[3])
 redis.call('RPUSH', KEYS[2], ARGV[2])
 return {'delivering', tostring(attempts)}
 `;
@@ -96,6 +101,8 @@ return {'delivering', tostring(attempts)}
 const RECORD_SCRIPT = `
 local current = redis.call('HGET', KEYS[1], 'status')
 if not current then return 'missing' end
+if redis.call('HGET', KEYS[1], 'op') == ARGV[6] then return current end
+redis.call('HSET', KEYS[1], 'op', ARGV[6])
 local held = current == 'completed' and ARGV[1] ~= 'completed'
 if not held then redis.call('HSET', KEYS[1], 'status', ARGV[1]) end
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[5])
@@ -111,6 +118,8 @@ return ARGV[1]
 const RESULT_SCRIPT = `
 local current = redis.call('HGET', KEYS[1], 'status')
 if not current then return 'missing' end
+if redis.call('HGET', KEYS[1], 'op') == ARGV[6] then return 'recorded' end
+redis.call('HSET', KEYS[1], 'op', ARGV[6])
 if redis.call('HGET', KEYS[1], 'result') == ARGV[1] then return 'duplicate' end
 redis.call('HSET', KEYS[1], 'status', 'completed', 'result', ARGV[1], 'updatedAt', ARGV[4])
 if ARGV[5] ~= '' and redis.call('HEXISTS', KEYS[1], 'receiptNo') == 0 then redis.call('HSET', KEYS[1], 'receiptNo', ARGV[5]) end
@@ -200,6 +209,7 @@ export class CaseStore {
       this.historyKey(caseId, systemId),
       at,
       JSON.stringify({ at, event: 'attempt' } satisfies HistoryEntry),
+      crypto.randomUUID(),
     )) as [string, string];
     return { send: status === 'delivering', status, attempts: Number(attempts) };
   }
@@ -226,6 +236,7 @@ export class CaseStore {
       JSON.stringify(entry),
       event,
       entry.at,
+      crypto.randomUUID(),
     )) as DeliveryStatus | 'missing';
   }
 
@@ -251,6 +262,7 @@ export class CaseStore {
       event,
       at,
       result.receiptNo ?? '',
+      crypto.randomUUID(),
     )) as 'recorded' | 'duplicate' | 'missing';
   }
 

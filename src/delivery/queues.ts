@@ -43,6 +43,8 @@ export class DeliveryQueues {
     let queue = this.queues.get(systemId);
     if (!queue) {
       queue = new Queue<DeliveryJob>(queueName(systemId), { connection: this.connection, prefix: this.prefix });
+      // Without a listener BullMQ prints connection errors to stderr; Redis outages are handled elsewhere.
+      queue.on('error', () => undefined);
       this.queues.set(systemId, queue);
     }
     return queue;

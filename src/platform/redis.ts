@@ -52,6 +52,20 @@ export function createRedis(url: string, role: ConnectionRole): RedisClient {
   return new Redis(url, options);
 }
 
+/**
+ * Whether an error means "Redis is not reachable right now" (refused, reset, closed, offline), which
+ * the HTTP layer answers 503 `unavailable` rather than 500.
+ */
+export function isRedisUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: string }).code;
+  return (
+    err.name === 'MaxRetriesPerRequestError' ||
+    ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTCONN'].includes(code ?? '') ||
+    /Connection is closed|Stream isn't writeable|enableOfflineQueue|Command timed out|connect ECONNREFUSED|read ECONNRESET|write ECONNRESET|write EPIPE/.test(err.message)
+  );
+}
+
 export interface EmbeddedRedis {
   url: string;
   stop(): Promise<void>;

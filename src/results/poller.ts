@@ -46,6 +46,7 @@ export class ResultPoller {
 
   constructor(private readonly deps: PollerDeps) {
     this.queue = new Queue<PollJob>(POLL_QUEUE, { connection: deps.connection, prefix: deps.prefix });
+    this.queue.on('error', () => undefined); // outages are handled by the callers and by retries
   }
 
   private now(): number {

@@ -4,12 +4,16 @@
  * that checks CONTRACT §7 once the dust settles:
  *
  *   - every accepted (case, system) — a 202/200 answer listed it — ends in delivered, completed,
- *     rejected or dead ("lost" otherwise), with exactly one final event in its history;
+ *     rejected or dead ("lost" otherwise), and its history shows exactly one final state, the one
+ *     its status says (an entry repeated identically, to the millisecond, is reported apart);
  *   - the simulator accepted a delivered one exactly once, under the receipt number the gateway
- *     recorded, and never accepted a rejected or dead one;
- *   - every request a simulator saw carried `Idempotency-Key: <caseId>:<systemId>`.
+ *     recorded, and never accepted a rejected or dead one, nor any case not accepted for it;
+ *   - every request a simulator saw carried `Idempotency-Key: <caseId>:<systemId>`;
+ *   - no token, full ID number or phone number appears in the gateways' output.
  *
- * Gateway output goes to a file under the OS temp folder (printed with the table) for debugging.
+ * Each scenario prints a table (per system: accepted deliveries, how they ended, attempts, timeouts,
+ * attempts cut off, and what the simulators counted), its timeline, the slowest deliveries' stories
+ * and the gateways' warn/error lines. Gateway output goes to a file under the OS temp folder.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -275,6 +279,8 @@ export interface Report {
   logFiles: string[];
   /** What the gateways' output files say: warn/error lines by message, and raw (non-JSON) output. */
   gatewayLog: string[];
+  /** Gateway output lines carrying a token, the full ID number or the phone number (§7: never). */
+  leaks: string[];
 }
 
 export class FaultRig {
@@ -293,7 +299,12 @@ export class FaultRig {
 
   static async start(options: RigOptions): Promise<FaultRig> {
     const rig = new FaultRig(options);
-    await rig.setUp();
+    try {
+      await rig.setUp();
+    } catch (err) {
+      await rig.close().catch(() => {});
+      throw err;
+    }
     return rig;
   }
 
@@ -492,13 +503,15 @@ export class FaultRig {
     for (const id of SYSTEMS) {
       const q = `ow:bull:delivery-${id}`;
       const active = await this.storeRedis.lrange(`${q}:active`, 0, -1);
-      const locks = await Promise.all(active.map((j) => this.storeRedis.exists(`${q}:${j}:lock`)));
-      const unlocked = active.filter((_, i) => locks[i] === 0);
+      const ttls = await Promise.all(active.map((j) => this.storeRedis.pttl(`${q}:${j}:lock`)));
+      const unlocked = active.filter((_, i) => ttls[i]! < 0);
+      const locked = active.map((j, i) => `${j} lock ${ttls[i]} ms`).filter((_, i) => ttls[i]! >= 0);
       const wait = await this.storeRedis.llen(`${q}:wait`);
       const delayed = await this.storeRedis.zcard(`${q}:delayed`);
       const prioritized = await this.storeRedis.zcard(`${q}:prioritized`);
       if (active.length + wait + delayed + prioritized === 0) continue;
-      parts.push(`${id} wait ${wait + prioritized}, delayed ${delayed}, active ${active.length} (${unlocked.length} without a lock${unlocked.length > 0 ? `: ${unlocked.slice(0, 3).join(' ')}${unlocked.length > 3 ? ' …' : ''}` : ''})`);
+      const some = (xs: string[]) => (xs.length > 0 ? `: ${xs.slice(0, 3).join(', ')}${xs.length > 3 ? ' …' : ''}` : '');
+      parts.push(`${id} wait ${wait + prioritized}, delayed ${delayed}, active ${active.length} (locked ${locked.length}${some(locked)}; without a lock ${unlocked.length}${some(unlocked)})`);
     }
     return parts.join('; ') || 'all empty';
   }
@@ -636,6 +649,7 @@ export class FaultRig {
       simLog: this.simLog,
       logFiles: this.gateways.map((g) => g.logFile),
       gatewayLog: this.gateways.flatMap((g) => summarizeLog(g.name, g.logFile)),
+      leaks: this.gateways.flatMap((g) => leaksIn(g.name, g.logFile)),
     };
   }
 
@@ -654,8 +668,10 @@ export class FaultRig {
   }
 
   async close(): Promise<void> {
-    const exits = await Promise.all(this.gateways.map(async (g) => [g.name, await g.stop()] as const));
-    for (const [name, exit] of exits) if (exit && exit.code !== 0) this.note(`${name} exited with ${exit.code ?? exit.signal} on SIGTERM`);
+    const exits = await Promise.all(this.gateways.map(async (g) => [g, await g.stop()] as const));
+    for (const [g, exit] of exits) {
+      if (exit && exit.code !== 0) console.warn(`${this.options.name}: ${g.name} exited with ${exit.code ?? exit.signal} on SIGTERM; see ${g.logFile}`);
+    }
     this.storeRedis?.disconnect();
     await this.sims?.close();
     await this.redis?.stop();
@@ -701,6 +717,17 @@ function interruptedAttempts(events: string[]): number {
   return open ? n + 1 : n;
 }
 
+/** The secrets and personal numbers the cases and configs carry, which no log line may show. */
+const SECRETS = [INTAKE_TOKEN, OPS_TOKEN, RESULT_TOKEN, '330802199001011234', '13800000000'];
+
+function leaksIn(name: string, file: string): string[] {
+  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  return text
+    .split('\n')
+    .filter((line) => SECRETS.some((secret) => line.includes(secret)))
+    .map((line) => `${name}: ${line.slice(0, 200)}`);
+}
+
 /**
  * What a gateway's output says, by message: warn and error lines (pino levels 40 and 50+) counted
  * with one example each, and anything that is not a JSON log line at all (a raw stack trace).
@@ -720,7 +747,8 @@ function summarizeLog(name: string, file: string): string[] {
   for (const line of text.split('\n')) {
     if (!line.trim() || line.startsWith('--- ')) continue;
     if (!line.startsWith('{')) {
-      count(`not a JSON log line: ${line.trim().slice(0, 120)}`, '');
+      // A raw block (e.g. a printed error with its stack) counts once, by its first line.
+      if (!/^\s/.test(line) && line !== '}') count(`raw output, not a JSON log line: ${line.trim().slice(0, 120)}`, '');
       continue;
     }
     try {
@@ -779,7 +807,8 @@ export function formatReport(r: Report, timings: string): string {
   out.push(line(COLUMNS.map(([key]) => String(r.total[key]))));
   out.push(
     `checks: lost ${r.lost.length}, not exactly one final state ${r.notExactlyOneFinal.length} (an entry recorded twice: ${r.recordedTwice.length}), delivered but not held once by the system ${r.unconfirmed.length}, ` +
-      `held by the system but not delivered ${r.phantom.length}, strays ${r.strays.length}, requests without the right Idempotency-Key ${r.badKeys.length}`,
+      `held by the system but not delivered ${r.phantom.length}, strays ${r.strays.length}, requests without the right Idempotency-Key ${r.badKeys.length}, ` +
+      `secrets in the gateway output ${r.leaks.length}`,
   );
   const toFinal = r.deliveries.map((d) => d.msToFinal).filter((ms) => Number.isFinite(ms));
   out.push(`from acceptance to a final state: p50 ${percentile(toFinal, 0.5)} ms, p99 ${percentile(toFinal, 0.99)} ms, max ${percentile(toFinal, 1)} ms; slowest:`);
@@ -803,6 +832,7 @@ export function formatReport(r: Report, timings: string): string {
   evidence('STRAYS', r.strays);
   evidence('completed without a receipt number (result before acknowledgement)', r.noReceipt);
   evidence('BAD IDEMPOTENCY KEYS', r.badKeys);
+  evidence('SECRETS OR PERSONAL NUMBERS IN THE GATEWAY OUTPUT', r.leaks);
   evidence('NOT ACCEPTED', r.notAccepted.map((o) => `${o?.caseId}: ${o?.status ?? ''} ${o?.lastError ?? ''} after ${o?.tries} tries`));
   if (r.gatewayLog.length > 0) out.push(`gateway log, warn and above:\n  ${r.gatewayLog.join('\n  ')}`);
   evidence('simulator log', r.simLog);
@@ -827,6 +857,7 @@ export function expectPromisesKept(r: Report, cases: number): void {
   expect({ phantom: breaches(r.phantom) }).toEqual({ phantom: none });
   expect({ strays: breaches(r.strays) }).toEqual({ strays: none });
   expect({ badKeys: breaches(r.badKeys) }).toEqual({ badKeys: none });
+  expect({ leaks: breaches(r.leaks) }).toEqual({ leaks: none });
   // Each system accepted each delivered case exactly once: its count of accepted cases is theirs.
   for (const row of r.rows) expect({ system: row.systemId, accepted: row.simAccepted }).toEqual({ system: row.systemId, accepted: row.delivered + row.completed });
 }

@@ -76,6 +76,8 @@ export interface Received {
   method: string;
   url: string;
   headers: http.IncomingHttpHeaders;
+  /** The raw bytes (GBK servers decode them themselves), and as UTF-8 text and JSON. */
+  bytes: Buffer;
   body: string;
   json: unknown;
 }
@@ -93,14 +95,15 @@ export async function legacyServer(answer: (req: Received, n: number, res: http.
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
+      const bytes = Buffer.concat(chunks);
+      const body = bytes.toString('utf8');
       let json: unknown;
       try {
         json = JSON.parse(body);
       } catch {
         json = undefined;
       }
-      const r = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body, json };
+      const r = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, bytes, body, json };
       received.push(r);
       answer(r, received.length, res);
     });

@@ -23,43 +23,6 @@ export function xmlSystem(id: string, endpoint: string, overrides: Record<string
   });
 }
 
-export interface RawReceived {
-  /** The request path, e.g. `/city-xml-gbk`. */
-  path: string;
-  headers: http.IncomingHttpHeaders;
-  bytes: Buffer;
-}
-
-export interface RawServer {
-  url: string;
-  received: RawReceived[];
-  close(): Promise<void>;
-}
-
-/** A real HTTP server that keeps every request's raw bytes; `answer` writes each reply. */
-export async function rawServer(answer: (req: RawReceived, n: number, res: http.ServerResponse) => void): Promise<RawServer> {
-  const received: RawReceived[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const r = { path: req.url ?? '', headers: req.headers, bytes: Buffer.concat(chunks) };
-      received.push(r);
-      answer(r, received.length, res);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    received,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 export function reply(res: http.ServerResponse, status: number, contentType: string | undefined, bytes: Buffer): void {
   res.writeHead(status, contentType ? { 'Content-Type': contentType } : {});
   res.end(bytes);

@@ -7,13 +7,14 @@ import crypto from 'node:crypto';
 import iconv from 'iconv-lite';
 import type { RunningGateway } from '../../src/gateway';
 import { caseView, eventually, sampleCase, startTestGateway, submit, writeConfig } from '../support/harness';
-import { countingServer, rawServer, reply, xmlSystem, type RawReceived, type RawServer } from './support';
+import { countingServer, reply, xmlSystem } from './support';
+import { legacyServer, type LegacyServer, type Received } from '../support/harness';
 
 type Answer = (bytes: Buffer, n: number) => { status?: number; type?: string; body: Buffer };
 
 /** One legacy server per system, each answering through its own `answer`. */
 const answers = new Map<string, Answer>();
-let server: RawServer;
+let server: LegacyServer;
 let gateway: RunningGateway;
 let entities: Awaited<ReturnType<typeof countingServer>>;
 
@@ -40,8 +41,8 @@ const SYSTEMS = {
 } as const;
 
 beforeAll(async () => {
-  server = await rawServer((req, n, res) => {
-    const systemId = req.path.slice(1);
+  server = await legacyServer((req, n, res) => {
+    const systemId = req.url.slice(1);
     const answer = answers.get(systemId);
     if (!answer) return reply(res, 404, 'text/plain', Buffer.from(`no answer for ${systemId}`));
     const out = answer(req.bytes, n);
@@ -73,8 +74,8 @@ afterAll(async () => {
 beforeEach(() => answers.clear());
 
 /** The latest request the server got for one system. */
-function lastTo(systemId: string): RawReceived {
-  const last = server.received.filter((r) => r.path === `/${systemId}`).at(-1);
+function lastTo(systemId: string): Received {
+  const last = server.received.filter((r) => r.url === `/${systemId}`).at(-1);
   if (!last) throw new Error(`${systemId} received nothing`);
   return last;
 }

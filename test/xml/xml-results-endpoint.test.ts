@@ -6,21 +6,22 @@
 import iconv from 'iconv-lite';
 import type { RunningGateway } from '../../src/gateway';
 import { OPS_TOKEN, caseView, eventually, sampleCase, startTestGateway, submit, uniquePrefix, writeConfig } from '../support/harness';
-import { HEAP_GROWTH_LIMIT, attackCorpus, countingServer, cpuTime, heapUsed, rawServer, reply, storedState, xmlSystem, type RawServer } from './support';
+import { HEAP_GROWTH_LIMIT, attackCorpus, countingServer, cpuTime, heapUsed, reply, storedState, xmlSystem } from './support';
+import { legacyServer, type LegacyServer } from '../support/harness';
 
 const TOKEN = 'xml-push-token';
 const GBK_SYSTEM = 'city-xml-push';
 const GB18030_SYSTEM = 'prov-xml-push';
 const NO_TOKEN_SYSTEM = 'city-xml-no-token';
 
-let legacy: RawServer;
+let legacy: LegacyServer;
 let gateway: RunningGateway;
 let prefix: string;
 let receipts = 0;
 
 beforeAll(async () => {
   // The legacy systems accept every delivery under a receipt number with leading zeros.
-  legacy = await rawServer((_req, _n, res) => {
+  legacy = await legacyServer((_req, _n, res) => {
     receipts++;
     const receiptNo = `00${String(receipts).padStart(5, '0')}`;
     reply(res, 200, 'text/xml; charset=GBK', iconv.encode(`<Response><code>0</code><msg>成功</msg><data><slbh>${receiptNo}</slbh></data></Response>`, 'gbk'));

@@ -49,6 +49,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   const accepting = deps.accepting ?? (() => true);
+  const bodyLimit = deps.config().gateway.server.bodyLimit;
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -72,16 +73,16 @@ export function createApp(deps: AppDeps): express.Express {
       store: deps.store,
       queues: deps.queues,
       tokens: deps.tokens,
-      bodyLimit: deps.config().gateway.server.bodyLimit,
+      bodyLimit,
       log: deps.log,
       metrics: deps.metrics,
       now: deps.now,
     }),
   );
 
-  app.use(resultRoutes({ results: deps.results, tokens: deps.tokens, bodyLimit: deps.config().gateway.server.bodyLimit }));
-  app.use(xmlResultRoutes({ results: deps.results, bodyLimit: deps.config().gateway.server.bodyLimit, log: deps.log }));
-  app.use(soapResultRoutes({ results: deps.results, bodyLimit: deps.config().gateway.server.bodyLimit, log: deps.log }));
+  app.use(resultRoutes({ results: deps.results, tokens: deps.tokens, bodyLimit }));
+  app.use(xmlResultRoutes({ results: deps.results, bodyLimit, log: deps.log }));
+  app.use(soapResultRoutes({ results: deps.results, bodyLimit, log: deps.log }));
 
   app.use(consoleRoutes());
   app.use(adminRoutes({ operations: deps.operations, tokens: deps.tokens }));

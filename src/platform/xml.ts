@@ -69,6 +69,38 @@ function checkName(name: string, what: string, limits: XmlLimits): void {
   if (forbidden) throw new XmlRejectedError('forbidden_name', `XML ${what} name "${shown(name)}" is not allowed`);
 }
 
+const PREDEFINED_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+/**
+ * An attribute value as a parser reads it: the five predefined entities and decimal or hex
+ * character references decoded. Without a DTD no other entity exists, so any other `&name;`, or a
+ * reference to no character, is malformed XML. One pass, linear in the value.
+ */
+export function decodeAttributeValue(raw: string, attribute: string): string {
+  let amp = raw.indexOf('&');
+  if (amp < 0) return raw;
+  let out = '';
+  let from = 0;
+  while (amp >= 0) {
+    const semi = raw.indexOf(';', amp);
+    // A real reference is short: `&#x10FFFF;` is the longest; anything longer is refused unread.
+    if (semi < 0 || semi - amp > 12) throw new XmlRejectedError('malformed', `XML attribute ${shown(attribute)} has an unterminated reference`);
+    const name = raw.slice(amp + 1, semi);
+    let decoded = Object.hasOwn(PREDEFINED_ENTITIES, name) ? PREDEFINED_ENTITIES[name] : undefined;
+    if (decoded === undefined) {
+      const code = /^#x[0-9a-f]{1,6}$/i.test(name) ? parseInt(name.slice(2), 16) : /^#[0-9]{1,7}$/.test(name) ? parseInt(name.slice(1), 10) : NaN;
+      if (!(code >= 0x9 && code <= 0x10ffff) || (code >= 0xd800 && code <= 0xdfff)) {
+        throw new XmlRejectedError('malformed', `XML attribute ${shown(attribute)} has an unknown reference &${shown(name)};`);
+      }
+      decoded = String.fromCodePoint(code);
+    }
+    out += raw.slice(from, amp) + decoded;
+    from = semi + 1;
+    amp = raw.indexOf('&', from);
+  }
+  return out + raw.slice(from);
+}
+
 /**
  * Runs of characters, matched from a given index (sticky): the engine's own loop is linear and
  * fast, and nothing follows the run, so nothing can backtrack.
@@ -127,12 +159,14 @@ function inspectStartTag(text: string, from: number, limits: XmlLimits): { end: 
     if (close - i - 1 > limits.maxAttributeLength) {
       throw new XmlRejectedError('attribute_too_long', `XML attribute ${shown(attribute)} is longer than ${limits.maxAttributeLength} characters`);
     }
-    const value = text.slice(i + 1, close);
-    if (value.includes('<')) throw new XmlRejectedError('malformed', `XML attribute ${shown(attribute)} contains "<"`);
-    // multiRef id="__proto__" is how node-soap was made to pollute Object.prototype.
-    const local = localName(attribute);
-    if ((local === 'id' || local === 'href') && FORBIDDEN_NAMES.has(value.replace(/^#/, ''))) {
-      throw new XmlRejectedError('forbidden_name', `XML attribute ${shown(attribute)}="${value}" is not allowed`);
+    const raw = text.slice(i + 1, close);
+    if (raw.includes('<')) throw new XmlRejectedError('malformed', `XML attribute ${shown(attribute)} contains "<"`);
+    // multiRef id="__proto__" is how node-soap was made to pollute Object.prototype. Parsers decode
+    // references before they use a value, so the check is on the decoded value (`&#95;_proto__`),
+    // and on every attribute, not only id and href.
+    const value = decodeAttributeValue(raw, attribute);
+    if (FORBIDDEN_NAMES.has(localName(value.trim().replace(/^#/, '')))) {
+      throw new XmlRejectedError('forbidden_name', `XML attribute ${shown(attribute)}="${shown(value)}" is not allowed`);
     }
     i = close + 1;
   }

@@ -12,6 +12,9 @@ import type { SystemSpec } from '../support/harness';
 
 export const CASE_NS = 'http://ywxt.test.qz.gov.cn/ws/case';
 
+/** `__proto__` and `constructor` spelled with character references: sax decodes them before node-soap sees the id. */
+export const POLLUTING_IDS = ['&#95;_proto__', '&#x5f;_proto__', '&#X5F;&#x5F;proto&#95;&#95;', '&#0000095;_proto__', '&#95;&#95;&#112;&#114;&#111;&#116;&#111;&#95;&#95;', '&#99;onstructor', ' &#95;_proto__ '];
+
 /** A document/literal case service: SubmitCase(bizNo, sqrxm, sfzh, sxbm) → (code, msg, slbh). */
 export function caseServiceWsdl(version: '1.1' | '1.2', location = 'http://127.0.0.1:1/case'): string {
   const b = version === '1.2' ? 'soap12' : 'soap';

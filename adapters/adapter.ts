@@ -27,6 +27,8 @@ export interface Adapter {
 export interface AdapterOptions {
   /** The configuration folder, for files a system refers to by a relative path (e.g. a WSDL). */
   configDir: string;
+  /** Largest reply read from the system (`limits.maxReplyBytes`); a longer one is cut off and retried. */
+  maxReplyBytes: number;
 }
 
 export type AdapterFactory = (system: SystemConfig, options: AdapterOptions) => Adapter;

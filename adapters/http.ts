@@ -1,12 +1,41 @@
 /** HTTP matters shared by the adapters that speak over HTTP (rest, xml, soap). */
 import crypto from 'node:crypto';
-import axios from 'axios';
-import type { Auth } from '../src/config/schema';
+import http from 'node:http';
+import https from 'node:https';
+import axios, { type AxiosInstance } from 'axios';
+import type { Auth, SystemConfig } from '../src/config/schema';
 import { PermanentError, RetryableError, errorMessage } from '../src/delivery/errors';
+import { legacyExcerpt } from '../src/platform/privacy';
 import { sign } from '../src/platform/signing';
 
-/** The headers that authenticate a request; wsse lives inside the SOAP envelope instead. */
-export function authHeaders(auth: Auth, body: string): Record<string, string> {
+/**
+ * One keep-alive pool per configured system, so a slow system cannot starve another's sockets.
+ * Replies arrive as bytes (the adapter decodes them in the system's charset), at most
+ * `maxReplyBytes` of them: a longer reply is cut off, not buffered.
+ */
+export function httpClient(system: Pick<SystemConfig, 'timeoutMs' | 'concurrency'>, maxReplyBytes: number): AxiosInstance {
+  return axios.create({
+    timeout: system.timeoutMs,
+    httpAgent: new http.Agent({ keepAlive: true, maxSockets: system.concurrency }),
+    httpsAgent: new https.Agent({ keepAlive: true, maxSockets: system.concurrency }),
+    responseType: 'arraybuffer',
+    transformResponse: (data: unknown) => data,
+    validateStatus: () => true,
+    maxRedirects: 0,
+    maxContentLength: maxReplyBytes,
+  });
+}
+
+export function closeHttpClient(client: AxiosInstance): void {
+  client.defaults.httpAgent?.destroy();
+  client.defaults.httpsAgent?.destroy();
+}
+
+/**
+ * The headers that authenticate a request; wsse lives inside the SOAP envelope instead. An hmac
+ * signature covers `body`, the exact bytes sent.
+ */
+export function authHeaders(auth: Auth, body: Buffer): Record<string, string> {
   switch (auth.type) {
     case 'bearer':
       return { Authorization: `Bearer ${auth.token}` };
@@ -21,6 +50,21 @@ export function authHeaders(auth: Auth, body: string): Record<string, string> {
   }
 }
 
+/** The secrets of a system's credentials: never repeated in an excerpt of what the system says. */
+export function secretsOf(auth: Auth): string[] {
+  switch (auth.type) {
+    case 'bearer':
+      return [auth.token];
+    case 'basic':
+    case 'wsse':
+      return [auth.password, Buffer.from(`${auth.username}:${auth.password}`).toString('base64')];
+    case 'hmac':
+      return [auth.secret];
+    default:
+      return [];
+  }
+}
+
 /** Retry-After as seconds or an HTTP date, in milliseconds. */
 export function parseRetryAfter(value: unknown, now = Date.now()): number | undefined {
   if (typeof value !== 'string' || value.trim() === '') return undefined;
@@ -31,23 +75,27 @@ export function parseRetryAfter(value: unknown, now = Date.now()): number | unde
 
 /**
  * The HTTP status decision: 5xx, 408 and 429 are the system's trouble and are retried; any other
- * 4xx says the request itself is wrong and will be refused again.
+ * 4xx says the request itself is wrong and will be refused again. `said` is what the system
+ * answered, excerpted and masked here, so an echoed ID number or credential goes no further.
  */
-export function classifyHttpStatus(systemId: string, status: number, retryAfter: unknown, snippet: string): void {
+export function classifyHttpStatus(system: Pick<SystemConfig, 'id' | 'auth'>, status: number, retryAfter: unknown, said: string): void {
   if (status >= 200 && status < 300) return;
-  const what = `${systemId} answered HTTP ${status}${snippet ? `: ${snippet.replace(/\s+/g, ' ').trim()}` : ''}`;
+  const excerpt = legacyExcerpt(said, { max: 200, secrets: secretsOf(system.auth) });
+  const what = `${system.id} answered HTTP ${status}${excerpt ? `: ${excerpt}` : ''}`;
   if (status === 429) throw new RetryableError(what, parseRetryAfter(retryAfter), { throttled: true });
   if (status >= 500 || status === 408) throw new RetryableError(what, parseRetryAfter(retryAfter));
   throw new PermanentError(what);
 }
 
-/** A request that got no HTTP answer at all: refused, reset, timed out. Always worth retrying. */
+/** A request that got no (whole) HTTP answer: refused, reset, timed out, or a reply too long to read. */
 export function transportError(systemId: string, timeoutMs: number, err: unknown): RetryableError {
   if (axios.isAxiosError(err)) {
     if (err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT') {
       return new RetryableError(`${systemId} did not answer within ${timeoutMs} ms`, undefined, { cause: err });
     }
+    const tooLong = /maxContentLength size of (\d+) exceeded/.exec(err.message);
+    if (tooLong) return new RetryableError(`${systemId} answered with more than ${tooLong[1]} bytes (limits.maxReplyBytes); the reply was not read`, undefined, { cause: err });
     return new RetryableError(`${systemId} could not be reached (${err.code ?? err.message})`, undefined, { cause: err });
   }
-  return new RetryableError(`${systemId} could not be reached (${errorMessage(err)})`, undefined, { cause: err });
+  return new RetryableError(`${systemId} could not be reached (${errorMessage(err).split('\n')[0]})`, undefined, { cause: err });
 }

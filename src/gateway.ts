@@ -10,7 +10,7 @@ import { LiveConfig } from './config/live';
 import { CallbackDispatcher } from './callbacks/dispatcher';
 import { ResultPoller } from './results/poller';
 import { ResultReceiver } from './results/receiver';
-import type { GatewayConfig } from './config/loader';
+import { trialRunAll, type GatewayConfig } from './config/loader';
 import { CaseStore } from './cases/store';
 import { Endpoints } from './delivery/endpoints';
 import { CircuitBreakers } from './delivery/circuit';
@@ -56,6 +56,8 @@ export interface RunningGateway {
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { config, log } = options;
+  // Every expression once on sample input, under the budget, before any case can meet it.
+  await trialRunAll(config);
   const prefix = options.keyPrefix ?? 'ow';
   const intakeRedis = createRedis(options.redisUrl, 'intake');
   const workerRedis = createRedis(options.redisUrl, 'worker');
@@ -83,7 +85,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const queues = new DeliveryQueues(intakeRedis, bullPrefix);
   const workerQueues = new DeliveryQueues(workerRedis, bullPrefix);
   const circuits = new CircuitBreakers(workerRedis, prefix);
-  const endpoints = new Endpoints(config.dir);
+  const endpoints = new Endpoints(config);
   for (const system of current().systems.values()) endpoints.get(system);
 
   const callbacks = new CallbackDispatcher({ config: current, store: workerStore, redis: workerRedis, connection: workerRedis, prefix: bullPrefix, log, ...options.callbacks });

@@ -1,30 +1,19 @@
 /** REST/JSON over HTTP: the mapped body is POSTed as JSON and the JSON reply is handed back. */
-import http from 'node:http';
-import https from 'node:https';
-import axios, { type AxiosResponse } from 'axios';
+import type { AxiosResponse } from 'axios';
 import { RetryableError } from '../../src/delivery/errors';
 import type { Adapter, AdapterFactory } from '../adapter';
-import { authHeaders, classifyHttpStatus, transportError } from '../http';
+import { authHeaders, classifyHttpStatus, closeHttpClient, httpClient, transportError } from '../http';
 
-export const createRestAdapter: AdapterFactory = (system) => {
-  // One keep-alive pool per configured system, so a slow system cannot starve another's sockets.
-  const client = axios.create({
-    timeout: system.timeoutMs,
-    httpAgent: new http.Agent({ keepAlive: true, maxSockets: system.concurrency }),
-    httpsAgent: new https.Agent({ keepAlive: true, maxSockets: system.concurrency }),
-    responseType: 'text',
-    transformResponse: (data: unknown) => data,
-    validateStatus: () => true,
-    maxRedirects: 0,
-  });
+export const createRestAdapter: AdapterFactory = (system, options) => {
+  const client = httpClient(system, options.maxReplyBytes);
 
   const adapter: Adapter = {
     async send(body, ctx) {
       const method = ctx.target?.method ?? system.method;
-      const payload = method === 'GET' ? '' : JSON.stringify(body);
-      let reply: AxiosResponse<string>;
+      const payload = Buffer.from(method === 'GET' ? '' : JSON.stringify(body), 'utf8');
+      let reply: AxiosResponse<ArrayBuffer>;
       try {
-        reply = await client.request<string>({
+        reply = await client.request<ArrayBuffer>({
           method,
           url: ctx.target?.endpoint ?? system.endpoint,
           data: method === 'GET' ? undefined : payload,
@@ -38,19 +27,18 @@ export const createRestAdapter: AdapterFactory = (system) => {
       } catch (err) {
         throw transportError(system.id, system.timeoutMs, err);
       }
-      classifyHttpStatus(system.id, reply.status, reply.headers['retry-after'], String(reply.data ?? '').slice(0, 200));
+      const text = Buffer.from(reply.data ?? new ArrayBuffer(0)).toString('utf8');
+      classifyHttpStatus(system, reply.status, reply.headers['retry-after'], text);
       try {
-        return JSON.parse(reply.data) as unknown;
+        return JSON.parse(text) as unknown;
       } catch {
         // A 2xx that is not JSON is usually a proxy or maintenance page in front of the system.
         throw new RetryableError(`${system.id} answered HTTP ${reply.status} with a body that is not JSON`);
       }
     },
     async close() {
-      client.defaults.httpAgent?.destroy();
-      client.defaults.httpsAgent?.destroy();
+      closeHttpClient(client);
     },
   };
   return adapter;
 };
-

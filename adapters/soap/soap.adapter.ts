@@ -38,6 +38,7 @@ export const createSoapAdapter: AdapterFactory = (system, options) => {
     auth: system.auth,
     timeoutMs: system.timeoutMs,
     concurrency: system.concurrency,
+    maxReplyBytes: options.maxReplyBytes,
   });
 
   const adapter: Adapter = {

@@ -9,6 +9,7 @@ import * as soap from 'soap';
 import type { SoapMethod } from 'soap';
 import type { Auth, Charset } from '../../src/config/schema';
 import { RetryableError, errorMessage } from '../../src/delivery/errors';
+import { secretsOf } from '../http';
 import { classifySoapError } from './soap.faults';
 import { GuardedHttpClient, type GuardedCallOptions } from './soap.http';
 import type { SoapVersion } from './soap.wire';
@@ -30,6 +31,8 @@ export interface SoapOperationOptions {
   timeoutMs: number;
   /** Sockets kept open to the service. */
   concurrency: number;
+  /** Largest reply (or WSDL) read. */
+  maxReplyBytes: number;
 }
 
 type Call = (args: Record<string, unknown>, headers: Record<string, string>) => Promise<unknown>;
@@ -44,6 +47,7 @@ export class SoapOperation {
       charset: options.charset,
       timeoutMs: options.timeoutMs,
       concurrency: options.concurrency,
+      maxReplyBytes: options.maxReplyBytes,
       auth: options.auth,
     });
   }
@@ -58,7 +62,7 @@ export class SoapOperation {
     try {
       output = await call(args, headers);
     } catch (err) {
-      throw classifySoapError(this.options.systemId, err);
+      throw classifySoapError(this.options.systemId, err, secretsOf(this.options.auth));
     }
     // A Body without the output element (or with an empty one) cannot be read: retried.
     if (output === undefined || output === null) throw new RetryableError(`${this.options.systemId} answered without a ${this.options.operation} output`);

@@ -5,6 +5,7 @@
  * gateway answers faults in the version it was spoken to in.
  */
 import { PermanentError, RetryableError, errorMessage } from '../../src/delivery/errors';
+import { maskPersonalData } from '../../src/platform/privacy';
 import { parseRetryAfter } from '../http';
 import { ENVELOPE_NS, escapeXml, type SoapVersion } from './soap.wire';
 
@@ -89,12 +90,13 @@ interface SoapPackageError {
  * pass through; a fault is classified by its code; anything else the soap package threw (a reply
  * it could not read) is retried.
  */
-export function classifySoapError(systemId: string, err: unknown): RetryableError | PermanentError {
+export function classifySoapError(systemId: string, err: unknown, secrets: readonly string[] = []): RetryableError | PermanentError {
   if (err instanceof RetryableError || err instanceof PermanentError) return err;
   const e = (err ?? {}) as SoapPackageError;
   const fault = readFault(e.root);
   if (fault) {
-    const what = `${systemId} answered with a SOAP fault ${fault.code}: ${fault.reason}`;
+    // The system's words may echo the request: masked where the message is made.
+    const what = `${systemId} answered with a SOAP fault ${fault.code}: ${maskPersonalData(fault.reason.slice(0, 500), secrets)}`;
     if (SENDER_KINDS.has(fault.kind)) return new PermanentError(what, { cause: err });
     return new RetryableError(what, parseRetryAfter(e.response?.headers?.['retry-after']), { cause: err });
   }

@@ -4,17 +4,15 @@
  * checked to be a SOAP envelope and screened by the hardened XML reader before the soap package may
  * parse it; and whatever went wrong on the way is already a RetryableError or a PermanentError.
  */
-import crypto from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
-import axios, { type AxiosPromise, type AxiosResponse } from 'axios';
+import type { AxiosInstance, AxiosPromise, AxiosResponse } from 'axios';
 import type { IExOptions, IHeaders, IHttpClient } from 'soap';
 import type { Auth, Charset } from '../../src/config/schema';
 import { PermanentError, RetryableError } from '../../src/delivery/errors';
 import { CharsetError } from '../../src/platform/charset';
 import { XmlRejectedError } from '../../src/platform/xml';
-import { authHeaders, classifyHttpStatus, parseRetryAfter, transportError } from '../http';
-import { decodeEnvelope, encodeEnvelope, excerpt, hasBody, hasFault, isEnvelope, screenEnvelope, withCharset } from './soap.wire';
+import { legacyExcerpt, redactUrl } from '../../src/platform/privacy';
+import { authHeaders, classifyHttpStatus, closeHttpClient, httpClient, parseRetryAfter, secretsOf, transportError } from '../http';
+import { decodeEnvelope, encodeEnvelope, hasBody, hasFault, isEnvelope, screenEnvelope, withCharset } from './soap.wire';
 
 export interface GuardedHttpOptions {
   systemId: string;
@@ -23,6 +21,8 @@ export interface GuardedHttpOptions {
   /** Sockets kept for this system: its delivery concurrency. */
   concurrency: number;
   auth: Auth;
+  /** Largest reply (or WSDL) read. */
+  maxReplyBytes: number;
 }
 
 /** What the soap package is handed for a reply: it reads `status`, `headers` and `data`. */
@@ -41,29 +41,16 @@ export interface GuardedCallOptions extends IExOptions {
   onUnexpected?: (err: unknown) => void;
 }
 
-/**
- * Bearer, basic and hmac credentials for a request. An hmac signature covers the exact bytes sent,
- * which for a GBK or GB18030 system are not the UTF-8 text.
- */
-function credentialHeaders(auth: Auth, bytes: Buffer): Record<string, string> {
-  if (auth.type !== 'hmac') return authHeaders(auth, '');
-  const timestamp = Math.floor(Date.now() / 1000);
-  const signature = crypto.createHmac('sha256', auth.secret).update(`${timestamp}.`).update(bytes).digest('hex');
-  return { 'X-OW-Timestamp': String(timestamp), 'X-OW-Nonce': crypto.randomUUID(), 'X-OW-Signature': `sha256=${signature}` };
-}
-
 function header(headers: Record<string, unknown>, name: string): string | undefined {
   const value = headers[name];
   return typeof value === 'string' ? value : undefined;
 }
 
 export class GuardedHttpClient implements IHttpClient {
-  private readonly httpAgent: http.Agent;
-  private readonly httpsAgent: https.Agent;
+  private readonly client: AxiosInstance;
 
   constructor(private readonly options: GuardedHttpOptions) {
-    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
-    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: options.concurrency });
+    this.client = httpClient(options, options.maxReplyBytes);
   }
 
   request(url: string, data: unknown, callback: (error: unknown, res?: unknown, body?: unknown) => unknown, exheaders?: IHeaders, exoptions?: GuardedCallOptions): AxiosPromise {
@@ -84,25 +71,13 @@ export class GuardedHttpClient implements IHttpClient {
   }
 
   close(): void {
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    closeHttpClient(this.client);
   }
 
   private async exchange(url: string, method: 'GET' | 'POST', headers: Record<string, string>, body?: Buffer): Promise<AxiosResponse<ArrayBuffer>> {
     const { systemId, timeoutMs } = this.options;
     try {
-      return await axios.request<ArrayBuffer>({
-        url,
-        method,
-        data: body,
-        headers,
-        timeout: timeoutMs,
-        httpAgent: this.httpAgent,
-        httpsAgent: this.httpsAgent,
-        responseType: 'arraybuffer',
-        validateStatus: () => true,
-        maxRedirects: 0,
-      });
+      return await this.client.request<ArrayBuffer>({ url, method, data: body, headers });
     } catch (err) {
       throw transportError(systemId, timeoutMs, err);
     }
@@ -121,13 +96,13 @@ export class GuardedHttpClient implements IHttpClient {
   /** The WSDL, when it is a URL: fetched (once per config version, by the adapter) and screened. */
   private async fetchWsdl(url: string, headers: IHeaders): Promise<SoapHttpReply> {
     const { systemId, auth } = this.options;
-    const res = await this.exchange(url, 'GET', { Accept: 'text/xml, application/xml, */*', ...(headers as Record<string, string>), ...credentialHeaders(auth, Buffer.alloc(0)) });
-    if (res.status !== 200) throw new RetryableError(`${systemId}: the WSDL at ${url} answered HTTP ${res.status}`);
+    const res = await this.exchange(url, 'GET', { Accept: 'text/xml, application/xml, */*', ...(headers as Record<string, string>), ...authHeaders(auth, Buffer.alloc(0)) });
+    if (res.status !== 200) throw new RetryableError(`${systemId}: the WSDL at ${redactUrl(url)} answered HTTP ${res.status}`);
     const text = this.decode(res, 'a WSDL');
     try {
       screenEnvelope(text);
     } catch (err) {
-      if (err instanceof XmlRejectedError) throw new RetryableError(`${systemId}: the WSDL at ${url} is refused unread: ${err.message}`);
+      if (err instanceof XmlRejectedError) throw new RetryableError(`${systemId}: the WSDL at ${redactUrl(url)} is refused unread: ${err.message}`);
       throw err;
     }
     return { status: res.status, headers: res.headers as Record<string, unknown>, data: text };
@@ -145,7 +120,7 @@ export class GuardedHttpClient implements IHttpClient {
         'Content-Type': withCharset(contentType, charset),
         Accept: 'text/xml, application/soap+xml, */*;q=0.1',
         // WS-Security goes in the envelope; bearer, basic and hmac go in headers as for REST.
-        ...credentialHeaders(auth, body),
+        ...authHeaders(auth, body),
       },
       body,
     );
@@ -158,7 +133,7 @@ export class GuardedHttpClient implements IHttpClient {
       throw err;
     }
     // A fault decides for itself whatever its status; a plain envelope with an error status does not.
-    if (!hasFault(text)) classifyHttpStatus(systemId, res.status, res.headers['retry-after'], '');
+    if (!hasFault(text)) classifyHttpStatus({ id: systemId, auth }, res.status, res.headers['retry-after'], '');
     return { status: res.status, headers: res.headers as Record<string, unknown>, data: text };
   }
 
@@ -169,7 +144,7 @@ export class GuardedHttpClient implements IHttpClient {
   private notSoap(res: AxiosResponse<ArrayBuffer>, text: string): never {
     const { systemId } = this.options;
     const type = header(res.headers, 'content-type') ?? 'no content type';
-    const what = text.trim() === '' ? 'an empty body' : `a reply that is not SOAP (${type}): ${excerpt(text)}`;
+    const what = text.trim() === '' ? 'an empty body' : `a reply that is not SOAP (${type}): ${legacyExcerpt(text, { secrets: secretsOf(this.options.auth) })}`;
     const message = `${systemId} answered HTTP ${res.status} with ${what}`;
     if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) throw new PermanentError(message);
     throw new RetryableError(message, parseRetryAfter(res.headers['retry-after']));

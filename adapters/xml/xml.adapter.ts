@@ -5,20 +5,14 @@
  * is decoded by its Content-Type charset, else its XML declaration, else the system's charset, and
  * read by the one hardened reader (src/platform/xml.ts) into `{Root: {...}}`, every value a string.
  */
-import crypto from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
-import axios, { type AxiosResponse } from 'axios';
+import type { AxiosResponse } from 'axios';
 import iconv from 'iconv-lite';
 import type { Auth, SystemConfig } from '../../src/config/schema';
 import { PermanentError, RetryableError, errorMessage } from '../../src/delivery/errors';
 import { CharsetError, charsetLabel, decodeBody } from '../../src/platform/charset';
 import { XmlRejectedError, XmlWriteError, encodeXmlDocument, readXml, type XmlObject } from '../../src/platform/xml';
 import type { Adapter, AdapterFactory } from '../adapter';
-import { authHeaders, classifyHttpStatus, transportError } from '../http';
-
-/** Largest reply read: the XML reader takes 1 Mi characters, which is at most 4 MiB in any charset we speak. */
-export const MAX_REPLY_BYTES = 4 * 1024 * 1024;
+import { authHeaders, classifyHttpStatus, closeHttpClient, httpClient, transportError } from '../http';
 
 /** The Content-Type of requests and acknowledgements in `charset`. */
 export function xmlContentType(system: Pick<SystemConfig, 'charset'>): string {
@@ -40,10 +34,7 @@ export function buildRequest(system: SystemConfig, body: unknown): Buffer {
 /** Authentication headers; HMAC signs the exact bytes sent, which for GBK are not the string's UTF-8. */
 function signedHeaders(system: SystemConfig, auth: Auth, payload: Buffer): Record<string, string> {
   if (auth.type === 'wsse') throw new PermanentError(`${system.id}: auth type wsse (WS-Security) needs SOAP; an XML system uses none, bearer, basic or hmac`);
-  if (auth.type !== 'hmac') return authHeaders(auth, '');
-  const timestamp = Math.floor(Date.now() / 1000);
-  const signature = crypto.createHmac('sha256', auth.secret).update(`${timestamp}.`).update(payload).digest('hex');
-  return { 'X-OW-Timestamp': String(timestamp), 'X-OW-Nonce': crypto.randomUUID(), 'X-OW-Signature': `sha256=${signature}` };
+  return authHeaders(auth, payload);
 }
 
 /** HTTP headers carry no charset and no character references: what does not fit is refused, naming the header. */
@@ -57,13 +48,13 @@ function checkHeaders(system: SystemConfig, headers: Record<string, string>): vo
   }
 }
 
-/** A short, readable excerpt of an error reply for the delivery's history, however it is encoded. */
-function snippet(system: SystemConfig, bytes: Buffer, contentType: string | undefined): string {
-  const head = bytes.subarray(0, 400);
+/** The start of an error reply as text, however it is encoded (classifyHttpStatus excerpts and masks it). */
+function replyHead(system: SystemConfig, bytes: Buffer, contentType: string | undefined): string {
+  const head = bytes.subarray(0, 8 * 1024);
   try {
-    return decodeBody(head, contentType, system.charset).text.slice(0, 200);
+    return decodeBody(head, contentType, system.charset).text;
   } catch {
-    return iconv.decode(head, system.charset).slice(0, 200);
+    return iconv.decode(head, system.charset);
   }
 }
 
@@ -86,19 +77,9 @@ export function parseReply(system: SystemConfig, status: number, bytes: Buffer, 
   }
 }
 
-export const createXmlAdapter: AdapterFactory = (system) => {
+export const createXmlAdapter: AdapterFactory = (system, options) => {
   if (!system.xml) throw new Error(`system ${system.id}: protocol xml needs an xml section ({root})`);
-  // One keep-alive pool per configured system, so a slow system cannot starve another's sockets.
-  const client = axios.create({
-    timeout: system.timeoutMs,
-    httpAgent: new http.Agent({ keepAlive: true, maxSockets: system.concurrency }),
-    httpsAgent: new https.Agent({ keepAlive: true, maxSockets: system.concurrency }),
-    responseType: 'arraybuffer',
-    transformResponse: (data: unknown) => data,
-    validateStatus: () => true,
-    maxRedirects: 0,
-    maxContentLength: MAX_REPLY_BYTES,
-  });
+  const client = httpClient(system, options.maxReplyBytes);
 
   const adapter: Adapter = {
     async send(body, ctx) {
@@ -114,15 +95,12 @@ export const createXmlAdapter: AdapterFactory = (system) => {
       try {
         reply = await client.request<ArrayBuffer>({ method: system.method, url: system.endpoint, data: payload, headers });
       } catch (err) {
-        if (axios.isAxiosError(err) && /maxContentLength/.test(err.message)) {
-          throw new RetryableError(`${system.id} answered with more than ${MAX_REPLY_BYTES} bytes`, undefined, { cause: err });
-        }
         throw transportError(system.id, system.timeoutMs, err);
       }
       const bytes = Buffer.from(reply.data ?? new ArrayBuffer(0));
       const contentType = typeof reply.headers['content-type'] === 'string' ? reply.headers['content-type'] : undefined;
       if (reply.status < 200 || reply.status >= 300) {
-        classifyHttpStatus(system.id, reply.status, reply.headers['retry-after'], snippet(system, bytes, contentType));
+        classifyHttpStatus(system, reply.status, reply.headers['retry-after'], replyHead(system, bytes, contentType));
       }
       try {
         return parseReply(system, reply.status, bytes, contentType);
@@ -132,8 +110,7 @@ export const createXmlAdapter: AdapterFactory = (system) => {
       }
     },
     async close() {
-      client.defaults.httpAgent?.destroy();
-      client.defaults.httpsAgent?.destroy();
+      closeHttpClient(client);
     },
   };
   return adapter;

@@ -237,6 +237,7 @@ export function createSoapSimulator(options: SoapSimulatorOptions = {}): Protoco
           },
           timeoutMs: PUSH_TIMEOUT_MS,
           concurrency: 2,
+          maxReplyBytes: 1024 * 1024,
         });
         pushers.set(key, pusher);
       }

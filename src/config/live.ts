@@ -4,8 +4,9 @@
  * on the same Redis picks a new one up within a couple of seconds, and a restart keeps it.
  */
 import type { Logger } from '../platform/logger';
+import { redactUrl } from '../platform/privacy';
 import type { RedisClient } from '../platform/redis';
-import { parseSystem, type ConfigIssue, type GatewayConfig } from './loader';
+import { keyPath, parseSystem, trialRun, type ConfigIssue, type GatewayConfig } from './loader';
 import type { SystemConfig } from './schema';
 
 /** Written in place of a secret when a system is shown; sent back unchanged, it keeps the secret. */
@@ -64,11 +65,43 @@ function setPath(value: Record<string, unknown>, path: readonly string[], to: un
   if (path.at(-1)! in at) at[path.at(-1)!] = to;
 }
 
-/** A deep copy with every secret replaced by REDACTED. */
+/**
+ * `${NAME}` belongs to the files (CONTRACT §3): a version stored through the API that could name a
+ * variable would let any admin read the process environment. The one exception is a secret sent
+ * back as shown (redacted): it keeps the file's own reference, unchanged, at its own place.
+ */
+function environmentReferences(raw: unknown, fileRaw: Record<string, unknown>, file: string, at: Array<string | number> = []): ConfigIssue[] {
+  if (typeof raw === 'string') {
+    if (!raw.includes('${')) return [];
+    const keptFromFile = SECRET_PATHS.some((p) => p.join('.') === at.join('.')) && getPath(fileRaw, at.map(String)) === raw;
+    return keptFromFile ? [] : [{ file, path: keyPath(at), message: '${…} environment references are read from configuration files only; send the value itself' }];
+  }
+  if (Array.isArray(raw)) return raw.flatMap((v, i) => environmentReferences(v, fileRaw, file, [...at, i]));
+  if (raw && typeof raw === 'object') return Object.entries(raw).flatMap(([k, v]) => environmentReferences(v, fileRaw, file, [...at, k]));
+  return [];
+}
+
+/** URLs that may carry a password or a token in their query. */
+const URL_PATHS: ReadonlyArray<readonly string[]> = [['endpoint'], ['result', 'poll', 'endpoint'], ['soap', 'wsdl']];
+
+/** A deep copy with every secret replaced by REDACTED, and credentials in URLs redacted. */
 export function redact<T>(system: T): T {
   const copy = structuredClone(system) as Record<string, unknown>;
   for (const path of SECRET_PATHS) if (getPath(copy, path) !== undefined) setPath(copy, path, REDACTED);
+  for (const path of URL_PATHS) {
+    const url = getPath(copy, path);
+    if (typeof url === 'string') setPath(copy, path, redactUrl(url));
+  }
   return copy as T;
+}
+
+/** What ops sent back as shown keeps its value: redacted secrets and URLs with redacted credentials. */
+function restoreRedacted(next: Record<string, unknown>, previous: Record<string, unknown>): void {
+  for (const path of SECRET_PATHS) if (getPath(next, path) === REDACTED) setPath(next, path, getPath(previous, path));
+  for (const path of URL_PATHS) {
+    const before = getPath(previous, path);
+    if (typeof before === 'string' && before !== redactUrl(before) && getPath(next, path) === redactUrl(before)) setPath(next, path, before);
+  }
 }
 
 export interface LiveConfigOptions {
@@ -89,13 +122,14 @@ export class LiveConfig {
   private readonly listeners: Array<(system: SystemConfig) => void> = [];
 
   constructor(
-    base: GatewayConfig,
+    /** The configuration read from the files: a stored version may keep only their `${ENV}` references. */
+    private readonly files: GatewayConfig,
     private readonly options: LiveConfigOptions,
   ) {
-    this.current = base;
-    for (const id of base.systems.keys()) {
+    this.current = files;
+    for (const id of files.systems.keys()) {
       this.versions.set(id, 1);
-      this.raws.set(id, base.sources.get(id) ?? {});
+      this.raws.set(id, files.sources.get(id) ?? {});
     }
   }
 
@@ -116,16 +150,22 @@ export class LiveConfig {
     this.listeners.push(listener);
   }
 
-  private validate(id: string, raw: Record<string, unknown>): SystemConfig {
-    const issues: ConfigIssue[] = [];
-    const system = parseSystem(raw, `systems/${id}`, this.options.env, this.current.gateway, issues);
-    if (system && system.id !== id) issues.push({ file: `systems/${id}`, path: 'id', message: `must be ${id}` });
+  /**
+   * Checks a version ops stored: its schema, expressions (compiled and test-run on a sample case),
+   * endpoints (egress), and that it reads no environment variable.
+   */
+  private async validate(id: string, raw: Record<string, unknown>): Promise<SystemConfig> {
+    const file = `systems/${id}`;
+    const issues = environmentReferences(raw, this.files.sources.get(id) ?? {}, file);
+    const system = parseSystem(raw, file, this.options.env, this.current.gateway, issues);
+    if (system && system.id !== id) issues.push({ file, path: 'id', message: `must be ${id}` });
+    if (system && issues.length === 0) issues.push(...(await trialRun(system, file, this.current.gateway)));
     if (!system || issues.length > 0) throw new SystemConfigInvalid(issues);
     return system;
   }
 
-  private apply(id: string, version: number, raw: Record<string, unknown>): void {
-    const system = this.validate(id, raw);
+  private async apply(id: string, version: number, raw: Record<string, unknown>): Promise<void> {
+    const system = await this.validate(id, raw);
     const systems = new Map(this.current.systems);
     systems.set(id, system);
     this.current = { ...this.current, systems };
@@ -142,7 +182,7 @@ export class LiveConfig {
       const entry = JSON.parse(json) as StoredVersion;
       if (entry.version <= this.version(id)) continue;
       try {
-        this.apply(id, entry.version, entry.raw);
+        await this.apply(id, entry.version, entry.raw);
         this.options.log.info({ systemId: id, version: entry.version, by: entry.by }, 'system configuration version applied');
       } catch (err) {
         // Valid when stored, invalid here: an environment variable this process lacks. Keep the old one.
@@ -171,15 +211,14 @@ export class LiveConfig {
   async put(systemId: string, raw: Record<string, unknown>, by: string): Promise<{ version: number; system: Record<string, unknown> }> {
     const previous = this.raws.get(systemId) ?? {};
     const next = structuredClone(raw);
-    // A secret sent back as shown keeps its current value.
-    for (const path of SECRET_PATHS) if (getPath(next, path) === REDACTED) setPath(next, path, getPath(previous, path));
-    this.validate(systemId, next);
+    restoreRedacted(next, previous);
+    await this.validate(systemId, next);
     await this.refresh();
     const version = this.version(systemId) + 1;
     const entry: StoredVersion = { version, raw: next, at: new Date().toISOString(), by };
     const current = Number(await this.options.redis.eval(STORE_SCRIPT, 1, this.key, systemId, String(version - 1), JSON.stringify(entry)));
     if (current !== 0) throw new VersionConflict(current);
-    this.apply(systemId, version, next);
+    await this.apply(systemId, version, next);
     return { version, system: redact(next) };
   }
 }

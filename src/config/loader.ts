@@ -5,9 +5,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import jsonata from 'jsonata';
 import YAML from 'yaml';
 import type { z } from 'zod';
+import { compileExpression, ExpressionError, type ExpressionBudget } from '../platform/expressions';
+import { egressRefusal, invalidEgressEntries } from './egress';
+import { SAMPLE_CASE } from './sample-case';
 import {
   gatewaySchema,
   routesSchema,
@@ -26,13 +28,37 @@ export interface ConfigIssue {
 
 export class ConfigError extends Error {
   constructor(readonly issues: ConfigIssue[]) {
-    super(`invalid configuration (${issues.length} error${issues.length === 1 ? '' : 's'}):\n` + issues.map(formatIssue).join('\n'));
+    super(`invalid configuration (${issues.length} error${issues.length === 1 ? '' : 's'}):\n` + formatIssues(issues).join('\n'));
     this.name = 'ConfigError';
   }
 }
 
 export function formatIssue(issue: ConfigIssue): string {
   return `  ${issue.file}${issue.path ? ` at ${issue.path}` : ''}: ${issue.message}`;
+}
+
+const MISSING_VARIABLE = /^environment variable ([A-Za-z_][A-Za-z0-9_]*) is not set$/;
+
+/** One line per issue, except that a missing variable is one line however many files use it. */
+export function formatIssues(issues: readonly ConfigIssue[]): string[] {
+  const places = new Map<string, string[]>();
+  const lines: string[] = [];
+  for (const issue of issues) {
+    const name = MISSING_VARIABLE.exec(issue.message)?.[1];
+    if (!name) {
+      lines.push(formatIssue(issue));
+      continue;
+    }
+    if (!places.has(name)) {
+      places.set(name, []);
+      lines.push(name); // replaced below, keeping the order of first use
+    }
+    places.get(name)!.push(`${issue.file}${issue.path ? ` at ${issue.path}` : ''}`);
+  }
+  return lines.map((line) => {
+    const where = places.get(line);
+    return where ? `  environment variable ${line} is not set (used by ${where.join(', ')})` : line;
+  });
 }
 
 export interface GatewayConfig {
@@ -93,26 +119,86 @@ function validate<S extends z.ZodType>(schema: S, raw: unknown, file: string, is
 
 /** The JSONata expressions of a system file, by key path; each must compile. */
 export function systemExpressions(system: SystemFile): Array<[string, string]> {
-  const out: Array<[string, string]> = [['request.body', system.request.body]];
-  for (const [k, v] of Object.entries(system.response)) if (v) out.push([`response.${k}`, v]);
-  out.push(['result.map', system.result.map]);
-  const poll = system.result.poll;
-  if (poll) {
-    out.push(['result.poll.until', poll.until]);
-    if (poll.body) out.push(['result.poll.body', poll.body]);
-    if (poll.map) out.push(['result.poll.map', poll.map]);
+  return rawExpressions(system as unknown as Record<string, unknown>);
+}
+
+/** The places an expression sits in a system file, whatever else is wrong with the file. */
+const EXPRESSION_PATHS: ReadonlyArray<readonly string[]> = [
+  ['request', 'body'],
+  ['response', 'success'],
+  ['response', 'receiptNo'],
+  ['response', 'error'],
+  ['response', 'retryable'],
+  ['result', 'map'],
+  ['result', 'poll', 'until'],
+  ['result', 'poll', 'body'],
+  ['result', 'poll', 'map'],
+];
+
+/** The expressions found at their places in a (possibly invalid) system file, by key path. */
+function rawExpressions(raw: Record<string, unknown>): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const at of EXPRESSION_PATHS) {
+    const value = at.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), raw);
+    if (typeof value === 'string' && value !== '') out.push([at.join('.'), value]);
   }
   return out;
 }
 
-function checkExpressions(system: SystemFile, file: string, issues: ConfigIssue[]): void {
-  for (const [at, source] of systemExpressions(system)) {
+/** Compiles every expression of a system file, even one that fails its schema, so one run lists all. */
+function checkExpressions(raw: unknown, file: string, budget: ExpressionBudget, issues: ConfigIssue[]): void {
+  if (!raw || typeof raw !== 'object') return;
+  for (const [at, source] of rawExpressions(raw as Record<string, unknown>)) {
     try {
-      jsonata(source);
+      compileExpression(source, budget);
     } catch (e) {
       issues.push({ file, path: at, message: `invalid JSONata: ${(e as Error).message}` });
     }
   }
+}
+
+/** The budget every expression of this configuration runs within. */
+export function expressionBudget(gateway: GatewayFile): ExpressionBudget {
+  return { timeMs: gateway.limits.expressionTimeMs, depth: gateway.limits.expressionDepth };
+}
+
+/** What each expression is test-run on: the sample case, an empty reply, a poll context. */
+function trialInput(path: string): unknown {
+  if (path === 'request.body') return SAMPLE_CASE;
+  if (path === 'result.poll.body') return { caseId: SAMPLE_CASE.caseId, systemId: 'sample', receiptNo: 'SL-SAMPLE-1' };
+  return {};
+}
+
+/**
+ * Runs each expression of a system once on sample input under the configured budget: one that runs
+ * over budget or fails there would fail deliveries (or loop a worker), so it is refused up front.
+ */
+export async function trialRun(system: SystemConfig, file: string, gateway: GatewayFile): Promise<ConfigIssue[]> {
+  const issues: ConfigIssue[] = [];
+  const budget = expressionBudget(gateway);
+  for (const [at, source] of systemExpressions(system)) {
+    try {
+      await compileExpression(source, budget).evaluate(trialInput(at));
+    } catch (err) {
+      const message = err instanceof ExpressionError ? err.message : String(err);
+      issues.push({ file, path: at, message: `fails when test-run on a sample case: ${message}` });
+    }
+  }
+  return issues;
+}
+
+/** Test-runs every system's expressions; throws ConfigError listing every failure. */
+export async function trialRunAll(config: GatewayConfig): Promise<void> {
+  const issues = (await Promise.all([...config.systems.values()].map((system) => trialRun(system, `systems/${system.id}.yaml`, config.gateway)))).flat();
+  if (issues.length > 0) throw new ConfigError(issues);
+}
+
+/** Every URL a system makes the gateway call, by key path. */
+function systemUrls(system: SystemFile): Array<[string, string]> {
+  const out: Array<[string, string]> = [['endpoint', system.endpoint]];
+  if (system.result.poll) out.push(['result.poll.endpoint', system.result.poll.endpoint]);
+  if (system.soap && /^[a-z][a-z0-9+.-]*:/i.test(system.soap.wsdl)) out.push(['soap.wsdl', system.soap.wsdl]);
+  return out;
 }
 
 /** Fills the keys a system left out from gateway.yaml's `defaults`. */
@@ -131,10 +217,15 @@ export function withDefaults(system: SystemFile, gateway: GatewayFile): SystemCo
 /** Validates one system file's content; used by the loader and by the admin API's PUT. */
 export function parseSystem(raw: unknown, file: string, env: Env, gateway: GatewayFile, issues: ConfigIssue[]): SystemConfig | undefined {
   const expanded = expandEnv(raw, env, file, issues);
+  const before = issues.length;
+  checkExpressions(expanded, file, expressionBudget(gateway), issues);
   const system = validate(systemFileSchema, expanded, file, issues);
   if (!system) return undefined;
-  checkExpressions(system, file, issues);
-  return withDefaults(system, gateway);
+  for (const [at, url] of systemUrls(system)) {
+    const refusal = egressRefusal(url, gateway.egress);
+    if (refusal) issues.push({ file, path: at, message: `endpoint refused: ${refusal}` });
+  }
+  return issues.length > before ? undefined : withDefaults(system, gateway);
 }
 
 export function loadConfig(dir: string, env: Env = process.env): GatewayConfig {
@@ -152,6 +243,11 @@ export function loadConfig(dir: string, env: Env = process.env): GatewayConfig {
   if (env.OW_CALLBACK_SECRET) gateway.intake.callbackSecret = env.OW_CALLBACK_SECRET;
   if (!Number.isInteger(gateway.server.port) || gateway.server.port < 0 || gateway.server.port > 65535) {
     issues.push({ file: 'environment', path: 'PORT', message: 'must be a port number' });
+  }
+  if (gateway.egress) {
+    for (const entry of invalidEgressEntries(gateway.egress)) {
+      issues.push({ file: 'gateway.yaml', path: 'egress.allow', message: `"${entry}" is not an address, CIDR range or host name (optionally with :port)` });
+    }
   }
   if (gateway.intake.callbackUrl && !gateway.intake.callbackSecret) {
     issues.push({ file: 'gateway.yaml', path: 'intake.callbackSecret', message: 'required when a callback URL is set (or set OW_CALLBACK_SECRET)' });

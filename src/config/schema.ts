@@ -69,6 +69,23 @@ export const defaultsSchema = z.strictObject({
   circuitBreaker: circuitBreakerSchema.default({ failureThreshold: 5, cooldownMs: 30_000 }),
 });
 
+export const limitsSchema = z.strictObject({
+  /** Largest reply read from a legacy system (and WSDL fetched); a longer one is cut off and retried. */
+  maxReplyBytes: byteSize.default('4mb'),
+  /** Wall-clock budget of one JSONata evaluation. */
+  expressionTimeMs: z.number().int().min(1).max(60_000).default(250),
+  /** Deepest nesting of one JSONata evaluation (recursion included). */
+  expressionDepth: z.number().int().min(10).max(10_000).default(200),
+});
+
+/**
+ * Where system endpoints may point: IPv4/IPv6 addresses or CIDR ranges (`10.0.0.0/8`), host names
+ * or `*.`-globs (`*.zj.gov.cn`), each optionally with `:port` (`127.0.0.1:9100`, `[::1]:9100`).
+ */
+export const egressSchema = z.strictObject({
+  allow: z.array(z.string().min(1)).min(1),
+});
+
 export const gatewaySchema = z.strictObject({
   server: z
     .strictObject({ port: z.coerce.number().int().min(0).max(65535).default(8080), bodyLimit: byteSize.default('1mb') })
@@ -78,6 +95,9 @@ export const gatewaySchema = z.strictObject({
     .strictObject({ callbackUrl: z.url().optional(), callbackSecret: z.string().optional() })
     .default({}),
   defaults: defaultsSchema.default(defaultsSchema.parse({})),
+  limits: limitsSchema.default(limitsSchema.parse({})),
+  /** Unset: any http(s) endpoint. */
+  egress: egressSchema.optional(),
 });
 
 /** A JSONata expression; compiled (and so checked) when the configuration loads. */
@@ -163,6 +183,8 @@ export const routesSchema = z.strictObject({
 
 export type GatewayFile = z.infer<typeof gatewaySchema>;
 export type Defaults = z.infer<typeof defaultsSchema>;
+export type Limits = z.infer<typeof limitsSchema>;
+export type Egress = z.infer<typeof egressSchema>;
 export type SystemFile = z.infer<typeof systemFileSchema>;
 export type RoutesFile = z.infer<typeof routesSchema>;
 export type RetryPolicy = z.infer<typeof retrySchema>;

@@ -2,15 +2,24 @@
  * A configured system made ready to deliver to: its compiled mappings and its adapter. Built once
  * per config version (keyed by the config object, which a reload replaces) and never per delivery.
  */
+import bytes from 'bytes';
 import { adapterFactoryFor } from '../../adapters';
-import type { Adapter } from '../../adapters/adapter';
+import type { Adapter, AdapterOptions } from '../../adapters/adapter';
+import type { GatewayConfig } from '../config/loader';
+import { expressionBudget } from '../config/loader';
 import type { SystemConfig } from '../config/schema';
+import type { ExpressionBudget } from '../platform/expressions';
 import { SystemMappings } from './mapping';
 
 export interface Endpoint {
   system: SystemConfig;
   mappings: SystemMappings;
   adapter: Adapter;
+}
+
+/** `limits.maxReplyBytes` in bytes ("4mb" or a number). */
+export function replyLimit(size: string | number): number {
+  return typeof size === 'number' ? size : (bytes.parse(size) ?? 4 * 1024 * 1024);
 }
 
 /** How long a replaced config version's adapter stays open for the deliveries still using it. */
@@ -21,14 +30,20 @@ export class Endpoints {
   private readonly open = new Set<Endpoint>();
   private readonly latest = new Map<string, Endpoint>();
 
-  constructor(private readonly configDir: string) {}
+  private readonly budget: ExpressionBudget;
+  private readonly options: AdapterOptions;
+
+  constructor(config: Pick<GatewayConfig, 'dir' | 'gateway'>) {
+    this.budget = expressionBudget(config.gateway);
+    this.options = { configDir: config.dir, maxReplyBytes: replyLimit(config.gateway.limits.maxReplyBytes) };
+  }
 
   get(system: SystemConfig): Endpoint {
     const cached = this.cache.get(system);
     if (cached) return cached;
     const factory = adapterFactoryFor(system.protocol);
     if (!factory) throw new Error(`no adapter for protocol "${system.protocol}" (system ${system.id})`);
-    const endpoint: Endpoint = { system, mappings: new SystemMappings(system), adapter: factory(system, { configDir: this.configDir }) };
+    const endpoint: Endpoint = { system, mappings: new SystemMappings(system, this.budget), adapter: factory(system, this.options) };
     this.cache.set(system, endpoint);
     this.open.add(endpoint);
     const replaced = this.latest.get(system.id);

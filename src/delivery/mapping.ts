@@ -1,13 +1,13 @@
 /**
  * A system's JSONata mappings, compiled once per config version: `request.body` builds what is sent
- * from the canonical case; `response.*` reads the system's reply into an acknowledgement.
+ * from the canonical case; `response.*` reads the system's reply into an acknowledgement. Every
+ * evaluation runs within the configured expression budget (src/platform/expressions.ts).
  */
-import jsonata from 'jsonata';
 import type { SystemConfig } from '../config/schema';
 import type { Case } from '../cases/model';
+import { compileExpression, ExpressionError, type CompiledExpression, type ExpressionBudget } from '../platform/expressions';
+import { maskPersonalData } from '../platform/privacy';
 import { PermanentError, RetryableError, errorMessage } from './errors';
-
-type Expression = ReturnType<typeof jsonata>;
 
 export interface Acknowledgement {
   success: boolean;
@@ -25,19 +25,27 @@ function scalarText(value: unknown): string | undefined {
   return JSON.stringify(value);
 }
 
-export class SystemMappings {
-  private readonly body: Expression;
-  private readonly success: Expression;
-  private readonly receiptNo?: Expression;
-  private readonly error?: Expression;
-  private readonly retryable?: Expression;
+function overBudget(err: unknown): boolean {
+  return err instanceof ExpressionError && err.kind === 'budget';
+}
 
-  constructor(private readonly system: SystemConfig) {
-    this.body = jsonata(system.request.body);
-    this.success = jsonata(system.response.success);
-    if (system.response.receiptNo) this.receiptNo = jsonata(system.response.receiptNo);
-    if (system.response.error) this.error = jsonata(system.response.error);
-    if (system.response.retryable) this.retryable = jsonata(system.response.retryable);
+export class SystemMappings {
+  private readonly body: CompiledExpression;
+  private readonly success: CompiledExpression;
+  private readonly receiptNo?: CompiledExpression;
+  private readonly error?: CompiledExpression;
+  private readonly retryable?: CompiledExpression;
+
+  constructor(
+    private readonly system: SystemConfig,
+    budget: ExpressionBudget,
+  ) {
+    const compile = (source: string) => compileExpression(source, budget);
+    this.body = compile(system.request.body);
+    this.success = compile(system.response.success);
+    if (system.response.receiptNo) this.receiptNo = compile(system.response.receiptNo);
+    if (system.response.error) this.error = compile(system.response.error);
+    if (system.response.retryable) this.retryable = compile(system.response.retryable);
   }
 
   /** The body for this system. A mapping that fails will fail on every attempt: permanent. */
@@ -51,16 +59,23 @@ export class SystemMappings {
     }
   }
 
-  /** Reads the reply. A reply the expressions cannot read is treated as a garbled answer: retried. */
+  /**
+   * Reads the reply. A reply the expressions cannot read is treated as a garbled answer: retried;
+   * but an expression over its budget would be over it again on the same reply: permanent.
+   */
   async acknowledgement(reply: unknown): Promise<Acknowledgement> {
     try {
       const success = (await this.success.evaluate(reply)) === true;
       const receiptNo = scalarText(this.receiptNo ? await this.receiptNo.evaluate(reply) : undefined);
-      const error = scalarText(this.error ? await this.error.evaluate(reply) : undefined);
+      // The system's own words may echo the request: masked where they are taken.
+      const said = scalarText(this.error ? await this.error.evaluate(reply) : undefined);
+      const error = said === undefined ? undefined : maskPersonalData(said.slice(0, 500));
       const retryable = this.retryable ? (await this.retryable.evaluate(reply)) === true : false;
       return { success, receiptNo, error, retryable };
     } catch (err) {
-      throw new RetryableError(`${this.system.id}: reply could not be read: ${errorMessage(err)}`, undefined, { cause: err });
+      const message = `${this.system.id}: reply could not be read: ${errorMessage(err)}`;
+      if (overBudget(err)) throw new PermanentError(message, { cause: err });
+      throw new RetryableError(message, undefined, { cause: err });
     }
   }
 }

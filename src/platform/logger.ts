@@ -18,9 +18,3 @@ export function createLogger(level = process.env.LOG_LEVEL ?? 'info', file?: str
   };
   return file ? pino(options, pino.destination({ dest: file, mkdir: true, sync: false })) : pino(options);
 }
-
-/** Keeps the first 3 and last 2 characters of an ID or phone number, e.g. 330*************34. */
-export function mask(value: string): string {
-  if (value.length <= 5) return '*'.repeat(value.length);
-  return value.slice(0, 3) + '*'.repeat(value.length - 5) + value.slice(-2);
-}

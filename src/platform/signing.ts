@@ -1,8 +1,11 @@
 import crypto from 'node:crypto';
 
-/** `sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`, as CONTRACT §6 signs callbacks. */
-export function sign(secret: string, timestamp: number, body: string): string {
-  return 'sha256=' + crypto.createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
+/**
+ * `sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`, as CONTRACT §6 signs callbacks. The
+ * body may be the exact bytes sent, which for a GBK or GB18030 system are not the text's UTF-8.
+ */
+export function sign(secret: string, timestamp: number, body: string | Buffer): string {
+  return 'sha256=' + crypto.createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex');
 }
 
 /** Compares secrets in constant time so a caller cannot learn a token byte by byte. */

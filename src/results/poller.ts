@@ -5,12 +5,13 @@
  * restarts and is shared by every gateway process; nothing is polled from an in-memory timer.
  */
 import { DelayedError, Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import jsonata from 'jsonata';
 import type { GatewayConfig } from '../config/loader';
+import { expressionBudget } from '../config/loader';
 import type { SystemConfig } from '../config/schema';
 import type { CaseStore } from '../cases/store';
 import type { Endpoints } from '../delivery/endpoints';
 import { errorMessage } from '../delivery/errors';
+import { compileExpression, ExpressionError, type CompiledExpression } from '../platform/expressions';
 import type { Logger } from '../platform/logger';
 import type { ResultReceiver } from './receiver';
 
@@ -37,12 +38,10 @@ export interface PollerDeps {
   now?: () => number;
 }
 
-type Compiled = { until: ReturnType<typeof jsonata>; body?: ReturnType<typeof jsonata> };
 
 export class ResultPoller {
   private readonly queue: Queue<PollJob>;
   private worker?: Worker<PollJob>;
-  private readonly compiled = new WeakMap<SystemConfig, Compiled>();
 
   constructor(private readonly deps: PollerDeps) {
     this.queue = new Queue<PollJob>(POLL_QUEUE, { connection: deps.connection, prefix: deps.prefix });
@@ -72,14 +71,8 @@ export class ResultPoller {
     this.worker.on('error', (err) => this.deps.log.error({ err: errorMessage(err) }, 'poll worker error'));
   }
 
-  private compile(system: SystemConfig): Compiled {
-    let found = this.compiled.get(system);
-    if (!found) {
-      const poll = system.result.poll!;
-      found = { until: jsonata(poll.until), body: poll.body ? jsonata(poll.body) : undefined };
-      this.compiled.set(system, found);
-    }
-    return found;
+  private compile(source: string): CompiledExpression {
+    return compileExpression(source, expressionBudget(this.deps.config().gateway));
   }
 
   private async poll(job: Job<PollJob>, token: string | undefined): Promise<void> {
@@ -102,17 +95,24 @@ export class ResultPoller {
     }
 
     try {
-      const compiled = this.compile(system);
       const context = { caseId, systemId, receiptNo };
       const endpoint = poll.endpoint.replace(/\{(caseId|receiptNo)\}/g, (_, name: 'caseId' | 'receiptNo') => encodeURIComponent(context[name]));
-      const body = compiled.body ? await compiled.body.evaluate(context) : undefined;
+      const body = poll.body ? await this.compile(poll.body).evaluate(context) : undefined;
       const reply = await this.deps.endpoints.get(system).adapter.send(body, { caseId, systemId, idempotencyKey: `${caseId}:${systemId}`, log, target: { endpoint, method: poll.method } });
-      if ((await compiled.until.evaluate(reply)) === true) {
+      if ((await this.compile(poll.until).evaluate(reply)) === true) {
         await this.deps.results.receivePolled(system, { caseId, receiptNo }, reply);
         log.info('result polled');
         return;
       }
     } catch (err) {
+      if (err instanceof ExpressionError && err.kind === 'budget') {
+        // Over budget now, over budget on every poll: the delivery ends here, for ops to see.
+        const message = `result.poll expression of ${systemId} ${err.message}`;
+        await this.deps.store.record(caseId, systemId, { status: 'dead', lastError: message }, { at: new Date(this.now()).toISOString(), event: 'dead', detail: message });
+        this.deps.onEvent?.(caseId);
+        log.error({ err: message }, 'result polling stopped: expression over budget; delivery dead');
+        return;
+      }
       // A failed poll is only a missed look: the next one comes at the usual interval.
       log.warn({ err: errorMessage(err) }, 'result poll failed; polling again later');
     }

@@ -6,14 +6,15 @@
  * its case or receipt number appears.
  */
 import crypto from 'node:crypto';
-import jsonata from 'jsonata';
 import { z } from 'zod';
 import type { GatewayConfig } from '../config/loader';
-import { keyPath } from '../config/loader';
+import { expressionBudget, keyPath } from '../config/loader';
 import type { SystemConfig } from '../config/schema';
 import { outcomeSchema, caseIdSchema, type Result } from '../cases/model';
 import type { CaseStore, UnmatchedResult } from '../cases/store';
 import { ApiError } from '../platform/errors';
+import { compileExpression } from '../platform/expressions';
+import { maskPersonalData } from '../platform/privacy';
 import type { Logger } from '../platform/logger';
 
 /** What `result.map` must produce: the canonical result, less what the gateway knows itself. */
@@ -49,12 +50,7 @@ function withoutUndefined(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
 }
 
-type Expression = ReturnType<typeof jsonata>;
-
 export class ResultReceiver {
-  /** Compiled maps by their source text; a system's config version holds on to the same strings. */
-  private readonly maps = new Map<string, Expression>();
-
   constructor(private readonly deps: ResultReceiverDeps) {}
 
   private now(): string {
@@ -72,17 +68,14 @@ export class ResultReceiver {
    * map is refused with the reasons. `known` fills in what the gateway already knows (polling).
    */
   async map(system: SystemConfig, pushed: unknown, source = system.result.map, known: { caseId?: string; receiptNo?: string } = {}): Promise<MappedResult> {
-    let expression = this.maps.get(source);
-    if (!expression) {
-      expression = jsonata(source);
-      this.maps.set(source, expression);
-    }
     let mapped: unknown;
     try {
+      const expression = compileExpression(source, expressionBudget(this.deps.config().gateway));
       const evaluated = withoutUndefined(await expression.evaluate(pushed));
       mapped = evaluated && typeof evaluated === 'object' ? { ...known, ...evaluated } : evaluated;
     } catch (err) {
-      throw new ApiError('invalid_result', `result.map of ${system.id} failed on this body: ${(err as Error).message}`);
+      // The message may quote what was pushed: masked before it is answered or logged.
+      throw new ApiError('invalid_result', `result.map of ${system.id} failed on this body: ${maskPersonalData((err as Error).message)}`);
     }
     const parsed = mappedResultSchema.safeParse(mapped);
     if (!parsed.success) {

@@ -90,7 +90,7 @@ describe('when a SOAP system replies with a polluting envelope', () => {
       concurrency: 1,
       soap: { wsdl: './wsdl/case.wsdl', service: 'CaseService', port: 'CasePort', operation: 'SubmitCase', version: '1.1' },
     } as unknown as SystemConfig;
-    const adapter = createSoapAdapter(system, { configDir: dir });
+    const adapter = createSoapAdapter(system, { configDir: dir, maxReplyBytes: 4 * 1024 * 1024 });
     const before = prototypeNames();
     const ctx = { caseId: 'QZ-1', systemId: 'prov-evil', idempotencyKey: 'QZ-1:prov-evil', log: pino({ level: 'silent' }) };
     try {

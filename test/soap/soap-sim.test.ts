@@ -13,6 +13,7 @@ import type { Adapter } from '../../adapters/adapter';
 import { loadConfig, type GatewayConfig } from '../../src/config/loader';
 import type { SystemConfig } from '../../src/config/schema';
 import { SystemMappings } from '../../src/delivery/mapping';
+import { DEFAULT_BUDGET } from '../../src/platform/expressions';
 import { PermanentError, RetryableError } from '../../src/delivery/errors';
 import type { RunningGateway } from '../../src/gateway';
 import { demoEnv, samplePersonCase } from '../../sim/samples';
@@ -49,10 +50,10 @@ describe('when the gateway delivers to the simulated SOAP systems of the shipped
   async function deliver(system: SystemConfig, caseId = `QZ-SOAPSIM-${++seq}`, overrides: Record<string, unknown> = {}) {
     let adapter = adapters.get(system.id + JSON.stringify(system.auth));
     if (!adapter) {
-      adapter = createSoapAdapter(system, { configDir: CONFIG_DIR });
+      adapter = createSoapAdapter(system, { configDir: CONFIG_DIR, maxReplyBytes: 4 * 1024 * 1024 });
       adapters.set(system.id + JSON.stringify(system.auth), adapter);
     }
-    const mappings = new SystemMappings(system);
+    const mappings = new SystemMappings(system, DEFAULT_BUDGET);
     const body = await mappings.requestBody(samplePersonCase({ caseId, ...overrides }));
     const reply = await adapter.send(body, { caseId, systemId: system.id, idempotencyKey: `${caseId}:${system.id}`, log });
     return mappings.acknowledgement(reply);

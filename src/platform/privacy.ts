@@ -1,0 +1,88 @@
+/**
+ * The masking policy for personal data and secrets in free text: what a legacy system says back
+ * (error pages, faults, refusals that echo the request) is masked where its excerpt is made, so a
+ * full ID number, phone number, bank card number or credential never reaches `lastError`, the
+ * history, a log line or a callback. Every pattern here is linear: it sees attacker-sized input.
+ */
+
+/** Keeps the first 3 and last 2 characters of an ID or phone number, e.g. 330*************34. */
+export function mask(value: string): string {
+  if (value.length <= 5) return '*'.repeat(value.length);
+  return value.slice(0, 3) + '*'.repeat(value.length - 5) + value.slice(-2);
+}
+
+// Maximal runs of digits (an ID number may end in X); each run is judged by its length, so
+// nothing backtracks and a run inside a longer number (a timestamp, a receipt) is left alone.
+const DIGIT_RUN = /\d+[Xx]?/g;
+
+function isPersonalNumber(run: string): boolean {
+  const digits = run.replace(/[Xx]$/, '');
+  const checkLetter = digits.length !== run.length;
+  // Resident ID numbers: 18 characters (the last may be X), or the old 15-digit form.
+  if (digits.length === 17 && checkLetter) return true;
+  if (checkLetter) return false;
+  if (digits.length === 18 || digits.length === 15) return true;
+  // Mobile numbers, with or without the country code.
+  if (digits.length === 11 && /^1[3-9]/.test(digits)) return true;
+  if (digits.length === 13 && /^861[3-9]/.test(digits)) return true;
+  // Bank card numbers.
+  return digits.length >= 16 && digits.length <= 19;
+}
+
+/** Masks ID, phone and bank card numbers, and each of `secrets`, wherever they appear in `text`. */
+export function maskPersonalData(text: string, secrets: readonly string[] = []): string {
+  let out = text.replace(DIGIT_RUN, (run) => (isPersonalNumber(run) ? mask(run) : run));
+  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
+  return out;
+}
+
+/** How much of a reply an excerpt looks at: enough for any error page's message, never megabytes. */
+const EXCERPT_WINDOW = 8 * 1024;
+
+/**
+ * A short, single-line, tag-free, masked excerpt of what a legacy system sent, for an error
+ * message. Script and style blocks are dropped; one linear scan, on the first 8 KB only.
+ */
+export function legacyExcerpt(text: string, options: { max?: number; secrets?: readonly string[] } = {}): string {
+  const max = options.max ?? 160;
+  const head = text.slice(0, EXCERPT_WINDOW);
+  const lower = head.toLowerCase();
+  const parts: string[] = [];
+  let i = 0;
+  while (i < head.length) {
+    const lt = head.indexOf('<', i);
+    if (lt < 0) {
+      parts.push(head.slice(i));
+      break;
+    }
+    parts.push(head.slice(i, lt), ' ');
+    const skipped = /^<(script|style)\b/i.exec(head.slice(lt, lt + 8))?.[1];
+    const end = skipped ? lower.indexOf(`</${skipped.toLowerCase()}`, lt) : head.indexOf('>', lt);
+    if (end < 0) break;
+    i = head.indexOf('>', end) + 1 || head.length;
+  }
+  const plain = maskPersonalData(parts.join('').replace(/\s+/g, ' ').trim(), options.secrets);
+  return plain.length > max ? `${plain.slice(0, max)}…` : plain;
+}
+
+/** A URL as it may be shown: a password in it and credential-like query parameters redacted. */
+export function redactUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url.replace(/\{(caseId|receiptNo)\}/g, '__$1__'));
+  } catch {
+    return url;
+  }
+  let changed = false;
+  if (parsed.password) {
+    parsed.password = 'redacted';
+    changed = true;
+  }
+  for (const name of [...parsed.searchParams.keys()]) {
+    if (/token|secret|password|passwd|pwd|key|sign|auth/i.test(name)) {
+      parsed.searchParams.set(name, 'redacted');
+      changed = true;
+    }
+  }
+  return changed ? parsed.toString().replace(/__(caseId|receiptNo)__/g, '{$1}') : url;
+}

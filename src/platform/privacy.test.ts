@@ -1,0 +1,40 @@
+import { legacyExcerpt, maskPersonalData, redactUrl } from './privacy';
+
+describe('when free text from a legacy system is masked', () => {
+  it('then ID, phone and bank card numbers are masked, other numbers left alone', () => {
+    const text = '申请人 330802199001011234，旧证 330802900101123，手机 13800000000 / +8613900001111，卡号 6222021234567890123，受理号 SL20261128000123，时间 1764300000000';
+    const masked = maskPersonalData(text);
+    expect(masked).not.toMatch(/330802199001011234|330802900101123|13800000000|8613900001111|6222021234567890123/);
+    expect(masked).toContain('330*************34');
+    expect(masked).toContain('SL20261128000123');
+    expect(masked).toContain('1764300000000');
+    expect(maskPersonalData('sfzh=33080219900101123X&')).toBe('sfzh=330*************3X&');
+  });
+
+  it('then configured secrets are redacted', () => {
+    expect(maskPersonalData('echo: Bearer s3cr3t-token-value', ['s3cr3t-token-value'])).toBe('echo: Bearer [redacted]');
+  });
+});
+
+describe('when an excerpt is made of a hostile reply', () => {
+  it('then 273 KB of "<script" costs linear time (the old regex blocked the event loop ~15 s)', () => {
+    const started = process.hrtime.bigint();
+    const out = legacyExcerpt('<script'.repeat(40_000));
+    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(1000);
+    expect(out.length).toBeLessThanOrEqual(161);
+  });
+
+  it('then tags, scripts and styles are dropped and what is left is masked and cut short', () => {
+    const page = '<html><head><style>body{}</style><script>var x = "<b>";</script></head><body><h1>服务暂不可用</h1><p>sfzh 330802199001011234</p></body></html>';
+    expect(legacyExcerpt(page)).toBe('服务暂不可用 sfzh 330*************34');
+    expect(legacyExcerpt('x'.repeat(500), { max: 10 })).toBe('xxxxxxxxxx…');
+  });
+});
+
+describe('when a URL is shown', () => {
+  it('then a password and credential-like parameters are redacted, placeholders kept', () => {
+    expect(redactUrl('http://user:pw@127.0.0.1:9100/a?token=abc&x=1')).toBe('http://user:redacted@127.0.0.1:9100/a?token=redacted&x=1');
+    expect(redactUrl('http://h/r/{caseId}?appKey=k')).toBe('http://h/r/{caseId}?appKey=redacted');
+    expect(redactUrl('http://h/a?x=1')).toBe('http://h/a?x=1');
+  });
+});

@@ -14,7 +14,7 @@ import { soapResultRoutes } from './results/soap-endpoint';
 import { xmlResultRoutes } from './results/xml-endpoint';
 import type { DeliveryQueues } from './delivery/queues';
 import type { Tokens } from './platform/auth';
-import { ApiError } from './platform/errors';
+import { ApiError, requestError } from './platform/errors';
 import type { Logger } from './platform/logger';
 import type { Metrics } from './platform/metrics';
 import { isRedisUnavailable, type RedisClient } from './platform/redis';
@@ -32,16 +32,6 @@ export interface AppDeps {
   /** False while the gateway shuts down: intake then answers 503 and readiness fails. */
   accepting?: () => boolean;
   now?: () => Date;
-}
-
-/** body-parser's error types, in the contract's terms. */
-function bodyError(err: unknown): ApiError | undefined {
-  const type = (err as { type?: string } | null)?.type;
-  if (type === 'entity.too.large') return new ApiError('payload_too_large');
-  if (type === 'entity.parse.failed') return new ApiError('invalid_json', `The body is not valid JSON: ${(err as Error).message}`);
-  if (type === 'charset.unsupported' || type === 'encoding.unsupported') return new ApiError('unsupported_media_type', (err as Error).message);
-  if (type === 'request.aborted' || type === 'request.size.invalid' || type === 'stream.encoding.set') return new ApiError('invalid_request', (err as Error).message);
-  return undefined;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -89,7 +79,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use((_req, _res, next) => next(new ApiError('not_found')));
   const onError: ErrorRequestHandler = (err, req, res, _next) => {
-    const known = err instanceof ApiError ? err : (bodyError(err) ?? (isRedisUnavailable(err) ? new ApiError('unavailable') : undefined));
+    const known = err instanceof ApiError ? err : (requestError(err) ?? (isRedisUnavailable(err) ? new ApiError('unavailable') : undefined));
     if (!known) deps.log.error({ err: (err as Error)?.message, stack: (err as Error)?.stack, path: req.path }, 'unexpected error');
     const answer = known ?? new ApiError('internal');
     res.status(answer.status).json(answer.toBody());

@@ -24,10 +24,7 @@ export interface PushResultArgs {
 }
 
 export interface PushResultHandlers {
-  /**
-   * The UsernameToken `systemId` must present: undefined when the system has none and so cannot
-   * push. Throws (answered through `faultOf`) when there is no such system.
-   */
+  /** The UsernameToken `systemId` must present: undefined when there is no such system or it has none. */
   credentials(systemId: string): UsernameCredentials | undefined;
   /** Records the result; throws (answered through `faultOf`) when it cannot be recorded. */
   receive(systemId: string, args: PushResultArgs): Promise<{ caseId: string; duplicate: boolean }>;
@@ -151,18 +148,12 @@ export class PushResultEndpoint {
     const systemId = argument(args, 'systemId');
     if (!systemId) throw soapFault(version, 'sender', 'systemId is required.');
 
-    let expected: UsernameCredentials | undefined;
-    try {
-      expected = this.handlers.credentials(systemId);
-    } catch (err) {
-      const { party, message } = this.handlers.faultOf(err);
-      throw soapFault(version, party, message);
-    }
-    // A system without inbound credentials cannot push: it is polled, or not set up yet.
-    if (!expected) throw soapFault(version, 'sender', `${systemId} has no inbound credentials configured and cannot push results.`);
+    // An unknown system, or one without inbound credentials (it is polled, or not set up yet),
+    // fails like a wrong password: a stranger learns nothing about which system ids exist.
+    const expected = this.handlers.credentials(systemId);
     const token = presentedToken(header);
     if (!token) throw soapFault(version, 'sender', 'A WS-Security UsernameToken is required.');
-    if (!this.verifier.verify(token, expected)) {
+    if (!expected || !this.verifier.verify(token, expected)) {
       this.handlers.log?.warn({ systemId, passwordType: token.passwordType }, 'SOAP PushResult refused: bad UsernameToken');
       throw soapFault(version, 'sender', `Authentication failed for ${systemId}.`);
     }

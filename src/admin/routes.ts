@@ -1,6 +1,6 @@
 /** The ops interface (CONTRACT §6): systems, pause/resume, dead letters, audit. Bearer OW_OPS_TOKEN. */
 import crypto from 'node:crypto';
-import { Router, json, type Request } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
 import {
   discardBodySchema,
@@ -12,6 +12,7 @@ import {
 } from '../api-schemas';
 import { bearerToken, requireRole, type Tokens } from '../platform/auth';
 import { ApiError } from '../platform/errors';
+import { jsonBody } from '../platform/json-body';
 import type { Operations, Operator } from './operations';
 
 export interface AdminRoutesDeps {
@@ -46,7 +47,7 @@ function parse<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
 export function adminRoutes(deps: AdminRoutesDeps): Router {
   const router = Router();
   const { operations } = deps;
-  router.use('/api/v1/admin', requireRole(deps.tokens, 'ops'), json({ limit: '64kb', strict: false }));
+  router.use('/api/v1/admin', requireRole(deps.tokens, 'ops'), ...jsonBody('64kb'));
 
   router.get('/api/v1/admin/systems', async (_req, res) => {
     res.json(await operations.systems());

@@ -1,8 +1,9 @@
 /** The intake platform's HTTP interface: submit a case, ask what became of it (CONTRACT §6). */
-import { Router, json } from 'express';
+import { Router } from 'express';
 import type { Tokens } from '../platform/auth';
 import { requireRole } from '../platform/auth';
 import { ApiError } from '../platform/errors';
+import { jsonBody } from '../platform/json-body';
 import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
 import { caseIdSchema } from './model';
@@ -22,7 +23,7 @@ export function caseRoutes(deps: CaseRoutesDeps): Router {
     '/api/v1/cases',
     requireRole(deps.tokens, 'intake'),
     (req, _res, next) => next(req.is('application/json') ? undefined : new ApiError('unsupported_media_type')),
-    json({ limit: deps.bodyLimit, strict: false }),
+    ...jsonBody(deps.bodyLimit),
     async (req, res) => {
       let result;
       try {

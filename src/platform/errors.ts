@@ -51,3 +51,19 @@ export class ApiError extends Error {
     return { error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) } };
   }
 }
+
+/**
+ * What went wrong reading a request body (body-parser, zlib), in the contract's terms; undefined
+ * for anything else. A corrupt gzip, deflate or br body is the sender's fault: 400, never 500.
+ */
+export function requestError(err: unknown): ApiError | undefined {
+  const e = (err ?? {}) as { type?: string; status?: number; code?: string; message?: string };
+  if (e.type === 'entity.too.large') return new ApiError('payload_too_large');
+  if (e.type === 'entity.parse.failed') return new ApiError('invalid_json', `The body is not valid JSON: ${e.message}`);
+  if (e.type === 'charset.unsupported' || e.type === 'encoding.unsupported') return new ApiError('unsupported_media_type', e.message);
+  if (typeof e.code === 'string' && (e.code.startsWith('Z_') || e.code.startsWith('ERR__ERROR'))) {
+    return new ApiError('invalid_request', 'The body could not be decompressed: it does not match its Content-Encoding.');
+  }
+  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return new ApiError('invalid_request', e.message);
+  return undefined;
+}

@@ -15,6 +15,7 @@ import type { CaseStore, UnmatchedResult } from '../cases/store';
 import { ApiError } from '../platform/errors';
 import { compileExpression } from '../platform/expressions';
 import { maskPersonalData } from '../platform/privacy';
+import { safeEqual } from '../platform/signing';
 import type { Logger } from '../platform/logger';
 
 /** What `result.map` must produce: the canonical result, less what the gateway knows itself. */
@@ -55,6 +56,20 @@ export class ResultReceiver {
 
   private now(): string {
     return (this.deps.now?.() ?? new Date()).toISOString();
+  }
+
+  /**
+   * Whether `presented` is the inbound token of `systemId`. An unknown system, or one without an
+   * inbound token (it is polled, or not set up yet), authenticates nobody: a stranger learns
+   * nothing about which system ids exist (401 before 404).
+   */
+  authenticates(systemId: string, presented: string | undefined): boolean {
+    const expected = this.knownSystem(systemId)?.result.inboundToken;
+    return safeEqual(presented ?? '', expected ?? '') && Boolean(presented && expected);
+  }
+
+  knownSystem(systemId: string): SystemConfig | undefined {
+    return this.deps.config().systems.get(systemId);
   }
 
   system(systemId: string): SystemConfig {

@@ -1,10 +1,10 @@
 /**
  * Results pushed over REST (CONTRACT §6), and the ops view of results no case was found for.
  */
-import { Router, json } from 'express';
+import { Router } from 'express';
 import { requireRole, bearerToken, type Tokens } from '../platform/auth';
 import { ApiError } from '../platform/errors';
-import { safeEqual } from '../platform/signing';
+import { jsonBody } from '../platform/json-body';
 import type { ResultReceiver } from './receiver';
 
 export interface ResultRoutesDeps {
@@ -19,14 +19,10 @@ export function resultRoutes(deps: ResultRoutesDeps): Router {
   router.post(
     '/api/v1/results/:systemId',
     (req, _res, next) => {
-      const system = deps.results.system(String(req.params.systemId));
-      const presented = bearerToken(req.get('authorization'));
-      const expected = system.result.inboundToken;
-      // A system without an inbound token configured cannot push: it is polled, or not yet set up.
-      if (!presented || !expected || !safeEqual(presented, expected)) return next(new ApiError('unauthorized', `A valid bearer token of ${system.id} is required.`));
-      next(req.is('application/json') ? undefined : new ApiError('unsupported_media_type'));
+      next(deps.results.authenticates(String(req.params.systemId), bearerToken(req.get('authorization'))) ? undefined : new ApiError('unauthorized', 'A valid bearer token of the pushing system is required.'));
     },
-    json({ limit: deps.bodyLimit, strict: false }),
+    (req, _res, next) => next(req.is('application/json') ? undefined : new ApiError('unsupported_media_type')),
+    ...jsonBody(deps.bodyLimit),
     async (req, res) => {
       const outcome = await deps.results.receive(String(req.params.systemId), req.body);
       res.json({ accepted: true, caseId: outcome.caseId, duplicate: outcome.duplicate });

@@ -41,9 +41,9 @@ export function soapResultRoutes(deps: SoapResultDeps): Router {
   const ready = (): Promise<PushResultEndpoint> =>
     (endpoint ??= PushResultEndpoint.create({
       credentials(systemId) {
-        const system = results.system(systemId);
-        const password = system.result.inboundToken;
-        return password ? { username: system.result.inboundUsername ?? system.id, password } : undefined;
+        const system = results.knownSystem(systemId);
+        const password = system?.result.inboundToken;
+        return system && password ? { username: system.result.inboundUsername ?? system.id, password } : undefined;
       },
       receive: (systemId, args) => results.receive(systemId, args),
       faultOf: (err) => {

@@ -11,13 +11,12 @@
  *
  * Nothing is stored unless the body was read and mapped; a refused body changes nothing.
  */
-import { Router, raw, type ErrorRequestHandler, type Request, type Response } from 'express';
+import { Router, raw, type ErrorRequestHandler, type Response } from 'express';
 import type { SystemConfig } from '../config/schema';
 import { bearerToken } from '../platform/auth';
 import { CharsetError, charsetLabel, decodeBody } from '../platform/charset';
-import { ApiError, type ErrorDetail } from '../platform/errors';
+import { ApiError, requestError, type ErrorDetail } from '../platform/errors';
 import type { Logger } from '../platform/logger';
-import { safeEqual } from '../platform/signing';
 import { XmlRejectedError, encodeXmlDocument, readXml, type XmlObject } from '../platform/xml';
 import type { ResultReceiver } from './receiver';
 
@@ -45,15 +44,6 @@ function sendAck(res: Response, status: number, ack: XmlAck, charset: SystemConf
   res.status(status).type(`text/xml; charset=${charsetLabel(charset)}`).send(ackBytes(ack, charset));
 }
 
-/** The system a request names, or undefined (its ack then goes out in UTF-8). */
-function systemOf(results: ResultReceiver, req: Request): SystemConfig | undefined {
-  try {
-    return results.system(String(req.params.systemId));
-  } catch {
-    return undefined;
-  }
-}
-
 export function xmlResultRoutes(deps: XmlResultRoutesDeps): Router {
   const router = Router();
   const path = '/xml/results/:systemId';
@@ -61,12 +51,7 @@ export function xmlResultRoutes(deps: XmlResultRoutesDeps): Router {
   router.post(
     path,
     (req, _res, next) => {
-      const system = deps.results.system(String(req.params.systemId));
-      const presented = bearerToken(req.get('authorization'));
-      const expected = system.result.inboundToken;
-      // A system without an inbound token configured cannot push: it is polled, or not yet set up.
-      if (!presented || !expected || !safeEqual(presented, expected)) return next(new ApiError('unauthorized', `A valid bearer token of ${system.id} is required.`));
-      next();
+      next(deps.results.authenticates(String(req.params.systemId), bearerToken(req.get('authorization'))) ? undefined : new ApiError('unauthorized', 'A valid bearer token of the pushing system is required.'));
     },
     // Raw bytes whatever the Content-Type: GBK senders label their bodies in every possible way.
     raw({ type: () => true, limit: deps.bodyLimit }),
@@ -91,18 +76,16 @@ export function xmlResultRoutes(deps: XmlResultRoutesDeps): Router {
   // Every refusal of this route is an XML ack too, in the system's charset when the system is known.
   const onError: ErrorRequestHandler = (err, req, res, next) => {
     if (res.headersSent) return next(err);
-    const type = (err as { type?: string } | null)?.type;
-    let answer: ApiError;
-    if (err instanceof ApiError) answer = err;
-    else if (type === 'entity.too.large') answer = new ApiError('payload_too_large');
-    else if (type === 'request.aborted' || type === 'request.size.invalid') answer = new ApiError('invalid_request', (err as Error).message);
-    else {
+    let answer = err instanceof ApiError ? err : requestError(err);
+    if (!answer) {
       deps.log.error({ err: (err as Error)?.message, stack: (err as Error)?.stack, path: req.path }, 'unexpected error');
       answer = new ApiError('internal');
     }
     const ack: XmlAck = { code: answer.code, msg: answer.message };
     if (answer.details?.length) ack.details = { detail: answer.details };
-    sendAck(res, answer.status, ack, systemOf(deps.results, req)?.charset);
+    // Only a caller who proved to be the system learns its charset (and so that it exists).
+    const known = answer.code !== 'unauthorized' ? deps.results.knownSystem(String(req.params.systemId)) : undefined;
+    sendAck(res, answer.status, ack, known?.charset);
   };
   router.use(path, onError);
 

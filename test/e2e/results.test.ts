@@ -157,7 +157,7 @@ describe('results come home', () => {
     const bad = await pushResult(gateway, 'city-housing-reform', { ywh: c.caseId, jg: '7' }, RESULT_TOKEN);
     expect(bad.status).toBe(400);
     expect(bad.body.error).toMatchObject({ code: 'invalid_result', details: [{ path: 'outcome', message: expect.any(String) }] });
-    expect((await pushResult(gateway, 'nat-nowhere', { ywh: c.caseId, jg: '1' }, RESULT_TOKEN)).status).toBe(404);
+    expect((await pushResult(gateway, 'nat-nowhere', { ywh: c.caseId, jg: '1' }, RESULT_TOKEN)).status).toBe(401); // unknown ids answer as a wrong token does
     expect((await caseView(gateway, c.caseId as string)).body.deliveries[0].status).toBe('delivered');
   });
 

@@ -12,6 +12,14 @@ import pino from 'pino';
 import YAML from 'yaml';
 import { loadConfig } from '../../src/config/loader';
 import { startGateway, type RunningGateway } from '../../src/gateway';
+import type { Logger } from '../../src/platform/logger';
+
+/** A logger whose every line is kept, for tests that read what the gateway logged. */
+export function capturingLogger(): { log: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+  return { log, lines };
+}
 
 export const INTAKE_TOKEN = 'test-intake-token';
 export const OPS_TOKEN = 'test-ops-token';
@@ -56,7 +64,7 @@ export function writeConfig(systems: SystemSpec[], routes: unknown, gateway: unk
 
 export async function startTestGateway(
   configDir: string,
-  extra: { keyPrefix?: string; env?: Record<string, string>; now?: () => Date; shutdownGraceMs?: number } = {},
+  extra: { keyPrefix?: string; env?: Record<string, string>; now?: () => Date; shutdownGraceMs?: number; log?: Logger } = {},
 ): Promise<RunningGateway> {
   return startGateway({
     now: extra.now,
@@ -65,7 +73,7 @@ export async function startTestGateway(
     callbacks: { retryDelayMs: 50, timeoutMs: 2000 },
     redisUrl: redisUrl(),
     tokens: { intake: [INTAKE_TOKEN], ops: [OPS_TOKEN] },
-    log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    log: extra.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     port: 0,
     host: '127.0.0.1',
     keyPrefix: extra.keyPrefix ?? uniquePrefix(),

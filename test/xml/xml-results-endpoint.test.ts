@@ -139,19 +139,20 @@ describe('a pushed XML result', () => {
 });
 
 describe('a refused push', () => {
-  it('is 401 without the system bearer token, or for a system that has none, acknowledged in its charset', async () => {
+  it('is 401 without the system bearer token, or for a system that has none, acknowledged in UTF-8', async () => {
     const wrong = await push(GBK_SYSTEM, '<Result/>', { authorization: 'Bearer wrong' });
     expect(wrong.status).toBe(401);
-    expect(wrong.text).toBe(`<?xml version="1.0" encoding="GBK"?><Ack><code>unauthorized</code><msg>A valid bearer token of ${GBK_SYSTEM} is required.</msg></Ack>`);
+    // In UTF-8: the charset would tell a stranger that the system exists.
+    expect(wrong.text).toBe('<?xml version="1.0" encoding="UTF-8"?><Ack><code>unauthorized</code><msg>A valid bearer token of the pushing system is required.</msg></Ack>');
     expect((await push(GBK_SYSTEM, '<Result/>', { authorization: '' })).status).toBe(401);
     expect((await push(NO_TOKEN_SYSTEM, '<Result/>')).status).toBe(401);
   });
 
-  it('is 404 in UTF-8 for an unknown system', async () => {
+  it('is 401 in UTF-8 for an unknown system, as for a wrong token (ids are not revealed)', async () => {
     const res = await push('city-nowhere', '<Result/>');
-    expect(res.status).toBe(404);
+    expect(res.status).toBe(401);
     expect(res.contentType).toBe('text/xml; charset=UTF-8');
-    expect(res.text).toBe('<?xml version="1.0" encoding="UTF-8"?><Ack><code>unknown_system</code><msg>No legacy system "city-nowhere" is configured.</msg></Ack>');
+    expect(res.text).toBe('<?xml version="1.0" encoding="UTF-8"?><Ack><code>unauthorized</code><msg>A valid bearer token of the pushing system is required.</msg></Ack>');
   });
 
   it('is 400 for malformed XML, bytes that are not valid in the charset, or a header and declaration that disagree', async () => {

@@ -1,0 +1,43 @@
+/**
+ * The one JSON body parser of the HTTP interface: express's, plus the shape checks every JSON body
+ * gets before anything walks it (hashing, mapping, storing): a nesting limit, since a few KB of
+ * `[[[[…` would overflow the stack of a recursive walk, and no `__proto__`, `constructor` or
+ * `prototype` key, which could reach a prototype wherever the body is merged into an object.
+ */
+import { json, type RequestHandler } from 'express';
+import { ApiError } from './errors';
+
+export const MAX_JSON_DEPTH = 64;
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** The first reason `value` is refused, with its path; an iterative walk, safe at any depth. */
+export function jsonShapeProblem(value: unknown, maxDepth = MAX_JSON_DEPTH): { path: string; message: string } | undefined {
+  const pending: Array<{ value: unknown; depth: number; path: string }> = [{ value, depth: 0, path: '' }];
+  while (pending.length > 0) {
+    const at = pending.pop()!;
+    if (at.value === null || typeof at.value !== 'object') continue;
+    if (at.depth >= maxDepth) return { path: at.path || '(body)', message: `nested deeper than ${maxDepth} levels` };
+    if (Array.isArray(at.value)) {
+      at.value.forEach((item, i) => pending.push({ value: item, depth: at.depth + 1, path: `${at.path}[${i}]` }));
+      continue;
+    }
+    for (const [key, item] of Object.entries(at.value)) {
+      const path = at.path ? `${at.path}.${key}` : key;
+      if (FORBIDDEN_KEYS.has(key)) return { path, message: `the key "${key}" is not allowed` };
+      pending.push({ value: item, depth: at.depth + 1, path });
+    }
+  }
+  return undefined;
+}
+
+/** `express.json` with the limit given, then the shape check: 400 `invalid_json` naming the path. */
+export function jsonBody(limit: string | number): RequestHandler[] {
+  return [
+    json({ limit, strict: false }),
+    (req, _res, next) => {
+      const problem = jsonShapeProblem(req.body);
+      next(problem ? new ApiError('invalid_json', `The body is refused: ${problem.path} is ${problem.message.replace(/^the key/, 'a key')}.`, [problem]) : undefined);
+    },
+  ];
+}

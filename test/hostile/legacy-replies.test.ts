@@ -1,0 +1,113 @@
+/**
+ * What a legacy system sends back is input too: a reply of any size, an error page built to
+ * backtrack a regex, and echoes of the request with the applicant's ID and phone number.
+ */
+import type { RunningGateway } from '../../src/gateway';
+import {
+  capturingLogger, caseView, eventually, legacyServer, replyJson, restSystem, sampleCase, startTestGateway, submit, writeConfig, type LegacyServer,
+} from '../support/harness';
+
+const ID = '330802199001011234';
+const PHONE = '13800000000';
+
+describe('when legacy systems answer with hostile replies', () => {
+  let legacy: LegacyServer;
+  let callbacks: LegacyServer;
+  let gateway: RunningGateway;
+  const captured = capturingLogger();
+
+  beforeAll(async () => {
+    legacy = await legacyServer((req, _n, res) => {
+      if (req.url.startsWith('/huge')) {
+        // 300 MB, written lazily: the gateway must stop reading long before the end.
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        let sent = 0;
+        const chunk = Buffer.alloc(1024 * 1024, 0x20);
+        const more = () => {
+          while (sent < 300 && res.write(chunk)) sent++;
+          if (sent >= 300) res.end();
+        };
+        res.on('drain', more);
+        res.on('close', () => res.off('drain', more));
+        more();
+        return;
+      }
+      if (req.url.startsWith('/script')) {
+        res.writeHead(502, { 'Content-Type': 'text/html' });
+        res.end('<script'.repeat(40_000));
+        return;
+      }
+      // Echoes the request (and its credentials) in an error page, as a badly configured proxy does.
+      const status = req.url.startsWith('/echo-400') ? 400 : 500;
+      res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8' });
+      res.end(`<html><body><h1>Error</h1><pre>${req.body} Authorization: ${req.headers.authorization}</pre></body></html>`);
+    });
+    callbacks = await legacyServer((_req, _n, res) => replyJson(res, 200, { ok: true }));
+    const retry = { attempts: 2, backoff: { type: 'fixed', delayMs: 20 } };
+    const dir = writeConfig(
+      [
+        restSystem('city-huge', `${legacy.url}/huge`, { retry }),
+        restSystem('city-script', `${legacy.url}/script`, { retry }),
+        restSystem('city-echo', `${legacy.url}/echo-500`, { retry, auth: { type: 'bearer', token: 'echoed-bearer-secret' } }),
+        restSystem('city-echo-refuse', `${legacy.url}/echo-400`, { retry, request: { body: '{"sfzh": applicant.idNumber, "sjhm": applicant.phone}' } }),
+      ],
+      {
+        routes: [
+          { itemCode: 'HUGE-*', targets: ['city-huge'] },
+          { itemCode: 'SCRIPT-*', targets: ['city-script'] },
+          { itemCode: 'ECHO-*', targets: ['city-echo', 'city-echo-refuse'] },
+        ],
+      },
+      { intake: { callbackUrl: `${callbacks.url}/cb`, callbackSecret: 'cb-secret' }, limits: { maxReplyBytes: '1mb' } },
+    );
+    gateway = await startTestGateway(dir, { log: captured.log });
+  });
+  afterAll(async () => {
+    await gateway.stop();
+    await legacy.close();
+    await callbacks.close();
+  });
+
+  it('then a 300 MB reply is cut off at limits.maxReplyBytes and retried, and memory stays flat', async () => {
+    const before = process.memoryUsage().rss;
+    const c = sampleCase({ itemCode: 'HUGE-1' });
+    await submit(gateway, c);
+    const d = await eventually(async () => {
+      const delivery = (await caseView(gateway, c.caseId as string)).body.deliveries[0];
+      expect(delivery.status).toBe('dead');
+      return delivery;
+    }, 20_000);
+    expect(d.lastError).toBe('city-huge answered with more than 1048576 bytes (limits.maxReplyBytes); the reply was not read');
+    expect(process.memoryUsage().rss - before).toBeLessThan(150 * 1024 * 1024);
+  });
+
+  it('then an error page of 273 KB of "<script" is excerpted without stalling anything', async () => {
+    const c = sampleCase({ itemCode: 'SCRIPT-1' });
+    const started = Date.now();
+    await submit(gateway, c);
+    const d = await eventually(async () => {
+      const delivery = (await caseView(gateway, c.caseId as string)).body.deliveries[0];
+      expect(delivery.status).toBe('dead');
+      return delivery;
+    });
+    expect(d.lastError).toMatch(/^city-script answered HTTP 502/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('then an echoed ID number, phone number or credential reaches no lastError, history, callback or log line', async () => {
+    const c = sampleCase({ itemCode: 'ECHO-1' });
+    await submit(gateway, c);
+    const view = await eventually(async () => {
+      const body = (await caseView(gateway, c.caseId as string)).body;
+      expect(body.deliveries.map((d: { status: string }) => d.status).sort()).toEqual(['dead', 'rejected']);
+      return body;
+    });
+    await eventually(async () => expect(callbacks.received.filter((r) => (r.json as { caseId: string }).caseId === c.caseId)).toHaveLength(2));
+    const echoed = view.deliveries.find((d: { systemId: string }) => d.systemId === 'city-echo-refuse');
+    expect(echoed.lastError).toContain('330*************34'); // the excerpt is there, masked
+    const everything = [JSON.stringify(view), ...callbacks.received.map((r) => r.body), ...captured.lines].join('\n');
+    expect(everything).not.toContain(ID);
+    expect(everything).not.toContain(PHONE);
+    expect(everything).not.toContain('echoed-bearer-secret');
+  });
+});

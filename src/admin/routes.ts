@@ -20,20 +20,28 @@ export interface AdminRoutesDeps {
   tokens: Tokens;
 }
 
-function decoded(header: string): string {
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The operator's name as sent: percent-encoded UTF-8 (what browsers and curl users are told to
+ * send), or raw UTF-8 bytes, which Node hands over as Latin-1 characters. Anything else would be
+ * stored as mojibake, so it is refused.
+ */
+function operatorName(header: string): string {
   try {
+    if (/[^\x00-\x7f]/.test(header)) return UTF8.decode(Buffer.from(header, 'latin1'));
     return decodeURIComponent(header);
   } catch {
-    return header;
+    throw new ApiError('invalid_request', 'X-OW-Operator must be UTF-8, raw or percent-encoded (e.g. %E5%80%BC%E7%8F%AD%E5%91%98).', [{ path: 'X-OW-Operator', message: 'not UTF-8' }]);
   }
 }
 
 /**
- * Who is acting: the name ops give in X-OW-Operator (percent-encoded, since HTTP headers cannot carry
- * Chinese as such), and which token they used (a fingerprint, never the token).
+ * Who is acting: the name ops give in X-OW-Operator, and which token they used (a fingerprint,
+ * never the token).
  */
 export function operatorOf(req: Request): Operator {
-  const name = decoded(req.get('x-ow-operator') ?? 'ops').replace(/[^\p{L}\p{N} ._@-]/gu, '').slice(0, 64) || 'ops';
+  const name = operatorName(req.get('x-ow-operator') ?? 'ops').replace(/[^\p{L}\p{N} ._@-]/gu, '').slice(0, 64) || 'ops';
   const fingerprint = crypto.createHash('sha256').update(bearerToken(req.get('authorization')) ?? '').digest('hex').slice(0, 8);
   return { who: `${name} (token ${fingerprint})` };
 }

@@ -275,6 +275,11 @@ const XML_NAME = new RegExp(`^[${NAME_START}][${NAME_CHAR}]*(:[${NAME_START}][${
 /** What XML 1.0 cannot carry at all, not even as a character reference (controls, lone surrogates). */
 const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
+/** `text` with every character XML cannot carry replaced by U+FFFD: for messages that quote input. */
+export function xmlSafeText(text: string): string {
+  return text.replace(new RegExp(NOT_XML_CHAR.source, 'gu'), '\uFFFD');
+}
+
 function escapeText(value: string): string {
   // \r would otherwise be read back as \n (line-end normalisation).
   return value.replace(/[&<>\r]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '\r': '&#13;' })[c]!);

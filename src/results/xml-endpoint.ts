@@ -17,7 +17,7 @@ import { bearerToken } from '../platform/auth';
 import { CharsetError, charsetLabel, decodeBody } from '../platform/charset';
 import { ApiError, requestError, type ErrorDetail } from '../platform/errors';
 import type { Logger } from '../platform/logger';
-import { XmlRejectedError, encodeXmlDocument, readXml, type XmlObject } from '../platform/xml';
+import { XmlRejectedError, encodeXmlDocument, readXml, xmlSafeText, type XmlObject } from '../platform/xml';
 import type { ResultReceiver } from './receiver';
 
 export interface XmlResultRoutesDeps {
@@ -81,8 +81,9 @@ export function xmlResultRoutes(deps: XmlResultRoutesDeps): Router {
       deps.log.error({ err: (err as Error)?.message, stack: (err as Error)?.stack, path: req.path }, 'unexpected error');
       answer = new ApiError('internal');
     }
-    const ack: XmlAck = { code: answer.code, msg: answer.message };
-    if (answer.details?.length) ack.details = { detail: answer.details };
+    // A message may quote the refused body (a UTF-16 one read as UTF-8 is full of NULs).
+    const ack: XmlAck = { code: answer.code, msg: xmlSafeText(answer.message) };
+    if (answer.details?.length) ack.details = { detail: answer.details.map((d) => ({ path: xmlSafeText(d.path), message: xmlSafeText(d.message) })) };
     // Only a caller who proved to be the system learns its charset (and so that it exists).
     const known = answer.code !== 'unauthorized' ? deps.results.knownSystem(String(req.params.systemId)) : undefined;
     sendAck(res, answer.status, ack, known?.charset);

@@ -1,0 +1,114 @@
+/**
+ * Requests a stranger, a confused client or a tired operator sends: each gets a clear 4xx in the
+ * contract's shape and changes nothing.
+ */
+import http from 'node:http';
+import iconv from 'iconv-lite';
+import type { RunningGateway } from '../../src/gateway';
+import {
+  INTAKE_TOKEN, OPS_TOKEN, admin, caseView, legacyServer, replyJson, restSystem, sampleCase, startTestGateway, submit, writeConfig, type LegacyServer,
+} from '../support/harness';
+
+interface Raw {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+}
+
+/** A request with headers and bytes exactly as given (fetch would refuse raw UTF-8 in a header). */
+function rawRequest(url: string, method: string, headers: Record<string, string>, body?: Buffer): Promise<Raw> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('when hostile or malformed requests arrive', () => {
+  let legacy: LegacyServer;
+  let gateway: RunningGateway;
+
+  beforeAll(async () => {
+    legacy = await legacyServer((_req, n, res) => replyJson(res, 200, { code: '0', msg: '成功', data: { slbh: `SL${n}` } }));
+    const dir = writeConfig(
+      [
+        restSystem('city-housing-reform', `${legacy.url}/cases`, { result: { mode: 'push', map: '{"caseId": ywh, "outcome": "approved"}', inboundToken: 'housing-result-token' } }),
+        restSystem('city-xml', `${legacy.url}/xml`, { protocol: 'xml', charset: 'gbk', xml: { root: 'Request' }, result: { mode: 'push', map: '{"caseId": Result.ywh, "outcome": "approved"}', inboundToken: 'xml-result-token' } }),
+      ],
+      { routes: [{ itemCode: '*', targets: ['city-housing-reform'] }] },
+    );
+    gateway = await startTestGateway(dir);
+  });
+  afterAll(async () => {
+    await gateway.stop();
+    await legacy.close();
+  });
+
+  it('then a form nested 4 500 deep is a 400 naming the depth limit, and no case is stored', async () => {
+    const c = sampleCase();
+    const body = JSON.stringify({ ...c, form: { deep: 'DEEP' } }).replace('"DEEP"', '['.repeat(4500) + ']'.repeat(4500));
+    const res = await submit(gateway, body);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'invalid_json', details: [{ message: 'nested deeper than 64 levels' }] });
+    expect((await caseView(gateway, c.caseId as string)).status).toBe(404);
+  });
+
+  it('then a __proto__ key inside form is a 400, not silently dropped', async () => {
+    const c = sampleCase();
+    const res = await submit(gateway, JSON.stringify(c).replace('"form":{', '"form":{"__proto__":{"admin":true},'));
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual([{ path: 'form.__proto__', message: 'the key "__proto__" is not allowed' }]);
+    expect((await caseView(gateway, c.caseId as string)).status).toBe(404);
+  });
+
+  it.each(['gzip', 'deflate', 'br'])('then a corrupt %s body is a 400, not a 500', async (encoding) => {
+    const res = await rawRequest(`${gateway.url}/api/v1/cases`, 'POST', { 'Content-Type': 'application/json', 'Content-Encoding': encoding, Authorization: `Bearer ${INTAKE_TOKEN}` }, Buffer.from('not compressed at all'));
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.text).error.code).toBe('invalid_request');
+  });
+
+  it('then a UTF-16 XML push gets an XML error acknowledgement, not a 500', async () => {
+    const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('<?xml version="1.0" encoding="UTF-16"?><Result><ywh>QZ-1</ywh></Result>', 'utf16le')]);
+    const noBom = Buffer.from('<Result><ywh>QZ-1</ywh></Result>', 'utf16le');
+    for (const [systemId, token, body, contentType] of [
+      ['city-xml', 'xml-result-token', bytes, 'text/xml; charset=utf-16'],
+      ['city-xml', 'xml-result-token', bytes, 'text/xml'],
+      ['city-housing-reform', 'housing-result-token', noBom, 'text/xml'],
+      ['city-housing-reform', 'housing-result-token', noBom, 'text/xml; charset=utf-8'],
+    ] as const) {
+      const res = await rawRequest(`${gateway.url}/xml/results/${systemId}`, 'POST', { 'Content-Type': contentType, Authorization: `Bearer ${token}` }, body);
+      expect(res.status).toBe(400);
+      expect(res.headers['content-type']).toMatch(/^text\/xml; charset=(GBK|UTF-8)/);
+      expect(iconv.decode(Buffer.from(res.text, 'latin1'), systemId === 'city-xml' ? 'gbk' : 'utf8')).toContain('<code>invalid_xml</code>');
+    }
+  });
+
+  it('then pushes to an unknown system are 401, exactly as with a wrong token', async () => {
+    const unknown = await rawRequest(`${gateway.url}/api/v1/results/nat-nowhere`, 'POST', { 'Content-Type': 'application/json', Authorization: 'Bearer housing-result-token' }, Buffer.from('{}'));
+    const wrong = await rawRequest(`${gateway.url}/api/v1/results/city-housing-reform`, 'POST', { 'Content-Type': 'application/json', Authorization: 'Bearer nope' }, Buffer.from('{}'));
+    expect([unknown.status, wrong.status]).toEqual([401, 401]);
+    expect(JSON.parse(unknown.text)).toEqual(JSON.parse(wrong.text));
+    // One system's credential is refused on another system's endpoint.
+    const crossed = await rawRequest(`${gateway.url}/xml/results/city-xml`, 'POST', { 'Content-Type': 'text/xml', Authorization: 'Bearer housing-result-token' }, Buffer.from('<Result/>'));
+    expect(crossed.status).toBe(401);
+  });
+
+  it('then X-OW-Operator in raw UTF-8 is stored as written, and bytes that are not UTF-8 are refused', async () => {
+    const headers = (operator: string) => ({ 'Content-Type': 'application/json', Authorization: `Bearer ${OPS_TOKEN}`, 'X-OW-Operator': operator });
+    const raw = Buffer.from('值班员 赵六', 'utf8').toString('latin1');
+    const paused = await rawRequest(`${gateway.url}/api/v1/admin/systems/city-xml/pause`, 'POST', headers(raw), Buffer.from('{"reason":"夜间维护"}'));
+    expect(paused.status).toBe(200);
+    const audit = (await admin(gateway, 'GET', '/audit')).body as Array<{ who: string }>;
+    expect(audit[0]!.who).toMatch(/^值班员 赵六 \(token [0-9a-f]{8}\)$/);
+
+    const garbled = await rawRequest(`${gateway.url}/api/v1/admin/systems/city-xml/resume`, 'POST', headers(Buffer.from([0xe5, 0x80, 0x20, 0xff]).toString('latin1')), Buffer.from('{}'));
+    expect(garbled.status).toBe(400);
+    expect(JSON.parse(garbled.text).error).toMatchObject({ code: 'invalid_request', details: [{ path: 'X-OW-Operator' }] });
+    const badPercent = await rawRequest(`${gateway.url}/api/v1/admin/systems/city-xml/resume`, 'POST', headers('%E5%80'), Buffer.from('{}'));
+    expect(badPercent.status).toBe(400);
+  });
+});

@@ -20,6 +20,7 @@ import type { Tokens } from './platform/auth';
 import type { Logger } from './platform/logger';
 import { createMetrics } from './platform/metrics';
 import { createRedis } from './platform/redis';
+import { openSealRoom, type Sealer } from './seal';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -42,6 +43,8 @@ export interface GatewayOptions {
   /** Callback timing (tests shorten the backoff). */
   callbacks?: { timeoutMs?: number; retryDelayMs?: number };
   now?: () => Date;
+  /** Where generated seal keys live, under seal/ (default $OW_DATA_DIR, else ./data). */
+  dataDir?: string;
 }
 
 export interface RunningGateway {
@@ -50,6 +53,7 @@ export interface RunningGateway {
   server: http.Server;
   store: CaseStore;
   queues: DeliveryQueues;
+  seals: Sealer;
   /** Stops intake, lets in-flight deliveries finish, closes connections. */
   stop(): Promise<void>;
 }
@@ -72,6 +76,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   workerRedis.on('error', (err: Error) => log.debug({ err: err.message }, 'redis (worker) connection error'));
 
   const metrics = createMetrics();
+  const seals = openSealRoom({ config: config.gateway.seal, configDir: config.dir, dataDir: options.dataDir, log, now: options.now });
   const live = new LiveConfig(config, { redis: workerRedis, prefix, env: options.env ?? process.env, log, refreshMs: options.configRefreshMs });
   await live.refresh(); // versions ops stored before this process started
   const current = () => live.get();
@@ -127,7 +132,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   let accepting = true;
   const operations = new Operations({ config: current, live, store, queues, circuits, redis: intakeRedis, prefix, now: options.now });
-  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, tokens: options.tokens, log, metrics, accepting: () => accepting, now: options.now });
+  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, tokens: options.tokens, log, metrics, accepting: () => accepting, now: options.now, seals });
   const server = await new Promise<http.Server>((resolve) => {
     const s = app.listen(options.port ?? config.gateway.server.port, options.host ?? '0.0.0.0', () => resolve(s));
   });
@@ -139,6 +144,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     server,
     store,
     queues,
+    seals,
     async stop() {
       accepting = false;
       live.stop();

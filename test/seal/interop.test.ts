@@ -3,7 +3,7 @@
  * sm-crypto-v2 (on @noble/curves); sm-crypto (jsbn, a separate code base) checks it, and signs a
  * seal that the gateway must accept.
  */
-import { sm2 as independent } from 'sm-crypto';
+import { sm2 as independent, sm3 as independentSm3 } from 'sm-crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { sm2PublicPem, SM2_DEFAULT_USER_ID } from '../../src/seal/algorithms';
@@ -68,5 +68,5 @@ describe('SM2 seals across independent implementations', () => {
 
 function sm3Hex(bytes: Buffer): string {
   // The independent implementation's SM3, so that the digests are not only the gateway's word.
-  return (require('sm-crypto') as typeof import('sm-crypto')).sm3(bytesOf(bytes));
+  return independentSm3(bytesOf(bytes));
 }

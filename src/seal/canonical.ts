@@ -45,12 +45,18 @@ export function leaves(document: unknown, max = Number.POSITIVE_INFINITY): Map<s
   return out;
 }
 
+/** Longest JSON Pointer a seal names; a document nested deeper is sealed without field digests. */
+export const MAX_POINTER_LENGTH = 1024;
+
 /** Hex digest of JCS(value) for each leaf, by pointer. */
 export function fieldDigests(document: unknown, digest: (bytes: Uint8Array) => string, max?: number): Record<string, string> | undefined {
   const found = leaves(document, max);
   if (!found) return undefined;
   const out: Record<string, string> = {};
-  for (const [pointer, value] of found) out[pointer] = digest(jcsBytes(value));
+  for (const [pointer, value] of found) {
+    if (pointer.length > MAX_POINTER_LENGTH) return undefined;
+    out[pointer] = digest(jcsBytes(value));
+  }
   return out;
 }
 
@@ -75,4 +81,16 @@ export function parseJsonPayload(bytes: Uint8Array): { document: unknown } | und
   } catch {
     return undefined;
   }
+}
+
+/** True when no container in the value is nested deeper than `limit` (JCS itself recurses). */
+export function withinDepth(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop() as [unknown, number];
+    if (item === null || typeof item !== 'object') continue;
+    if (depth >= limit) return false;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return true;
 }

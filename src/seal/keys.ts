@@ -246,7 +246,14 @@ export class Keyring {
     this.lastScan = Date.now();
     const problems: string[] = [];
     const ids = new Set<string>();
-    for (const name of fs.readdirSync(this.options.dir)) {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.options.dir);
+    } catch (err) {
+      // The folder went away (an unmounted secret): keep verifying with the keys already read.
+      return [`cannot read the folder: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`];
+    }
+    for (const name of names) {
       const match = /^(.+)\.(key\.pem|pub\.json)$/.exec(name);
       if (!match || name.startsWith('.')) continue;
       if (!KEY_ID.test(match[1])) {

@@ -5,7 +5,11 @@
 import { Router, json, type ErrorRequestHandler } from 'express';
 import { z } from 'zod';
 import { ApiError, type ErrorDetail } from '../platform/errors';
+import { withinDepth } from './canonical';
 import { sealObjectSchema, type Sealer, type Verification } from './seal';
+
+/** Deeper documents are refused: canonical JSON recurses, and no shared document nests this far. */
+export const MAX_PAYLOAD_DEPTH = 200;
 
 export interface SealRoutesDeps {
   sealer: Sealer;
@@ -19,7 +23,7 @@ export interface SealRoutesDeps {
 export const verifyRequestSchema = z
   .strictObject({
     seal: sealObjectSchema,
-    payload: z.unknown().optional(),
+    payload: z.unknown().refine((value) => withinDepth(value, MAX_PAYLOAD_DEPTH), `nested deeper than ${MAX_PAYLOAD_DEPTH} levels`).optional(),
     payloadBase64: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64').optional(),
   })
   .superRefine((body, ctx) => {
@@ -54,7 +58,7 @@ export function sealRoutes(deps: SealRoutesDeps): Router {
   const router = Router();
 
   router.get('/api/v1/seal/keys', (_req, res) => {
-    res.set('Cache-Control', 'public, max-age=60').json({ keys: deps.sealer.keys.list() });
+    res.json({ keys: deps.sealer.keys.list() });
   });
 
   router.post(

@@ -6,7 +6,7 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { DIGEST_OF, digestHex, type DigestAlgorithm } from './algorithms';
-import { changedFields, fieldDigests, jcs, jcsBytes, parseJsonPayload } from './canonical';
+import { changedFields, fieldDigests, jcs, jcsBytes, MAX_POINTER_LENGTH, parseJsonPayload } from './canonical';
 import { parseDuration, SEAL_ALGORITHMS, type SealAlgorithm, type SealConfig } from './config';
 import type { Keyring } from './keys';
 
@@ -20,13 +20,13 @@ export const sealObjectSchema = z.strictObject({
   keyId: z.string().min(1).max(64),
   origin: z.string().max(200),
   purpose: z.string().max(500),
-  caseId: z.string().max(64),
-  systemId: z.string().max(64),
+  caseId: z.string().max(200),
+  systemId: z.string().max(200),
   issuedAt: z.iso.datetime({ offset: true }),
   expiresAt: z.iso.datetime({ offset: true }),
   digestAlg: z.enum(['SM3', 'SHA-256']),
   digest: hex(64),
-  fieldDigests: z.record(z.string().max(2048), hex(64)).optional(),
+  fieldDigests: z.record(z.string().max(MAX_POINTER_LENGTH), hex(64)).optional(),
   signature: base64.max(256),
 });
 
@@ -122,11 +122,15 @@ export class Sealer {
       ...(fields ? { fieldDigests: fields } : {}),
     };
     const signature = key.material.signer(signedMessage(unsigned)).toString('base64');
-    return { ...unsigned, signature };
+    // Never hand out a seal that our own verifier would call malformed (an over-long purpose, say).
+    const checked = sealObjectSchema.safeParse({ ...unsigned, signature });
+    if (!checked.success) throw new TypeError(`cannot seal: ${checked.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+    return checked.data;
   }
 
   verify(request: VerifyRequest): Verification {
     const { seal } = request;
+    if (request.payloadBase64 === undefined && !('payload' in request)) throw new TypeError('verify() needs payload or payloadBase64');
     const now = request.now ?? this.clock();
     const expired = now.getTime() > Date.parse(seal.expiresAt);
     const answer = (valid: boolean, changed: string[], reason?: string): Verification => ({

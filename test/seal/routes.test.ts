@@ -74,6 +74,7 @@ describe('seal HTTP routes', () => {
     ['a digest that is not hex', () => ({ seal: { ...seal, digest: 'zz' }, payload: {} }), 'seal.digest'],
     ['an unknown seal key', () => ({ seal: { ...seal, extra: 1 }, payload: {} }), 'seal'],
     ['an unknown algorithm', () => ({ seal: { ...seal, alg: 'RSA' }, payload: {} }), 'seal.alg'],
+    ['a payload nested 5000 deep', () => `{"seal": ${JSON.stringify(seal)}, "payload": ${'['.repeat(5000)}${']'.repeat(5000)}}`, 'payload'],
   ])('answers 400 invalid_request with details for %s', async (_label, body, path) => {
     const res = await verify(body());
     expect(res.status).toBe(400);

@@ -221,3 +221,25 @@ describe('watermark', () => {
     );
   });
 });
+
+describe('limits', () => {
+  it('seals a document with too many leaves without field digests, and still verifies it', () => {
+    const sealer = openSealer('Ed25519', undefined, undefined, { maxFieldDigests: 3 });
+    const document = { a: 1, b: 2, c: 3, d: 4 };
+    const seal = sealer.seal({ document, purpose: 'p', caseId: 'c', systemId: 's', now: ISSUED });
+    expect(seal.fieldDigests).toBeUndefined();
+    expect(sealer.verify({ seal, payload: document, now: ISSUED }).valid).toBe(true);
+    expect(sealer.verify({ seal, payload: { ...document, d: 5 }, now: ISSUED })).toMatchObject({ valid: false, changed: [''] });
+  });
+
+  it('handles a deeply nested document without overflowing the stack', () => {
+    const deep = `${'['.repeat(100_000)}"leaf"${']'.repeat(100_000)}`;
+    const sealer = openSealer('Ed25519');
+    const seal = sealer.seal({ payloadBytes: Buffer.from(deep), purpose: 'p', caseId: 'c', systemId: 's', now: ISSUED });
+    expect(seal.fieldDigests).toBeUndefined(); // its one pointer is longer than a seal names
+  });
+
+  it('refuses to issue a seal its own verifier would call malformed', () => {
+    expect(() => openSealer('Ed25519').seal({ document: {}, purpose: 'x'.repeat(501), caseId: 'c', systemId: 's' })).toThrow(/purpose/);
+  });
+});

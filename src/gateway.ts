@@ -61,6 +61,8 @@ export interface RunningGateway {
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { config, log } = options;
   const prefix = options.keyPrefix ?? 'ow';
+  // Before any connection is opened: a missing or bad keys folder is a clean start-up error.
+  const seals = openSealRoom({ config: config.gateway.seal, configDir: config.dir, dataDir: options.dataDir, log, now: options.now });
   const intakeRedis = createRedis(options.redisUrl, 'intake');
   const workerRedis = createRedis(options.redisUrl, 'worker');
   // The intake connection fails fast, so wait for it once here rather than 503 the first requests.
@@ -76,7 +78,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   workerRedis.on('error', (err: Error) => log.debug({ err: err.message }, 'redis (worker) connection error'));
 
   const metrics = createMetrics();
-  const seals = openSealRoom({ config: config.gateway.seal, configDir: config.dir, dataDir: options.dataDir, log, now: options.now });
   const live = new LiveConfig(config, { redis: workerRedis, prefix, env: options.env ?? process.env, log, refreshMs: options.configRefreshMs });
   await live.refresh(); // versions ops stored before this process started
   const current = () => live.get();

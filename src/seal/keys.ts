@@ -38,6 +38,9 @@ export interface SealKey extends SealKeyInfo {
   material: KeyMaterial;
 }
 
+/** A key this process can sign with. */
+export type SigningKey = SealKey & { material: KeyMaterial & Required<Pick<KeyMaterial, 'signer'>> };
+
 /** A key id is also a file name, so it is kept to a safe alphabet. */
 export const KEY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -159,7 +162,7 @@ export class Keyring {
   }
 
   /** The key that signs new seals. */
-  active(): SealKey & { material: Required<Pick<KeyMaterial, 'signer'>> & KeyMaterial } {
+  active(): SigningKey {
     this.maybeRefresh(this.refreshMs);
     let key = this.signingKey();
     if (!key && this.options.generate) {
@@ -167,7 +170,7 @@ export class Keyring {
       key = this.signingKey();
     }
     if (!key?.material.signer) throw new KeyringError(`no active ${this.options.algorithm} seal key with its private key in ${this.options.dir}`);
-    return key as SealKey & { material: Required<Pick<KeyMaterial, 'signer'>> & KeyMaterial };
+    return key as SigningKey;
   }
 
   /**

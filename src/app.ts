@@ -18,6 +18,7 @@ import { ApiError, requestError } from './platform/errors';
 import type { Logger } from './platform/logger';
 import type { Metrics } from './platform/metrics';
 import { isRedisUnavailable, type RedisClient } from './platform/redis';
+import { sealRoutes, type Sealer } from './seal';
 
 export interface AppDeps {
   config: () => GatewayConfig;
@@ -32,6 +33,8 @@ export interface AppDeps {
   /** False while the gateway shuts down: intake then answers 503 and readiness fails. */
   accepting?: () => boolean;
   now?: () => Date;
+  /** The seal room (§8): its keys and verifier are public. */
+  seals?: Sealer;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -73,6 +76,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(resultRoutes({ results: deps.results, tokens: deps.tokens, bodyLimit }));
   app.use(xmlResultRoutes({ results: deps.results, bodyLimit, log: deps.log }));
   app.use(soapResultRoutes({ results: deps.results, bodyLimit, log: deps.log }));
+
+  if (deps.seals) app.use(sealRoutes({ sealer: deps.seals }));
 
   app.use(consoleRoutes());
   app.use(adminRoutes({ operations: deps.operations, tokens: deps.tokens }));

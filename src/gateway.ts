@@ -20,6 +20,7 @@ import type { Tokens } from './platform/auth';
 import type { Logger } from './platform/logger';
 import { createMetrics } from './platform/metrics';
 import { createRedis } from './platform/redis';
+import { openSealRoom, type Sealer } from './seal';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -42,6 +43,8 @@ export interface GatewayOptions {
   /** Callback timing (tests shorten the backoff). */
   callbacks?: { timeoutMs?: number; retryDelayMs?: number };
   now?: () => Date;
+  /** Where generated seal keys live, under seal/ (default $OW_DATA_DIR, else ./data). */
+  dataDir?: string;
 }
 
 export interface RunningGateway {
@@ -50,6 +53,7 @@ export interface RunningGateway {
   server: http.Server;
   store: CaseStore;
   queues: DeliveryQueues;
+  seals: Sealer;
   /** Stops intake, lets in-flight deliveries finish, closes connections. */
   stop(): Promise<void>;
 }
@@ -59,6 +63,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // Every expression once on sample input, under the budget, before any case can meet it.
   await trialRunAll(config);
   const prefix = options.keyPrefix ?? 'ow';
+  // Before any connection is opened: a missing or bad keys folder is a clean start-up error.
+  const seals = openSealRoom({ config: config.gateway.seal, configDir: config.dir, dataDir: options.dataDir, log, now: options.now });
   const intakeRedis = createRedis(options.redisUrl, 'intake');
   const workerRedis = createRedis(options.redisUrl, 'worker');
   // The intake connection fails fast, so wait for it once here rather than 503 the first requests.
@@ -129,7 +135,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   let accepting = true;
   const operations = new Operations({ config: current, live, store, queues, circuits, redis: intakeRedis, prefix, now: options.now });
-  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, tokens: options.tokens, log, metrics, accepting: () => accepting, now: options.now });
+  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, tokens: options.tokens, log, metrics, accepting: () => accepting, now: options.now, seals });
   const server = await new Promise<http.Server>((resolve) => {
     const s = app.listen(options.port ?? config.gateway.server.port, options.host ?? '0.0.0.0', () => resolve(s));
   });
@@ -141,6 +147,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     server,
     store,
     queues,
+    seals,
     async stop() {
       accepting = false;
       live.stop();

@@ -1,0 +1,145 @@
+/**
+ * The two seal algorithms of CONTRACT §8, behind one interface.
+ *
+ * SM2-SM3 is signed with sm-crypto-v2, not node:crypto: OpenSSL 3 (Node 20) signs SM2 keys either
+ * as plain ECDSA-with-SM3 or with an empty user ID, neither of which a GB/T 32918.2 verifier
+ * accepts. Node is still used to read and write SM2 keys as PEM (SubjectPublicKeyInfo / PKCS#8
+ * with the SM2 curve OID), which it does correctly. Ed25519 is node:crypto throughout.
+ */
+import crypto, { type KeyObject } from 'node:crypto';
+import { sm2, sm3 } from 'sm-crypto-v2';
+import type { SealAlgorithm } from './config';
+
+/** GM/T 0009: the user ID every party assumes when none was agreed. */
+export const SM2_DEFAULT_USER_ID = '1234567812345678';
+
+export type DigestAlgorithm = 'SM3' | 'SHA-256';
+
+export const DIGEST_OF: Record<SealAlgorithm, DigestAlgorithm> = { 'SM2-SM3': 'SM3', Ed25519: 'SHA-256' };
+
+export function digestHex(algorithm: DigestAlgorithm, bytes: Uint8Array): string {
+  if (algorithm === 'SM3') return sm3(bytes);
+  return crypto.createHash('sha256').update(bytes).digest('hex');
+}
+
+/** A key as the keyring holds it: the public half always, the private half when we may sign. */
+export interface KeyMaterial {
+  alg: SealAlgorithm;
+  /** SubjectPublicKeyInfo PEM. */
+  publicKeyPem: string;
+  /** SM2 only: uncompressed 04‖x‖y, hex. */
+  publicKeyHex?: string;
+  /** Present on keys this process may sign with. Never logged or answered. */
+  signer?: (message: Uint8Array) => Buffer;
+  verify(message: Uint8Array, signature: Uint8Array): boolean;
+}
+
+// DER prefixes of an SM2 key: AlgorithmIdentifier {id-ecPublicKey, sm2p256v1 (1.2.156.10197.1.301)}.
+const SM2_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a811ccf5501822d034200', 'hex');
+const SM2_PKCS8_PREFIX = Buffer.from('308187020100301306072a8648ce3d020106082a811ccf5501822d046d306b0201010420', 'hex');
+const SM2_PKCS8_MIDDLE = Buffer.from('a144034200', 'hex');
+
+export function sm2PublicPem(publicKeyHex: string): string {
+  const der = Buffer.concat([SM2_SPKI_PREFIX, Buffer.from(publicKeyHex, 'hex')]);
+  // Round-trip through OpenSSL so that a point off the curve is refused here, not at verify time.
+  return crypto.createPublicKey({ key: der, format: 'der', type: 'spki' }).export({ format: 'pem', type: 'spki' }).toString();
+}
+
+function sm2Material(publicKeyHex: string, privateKeyHex?: string): KeyMaterial {
+  const publicKeyPem = sm2PublicPem(publicKeyHex);
+  // Precomputed tables make each verification several times faster; built once per key, on its
+  // first verification, so that a folder of retired keys costs nothing at start-up.
+  let point: ReturnType<typeof sm2.precomputePublicKey> | undefined;
+  return {
+    alg: 'SM2-SM3',
+    publicKeyPem,
+    publicKeyHex,
+    signer: privateKeyHex
+      ? (message) => Buffer.from(sm2.doSignature(message, privateKeyHex, { der: true, hash: true, userId: SM2_DEFAULT_USER_ID, publicKey: publicKeyHex }), 'hex')
+      : undefined,
+    verify(message, signature) {
+      try {
+        point ??= sm2.precomputePublicKey(publicKeyHex);
+        return sm2.doVerifySignature(message, Buffer.from(signature).toString('hex'), point, { der: true, hash: true, userId: SM2_DEFAULT_USER_ID });
+      } catch {
+        return false; // malformed DER or a point the library refuses: not a valid signature either way
+      }
+    },
+  };
+}
+
+function ed25519Material(publicKey: KeyObject, privateKey?: KeyObject): KeyMaterial {
+  return {
+    alg: 'Ed25519',
+    publicKeyPem: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+    signer: privateKey ? (message) => crypto.sign(null, message, privateKey) : undefined,
+    verify(message, signature) {
+      if (signature.length !== 64) return false;
+      return crypto.verify(null, message, publicKey, signature);
+    },
+  };
+}
+
+/** The SM2 private scalar, hex, of a PKCS#8 KeyObject; undefined when the key is not on the SM2 curve. */
+function sm2PrivateHex(privateKey: KeyObject): string | undefined {
+  const der = privateKey.export({ format: 'der', type: 'pkcs8' });
+  // OpenSSL re-encodes every PKCS#8 it reads the same way, so the layout is fixed for SM2.
+  if (der.length < SM2_PKCS8_PREFIX.length + 32 + SM2_PKCS8_MIDDLE.length) return undefined;
+  if (!der.subarray(0, SM2_PKCS8_PREFIX.length).equals(SM2_PKCS8_PREFIX)) return undefined;
+  return der.subarray(SM2_PKCS8_PREFIX.length, SM2_PKCS8_PREFIX.length + 32).toString('hex');
+}
+
+function sm2PublicHexOfSpki(publicKey: KeyObject): string | undefined {
+  const der = publicKey.export({ format: 'der', type: 'spki' });
+  if (der.length !== SM2_SPKI_PREFIX.length + 65 || !der.subarray(0, SM2_SPKI_PREFIX.length).equals(SM2_SPKI_PREFIX)) return undefined;
+  return der.subarray(SM2_SPKI_PREFIX.length).toString('hex');
+}
+
+export class KeyFormatError extends Error {
+  override name = 'KeyFormatError';
+}
+
+/** Reads a PKCS#8 private key PEM (as written by generateKey, or `openssl genpkey`). */
+export function materialFromPrivatePem(pem: string): KeyMaterial {
+  let privateKey: KeyObject;
+  try {
+    privateKey = crypto.createPrivateKey(pem);
+  } catch {
+    // Never echo the text: it is (or was meant to be) a private key.
+    throw new KeyFormatError('not a PKCS#8 private key PEM');
+  }
+  const publicKey = crypto.createPublicKey(privateKey);
+  if (privateKey.asymmetricKeyType === 'ed25519') return ed25519Material(publicKey, privateKey);
+  const publicKeyHex = sm2PublicHexOfSpki(publicKey);
+  const privateKeyHex = publicKeyHex ? sm2PrivateHex(privateKey) : undefined;
+  if (!publicKeyHex || !privateKeyHex) throw new KeyFormatError('neither an SM2 (curve 1.2.156.10197.1.301) nor an Ed25519 key');
+  if (sm2.getPublicKeyFromPrivateKey(privateKeyHex) !== publicKeyHex) throw new KeyFormatError('the SM2 public point does not belong to the private key');
+  return sm2Material(publicKeyHex, privateKeyHex);
+}
+
+/** Reads a SubjectPublicKeyInfo PEM: a key that verifies only (e.g. a retired key whose private half was destroyed). */
+export function materialFromPublicPem(pem: string): KeyMaterial {
+  let publicKey: KeyObject;
+  try {
+    publicKey = crypto.createPublicKey(pem);
+  } catch {
+    throw new KeyFormatError('not a SubjectPublicKeyInfo PEM');
+  }
+  if (publicKey.asymmetricKeyType === 'ed25519') return ed25519Material(publicKey);
+  const publicKeyHex = sm2PublicHexOfSpki(publicKey);
+  if (!publicKeyHex) throw new KeyFormatError('neither an SM2 (curve 1.2.156.10197.1.301) nor an Ed25519 key');
+  return sm2Material(publicKeyHex);
+}
+
+/** A fresh key pair: the material and its PKCS#8 PEM for the key file. */
+export function generateKey(alg: SealAlgorithm): { material: KeyMaterial; privateKeyPem: string } {
+  if (alg === 'Ed25519') {
+    const { publicKey, privateKey } = crypto.generateKeyPairSync('ed25519');
+    return { material: ed25519Material(publicKey, privateKey), privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() };
+  }
+  const pair = sm2.generateKeyPairHex();
+  const privateKeyHex = pair.privateKey.padStart(64, '0');
+  const der = Buffer.concat([SM2_PKCS8_PREFIX, Buffer.from(privateKeyHex, 'hex'), SM2_PKCS8_MIDDLE, Buffer.from(pair.publicKey, 'hex')]);
+  const privateKeyPem = crypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' }).toString();
+  return { material: sm2Material(pair.publicKey, privateKeyHex), privateKeyPem };
+}

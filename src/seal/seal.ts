@@ -1,0 +1,189 @@
+/**
+ * Making and checking seals (防篡改电子签章, CONTRACT §8): a detached JSON object that says who
+ * vouches for a payload (origin), what it may be used for (purpose), until when, and a digest of
+ * the payload and of each of its fields, signed with SM2-SM3 or Ed25519.
+ */
+import { DateTime } from 'luxon';
+import { z } from 'zod';
+import { DIGEST_OF, digestHex, type DigestAlgorithm } from './algorithms';
+import { changedFields, fieldDigests, jcs, jcsBytes, MAX_POINTER_LENGTH, parseJsonPayload } from './canonical';
+import { parseDuration, SEAL_ALGORITHMS, type SealAlgorithm, type SealConfig } from './config';
+import type { Keyring } from './keys';
+
+const hex = (length: number) => z.string().regex(new RegExp(`^[0-9a-f]{${length}}$`), `${length} lower-case hex digits`);
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64').refine((s) => s.length % 4 === 0, 'base64 (length a multiple of 4)');
+
+/** A seal as it travels; strict, so that what a verifier shows is all that was signed. */
+export const sealObjectSchema = z.strictObject({
+  v: z.literal(1),
+  alg: z.enum(SEAL_ALGORITHMS),
+  keyId: z.string().min(1).max(64),
+  origin: z.string().max(200),
+  purpose: z.string().max(500),
+  caseId: z.string().max(200),
+  systemId: z.string().max(200),
+  issuedAt: z.iso.datetime({ offset: true }),
+  expiresAt: z.iso.datetime({ offset: true }),
+  digestAlg: z.enum(['SM3', 'SHA-256']),
+  digest: hex(64),
+  fieldDigests: z.record(z.string().max(MAX_POINTER_LENGTH), hex(64)).optional(),
+  signature: base64.max(256),
+});
+
+export type Seal = z.infer<typeof sealObjectSchema>;
+
+export interface SealRequest {
+  /** The bytes exactly as sent (deliveries). */
+  payloadBytes?: Uint8Array;
+  /** A JSON document (shared data): the payload bytes are its JCS form. */
+  document?: unknown;
+  /** Default: seal.origin. */
+  origin?: string;
+  purpose: string;
+  caseId: string;
+  systemId: string;
+  now?: Date;
+}
+
+export type VerifyReason = 'unknown_key' | 'algorithm_mismatch' | 'bad_signature' | 'payload_changed' | 'expired' | 'not_yet_valid';
+
+export interface Verification {
+  valid: boolean;
+  keyId: string;
+  alg: SealAlgorithm;
+  origin: string;
+  purpose: string;
+  expiresAt: string;
+  expired: boolean;
+  /** JSON Pointers of the fields that differ from the sealed ones. */
+  changed: string[];
+  reason?: string;
+}
+
+export interface VerifyRequest {
+  seal: Seal;
+  /** The document (its JCS bytes are checked). */
+  payload?: unknown;
+  /** Or the exact payload bytes, base64. */
+  payloadBase64?: string;
+  now?: Date;
+}
+
+/** Seals issued a little in the future of the verifier's clock are accepted: clocks drift. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+function shanghai(at: Date): string {
+  return DateTime.fromJSDate(at).setZone('Asia/Shanghai').toISO({ suppressMilliseconds: true }) as string;
+}
+
+/** The signed message: UTF-8 of JCS(seal without `signature`). */
+export function signedMessage(seal: Omit<Seal, 'signature'> | Seal): Buffer {
+  const { signature: _signature, ...unsigned } = seal as Seal;
+  return jcsBytes(unsigned);
+}
+
+export class Sealer {
+  private readonly validityMs: number;
+
+  constructor(
+    private readonly keyring: Keyring,
+    private readonly config: SealConfig,
+    private readonly clock: () => Date = () => new Date(),
+  ) {
+    this.validityMs = parseDuration(config.validity) ?? 30 * 86_400_000;
+  }
+
+  get keys(): Keyring {
+    return this.keyring;
+  }
+
+  seal(request: SealRequest): Seal {
+    if ((request.payloadBytes === undefined) === (request.document === undefined)) throw new TypeError('seal() needs payloadBytes or document, not both');
+    const key = this.keyring.active();
+    const digestAlg = DIGEST_OF[key.alg];
+    const digest = (bytes: Uint8Array) => digestHex(digestAlg, bytes);
+    const bytes = request.payloadBytes ?? jcsBytes(request.document);
+    const json = request.payloadBytes ? parseJsonPayload(request.payloadBytes) : { document: request.document };
+    const fields = json ? fieldDigests(json.document, digest, this.config.maxFieldDigests) : undefined;
+    // Whole seconds: the timestamps read as the contract shows them, in Beijing time.
+    const issued = new Date(Math.floor((request.now ?? this.clock()).getTime() / 1000) * 1000);
+    const unsigned: Omit<Seal, 'signature'> = {
+      v: 1,
+      alg: key.alg,
+      keyId: key.keyId,
+      origin: request.origin ?? this.config.origin,
+      purpose: request.purpose,
+      caseId: request.caseId,
+      systemId: request.systemId,
+      issuedAt: shanghai(issued),
+      expiresAt: shanghai(new Date(issued.getTime() + this.validityMs)),
+      digestAlg,
+      digest: digest(bytes),
+      ...(fields ? { fieldDigests: fields } : {}),
+    };
+    const signature = key.material.signer(signedMessage(unsigned)).toString('base64');
+    // Never hand out a seal that our own verifier would call malformed (an over-long purpose, say).
+    const checked = sealObjectSchema.safeParse({ ...unsigned, signature });
+    if (!checked.success) throw new TypeError(`cannot seal: ${checked.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+    return checked.data;
+  }
+
+  verify(request: VerifyRequest): Verification {
+    const { seal } = request;
+    if (request.payloadBase64 === undefined && !('payload' in request)) throw new TypeError('verify() needs payload or payloadBase64');
+    const now = request.now ?? this.clock();
+    const expired = now.getTime() > Date.parse(seal.expiresAt);
+    const answer = (valid: boolean, changed: string[], reason?: string): Verification => ({
+      valid,
+      keyId: seal.keyId,
+      alg: seal.alg,
+      origin: seal.origin,
+      purpose: seal.purpose,
+      expiresAt: seal.expiresAt,
+      expired,
+      changed,
+      ...(reason ? { reason } : {}),
+    });
+
+    const key = this.keyring.get(seal.keyId);
+    if (!key) return answer(false, [], `unknown_key: no seal key ${seal.keyId} here (GET /api/v1/seal/keys lists them)`);
+    if (key.alg !== seal.alg || DIGEST_OF[seal.alg] !== seal.digestAlg) return answer(false, [], `algorithm_mismatch: key ${seal.keyId} is ${key.alg} with ${DIGEST_OF[key.alg]}`);
+    // The signature first: until it holds, nothing in the seal (field digests included) is to be believed.
+    if (!key.material.verify(signedMessage(seal), Buffer.from(seal.signature, 'base64'))) return answer(false, [], 'bad_signature: the seal was not signed by this key, or was altered');
+
+    const digest = (bytes: Uint8Array) => digestHex(seal.digestAlg as DigestAlgorithm, bytes);
+    const bytes = request.payloadBase64 !== undefined ? Buffer.from(request.payloadBase64, 'base64') : jcsBytes(request.payload);
+    if (digest(bytes) !== seal.digest) {
+      const json = request.payloadBase64 !== undefined ? parseJsonPayload(bytes) : { document: request.payload };
+      if (!seal.fieldDigests || !json) return answer(false, [''], 'payload_changed: the payload differs from the sealed one');
+      const actual = fieldDigests(json.document, digest) ?? {};
+      const changed = changedFields(seal.fieldDigests, actual);
+      if (changed.length === 0) return answer(false, [], 'payload_changed: every field is as sealed, but the bytes differ (formatting or key order; send payloadBase64 with the exact bytes)');
+      return answer(false, changed, `payload_changed: ${changed.length} field${changed.length === 1 ? '' : 's'} changed`);
+    }
+    if (Date.parse(seal.issuedAt) > now.getTime() + CLOCK_SKEW_MS) return answer(false, [], 'not_yet_valid: issued in the future');
+    if (expired) return answer(false, [], `expired: the seal expired at ${seal.expiresAt}`);
+    return answer(true, []);
+  }
+}
+
+/** `X-OW-Seal`: base64url of the seal's JSON (canonical, so the same seal is the same header). */
+export function sealHeader(seal: Seal): string {
+  return Buffer.from(jcs(seal), 'utf8').toString('base64url');
+}
+
+/** The JSON of an `X-OW-Seal` header, still to be checked against sealObjectSchema. */
+export function parseSealHeader(value: string): unknown {
+  if (!/^[A-Za-z0-9_-]+$/.test(value)) return undefined;
+  try {
+    return JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** 国办函〔2016〕108号 watermark in CONTRACT §8's wording: 此件由{origin}提供，仅供办理{purpose}使用，有效期至{YYYY年M月D日}. */
+export function watermark(seal: Pick<Seal, 'origin' | 'purpose' | 'expiresAt'>): string {
+  const until = DateTime.fromISO(seal.expiresAt, { setZone: true }).setZone('Asia/Shanghai');
+  return `此件由${seal.origin}提供，仅供办理${seal.purpose}使用，有效期至${until.year}年${until.month}月${until.day}日`;
+}

@@ -165,9 +165,8 @@ describe('results come home', () => {
     const c = sampleCase({ itemCode: '330000-POLL-001' });
     await submit(gateway, c);
     await delivered(c.caseId as string);
-    await new Promise((r) => setTimeout(r, 350));
     const polls = () => legacy.received.filter((r) => r.method === 'GET' && r.url === `/results/SL-${c.caseId}?case=${c.caseId}`).length;
-    expect(polls()).toBeGreaterThanOrEqual(2);
+    await eventually(async () => expect(polls()).toBeGreaterThanOrEqual(2));
     expect((await caseView(gateway, c.caseId as string)).body.deliveries[0].status).toBe('delivered');
 
     decided.set(`SL-${c.caseId}`, '1');

@@ -4,7 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance } from 'axios';
 import type { Auth, SystemConfig } from '../src/config/schema';
-import { PermanentError, RetryableError, errorMessage } from '../src/delivery/errors';
+import { PermanentError, RetryableError, errorMessage } from '../src/platform/failure';
 import { legacyExcerpt } from '../src/platform/privacy';
 import { sign } from '../src/platform/signing';
 

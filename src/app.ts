@@ -83,12 +83,16 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(adminRoutes({ operations: deps.operations, tokens: deps.tokens }));
 
   app.use((_req, _res, next) => next(new ApiError('not_found')));
-  const onError: ErrorRequestHandler = (err, req, res, _next) => {
+  app.use(apiErrorHandler(deps.log));
+  return app;
+}
+
+/** Every error as the contract's JSON shape; anything unexpected is logged and answered `internal`. */
+export function apiErrorHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
     const known = err instanceof ApiError ? err : (requestError(err) ?? (isRedisUnavailable(err) ? new ApiError('unavailable') : undefined));
-    if (!known) deps.log.error({ err: (err as Error)?.message, stack: (err as Error)?.stack, path: req.path }, 'unexpected error');
+    if (!known) log.error({ err: (err as Error)?.message, stack: (err as Error)?.stack, path: req.path }, 'unexpected error');
     const answer = known ?? new ApiError('internal');
     res.status(answer.status).json(answer.toBody());
   };
-  app.use(onError);
-  return app;
 }

@@ -1,6 +1,6 @@
 /** REST/JSON over HTTP: the mapped body is POSTed as JSON and the JSON reply is handed back. */
 import type { AxiosResponse } from 'axios';
-import { RetryableError } from '../../src/delivery/errors';
+import { RetryableError } from '../../src/platform/failure';
 import type { Adapter, AdapterFactory } from '../adapter';
 import { authHeaders, classifyHttpStatus, closeHttpClient, httpClient, transportError } from '../http';
 

@@ -5,7 +5,7 @@
  * expressions read. What the package sends and reads passes the guard in soap.http.ts.
  */
 import path from 'node:path';
-import { PermanentError } from '../../src/delivery/errors';
+import { PermanentError } from '../../src/platform/failure';
 import type { Adapter, AdapterFactory } from '../adapter';
 import { SoapOperation } from './soap.client';
 

@@ -7,8 +7,9 @@
  */
 import * as soap from 'soap';
 import type { SoapMethod } from 'soap';
-import type { Auth, Charset } from '../../src/config/schema';
-import { RetryableError, errorMessage } from '../../src/delivery/errors';
+import type { Auth } from '../../src/config/schema';
+import type { Charset } from '../../src/platform/charset';
+import { RetryableError, errorMessage } from '../../src/platform/failure';
 import { secretsOf } from '../http';
 import { classifySoapError } from './soap.faults';
 import { GuardedHttpClient, type GuardedCallOptions } from './soap.http';

@@ -4,7 +4,7 @@
  * receiver's (`Server`, `Receiver`) is the system's own trouble and is retried. Inbound, the
  * gateway answers faults in the version it was spoken to in.
  */
-import { PermanentError, RetryableError, errorMessage } from '../../src/delivery/errors';
+import { PermanentError, RetryableError, errorMessage } from '../../src/platform/failure';
 import { maskPersonalData } from '../../src/platform/privacy';
 import { parseRetryAfter } from '../http';
 import { ENVELOPE_NS, escapeXml, type SoapVersion } from './soap.wire';

@@ -6,8 +6,9 @@
  */
 import type { AxiosInstance, AxiosPromise, AxiosResponse } from 'axios';
 import type { IExOptions, IHeaders, IHttpClient } from 'soap';
-import type { Auth, Charset } from '../../src/config/schema';
-import { PermanentError, RetryableError } from '../../src/delivery/errors';
+import type { Auth } from '../../src/config/schema';
+import type { Charset } from '../../src/platform/charset';
+import { PermanentError, RetryableError } from '../../src/platform/failure';
 import { CharsetError } from '../../src/platform/charset';
 import { XmlRejectedError } from '../../src/platform/xml';
 import { legacyExcerpt, redactUrl } from '../../src/platform/privacy';

@@ -7,7 +7,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import * as soap from 'soap';
-import type { Charset } from '../../src/config/schema';
+import type { Charset } from '../../src/platform/charset';
 import { CharsetError } from '../../src/platform/charset';
 import { XmlRejectedError, readXml } from '../../src/platform/xml';
 import { faultEnvelope, faultStatus, type FaultParty } from './soap.faults';

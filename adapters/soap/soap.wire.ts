@@ -5,7 +5,7 @@
  * pollute Object.prototype, CVE-2026-133243), so every envelope, both ways, goes through
  * `screenEnvelope` first.
  */
-import type { Charset } from '../../src/config/schema';
+import type { Charset } from '../../src/platform/charset';
 import { CharsetError, charsetLabel, decodeBody, encodeXml } from '../../src/platform/charset';
 import { inspectXml } from '../../src/platform/xml';
 

@@ -8,7 +8,7 @@
 import type { AxiosResponse } from 'axios';
 import iconv from 'iconv-lite';
 import type { Auth, SystemConfig } from '../../src/config/schema';
-import { PermanentError, RetryableError, errorMessage } from '../../src/delivery/errors';
+import { PermanentError, RetryableError, errorMessage } from '../../src/platform/failure';
 import { CharsetError, charsetLabel, decodeBody } from '../../src/platform/charset';
 import { XmlRejectedError, XmlWriteError, encodeXmlDocument, readXml, type XmlObject } from '../../src/platform/xml';
 import type { Adapter, AdapterFactory } from '../adapter';

@@ -18,7 +18,7 @@ import { GuardedSoapServer } from '../../adapters/soap/soap.server';
 import { SoapOperation } from '../../adapters/soap/soap.client';
 import { soapFault } from '../../adapters/soap/soap.faults';
 import { presentedToken, UsernameTokenVerifier } from '../../adapters/soap/wsse';
-import { PermanentError } from '../../src/delivery/errors';
+import { PermanentError } from '../../src/platform/failure';
 import { httpAuthorized } from '../auth';
 import { PushError, type ProtocolSimulator, type SimContext, type Verdict } from '../protocol';
 import { soapDialectOf, type SoapDialect } from './dialects';

@@ -11,7 +11,7 @@ import {
   type ReplayManyAnswer,
 } from '../api-schemas';
 import { bearerToken, requireRole, type Tokens } from '../platform/auth';
-import { ApiError } from '../platform/errors';
+import { ApiError, issueDetails } from '../platform/errors';
 import { jsonBody } from '../platform/json-body';
 import type { Operations, Operator } from './operations';
 
@@ -29,7 +29,7 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
  */
 function operatorName(header: string): string {
   try {
-    if (/[^\x00-\x7f]/.test(header)) return UTF8.decode(Buffer.from(header, 'latin1'));
+    if (/[^ -~\t]/.test(header)) return UTF8.decode(Buffer.from(header, 'latin1'));
     return decodeURIComponent(header);
   } catch {
     throw new ApiError('invalid_request', 'X-OW-Operator must be UTF-8, raw or percent-encoded (e.g. %E5%80%BC%E7%8F%AD%E5%91%98).', [{ path: 'X-OW-Operator', message: 'not UTF-8' }]);
@@ -48,7 +48,7 @@ export function operatorOf(req: Request): Operator {
 
 function parse<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   const parsed = schema.safeParse(body ?? {});
-  if (!parsed.success) throw new ApiError('invalid_request', undefined, parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message })));
+  if (!parsed.success) throw new ApiError('invalid_request', undefined, issueDetails(parsed.error.issues));
   return parsed.data;
 }
 

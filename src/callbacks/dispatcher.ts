@@ -11,7 +11,7 @@ import crypto from 'node:crypto';
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { GatewayConfig } from '../config/loader';
 import type { CaseStore } from '../cases/store';
-import { errorMessage } from '../delivery/errors';
+import { errorMessage } from '../platform/failure';
 import type { Logger } from '../platform/logger';
 import type { RedisClient } from '../platform/redis';
 import { sign } from '../platform/signing';

@@ -7,11 +7,10 @@ import crypto from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import type { GatewayConfig } from '../config/loader';
 import type { DeliveryQueues } from '../delivery/queues';
-import { ApiError } from '../platform/errors';
+import { ApiError, issueDetails } from '../platform/errors';
 import { caseSchema, type Accepted, type Case } from './model';
 import { routeCase } from './routing';
 import type { CaseStore } from './store';
-import { keyPath } from '../config/loader';
 
 export interface IntakeDeps {
   config: () => GatewayConfig;
@@ -23,16 +22,7 @@ export interface IntakeDeps {
 export function parseCase(body: unknown): Case {
   const parsed = caseSchema.safeParse(body);
   if (!parsed.success) {
-    throw new ApiError(
-      'invalid_case',
-      undefined,
-      parsed.error.issues.flatMap((i) =>
-        // An unknown key is reported at the key itself, so the sender sees exactly what to drop.
-        i.code === 'unrecognized_keys'
-          ? i.keys.map((k) => ({ path: keyPath([...i.path, k]), message: 'unknown field' }))
-          : [{ path: keyPath(i.path) || '(body)', message: i.message }],
-      ),
-    );
+    throw new ApiError('invalid_case', undefined, issueDetails(parsed.error.issues));
   }
   return parsed.data;
 }

@@ -6,7 +6,8 @@
 import type { Logger } from '../platform/logger';
 import { redactUrl } from '../platform/privacy';
 import type { RedisClient } from '../platform/redis';
-import { keyPath, parseSystem, trialRun, type ConfigIssue, type GatewayConfig } from './loader';
+import { keyPath } from '../platform/errors';
+import { parseSystem, trialRun, type ConfigIssue, type GatewayConfig } from './loader';
 import type { SystemConfig } from './schema';
 
 /** Written in place of a secret when a system is shown; sent back unchanged, it keeps the secret. */

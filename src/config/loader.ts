@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
+import { keyPath } from '../platform/errors';
 import { compileExpression, ExpressionError, type ExpressionBudget } from '../platform/expressions';
 import { egressRefusal, invalidEgressEntries } from './egress';
 import { SAMPLE_CASE } from './sample-case';
@@ -19,6 +20,8 @@ import {
   type SystemConfig,
   type SystemFile,
 } from './schema';
+
+export { keyPath };
 
 export interface ConfigIssue {
   file: string;
@@ -71,11 +74,6 @@ export interface GatewayConfig {
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-/** Joins a key path the way an operator reads it: `auth.token`, `routes[2].targets[0]`. */
-export function keyPath(segments: readonly PropertyKey[]): string {
-  return segments.reduce<string>((out, s) => (typeof s === 'number' ? `${out}[${s}]` : out ? `${out}.${String(s)}` : String(s)), '');
-}
 
 /** Replaces `${NAME}` in every string value; an unset variable is an issue naming file, key and variable. */
 export function expandEnv(value: unknown, env: Env, file: string, issues: ConfigIssue[], at: PropertyKey[] = []): unknown {

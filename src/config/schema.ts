@@ -4,6 +4,7 @@
  */
 import { DateTime } from 'luxon';
 import { z } from 'zod';
+import { CHARSETS } from '../platform/charset';
 import { SEAL_DEFAULTS, sealSchema } from '../seal/config';
 
 /** Sizes such as "1mb", "512kb" or a plain byte count. */
@@ -25,7 +26,7 @@ export const retrySchema = z.strictObject({
   }),
 });
 
-export const charsetSchema = z.enum(['utf-8', 'gbk', 'gb18030']);
+export const charsetSchema = z.enum(CHARSETS);
 
 export const authSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('none') }),
@@ -192,7 +193,6 @@ export type RoutesFile = z.infer<typeof routesSchema>;
 export type RetryPolicy = z.infer<typeof retrySchema>;
 export type RateLimit = z.infer<typeof rateLimitSchema>;
 export type Auth = z.infer<typeof authSchema>;
-export type Charset = z.infer<typeof charsetSchema>;
 export type MaintenanceWindow = z.infer<typeof windowSchema>;
 export type CircuitBreakerPolicy = z.infer<typeof circuitBreakerSchema>;
 

@@ -7,7 +7,7 @@ import type { SystemConfig } from '../config/schema';
 import type { Case } from '../cases/model';
 import { compileExpression, ExpressionError, type CompiledExpression, type ExpressionBudget } from '../platform/expressions';
 import { maskPersonalData } from '../platform/privacy';
-import { PermanentError, RetryableError, errorMessage } from './errors';
+import { PermanentError, RetryableError, errorMessage } from '../platform/failure';
 
 export interface Acknowledgement {
   success: boolean;

@@ -4,7 +4,10 @@
  * a decoded text containing U+FFFD (bytes that were not valid in the charset) is an error, not data.
  */
 import iconv from 'iconv-lite';
-import type { Charset } from '../config/schema';
+
+/** The charsets the gateway speaks, both directions. */
+export const CHARSETS = ['utf-8', 'gbk', 'gb18030'] as const;
+export type Charset = (typeof CHARSETS)[number];
 
 export class CharsetError extends Error {
   constructor(message: string) {

@@ -30,6 +30,20 @@ export interface ErrorDetail {
   message: string;
 }
 
+/** Joins a key path the way an operator reads it: `auth.token`, `routes[2].targets[0]`. */
+export function keyPath(segments: readonly PropertyKey[]): string {
+  return segments.reduce<string>((out, s) => (typeof s === 'number' ? `${out}[${s}]` : out ? `${out}.${String(s)}` : String(s)), '');
+}
+
+/** A schema's complaints as the contract's details; an unknown key is named at the key itself. */
+export function issueDetails(issues: ReadonlyArray<{ code: string; path: PropertyKey[]; message: string; keys?: string[] }>, whole = '(body)'): ErrorDetail[] {
+  return issues.flatMap((i) =>
+    i.code === 'unrecognized_keys' && i.keys
+      ? i.keys.map((k) => ({ path: keyPath([...i.path, k]), message: 'unknown field' }))
+      : [{ path: keyPath(i.path) || whole, message: i.message }],
+  );
+}
+
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; details?: ErrorDetail[] };
 }

@@ -12,7 +12,7 @@
  * written under a root element, escaped, in the bytes of a system's charset (docs/xml.md).
  */
 import { XMLParser } from 'fast-xml-parser';
-import type { Charset } from '../config/schema';
+import type { Charset } from './charset';
 import { charsetLabel, encodeStrict, encodeXml } from './charset';
 
 export interface XmlLimits {

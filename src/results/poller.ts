@@ -10,7 +10,7 @@ import { expressionBudget } from '../config/loader';
 import type { SystemConfig } from '../config/schema';
 import type { CaseStore } from '../cases/store';
 import type { Endpoints } from '../delivery/endpoints';
-import { errorMessage } from '../delivery/errors';
+import { errorMessage } from '../platform/failure';
 import { compileExpression, ExpressionError, type CompiledExpression } from '../platform/expressions';
 import type { Logger } from '../platform/logger';
 import type { ResultReceiver } from './receiver';

@@ -8,11 +8,11 @@
 import crypto from 'node:crypto';
 import { z } from 'zod';
 import type { GatewayConfig } from '../config/loader';
-import { expressionBudget, keyPath } from '../config/loader';
+import { expressionBudget } from '../config/loader';
 import type { SystemConfig } from '../config/schema';
 import { outcomeSchema, caseIdSchema, type Result } from '../cases/model';
 import type { CaseStore, UnmatchedResult } from '../cases/store';
-import { ApiError } from '../platform/errors';
+import { ApiError, issueDetails } from '../platform/errors';
 import { compileExpression } from '../platform/expressions';
 import { maskPersonalData } from '../platform/privacy';
 import { safeEqual } from '../platform/signing';
@@ -94,7 +94,7 @@ export class ResultReceiver {
     }
     const parsed = mappedResultSchema.safeParse(mapped);
     if (!parsed.success) {
-      throw new ApiError('invalid_result', undefined, parsed.error.issues.map((i) => ({ path: keyPath(i.path) || '(result)', message: i.message })));
+      throw new ApiError('invalid_result', undefined, issueDetails(parsed.error.issues, '(result)'));
     }
     if (!parsed.data.caseId && !parsed.data.receiptNo) {
       throw new ApiError('invalid_result', 'The result names neither a caseId nor a receiptNo.', [{ path: 'caseId', message: 'required when there is no receiptNo' }]);

@@ -2,9 +2,10 @@
  * The seal room's HTTP interface (CONTRACT §6, §8), open to anyone: the public keys, and a
  * verifier that says whether a seal holds and which fields changed.
  */
-import { Router, json, type ErrorRequestHandler } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
-import { ApiError, type ErrorDetail } from '../platform/errors';
+import { ApiError, issueDetails } from '../platform/errors';
+import { jsonBody } from '../platform/json-body';
 import { withinDepth } from './canonical';
 import { sealObjectSchema, type Sealer, type Verification } from './seal';
 
@@ -31,29 +32,6 @@ export const verifyRequestSchema = z
     if (hasPayload === (body.payloadBase64 !== undefined)) ctx.addIssue({ code: 'custom', path: [], message: 'send exactly one of payload (the JSON document) and payloadBase64 (the exact bytes)' });
   });
 
-function details(error: z.ZodError): ErrorDetail[] {
-  return error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
-}
-
-/** body-parser's failures in the contract's terms; only for the seal routes, so the app's handler stays as it is. */
-const sealErrors: ErrorRequestHandler = (err, _req, res, next) => {
-  const type = (err as { type?: string } | null)?.type;
-  const known =
-    err instanceof ApiError
-      ? err
-      : type === 'entity.too.large'
-        ? new ApiError('payload_too_large')
-        : type === 'entity.parse.failed'
-          ? new ApiError('invalid_json')
-          : type === 'charset.unsupported' || type === 'encoding.unsupported'
-            ? new ApiError('unsupported_media_type')
-            : type
-              ? new ApiError('invalid_request')
-              : undefined;
-  if (!known) return next(err);
-  res.status(known.status).json(known.toBody());
-};
-
 export function sealRoutes(deps: SealRoutesDeps): Router {
   const router = Router();
 
@@ -64,16 +42,15 @@ export function sealRoutes(deps: SealRoutesDeps): Router {
   router.post(
     '/api/v1/seal/verify',
     (req, _res, next) => next(req.is('application/json') ? undefined : new ApiError('unsupported_media_type')),
-    json({ limit: deps.bodyLimit ?? '2mb', strict: true }),
+    ...jsonBody(deps.bodyLimit ?? '2mb'),
     (req, res) => {
       const parsed = verifyRequestSchema.safeParse(req.body);
-      if (!parsed.success) throw new ApiError('invalid_request', 'The body must be {seal, payload} or {seal, payloadBase64} with a well-formed seal.', details(parsed.error));
+      if (!parsed.success) throw new ApiError('invalid_request', 'The body must be {seal, payload} or {seal, payloadBase64} with a well-formed seal.', issueDetails(parsed.error.issues));
       const result = deps.sealer.verify(parsed.data);
       deps.onVerify?.(result);
       res.json(result);
     },
   );
 
-  router.use('/api/v1/seal', sealErrors);
   return router;
 }

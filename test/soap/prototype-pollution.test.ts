@@ -11,7 +11,7 @@ import pino from 'pino';
 import * as soap from 'soap';
 import { createSoapAdapter } from '../../adapters/soap/soap.adapter';
 import type { SystemConfig } from '../../src/config/schema';
-import { RetryableError } from '../../src/delivery/errors';
+import { RetryableError } from '../../src/platform/failure';
 import { CASE_NS, POLLUTING_IDS, caseServiceWsdl, soapPeer, type SoapPeer } from './support';
 
 const polluting = (inside: string) =>

@@ -14,7 +14,7 @@ import { loadConfig, type GatewayConfig } from '../../src/config/loader';
 import type { SystemConfig } from '../../src/config/schema';
 import { SystemMappings } from '../../src/delivery/mapping';
 import { DEFAULT_BUDGET } from '../../src/platform/expressions';
-import { PermanentError, RetryableError } from '../../src/delivery/errors';
+import { PermanentError, RetryableError } from '../../src/platform/failure';
 import type { RunningGateway } from '../../src/gateway';
 import { demoEnv, samplePersonCase } from '../../sim/samples';
 import { startSimulators, type Simulators } from '../../sim/server';

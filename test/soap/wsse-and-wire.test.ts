@@ -4,7 +4,7 @@
  */
 import crypto from 'node:crypto';
 import iconv from 'iconv-lite';
-import { PermanentError, RetryableError } from '../../src/delivery/errors';
+import { PermanentError, RetryableError } from '../../src/platform/failure';
 import { classifySoapError } from '../../adapters/soap/soap.faults';
 import { decodeEnvelope, encodeEnvelope, rootElementName, withCharset } from '../../adapters/soap/soap.wire';
 import { passwordDigest, UsernameTokenVerifier, type PresentedToken } from '../../adapters/soap/wsse';

@@ -1,6 +1,7 @@
 /**
- * The two ways a delivery can fail. Every failure is one or the other, decided once, where it
- * happens: a RetryableError is worth another attempt later (the system is down, slow, overloaded
+ * The two ways a call to a legacy system can fail, in a home both the adapters (which raise them)
+ * and the delivery queue (which decides what they mean) may import. Every failure is one or the
+ * other, decided once, where it happens: a RetryableError is worth another attempt later (the system is down, slow, overloaded
  * or said "try again"); a PermanentError will fail the same way every time (the system refused the
  * case, or our mapping cannot build it), so retrying would only delay the intake platform's answer.
  */
@@ -25,11 +26,6 @@ export class PermanentError extends Error {
     super(message, options);
     this.name = 'PermanentError';
   }
-}
-
-/** The one decision: anything not known to be permanent is retried, so a surprise never loses a case. */
-export function isRetryable(err: unknown): boolean {
-  return !(err instanceof PermanentError);
 }
 
 export function errorMessage(err: unknown): string {

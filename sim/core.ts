@@ -8,7 +8,7 @@
  *   SIM-REJECT            refused for good          SIM-RETRY             refused as "busy, retry later"
  *   SIM-OUTCOME-REJECTED  accepted, then rejected   SIM-OUTCOME-NEED-MORE accepted, then asks for more
  */
-import jsonata from 'jsonata';
+import { compileExpression } from '../src/platform/expressions';
 import { z } from 'zod';
 import type { GatewayConfig } from '../src/config/loader';
 import type { SystemConfig } from '../src/config/schema';
@@ -191,7 +191,6 @@ export interface CoreOptions {
 export class SimCore {
   private readonly systems = new Map<string, SimSystem>();
   private readonly builders = new Map<string, ResultBodyBuilder>();
-  private readonly untils = new Map<string, ReturnType<typeof jsonata>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly warned = new Set<string>();
   private readonly log: (line: string) => void;
@@ -483,7 +482,7 @@ export class SimCore {
   /** The caseId a body carries, read with the system's result map (it echoes the caseId). */
   private async caseIdIn(system: SystemConfig, body: unknown): Promise<string | undefined> {
     try {
-      const mapped = (await jsonata(system.result.map).evaluate(body)) as { caseId?: unknown } | undefined;
+      const mapped = (await compileExpression(system.result.map).evaluate(body)) as { caseId?: unknown } | undefined;
       return typeof mapped?.caseId === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(mapped.caseId) ? mapped.caseId : undefined;
     } catch {
       return undefined;
@@ -492,11 +491,7 @@ export class SimCore {
 
   /** Why `until` would not tell the pending answer from the done one, or undefined when it does. */
   private async untilDisagrees(until: string, done: Record<string, unknown>): Promise<string | undefined> {
-    let expression = this.untils.get(until);
-    if (!expression) {
-      expression = jsonata(until);
-      this.untils.set(until, expression);
-    }
+    const expression = compileExpression(until);
     try {
       if ((await expression.evaluate(done)) !== true) return `is not true on the decided reply ${JSON.stringify(done)}`;
       if ((await expression.evaluate(structuredClone(POLL_PENDING))) === true) return `is already true on the pending reply ${JSON.stringify(POLL_PENDING)}`;

@@ -7,7 +7,7 @@
  * `response.*` expressions on each dialect's sample replies, so the simulator and the
  * configuration can never quietly disagree.
  */
-import jsonata from 'jsonata';
+import { compileExpression } from '../src/platform/expressions';
 import type { SystemConfig } from '../src/config/schema';
 
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -78,7 +78,7 @@ export const MESSAGES = {
 } as const;
 
 async function evaluate(expression: string, input: unknown): Promise<unknown> {
-  return jsonata(expression).evaluate(input);
+  return compileExpression(expression).evaluate(input);
 }
 
 const SAMPLE_RECEIPT = 'SAMPLE2026000000001';

@@ -14,7 +14,7 @@
  * checked by evaluating the map on the built body, as the gateway will: a body that would not map
  * to the intended result is never returned.
  */
-import jsonata from 'jsonata';
+import { compileExpression, type CompiledExpression } from '../src/platform/expressions';
 
 export type ResultOutcome = 'approved' | 'rejected' | 'need_more' | 'info';
 
@@ -195,12 +195,12 @@ const MAX_TRIES = 2000;
 
 /** One result map, analysed once and used for every body built for it. */
 export class ResultBodyBuilder {
-  private readonly expression: ReturnType<typeof jsonata>;
+  private readonly expression: CompiledExpression;
   private readonly shape: { prefix: FieldPath; pairs: Pair[] } | undefined;
 
   /** Throws on a map that is not JSONata at all (the config loader has checked that already). */
   constructor(readonly source: string) {
-    this.expression = jsonata(source);
+    this.expression = compileExpression(source);
     this.shape = objectConstructor(this.expression.ast() as AstNode);
   }
 

@@ -11,7 +11,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import express, { type Request } from 'express';
-import jsonata from 'jsonata';
+import { compileExpression } from '../../src/platform/expressions';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { SystemConfig } from '../../src/config/schema';
 import { GuardedSoapServer } from '../../adapters/soap/soap.server';
@@ -129,14 +129,8 @@ async function serve(system: SystemConfig, configDir: string, ctx: SimContext, e
   return { system, dialect, wsdl, server };
 }
 
-const maps = new Map<string, ReturnType<typeof jsonata>>();
 async function mapped(source: string, input: unknown): Promise<string> {
-  let expression = maps.get(source);
-  if (!expression) {
-    expression = jsonata(source);
-    maps.set(source, expression);
-  }
-  return JSON.stringify(await expression.evaluate(input));
+  return JSON.stringify(await compileExpression(source).evaluate(input));
 }
 
 /**

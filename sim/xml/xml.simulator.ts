@@ -11,7 +11,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import express, { type Request } from 'express';
 import iconv from 'iconv-lite';
-import jsonata from 'jsonata';
+import { compileExpression } from '../../src/platform/expressions';
 import type { SystemConfig } from '../../src/config/schema';
 import { CharsetError, charsetLabel, charsetOfContentType, charsetOfXmlDeclaration, decodeBody, knownCharset } from '../../src/platform/charset';
 import { encodeXmlDocument, readXml, type XmlObject } from '../../src/platform/xml';
@@ -77,14 +77,8 @@ function answer(dialect: XmlDialect, verdict: Verdict, why?: string): { status: 
   }
 }
 
-const maps = new Map<string, ReturnType<typeof jsonata>>();
 async function evaluateMap(source: string, input: unknown): Promise<string> {
-  let expression = maps.get(source);
-  if (!expression) {
-    expression = jsonata(source);
-    maps.set(source, expression);
-  }
-  return JSON.stringify(await expression.evaluate(input));
+  return JSON.stringify(await compileExpression(source).evaluate(input));
 }
 
 /**

@@ -87,6 +87,8 @@ export interface CompiledExpression {
   readonly source: string;
   /** Evaluates on `input` within the budget; throws ExpressionError. */
   evaluate(input: unknown, bindings?: Record<string, unknown>): Promise<unknown>;
+  /** JSONata's syntax tree (the simulators read an expression's field paths and codes from it). */
+  ast(): unknown;
 }
 
 /** Compiled expressions by budget and source: configuration versions share the same strings. */
@@ -115,6 +117,7 @@ export function compileExpression(source: string, budget: ExpressionBudget = DEF
         throw describe(err, budget);
       }
     },
+    ast: () => expression.ast(),
   };
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
   cache.set(key, compiled);

@@ -31,4 +31,4 @@ export interface AdapterOptions {
   maxReplyBytes: number;
 }
 
-export type AdapterFactory = (system: SystemConfig, options: AdapterOptions) => Adapter;
+export type AdapterFactory<S extends SystemConfig = SystemConfig> = (system: S, options: AdapterOptions) => Adapter;

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type { UnmatchedResult } from './cases/store';
 import { caseIdSchema, resultSchema } from './cases/model';
-import { systemFileSchema } from './config/schema';
+import { levelSchema, protocolSchema, systemFileSchema } from './config/schema';
 import type { CircuitView } from './delivery/circuit';
 import { ERROR_CATALOGUE, type ErrorBody, type ErrorCode } from './platform/errors';
 
@@ -78,8 +78,8 @@ const count = z.number().int().min(0);
 export const systemStatusSchema = z.object({
   id: z.string(),
   name: z.string(),
-  level: systemFileSchema.shape.level,
-  protocol: systemFileSchema.shape.protocol,
+  level: levelSchema,
+  protocol: protocolSchema,
   paused: z.boolean(),
   circuit: circuitViewSchema,
   queue: z.object({ waiting: count, active: count, delayed: count, failed: count }),

@@ -1,10 +1,11 @@
 /** REST/JSON over HTTP: the mapped body is POSTed as JSON and the JSON reply is handed back. */
 import type { AxiosResponse } from 'axios';
 import { RetryableError } from '../../src/platform/failure';
+import type { SystemOf } from '../../src/config/schema';
 import type { Adapter, AdapterFactory } from '../adapter';
 import { authHeaders, classifyHttpStatus, closeHttpClient, httpClient, transportError } from '../http';
 
-export const createRestAdapter: AdapterFactory = (system, options) => {
+export const createRestAdapter: AdapterFactory<SystemOf<'rest'>> = (system, options) => {
   const client = httpClient(system, options.maxReplyBytes);
 
   const adapter: Adapter = {

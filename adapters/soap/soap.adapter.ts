@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { PermanentError } from '../../src/platform/failure';
+import type { SystemOf } from '../../src/config/schema';
 import type { Adapter, AdapterFactory } from '../adapter';
 import { SoapOperation } from './soap.client';
 
@@ -23,9 +24,8 @@ function operationArguments(systemId: string, body: unknown): Record<string, unk
   return JSON.parse(JSON.stringify(body)) as Record<string, unknown>;
 }
 
-export const createSoapAdapter: AdapterFactory = (system, options) => {
+export const createSoapAdapter: AdapterFactory<SystemOf<'soap'>> = (system, options) => {
   const settings = system.soap;
-  if (!settings) throw new Error(`system ${system.id} speaks soap but has no soap section`);
   const operation = new SoapOperation({
     systemId: system.id,
     wsdl: wsdlLocation(settings.wsdl, options.configDir),

@@ -7,7 +7,7 @@
  */
 import type { AxiosResponse } from 'axios';
 import iconv from 'iconv-lite';
-import type { Auth, SystemConfig } from '../../src/config/schema';
+import type { Auth, SystemConfig, SystemOf } from '../../src/config/schema';
 import { PermanentError, RetryableError, errorMessage } from '../../src/platform/failure';
 import { CharsetError, charsetLabel, decodeBody } from '../../src/platform/charset';
 import { XmlRejectedError, XmlWriteError, encodeXmlDocument, readXml, type XmlObject } from '../../src/platform/xml';
@@ -20,9 +20,9 @@ export function xmlContentType(system: Pick<SystemConfig, 'charset'>): string {
 }
 
 /** The request body's bytes; a body that cannot be XML in this charset will never be, so it is permanent. */
-export function buildRequest(system: SystemConfig, body: unknown): Buffer {
+export function buildRequest(system: SystemOf<'xml'>, body: unknown): Buffer {
   try {
-    return encodeXmlDocument(system.xml!.root, body, system.charset);
+    return encodeXmlDocument(system.xml.root, body, system.charset);
   } catch (err) {
     if (err instanceof XmlWriteError || err instanceof CharsetError) {
       throw new PermanentError(`${system.id}: request body cannot be written as ${charsetLabel(system.charset)} XML: ${err.message}`, { cause: err });
@@ -77,8 +77,7 @@ export function parseReply(system: SystemConfig, status: number, bytes: Buffer, 
   }
 }
 
-export const createXmlAdapter: AdapterFactory = (system, options) => {
-  if (!system.xml) throw new Error(`system ${system.id}: protocol xml needs an xml section ({root})`);
+export const createXmlAdapter: AdapterFactory<SystemOf<'xml'>> = (system, options) => {
   const client = httpClient(system, options.maxReplyBytes);
 
   const adapter: Adapter = {

@@ -13,7 +13,7 @@ import path from 'node:path';
 import express, { type Request } from 'express';
 import { compileExpression } from '../../src/platform/expressions';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { SystemConfig } from '../../src/config/schema';
+import { speaks, type SystemConfig, type SystemOf } from '../../src/config/schema';
 import { GuardedSoapServer } from '../../adapters/soap/soap.server';
 import { SoapOperation } from '../../adapters/soap/soap.client';
 import { soapFault } from '../../adapters/soap/soap.faults';
@@ -48,7 +48,7 @@ interface Exchange {
 }
 
 interface Served {
-  system: SystemConfig;
+  system: SystemOf<'soap'>;
   dialect: SoapDialect;
   wsdl: string;
   server: GuardedSoapServer;
@@ -60,8 +60,8 @@ function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   return out;
 }
 
-function wsdlPath(system: SystemConfig, configDir: string): string {
-  const wsdl = system.soap?.wsdl ?? '';
+function wsdlPath(system: SystemOf<'soap'>, configDir: string): string {
+  const wsdl = system.soap.wsdl;
   if (/^https?:\/\//i.test(wsdl)) throw new Error(`simulator ${system.id}: its WSDL is a URL (${wsdl}); the simulator serves WSDL files only`);
   return path.resolve(configDir, wsdl);
 }
@@ -78,8 +78,8 @@ function authorized(system: SystemConfig, exchange: Exchange, soapHeader: unknow
 }
 
 /** The operation's answer to a verdict: its output, or a thrown fault; undefined when the system is down. */
-function reply(system: SystemConfig, dialect: SoapDialect, verdict: Verdict): Record<string, unknown> | undefined {
-  const version = system.soap?.version ?? '1.1';
+function reply(system: SystemOf<'soap'>, dialect: SoapDialect, verdict: Verdict): Record<string, unknown> | undefined {
+  const version = system.soap.version;
   switch (verdict.kind) {
     case 'accepted':
     case 'duplicate':
@@ -98,9 +98,8 @@ function reply(system: SystemConfig, dialect: SoapDialect, verdict: Verdict): Re
   }
 }
 
-async function serve(system: SystemConfig, configDir: string, ctx: SimContext, exchanges: Map<string, Exchange>): Promise<Served> {
+async function serve(system: SystemOf<'soap'>, configDir: string, ctx: SimContext, exchanges: Map<string, Exchange>): Promise<Served> {
   const settings = system.soap;
-  if (!settings) throw new Error(`simulator ${system.id}: protocol soap without a soap section`);
   const wsdl = fs.readFileSync(wsdlPath(system, configDir), 'utf8');
   const dialect = await soapDialectOf(system);
   const verifier = new UsernameTokenVerifier();
@@ -171,7 +170,7 @@ export function createSoapSimulator(options: SoapSimulatorOptions = {}): Protoco
       const configDir = options.configDir ?? (ctx as SimContext & { configDir?: string }).configDir ?? process.env.OW_CONFIG_DIR ?? 'config';
       const exchanges = new Map<string, Exchange>();
       const served = new Map<string, Served>();
-      for (const system of ctx.systems) served.set(system.id, await serve(system, configDir, ctx, exchanges));
+      for (const system of ctx.systems) if (speaks(system, 'soap')) served.set(system.id, await serve(system, configDir, ctx, exchanges));
       const rawBody = express.raw({ type: () => true, limit: '10mb' });
 
       app.get('/sim/:systemId/soap', (req: Request, res, next) => {
@@ -207,10 +206,11 @@ export function createSoapSimulator(options: SoapSimulatorOptions = {}): Protoco
     },
 
     async push(system, body, gatewayUrl) {
+      if (!speaks(system, 'soap')) throw new PushError(`system ${system.id} does not speak soap`, false);
       const password = system.result.inboundToken;
       if (!password) throw new PushError(`system ${system.id} has no result.inboundToken to push with`, false);
       const base = gatewayUrl.replace(/\/+$/, '');
-      const version = system.soap?.version ?? '1.1';
+      const version = system.soap.version;
       const key = `${base} ${system.id}`;
       let pusher = pushers.get(key);
       if (!pusher) {

@@ -12,7 +12,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import express, { type Request } from 'express';
 import iconv from 'iconv-lite';
 import { compileExpression } from '../../src/platform/expressions';
-import type { SystemConfig } from '../../src/config/schema';
+import { speaks, type SystemConfig, type SystemOf } from '../../src/config/schema';
 import { CharsetError, charsetLabel, charsetOfContentType, charsetOfXmlDeclaration, decodeBody, knownCharset } from '../../src/platform/charset';
 import { encodeXmlDocument, readXml, type XmlObject } from '../../src/platform/xml';
 import { httpAuthorized } from '../auth';
@@ -36,7 +36,7 @@ function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
 }
 
 /** Reads a submission as a server that speaks only `system.charset` would; a string says why it cannot. */
-export function readSubmission(system: SystemConfig, raw: Buffer, type: string | undefined): XmlObject | string {
+export function readSubmission(system: SystemOf<'xml'>, raw: Buffer, type: string | undefined): XmlObject | string {
   for (const [where, label] of [
     ['Content-Type', charsetOfContentType(type)],
     ['XML declaration', charsetOfXmlDeclaration(raw)],
@@ -49,7 +49,7 @@ export function readSubmission(system: SystemConfig, raw: Buffer, type: string |
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
   }
-  const root = system.xml?.root ?? '';
+  const root = system.xml.root;
   const content = document[root];
   if (content === undefined) return `the root element must be <${root}>, not <${Object.keys(document)[0]}>`;
   if (typeof content === 'string' || Array.isArray(content)) return `<${root}> must contain elements`;
@@ -114,8 +114,8 @@ export const xmlSimulator: ProtocolSimulator = {
   protocol: 'xml',
 
   async mount(app, _server, ctx) {
-    const served = new Map<string, { system: SystemConfig; dialect: XmlDialect }>();
-    for (const system of ctx.systems) served.set(system.id, { system, dialect: await xmlDialectOf(system) });
+    const served = new Map<string, { system: SystemOf<'xml'>; dialect: XmlDialect }>();
+    for (const system of ctx.systems) if (speaks(system, 'xml')) served.set(system.id, { system, dialect: await xmlDialectOf(system) });
     const rawBody = express.raw({ type: () => true, limit: '10mb' });
 
     app.post('/sim/:systemId/xml', rawBody, async (req: Request, res, next) => {

@@ -195,7 +195,7 @@ export async function trialRunAll(config: GatewayConfig): Promise<void> {
 function systemUrls(system: SystemFile): Array<[string, string]> {
   const out: Array<[string, string]> = [['endpoint', system.endpoint]];
   if (system.result.poll) out.push(['result.poll.endpoint', system.result.poll.endpoint]);
-  if (system.soap && /^[a-z][a-z0-9+.-]*:/i.test(system.soap.wsdl)) out.push(['soap.wsdl', system.soap.wsdl]);
+  if (system.protocol === 'soap' && /^[a-z][a-z0-9+.-]*:/i.test(system.soap.wsdl)) out.push(['soap.wsdl', system.soap.wsdl]);
   return out;
 }
 

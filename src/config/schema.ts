@@ -106,11 +106,14 @@ export const gatewaySchema = z.strictObject({
 /** A JSONata expression; compiled (and so checked) when the configuration loads. */
 export const expression = z.string().min(1);
 
-export const systemFileSchema = z.strictObject({
+export const levelSchema = z.enum(['national', 'provincial', 'city']);
+export const protocolSchema = z.enum(['rest', 'soap', 'xml']);
+
+/** What every system file has, whatever its protocol. */
+const systemFields = {
   id: z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes'),
   name: z.string().min(1),
-  level: z.enum(['national', 'provincial', 'city']),
-  protocol: z.enum(['rest', 'soap', 'xml']),
+  level: levelSchema,
   endpoint: z.url(),
   /** HTTP method for rest and xml deliveries. */
   method: z.enum(['POST', 'PUT']).default('POST'),
@@ -155,23 +158,29 @@ export const systemFileSchema = z.strictObject({
         })
         .optional(),
     }),
-  soap: z
-    .strictObject({
-      wsdl: z.string().min(1),
-      service: z.string().min(1),
-      port: z.string().min(1),
-      operation: z.string().min(1),
-      version: z.enum(['1.1', '1.2']).default('1.1'),
-    })
-    .optional(),
-  xml: z.strictObject({ root: z.string().min(1) }).optional(),
-}).superRefine((system, ctx) => {
-  // A protocol's own section must be there when that protocol is chosen.
-  if (system.protocol === 'soap' && !system.soap) ctx.addIssue({ code: 'custom', path: ['soap'], message: 'required when protocol is soap' });
-  if (system.protocol === 'xml' && !system.xml) ctx.addIssue({ code: 'custom', path: ['xml'], message: 'required when protocol is xml' });
-  if (system.result.mode === 'poll' && !system.result.poll) ctx.addIssue({ code: 'custom', path: ['result', 'poll'], message: 'required when result.mode is poll' });
-  if (system.result.mode === 'poll' && system.protocol !== 'rest') ctx.addIssue({ code: 'custom', path: ['result', 'mode'], message: 'poll is supported for rest systems' });
+};
+
+export const soapSettingsSchema = z.strictObject({
+  wsdl: z.string().min(1),
+  service: z.string().min(1),
+  port: z.string().min(1),
+  operation: z.string().min(1),
+  version: z.enum(['1.1', '1.2']).default('1.1'),
 });
+
+export const xmlSettingsSchema = z.strictObject({ root: z.string().min(1) });
+
+/** A system file: one shape per protocol, so a SOAP system always has its `soap` section, and only it. */
+export const systemFileSchema = z
+  .discriminatedUnion('protocol', [
+    z.strictObject({ ...systemFields, protocol: z.literal('rest') }),
+    z.strictObject({ ...systemFields, protocol: z.literal('soap'), soap: soapSettingsSchema }),
+    z.strictObject({ ...systemFields, protocol: z.literal('xml'), xml: xmlSettingsSchema }),
+  ])
+  .superRefine((system, ctx) => {
+    if (system.result.mode === 'poll' && !system.result.poll) ctx.addIssue({ code: 'custom', path: ['result', 'poll'], message: 'required when result.mode is poll' });
+    if (system.result.mode === 'poll' && system.protocol !== 'rest') ctx.addIssue({ code: 'custom', path: ['result', 'mode'], message: 'poll is supported for rest systems' });
+  });
 
 export const routesSchema = z.strictObject({
   routes: z.array(
@@ -204,3 +213,11 @@ export type SystemConfig = SystemFile & {
   retry: RetryPolicy;
   circuitBreaker: CircuitBreakerPolicy;
 };
+
+export type Protocol = SystemConfig['protocol'];
+/** A system of one protocol: a SOAP system has its `soap` section, an XML system its `xml` one. */
+export type SystemOf<P extends Protocol> = Extract<SystemConfig, { protocol: P }>;
+
+export function speaks<P extends Protocol>(system: SystemConfig, protocol: P): system is SystemOf<P> {
+  return system.protocol === protocol;
+}

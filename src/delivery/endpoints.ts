@@ -3,7 +3,7 @@
  * per config version (keyed by the config object, which a reload replaces) and never per delivery.
  */
 import bytes from 'bytes';
-import { adapterFactoryFor } from '../../adapters';
+import { createAdapter } from '../../adapters';
 import type { Adapter, AdapterOptions } from '../../adapters/adapter';
 import type { GatewayConfig } from '../config/loader';
 import { expressionBudget } from '../config/loader';
@@ -41,9 +41,7 @@ export class Endpoints {
   get(system: SystemConfig): Endpoint {
     const cached = this.cache.get(system);
     if (cached) return cached;
-    const factory = adapterFactoryFor(system.protocol);
-    if (!factory) throw new Error(`no adapter for protocol "${system.protocol}" (system ${system.id})`);
-    const endpoint: Endpoint = { system, mappings: new SystemMappings(system, this.budget), adapter: factory(system, this.options) };
+    const endpoint: Endpoint = { system, mappings: new SystemMappings(system, this.budget), adapter: createAdapter(system, this.options) };
     this.cache.set(system, endpoint);
     this.open.add(endpoint);
     const replaced = this.latest.get(system.id);

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import pino from 'pino';
 import * as soap from 'soap';
 import { createSoapAdapter } from '../../adapters/soap/soap.adapter';
-import type { SystemConfig } from '../../src/config/schema';
+import type { SystemOf } from '../../src/config/schema';
 import { RetryableError } from '../../src/platform/failure';
 import { CASE_NS, POLLUTING_IDS, caseServiceWsdl, soapPeer, type SoapPeer } from './support';
 
@@ -89,7 +89,7 @@ describe('when a SOAP system replies with a polluting envelope', () => {
       timeoutMs: 2000,
       concurrency: 1,
       soap: { wsdl: './wsdl/case.wsdl', service: 'CaseService', port: 'CasePort', operation: 'SubmitCase', version: '1.1' },
-    } as unknown as SystemConfig;
+    } as unknown as SystemOf<'soap'>;
     const adapter = createSoapAdapter(system, { configDir: dir, maxReplyBytes: 4 * 1024 * 1024 });
     const before = prototypeNames();
     const ctx = { caseId: 'QZ-1', systemId: 'prov-evil', idempotencyKey: 'QZ-1:prov-evil', log: pino({ level: 'silent' }) };

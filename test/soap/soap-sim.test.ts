@@ -11,7 +11,7 @@ import pino from 'pino';
 import { createSoapAdapter } from '../../adapters/soap/soap.adapter';
 import type { Adapter } from '../../adapters/adapter';
 import { loadConfig, type GatewayConfig } from '../../src/config/loader';
-import type { SystemConfig } from '../../src/config/schema';
+import { speaks, type SystemOf } from '../../src/config/schema';
 import { SystemMappings } from '../../src/delivery/mapping';
 import { DEFAULT_BUDGET } from '../../src/platform/expressions';
 import { PermanentError, RetryableError } from '../../src/platform/failure';
@@ -40,14 +40,14 @@ describe('when the gateway delivers to the simulated SOAP systems of the shipped
     await sims.close();
   });
 
-  const soapSystems = (): SystemConfig[] => [...config.systems.values()].filter((s) => s.protocol === 'soap');
+  const soapSystems = (): Array<SystemOf<'soap'>> => [...config.systems.values()].filter((s) => speaks(s, 'soap'));
 
   /** The shipped system, pointed at the simulators on their test port. */
-  function atSim(system: SystemConfig, overrides: Partial<SystemConfig> = {}): SystemConfig {
+  function atSim(system: SystemOf<'soap'>, overrides: Partial<SystemOf<'soap'>> = {}): SystemOf<'soap'> {
     return { ...system, endpoint: system.endpoint.replace('http://127.0.0.1:9100', sims.url), ...overrides };
   }
 
-  async function deliver(system: SystemConfig, caseId = `QZ-SOAPSIM-${++seq}`, overrides: Record<string, unknown> = {}) {
+  async function deliver(system: SystemOf<'soap'>, caseId = `QZ-SOAPSIM-${++seq}`, overrides: Record<string, unknown> = {}) {
     let adapter = adapters.get(system.id + JSON.stringify(system.auth));
     if (!adapter) {
       adapter = createSoapAdapter(system, { configDir: CONFIG_DIR, maxReplyBytes: 4 * 1024 * 1024 });
@@ -68,7 +68,7 @@ describe('when the gateway delivers to the simulated SOAP systems of the shipped
         'prov-medical-security', 'prov-natural-resources', 'prov-public-security', 'prov-taxation',
       ].sort(),
     );
-    expect(systems.some((s) => s.soap?.version === '1.2')).toBe(true);
+    expect(systems.some((s) => s.soap.version === '1.2')).toBe(true);
     expect(systems.some((s) => s.auth.type === 'wsse')).toBe(true);
     expect(systems.some((s) => s.charset === 'gbk')).toBe(true);
     for (const system of systems) {
@@ -81,7 +81,7 @@ describe('when the gateway delivers to the simulated SOAP systems of the shipped
   });
 
   it('then a redelivery is answered with the same receipt', async () => {
-    const system = atSim(config.systems.get('prov-civil-affairs')!);
+    const system = atSim((config.systems.get('prov-civil-affairs') as SystemOf<'soap'>));
     const first = await deliver(system, 'QZ-SOAPSIM-REDELIVER');
     const again = await deliver(system, 'QZ-SOAPSIM-REDELIVER');
     expect(again.receiptNo).toBe(first.receiptNo);
@@ -90,7 +90,7 @@ describe('when the gateway delivers to the simulated SOAP systems of the shipped
 
   it('then the WS-Security systems refuse a wrong password with a Client fault', async () => {
     for (const id of ['nat-population', 'prov-public-security']) {
-      const system = config.systems.get(id)!;
+      const system = (config.systems.get(id) as SystemOf<'soap'>);
       const wrong = atSim(system, { auth: { ...(system.auth as { type: 'wsse'; username: string; passwordType: 'PasswordText' | 'PasswordDigest' }), password: 'wrong' } });
       const err = await deliver(wrong).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(PermanentError);
@@ -99,7 +99,7 @@ describe('when the gateway delivers to the simulated SOAP systems of the shipped
   });
 
   it('then the fault knobs turn into Server faults, refusals and cut connections', async () => {
-    const system = atSim(config.systems.get('nat-gov-service-platform')!);
+    const system = atSim((config.systems.get('nat-gov-service-platform') as SystemOf<'soap'>));
     sims.setFaults(system.id, { failureRate: 1 });
     const broken = await deliver(system).catch((e: unknown) => e);
     expect(broken).toBeInstanceOf(RetryableError);

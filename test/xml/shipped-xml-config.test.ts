@@ -6,7 +6,7 @@ import path from 'node:path';
 import iconv from 'iconv-lite';
 import jsonata from 'jsonata';
 import { loadConfig, type GatewayConfig } from '../../src/config/loader';
-import type { SystemConfig } from '../../src/config/schema';
+import { speaks, type SystemOf } from '../../src/config/schema';
 import { encodeXmlDocument, readXml } from '../../src/platform/xml';
 import { demoEnv, sampleOrganizationCase, samplePersonCase } from '../../sim/samples';
 import { xmlDialectOf } from '../../sim/xml/dialects';
@@ -15,11 +15,11 @@ const CONFIG_DIR = path.join(__dirname, '..', '..', 'config');
 
 describe('the shipped XML systems', () => {
   let config: GatewayConfig;
-  let xml: SystemConfig[];
+  let xml: Array<SystemOf<'xml'>>;
 
   beforeAll(() => {
     config = loadConfig(CONFIG_DIR, demoEnv());
-    xml = [...config.systems.values()].filter((s) => s.protocol === 'xml');
+    xml = [...config.systems.values()].filter((s) => speaks(s, 'xml'));
   });
 
   it('are 5 city and 5 provincial systems, at least 3 in GBK and 1 in GB18030', () => {
@@ -44,7 +44,7 @@ describe('the shipped XML systems', () => {
   it('point at their XML simulator and name their root element', () => {
     for (const s of xml) {
       expect(s.endpoint).toBe(`http://127.0.0.1:9100/sim/${s.id}/xml`);
-      expect(s.xml?.root).toMatch(/^[A-Z][A-Za-z]+$/);
+      expect(s.xml.root).toMatch(/^[A-Z][A-Za-z]+$/);
     }
   });
 
@@ -53,7 +53,7 @@ describe('the shipped XML systems', () => {
       for (const kase of [samplePersonCase(), sampleOrganizationCase()]) {
         kase.applicant.name = `${kase.applicant.name}𬇕`;
         const body = await jsonata(s.request.body).evaluate(kase);
-        const bytes = encodeXmlDocument(s.xml!.root, body, s.charset);
+        const bytes = encodeXmlDocument(s.xml.root, body, s.charset);
         const text = iconv.decode(bytes, s.charset);
         expect({ id: s.id, undecodable: text.includes('\uFFFD') }).toEqual({ id: s.id, undecodable: false });
         expect(text).toContain(s.charset === 'gbk' ? '&#x2C1D5;' : '𬇕');

@@ -9,7 +9,7 @@ import path from 'node:path';
 import iconv from 'iconv-lite';
 import jsonata from 'jsonata';
 import { loadConfig, type GatewayConfig } from '../../src/config/loader';
-import type { SystemConfig } from '../../src/config/schema';
+import { speaks, type SystemConfig, type SystemOf } from '../../src/config/schema';
 import type { RunningGateway } from '../../src/gateway';
 import { charsetLabel } from '../../src/platform/charset';
 import { encodeXmlDocument, readXml } from '../../src/platform/xml';
@@ -35,7 +35,7 @@ describe('the simulated XML systems of the shipped config', () => {
     await sims?.close();
   });
 
-  const xmlSystems = (): SystemConfig[] => [...config.systems.values()].filter((s) => s.protocol === 'xml');
+  const xmlSystems = (): Array<SystemOf<'xml'>> => [...config.systems.values()].filter((s) => speaks(s, 'xml'));
 
   async function post(system: SystemConfig, bytes: Buffer, contentType = `text/xml; charset=${charsetLabel(system.charset)}`, key?: string) {
     const res = await fetch(`${sims.url}/sim/${system.id}/xml`, {
@@ -58,12 +58,12 @@ describe('the simulated XML systems of the shipped config', () => {
     };
   }
 
-  async function submitCase(system: SystemConfig, overrides: Parameters<typeof samplePersonCase>[0] = {}) {
+  async function submitCase(system: SystemOf<'xml'>, overrides: Parameters<typeof samplePersonCase>[0] = {}) {
     seq++;
     const kase = samplePersonCase({ caseId: `QZ-XMLSIM-${String(seq).padStart(6, '0')}`, ...overrides });
     kase.applicant.name = RARE_NAME;
     const body = await jsonata(system.request.body).evaluate(kase);
-    return { kase, reply: await post(system, encodeXmlDocument(system.xml!.root, body, system.charset), undefined, `${kase.caseId}:${system.id}`) };
+    return { kase, reply: await post(system, encodeXmlDocument(system.xml.root, body, system.charset), undefined, `${kase.caseId}:${system.id}`) };
   }
 
   it('accepts a mapped case for every XML system, answering in its charset a reply its response expressions read', async () => {
@@ -87,7 +87,7 @@ describe('the simulated XML systems of the shipped config', () => {
 
   it('answers a refusal, a retry-later and a back-end failure in each dialect', async () => {
     for (const id of ['city-market-supervision', 'city-housing-fund', 'city-civil-affairs', 'prov-water-resources']) {
-      const system = config.systems.get(id)!;
+      const system = (config.systems.get(id) as SystemOf<'xml'>);
       const refused = (await submitCase(system, { itemName: '出具证明 SIM-REJECT' })).reply;
       expect({ id, success: refused.success, retryable: refused.retryable, error: refused.error }).toEqual({
         id,
@@ -105,17 +105,17 @@ describe('the simulated XML systems of the shipped config', () => {
   });
 
   it('refuses, as a GBK-only server would, a body in another charset or with another root', async () => {
-    const system = config.systems.get('prov-forestry')!;
+    const system = config.systems.get('prov-forestry') as SystemOf<'xml'>;
     expect(system.charset).toBe('gbk');
     const body = await jsonata(system.request.body).evaluate(samplePersonCase());
-    const utf8 = await post(system, encodeXmlDocument(system.xml!.root, body, 'utf-8'), 'text/xml; charset=UTF-8');
+    const utf8 = await post(system, encodeXmlDocument(system.xml.root, body, 'utf-8'), 'text/xml; charset=UTF-8');
     expect(utf8.status).toBe(400);
     expect(utf8.error).toBe('报文格式错误: Content-Type says UTF-8, this system speaks GBK');
-    const unlabelled = await post(system, Buffer.from(encodeXmlDocument(system.xml!.root, body, 'utf-8').toString('utf8').replace(/^<\?xml[^>]*>/, '')), 'text/xml');
+    const unlabelled = await post(system, Buffer.from(encodeXmlDocument(system.xml.root, body, 'utf-8').toString('utf8').replace(/^<\?xml[^>]*>/, '')), 'text/xml');
     expect(unlabelled.status).toBe(400);
     expect(unlabelled.error).toMatch(/^报文格式错误: the body is not valid GBK/);
     const otherRoot = await post(system, encodeXmlDocument('Other', body, 'gbk'));
-    expect(otherRoot.error).toBe(`报文格式错误: the root element must be <${system.xml!.root}>, not <Other>`);
+    expect(otherRoot.error).toBe(`报文格式错误: the root element must be <${system.xml.root}>, not <Other>`);
   });
 });
 

@@ -27,10 +27,6 @@ export class Lifecycle {
     return this.aborter.signal;
   }
 
-  get stopping(): boolean {
-    return this.leaving;
-  }
-
   /** Registers something that now runs and must be stopped on the way out. */
   add(thing: Started): void {
     this.started.push(thing);

@@ -110,7 +110,8 @@ export async function freePort(): Promise<number> {
 /** redis-server as found on PATH (Debian's package puts it in /usr/bin). */
 function redisServerBinary(): string | undefined {
   const probe = spawnSync('redis-server', ['--version'], { stdio: 'ignore' });
-  return probe.status === 0 ? 'redis-server' : undefined;
+  // Only "not found" means missing: a probe killed by the signal that stops us is no verdict.
+  return (probe.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' ? undefined : 'redis-server';
 }
 
 /**

@@ -92,4 +92,28 @@ describe('npm start under SIGTERM to its process group at random moments of star
     // Printed in full on failure: which moments hung, and what was left over.
     expect(bad).toEqual([]);
   }, 120_000);
+
+  it('when something never finishes stopping, then the process still exits at the deadline, non-zero, and kills what it can', async () => {
+    const lifecycle = path.resolve(__dirname, '../../dist/src/platform/lifecycle.js');
+    const script = `
+      const { Lifecycle } = require(${JSON.stringify(lifecycle)});
+      const l = new Lifecycle('stuck', 500);
+      l.add({ stop: () => new Promise(() => {}), kill: () => process.stdout.write('killed\\n') });
+      l.exitOnSignals();
+      process.stdout.write('ready\\n');
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    while (!out.includes('ready')) await new Promise((r) => setTimeout(r, 20));
+    const signalledAt = Date.now();
+    child.kill('SIGTERM');
+    expect(await exited).toBe(1);
+    expect(Date.now() - signalledAt).toBeLessThan(2000);
+    expect(out).toContain('killed');
+    expect(err).toBe('stuck: did not stop within 1 s; exiting anyway\n');
+  });
 });

@@ -11,16 +11,18 @@ import { ConfigError, loadConfig, type GatewayConfig } from '../src/config/loade
 import type { CaseView, DeliveryStatus } from '../src/cases/model';
 import { routeCase } from '../src/cases/routing';
 import { startGateway } from '../src/gateway';
+import { Lifecycle } from '../src/platform/lifecycle';
 import { createLogger } from '../src/platform/logger';
 import { sign } from '../src/platform/signing';
-import { launchEmbeddedRedis, RedisMissingError } from '../src/platform/redis';
+import { launchEmbeddedRedis } from '../src/platform/redis';
 import { SAMPLE_FORM, demoEnv } from '../sim/samples';
 import { startSimulators } from '../sim/server';
 
 const INTAKE_TOKEN = 'demo-intake-token';
 const OPS_TOKEN = 'demo-ops-token';
 const CASES = 200;
-const SIM_PORT = 9100;
+/** Where the shipped system files send (http://127.0.0.1:9100/sim/…). */
+const SHIPPED_SIM_PORT = 9100;
 const CALLBACK_SECRET = 'demo-callback-secret';
 
 /** Plays the intake platform: accepts callbacks and checks each one's HMAC signature. */
@@ -100,58 +102,85 @@ function bar(done: number, total: number, width = 40): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`;
 }
 
+// The demo's Ctrl-C, a failed start-up or a busy port: whatever started is stopped, within 20 s.
+const lifecycle = new Lifecycle('demo', 20_000);
+lifecycle.exitOnSignals(() => process.stdout.write('\nStopping…\n'));
+
+/** Systems of the configuration that send to the simulators' shipped port although they run elsewhere. */
+function pointingAtShippedPort(config: GatewayConfig, simPort: number): string[] {
+  if (simPort === SHIPPED_SIM_PORT) return [];
+  return [...config.systems.values()].filter((s) => /^https?:\/\/(127\.0\.0\.1|localhost):9100\//.test(s.endpoint)).map((s) => s.id);
+}
+
 async function main(): Promise<void> {
   // The bundled system files reference a few secrets; the demo fills in harmless values.
   Object.assign(process.env, demoEnv(process.env));
   const configDir = process.env.OW_CONFIG_DIR ?? './config';
-  let config: GatewayConfig;
+  // Its own data, so that npm start never comes up with the demo's paused systems and dead letters.
+  const dataDir = path.resolve(process.env.OW_DATA_DIR || 'data/demo');
+  // Loopback only: the demo's tokens are printed on the screen and in the README.
+  const host = process.env.HOST || '127.0.0.1';
+  const simPort = Number(process.env.OW_SIM_PORT || SHIPPED_SIM_PORT);
+  const problems: string[] = [];
+  let config: GatewayConfig | undefined;
   try {
     config = loadConfig(configDir);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`demo: ${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(err.message);
   }
+  if (!Number.isInteger(simPort) || simPort < 0 || simPort > 65535) problems.push(`OW_SIM_PORT must be a port number, not "${process.env.OW_SIM_PORT}"`);
+  const stray = config ? pointingAtShippedPort(config, simPort) : [];
+  if (stray.length > 0) {
+    problems.push(
+      `OW_SIM_PORT is ${simPort}, but ${stray.length} systems in ${path.resolve(configDir)} send to 127.0.0.1:${SHIPPED_SIM_PORT} (e.g. ${stray[0]}): ` +
+        `point their endpoints at 127.0.0.1:${simPort} in a copy of config/ (OW_CONFIG_DIR), or leave OW_SIM_PORT unset`,
+    );
+  }
+  if (problems.length > 0 || !config) return lifecycle.exit(1, problems);
 
   let redisUrl = process.env.REDIS_URL;
-  let stopRedis = async () => {};
   if (!redisUrl) {
     try {
-      const embedded = await launchEmbeddedRedis(path.resolve('data/redis'));
+      const embedded = await launchEmbeddedRedis(path.join(dataDir, 'redis'), lifecycle.signal);
+      lifecycle.add(embedded);
       redisUrl = embedded.url;
-      stopRedis = embedded.stop;
     } catch (err) {
-      process.stderr.write(`demo: ${(err as Error).message}\n`);
-      process.exit(err instanceof RedisMissingError ? 1 : 2);
+      return lifecycle.exit(1, (err as Error).message);
     }
   }
 
   // Legacy systems decide after a moment; one case in twenty is refused, one in twenty needs more.
   const sims = await startSimulators({
     configDir,
-    port: SIM_PORT,
+    port: simPort,
     host: '127.0.0.1',
     env: process.env,
     defaults: { decisionDelayMs: 1500, outcomeMix: { rejected: 0.05, need_more: 0.05 } },
-  });
+  }).catch((err: Error) => lifecycle.exit(1, `simulators: ${err.message}`));
+  lifecycle.add({ stop: () => sims.close() });
   // A little weather: a few systems fail now and then (retried), a few refuse some cases.
   const ids = [...config.systems.keys()];
   for (const id of ids.filter((_, i) => i % 7 === 3)) sims.setFaults(id, { failureRate: 0.2 });
   for (const id of ids.filter((_, i) => i % 11 === 5)) sims.setFaults(id, { latencyMs: 300 });
 
-  const logFile = path.resolve('data/demo-gateway.log');
+  const logFile = path.join(dataDir, 'gateway.log');
   const log = createLogger(process.env.LOG_LEVEL ?? 'info', logFile);
   // The intake platform's side: a small receiver that checks every callback's signature.
   const receiver = await startCallbackReceiver(CALLBACK_SECRET);
+  lifecycle.add({ stop: () => receiver.close() });
   config.gateway.intake = { callbackUrl: receiver.url, callbackSecret: CALLBACK_SECRET };
 
   const port = Number(process.env.PORT ?? config.gateway.server.port);
-  const gateway = await startGateway({ config, redisUrl, tokens: { intake: [INTAKE_TOKEN], ops: [OPS_TOKEN] }, log, port });
-  const base = `http://localhost:${gateway.port}`;
-  sims.setGatewayUrl(`http://127.0.0.1:${gateway.port}`);
-  process.stdout.write(`OneWindow Gateway demo\n  gateway   ${base}\n  simulators ${sims.url} (${config.systems.size} legacy systems)\n  callbacks ${receiver.url} (signatures checked)\n  redis     ${redisUrl}\n  log       ${logFile}\n\n`);
+  const gateway = await startGateway({ config, redisUrl, tokens: { intake: [INTAKE_TOKEN], ops: [OPS_TOKEN] }, log, port, host }).catch((err: Error) =>
+    lifecycle.exit(1, err.message),
+  );
+  lifecycle.add(gateway);
+  // What a person opens; the demo itself talks to the address it listens on.
+  const shown = ['0.0.0.0', '::', '127.0.0.1', '::1'].includes(host) ? `http://localhost:${gateway.port}` : gateway.url;
+  const base = gateway.url;
+  sims.setGatewayUrl(gateway.url);
+  process.stdout.write(`OneWindow Gateway demo\n  gateway   ${shown} (listening on ${host})\n  simulators ${sims.url} (${config.systems.size} legacy systems)\n  callbacks ${receiver.url} (signatures checked)\n  redis     ${redisUrl}\n  data      ${dataDir}\n  log       ${logFile}\n\n`);
 
   const runId = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
   const routes = config.routes.routes;
@@ -219,22 +248,9 @@ async function main(): Promise<void> {
   process.stdout.write(`\n  redeliveries dropped by the simulators (Idempotency-Key): ${duplicates}\n`);
   process.stdout.write(`  callbacks received by the intake side: ${receiver.received()} (bad signatures: ${receiver.badSignatures()})\n`);
   process.stdout.write(`\nThe gateway keeps serving: try\n  curl -H 'Authorization: Bearer ${INTAKE_TOKEN}' ${base}/api/v1/cases/${submitted[0]?.caseId ?? ''}\n`);
-  process.stdout.write(`  console: ${base}/console   (ops token: ${OPS_TOKEN})\nPress Ctrl-C to stop.\n`);
+  process.stdout.write(`  console: ${shown}/console   (ops token: ${OPS_TOKEN})\nPress Ctrl-C to stop.\n`);
 
-  const stop = async () => {
-    process.stdout.write('\nStopping…\n');
-    await gateway.stop();
-    await sims.close();
-    await receiver.close();
-    await stopRedis();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
-  if (process.env.OW_DEMO_EXIT === '1') await stop();
+  if (process.env.OW_DEMO_EXIT === '1') await lifecycle.exit(0);
 }
 
-main().catch((err: Error) => {
-  process.stderr.write(`demo: ${err.message}\n`);
-  process.exit(1);
-});
+main().catch((err: Error) => lifecycle.exit(1, err.message));

@@ -1,6 +1,7 @@
 /**
  * Runs the legacy-system simulators on their own:
- *   PORT (default 9100, where the shipped system files point) and OW_CONFIG_DIR (default ./config);
+ *   OW_SIM_PORT (default 9100, where the shipped system files point: another port needs a config
+ *   whose endpoints point there) and OW_CONFIG_DIR (default ./config);
  *   SIM_GATEWAY_URL (e.g. http://127.0.0.1:8080): where push systems send their decided results
  *   (unset: nothing is pushed; polled systems answer either way).
  * The config's `${NAME}` references must be set, as for the gateway, since the simulators check
@@ -10,9 +11,9 @@ import { ConfigError } from '../src/config/loader';
 import { startSimulators, type Simulators } from './server';
 
 async function main(): Promise<void> {
-  const port = Number(process.env.PORT ?? 9100);
+  const port = Number(process.env.OW_SIM_PORT || 9100);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`simulators: PORT must be a port number, not "${process.env.PORT}"`);
+    console.error(`simulators: OW_SIM_PORT must be a port number, not "${process.env.OW_SIM_PORT}"`);
     process.exit(1);
   }
   const configDir = process.env.OW_CONFIG_DIR ?? './config';

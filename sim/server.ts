@@ -19,9 +19,9 @@
  * "SIM-OUTCOME-REJECTED" and "SIM-OUTCOME-NEED-MORE" are accepted and then decided so.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { loadConfig } from '../src/config/loader';
+import { listen } from '../src/platform/listen';
 import { SimCore, SimError, type Faults, type FaultsPatch, type SimRequest, type SimResult, type SystemStats } from './core';
 import type { ProtocolSimulator } from './protocol';
 import { restSimulator } from './rest';
@@ -35,7 +35,7 @@ const PROTOCOLS: ProtocolSimulator[] = [restSimulator, soapSimulator, xmlSimulat
 
 export interface SimOptions {
   configDir: string;
-  /** 9100 by default: the port the shipped system files point at. 0 picks a free one. */
+  /** 9100 by default: the port the shipped system files point at (OW_SIM_PORT in sim/main.ts and the demo). 0 picks a free one. */
   port?: number;
   host?: string;
   /** For `${NAME}` references in the config (auth secrets); process.env by default. */
@@ -150,14 +150,13 @@ export async function startSimulators(opts: SimOptions): Promise<Simulators> {
   });
 
   const host = opts.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 9100, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  let port: number;
+  try {
+    port = await listen(server, opts.port ?? 9100, host, { port: 'OW_SIM_PORT' });
+  } catch (err) {
+    core.close();
+    throw err;
+  }
   const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const url = `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
 

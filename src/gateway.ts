@@ -2,8 +2,7 @@
  * Wires one gateway instance together: Redis connections, case store, queues, workers and the
  * HTTP server. main.ts, the demo and the end-to-end tests all start the gateway through here.
  */
-import type http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import http from 'node:http';
 import { Operations } from './admin/operations';
 import { createApp } from './app';
 import { LiveConfig } from './config/live';
@@ -19,6 +18,8 @@ import { DeliveryWorkers } from './delivery/worker';
 import type { Tokens } from './platform/auth';
 import type { Logger } from './platform/logger';
 import { createMetrics } from './platform/metrics';
+import { listen } from './platform/listen';
+import { redactUrl } from './platform/privacy';
 import { createRedis } from './platform/redis';
 import { openSealRoom, type Sealer } from './seal';
 
@@ -40,6 +41,8 @@ export interface GatewayOptions {
   configRefreshMs?: number;
   /** How long stop() waits for deliveries in flight (default 10 s). */
   shutdownGraceMs?: number;
+  /** How long start-up waits for Redis to answer before giving up (default 15 s). */
+  startupTimeoutMs?: number;
   /** Callback timing (tests shorten the backoff). */
   callbacks?: { timeoutMs?: number; retryDelayMs?: number };
   now?: () => Date;
@@ -65,19 +68,29 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const prefix = options.keyPrefix ?? 'ow';
   // Before any connection is opened: a missing or bad keys folder is a clean start-up error.
   const seals = openSealRoom({ config: config.gateway.seal, configDir: config.dir, dataDir: options.dataDir, log, now: options.now });
-  const intakeRedis = createRedis(options.redisUrl, 'intake');
-  const workerRedis = createRedis(options.redisUrl, 'worker');
+  let lastError: Error | undefined;
+  const onError = (role: string) => (err: Error) => {
+    lastError = err;
+    log.debug({ err: err.message }, `redis (${role}) connection error`);
+  };
+  const intakeRedis = createRedis(options.redisUrl, 'intake', onError('intake'));
+  const workerRedis = createRedis(options.redisUrl, 'worker', onError('worker'));
   // The intake connection fails fast, so wait for it once here rather than 503 the first requests.
-  await new Promise<void>((resolve, reject) => {
-    if (intakeRedis.status === 'ready') return resolve();
-    const timer = setTimeout(() => reject(new Error(`Redis at ${options.redisUrl} is not reachable`)), 15_000);
+  const waitMs = options.startupTimeoutMs ?? 15_000;
+  const reachable = await new Promise<boolean>((resolve) => {
+    if (intakeRedis.status === 'ready') return resolve(true);
+    const timer = setTimeout(() => resolve(false), waitMs);
     intakeRedis.once('ready', () => {
       clearTimeout(timer);
-      resolve();
+      resolve(true);
     });
   });
-  intakeRedis.on('error', (err: Error) => log.debug({ err: err.message }, 'redis (intake) connection error'));
-  workerRedis.on('error', (err: Error) => log.debug({ err: err.message }, 'redis (worker) connection error'));
+  if (!reachable) {
+    intakeRedis.disconnect();
+    workerRedis.disconnect();
+    const reason = (lastError as NodeJS.ErrnoException | undefined)?.code ?? lastError?.message.split('\n')[0] ?? `no answer within ${waitMs / 1000} s`;
+    throw new RedisUnreachableError(`Redis at ${redactUrl(options.redisUrl)} is not reachable (${reason})`);
+  }
 
   const metrics = createMetrics();
   const live = new LiveConfig(config, { redis: workerRedis, prefix, env: options.env ?? process.env, log, refreshMs: options.configRefreshMs });
@@ -136,33 +149,70 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   let accepting = true;
   const operations = new Operations({ config: current, live, store, queues, circuits, redis: intakeRedis, prefix, now: options.now });
   const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, tokens: options.tokens, log, metrics, accepting: () => accepting, now: options.now, seals });
-  const server = await new Promise<http.Server>((resolve) => {
-    const s = app.listen(options.port ?? config.gateway.server.port, options.host ?? '0.0.0.0', () => resolve(s));
-  });
-  const port = (server.address() as AddressInfo).port;
+  const host = options.host ?? '0.0.0.0';
+  const server = http.createServer(app);
+
+  const stop = async (): Promise<void> => {
+    accepting = false;
+    live.stop();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve()); // also called back (with an error) when it never listened
+      server.closeIdleConnections();
+    });
+    await workers?.close(options.shutdownGraceMs);
+    // These need Redis; when it has gone first (a signal to the whole process group) they would
+    // wait for it for ever, so they get a bounded time and the connections are cut after it.
+    const closing = (async () => {
+      await poller.close();
+      await callbacks.close();
+      await queues.close();
+      await workerQueues.close();
+    })();
+    if (!(await within(CLOSE_MS, closing))) log.warn({ redis: intakeRedis.status }, `Redis did not answer within ${CLOSE_MS / 1000} s of shutdown; connections cut`);
+    await endpoints.close();
+    intakeRedis.disconnect();
+    workerRedis.disconnect();
+  };
+
+  let port: number;
+  try {
+    port = await listen(server, options.port ?? config.gateway.server.port, host, { port: 'PORT', host: 'HOST' });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`,
     port,
     server,
     store,
     queues,
     seals,
-    async stop() {
-      accepting = false;
-      live.stop();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
-      await workers?.close(options.shutdownGraceMs);
-      await poller.close();
-      await callbacks.close();
-      await queues.close();
-      await workerQueues.close();
-      await endpoints.close();
-      intakeRedis.disconnect();
-      workerRedis.disconnect();
-    },
+    stop,
   };
+}
+
+/** Thrown by startGateway when Redis does not answer within the start-up deadline. */
+export class RedisUnreachableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RedisUnreachableError';
+  }
+}
+
+const CLOSE_MS = 3000;
+
+/** Whether `work` settled within `ms` (its failure counts as settled: it is logged by its owner). */
+async function within(ms: number, work: Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const done = work.then(
+    () => true as const,
+    () => true as const,
+  );
+  const settled = await Promise.race([done, late]);
+  clearTimeout(timer);
+  return settled;
 }

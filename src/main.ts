@@ -1,62 +1,73 @@
 /**
  * `npm start`: load the configuration, connect to (or launch) Redis, serve HTTP and run the
- * delivery workers until SIGTERM/SIGINT. Every start-up problem is a clear message, never a stack.
+ * delivery workers until SIGTERM/SIGINT. Every start-up problem is a clear message, never a stack;
+ * every way out stops what has been started (the embedded redis-server included), within a deadline.
  */
 import path from 'node:path';
-import { ConfigError, loadConfig } from './config/loader';
+import { ConfigError, loadConfig, type GatewayConfig } from './config/loader';
 import { startGateway } from './gateway';
 import { tokensFromEnv } from './platform/auth';
+import { Lifecycle } from './platform/lifecycle';
 import { createLogger } from './platform/logger';
-import { launchEmbeddedRedis, RedisMissingError, type EmbeddedRedis } from './platform/redis';
+import { launchEmbeddedRedis, RedisMissingError } from './platform/redis';
 
-function fail(message: string): never {
-  process.stderr.write(`onewindow-gateway: ${message}\n`);
-  process.exit(1);
+/** A whole number of milliseconds from the environment, or a problem naming the variable. */
+function millis(name: string, fallback: number, problems: string[]): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (Number.isInteger(value) && value >= 0) return value;
+  problems.push(`${name} must be a number of milliseconds, not "${raw}"`);
+  return fallback;
 }
 
+const problems: string[] = [];
+const shutdownGraceMs = millis('OW_SHUTDOWN_GRACE_MS', 10_000, problems);
+// Deliveries in flight get the grace; Redis, connections and the redis-server child a few seconds more.
+const lifecycle = new Lifecycle('onewindow-gateway', shutdownGraceMs + 5000);
+const log = createLogger();
+// First of all: a signal at any moment of start-up stops what has been started so far.
+lifecycle.exitOnSignals((signal) => log.info({ signal }, 'shutting down: intake closed, finishing in-flight deliveries'));
+
 async function main(): Promise<void> {
-  const log = createLogger();
+
+  const startupTimeoutMs = millis('OW_STARTUP_TIMEOUT_MS', 15_000, problems);
+  const host = process.env.HOST || '0.0.0.0';
+  const dataDir = path.resolve(process.env.OW_DATA_DIR || 'data');
   const configDir = process.env.OW_CONFIG_DIR ?? './config';
-  let config;
+  let config: GatewayConfig | undefined;
   try {
     config = loadConfig(configDir);
   } catch (err) {
-    if (err instanceof ConfigError) fail(`${err.message}\n  (configuration folder: ${path.resolve(configDir)})`);
-    throw err;
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(`${err.message}\n  (configuration folder: ${path.resolve(configDir)})`);
   }
-
+  // Reported with the configuration's problems, so one run lists everything to fix.
   const tokens = tokensFromEnv(process.env);
   const missing = [tokens.intake.length === 0 && 'OW_INTAKE_TOKEN', tokens.ops.length === 0 && 'OW_OPS_TOKEN'].filter(Boolean);
-  if (missing.length > 0) fail(`${missing.join(' and ')} must be set (bearer tokens of the intake platform and of ops staff)`);
+  if (missing.length > 0) problems.push(`${missing.join(' and ')} must be set (bearer tokens of the intake platform and of ops staff)`);
+  if (problems.length > 0 || !config) return lifecycle.exit(1, problems);
 
-  let embedded: EmbeddedRedis | undefined;
   let redisUrl = config.gateway.redis.url;
   if (!redisUrl) {
+    const redisDir = path.join(dataDir, 'redis');
     try {
-      embedded = await launchEmbeddedRedis(path.resolve('data/redis'));
+      const embedded = await launchEmbeddedRedis(redisDir, lifecycle.signal);
+      lifecycle.add(embedded);
+      redisUrl = embedded.url;
     } catch (err) {
-      if (err instanceof RedisMissingError) fail(err.message);
-      fail(`could not start the embedded redis-server: ${(err as Error).message}`);
+      return lifecycle.exit(1, err instanceof RedisMissingError ? err.message : `could not start the embedded redis-server: ${(err as Error).message}`);
     }
-    redisUrl = embedded.url;
-    log.info({ redis: redisUrl, dataDir: 'data/redis' }, 'embedded redis-server started (append-only on)');
+    log.info({ redis: redisUrl, dataDir: redisDir }, 'embedded redis-server started (append-only on)');
   }
 
-  const gateway = await startGateway({ config, redisUrl, tokens, log }).catch((err: Error) => fail(err.message));
-  log.info({ port: gateway.port, systems: config.systems.size, configDir: config.dir }, 'gateway listening');
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down: intake closed, finishing in-flight deliveries');
-    await gateway.stop();
-    await embedded?.stop();
-    log.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  try {
+    const gateway = await startGateway({ config, redisUrl, tokens, log, host, shutdownGraceMs, startupTimeoutMs });
+    lifecycle.add(gateway);
+    log.info({ port: gateway.port, host, systems: config.systems.size, configDir: config.dir }, 'gateway listening');
+  } catch (err) {
+    return lifecycle.exit(1, (err as Error).message);
+  }
 }
 
-main().catch((err: Error) => fail(err.message));
+main().catch((err: Error) => lifecycle.exit(1, err.message));

@@ -33,8 +33,9 @@ describe('when an excerpt is made of a hostile reply', () => {
 
 describe('when a URL is shown', () => {
   it('then a password and credential-like parameters are redacted, placeholders kept', () => {
-    expect(redactUrl('http://user:pw@127.0.0.1:9100/a?token=abc&x=1')).toBe('http://user:redacted@127.0.0.1:9100/a?token=redacted&x=1');
-    expect(redactUrl('http://h/r/{caseId}?appKey=k')).toBe('http://h/r/{caseId}?appKey=redacted');
+    expect(redactUrl('http://user:pw@127.0.0.1:9100/a?token=abc&x=1')).toBe('http://user:***@127.0.0.1:9100/a?token=***&x=1');
+    expect(redactUrl('http://h/r/{caseId}?appKey=k')).toBe('http://h/r/{caseId}?appKey=***');
     expect(redactUrl('http://h/a?x=1')).toBe('http://h/a?x=1');
+    expect(redactUrl('redis-sentinel://:pw@h1:26379,h2:26379/mymaster')).toBe('redis-sentinel://:***@h1:26379,h2:26379/mymaster');
   });
 });

@@ -65,24 +65,20 @@ export function legacyExcerpt(text: string, options: { max?: number; secrets?: r
   return plain.length > max ? `${plain.slice(0, max)}…` : plain;
 }
 
-/** A URL as it may be shown: a password in it and credential-like query parameters redacted. */
+/**
+ * A URL as it may be shown: a password in it and credential-like query parameters become `***`.
+ * The password step is textual, so it also covers what `URL` cannot parse (`redis-sentinel://a,b/m`).
+ */
 export function redactUrl(url: string): string {
+  const shown = url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^:@/]*):[^@/]*@/i, '$1$2:***@');
   let parsed: URL;
   try {
-    parsed = new URL(url.replace(/\{(caseId|receiptNo)\}/g, '__$1__'));
+    parsed = new URL(shown.replace(/\{(caseId|receiptNo)\}/g, '__$1__'));
   } catch {
-    return url;
+    return shown;
   }
-  let changed = false;
-  if (parsed.password) {
-    parsed.password = 'redacted';
-    changed = true;
-  }
-  for (const name of [...parsed.searchParams.keys()]) {
-    if (/token|secret|password|passwd|pwd|key|sign|auth/i.test(name)) {
-      parsed.searchParams.set(name, 'redacted');
-      changed = true;
-    }
-  }
-  return changed ? parsed.toString().replace(/__(caseId|receiptNo)__/g, '{$1}') : url;
+  const secret = [...parsed.searchParams.keys()].filter((name) => /token|secret|password|passwd|pwd|key|sign|auth/i.test(name));
+  if (secret.length === 0) return shown;
+  for (const name of secret) parsed.searchParams.set(name, '***');
+  return parsed.toString().replace(/__(caseId|receiptNo)__/g, '{$1}');
 }

@@ -1,6 +1,6 @@
 /**
  * Redis: a connection to REDIS_URL (standalone, Sentinel or Cluster), or, without one, an embedded
- * redis-server child with append-only persistence under ./data/redis that stops with the gateway.
+ * redis-server child with append-only persistence under $OW_DATA_DIR/redis that stops with the gateway.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,8 +26,16 @@ function roleOptions(role: ConnectionRole): RedisOptions {
 /**
  * `redis://` and `rediss://` are standalone; `redis-sentinel://host:port,host:port/masterName`
  * and `redis-cluster://host:port,host:port` name Sentinel and Cluster deployments.
+ * `onError` is attached before the client can fail, so no error is ever "unhandled" (ioredis would
+ * print a stack trace for each reconnect attempt); commands still reject as usual.
  */
-export function createRedis(url: string, role: ConnectionRole): RedisClient {
+export function createRedis(url: string, role: ConnectionRole, onError: (err: Error) => void = () => undefined): RedisClient {
+  const client = connect(url, role);
+  client.on('error', onError);
+  return client;
+}
+
+function connect(url: string, role: ConnectionRole): RedisClient {
   const options = roleOptions(role);
   const parsed = new URL(url);
   const nodes = () =>
@@ -68,7 +76,10 @@ export function isRedisUnavailable(err: unknown): boolean {
 
 export interface EmbeddedRedis {
   url: string;
-  stop(): Promise<void>;
+  /** SIGTERM (it flushes its append-only file), SIGKILL if it has not gone within `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+  /** SIGKILL at once, synchronously: for a process that must exit now. */
+  kill(): void;
 }
 
 /** Thrown with a one-line, actionable message when there is no redis-server to launch. */
@@ -94,11 +105,15 @@ export async function freePort(): Promise<number> {
 /** redis-server as found on PATH (Debian's package puts it in /usr/bin). */
 function redisServerBinary(): string | undefined {
   const probe = spawnSync('redis-server', ['--version'], { stdio: 'ignore' });
-  return probe.status === 0 ? 'redis-server' : undefined;
+  // Only "not found" means missing: a probe killed by the signal that stops us is no verdict.
+  return (probe.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' ? undefined : 'redis-server';
 }
 
-/** Starts redis-server on a free loopback port, append-only on, and waits until it answers. */
-export async function launchEmbeddedRedis(dataDir: string): Promise<EmbeddedRedis> {
+/**
+ * Starts redis-server on a free loopback port, append-only on, and waits until it answers.
+ * An aborted `signal` kills the half-started server, so a shutdown during start-up leaves no orphan.
+ */
+export async function launchEmbeddedRedis(dataDir: string, signal?: AbortSignal): Promise<EmbeddedRedis> {
   const binary = redisServerBinary();
   if (!binary) throw new RedisMissingError();
   fs.mkdirSync(dataDir, { recursive: true });
@@ -108,34 +123,49 @@ export async function launchEmbeddedRedis(dataDir: string): Promise<EmbeddedRedi
     ['--port', String(port), '--bind', '127.0.0.1', '--dir', path.resolve(dataDir), '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--daemonize', 'no'],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
+  // exitCode stays null when the child died of a signal (e.g. the terminal's SIGINT reached it too).
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const kill = () => {
+    if (!exited()) child.kill('SIGKILL');
+  };
+  signal?.addEventListener('abort', kill, { once: true });
   const url = `redis://127.0.0.1:${port}`;
   const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   probe.on('error', () => {}); // refused until the server is up: expected while waiting
   const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`embedded redis-server exited with code ${child.exitCode}`);
-    try {
-      await probe.connect();
-      await probe.ping();
-      break;
-    } catch {
-      probe.disconnect();
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error('embedded redis-server did not start within 15 s');
+  try {
+    for (;;) {
+      if (signal?.aborted) throw new Error('start-up aborted');
+      if (exited()) throw new Error(`embedded redis-server exited (${child.exitCode ?? child.signalCode})`);
+      try {
+        await probe.connect();
+        await probe.ping();
+        break;
+      } catch {
+        probe.disconnect();
+        if (Date.now() > deadline) throw new Error('embedded redis-server did not start within 15 s');
+        await new Promise((r) => setTimeout(r, 100));
       }
-      await new Promise((r) => setTimeout(r, 100));
     }
+  } catch (err) {
+    kill();
+    throw err;
+  } finally {
+    probe.disconnect();
+    signal?.removeEventListener('abort', kill);
   }
-  probe.disconnect();
   return {
     url,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        // SIGTERM makes redis-server flush its append-only file before exiting.
-        child.kill('SIGTERM');
-      }),
+    kill,
+    async stop(graceMs = 5000) {
+      if (exited()) return;
+      child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([gone, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+      clearTimeout(timer);
+      kill();
+      await gone;
+    },
   };
 }

@@ -1,0 +1,119 @@
+/**
+ * SIGTERM to the whole process group (systemd, `timeout`, Ctrl-C) at any moment of start-up: the
+ * embedded redis-server gets it too, often first. The gateway must always be gone within its
+ * shutdown deadline, and take its redis-server with it.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { demoEnv } from '../../sim/samples';
+
+const MAIN = path.resolve(__dirname, '../../dist/src/main.js');
+const CONFIG = path.resolve(__dirname, '../../config');
+const GRACE_MS = 2000;
+// main.ts exits at the latest this long after the signal (grace for deliveries, then a margin).
+const DEADLINE_MS = GRACE_MS + 5000;
+const TRIES = 20;
+const BATCH = 5;
+
+/** Live (not zombie) processes of a process group, or whose command line mentions `needle`. */
+function alive(filter: { pgid?: number; needle?: string }): string[] {
+  const rows = execFileSync('ps', ['-eo', 'pid=,pgid=,stat=,args=']).toString().trim().split('\n');
+  return rows.filter((row) => {
+    const [, pgid, stat, ...args] = row.trim().split(/\s+/);
+    if (stat!.startsWith('Z')) return false;
+    if (filter.pgid !== undefined && Number(pgid) === filter.pgid) return true;
+    return filter.needle !== undefined && args.join(' ').includes(filter.needle);
+  });
+}
+
+interface Outcome {
+  delayMs: number;
+  goneAfterMs: number | undefined;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  leftovers: string[];
+  stderr: string;
+}
+
+async function startAndTerminate(delayMs: number): Promise<Outcome> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ow-sigterm-'));
+  const env = {
+    ...demoEnv(),
+    PATH: process.env.PATH,
+    LOG_LEVEL: 'warn',
+    OW_CONFIG_DIR: CONFIG,
+    OW_DATA_DIR: dataDir,
+    OW_INTAKE_TOKEN: 'test-intake-token',
+    OW_OPS_TOKEN: 'test-ops-token',
+    OW_SHUTDOWN_GRACE_MS: String(GRACE_MS),
+    PORT: '0',
+    HOST: '127.0.0.1',
+  };
+  // detached: its own process group, as a service manager or a terminal would start it.
+  const child = spawn(process.execPath, [MAIN], { cwd: dataDir, env, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (code, signal) => resolve([code, signal])));
+  const pgid = child.pid!;
+
+  await new Promise((r) => setTimeout(r, delayMs));
+  const signalledAt = Date.now();
+  process.kill(-pgid, 'SIGTERM');
+  let goneAfterMs: number | undefined;
+  while (Date.now() - signalledAt < DEADLINE_MS + 1500) {
+    if (alive({ pgid }).length === 0) {
+      goneAfterMs = Date.now() - signalledAt;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const leftovers = alive({ pgid, needle: dataDir });
+  if (leftovers.length > 0) process.kill(-pgid, 'SIGKILL'); // leave the machine clean for the next try
+  const [code, signal] = await exited;
+  return { delayMs, goneAfterMs, code, signal, leftovers, stderr };
+}
+
+describe('npm start under SIGTERM to its process group at random moments of start-up', () => {
+  beforeAll(() => {
+    if (!fs.existsSync(MAIN)) throw new Error('dist/ is missing: npm test builds it first (npm run build)');
+  });
+
+  it(`when signalled ${TRIES} times between 0 and 3 s after start, then every time the group is gone within the deadline, no redis-server left`, async () => {
+    const outcomes: Outcome[] = [];
+    for (let i = 0; i < TRIES; i += BATCH) {
+      const delays = Array.from({ length: Math.min(BATCH, TRIES - i) }, () => Math.floor(Math.random() * 3000));
+      outcomes.push(...(await Promise.all(delays.map(startAndTerminate))));
+    }
+    const bad = outcomes.filter(
+      (o) => o.goneAfterMs === undefined || o.goneAfterMs > DEADLINE_MS || o.leftovers.length > 0 || !(o.code === 0 || o.signal === 'SIGTERM') || /\n\s+at /.test(o.stderr),
+    );
+    // Printed in full on failure: which moments hung, and what was left over.
+    expect(bad).toEqual([]);
+  }, 120_000);
+
+  it('when something never finishes stopping, then the process still exits at the deadline, non-zero, and kills what it can', async () => {
+    const lifecycle = path.resolve(__dirname, '../../dist/src/platform/lifecycle.js');
+    const script = `
+      const { Lifecycle } = require(${JSON.stringify(lifecycle)});
+      const l = new Lifecycle('stuck', 500);
+      l.add({ stop: () => new Promise(() => {}), kill: () => process.stdout.write('killed\\n') });
+      l.exitOnSignals();
+      process.stdout.write('ready\\n');
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    while (!out.includes('ready')) await new Promise((r) => setTimeout(r, 20));
+    const signalledAt = Date.now();
+    child.kill('SIGTERM');
+    expect(await exited).toBe(1);
+    expect(Date.now() - signalledAt).toBeLessThan(2000);
+    expect(out).toContain('killed');
+    expect(err).toBe('stuck: did not stop within 1 s; exiting anyway\n');
+  });
+});

@@ -27,6 +27,7 @@ import {
   systemFileBodySchema,
   systemStatusSchema,
   systemVersionSchema,
+  unmatchedPageSchema,
   unmatchedResultSchema,
 } from '../src/api-schemas';
 import {
@@ -162,6 +163,7 @@ function allSchemas(): Record<string, Schema> {
     CaseEventType: caseEventTypeSchema,
     PushAnswer: pushAnswerSchema,
     UnmatchedResult: unmatchedResultSchema,
+    UnmatchedResultPage: unmatchedPageSchema,
     RematchAnswer: rematchAnswerSchema,
     SystemStatus: systemStatusSchema,
     CircuitView: circuitViewSchema,
@@ -293,13 +295,14 @@ export function buildOpenApi(): OpenApiDocument {
           summary: 'A legacy system pushes a result (REST)',
           description:
             "The body is the system's own result document, read by its `result.map` (JSONata) into a result naming a caseId or the system's receipt number. " +
-            'A result no delivery is found for is answered `unknown_case` and kept for ops as an unmatched result; it is re-matched when its case or receipt number appears.',
+            'A result no delivery is found for is answered `unknown_case` and kept for ops as an unmatched result; it is re-matched when its case or receipt number appears. ' +
+            'Each system may park at most `unmatched.maxPerSystem` results and `unmatched.maxBytesPerSystem` bytes of them (gateway.yaml; 1000 and 16mb): beyond that such a result is answered `unmatched_full` and NOT kept.',
           security: SYSTEM,
           parameters: [systemId],
           requestBody: { required: true, content: json({ description: "The system's result document, in its own format; `result.map` reads it." }) },
           responses: {
             '200': { description: 'Recorded (`duplicate: true` when the same result was recorded before: nothing changed).', content: json(ref('PushAnswer')) },
-            ...errors(['invalid_result', 'invalid_json', 'unauthorized', 'unknown_case', 'unknown_system', 'payload_too_large', 'unsupported_media_type', 'internal']),
+            ...errors(['invalid_result', 'invalid_json', 'unauthorized', 'unknown_case', 'unknown_system', 'payload_too_large', 'unsupported_media_type', 'internal', 'unmatched_full']),
           },
         },
       },
@@ -327,7 +330,10 @@ export function buildOpenApi(): OpenApiDocument {
             '200': { description: 'A `PushResultResponse` (`accepted`, `caseId`, `duplicate`), in the SOAP version of the request.', content: SOAP_CONTENT },
             '400': { description: 'A SOAP 1.2 Fault: the sender is at fault and should not push the same again.', content: SOAP_CONTENT },
             '413': { description: 'A SOAP Fault: the body is larger than the configured limit.', content: SOAP_CONTENT },
-            '500': { description: "A SOAP 1.1 Fault (either party's), or a SOAP 1.2 Fault on the gateway's side (push again later).", content: SOAP_CONTENT },
+            '500': {
+              description: "A SOAP 1.1 Fault (either party's), or a SOAP 1.2 Fault on the gateway's side (push again later); `unmatched_full: …` when the result matched no delivery and was NOT kept.",
+              content: SOAP_CONTENT,
+            },
           },
         },
       },
@@ -345,7 +351,7 @@ export function buildOpenApi(): OpenApiDocument {
           requestBody: { required: true, content: { 'text/xml': { schema: XML_TEXT }, 'application/xml': { schema: XML_TEXT } } },
           responses: {
             '200': { description: 'Recorded: `<Ack><code>0</code><msg>成功</msg><caseId>…</caseId><duplicate>false</duplicate></Ack>`.', content: XML_CONTENT },
-            ...errors(['invalid_xml', 'invalid_result', 'invalid_request', 'unauthorized', 'unknown_case', 'unknown_system', 'payload_too_large', 'internal'], XML_CONTENT),
+            ...errors(['invalid_xml', 'invalid_result', 'invalid_request', 'unauthorized', 'unknown_case', 'unknown_system', 'payload_too_large', 'internal', 'unmatched_full'], XML_CONTENT),
           },
         },
       },
@@ -457,9 +463,16 @@ export function buildOpenApi(): OpenApiDocument {
           operationId: 'listUnmatchedResults',
           tags: ['admin'],
           summary: 'Pushed results no delivery was found for',
-          description: 'They are re-matched automatically when their case or receipt number is acknowledged.',
+          description:
+            'They are re-matched automatically when their case or receipt number is acknowledged. Paged: by system id, then oldest first; ' +
+            'a page holds at most `limit` results and stops early past about 4 MB of them. Follow `next` until it is absent: every result parked throughout is listed exactly once.',
           security: OPS,
-          responses: { '200': { description: 'The unmatched results, oldest first.', content: json({ type: 'array', items: ref('UnmatchedResult') }) }, ...errors(OPS_ERRORS) },
+          parameters: [
+            queryParam('systemId', 'Only this system’s unmatched results.'),
+            queryParam('cursor', 'The `next` of the page before (opaque).'),
+            { name: 'limit', in: 'query', required: false, description: 'Results per page, 1 to 500.', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
+          ],
+          responses: { '200': { description: 'A page of unmatched results.', content: json(ref('UnmatchedResultPage')) }, ...errors(['invalid_request', ...OPS_ERRORS]) },
         },
       },
       '/api/v1/admin/unmatched-results/{id}/rematch': {
@@ -468,7 +481,7 @@ export function buildOpenApi(): OpenApiDocument {
           tags: ['admin'],
           summary: 'Try to match an unmatched result again',
           security: OPS,
-          parameters: [pathParam('id', 'An unmatched result id.')],
+          parameters: [pathParam('id', 'An unmatched result id: `<systemId>.<uuid>`.')],
           responses: {
             '200': { description: 'Matched and recorded (`matched: true`).', content: json(ref('RematchAnswer')) },
             '409': { description: 'Still no delivery matches it (`matched: false`); it stays unmatched.', content: json(ref('RematchAnswer')) },

@@ -3,22 +3,53 @@
  * meant for the demo's case generator too, so that every mapping in config/systems sees the form
  * fields it reads.
  */
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
 import type { Case } from '../src/cases/model';
+
+/** The shipped config folder: beside sim/ in the source tree, two levels up from dist/sim. */
+const SHIPPED_CONFIG_DIR = [path.join(__dirname, '..', 'config'), path.join(__dirname, '..', '..', 'config')].find((dir) => fs.existsSync(path.join(dir, 'systems')));
+
+/** The variable a shipped system's `result.inboundToken` names: prov-taxation → PROV_TAXATION_RESULT_TOKEN. */
+export function resultTokenVar(systemId: string): string {
+  return `${systemId.toUpperCase().replace(/-/g, '_')}_RESULT_TOKEN`;
+}
+
+/**
+ * The shipped systems that push their results, read from their files (ids and `result.mode` only),
+ * so that adding a system needs no edit here.
+ */
+export const SHIPPED_PUSH_SYSTEMS: readonly string[] = SHIPPED_CONFIG_DIR
+  ? fs
+      .readdirSync(path.join(SHIPPED_CONFIG_DIR, 'systems'))
+      .filter((file) => file.endsWith('.yaml'))
+      .map((file) => ({ id: file.slice(0, -'.yaml'.length), file: YAML.parse(fs.readFileSync(path.join(SHIPPED_CONFIG_DIR, 'systems', file), 'utf8')) as { result?: { mode?: string } } }))
+      .filter(({ file }) => file?.result?.mode === 'push')
+      .map(({ id }) => id)
+      .sort()
+  : [];
 
 /**
  * The environment variables the shipped config/ references: the credentials of
- * city-housing-reform (bearer), prov-public-security (bearer) and nat-population (basic), and
- * OW_RESULT_TOKEN, the inbound token every push system presents when it pushes a result.
+ * city-housing-reform (bearer), prov-public-security (bearer) and nat-population (basic), and for
+ * every push system its own inbound token (what it presents when it pushes a result; valid for that
+ * system only), `<ID_IN_UPPER_SNAKE>_RESULT_TOKEN`.
  */
-export const SHIPPED_ENV_VARS = ['CITY_HOUSING_TOKEN', 'PROV_PUBLIC_SECURITY_TOKEN', 'NAT_POPULATION_PASSWORD', 'OW_RESULT_TOKEN'] as const;
+export const SHIPPED_ENV_VARS: readonly string[] = ['CITY_HOUSING_TOKEN', 'PROV_PUBLIC_SECURITY_TOKEN', 'NAT_POPULATION_PASSWORD', ...SHIPPED_PUSH_SYSTEMS.map(resultTokenVar)];
 
-/** Values for a demo or a test: never real secrets. Variables already set in `env` win. */
+/** The demo (and test) inbound token of a shipped push system: one per system, never a real secret. */
+export function demoResultToken(systemId: string): string {
+  return `demo-${systemId}-result-token`;
+}
+
+/** Values for a demo or a test: never real secrets, no two systems alike. Variables already set in `env` win. */
 export function demoEnv(env: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   return {
     CITY_HOUSING_TOKEN: 'demo-city-housing-token',
     PROV_PUBLIC_SECURITY_TOKEN: 'demo-prov-public-security-token',
     NAT_POPULATION_PASSWORD: 'demo-nat-population-password',
-    OW_RESULT_TOKEN: 'demo-result-token',
+    ...Object.fromEntries(SHIPPED_PUSH_SYSTEMS.map((id) => [resultTokenVar(id), demoResultToken(id)])),
     ...env,
   };
 }

@@ -59,6 +59,20 @@ export const unmatchedResultSchema = z.object({
   reason: z.string(),
 }) satisfies z.ZodType<UnmatchedResult>;
 
+/** The query of `GET /api/v1/admin/unmatched-results`; `cursor` is the `next` of the page before. */
+export const unmatchedListQuerySchema = z.strictObject({
+  systemId: z.string().regex(/^[a-z0-9-]+$/, 'a system id').optional(),
+  cursor: z.string().regex(/^[a-z0-9-]+:\d{1,15}$/, 'the `next` of an earlier page').optional(),
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+});
+
+/** A page of unmatched results: by system id, then oldest first; `next` when there are more. */
+export const unmatchedPageSchema = z.object({
+  items: z.array(unmatchedResultSchema),
+  next: z.string().optional().describe('Pass as `cursor` for the next page; absent on the last.'),
+});
+export type UnmatchedPageAnswer = z.infer<typeof unmatchedPageSchema>;
+
 /** The answer to `POST /api/v1/admin/unmatched-results/:id/rematch`: 200 when matched, else 409. */
 export const rematchAnswerSchema = z.object({ id: z.string(), matched: z.boolean() });
 export type RematchAnswer = z.infer<typeof rematchAnswerSchema>;

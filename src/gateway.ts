@@ -111,6 +111,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const notify = (caseId: string) => void callbacks.notify(caseId).catch((err: Error) => log.error({ caseId, err: err.message }, 'could not queue a callback; the start-up sweep will'));
   const results = new ResultReceiver({ config: current, store, log, onRecorded: notify, now: options.now });
   const workerResults = new ResultReceiver({ config: current, store: workerStore, log, onRecorded: notify, now: options.now });
+  // Results parked by an older gateway in one unbounded hash move to their systems' capped sets.
+  void workerStore.unmatched
+    .adoptLegacy()
+    .then((n) => n && log.info({ adopted: n }, 'unmatched results of an earlier version moved to their systems'))
+    .catch((err: Error) => log.warn({ err: err.message }, 'could not move the unmatched results of an earlier version; retried at next start'));
   const poller = new ResultPoller({ config: current, store: workerStore, endpoints, results: workerResults, connection: workerRedis, prefix: bullPrefix, log, onEvent: notify });
 
   const background = options.workers !== false;

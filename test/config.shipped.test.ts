@@ -6,7 +6,7 @@ import path from 'node:path';
 import jsonata from 'jsonata';
 import picomatch from 'picomatch';
 import { ConfigError, loadConfig, type GatewayConfig } from '../src/config/loader';
-import { demoEnv, sampleOrganizationCase, samplePersonCase, SHIPPED_ENV_VARS } from '../sim/samples';
+import { demoEnv, demoResultToken, resultTokenVar, sampleOrganizationCase, samplePersonCase, SHIPPED_ENV_VARS, SHIPPED_PUSH_SYSTEMS } from '../sim/samples';
 
 const CONFIG_DIR = path.join(__dirname, '..', 'config');
 
@@ -90,12 +90,18 @@ describe('shipped config/', () => {
     expect(systems.some((s) => s.protocol === 'soap' && s.charset === 'gbk')).toBe(true);
   });
 
-  it('takes results by push with the shared OW_RESULT_TOKEN, or polls at least 6 systems at their simulator', () => {
+  it('takes results by push, each system with its own <ID>_RESULT_TOKEN, or polls at least 6 systems at their simulator', () => {
     const polled = [...config.systems.values()].filter((s) => s.result.mode === 'poll');
     expect(polled.length).toBeGreaterThanOrEqual(6);
+    const pushing = [...config.systems.values()].filter((s) => s.result.mode === 'push');
+    expect(pushing.map((s) => s.id).sort()).toEqual([...SHIPPED_PUSH_SYSTEMS]);
+    // No two systems share an inbound token, so one system's token is worth nothing on another's endpoint.
+    expect(new Set(pushing.map((s) => s.result.inboundToken)).size).toBe(pushing.length);
     for (const s of config.systems.values()) {
       if (s.result.mode === 'push') {
-        expect({ system: s.id, inboundToken: s.result.inboundToken }).toEqual({ system: s.id, inboundToken: 'demo-result-token' });
+        const source = config.sources.get(s.id) as { result: { inboundToken: string } };
+        expect({ system: s.id, inboundToken: source.result.inboundToken }).toEqual({ system: s.id, inboundToken: `\${${resultTokenVar(s.id)}}` });
+        expect({ system: s.id, inboundToken: s.result.inboundToken }).toEqual({ system: s.id, inboundToken: demoResultToken(s.id) });
         expect(s.result.poll).toBeUndefined();
       } else {
         expect({ system: s.id, protocol: s.protocol }).toEqual({ system: s.id, protocol: 'rest' });

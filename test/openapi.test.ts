@@ -83,8 +83,8 @@ function app() {
       receive: async () => {
         throw new ApiError('unknown_system');
       },
-      unmatched: async () => [{ id: 'QZ-OPENAPI-1' }],
-      rematch: async () => 0,
+      unmatched: async () => ({ items: [{ id: 'QZ-OPENAPI-1' }] }),
+      rematchOne: async () => false,
     },
     redis: { ping: async () => 'PONG' },
     tokens: TOKENS,

@@ -12,7 +12,7 @@ import type { Case } from '../src/cases/model';
 import { ResultReceiver } from '../src/results/receiver';
 import { POLL_DONE, POLL_PENDING, PUSH_RETRY_DELAYS_MS } from '../sim/core';
 import { synthesizeResultBody, type IntendedResult, type ResultOutcome } from '../sim/results';
-import { demoEnv, samplePersonCase } from '../sim/samples';
+import { demoEnv, demoResultToken, samplePersonCase } from '../sim/samples';
 import { startSimulators, type Simulators } from '../sim/server';
 
 const CONFIG_DIR = path.join(__dirname, '..', 'config');
@@ -223,7 +223,7 @@ describe('decided cases coming home from the simulators', () => {
   it('pushes a decided case to the gateway after decisionDelayMs, with the bearer inbound token, in a body result.map reads', async () => {
     const id = 'city-housing-reform';
     const s = system(id);
-    expect(s.result.inboundToken).toBe('demo-result-token');
+    expect(s.result.inboundToken).toBe(demoResultToken(id));
     const before = sims.stats()[id];
     const kase = newCase();
     const acceptedAt = Date.now();
@@ -233,7 +233,8 @@ describe('decided cases coming home from the simulators', () => {
     const [push] = await until('the push', () => (pushesOf(kase.caseId).length ? pushesOf(kase.caseId) : undefined));
     expect(push!.at - acceptedAt).toBeGreaterThanOrEqual(DECISION_DELAY_MS - 20);
     expect(push!.path).toBe(`/api/v1/results/${id}`);
-    expect(push!.authorization).toBe('Bearer demo-result-token');
+    // Each system pushes with its own token.
+    expect(push!.authorization).toBe(`Bearer ${demoResultToken(id)}`);
     expect(push!.contentType).toMatch(/^application\/json/);
     expect(await evaluate(s.result.map, push!.body)).toMatchObject({ caseId: kase.caseId, receiptNo, outcome: 'approved', message: '准予许可' });
 
@@ -258,7 +259,8 @@ describe('decided cases coming home from the simulators', () => {
     );
     for (const c of sent) {
       const [push] = await until(`the push of ${c.id}`, () => (pushesOf(c.kase.caseId).length ? pushesOf(c.kase.caseId) : undefined));
-      expect(push!.authorization).toBe('Bearer demo-result-token');
+      // Each system pushes with its own token.
+      expect(push!.authorization).toBe(`Bearer ${demoResultToken(c.id)}`);
       expect({ id: c.id, mapped: await evaluate(system(c.id).result.map, push!.body) }).toMatchObject({
         id: c.id,
         mapped: { caseId: c.kase.caseId, receiptNo: c.receiptNo, outcome: c.outcome },

@@ -9,7 +9,7 @@
  *   <prefix>:{caseId}:outbox         list: case events not yet acknowledged by the intake platform
  * and, outside any case:
  *   <prefix>:receipt:<systemId>:<receiptNo>   caseId, for results that only carry the receipt number
- *   <prefix>:unmatched                        hash: results no case was found for, kept for ops
+ * Results no case was found for are kept per system by `unmatched` (src/results/unmatched-store.ts).
  *
  * A status change and the event that tells the intake platform about it are written in one script,
  * so the platform hears of every change, in order, even if the process dies right after.
@@ -17,6 +17,7 @@
 import crypto from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import type { RedisClient } from '../platform/redis';
+import { UnmatchedStore } from '../results/unmatched-store';
 import {
   caseStatusOf,
   type Case,
@@ -138,6 +139,8 @@ export interface CaseStoreOptions {
 export class CaseStore {
   private readonly prefix: string;
   private readonly events: boolean;
+  /** Results no delivery was found for, parked per system. */
+  readonly unmatched: UnmatchedStore;
 
   constructor(
     private readonly redis: RedisClient,
@@ -145,6 +148,7 @@ export class CaseStore {
   ) {
     this.prefix = options.prefix ?? 'ow';
     this.events = options.events ?? false;
+    this.unmatched = new UnmatchedStore(redis, this.prefix);
   }
 
   private caseKey(caseId: string) {
@@ -161,9 +165,6 @@ export class CaseStore {
   }
   private receiptKey(systemId: string, receiptNo: string) {
     return `${this.prefix}:receipt:${systemId}:${receiptNo}`;
-  }
-  private get unmatchedKey() {
-    return `${this.prefix}:unmatched`;
   }
 
   private event(type: CaseEventType, caseId: string, systemId: string, status: DeliveryStatus, at: string, extra: Partial<CaseEvent>): string {
@@ -273,19 +274,6 @@ export class CaseStore {
   /** The case a system's receipt number belongs to. */
   async caseOfReceipt(systemId: string, receiptNo: string): Promise<string | undefined> {
     return (await this.redis.get(this.receiptKey(systemId, receiptNo))) ?? undefined;
-  }
-
-  async parkUnmatched(unmatched: UnmatchedResult): Promise<void> {
-    await this.redis.hset(this.unmatchedKey, unmatched.id, JSON.stringify(unmatched));
-  }
-
-  async unmatched(): Promise<UnmatchedResult[]> {
-    const all = await this.redis.hvals(this.unmatchedKey);
-    return all.map((u) => JSON.parse(u) as UnmatchedResult).sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
-  }
-
-  async dropUnmatched(id: string): Promise<boolean> {
-    return (await this.redis.hdel(this.unmatchedKey, id)) === 1;
   }
 
   /** Case events waiting in a case's outbox, oldest first. */

@@ -101,6 +101,11 @@ export const gatewaySchema = z.strictObject({
   /** Unset: any http(s) endpoint. */
   egress: egressSchema.optional(),
   seal: sealSchema.default(SEAL_DEFAULTS), // §8
+  // Results no delivery matched are parked for ops, but within a cap per system (CONTRACT §6), so
+  // that a system pushing garbage with a valid token cannot fill Redis.
+  unmatched: z
+    .strictObject({ maxPerSystem: z.number().int().positive().default(1000), maxBytesPerSystem: byteSize.default('16mb') })
+    .default({ maxPerSystem: 1000, maxBytesPerSystem: '16mb' }),
 });
 
 /** A JSONata expression; compiled (and so checked) when the configuration loads. */

@@ -21,6 +21,8 @@ export const ERROR_CATALOGUE = {
   no_route: { status: 422, message: 'No legacy system is routed for this itemCode.' },
   internal: { status: 500, message: 'Something went wrong inside the gateway; it has been logged.' },
   unavailable: { status: 503, message: 'The gateway cannot queue durably right now; try again shortly.' },
+  // 507 Insufficient Storage: the gateway, not the sender, is out of room, and the sender must know its result was not kept.
+  unmatched_full: { status: 507, message: 'No delivery matches this result and it was NOT kept: the unmatched results of this system are at their cap.' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -5,7 +5,6 @@
  * A result no delivery is found for is never dropped: it is parked for ops and re-matched when
  * its case or receipt number appears.
  */
-import crypto from 'node:crypto';
 import { z } from 'zod';
 import type { GatewayConfig } from '../config/loader';
 import { expressionBudget } from '../config/loader';
@@ -17,6 +16,12 @@ import { compileExpression } from '../platform/expressions';
 import { maskPersonalData } from '../platform/privacy';
 import { safeEqual } from '../platform/signing';
 import type { Logger } from '../platform/logger';
+import { bytesOf, unmatchedId, type UnmatchedCap, type UnmatchedCursor, type UnmatchedPage } from './unmatched-store';
+
+/** Unmatched results per page of the ops list, unless asked otherwise. */
+export const DEFAULT_PAGE = 50;
+/** A page of the ops list stops past this many bytes of results (one result always fits). */
+const PAGE_BYTES = 4 * 1024 * 1024;
 
 /** What `result.map` must produce: the canonical result, less what the gateway knows itself. */
 const mappedResultSchema = z.object({
@@ -102,20 +107,39 @@ export class ResultReceiver {
     return parsed.data;
   }
 
-  /** Records a pushed (or polled) result. Throws ApiError unknown_case after parking an unmatched one. */
+  /**
+   * Records a pushed (or polled) result. Throws ApiError unknown_case after parking an unmatched one,
+   * or unmatched_full when its system's cap leaves no room to park it (then nothing is stored).
+   */
   async receive(systemId: string, pushed: unknown): Promise<ReceiveOutcome> {
     const system = this.system(systemId);
     const mapped = await this.map(system, pushed);
     const caseId = mapped.caseId ?? (mapped.receiptNo ? await this.deps.store.caseOfReceipt(systemId, mapped.receiptNo) : undefined);
     const outcome = caseId ? await this.record({ ...mapped, caseId, systemId }) : 'missing';
     if (outcome === 'missing') {
-      const parked: UnmatchedResult = { id: crypto.randomUUID(), systemId, receivedAt: this.now(), pushed, result: mapped, reason: caseId ? `no delivery of case ${caseId} to ${systemId}` : `unknown receipt number ${mapped.receiptNo}` };
-      await this.deps.store.parkUnmatched(parked);
-      this.deps.log.warn({ systemId, caseId: mapped.caseId, receiptNo: mapped.receiptNo, unmatchedId: parked.id }, 'result for an unknown case kept as unmatched');
+      const parked: UnmatchedResult = { id: unmatchedId(systemId), systemId, receivedAt: this.now(), pushed, result: mapped, reason: caseId ? `no delivery of case ${caseId} to ${systemId}` : `unknown receipt number ${mapped.receiptNo}` };
+      const cap = this.cap();
+      const kept = await this.deps.store.unmatched.park(parked, cap);
+      const names = { systemId, caseId: mapped.caseId, receiptNo: mapped.receiptNo };
+      if (!kept.parked) {
+        this.deps.log.warn({ ...names, parked: kept.count, parkedBytes: kept.bytes, ...cap }, 'result for an unknown case refused: unmatched results at their cap');
+        throw new ApiError(
+          'unmatched_full',
+          `No delivery matches this result and it was NOT kept: ${systemId} already has ${kept.count} unmatched results (${kept.bytes} bytes) parked, ` +
+            `and may park at most ${cap.maxPerSystem} results or ${cap.maxBytesPerSystem} bytes. Push it again once its case is known or ops have cleared them.`,
+        );
+      }
+      this.deps.log.warn({ ...names, unmatchedId: parked.id }, 'result for an unknown case kept as unmatched');
       throw new ApiError('unknown_case', `No delivery matches this result; it is kept for ops as unmatched result ${parked.id}.`);
     }
     this.deps.log.info({ caseId, systemId, outcome: mapped.outcome, duplicate: outcome === 'duplicate' }, 'result received');
     return { caseId: caseId!, systemId, duplicate: outcome === 'duplicate' };
+  }
+
+  /** How much each system may park (gateway.yaml `unmatched`). */
+  private cap(): UnmatchedCap {
+    const { maxPerSystem, maxBytesPerSystem } = this.deps.config().gateway.unmatched;
+    return { maxPerSystem, maxBytesPerSystem: bytesOf(maxBytesPerSystem) };
   }
 
   /** Records a result fetched by polling an acknowledged delivery (its case is known). */
@@ -132,31 +156,47 @@ export class ResultReceiver {
     return outcome;
   }
 
-  unmatched(): Promise<UnmatchedResult[]> {
-    return this.deps.store.unmatched();
+  /**
+   * A page of the unmatched results, of one system or of all (by system id, then oldest first).
+   * A page stops at `limit` results or at about 4 MB of them, whichever comes first.
+   */
+  async unmatched(query: { systemId?: string; cursor?: UnmatchedCursor; limit?: number } = {}): Promise<UnmatchedPage> {
+    const systemIds = query.systemId ? [query.systemId] : [...new Set([...this.deps.config().systems.keys(), ...(await this.deps.store.unmatched.systems())])];
+    return this.deps.store.unmatched.page(systemIds, { cursor: query.cursor, limit: query.limit ?? DEFAULT_PAGE, maxBytes: PAGE_BYTES });
   }
 
   /**
-   * Tries the parked results of a system again, now that a case or receipt number may be known.
-   * Called when a delivery is accepted or acknowledged, and by ops; answers how many matched.
+   * Tries again the parked results of a system that name this case or receipt number, now that a
+   * delivery carrying them was acknowledged; answers how many matched. One look-up per name: the
+   * system's other parked results are not read.
    */
-  async rematch(filter: { systemId?: string; caseId?: string; receiptNo?: string; id?: string } = {}): Promise<number> {
+  async rematch(names: { systemId: string; caseId?: string; receiptNo?: string }): Promise<number> {
     let matched = 0;
-    for (const parked of await this.deps.store.unmatched()) {
-      if (filter.id && parked.id !== filter.id) continue;
-      if (filter.systemId && parked.systemId !== filter.systemId) continue;
-      const { caseId: pushedCaseId, receiptNo } = parked.result;
-      if (filter.caseId && pushedCaseId !== filter.caseId && !(receiptNo && filter.receiptNo === receiptNo)) continue;
-      const caseId = pushedCaseId ?? (receiptNo ? await this.deps.store.caseOfReceipt(parked.systemId, receiptNo) : undefined);
-      if (!caseId) continue;
-      const mapped = mappedResultSchema.safeParse(parked.result);
-      if (!mapped.success) continue;
-      const outcome = await this.record({ ...mapped.data, caseId, systemId: parked.systemId });
-      if (outcome === 'missing') continue;
-      await this.deps.store.dropUnmatched(parked.id);
-      this.deps.log.info({ caseId, systemId: parked.systemId, unmatchedId: parked.id }, 'unmatched result re-matched');
-      matched++;
+    for (const parked of await this.deps.store.unmatched.naming(names.systemId, names)) {
+      if (await this.retry(parked)) matched++;
     }
     return matched;
+  }
+
+  /** Tries one parked result again (ops). Throws not_found when there is no such unmatched result. */
+  async rematchOne(id: string): Promise<boolean> {
+    const parked = await this.deps.store.unmatched.get(id);
+    if (!parked) throw new ApiError('not_found', `No unmatched result ${id}.`);
+    return this.retry(parked);
+  }
+
+  /** Records a parked result if its delivery is now known, then forgets it; false when still unmatched. */
+  private async retry(parked: UnmatchedResult): Promise<boolean> {
+    const { caseId: pushedCaseId, receiptNo } = parked.result;
+    const caseId = pushedCaseId ?? (receiptNo ? await this.deps.store.caseOfReceipt(parked.systemId, receiptNo) : undefined);
+    if (!caseId) return false;
+    const mapped = mappedResultSchema.safeParse(parked.result);
+    if (!mapped.success) return false;
+    const outcome = await this.record({ ...mapped.data, caseId, systemId: parked.systemId });
+    if (outcome === 'missing') return false;
+    // Recorded first, dropped second: a crash in between leaves a duplicate, which the next try drops.
+    await this.deps.store.unmatched.drop(parked);
+    this.deps.log.info({ caseId, systemId: parked.systemId, unmatchedId: parked.id }, 'unmatched result re-matched');
+    return true;
   }
 }

@@ -5,7 +5,15 @@ import { Router } from 'express';
 import { requireRole, bearerToken, type Tokens } from '../platform/auth';
 import { ApiError } from '../platform/errors';
 import { jsonBody } from '../platform/json-body';
+import { unmatchedListQuerySchema, type RematchAnswer, type UnmatchedPageAnswer } from '../api-schemas';
 import type { ResultReceiver } from './receiver';
+import type { UnmatchedCursor } from './unmatched-store';
+
+/** `<systemId>:<seq>`, as the list writes `next` (checked by unmatchedListQuerySchema). */
+function cursorOf(cursor: string): UnmatchedCursor {
+  const colon = cursor.lastIndexOf(':');
+  return { systemId: cursor.slice(0, colon), seq: Number(cursor.slice(colon + 1)) };
+}
 
 export interface ResultRoutesDeps {
   results: ResultReceiver;
@@ -30,14 +38,17 @@ export function resultRoutes(deps: ResultRoutesDeps): Router {
   );
 
   const ops = requireRole(deps.tokens, 'ops');
-  router.get('/api/v1/admin/unmatched-results', ops, async (_req, res) => {
-    res.json(await deps.results.unmatched());
+  router.get('/api/v1/admin/unmatched-results', ops, async (req, res) => {
+    const parsed = unmatchedListQuerySchema.safeParse(req.query);
+    if (!parsed.success) throw new ApiError('invalid_request', undefined, parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(query)', message: i.message })));
+    const { systemId, cursor, limit } = parsed.data;
+    const page = await deps.results.unmatched({ systemId, limit, cursor: cursor ? cursorOf(cursor) : undefined });
+    res.json({ items: page.items, ...(page.next ? { next: `${page.next.systemId}:${page.next.seq}` } : {}) } satisfies UnmatchedPageAnswer);
   });
   router.post('/api/v1/admin/unmatched-results/:id/rematch', ops, async (req, res) => {
     const id = String(req.params.id);
-    if (!(await deps.results.unmatched()).some((u) => u.id === id)) throw new ApiError('not_found', `No unmatched result ${id}.`);
-    const matched = (await deps.results.rematch({ id })) === 1;
-    res.status(matched ? 200 : 409).json({ id, matched });
+    const matched = await deps.results.rematchOne(id);
+    res.status(matched ? 200 : 409).json({ id, matched } satisfies RematchAnswer);
   });
 
   return router;

@@ -20,12 +20,16 @@ export interface SoapResultDeps {
 
 export const SOAP_RESULTS_PATH = '/soap/results';
 
-/** How a refusal reads to the pushing system; the receiver's unknown_case already parked the result. */
+/**
+ * How a refusal reads to the pushing system; the receiver's unknown_case already parked the result.
+ * The gateway's own refusals (unmatched_full: the result was NOT kept) are receiver faults that say why.
+ */
 function faultOf(err: unknown): { party: 'sender' | 'receiver'; message: string } {
   if (err instanceof ApiError && err.status < 500) {
     const details = err.details?.length ? ` (${err.details.map((d) => `${d.path}: ${d.message}`).join('; ')})` : '';
     return { party: 'sender', message: `${err.code}: ${err.message}${details}` };
   }
+  if (err instanceof ApiError && err.code === 'unmatched_full') return { party: 'receiver', message: `${err.code}: ${err.message}` };
   return { party: 'receiver', message: 'The gateway could not record the result right now; push it again later.' };
 }
 
@@ -48,7 +52,8 @@ export function soapResultRoutes(deps: SoapResultDeps): Router {
       receive: (systemId, args) => results.receive(systemId, args),
       faultOf: (err) => {
         const fault = faultOf(err);
-        if (fault.party === 'receiver') log.error({ err: (err as Error)?.message }, 'SOAP PushResult could not be recorded');
+        // unmatched_full was logged by the receiver: it is a cap doing its job, not a failure.
+        if (fault.party === 'receiver' && !(err instanceof ApiError && err.code === 'unmatched_full')) log.error({ err: (err as Error)?.message }, 'SOAP PushResult could not be recorded');
         return fault;
       },
       log,

@@ -8,6 +8,7 @@
  *
  *   200 <Ack><code>0</code><msg>成功</msg><caseId>…</caseId><duplicate>false</duplicate></Ack>
  *   4xx <Ack><code>invalid_xml</code><msg>…</msg>[<details><detail><path/><message/></detail>…</details>]</Ack>
+ *   5xx the same, e.g. 507 <Ack><code>unmatched_full</code>…: the result was not kept
  *
  * Nothing is stored unless the body was read and mapped; a refused body changes nothing.
  */

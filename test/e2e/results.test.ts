@@ -136,7 +136,7 @@ describe('results come home', () => {
     const pushed = await pushResult(gateway, 'city-housing-reform', { ywh: caseId, jg: '1', yj: '准予' }, RESULT_TOKEN);
     expect(pushed.status).toBe(404);
     expect(pushed.body.error.code).toBe('unknown_case');
-    const list = async () => (await (await fetch(`${gateway.url}/api/v1/admin/unmatched-results`, { headers: { Authorization: `Bearer ${OPS_TOKEN}` } })).json()) as any[];
+    const list = async () => (await (await fetch(`${gateway.url}/api/v1/admin/unmatched-results`, { headers: { Authorization: `Bearer ${OPS_TOKEN}` } })).json() as { items: any[] }).items;
     expect((await list()).some((u) => u.result.caseId === caseId && u.systemId === 'city-housing-reform')).toBe(true);
 
     await submit(gateway, sampleCase({ caseId }));

@@ -115,7 +115,7 @@ describe('when legacy systems push results over SOAP', () => {
     const noCredentials = await push(pusher, { systemId: 'prov-nopush', caseId: 'QZ-1', outcome: '1' }).catch(faultOf);
     expect(noCredentials).toBe('Authentication failed for prov-nopush.');
     const unknownCase = await push(pusher, { systemId: 'prov-push', caseId: 'QZ-NO-SUCH-CASE', outcome: '1' }).catch(faultOf);
-    expect(unknownCase).toMatch(/^unknown_case: No delivery matches this result; it is kept for ops as unmatched result [0-9a-f-]{36}\.$/);
+    expect(unknownCase).toMatch(/^unknown_case: No delivery matches this result; it is kept for ops as unmatched result prov-push\.[0-9a-f-]{36}\.$/);
     const unmapped = await push(pusher, { systemId: 'prov-push', caseId: 'QZ-1', outcome: '7' }).catch(faultOf);
     expect(unmapped).toMatch(/^invalid_result: /);
   });

@@ -13,7 +13,7 @@ import { speaks, type SystemConfig, type SystemOf } from '../../src/config/schem
 import type { RunningGateway } from '../../src/gateway';
 import { charsetLabel } from '../../src/platform/charset';
 import { encodeXmlDocument, readXml } from '../../src/platform/xml';
-import { demoEnv, samplePersonCase } from '../../sim/samples';
+import { demoEnv, resultTokenVar, samplePersonCase } from '../../sim/samples';
 import { startSimulators, type Simulators } from '../../sim/server';
 import { xmlSimulator } from '../../sim/xml/xml.simulator';
 import { caseView, eventually, startTestGateway, submit } from '../support/harness';
@@ -121,7 +121,8 @@ describe('the simulated XML systems of the shipped config', () => {
 
 describe('the whole loop with a gateway', () => {
   const SYSTEMS = ['city-market-supervision', 'city-real-estate-registration', 'prov-water-resources', 'city-housing-fund'];
-  const TOKEN = 'xml-loop-token';
+  // Each system its own inbound token, as in the shipped config.
+  const tokenOf = (id: string) => `xml-loop-token-${id}`;
   let dir: string;
   let sims: Simulators;
   let gateway: RunningGateway;
@@ -135,7 +136,7 @@ describe('the whole loop with a gateway', () => {
     fs.writeFileSync(path.join(dir, 'gateway.yaml'), '');
     for (const id of SYSTEMS) {
       const text = fs.readFileSync(path.join(CONFIG_DIR, 'systems', `${id}.yaml`), 'utf8');
-      fs.writeFileSync(path.join(dir, 'systems', `${id}.yaml`), text.replace(/\$\{OW_RESULT_TOKEN\}/g, TOKEN));
+      fs.writeFileSync(path.join(dir, 'systems', `${id}.yaml`), text.replace(`\${${resultTokenVar(id)}}`, tokenOf(id)));
     }
     sims = await startSimulators({ configDir: dir, port: 0, env: {}, protocols: [xmlSimulator], defaults: { decisionDelayMs: 20 }, log: (line) => simLog.push(line) });
     for (const id of SYSTEMS) {

@@ -783,9 +783,10 @@
 
   async function loadUnmatched(quiet = false) {
     try {
-      const { data } = await api('GET', '/admin/unmatched-results');
-      const list = Array.isArray(data) ? data : [];
-      $('unmatched-count').textContent = list.length ? String(list.length) : '';
+      // The first page only (oldest first, by system); "+" says there are more than shown.
+      const { data } = await api('GET', '/admin/unmatched-results?limit=200');
+      const list = data && Array.isArray(data.items) ? data.items : [];
+      $('unmatched-count').textContent = list.length ? `${list.length}${data.next ? '+' : ''}` : '';
       const rows = list.map((u) => {
         const r = u.result || {};
         const rematch = h('button', { type: 'button', class: 'secondary', 'aria-label': `重新匹配 Rematch ${u.id}` }, '重新匹配 Rematch');

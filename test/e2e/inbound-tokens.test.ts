@@ -33,7 +33,7 @@ describe('when a shipped system presents its inbound token on another system’s
     const [a, b] = pushing('rest');
     const before = await storedState(prefix);
     const refused = await pushResult(gateway, b!, { anything: 1 }, demoResultToken(a!));
-    expect(refused).toEqual({ status: 401, body: { error: { code: 'unauthorized', message: `A valid bearer token of ${b} is required.` } } });
+    expect(refused).toEqual({ status: 401, body: { error: { code: 'unauthorized', message: 'A valid bearer token of the pushing system is required.' } } });
     expect(await storedState(prefix)).toEqual(before);
     // The same body with b's own token passes the credential check (and is then refused for its content).
     expect((await pushResult(gateway, b!, { anything: 1 }, demoResultToken(b!))).status).toBe(400);

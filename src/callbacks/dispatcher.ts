@@ -7,12 +7,14 @@
  * oldest first, so the platform sees a case's events in the order they happened. An event leaves the
  * outbox only after a 2xx; until then it is retried with backoff, the same eventId and body each time.
  */
+import path from 'node:path';
 import crypto from 'node:crypto';
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { GatewayConfig } from '../config/loader';
 import type { CaseStore } from '../cases/store';
 import { errorMessage } from '../platform/failure';
 import type { Logger } from '../platform/logger';
+import { LuaScripts } from '../platform/lua';
 import type { RedisClient } from '../platform/redis';
 import { sign } from '../platform/signing';
 
@@ -29,15 +31,6 @@ class OutboxBusy extends Error {
   }
 }
 
-// Removes the head of the outbox only if it is still the event that was just sent.
-const ACK_SCRIPT = `
-if redis.call('LINDEX', KEYS[1], 0) == ARGV[1] then return redis.call('LPOP', KEYS[1]) end
-return false
-`;
-const UNLOCK_SCRIPT = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`;
 
 const LOCK_MS = 60_000;
 
@@ -58,8 +51,10 @@ export interface CallbackDeps {
 export class CallbackDispatcher {
   private readonly queue: Queue<DrainJob>;
   private worker?: Worker<DrainJob>;
+  private readonly scripts: LuaScripts<'ack' | 'unlock'>;
 
   constructor(private readonly deps: CallbackDeps) {
+    this.scripts = new LuaScripts(deps.redis, path.join(__dirname, 'lua'), ['ack', 'unlock']);
     this.queue = new Queue<DrainJob>(CALLBACK_QUEUE, { connection: deps.connection, prefix: deps.prefix });
     this.queue.on('error', () => undefined); // outages are handled by the callers and by retries
   }
@@ -142,11 +137,11 @@ export class CallbackDispatcher {
         const head = await redis.lindex(store.outboxKey(caseId), 0);
         if (head === null) return;
         await this.post(target, head, caseId);
-        await redis.eval(ACK_SCRIPT, 1, store.outboxKey(caseId), head);
+        await this.scripts.run('ack', [store.outboxKey(caseId)], [head]);
         await redis.pexpire(lockKey, LOCK_MS);
       }
     } finally {
-      await redis.eval(UNLOCK_SCRIPT, 1, lockKey, token);
+      await this.scripts.run('unlock', [lockKey], [token]);
     }
   }
 

@@ -15,7 +15,9 @@
  * so the platform hears of every change, in order, even if the process dies right after.
  */
 import crypto from 'node:crypto';
+import path from 'node:path';
 import stringify from 'safe-stable-stringify';
+import { LuaScripts } from '../platform/lua';
 import type { RedisClient } from '../platform/redis';
 import { UnmatchedStore } from '../results/unmatched-store';
 import {
@@ -64,70 +66,6 @@ const EVENT_OF: Partial<Record<DeliveryStatus, CaseEventType>> = {
   dead: 'delivery.dead',
 };
 
-// Creates the case and its deliveries at once, or returns the case already stored under this id.
-const ACCEPT_SCRIPT = `
-local existing = redis.call('GET', KEYS[1])
-if existing then return existing end
-redis.call('SET', KEYS[1], ARGV[1])
-local n = (#KEYS - 1) / 2
-for i = 1, n do
-  redis.call('HSET', KEYS[1 + i], 'status', 'queued', 'attempts', '0', 'updatedAt', ARGV[2])
-  redis.call('RPUSH', KEYS[1 + n + i], ARGV[3])
-end
-return false
-`;
-
-// Every script that changes a delivery carries a one-off operation id (the last ARGV) and remembers
-// the last one it ran: when Redis drops the connection after running a script but before its reply
-// arrives, ioredis sends it again on reconnect, and the second run must change nothing.
-
-// Starts an attempt unless the delivery has already moved past sending (a job redelivered after a
-// crash, or replayed by mistake): then it answers the current status and changes nothing.
-const BEGIN_ATTEMPT_SCRIPT = `
-local status = redis.call('HGET', KEYS[1], 'status')
-if not status then return {'missing', '0'} end
-if redis.call('HGET', KEYS[1], 'op') == ARGV[3] then return {status, redis.call('HGET', KEYS[1], 'attempts')} end
-if status == 'delivered' or status == 'completed' or status == 'rejected' or status == 'dead' then
-  return {status, redis.call('HGET', KEYS[1], 'attempts')}
-end
-local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-redis.call('HSET', KEYS[1], 'status', 'delivering', 'updatedAt', ARGV[1], 'op', ARGV[3])
-redis.call('RPUSH', KEYS[2], ARGV[2])
-return {'delivering', tostring(attempts)}
-`;
-
-// Moves a delivery on. Once a result is in (completed), later news of the same delivery (a late
-// acknowledgement, a retry that was already under way) is kept as history but moves nothing back,
-// and raises no event: the intake platform never hears "delivered" after "completed".
-const RECORD_SCRIPT = `
-local current = redis.call('HGET', KEYS[1], 'status')
-if not current then return 'missing' end
-if redis.call('HGET', KEYS[1], 'op') == ARGV[6] then return current end
-redis.call('HSET', KEYS[1], 'op', ARGV[6])
-local held = current == 'completed' and ARGV[1] ~= 'completed'
-if not held then redis.call('HSET', KEYS[1], 'status', ARGV[1]) end
-redis.call('HSET', KEYS[1], 'updatedAt', ARGV[5])
-for field, value in pairs(cjson.decode(ARGV[2])) do redis.call('HSET', KEYS[1], field, value) end
-redis.call('RPUSH', KEYS[2], ARGV[3])
-if ARGV[4] ~= '' and not held then redis.call('RPUSH', KEYS[3], ARGV[4]) end
-if held then return 'completed' end
-return ARGV[1]
-`;
-
-// Records a result: the same result again changes nothing; a different one is kept as a new
-// history entry and wins.
-const RESULT_SCRIPT = `
-local current = redis.call('HGET', KEYS[1], 'status')
-if not current then return 'missing' end
-if redis.call('HGET', KEYS[1], 'op') == ARGV[6] then return 'recorded' end
-redis.call('HSET', KEYS[1], 'op', ARGV[6])
-if redis.call('HGET', KEYS[1], 'result') == ARGV[1] then return 'duplicate' end
-redis.call('HSET', KEYS[1], 'status', 'completed', 'result', ARGV[1], 'updatedAt', ARGV[4])
-if ARGV[5] ~= '' and redis.call('HEXISTS', KEYS[1], 'receiptNo') == 0 then redis.call('HSET', KEYS[1], 'receiptNo', ARGV[5]) end
-redis.call('RPUSH', KEYS[2], ARGV[2])
-if ARGV[3] ~= '' then redis.call('RPUSH', KEYS[3], ARGV[3]) end
-return 'recorded'
-`;
 
 export interface CaseStoreOptions {
   /** Namespace of every key. */
@@ -141,6 +79,7 @@ export class CaseStore {
   private readonly events: boolean;
   /** Results no delivery was found for, parked per system. */
   readonly unmatched: UnmatchedStore;
+  private readonly scripts: LuaScripts<'accept' | 'begin-attempt' | 'record' | 'record-result'>;
 
   constructor(
     private readonly redis: RedisClient,
@@ -149,6 +88,7 @@ export class CaseStore {
     this.prefix = options.prefix ?? 'ow';
     this.events = options.events ?? false;
     this.unmatched = new UnmatchedStore(redis, this.prefix);
+    this.scripts = new LuaScripts(redis, path.join(__dirname, 'lua'), ['accept', 'begin-attempt', 'record', 'record-result']);
   }
 
   private caseKey(caseId: string) {
@@ -182,9 +122,7 @@ export class CaseStore {
       ...record.targets.map((t) => this.historyKey(caseId, t)),
     ];
     const entry: HistoryEntry = { at: record.acceptedAt, event: 'accepted' };
-    const existing = (await this.redis.eval(ACCEPT_SCRIPT, keys.length, ...keys, JSON.stringify(record), record.acceptedAt, JSON.stringify(entry))) as
-      | string
-      | null;
+    const existing = (await this.scripts.run('accept', keys, [JSON.stringify(record), record.acceptedAt, JSON.stringify(entry)])) as string | null;
     return existing === null ? { created: true, record } : { created: false, record: JSON.parse(existing) as CaseRecord };
   }
 
@@ -203,14 +141,10 @@ export class CaseStore {
    * so that a redelivered job never sends a case twice after a successful attempt.
    */
   async beginAttempt(caseId: string, systemId: string, at: string): Promise<{ send: boolean; status: string; attempts: number }> {
-    const [status, attempts] = (await this.redis.eval(
-      BEGIN_ATTEMPT_SCRIPT,
-      2,
-      this.deliveryKey(caseId, systemId),
-      this.historyKey(caseId, systemId),
-      at,
-      JSON.stringify({ at, event: 'attempt' } satisfies HistoryEntry),
-      crypto.randomUUID(),
+    const [status, attempts] = (await this.scripts.run(
+      'begin-attempt',
+      [this.deliveryKey(caseId, systemId), this.historyKey(caseId, systemId)],
+      [at, JSON.stringify({ at, event: 'attempt' } satisfies HistoryEntry), crypto.randomUUID()],
     )) as [string, string];
     return { send: status === 'delivering', status, attempts: Number(attempts) };
   }
@@ -226,18 +160,10 @@ export class CaseStore {
     const type = EVENT_OF[change.status];
     const event = type ? this.event(type, caseId, systemId, change.status, entry.at, { receiptNo: change.receiptNo, error: change.lastError }) : '';
     if (change.receiptNo !== undefined) await this.redis.set(this.receiptKey(systemId, change.receiptNo), caseId);
-    return (await this.redis.eval(
-      RECORD_SCRIPT,
-      3,
-      this.deliveryKey(caseId, systemId),
-      this.historyKey(caseId, systemId),
-      this.outboxKey(caseId),
-      change.status,
-      JSON.stringify(fields),
-      JSON.stringify(entry),
-      event,
-      entry.at,
-      crypto.randomUUID(),
+    return (await this.scripts.run(
+      'record',
+      [this.deliveryKey(caseId, systemId), this.historyKey(caseId, systemId), this.outboxKey(caseId)],
+      [change.status, JSON.stringify(fields), JSON.stringify(entry), event, entry.at, crypto.randomUUID()],
     )) as DeliveryStatus | 'missing';
   }
 
@@ -252,18 +178,10 @@ export class CaseStore {
     const json = stringify(result) ?? '{}';
     const detail = `${result.outcome}${result.message ? `: ${result.message}` : ''} ${json}`;
     const event = this.event('delivery.completed', caseId, systemId, 'completed', at, { receiptNo: result.receiptNo, result });
-    return (await this.redis.eval(
-      RESULT_SCRIPT,
-      3,
-      this.deliveryKey(caseId, systemId),
-      this.historyKey(caseId, systemId),
-      this.outboxKey(caseId),
-      json,
-      JSON.stringify({ at, event: 'result', detail } satisfies HistoryEntry),
-      event,
-      at,
-      result.receiptNo ?? '',
-      crypto.randomUUID(),
+    return (await this.scripts.run(
+      'record-result',
+      [this.deliveryKey(caseId, systemId), this.historyKey(caseId, systemId), this.outboxKey(caseId)],
+      [json, JSON.stringify({ at, event: 'result', detail } satisfies HistoryEntry), event, at, result.receiptNo ?? '', crypto.randomUUID()],
     )) as 'recorded' | 'duplicate' | 'missing';
   }
 

@@ -3,7 +3,9 @@
  * have stored since (PUT /api/v1/admin/systems/:id). Versions live in Redis, so every gateway process
  * on the same Redis picks a new one up within a couple of seconds, and a restart keeps it.
  */
+import path from 'node:path';
 import type { Logger } from '../platform/logger';
+import { LuaScripts } from '../platform/lua';
 import { redactUrl } from '../platform/privacy';
 import type { RedisClient } from '../platform/redis';
 import { keyPath } from '../platform/errors';
@@ -27,16 +29,6 @@ interface StoredVersion {
   at: string;
   by: string;
 }
-
-// Stores a version only on top of the one it was made from: two editors cannot both make "version 3".
-const STORE_SCRIPT = `
-local stored = redis.call('HGET', KEYS[1], ARGV[1])
-local version = 1
-if stored then version = cjson.decode(stored).version end
-if version ~= tonumber(ARGV[2]) then return version end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-return 0
-`;
 
 /** Another process stored a newer version first. */
 export class VersionConflict extends Error {
@@ -121,6 +113,7 @@ export class LiveConfig {
   private readonly raws = new Map<string, Record<string, unknown>>();
   private timer?: NodeJS.Timeout;
   private readonly listeners: Array<(system: SystemConfig) => void> = [];
+  private readonly scripts: LuaScripts<'store-version'>;
 
   constructor(
     /** The configuration read from the files: a stored version may keep only their `${ENV}` references. */
@@ -128,6 +121,7 @@ export class LiveConfig {
     private readonly options: LiveConfigOptions,
   ) {
     this.current = files;
+    this.scripts = new LuaScripts(options.redis, path.join(__dirname, 'lua'), ['store-version']);
     for (const id of files.systems.keys()) {
       this.versions.set(id, 1);
       this.raws.set(id, files.sources.get(id) ?? {});
@@ -217,7 +211,7 @@ export class LiveConfig {
     await this.refresh();
     const version = this.version(systemId) + 1;
     const entry: StoredVersion = { version, raw: next, at: new Date().toISOString(), by };
-    const current = Number(await this.options.redis.eval(STORE_SCRIPT, 1, this.key, systemId, String(version - 1), JSON.stringify(entry)));
+    const current = Number(await this.scripts.run('store-version', [this.key], [systemId, version - 1, JSON.stringify(entry)]));
     if (current !== 0) throw new VersionConflict(current);
     await this.apply(systemId, version, next);
     return { version, system: redact(next) };

@@ -17,6 +17,8 @@
  * the whole parked set, however large it is.
  */
 import crypto from 'node:crypto';
+import path from 'node:path';
+import { LuaScripts } from '../platform/lua';
 import type { RedisClient } from '../platform/redis';
 import type { UnmatchedResult } from '../cases/store';
 
@@ -61,40 +63,15 @@ export function systemOfUnmatchedId(id: string): string | undefined {
   return SYSTEM_ID.test(systemId) ? systemId : undefined;
 }
 
-// Parks a result unless the system is at its cap; the cap check, the write and every index change
-// together or not at all. A result already parked under this id (the same script sent again after a
-// reconnect) is not parked twice.
-// KEYS: items, order, meta, then the result's index sets. ARGV: id, json, maxCount, maxBytes, force.
-const PARK_SCRIPT = `
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return {'parked', 0, 0} end
-local count = redis.call('HLEN', KEYS[1])
-local bytes = tonumber(redis.call('HGET', KEYS[3], 'bytes') or '0')
-local size = string.len(ARGV[2])
-if ARGV[5] ~= '1' and (count >= tonumber(ARGV[3]) or bytes + size > tonumber(ARGV[4])) then return {'full', count, bytes} end
-local seq = redis.call('HINCRBY', KEYS[3], 'seq', 1)
-redis.call('HINCRBY', KEYS[3], 'bytes', size)
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[2], seq, ARGV[1])
-for i = 4, #KEYS do redis.call('ZADD', KEYS[i], seq, ARGV[1]) end
-return {'parked', count + 1, bytes + size}
-`;
-
-// Drops a parked result and its index entries; dropping it again changes nothing.
-// KEYS: items, order, meta, then the result's index sets. ARGV: id.
-const DROP_SCRIPT = `
-local size = redis.call('HSTRLEN', KEYS[1], ARGV[1])
-if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('HINCRBY', KEYS[3], 'bytes', -size)
-redis.call('ZREM', KEYS[2], ARGV[1])
-for i = 4, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
-return 1
-`;
-
 export class UnmatchedStore {
+  private readonly scripts: LuaScripts<'park' | 'drop'>;
+
   constructor(
     private readonly redis: RedisClient,
     private readonly prefix: string,
-  ) {}
+  ) {
+    this.scripts = new LuaScripts(redis, path.join(__dirname, 'lua'), ['park', 'drop']);
+  }
 
   private keys(systemId: string) {
     const base = `${this.prefix}:{unmatched:${systemId}}`;
@@ -124,16 +101,7 @@ export class UnmatchedStore {
   async park(parked: UnmatchedResult, cap: UnmatchedCap, force = false): Promise<ParkOutcome> {
     const { items, order, meta } = this.keys(parked.systemId);
     const keys = [items, order, meta, ...this.indexKeys(parked)];
-    const [outcome, count, bytes] = (await this.redis.eval(
-      PARK_SCRIPT,
-      keys.length,
-      ...keys,
-      parked.id,
-      JSON.stringify(parked),
-      String(cap.maxPerSystem),
-      String(cap.maxBytesPerSystem),
-      force ? '1' : '0',
-    )) as [string, number, number];
+    const [outcome, count, bytes] = (await this.scripts.run('park', keys, [parked.id, JSON.stringify(parked), cap.maxPerSystem, cap.maxBytesPerSystem, force ? '1' : '0'])) as [string, number, number];
     if (outcome !== 'parked') return { parked: false, count, bytes };
     // Outside the script (another slot), and idempotent: only the unfiltered ops list relies on it.
     await this.redis.sadd(this.systemsKey, parked.systemId);
@@ -143,7 +111,7 @@ export class UnmatchedStore {
   async drop(parked: UnmatchedResult): Promise<boolean> {
     const { items, order, meta } = this.keys(parked.systemId);
     const keys = [items, order, meta, ...this.indexKeys(parked)];
-    return (await this.redis.eval(DROP_SCRIPT, keys.length, ...keys, parked.id)) === 1;
+    return (await this.scripts.run('drop', keys, [parked.id])) === 1;
   }
 
   /** One parked result, by its id. */

@@ -10,6 +10,7 @@ import { CallbackDispatcher } from './callbacks/dispatcher';
 import { ResultPoller } from './results/poller';
 import { ResultReceiver } from './results/receiver';
 import { trialRunAll, type GatewayConfig } from './config/loader';
+import { CaseChanges } from './cases/changes';
 import { CaseStore } from './cases/store';
 import { Endpoints } from './delivery/endpoints';
 import { CircuitBreakers } from './delivery/circuit';
@@ -97,7 +98,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   await live.refresh(); // versions ops stored before this process started
   const current = () => live.get();
   const bullPrefix = `${prefix}:bull`;
-  const storeOptions = { prefix, events: Boolean(config.gateway.intake.callbackUrl) };
+  const changes = new CaseChanges();
+  const storeOptions = { prefix, events: Boolean(config.gateway.intake.callbackUrl), changes };
   // Intake answers fast or 503; background work waits out a Redis outage and carries on.
   const store = new CaseStore(intakeRedis, storeOptions);
   const workerStore = new CaseStore(workerRedis, storeOptions);
@@ -109,14 +111,20 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   const callbacks = new CallbackDispatcher({ config: current, store: workerStore, redis: workerRedis, connection: workerRedis, prefix: bullPrefix, log, ...options.callbacks });
   const notify = (caseId: string) => void callbacks.notify(caseId).catch((err: Error) => log.error({ caseId, err: err.message }, 'could not queue a callback; the start-up sweep will'));
-  const results = new ResultReceiver({ config: current, store, log, onRecorded: notify, now: options.now });
-  const workerResults = new ResultReceiver({ config: current, store: workerStore, log, onRecorded: notify, now: options.now });
+  const results = new ResultReceiver({ config: current, store, log, now: options.now });
+  const workerResults = new ResultReceiver({ config: current, store: workerStore, log, now: options.now });
+  // The one place that hears of a change: the intake platform is told, and a result that came
+  // before its delivery was acknowledged finds its case now.
+  changes.on(({ caseId, systemId, status, receiptNo }) => {
+    notify(caseId);
+    if (status === 'delivered') void workerResults.rematch({ systemId, caseId, receiptNo }).catch((err: Error) => log.warn({ caseId, systemId, err: err.message }, 're-matching parked results failed'));
+  });
   // Results parked by an older gateway in one unbounded hash move to their systems' capped sets.
   void workerStore.unmatched
     .adoptLegacy()
     .then((n) => n && log.info({ adopted: n }, 'unmatched results of an earlier version moved to their systems'))
     .catch((err: Error) => log.warn({ err: err.message }, 'could not move the unmatched results of an earlier version; retried at next start'));
-  const poller = new ResultPoller({ config: current, store: workerStore, endpoints, results: workerResults, connection: workerRedis, prefix: bullPrefix, log, onEvent: notify });
+  const poller = new ResultPoller({ config: current, store: workerStore, endpoints, results: workerResults, connection: workerRedis, prefix: bullPrefix, log });
 
   const background = options.workers !== false;
   const workers = background
@@ -131,13 +139,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         queues: workerQueues,
         circuits,
         now: options.now,
-        hooks: {
-          acknowledged: (system, caseId, receiptNo) => poller.schedule(system, caseId, receiptNo),
-          recorded: (caseId, systemId, status, receiptNo) => {
-            notify(caseId);
-            if (status === 'delivered') void workerResults.rematch({ systemId, caseId, receiptNo }).catch((err: Error) => log.warn({ caseId, systemId, err: err.message }, 're-matching parked results failed'));
-          },
-        },
+        hooks: { acknowledged: (system, caseId, receiptNo) => poller.schedule(system, caseId, receiptNo) },
       })
     : undefined;
   live.onChange((system) => {

@@ -18,6 +18,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import stringify from 'safe-stable-stringify';
 import { LuaScripts } from '../platform/lua';
+import type { CaseChanges } from './changes';
 import type { RedisClient } from '../platform/redis';
 import { UnmatchedStore } from '../results/unmatched-store';
 import {
@@ -72,11 +73,14 @@ export interface CaseStoreOptions {
   prefix?: string;
   /** Write case events to each case's outbox (only when there is an intake callback URL). */
   events?: boolean;
+  /** Told of every change the intake platform hears about, once it is written. */
+  changes?: CaseChanges;
 }
 
 export class CaseStore {
   private readonly prefix: string;
   private readonly events: boolean;
+  private readonly changes?: CaseChanges;
   /** Results no delivery was found for, parked per system. */
   readonly unmatched: UnmatchedStore;
   private readonly scripts: LuaScripts<'accept' | 'begin-attempt' | 'record' | 'record-result'>;
@@ -87,6 +91,7 @@ export class CaseStore {
   ) {
     this.prefix = options.prefix ?? 'ow';
     this.events = options.events ?? false;
+    this.changes = options.changes;
     this.unmatched = new UnmatchedStore(redis, this.prefix);
     this.scripts = new LuaScripts(redis, path.join(__dirname, 'lua'), ['accept', 'begin-attempt', 'record', 'record-result']);
   }
@@ -160,11 +165,13 @@ export class CaseStore {
     const type = EVENT_OF[change.status];
     const event = type ? this.event(type, caseId, systemId, change.status, entry.at, { receiptNo: change.receiptNo, error: change.lastError }) : '';
     if (change.receiptNo !== undefined) await this.redis.set(this.receiptKey(systemId, change.receiptNo), caseId);
-    return (await this.scripts.run(
+    const outcome = (await this.scripts.run(
       'record',
       [this.deliveryKey(caseId, systemId), this.historyKey(caseId, systemId), this.outboxKey(caseId)],
       [change.status, JSON.stringify(fields), JSON.stringify(entry), event, entry.at, crypto.randomUUID()],
     )) as DeliveryStatus | 'missing';
+    if (outcome === change.status && type) this.changes?.emit({ caseId, systemId, status: outcome, receiptNo: change.receiptNo });
+    return outcome;
   }
 
   /** Adds a history entry that changes no status (a wait, an ops action). */
@@ -178,11 +185,13 @@ export class CaseStore {
     const json = stringify(result) ?? '{}';
     const detail = `${result.outcome}${result.message ? `: ${result.message}` : ''} ${json}`;
     const event = this.event('delivery.completed', caseId, systemId, 'completed', at, { receiptNo: result.receiptNo, result });
-    return (await this.scripts.run(
+    const outcome = (await this.scripts.run(
       'record-result',
       [this.deliveryKey(caseId, systemId), this.historyKey(caseId, systemId), this.outboxKey(caseId)],
       [json, JSON.stringify({ at, event: 'result', detail } satisfies HistoryEntry), event, at, result.receiptNo ?? '', crypto.randomUUID()],
     )) as 'recorded' | 'duplicate' | 'missing';
+    if (outcome === 'recorded') this.changes?.emit({ caseId, systemId, status: 'completed', receiptNo: result.receiptNo });
+    return outcome;
   }
 
   async receiptOf(caseId: string, systemId: string): Promise<string | undefined> {

@@ -22,8 +22,6 @@ import type { Metrics } from '../platform/metrics';
 export interface DeliveryHooks {
   /** The system acknowledged the case; runs before that is recorded, so a crash repeats it rather than skips it. */
   acknowledged(system: SystemConfig, caseId: string, receiptNo: string): Promise<void>;
-  /** A status was recorded (an event may be waiting in the case's outbox). */
-  recorded(caseId: string, systemId: string, status: 'delivered' | 'rejected' | 'dead', receiptNo?: string): void;
 }
 
 export interface WorkerDeps {
@@ -109,7 +107,6 @@ export class DeliveryWorkers {
       if (status !== 'queued' && status !== 'delivering') return;
       const message = `stopped by the queue: ${errorMessage(err)}`;
       await this.deps.store.record(caseId, systemId, { status: 'dead', lastError: message }, { at: this.now().toISOString(), event: 'dead', detail: message });
-      this.deps.hooks?.recorded(caseId, systemId, 'dead');
       this.deps.log.error({ caseId, systemId, err: message }, 'delivery dead: failed by the queue');
     } catch (e) {
       this.deps.log.error({ caseId, systemId, err: errorMessage(e) }, 'could not record a failed job');
@@ -197,7 +194,6 @@ export class DeliveryWorkers {
 
       await this.deps.hooks?.acknowledged(system, caseId, ack.receiptNo);
       await store.record(caseId, systemId, { status: 'delivered', receiptNo: ack.receiptNo }, { at: at(), event: 'delivered', detail: `receiptNo ${ack.receiptNo}` });
-      this.deps.hooks?.recorded(caseId, systemId, 'delivered', ack.receiptNo);
       metrics?.deliveries.inc({ systemId, outcome: 'delivered' });
       log.info({ receiptNo: ack.receiptNo, attempt: begun.attempts, probe }, 'delivered');
     } catch (err) {
@@ -205,7 +201,6 @@ export class DeliveryWorkers {
       if (!isRetryable(err)) {
         if (answered) await circuits.succeeded(systemId);
         await store.record(caseId, systemId, { status: 'rejected', lastError: message }, { at: at(), event: 'rejected', detail: message });
-        this.deps.hooks?.recorded(caseId, systemId, 'rejected');
         metrics?.deliveries.inc({ systemId, outcome: 'rejected' });
         log.warn({ err: message, attempt: begun.attempts }, 'delivery rejected');
         return;
@@ -225,7 +220,6 @@ export class DeliveryWorkers {
       }
       if (job.attemptsMade + 1 >= attemptsAllowed) {
         await store.record(caseId, systemId, { status: 'dead', lastError: message }, { at: at(), event: 'dead', detail: `after ${begun.attempts} attempts: ${message}` });
-        this.deps.hooks?.recorded(caseId, systemId, 'dead');
         metrics?.deliveries.inc({ systemId, outcome: 'dead' });
         log.error({ err: message, attempt: begun.attempts }, 'delivery dead: attempts exhausted');
         // Settled as failed: the job stays in the failed set, where dead letters are found and replayed.

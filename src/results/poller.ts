@@ -33,8 +33,6 @@ export interface PollerDeps {
   connection: ConnectionOptions;
   prefix: string;
   log: Logger;
-  /** Told when a poll gives up (the delivery is then dead), so the case's events are sent. */
-  onEvent?: (caseId: string) => void;
   now?: () => number;
 }
 
@@ -89,7 +87,6 @@ export class ResultPoller {
     if (this.now() - since > poll.maxAgeMs) {
       const message = `no result from ${systemId} within ${poll.maxAgeMs} ms of polling`;
       await this.deps.store.record(caseId, systemId, { status: 'dead', lastError: message }, { at: new Date(this.now()).toISOString(), event: 'dead', detail: message });
-      this.deps.onEvent?.(caseId);
       log.error('result polling aged out: delivery dead');
       return;
     }
@@ -109,7 +106,6 @@ export class ResultPoller {
         // Over budget now, over budget on every poll: the delivery ends here, for ops to see.
         const message = `result.poll expression of ${systemId} ${err.message}`;
         await this.deps.store.record(caseId, systemId, { status: 'dead', lastError: message }, { at: new Date(this.now()).toISOString(), event: 'dead', detail: message });
-        this.deps.onEvent?.(caseId);
         log.error({ err: message }, 'result polling stopped: expression over budget; delivery dead');
         return;
       }

@@ -45,8 +45,6 @@ export interface ResultReceiverDeps {
   config: () => GatewayConfig;
   store: CaseStore;
   log: Logger;
-  /** Told about every recorded result, so the case's events can be sent. */
-  onRecorded?: (caseId: string) => void;
   now?: () => Date;
 }
 
@@ -151,9 +149,7 @@ export class ResultReceiver {
   private async record(result: Result): Promise<'recorded' | 'duplicate' | 'missing'> {
     // A result that leaves out the receipt number still carries the one the delivery was given.
     const receiptNo = result.receiptNo ?? (await this.deps.store.receiptOf(result.caseId, result.systemId));
-    const outcome = await this.deps.store.recordResult(receiptNo ? { ...result, receiptNo } : result, this.now());
-    if (outcome === 'recorded') this.deps.onRecorded?.(result.caseId);
-    return outcome;
+    return this.deps.store.recordResult(receiptNo ? { ...result, receiptNo } : result, this.now());
   }
 
   /**

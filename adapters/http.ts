@@ -81,10 +81,14 @@ export function parseRetryAfter(value: unknown, now = Date.now()): number | unde
 export function classifyHttpStatus(system: Pick<SystemConfig, 'id' | 'auth'>, status: number, retryAfter: unknown, said: string): void {
   if (status >= 200 && status < 300) return;
   const excerpt = legacyExcerpt(said, { max: 200, secrets: secretsOf(system.auth) });
-  const what = `${system.id} answered HTTP ${status}${excerpt ? `: ${excerpt}` : ''}`;
-  if (status === 429) throw new RetryableError(what, parseRetryAfter(retryAfter), { throttled: true });
-  if (status >= 500 || status === 408) throw new RetryableError(what, parseRetryAfter(retryAfter));
-  throw new PermanentError(what);
+  throw httpStatusError(`${system.id} answered HTTP ${status}${excerpt ? `: ${excerpt}` : ''}`, status, retryAfter);
+}
+
+/** The error an HTTP status means, worded as `what`: the one place the status rule is written. */
+export function httpStatusError(what: string, status: number, retryAfter: unknown): RetryableError | PermanentError {
+  if (status === 429) return new RetryableError(what, parseRetryAfter(retryAfter), { throttled: true });
+  if (status >= 500 || status === 408 || status < 400) return new RetryableError(what, parseRetryAfter(retryAfter));
+  return new PermanentError(what);
 }
 
 /** A request that got no (whole) HTTP answer: refused, reset, timed out, or a reply too long to read. */

@@ -8,11 +8,11 @@ import type { AxiosInstance, AxiosPromise, AxiosResponse } from 'axios';
 import type { IExOptions, IHeaders, IHttpClient } from 'soap';
 import type { Auth } from '../../src/config/schema';
 import type { Charset } from '../../src/platform/charset';
-import { PermanentError, RetryableError } from '../../src/platform/failure';
+import { RetryableError } from '../../src/platform/failure';
 import { CharsetError } from '../../src/platform/charset';
 import { XmlRejectedError } from '../../src/platform/xml';
 import { legacyExcerpt, redactUrl } from '../../src/platform/privacy';
-import { authHeaders, classifyHttpStatus, closeHttpClient, httpClient, parseRetryAfter, secretsOf, transportError } from '../http';
+import { authHeaders, classifyHttpStatus, closeHttpClient, httpClient, httpStatusError, secretsOf, transportError } from '../http';
 import { decodeEnvelope, encodeEnvelope, hasBody, hasFault, isEnvelope, screenEnvelope, withCharset } from './soap.wire';
 
 export interface GuardedHttpOptions {
@@ -146,8 +146,7 @@ export class GuardedHttpClient implements IHttpClient {
     const { systemId } = this.options;
     const type = header(res.headers, 'content-type') ?? 'no content type';
     const what = text.trim() === '' ? 'an empty body' : `a reply that is not SOAP (${type}): ${legacyExcerpt(text, { secrets: secretsOf(this.options.auth) })}`;
-    const message = `${systemId} answered HTTP ${res.status} with ${what}`;
-    if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) throw new PermanentError(message);
-    throw new RetryableError(message, parseRetryAfter(res.headers['retry-after']));
+    // A 2xx that is not SOAP is retried like a 5xx (a proxy page); other statuses as for REST.
+    throw httpStatusError(`${systemId} answered HTTP ${res.status} with ${what}`, res.status, res.headers['retry-after']);
   }
 }

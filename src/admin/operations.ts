@@ -141,7 +141,7 @@ export class Operations {
   async replay(id: string, by: Operator, reason?: string): Promise<void> {
     const { system, systemId, caseId, job } = await this.deadLetter(id);
     const detail = `replayed by ${by.who}${reason ? `: ${reason}` : ''}`;
-    await this.deps.store.record(caseId, systemId, { status: 'queued' }, { at: this.now(), event: 'replayed', detail });
+    await this.deps.store.record(caseId, systemId, { status: 'queued', attempts: 0 }, { at: this.now(), event: 'replayed', detail });
     if (job && (await job.isFailed())) await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
     else await this.deps.queues.enqueue(system, caseId); // the failed job was already cleaned up
     await this.audit({ who: by.who, action: 'dead_letter.replay', target: id, reason });

@@ -12,6 +12,7 @@ import crypto from 'node:crypto';
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { GatewayConfig } from '../config/loader';
 import type { CaseStore } from '../cases/store';
+import { retryDelay } from '../delivery/backoff';
 import { errorMessage } from '../platform/failure';
 import type { Logger } from '../platform/logger';
 import { LuaScripts } from '../platform/lua';
@@ -92,8 +93,7 @@ export class CallbackDispatcher {
       settings: {
         backoffStrategy: (attemptsMade, _type, err) => {
           if (err instanceof OutboxBusy) return 100 + Math.floor(Math.random() * 200);
-          const delay = Math.min(600_000, base * 2 ** Math.max(0, attemptsMade - 1));
-          return Math.round(delay / 2 + (Math.random() * delay) / 2);
+          return retryDelay({ attempts: Number.MAX_SAFE_INTEGER, backoff: { type: 'exponential', delayMs: base, maxDelayMs: 600_000 } }, attemptsMade);
         },
       },
     });

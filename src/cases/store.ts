@@ -47,6 +47,8 @@ export interface DeliveryChange {
   status: DeliveryStatus;
   receiptNo?: string;
   lastError?: string;
+  /** Set only to give back a throttled try (n - 1) or to start a replay afresh (0). */
+  attempts?: number;
 }
 
 /** A pushed or polled result that matched no delivery, kept until ops (or a later case) claim it. */
@@ -162,6 +164,7 @@ export class CaseStore {
     const fields: Record<string, string> = {};
     if (change.receiptNo !== undefined) fields.receiptNo = change.receiptNo;
     if (change.lastError !== undefined) fields.lastError = change.lastError;
+    if (change.attempts !== undefined) fields.attempts = String(change.attempts);
     const type = EVENT_OF[change.status];
     const event = type ? this.event(type, caseId, systemId, change.status, entry.at, { receiptNo: change.receiptNo, error: change.lastError }) : '';
     if (change.receiptNo !== undefined) await this.redis.set(this.receiptKey(systemId, change.receiptNo), caseId);

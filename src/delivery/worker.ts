@@ -9,10 +9,9 @@ import type { GatewayConfig } from '../config/loader';
 import type { SystemConfig } from '../config/schema';
 import type { CaseStore } from '../cases/store';
 import type { Logger } from '../platform/logger';
-import { retryDelay } from './backoff';
 import type { Endpoints } from './endpoints';
 import { PermanentError, RetryableError, errorMessage } from '../platform/failure';
-import { isRetryable } from './decision';
+import { decide, nextAttemptDelay, recordDead } from './decision';
 import type { CircuitBreakers } from './circuit';
 import { queueName, type DeliveryJob, type DeliveryQueues } from './queues';
 import { msUntilOpen } from './window';
@@ -69,7 +68,7 @@ export class DeliveryWorkers {
       maxStalledCount: 5,
       // OW_STALLED_INTERVAL_MS (optional, e.g. tests): how soon a killed worker's job is handed out again.
       ...stalledTiming(),
-      settings: { backoffStrategy: (attemptsMade, _type, err) => this.backoff(system.id, attemptsMade, err) },
+      settings: { backoffStrategy: (attemptsMade, _type, err) => nextAttemptDelay(this.deps.config().systems.get(system.id)?.retry, attemptsMade, err) },
     });
     worker.on('error', (err) => this.deps.log.error({ systemId: system.id, err: errorMessage(err) }, 'delivery worker error'));
     worker.on('failed', (job, err) => void (job && this.failedOutside(job, err)));
@@ -106,18 +105,11 @@ export class DeliveryWorkers {
       const status = await this.deps.store.deliveryStatus(caseId, systemId);
       if (status !== 'queued' && status !== 'delivering') return;
       const message = `stopped by the queue: ${errorMessage(err)}`;
-      await this.deps.store.record(caseId, systemId, { status: 'dead', lastError: message }, { at: this.now().toISOString(), event: 'dead', detail: message });
+      await recordDead(this.deps.store, caseId, systemId, message, this.now().toISOString());
       this.deps.log.error({ caseId, systemId, err: message }, 'delivery dead: failed by the queue');
     } catch (e) {
       this.deps.log.error({ caseId, systemId, err: errorMessage(e) }, 'could not record a failed job');
     }
-  }
-
-  private backoff(systemId: string, attemptsMade: number, err: Error | undefined): number {
-    const system = this.deps.config().systems.get(systemId);
-    const delay = system ? retryDelay(system.retry, attemptsMade) : 60_000;
-    // A system that said how long to wait (429/503 Retry-After) is taken at its word.
-    return err instanceof RetryableError && err.retryAfterMs !== undefined ? Math.max(delay, err.retryAfterMs) : delay;
   }
 
   /**
@@ -167,7 +159,6 @@ export class DeliveryWorkers {
       return;
     }
 
-    const attemptsAllowed = job.opts.attempts ?? 1;
     // Set once the system has answered: a refusal then proves it alive, for the circuit breaker.
     let answered = false;
     try {
@@ -198,28 +189,28 @@ export class DeliveryWorkers {
       log.info({ receiptNo: ack.receiptNo, attempt: begun.attempts, probe }, 'delivered');
     } catch (err) {
       const message = errorMessage(err);
-      if (!isRetryable(err)) {
+      // Without its system (removed from the configuration) a delivery can only be refused.
+      const verdict = system ? decide(err, begun.attempts, system.retry) : ({ kind: 'rejected' } as const);
+      if (verdict.kind === 'rejected') {
         if (answered) await circuits.succeeded(systemId);
         await store.record(caseId, systemId, { status: 'rejected', lastError: message }, { at: at(), event: 'rejected', detail: message });
         metrics?.deliveries.inc({ systemId, outcome: 'rejected' });
         log.warn({ err: message, attempt: begun.attempts }, 'delivery rejected');
         return;
       }
-      if (err instanceof RetryableError && err.throttled && system) {
-        // Too many requests: the system is fine, we are too fast. Slow the whole queue down instead
-        // of spending this delivery's attempts.
-        const holdMs = err.retryAfterMs ?? retryDelay(system.retry, 1);
-        await store.record(caseId, systemId, { status: 'queued', lastError: message }, { at: at(), event: 'throttled', detail: `${message}; holding ${holdMs} ms` });
+      if (verdict.kind === 'throttled') {
+        // The try gives its attempt back: holding the queue spends none of this delivery's.
+        await store.record(caseId, systemId, { status: 'queued', lastError: message, attempts: begun.attempts - 1 }, { at: at(), event: 'throttled', detail: `${message}; holding ${verdict.holdMs} ms` });
         metrics?.deliveries.inc({ systemId, outcome: 'throttled' });
-        await this.deps.queues.queue(systemId).rateLimit(Math.max(1, holdMs));
+        await this.deps.queues.queue(systemId).rateLimit(verdict.holdMs);
         throw Worker.RateLimitError();
       }
       if (system && (await circuits.failed(systemId, this.now().getTime(), system.circuitBreaker))) {
         await this.deps.queues.queue(systemId).rateLimit(system.circuitBreaker.cooldownMs);
         log.error({ cooldownMs: system.circuitBreaker.cooldownMs }, 'circuit opened: deliveries to this system wait');
       }
-      if (job.attemptsMade + 1 >= attemptsAllowed) {
-        await store.record(caseId, systemId, { status: 'dead', lastError: message }, { at: at(), event: 'dead', detail: `after ${begun.attempts} attempts: ${message}` });
+      if (verdict.kind === 'dead') {
+        await recordDead(store, caseId, systemId, message, at(), `after ${begun.attempts} attempts: ${message}`);
         metrics?.deliveries.inc({ systemId, outcome: 'dead' });
         log.error({ err: message, attempt: begun.attempts }, 'delivery dead: attempts exhausted');
         // Settled as failed: the job stays in the failed set, where dead letters are found and replayed.

@@ -9,6 +9,7 @@ import type { GatewayConfig } from '../config/loader';
 import { expressionBudget } from '../config/loader';
 import type { SystemConfig } from '../config/schema';
 import type { CaseStore } from '../cases/store';
+import { recordDead } from '../delivery/decision';
 import type { Endpoints } from '../delivery/endpoints';
 import { errorMessage } from '../platform/failure';
 import { compileExpression, ExpressionError, type CompiledExpression } from '../platform/expressions';
@@ -86,7 +87,7 @@ export class ResultPoller {
 
     if (this.now() - since > poll.maxAgeMs) {
       const message = `no result from ${systemId} within ${poll.maxAgeMs} ms of polling`;
-      await this.deps.store.record(caseId, systemId, { status: 'dead', lastError: message }, { at: new Date(this.now()).toISOString(), event: 'dead', detail: message });
+      await recordDead(this.deps.store, caseId, systemId, message, new Date(this.now()).toISOString());
       log.error('result polling aged out: delivery dead');
       return;
     }
@@ -105,7 +106,7 @@ export class ResultPoller {
       if (err instanceof ExpressionError && err.kind === 'budget') {
         // Over budget now, over budget on every poll: the delivery ends here, for ops to see.
         const message = `result.poll expression of ${systemId} ${err.message}`;
-        await this.deps.store.record(caseId, systemId, { status: 'dead', lastError: message }, { at: new Date(this.now()).toISOString(), event: 'dead', detail: message });
+        await recordDead(this.deps.store, caseId, systemId, message, new Date(this.now()).toISOString());
         log.error({ err: message }, 'result polling stopped: expression over budget; delivery dead');
         return;
       }

@@ -5,6 +5,7 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { SEAL_DEFAULTS, sealSchema } from '../seal/config';
+import { RETENTION_DEFAULTS, retentionSchema } from '../ledger/config';
 
 /** Sizes such as "1mb", "512kb" or a plain byte count. */
 export const byteSize = z.union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)$/i, 'a size such as 1mb or 512kb')]);
@@ -100,6 +101,7 @@ export const gatewaySchema = z.strictObject({
   /** Unset: any http(s) endpoint. */
   egress: egressSchema.optional(),
   seal: sealSchema.default(SEAL_DEFAULTS), // §8
+  retention: retentionSchema.default(RETENTION_DEFAULTS), // §10
 });
 
 /** A JSONata expression; compiled (and so checked) when the configuration loads. */

@@ -21,6 +21,8 @@ import type { Logger } from './platform/logger';
 import { createMetrics } from './platform/metrics';
 import { createRedis } from './platform/redis';
 import { openSealRoom, type Sealer } from './seal';
+import { openLedger, type Ledger } from './ledger/ledger';
+import { LedgerSweep } from './ledger/sweep';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -43,8 +45,10 @@ export interface GatewayOptions {
   /** Callback timing (tests shorten the backoff). */
   callbacks?: { timeoutMs?: number; retryDelayMs?: number };
   now?: () => Date;
-  /** Where generated seal keys live, under seal/ (default $OW_DATA_DIR, else ./data). */
+  /** Where generated seal keys live, under seal/ (default $OW_DATA_DIR, else ./data); the embedded ledger under ledger/. */
   dataDir?: string;
+  /** The case ledger (§10): PostgreSQL at `url` (DATABASE_URL), else embedded PGlite. Unset: no ledger, cases stay in Redis. */
+  ledger?: { url?: string };
 }
 
 export interface RunningGateway {
@@ -54,6 +58,9 @@ export interface RunningGateway {
   store: CaseStore;
   queues: DeliveryQueues;
   seals: Sealer;
+  ledger?: Ledger;
+  /** The ledger sweep, when this process runs workers. */
+  sweep?: LedgerSweep;
   /** Stops intake, lets in-flight deliveries finish, closes connections. */
   stop(): Promise<void>;
 }
@@ -65,6 +72,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const prefix = options.keyPrefix ?? 'ow';
   // Before any connection is opened: a missing or bad keys folder is a clean start-up error.
   const seals = openSealRoom({ config: config.gateway.seal, configDir: config.dir, dataDir: options.dataDir, log, now: options.now });
+  // Also before Redis: a ledger in use by another process, or of a newer schema, refuses cleanly.
+  const ledger = options.ledger ? await openLedger({ url: options.ledger.url, dataDir: options.dataDir, log }) : undefined;
   const intakeRedis = createRedis(options.redisUrl, 'intake');
   const workerRedis = createRedis(options.redisUrl, 'worker');
   // The intake connection fails fast, so wait for it once here rather than 503 the first requests.
@@ -84,7 +93,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   await live.refresh(); // versions ops stored before this process started
   const current = () => live.get();
   const bullPrefix = `${prefix}:bull`;
-  const storeOptions = { prefix, events: Boolean(config.gateway.intake.callbackUrl) };
+  const storeOptions = { prefix, events: Boolean(config.gateway.intake.callbackUrl), finishIndex: ledger !== undefined };
   // Intake answers fast or 503; background work waits out a Redis outage and carries on.
   const store = new CaseStore(intakeRedis, storeOptions);
   const workerStore = new CaseStore(workerRedis, storeOptions);
@@ -127,15 +136,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     void workers?.reconfigure(system).catch((err: Error) => log.error({ systemId: system.id, err: err.message }, 'could not apply the new configuration to the worker'));
   });
   live.start();
+  const sweep = ledger && background ? new LedgerSweep({ ledger, store: workerStore, redis: workerRedis, queues: workerQueues, config: current, connection: workerRedis, prefix: bullPrefix, log, registry: metrics.registry, now: options.now }) : undefined;
   if (background) {
     workers?.start();
     poller.start();
     callbacks.start();
+    await sweep?.start();
   }
 
   let accepting = true;
   const operations = new Operations({ config: current, live, store, queues, circuits, redis: intakeRedis, prefix, now: options.now });
-  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, tokens: options.tokens, log, metrics, accepting: () => accepting, now: options.now, seals });
+  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, tokens: options.tokens, log, metrics, accepting: () => accepting, now: options.now, seals, ledger });
   const server = await new Promise<http.Server>((resolve) => {
     const s = app.listen(options.port ?? config.gateway.server.port, options.host ?? '0.0.0.0', () => resolve(s));
   });
@@ -148,6 +159,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     store,
     queues,
     seals,
+    ledger,
+    sweep,
     async stop() {
       accepting = false;
       live.stop();
@@ -158,11 +171,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await workers?.close(options.shutdownGraceMs);
       await poller.close();
       await callbacks.close();
+      await sweep?.close();
       await queues.close();
       await workerQueues.close();
       await endpoints.close();
       intakeRedis.disconnect();
       workerRedis.disconnect();
+      await ledger?.close();
     },
   };
 }

@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     log.info({ redis: redisUrl, dataDir: 'data/redis' }, 'embedded redis-server started (append-only on)');
   }
 
-  const gateway = await startGateway({ config, redisUrl, tokens, log }).catch((err: Error) => fail(err.message));
+  const gateway = await startGateway({ config, redisUrl, tokens, log, ledger: { url: process.env.DATABASE_URL } }).catch((err: Error) => fail(err.message));
   log.info({ port: gateway.port, systems: config.systems.size, configDir: config.dir }, 'gateway listening');
 
   let stopping = false;

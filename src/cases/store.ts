@@ -10,6 +10,9 @@
  * and, outside any case:
  *   <prefix>:receipt:<systemId>:<receiptNo>   caseId, for results that only carry the receipt number
  *   <prefix>:unmatched                        hash: results no case was found for, kept for ops
+ *   <prefix>:ledger:finished                  sorted set: cases that may be final, by when to look
+ *   <prefix>:ledger:archived                  sorted set: cases written to the ledger, by finish time
+ * The two ledger indexes are what the ledger sweep reads (src/ledger/sweep.ts), so it never scans keys.
  *
  * A status change and the event that tells the intake platform about it are written in one script,
  * so the platform hears of every change, in order, even if the process dies right after.
@@ -105,6 +108,8 @@ if redis.call('HGET', KEYS[1], 'op') == ARGV[6] then return current end
 redis.call('HSET', KEYS[1], 'op', ARGV[6])
 local held = current == 'completed' and ARGV[1] ~= 'completed'
 if not held then redis.call('HSET', KEYS[1], 'status', ARGV[1]) end
+-- A replayed delivery is live again: an earlier discard no longer makes it final.
+if ARGV[1] == 'queued' then redis.call('HDEL', KEYS[1], 'discarded', 'discardedAt') end
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[5])
 for field, value in pairs(cjson.decode(ARGV[2])) do redis.call('HSET', KEYS[1], field, value) end
 redis.call('RPUSH', KEYS[2], ARGV[3])
@@ -133,11 +138,30 @@ export interface CaseStoreOptions {
   prefix?: string;
   /** Write case events to each case's outbox (only when there is an intake callback URL). */
   events?: boolean;
+  /** Keep the index of cases that may be final, for the ledger sweep (only when there is a ledger). */
+  finishIndex?: boolean;
+}
+
+/** One delivery as the ledger sweep reads it: everything the status API shows, and when it ended. */
+export interface DeliverySnapshot extends DeliveryView {
+  discarded: boolean;
+  /** When it last changed status (or was discarded). */
+  endedAt: string;
+}
+
+/** A case as it stands in Redis, for the ledger: read in one transaction, so it is consistent. */
+export interface CaseSnapshot {
+  record: CaseRecord;
+  /** In the order of `record.targets`; a missing delivery hash makes the snapshot unusable. */
+  deliveries: DeliverySnapshot[];
+  complete: boolean;
+  outboxLength: number;
 }
 
 export class CaseStore {
   private readonly prefix: string;
   private readonly events: boolean;
+  private readonly finishIndex: boolean;
 
   constructor(
     private readonly redis: RedisClient,
@@ -145,6 +169,7 @@ export class CaseStore {
   ) {
     this.prefix = options.prefix ?? 'ow';
     this.events = options.events ?? false;
+    this.finishIndex = options.finishIndex ?? false;
   }
 
   private caseKey(caseId: string) {
@@ -164,6 +189,23 @@ export class CaseStore {
   }
   private get unmatchedKey() {
     return `${this.prefix}:unmatched`;
+  }
+  /** Outside every case's slot on purpose: one index for the whole gateway (fine in Cluster). */
+  get finishedKey() {
+    return `${this.prefix}:ledger:finished`;
+  }
+  get archivedKey() {
+    return `${this.prefix}:ledger:archived`;
+  }
+
+  /**
+   * Tells the ledger sweep to look at a case that may have become final. Called before the status
+   * change (so a crash right after it cannot leave a final case unindexed) and after it (so a sweep
+   * that looked in between, too early, looks again now). LT pulls a later re-check back to `at`.
+   */
+  private async mayBeFinal(caseId: string, at: string): Promise<void> {
+    if (!this.finishIndex) return;
+    await this.redis.zadd(this.finishedKey, 'LT', Date.parse(at), caseId);
   }
 
   private event(type: CaseEventType, caseId: string, systemId: string, status: DeliveryStatus, at: string, extra: Partial<CaseEvent>): string {
@@ -225,7 +267,9 @@ export class CaseStore {
     const type = EVENT_OF[change.status];
     const event = type ? this.event(type, caseId, systemId, change.status, entry.at, { receiptNo: change.receiptNo, error: change.lastError }) : '';
     if (change.receiptNo !== undefined) await this.redis.set(this.receiptKey(systemId, change.receiptNo), caseId);
-    return (await this.redis.eval(
+    const ending = change.status === 'completed' || change.status === 'rejected';
+    if (ending) await this.mayBeFinal(caseId, entry.at);
+    const status = (await this.redis.eval(
       RECORD_SCRIPT,
       3,
       this.deliveryKey(caseId, systemId),
@@ -238,6 +282,19 @@ export class CaseStore {
       entry.at,
       crypto.randomUUID(),
     )) as DeliveryStatus | 'missing';
+    if (ending) await this.mayBeFinal(caseId, entry.at);
+    return status;
+  }
+
+  /** Gives up on a dead delivery for good: it stays `dead`, and its case may now be final. */
+  async discard(caseId: string, systemId: string, entry: HistoryEntry): Promise<void> {
+    await this.mayBeFinal(caseId, entry.at);
+    await this.redis
+      .multi()
+      .hset(this.deliveryKey(caseId, systemId), 'discarded', '1', 'discardedAt', entry.at)
+      .rpush(this.historyKey(caseId, systemId), JSON.stringify(entry))
+      .exec();
+    await this.mayBeFinal(caseId, entry.at);
   }
 
   /** Adds a history entry that changes no status (a wait, an ops action). */
@@ -251,7 +308,8 @@ export class CaseStore {
     const json = stringify(result) ?? '{}';
     const detail = `${result.outcome}${result.message ? `: ${result.message}` : ''} ${json}`;
     const event = this.event('delivery.completed', caseId, systemId, 'completed', at, { receiptNo: result.receiptNo, result });
-    return (await this.redis.eval(
+    await this.mayBeFinal(caseId, at);
+    const answer = (await this.redis.eval(
       RESULT_SCRIPT,
       3,
       this.deliveryKey(caseId, systemId),
@@ -264,6 +322,8 @@ export class CaseStore {
       result.receiptNo ?? '',
       crypto.randomUUID(),
     )) as 'recorded' | 'duplicate' | 'missing';
+    await this.mayBeFinal(caseId, at);
+    return answer;
   }
 
   async receiptOf(caseId: string, systemId: string): Promise<string | undefined> {
@@ -323,5 +383,54 @@ export class CaseStore {
       deliveries,
     };
   }
-}
 
+  /** The case and all its deliveries as one consistent read (they share a slot), for the ledger. */
+  async snapshot(caseId: string): Promise<CaseSnapshot | undefined> {
+    const record = await this.getCase(caseId);
+    if (!record) return undefined;
+    const tx = this.redis.multi().get(this.caseKey(caseId));
+    for (const t of record.targets) tx.hgetall(this.deliveryKey(caseId, t)).lrange(this.historyKey(caseId, t), 0, -1);
+    tx.llen(this.outboxKey(caseId));
+    const replies = (await tx.exec()) ?? [];
+    const errored = replies.find(([err]) => err);
+    if (errored) throw errored[0];
+    if (replies[0]?.[1] === null) return undefined; // removed meanwhile
+    const deliveries: DeliverySnapshot[] = [];
+    let complete = true;
+    record.targets.forEach((systemId, i) => {
+      const fields = replies[1 + 2 * i]![1] as Record<string, string>;
+      const history = (replies[2 + 2 * i]![1] as string[]).map((h) => JSON.parse(h) as HistoryEntry);
+      if (!fields.status) {
+        complete = false;
+        return;
+      }
+      deliveries.push({
+        systemId,
+        status: fields.status as DeliveryStatus,
+        attempts: Number(fields.attempts ?? 0),
+        ...(fields.receiptNo ? { receiptNo: fields.receiptNo } : {}),
+        ...(fields.lastError ? { lastError: fields.lastError } : {}),
+        ...(fields.result ? { result: JSON.parse(fields.result) as Result } : {}),
+        history,
+        discarded: fields.discarded === '1',
+        endedAt: fields.discardedAt ?? fields.updatedAt ?? record.acceptedAt,
+      });
+    });
+    return { record, deliveries, complete, outboxLength: Number(replies[replies.length - 1]![1]) };
+  }
+
+  /**
+   * Removes a case from Redis once the ledger holds it: its receipt index entries, then all its
+   * keys in one DEL (one slot), so a crash never leaves half a case behind for the next sweep.
+   */
+  async removeCase(snapshot: CaseSnapshot): Promise<void> {
+    const { caseId } = snapshot.record.case;
+    for (const d of snapshot.deliveries) {
+      if (!d.receiptNo) continue;
+      const key = this.receiptKey(d.systemId, d.receiptNo);
+      if ((await this.redis.get(key)) === caseId) await this.redis.del(key);
+    }
+    const targets = snapshot.record.targets;
+    await this.redis.del(this.caseKey(caseId), ...targets.map((t) => this.deliveryKey(caseId, t)), ...targets.map((t) => this.historyKey(caseId, t)), this.outboxKey(caseId));
+  }
+}

@@ -37,6 +37,14 @@ export function connectPostgres(url: string, onIdleError: (err: Error) => void):
     ...on(pool),
     async transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
       const client = await pool.connect();
+      // Checked out, a client has no pool listener: a database that dies between two statements
+      // would otherwise be an unhandled 'error' event. The next statement fails and says why.
+      let broken: Error | undefined;
+      const lost = (err: Error) => {
+        broken = err;
+        onIdleError(err);
+      };
+      client.on('error', lost);
       try {
         await client.query('BEGIN');
         const result = await work(on(client));
@@ -46,7 +54,8 @@ export function connectPostgres(url: string, onIdleError: (err: Error) => void):
         await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
-        client.release();
+        client.off('error', lost);
+        client.release(broken); // a broken connection is dropped, not handed out again
       }
     },
     close: () => pool.end(),

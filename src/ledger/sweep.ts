@@ -107,10 +107,10 @@ export class LedgerSweep {
   }
 
   /** One tick: write what became final, remove what is past `retention.hot`, purge past `retention.ledger`. */
-  async sweep(): Promise<SweepReport> {
+  async sweep(at: Date = this.now()): Promise<SweepReport> {
     const report: SweepReport = { written: 0, removed: 0, postponed: 0 };
     const { retention } = this.deps.config().gateway;
-    const t = this.now().getTime();
+    const t = at.getTime();
     try {
       await this.writeFinished(t, report);
       await this.removeHot(t - durationMs(retention.hot), t, report);

@@ -112,6 +112,20 @@ describe.each(backends)('the ledger on $name', (backend) => {
     ledger = cleanup;
   });
 
+  it('when 500 one-target cases are written, then each takes a few kilobytes (README: how big a day is)', async () => {
+    const size = async () => (await ledger.query<{ bytes: string }>("SELECT sum(pg_total_relation_size(c.oid))::text AS bytes FROM pg_class c WHERE c.relname IN ('ledger_cases', 'ledger_deliveries') "))[0]!.bytes;
+    const before = Number(await size());
+    for (let i = 0; i < 500; i++) {
+      const c = archivedCase(`QZ-SIZE-${i}`, '2026-11-28T01:30:00.000Z', '2026-11-28T02:00:00.000Z');
+      c.deliveries[0]!.history.splice(1, 0, { at: '2026-11-28T01:30:01.000Z', event: 'attempt' }, { at: '2026-11-28T01:30:02.000Z', event: 'delivered', detail: 'receiptNo SL1' });
+      await ledger.writeCase(c);
+    }
+    const perCase = (Number(await size()) - before) / 500;
+    process.stdout.write(`ledger on ${backend.name}: ${Math.round(perCase)} bytes per one-target case (tables and indexes)\n`);
+    expect(perCase).toBeGreaterThan(500);
+    expect(perCase).toBeLessThan(16_384);
+  }, 60_000);
+
   if (backend.name === 'PGlite') {
     it('when a second opener comes while it is open, then it is refused clearly; a stale lock is taken over', async () => {
       await expect(openLedger({ ...where, log })).rejects.toThrow(/in use by process \d+: PGlite serves one process only; .*DATABASE_URL/);

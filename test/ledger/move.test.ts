@@ -39,7 +39,7 @@ describe.each(BACKENDS)('moving finished cases to the ledger on $name', (backend
   let prefix: string;
   beforeAll(async () => {
     prefix = uniquePrefix();
-    gateway = await startTestGateway(config({ hot: '1s', sweepEvery: '200ms' }), { keyPrefix: prefix, ...(await placeFor()) });
+    gateway = await startTestGateway(config({ hot: '1s', ledger: '36500d', sweepEvery: '200ms' }), { keyPrefix: prefix, ...(await placeFor()) });
   }, 60_000);
   afterAll(() => gateway?.stop());
   const placeFor = async () => {
@@ -99,7 +99,7 @@ describe.each(BACKENDS)('moving finished cases to the ledger on $name', (backend
     for (const [caseId, acceptedAt, status, took, systemId] of fixture) {
       const endedAt = plus(acceptedAt, took ?? 30);
       const archived: ArchivedCase = {
-        record: { case: { ...(sampleCase({ caseId }) as never) }, hash: 'h', acceptedAt, targets: [systemId] },
+        record: { case: sampleCase({ caseId }) as never, hash: 'h', acceptedAt, targets: [systemId] },
         status: status === 'completed' ? 'completed' : 'failed',
         finishedAt: endedAt,
         deliveries: [
@@ -135,5 +135,21 @@ describe.each(BACKENDS)('moving finished cases to the ledger on $name', (backend
     const bad = await fetch(`${gateway.url}/api/v1/admin/stats?from=yesterday`, { headers: { Authorization: `Bearer ${OPS_TOKEN}` } });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('invalid_request');
+  });
+
+  it('when the sweep runs at a given time, then it purges exactly the cases finished before retention.ledger', async () => {
+    const keep = 36500 * 86_400_000;
+    const now = new Date('2126-01-01T00:00:00.000Z');
+    const cutoff = now.getTime() - keep;
+    const at = (ms: number) => new Date(ms).toISOString();
+    const base = { hash: 'h', targets: ['city-a'] };
+    for (const [caseId, finished] of [['PG-old', cutoff - 1], ['PG-edge', cutoff], ['PG-new', cutoff + 1]] as const) {
+      await gateway.ledger!.writeCase({ record: { case: sampleCase({ caseId }) as never, acceptedAt: at(finished - 60_000), ...base }, status: 'completed', finishedAt: at(finished), deliveries: [] });
+    }
+    const report = await gateway.sweep!.sweep(now);
+    expect(report.error).toBeUndefined();
+    expect(report.purged?.cases).toBeGreaterThanOrEqual(1);
+    const left = await gateway.ledger!.query<{ case_id: string }>("SELECT case_id FROM ledger_cases WHERE case_id LIKE 'PG-%' ORDER BY case_id");
+    expect(left.map((r) => r.case_id)).toEqual(['PG-edge', 'PG-new']);
   });
 });

@@ -148,7 +148,7 @@ async function main(): Promise<void> {
   config.gateway.intake = { callbackUrl: receiver.url, callbackSecret: CALLBACK_SECRET };
 
   const port = Number(process.env.PORT ?? config.gateway.server.port);
-  const gateway = await startGateway({ config, redisUrl, tokens: { intake: [INTAKE_TOKEN], ops: [OPS_TOKEN] }, log, port });
+  const gateway = await startGateway({ config, redisUrl, tokens: { intake: [INTAKE_TOKEN], ops: [OPS_TOKEN] }, log, port, ledger: { url: process.env.DATABASE_URL }, dataDir: path.resolve('data/demo') });
   const base = `http://localhost:${gateway.port}`;
   sims.setGatewayUrl(`http://127.0.0.1:${gateway.port}`);
   process.stdout.write(`OneWindow Gateway demo\n  gateway   ${base}\n  simulators ${sims.url} (${config.systems.size} legacy systems)\n  callbacks ${receiver.url} (signatures checked)\n  redis     ${redisUrl}\n  log       ${logFile}\n\n`);

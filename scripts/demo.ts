@@ -172,7 +172,7 @@ async function main(): Promise<void> {
   config.gateway.intake = { callbackUrl: receiver.url, callbackSecret: CALLBACK_SECRET };
 
   const port = Number(process.env.PORT ?? config.gateway.server.port);
-  const gateway = await startGateway({ config, redisUrl, tokens: { intake: [INTAKE_TOKEN], ops: [OPS_TOKEN] }, log, port, host }).catch((err: Error) =>
+  const gateway = await startGateway({ config, redisUrl, tokens: { intake: [INTAKE_TOKEN], ops: [OPS_TOKEN] }, log, port, host, dataDir, ledger: { url: process.env.DATABASE_URL } }).catch((err: Error) =>
     lifecycle.exit(1, err.message),
   );
   lifecycle.add(gateway);

@@ -19,6 +19,8 @@ import type { Logger } from './platform/logger';
 import type { Metrics } from './platform/metrics';
 import { isRedisUnavailable, type RedisClient } from './platform/redis';
 import { sealRoutes, type Sealer } from './seal';
+import type { Ledger } from './ledger/ledger';
+import { ledgerRoutes } from './ledger/routes';
 
 export interface AppDeps {
   config: () => GatewayConfig;
@@ -35,6 +37,8 @@ export interface AppDeps {
   now?: () => Date;
   /** The seal room (§8): its keys and verifier are public. */
   seals?: Sealer;
+  /** The case ledger (§10): archived cases, stats; its state is reported by /readyz. */
+  ledger?: Ledger;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -53,7 +57,9 @@ export function createApp(deps: AppDeps): express.Express {
       () => false,
     );
     const ready = redis && accepting();
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', redis, config: deps.config().systems.size > 0, accepting: accepting() });
+    // Reported, never a reason to refuse: a ledger outage only delays archiving (§6).
+    const ledger = deps.ledger?.state();
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', redis, config: deps.config().systems.size > 0, accepting: accepting(), ...(ledger ? { ledger } : {}) });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
@@ -70,6 +76,7 @@ export function createApp(deps: AppDeps): express.Express {
       log: deps.log,
       metrics: deps.metrics,
       now: deps.now,
+      archive: deps.ledger,
     }),
   );
 
@@ -80,6 +87,7 @@ export function createApp(deps: AppDeps): express.Express {
   if (deps.seals) app.use(sealRoutes({ sealer: deps.seals }));
 
   app.use(consoleRoutes());
+  if (deps.ledger) app.use(ledgerRoutes({ ledger: deps.ledger, tokens: deps.tokens, now: deps.now }));
   app.use(adminRoutes({ operations: deps.operations, tokens: deps.tokens }));
 
   app.use((_req, _res, next) => next(new ApiError('not_found')));

@@ -23,6 +23,8 @@ import { listen } from './platform/listen';
 import { redactUrl } from './platform/privacy';
 import { createRedis } from './platform/redis';
 import { openSealRoom, type Sealer } from './seal';
+import { openLedger, type Ledger } from './ledger/ledger';
+import { LedgerSweep } from './ledger/sweep';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -47,8 +49,10 @@ export interface GatewayOptions {
   /** Callback timing (tests shorten the backoff). */
   callbacks?: { timeoutMs?: number; retryDelayMs?: number };
   now?: () => Date;
-  /** Where generated seal keys live, under seal/ (default $OW_DATA_DIR, else ./data). */
+  /** Where generated seal keys live, under seal/ (default $OW_DATA_DIR, else ./data); the embedded ledger under ledger/. */
   dataDir?: string;
+  /** The case ledger (§10): PostgreSQL at `url` (DATABASE_URL), else embedded PGlite. Unset: no ledger, cases stay in Redis. */
+  ledger?: { url?: string };
 }
 
 export interface RunningGateway {
@@ -58,6 +62,9 @@ export interface RunningGateway {
   store: CaseStore;
   queues: DeliveryQueues;
   seals: Sealer;
+  ledger?: Ledger;
+  /** The ledger sweep, when this process runs workers. */
+  sweep?: LedgerSweep;
   /** Stops intake, lets in-flight deliveries finish, closes connections. */
   stop(): Promise<void>;
 }
@@ -69,6 +76,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const prefix = options.keyPrefix ?? 'ow';
   // Before any connection is opened: a missing or bad keys folder is a clean start-up error.
   const seals = openSealRoom({ config: config.gateway.seal, configDir: config.dir, dataDir: options.dataDir, log, now: options.now });
+  // Also before Redis: a ledger in use by another process, or of a newer schema, refuses cleanly.
+  const ledger = options.ledger ? await openLedger({ url: options.ledger.url, dataDir: options.dataDir, log }) : undefined;
   let lastError: Error | undefined;
   const onError = (role: string) => (err: Error) => {
     lastError = err;
@@ -89,6 +98,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   if (!reachable) {
     intakeRedis.disconnect();
     workerRedis.disconnect();
+    await ledger?.close();
     const reason = (lastError as NodeJS.ErrnoException | undefined)?.code ?? lastError?.message.split('\n')[0] ?? `no answer within ${waitMs / 1000} s`;
     throw new RedisUnreachableError(`Redis at ${redactUrl(options.redisUrl)} is not reachable (${reason})`);
   }
@@ -99,7 +109,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const current = () => live.get();
   const bullPrefix = `${prefix}:bull`;
   const changes = new CaseChanges();
-  const storeOptions = { prefix, events: Boolean(config.gateway.intake.callbackUrl), changes };
+  const storeOptions = { prefix, events: Boolean(config.gateway.intake.callbackUrl), changes, finishIndex: ledger !== undefined };
   // Intake answers fast or 503; background work waits out a Redis outage and carries on.
   const store = new CaseStore(intakeRedis, storeOptions);
   const workerStore = new CaseStore(workerRedis, storeOptions);
@@ -147,15 +157,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     void workers?.reconfigure(system).catch((err: Error) => log.error({ systemId: system.id, err: err.message }, 'could not apply the new configuration to the worker'));
   });
   live.start();
+  const sweep = ledger && background ? new LedgerSweep({ ledger, store: workerStore, redis: workerRedis, queues: workerQueues, config: current, connection: workerRedis, prefix: bullPrefix, log, registry: metrics.registry, now: options.now }) : undefined;
   if (background) {
     workers?.start();
     poller.start();
     callbacks.start();
+    await sweep?.start();
   }
 
   let accepting = true;
   const operations = new Operations({ config: current, live, store, queues, circuits, redis: intakeRedis, prefix, now: options.now });
-  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, tokens: options.tokens, log, metrics, accepting: () => accepting, now: options.now, seals });
+  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, tokens: options.tokens, log, metrics, accepting: () => accepting, now: options.now, seals, ledger });
   const host = options.host ?? '0.0.0.0';
   const server = http.createServer(app);
 
@@ -172,6 +184,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const closing = (async () => {
       await poller.close();
       await callbacks.close();
+      await sweep?.close();
       await queues.close();
       await workerQueues.close();
     })();
@@ -179,6 +192,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     await endpoints.close();
     intakeRedis.disconnect();
     workerRedis.disconnect();
+    await ledger?.close();
   };
 
   let port: number;
@@ -197,6 +211,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     store,
     queues,
     seals,
+    ledger,
+    sweep,
     stop,
   };
 }

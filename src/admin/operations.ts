@@ -157,7 +157,7 @@ export class Operations {
   async discard(id: string, by: Operator, reason: string): Promise<void> {
     const { systemId, caseId, job } = await this.deadLetter(id);
     await job?.remove();
-    await this.deps.store.note(caseId, systemId, { at: this.now(), event: 'discarded', detail: `discarded by ${by.who}: ${reason}` });
+    await this.deps.store.discard(caseId, systemId, { at: this.now(), event: 'discarded', detail: `discarded by ${by.who}: ${reason}` });
     await this.audit({ who: by.who, action: 'dead_letter.discard', target: id, reason });
   }
 }

@@ -81,6 +81,8 @@ export const caseViewSchema = z.object({
   itemCode: z.string(),
   status: caseStatusSchema,
   acceptedAt: z.string(),
+  /** True when answered from the ledger: the case has finished and left Redis (§10). */
+  archived: z.boolean().optional(),
   deliveries: z.array(deliveryViewSchema),
 });
 export type CaseView = z.infer<typeof caseViewSchema>;

@@ -6,11 +6,13 @@ import { ApiError } from '../platform/errors';
 import { jsonBody } from '../platform/json-body';
 import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
-import { caseIdSchema } from './model';
+import { caseIdSchema, type CaseView } from './model';
 import { acceptCase, type IntakeDeps } from './intake';
 
 export interface CaseRoutesDeps extends IntakeDeps {
   tokens: Tokens;
+  /** Answers for cases that have left Redis (the ledger, §10); unset: Redis alone. */
+  archive?: { readCase(caseId: string): Promise<CaseView | undefined> };
   bodyLimit: string | number;
   log: Logger;
   metrics: Metrics;
@@ -47,10 +49,20 @@ export function caseRoutes(deps: CaseRoutesDeps): Router {
   router.get('/api/v1/cases/:caseId', requireRole(deps.tokens, 'intake', 'ops'), async (req, res) => {
     const caseId = String(req.params.caseId);
     if (!caseIdSchema.safeParse(caseId).success) throw new ApiError('unknown_case');
-    const view = await deps.store.view(caseId);
+    // Redis first: the ledger is written before Redis lets a case go, so one of them has it.
+    const view = (await deps.store.view(caseId)) ?? (await readArchived(deps, caseId));
     if (!view) throw new ApiError('unknown_case');
     res.json(view);
   });
 
   return router;
+}
+
+async function readArchived(deps: CaseRoutesDeps, caseId: string): Promise<CaseView | undefined> {
+  if (!deps.archive) return undefined;
+  try {
+    return await deps.archive.readCase(caseId);
+  } catch {
+    throw new ApiError('unavailable', 'The case is not in Redis and the case ledger does not answer right now; try again shortly.');
+  }
 }

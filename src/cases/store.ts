@@ -9,6 +9,9 @@
  *   <prefix>:{caseId}:outbox         list: case events not yet acknowledged by the intake platform
  * and, outside any case:
  *   <prefix>:receipt:<systemId>:<receiptNo>   caseId, for results that only carry the receipt number
+ *   <prefix>:ledger:finished                  sorted set: cases that may be final, by when to look
+ *   <prefix>:ledger:archived                  sorted set: cases written to the ledger, by finish time
+ * The two ledger indexes are what the ledger sweep reads (src/ledger/sweep.ts), so it never scans keys.
  * Results no case was found for are kept per system by `unmatched` (src/results/unmatched-store.ts).
  *
  * A status change and the event that tells the intake platform about it are written in one script,
@@ -77,6 +80,24 @@ export interface CaseStoreOptions {
   events?: boolean;
   /** Told of every change the intake platform hears about, once it is written. */
   changes?: CaseChanges;
+  /** Keep the index of cases that may be final, for the ledger sweep (only when there is a ledger). */
+  finishIndex?: boolean;
+}
+
+/** One delivery as the ledger sweep reads it: everything the status API shows, and when it ended. */
+export interface DeliverySnapshot extends DeliveryView {
+  discarded: boolean;
+  /** When it last changed status (or was discarded). */
+  endedAt: string;
+}
+
+/** A case as it stands in Redis, for the ledger: read in one transaction, so it is consistent. */
+export interface CaseSnapshot {
+  record: CaseRecord;
+  /** In the order of `record.targets`; a missing delivery hash makes the snapshot unusable. */
+  deliveries: DeliverySnapshot[];
+  complete: boolean;
+  outboxLength: number;
 }
 
 export class CaseStore {
@@ -86,6 +107,7 @@ export class CaseStore {
   /** Results no delivery was found for, parked per system. */
   readonly unmatched: UnmatchedStore;
   private readonly scripts: LuaScripts<'accept' | 'begin-attempt' | 'record' | 'record-result'>;
+  private readonly finishIndex: boolean;
 
   constructor(
     private readonly redis: RedisClient,
@@ -96,6 +118,7 @@ export class CaseStore {
     this.changes = options.changes;
     this.unmatched = new UnmatchedStore(redis, this.prefix);
     this.scripts = new LuaScripts(redis, path.join(__dirname, 'lua'), ['accept', 'begin-attempt', 'record', 'record-result']);
+    this.finishIndex = options.finishIndex ?? false;
   }
 
   private caseKey(caseId: string) {
@@ -112,6 +135,23 @@ export class CaseStore {
   }
   private receiptKey(systemId: string, receiptNo: string) {
     return `${this.prefix}:receipt:${systemId}:${receiptNo}`;
+  }
+  /** Outside every case's slot on purpose: one index for the whole gateway (fine in Cluster). */
+  get finishedKey() {
+    return `${this.prefix}:ledger:finished`;
+  }
+  get archivedKey() {
+    return `${this.prefix}:ledger:archived`;
+  }
+
+  /**
+   * Tells the ledger sweep to look at a case that may have become final. Called before the status
+   * change (so a crash right after it cannot leave a final case unindexed) and after it (so a sweep
+   * that looked in between, too early, looks again now). LT pulls a later re-check back to `at`.
+   */
+  private async mayBeFinal(caseId: string, at: string): Promise<void> {
+    if (!this.finishIndex) return;
+    await this.redis.zadd(this.finishedKey, 'LT', Date.parse(at), caseId);
   }
 
   private event(type: CaseEventType, caseId: string, systemId: string, status: DeliveryStatus, at: string, extra: Partial<CaseEvent>): string {
@@ -168,13 +208,27 @@ export class CaseStore {
     const type = EVENT_OF[change.status];
     const event = type ? this.event(type, caseId, systemId, change.status, entry.at, { receiptNo: change.receiptNo, error: change.lastError }) : '';
     if (change.receiptNo !== undefined) await this.redis.set(this.receiptKey(systemId, change.receiptNo), caseId);
+    const ending = change.status === 'completed' || change.status === 'rejected';
+    if (ending) await this.mayBeFinal(caseId, entry.at);
     const outcome = (await this.scripts.run(
       'record',
       [this.deliveryKey(caseId, systemId), this.historyKey(caseId, systemId), this.outboxKey(caseId)],
       [change.status, JSON.stringify(fields), JSON.stringify(entry), event, entry.at, crypto.randomUUID()],
     )) as DeliveryStatus | 'missing';
+    if (ending) await this.mayBeFinal(caseId, entry.at);
     if (outcome === change.status && type) this.changes?.emit({ caseId, systemId, status: outcome, receiptNo: change.receiptNo });
     return outcome;
+  }
+
+  /** Gives up on a dead delivery for good: it stays `dead`, and its case may now be final. */
+  async discard(caseId: string, systemId: string, entry: HistoryEntry): Promise<void> {
+    await this.mayBeFinal(caseId, entry.at);
+    await this.redis
+      .multi()
+      .hset(this.deliveryKey(caseId, systemId), 'discarded', '1', 'discardedAt', entry.at)
+      .rpush(this.historyKey(caseId, systemId), JSON.stringify(entry))
+      .exec();
+    await this.mayBeFinal(caseId, entry.at);
   }
 
   /** Adds a history entry that changes no status (a wait, an ops action). */
@@ -188,11 +242,13 @@ export class CaseStore {
     const json = stringify(result) ?? '{}';
     const detail = `${result.outcome}${result.message ? `: ${result.message}` : ''} ${json}`;
     const event = this.event('delivery.completed', caseId, systemId, 'completed', at, { receiptNo: result.receiptNo, result });
+    await this.mayBeFinal(caseId, at);
     const outcome = (await this.scripts.run(
       'record-result',
       [this.deliveryKey(caseId, systemId), this.historyKey(caseId, systemId), this.outboxKey(caseId)],
       [json, JSON.stringify({ at, event: 'result', detail } satisfies HistoryEntry), event, at, result.receiptNo ?? '', crypto.randomUUID()],
     )) as 'recorded' | 'duplicate' | 'missing';
+    await this.mayBeFinal(caseId, at);
     if (outcome === 'recorded') this.changes?.emit({ caseId, systemId, status: 'completed', receiptNo: result.receiptNo });
     return outcome;
   }
@@ -241,5 +297,54 @@ export class CaseStore {
       deliveries,
     };
   }
-}
 
+  /** The case and all its deliveries as one consistent read (they share a slot), for the ledger. */
+  async snapshot(caseId: string): Promise<CaseSnapshot | undefined> {
+    const record = await this.getCase(caseId);
+    if (!record) return undefined;
+    const tx = this.redis.multi().get(this.caseKey(caseId));
+    for (const t of record.targets) tx.hgetall(this.deliveryKey(caseId, t)).lrange(this.historyKey(caseId, t), 0, -1);
+    tx.llen(this.outboxKey(caseId));
+    const replies = (await tx.exec()) ?? [];
+    const errored = replies.find(([err]) => err);
+    if (errored) throw errored[0];
+    if (replies[0]?.[1] === null) return undefined; // removed meanwhile
+    const deliveries: DeliverySnapshot[] = [];
+    let complete = true;
+    record.targets.forEach((systemId, i) => {
+      const fields = replies[1 + 2 * i]![1] as Record<string, string>;
+      const history = (replies[2 + 2 * i]![1] as string[]).map((h) => JSON.parse(h) as HistoryEntry);
+      if (!fields.status) {
+        complete = false;
+        return;
+      }
+      deliveries.push({
+        systemId,
+        status: fields.status as DeliveryStatus,
+        attempts: Number(fields.attempts ?? 0),
+        ...(fields.receiptNo ? { receiptNo: fields.receiptNo } : {}),
+        ...(fields.lastError ? { lastError: fields.lastError } : {}),
+        ...(fields.result ? { result: JSON.parse(fields.result) as Result } : {}),
+        history,
+        discarded: fields.discarded === '1',
+        endedAt: fields.discardedAt ?? fields.updatedAt ?? record.acceptedAt,
+      });
+    });
+    return { record, deliveries, complete, outboxLength: Number(replies[replies.length - 1]![1]) };
+  }
+
+  /**
+   * Removes a case from Redis once the ledger holds it: its receipt index entries, then all its
+   * keys in one DEL (one slot), so a crash never leaves half a case behind for the next sweep.
+   */
+  async removeCase(snapshot: CaseSnapshot): Promise<void> {
+    const { caseId } = snapshot.record.case;
+    for (const d of snapshot.deliveries) {
+      if (!d.receiptNo) continue;
+      const key = this.receiptKey(d.systemId, d.receiptNo);
+      if ((await this.redis.get(key)) === caseId) await this.redis.del(key);
+    }
+    const targets = snapshot.record.targets;
+    await this.redis.del(this.caseKey(caseId), ...targets.map((t) => this.deliveryKey(caseId, t)), ...targets.map((t) => this.historyKey(caseId, t)), this.outboxKey(caseId));
+  }
+}

@@ -6,6 +6,7 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { CHARSETS } from '../platform/charset';
 import { SEAL_DEFAULTS, sealSchema } from '../seal/config';
+import { RETENTION_DEFAULTS, retentionSchema } from '../ledger/config';
 
 /** Sizes such as "1mb", "512kb" or a plain byte count. */
 export const byteSize = z.union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)$/i, 'a size such as 1mb or 512kb')]);
@@ -106,6 +107,7 @@ export const gatewaySchema = z.strictObject({
   unmatched: z
     .strictObject({ maxPerSystem: z.number().int().positive().default(1000), maxBytesPerSystem: byteSize.default('16mb') })
     .default({ maxPerSystem: 1000, maxBytesPerSystem: '16mb' }),
+  retention: retentionSchema.default(RETENTION_DEFAULTS), // §10
 });
 
 /** A JSONata expression; compiled (and so checked) when the configuration loads. */

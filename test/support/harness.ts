@@ -64,7 +64,7 @@ export function writeConfig(systems: SystemSpec[], routes: unknown, gateway: unk
 
 export async function startTestGateway(
   configDir: string,
-  extra: { keyPrefix?: string; env?: Record<string, string>; now?: () => Date; shutdownGraceMs?: number; log?: Logger } = {},
+  extra: { keyPrefix?: string; env?: Record<string, string>; now?: () => Date; shutdownGraceMs?: number; log?: Logger; ledger?: { url?: string }; dataDir?: string } = {},
 ): Promise<RunningGateway> {
   return startGateway({
     now: extra.now,
@@ -77,6 +77,8 @@ export async function startTestGateway(
     port: 0,
     host: '127.0.0.1',
     keyPrefix: extra.keyPrefix ?? uniquePrefix(),
+    ledger: extra.ledger,
+    dataDir: extra.dataDir,
   });
 }
 

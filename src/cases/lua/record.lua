@@ -9,6 +9,8 @@ if replayed() then return current end
 claim()
 local held = current == 'completed' and ARGV[1] ~= 'completed'
 if not held then redis.call('HSET', KEYS[1], 'status', ARGV[1]) end
+-- A replayed delivery is live again: an earlier discard no longer makes it final.
+if ARGV[1] == 'queued' then redis.call('HDEL', KEYS[1], 'discarded', 'discardedAt') end
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[5])
 for field, value in pairs(cjson.decode(ARGV[2])) do redis.call('HSET', KEYS[1], field, value) end
 redis.call('RPUSH', KEYS[2], ARGV[3])

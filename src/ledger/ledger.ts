@@ -1,0 +1,230 @@
+/**
+ * The case ledger (CONTRACT §10): where a finished case is kept once Redis lets it go, and what
+ * answers for it afterwards. Writes are idempotent upserts, so a move repeated after a crash
+ * changes nothing; every call records whether the database answered, for /readyz and the sweep.
+ */
+import path from 'node:path';
+import type { CaseRecord, CaseSnapshot } from '../cases/store';
+import { caseStatusOf, type CaseStatus, type CaseView, type DeliveryStatus, type DeliveryView, type HistoryEntry, type Result } from '../cases/model';
+import type { Logger } from '../platform/logger';
+import { migrate } from './migrate';
+import { connectPostgres, openPglite, type Sql, type SqlDatabase } from './sql';
+import { queryStats, type StatsFilter, type StatsRow } from './stats';
+
+export interface ArchivedDelivery extends DeliveryView {
+  level?: string;
+  discarded: boolean;
+  endedAt: string;
+  deliveredAt?: string;
+  completedAt?: string;
+}
+
+export interface ArchivedCase {
+  record: CaseRecord;
+  status: CaseStatus;
+  finishedAt: string;
+  deliveries: ArchivedDelivery[];
+}
+
+export interface LedgerState {
+  kind: 'postgres' | 'pglite';
+  healthy: boolean;
+  lastError?: string;
+  /** Since when it has been in this state. */
+  since: string;
+}
+
+export interface PurgeCount {
+  cases: number;
+  audit: number;
+  lookups: number;
+}
+
+/** What a case snapshot from Redis becomes in the ledger; `levelOf` adds each system's level. */
+export function archiveOf(snapshot: CaseSnapshot, levelOf: (systemId: string) => string | undefined): ArchivedCase {
+  const deliveries = snapshot.deliveries.map((d): ArchivedDelivery => {
+    const { discarded, endedAt, ...view } = d;
+    const deliveredAt = d.history.find((h) => h.event === 'delivered')?.at;
+    const completedAt = d.status === 'completed' ? ([...d.history].reverse().find((h) => h.event === 'result')?.at ?? endedAt) : undefined;
+    const level = levelOf(d.systemId);
+    return { ...view, discarded, endedAt, ...(level ? { level } : {}), ...(deliveredAt ? { deliveredAt } : {}), ...(completedAt ? { completedAt } : {}) };
+  });
+  const finishedAt = deliveries.map((d) => d.endedAt).reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a), snapshot.record.acceptedAt);
+  return { record: snapshot.record, status: caseStatusOf(deliveries.map((d) => d.status)), finishedAt, deliveries };
+}
+
+interface DeliveryRow {
+  system_id: string;
+  status: DeliveryStatus;
+  attempts: number;
+  receipt_no: string | null;
+  last_error: string | null;
+  result: Result | null;
+  history: HistoryEntry[];
+}
+
+export class Ledger {
+  private current: LedgerState;
+
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly log: Logger,
+  ) {
+    this.current = { kind: db.kind, healthy: true, since: new Date().toISOString() };
+  }
+
+  get kind(): 'postgres' | 'pglite' {
+    return this.db.kind;
+  }
+
+  /** False after the database failed to answer, until it answers again. Intake never asks. */
+  healthy(): boolean {
+    return this.current.healthy;
+  }
+
+  state(): LedgerState {
+    return { ...this.current };
+  }
+
+  /** Every use of the database goes through here, so health follows what actually happened. */
+  private async use<T>(work: (db: SqlDatabase) => Promise<T>): Promise<T> {
+    try {
+      const result = await work(this.db);
+      if (!this.current.healthy) {
+        this.log.info({ ledger: this.db.kind }, 'the ledger answers again');
+        this.current = { kind: this.db.kind, healthy: true, since: new Date().toISOString() };
+      }
+      return result;
+    } catch (err) {
+      const message = (err as Error).message;
+      if (this.current.healthy) this.log.warn({ ledger: this.db.kind, err: message }, 'the ledger does not answer: finished cases stay in Redis until it does');
+      this.current = { kind: this.db.kind, healthy: false, lastError: message, since: this.current.healthy ? new Date().toISOString() : this.current.since };
+      throw err;
+    }
+  }
+
+  async ping(): Promise<boolean> {
+    return this.use((db) => db.query('SELECT 1')).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** Writes (or rewrites) a finished case and all its deliveries, in one transaction. */
+  async writeCase(archived: ArchivedCase): Promise<void> {
+    const { record } = archived;
+    const caseId = record.case.caseId;
+    await this.use((db) =>
+      db.transaction(async (tx) => {
+        await tx.query(
+          `INSERT INTO ledger_cases (case_id, item_code, status, accepted_at, finished_at, record)
+           VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6::jsonb)
+           ON CONFLICT (case_id) DO UPDATE SET item_code = EXCLUDED.item_code, status = EXCLUDED.status,
+             accepted_at = EXCLUDED.accepted_at, finished_at = EXCLUDED.finished_at, record = EXCLUDED.record, archived_at = now()`,
+          [caseId, record.case.itemCode, archived.status, record.acceptedAt, archived.finishedAt, JSON.stringify(record)],
+        );
+        await tx.query('DELETE FROM ledger_deliveries WHERE case_id = $1', [caseId]);
+        for (const [position, d] of archived.deliveries.entries()) await insertDelivery(tx, caseId, position, record.acceptedAt, d);
+      }),
+    );
+  }
+
+  /** The case as the status API shows it, from the ledger: the same shape, with `archived: true`. */
+  async readCase(caseId: string): Promise<CaseView | undefined> {
+    return this.use(async (db) => {
+      const [row] = await db.query<{ item_code: string; record: CaseRecord }>('SELECT item_code, record FROM ledger_cases WHERE case_id = $1', [caseId]);
+      if (!row) return undefined;
+      const rows = await db.query<DeliveryRow>(
+        'SELECT system_id, status, attempts, receipt_no, last_error, result, history FROM ledger_deliveries WHERE case_id = $1 ORDER BY position',
+        [caseId],
+      );
+      const deliveries = rows.map(
+        (d): DeliveryView => ({
+          systemId: d.system_id,
+          status: d.status,
+          attempts: d.attempts,
+          ...(d.receipt_no !== null ? { receiptNo: d.receipt_no } : {}),
+          ...(d.last_error !== null ? { lastError: d.last_error } : {}),
+          ...(d.result !== null ? { result: d.result } : {}),
+          history: d.history,
+        }),
+      );
+      return { caseId, itemCode: row.item_code, status: caseStatusOf(deliveries.map((d) => d.status)), acceptedAt: row.record.acceptedAt, archived: true, deliveries };
+    });
+  }
+
+  /** Deletes cases finished, and audit entries and look-ups made, strictly before `before`. */
+  async purge(before: Date): Promise<PurgeCount> {
+    const at = before.toISOString();
+    return this.use((db) =>
+      db.transaction(async (tx) => {
+        const cases = await tx.query('DELETE FROM ledger_cases WHERE finished_at < $1::timestamptz RETURNING case_id', [at]);
+        const audit = await tx.query('DELETE FROM ledger_audit WHERE at < $1::timestamptz RETURNING id', [at]);
+        const lookups = await tx.query('DELETE FROM ledger_lookups WHERE at < $1::timestamptz RETURNING query_id', [at]);
+        return { cases: cases.length, audit: audit.length, lookups: lookups.length };
+      }),
+    );
+  }
+
+  async stats(filter: StatsFilter): Promise<StatsRow[]> {
+    return this.use((db) => queryStats(db, filter));
+  }
+
+  /** Raw access for reports and tests; goes through the same health bookkeeping. */
+  async query<R extends object>(text: string, params: readonly (string | number | boolean | null)[] = []): Promise<R[]> {
+    return this.use((db) => db.query<R>(text, params));
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
+
+async function insertDelivery(tx: Sql, caseId: string, position: number, acceptedAt: string, d: ArchivedDelivery): Promise<void> {
+  await tx.query(
+    `INSERT INTO ledger_deliveries (case_id, position, system_id, level, status, discarded, attempts, receipt_no, last_error, result, history,
+       accepted_at, delivered_at, completed_at, ended_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12::timestamptz, $13::timestamptz, $14::timestamptz, $15::timestamptz)`,
+    [
+      caseId,
+      position,
+      d.systemId,
+      d.level ?? null,
+      d.status,
+      d.discarded,
+      d.attempts,
+      d.receiptNo ?? null,
+      d.lastError ?? null,
+      d.result === undefined ? null : JSON.stringify(d.result),
+      JSON.stringify(d.history),
+      acceptedAt,
+      d.deliveredAt ?? null,
+      d.completedAt ?? null,
+      d.endedAt,
+    ],
+  );
+}
+
+export interface LedgerOptions {
+  /** PostgreSQL (or openGauss, KingbaseES) connection string; unset: embedded PGlite. */
+  url?: string;
+  /** The embedded ledger lives in `<dataDir>/ledger` (default $OW_DATA_DIR, else ./data). */
+  dataDir?: string;
+  log: Logger;
+}
+
+/** Connects (or opens the embedded ledger), applies the migrations, and answers the ledger. */
+export async function openLedger(options: LedgerOptions): Promise<Ledger> {
+  const { log } = options;
+  const db = options.url
+    ? connectPostgres(options.url, (err) => log.warn({ err: err.message }, 'ledger connection lost'))
+    : await openPglite(path.resolve(options.dataDir ?? process.env.OW_DATA_DIR ?? './data', 'ledger'));
+  try {
+    const version = await migrate(db);
+    log.info({ ledger: db.kind, schema: version }, 'ledger open');
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+  return new Ledger(db, log);
+}

@@ -1,0 +1,43 @@
+/** `GET /api/v1/admin/stats` (ops): per system and day, from the ledger; JSON or CSV. */
+import { Router } from 'express';
+import { z } from 'zod';
+import { requireRole, type Tokens } from '../platform/auth';
+import { ApiError } from '../platform/errors';
+import type { Ledger } from './ledger';
+import { statsCsv, statsRange } from './stats';
+
+export interface LedgerRoutesDeps {
+  ledger: Ledger;
+  tokens: Tokens;
+  now?: () => Date;
+}
+
+const querySchema = z.strictObject({
+  from: z.string().optional(),
+  to: z.string().optional(),
+  level: z.enum(['national', 'provincial', 'city']).optional(),
+  systemId: z.string().regex(/^[a-z0-9-]+$/).optional(),
+  itemCode: z.string().min(1).max(64).optional(),
+  format: z.enum(['json', 'csv']).optional(),
+});
+
+export function ledgerRoutes(deps: LedgerRoutesDeps): Router {
+  const router = Router();
+  router.get('/api/v1/admin/stats', requireRole(deps.tokens, 'ops'), async (req, res) => {
+    const parsed = querySchema.safeParse(req.query);
+    if (!parsed.success) throw new ApiError('invalid_request', undefined, parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(query)', message: i.message })));
+    const { from, to, format, ...filter } = parsed.data;
+    const range = statsRange(from, to, deps.now?.() ?? new Date());
+    if (!range) throw new ApiError('invalid_request', 'from and to must be dates (YYYY-MM-DD, Asia/Shanghai days, both included) or ISO instants.', [{ path: 'from', message: 'not a date' }]);
+    let rows;
+    try {
+      rows = await deps.ledger.stats({ ...range, ...filter });
+    } catch {
+      throw new ApiError('unavailable', 'The case ledger does not answer right now; try again shortly.');
+    }
+    const csv = format === 'csv' || (format === undefined && req.accepts(['application/json', 'text/csv']) === 'text/csv');
+    if (csv) res.type('text/csv; charset=utf-8').send(statsCsv(rows));
+    else res.json({ from: range.from, to: range.to, items: rows });
+  });
+  return router;
+}

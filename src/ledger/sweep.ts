@@ -1,0 +1,203 @@
+/**
+ * The ledger sweep: moves finished cases from Redis to the ledger and purges the ledger past
+ * `retention.ledger`. It runs as a BullMQ job scheduler, so the schedule lives in Redis and one
+ * process runs each tick however many are up.
+ *
+ * A case goes through two sorted sets the case store keeps (never a key scan):
+ *   ledger:finished  cases that may be final → once final, written to the ledger, then
+ *   ledger:archived  scored by finish time → after `retention.hot`, written again (whatever changed
+ *                    meanwhile) and only then removed from Redis.
+ * Ledger write first, Redis delete second: a crash in between repeats the move, an upsert, and the
+ * ledger holds the case either way. A ledger outage stops the sweep where it is; Redis keeps every
+ * case and the next tick carries on.
+ */
+import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import { Gauge, type Registry } from 'prom-client';
+import type { GatewayConfig } from '../config/loader';
+import type { CaseSnapshot, CaseStore } from '../cases/store';
+import type { DeliveryQueues } from '../delivery/queues';
+import type { Logger } from '../platform/logger';
+import type { RedisClient } from '../platform/redis';
+import { durationMs } from './config';
+import { archiveOf, type Ledger, type PurgeCount } from './ledger';
+
+export const SWEEP_QUEUE = 'ledger-sweep';
+/** At most this many cases per sorted set and tick, so one tick stays short. */
+const BATCH = 200;
+const MAX_PER_TICK = 5000;
+/** A case that is not final yet (a delivery still open, a dead letter not discarded) is looked at again after this. */
+const RECHECK_MS = 10 * 60_000;
+
+export interface SweepDeps {
+  ledger: Ledger;
+  /** A store and connection that wait out Redis outages (role `worker`). */
+  store: CaseStore;
+  redis: RedisClient;
+  queues: DeliveryQueues;
+  config: () => GatewayConfig;
+  connection: ConnectionOptions;
+  prefix: string;
+  log: Logger;
+  registry?: Registry;
+  now?: () => Date;
+  /** Where the test hook is read from (default process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface SweepReport {
+  written: number;
+  removed: number;
+  /** Final cases whose removal waits (undelivered callbacks, a job still queued). */
+  postponed: number;
+  purged?: PurgeCount;
+  /** Set when the ledger did not answer: the sweep stopped there and Redis keeps the rest. */
+  error?: string;
+}
+
+export function isFinal(snapshot: CaseSnapshot): boolean {
+  return (
+    snapshot.complete &&
+    snapshot.deliveries.length === snapshot.record.targets.length &&
+    snapshot.deliveries.every((d) => d.status === 'completed' || d.status === 'rejected' || (d.status === 'dead' && d.discarded))
+  );
+}
+
+export class LedgerSweep {
+  private readonly queue: Queue;
+  private worker?: Worker;
+  /** Test hook: die like kill -9 between the ledger write and the Redis delete. */
+  private readonly crashAfterWrite: boolean;
+
+  constructor(private readonly deps: SweepDeps) {
+    this.queue = new Queue(SWEEP_QUEUE, { connection: deps.connection, prefix: deps.prefix });
+    this.queue.on('error', () => undefined); // Redis outages are waited out by the worker connection
+    this.crashAfterWrite = (deps.env ?? process.env).OW_TEST_CRASH_AFTER_LEDGER_WRITE === '1';
+    if (deps.registry) {
+      const { ledger, redis, store } = deps;
+      new Gauge({ name: 'ow_ledger_up', help: '1 while the case ledger answers', registers: [deps.registry], collect() { this.set(ledger.healthy() ? 1 : 0); } });
+      new Gauge({
+        name: 'ow_ledger_waiting_cases',
+        help: 'Cases in Redis waiting to be written to the ledger (finished) or removed after retention.hot (archived)',
+        labelNames: ['stage'],
+        registers: [deps.registry],
+        async collect() {
+          const [finished, archived] = await Promise.all([redis.zcard(store.finishedKey), redis.zcard(store.archivedKey)]).catch(() => [0, 0]);
+          this.set({ stage: 'finished' }, finished);
+          this.set({ stage: 'archived' }, archived);
+        },
+      });
+    }
+  }
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  /** Holds the schedule in Redis (job ids may not contain ':') and runs the ticks in this process. */
+  async start(): Promise<void> {
+    const every = durationMs(this.deps.config().gateway.retention.sweepEvery);
+    await this.queue.upsertJobScheduler('ledger-sweep', { every }, { name: 'sweep', opts: { removeOnComplete: true, removeOnFail: 50 } });
+    this.worker = new Worker(SWEEP_QUEUE, async () => this.sweep(), { connection: this.deps.connection, prefix: this.deps.prefix, concurrency: 1 });
+    this.worker.on('error', (err) => this.deps.log.debug({ err: err.message }, 'ledger sweep worker error'));
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.close();
+    await this.queue.close();
+  }
+
+  /** One tick: write what became final, remove what is past `retention.hot`, purge past `retention.ledger`. */
+  async sweep(at: Date = this.now()): Promise<SweepReport> {
+    const report: SweepReport = { written: 0, removed: 0, postponed: 0 };
+    const { retention } = this.deps.config().gateway;
+    const t = at.getTime();
+    try {
+      await this.writeFinished(t, report);
+      await this.removeHot(t - durationMs(retention.hot), t, report);
+      report.purged = await this.deps.ledger.purge(new Date(t - durationMs(retention.ledger)));
+    } catch (err) {
+      report.error = (err as Error).message;
+      this.deps.log.warn({ err: report.error, written: report.written, removed: report.removed }, 'ledger sweep stopped early; Redis keeps the rest until the next tick');
+    }
+    if (report.written || report.removed || report.purged?.cases) this.deps.log.info({ ...report }, 'ledger sweep');
+    return report;
+  }
+
+  private level(systemId: string): string | undefined {
+    return this.deps.config().systems.get(systemId)?.level;
+  }
+
+  private async writeFinished(t: number, report: SweepReport): Promise<void> {
+    const { redis, store, ledger } = this.deps;
+    for (let seen = 0; seen < MAX_PER_TICK; ) {
+      const ids = await redis.zrangebyscore(store.finishedKey, '-inf', t, 'LIMIT', 0, BATCH);
+      seen += ids.length;
+      for (const caseId of ids) {
+        const snapshot = await store.snapshot(caseId);
+        if (!snapshot) {
+          await redis.zrem(store.finishedKey, caseId);
+        } else if (!isFinal(snapshot)) {
+          await redis.zadd(store.finishedKey, 'XX', t + RECHECK_MS, caseId);
+        } else {
+          const archived = archiveOf(snapshot, (id) => this.level(id));
+          await ledger.writeCase(archived);
+          await redis.multi().zadd(store.archivedKey, Date.parse(archived.finishedAt), caseId).zrem(store.finishedKey, caseId).exec();
+          report.written++;
+        }
+      }
+      if (ids.length < BATCH) return;
+    }
+  }
+
+  private async removeHot(cutoff: number, t: number, report: SweepReport): Promise<void> {
+    const { redis, store, ledger } = this.deps;
+    // A postponed case is scored so that it is ripe again after RECHECK_MS.
+    const postpone = (caseId: string) => redis.zadd(store.archivedKey, 'XX', cutoff + RECHECK_MS, caseId);
+    for (let seen = 0; seen < MAX_PER_TICK; ) {
+      const ids = await redis.zrangebyscore(store.archivedKey, '-inf', cutoff, 'LIMIT', 0, BATCH);
+      seen += ids.length;
+      for (const caseId of ids) {
+        const snapshot = await store.snapshot(caseId);
+        if (!snapshot) {
+          await redis.zrem(store.archivedKey, caseId); // removed by an earlier tick that died before this
+          continue;
+        }
+        if (!isFinal(snapshot)) {
+          // A discarded dead letter was replayed: the case is live again, and Redis answers for it.
+          await redis.multi().zrem(store.archivedKey, caseId).zadd(store.finishedKey, t + RECHECK_MS, caseId).exec();
+          continue;
+        }
+        // Undelivered callbacks live in the case's outbox, and a job may still be due: both wait.
+        if (snapshot.outboxLength > 0 || !(await this.jobsSettled(snapshot))) {
+          await postpone(caseId);
+          report.postponed++;
+          continue;
+        }
+        await ledger.writeCase(archiveOf(snapshot, (id) => this.level(id)));
+        if (this.crashAfterWrite) process.kill(process.pid, 'SIGKILL');
+        await this.removeJobs(snapshot);
+        await store.removeCase(snapshot);
+        await redis.zrem(store.archivedKey, caseId);
+        report.removed++;
+      }
+      if (ids.length < BATCH) return;
+    }
+  }
+
+  private async jobsSettled(snapshot: CaseSnapshot): Promise<boolean> {
+    for (const d of snapshot.deliveries) {
+      const job = await this.deps.queues.queue(d.systemId).getJob(snapshot.record.case.caseId);
+      if (!job) continue;
+      const state = await job.getState();
+      if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return false;
+    }
+    return true;
+  }
+
+  private async removeJobs(snapshot: CaseSnapshot): Promise<void> {
+    for (const d of snapshot.deliveries) {
+      const job = await this.deps.queues.queue(d.systemId).getJob(snapshot.record.case.caseId);
+      await job?.remove();
+    }
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * The ledger itself, on real PostgreSQL and on real PGlite: migrations, the newer-schema refusal,
+ * the single-process lock, idempotent writes, reads in the status API's shape, and retention.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { openLedger, type ArchivedCase, type Ledger } from '../../src/ledger/ledger';
+import { startTestPostgres, type TestPostgres } from './postgres';
+
+const log = pino({ level: 'silent' });
+let pgServer: TestPostgres;
+
+beforeAll(async () => {
+  pgServer = await startTestPostgres();
+}, 60_000);
+afterAll(() => pgServer?.destroy());
+
+export function archivedCase(caseId: string, acceptedAt: string, finishedAt: string, extra: Partial<ArchivedCase> = {}): ArchivedCase {
+  return {
+    record: {
+      case: { caseId, itemCode: '330800-FG-001', itemName: '出具房改核查证明', channel: 'window', submittedAt: acceptedAt, applicant: { kind: 'person', name: '张三', idType: 'ID_CARD', idNumber: '330802199001011234' }, materials: [], form: {} },
+      hash: 'h',
+      acceptedAt,
+      targets: ['city-a'],
+    },
+    status: 'completed',
+    finishedAt,
+    deliveries: [
+      {
+        systemId: 'city-a',
+        level: 'city',
+        status: 'completed',
+        attempts: 1,
+        receiptNo: 'SL1',
+        result: { caseId, systemId: 'city-a', outcome: 'approved', message: '同意' },
+        history: [
+          { at: acceptedAt, event: 'accepted' },
+          { at: finishedAt, event: 'result', detail: 'approved' },
+        ],
+        discarded: false,
+        endedAt: finishedAt,
+        deliveredAt: acceptedAt,
+        completedAt: finishedAt,
+      },
+    ],
+    ...extra,
+  };
+}
+
+type Backend = { name: string; open: () => Promise<{ url?: string; dataDir: string }> };
+const backends: Backend[] = [
+  { name: 'PostgreSQL', open: async () => ({ url: await pgServer.database(), dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'ow-ledger-')) }) },
+  { name: 'PGlite', open: async () => ({ dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'ow-ledger-')) }) },
+];
+
+describe.each(backends)('the ledger on $name', (backend) => {
+  let where: { url?: string; dataDir: string };
+  let ledger: Ledger;
+  beforeAll(async () => {
+    where = await backend.open();
+    ledger = await openLedger({ ...where, log });
+  }, 60_000);
+  afterAll(() => ledger?.close());
+
+  it('when opened, then every migration is applied once and recorded', async () => {
+    const rows = await ledger.query<{ version: number; name: string }>('SELECT version, name FROM schema_migrations ORDER BY version');
+    expect(rows).toEqual([{ version: 1, name: 'init' }]);
+    const tables = await ledger.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name");
+    expect(tables.map((t) => t.table_name)).toEqual(['ledger_audit', 'ledger_cases', 'ledger_deliveries', 'ledger_lookups', 'schema_migrations']);
+  });
+
+  it('when a case is written twice, then it is there once, read back in the status API shape with archived: true', async () => {
+    const c = archivedCase('QZ-DB-1', '2026-11-28T01:30:00.000Z', '2026-11-28T02:00:00.000Z');
+    await ledger.writeCase(c);
+    await ledger.writeCase(c);
+    expect(await ledger.query('SELECT case_id FROM ledger_cases WHERE case_id = $1', ['QZ-DB-1'])).toHaveLength(1);
+    expect(await ledger.query('SELECT case_id FROM ledger_deliveries WHERE case_id = $1', ['QZ-DB-1'])).toHaveLength(1);
+    expect(await ledger.readCase('QZ-DB-1')).toEqual({
+      caseId: 'QZ-DB-1',
+      itemCode: '330800-FG-001',
+      status: 'completed',
+      acceptedAt: '2026-11-28T01:30:00.000Z',
+      archived: true,
+      deliveries: [{ systemId: 'city-a', status: 'completed', attempts: 1, receiptNo: 'SL1', result: c.deliveries[0]!.result, history: c.deliveries[0]!.history }],
+    });
+    expect(await ledger.readCase('QZ-DB-nope')).toBeUndefined();
+  });
+
+  it('when retention runs, then exactly the cases finished and audit entries made before the cutoff go', async () => {
+    const cutoff = new Date('2026-06-01T00:00:00.000Z');
+    await ledger.writeCase(archivedCase('QZ-RET-old', '2026-05-30T00:00:00.000Z', '2026-05-31T23:59:59.999Z'));
+    await ledger.writeCase(archivedCase('QZ-RET-edge', '2026-05-30T00:00:00.000Z', '2026-06-01T00:00:00.000Z'));
+    await ledger.writeCase(archivedCase('QZ-RET-new', '2026-05-30T00:00:00.000Z', '2026-06-02T00:00:00.000Z'));
+    for (const at of ['2026-05-31T23:59:59.999Z', '2026-06-01T00:00:00.000Z']) {
+      await ledger.query("INSERT INTO ledger_audit (at, who, action, target) VALUES ($1::timestamptz, 'ops', 'system.pause', 'city-a')", [at]);
+    }
+    const purged = await ledger.purge(cutoff);
+    expect(purged).toEqual({ cases: 1, audit: 1, lookups: 0 });
+    const left = await ledger.query<{ case_id: string }>("SELECT case_id FROM ledger_cases WHERE case_id LIKE 'QZ-RET-%' ORDER BY case_id");
+    expect(left.map((r) => r.case_id)).toEqual(['QZ-RET-edge', 'QZ-RET-new']);
+    expect(await ledger.query("SELECT 1 FROM ledger_deliveries WHERE case_id = 'QZ-RET-old'")).toHaveLength(0);
+  });
+
+  it('when the schema is newer than the code, then opening it is refused with one clear line', async () => {
+    await ledger.query("INSERT INTO schema_migrations (version, name) VALUES (999, 'from_the_future')");
+    await ledger.close();
+    await expect(openLedger({ ...where, log })).rejects.toThrow("the ledger's schema is version 999, newer than this gateway knows (1)");
+    // Back as it was, for the other tests.
+    const cleanup = await openLedgerIgnoringVersion(where);
+    ledger = cleanup;
+  });
+
+  it('when 500 one-target cases are written, then each takes a few kilobytes (README: how big a day is)', async () => {
+    const size = async () => (await ledger.query<{ bytes: string }>("SELECT sum(pg_total_relation_size(c.oid))::text AS bytes FROM pg_class c WHERE c.relname IN ('ledger_cases', 'ledger_deliveries') "))[0]!.bytes;
+    const before = Number(await size());
+    for (let i = 0; i < 500; i++) {
+      const c = archivedCase(`QZ-SIZE-${i}`, '2026-11-28T01:30:00.000Z', '2026-11-28T02:00:00.000Z');
+      c.deliveries[0]!.history.splice(1, 0, { at: '2026-11-28T01:30:01.000Z', event: 'attempt' }, { at: '2026-11-28T01:30:02.000Z', event: 'delivered', detail: 'receiptNo SL1' });
+      await ledger.writeCase(c);
+    }
+    const perCase = (Number(await size()) - before) / 500;
+    process.stdout.write(`ledger on ${backend.name}: ${Math.round(perCase)} bytes per one-target case (tables and indexes)\n`);
+    expect(perCase).toBeGreaterThan(500);
+    expect(perCase).toBeLessThan(16_384);
+  }, 60_000);
+
+  if (backend.name === 'PGlite') {
+    it('when a second opener comes while it is open, then it is refused clearly; a stale lock is taken over', async () => {
+      await expect(openLedger({ ...where, log })).rejects.toThrow(/in use by process \d+: PGlite serves one process only; .*DATABASE_URL/);
+      await ledger.close();
+      fs.writeFileSync(path.join(where.dataDir, 'ledger', 'gateway.lock'), '999999'); // a process that is gone
+      ledger = await openLedger({ ...where, log });
+      expect(await ledger.readCase('QZ-DB-1')).toBeDefined();
+    });
+  }
+});
+
+/** Removes the future migration row the refusal test added, then opens normally. */
+async function openLedgerIgnoringVersion(where: { url?: string; dataDir: string }): Promise<Ledger> {
+  if (where.url) {
+    const pg = await import('pg');
+    const client = new pg.default.Client({ connectionString: where.url });
+    await client.connect();
+    await client.query('DELETE FROM schema_migrations WHERE version = 999');
+    await client.end();
+  } else {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const db = await PGlite.create(path.join(where.dataDir, 'ledger', 'pgdata'));
+    await db.query('DELETE FROM schema_migrations WHERE version = 999');
+    await db.close();
+  }
+  return openLedger({ ...where, log });
+}

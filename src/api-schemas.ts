@@ -6,28 +6,17 @@
  * scripts/openapi.ts documents them all, so docs/openapi.yaml cannot drift from the code.
  */
 import { z } from 'zod';
-import type { UnmatchedResult } from './cases/store';
-import { caseIdSchema, resultSchema } from './cases/model';
+import { unmatchedResultSchema } from './cases/store';
+
+export { unmatchedResultSchema };
+import { caseIdSchema } from './cases/model';
 import { levelSchema, protocolSchema, systemFileSchema } from './config/schema';
-import type { CircuitView } from './delivery/circuit';
-import { ERROR_CATALOGUE, type ErrorBody, type ErrorCode } from './platform/errors';
+import { circuitViewSchema } from './delivery/circuit';
 
-const errorCodes = Object.keys(ERROR_CATALOGUE) as [ErrorCode, ...ErrorCode[]];
+export { circuitViewSchema };
+import { errorBodySchema, errorCodeSchema, errorDetailSchema } from './platform/errors';
 
-export const errorCodeSchema = z.enum(errorCodes);
-
-export const errorDetailSchema = z.object({
-  path: z.string(),
-  message: z.string(),
-});
-
-export const errorBodySchema = z.object({
-  error: z.object({
-    code: errorCodeSchema,
-    message: z.string(),
-    details: z.array(errorDetailSchema).optional(),
-  }),
-}) satisfies z.ZodType<ErrorBody>;
+export { errorBodySchema, errorCodeSchema, errorDetailSchema };
 
 export const healthSchema = z.object({ status: z.literal('ok') });
 
@@ -49,16 +38,6 @@ export const pushAnswerSchema = z.object({
 });
 export type PushAnswer = z.infer<typeof pushAnswerSchema>;
 
-/** A pushed result no delivery was found for, kept for ops (`GET /api/v1/admin/unmatched-results`). */
-export const unmatchedResultSchema = z.object({
-  id: z.string(),
-  systemId: z.string(),
-  receivedAt: z.iso.datetime(),
-  pushed: z.unknown().describe('What the system sent, as parsed.'),
-  result: resultSchema.partial().describe("What the system's `result.map` made of it."),
-  reason: z.string(),
-}) satisfies z.ZodType<UnmatchedResult>;
-
 /** The query of `GET /api/v1/admin/unmatched-results`; `cursor` is the `next` of the page before. */
 export const unmatchedListQuerySchema = z.strictObject({
   systemId: z.string().regex(/^[a-z0-9-]+$/, 'a system id').optional(),
@@ -78,13 +57,6 @@ export const rematchAnswerSchema = z.object({ id: z.string(), matched: z.boolean
 export type RematchAnswer = z.infer<typeof rematchAnswerSchema>;
 
 // ── Ops: systems ─────────────────────────────────────────────────────────────────────────────────
-
-export const circuitViewSchema = z.object({
-  state: z.enum(['closed', 'open', 'half_open']),
-  /** Consecutive retryable failures. */
-  failures: z.number().int().min(0),
-  openUntil: z.iso.datetime().optional().describe('When an open circuit lets its probe delivery through.'),
-}) satisfies z.ZodType<CircuitView>;
 
 const count = z.number().int().min(0);
 

@@ -55,9 +55,25 @@ export type DeliveryStatus = z.infer<typeof deliveryStatusSchema>;
 /** A status from which a delivery moves no further on its own. */
 export const FINAL_STATUSES: readonly DeliveryStatus[] = ['completed', 'rejected', 'dead'];
 
+/** Every event a delivery's history can hold, in the order a delivery usually meets them. */
+export const historyEventSchema = z.enum([
+  'accepted', // the case was accepted for this system
+  'waiting', // held: outside the maintenance window, or the circuit is open
+  'attempt', // an attempt began
+  'throttled', // the system said 429: the queue holds, the attempt is given back
+  'retry_scheduled', // failed, retried after a backoff
+  'delivered', // the system acknowledged it, with a receipt number
+  'result', // the system's decision came back
+  'rejected', // refused for good
+  'dead', // attempts exhausted, or no result in time
+  'replayed', // ops queued a dead letter again
+  'discarded', // ops gave a dead letter up
+]);
+export type HistoryEvent = z.infer<typeof historyEventSchema>;
+
 export const historyEntrySchema = z.object({
   at: z.string(),
-  event: z.string(),
+  event: historyEventSchema,
   detail: z.string().optional(),
 });
 export type HistoryEntry = z.infer<typeof historyEntrySchema>;

@@ -20,6 +20,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import stringify from 'safe-stable-stringify';
+import { z } from 'zod';
 import { LuaScripts } from '../platform/lua';
 import type { CaseChanges } from './changes';
 import type { RedisClient } from '../platform/redis';
@@ -34,6 +35,7 @@ import {
   type DeliveryView,
   type HistoryEntry,
   type Result,
+  resultSchema,
 } from './model';
 
 export interface CaseRecord {
@@ -55,16 +57,15 @@ export interface DeliveryChange {
 }
 
 /** A pushed or polled result that matched no delivery, kept until ops (or a later case) claim it. */
-export interface UnmatchedResult {
-  id: string;
-  systemId: string;
-  receivedAt: string;
-  /** What the system sent, as parsed. */
-  pushed: unknown;
-  /** What `result.map` made of it, when it mapped. */
-  result: Partial<Result>;
-  reason: string;
-}
+export const unmatchedResultSchema = z.object({
+  id: z.string(),
+  systemId: z.string(),
+  receivedAt: z.iso.datetime(),
+  pushed: z.unknown().describe('What the system sent, as parsed.'),
+  result: resultSchema.partial().describe("What the system's `result.map` made of it."),
+  reason: z.string(),
+});
+export type UnmatchedResult = z.infer<typeof unmatchedResultSchema>;
 
 const EVENT_OF: Partial<Record<DeliveryStatus, CaseEventType>> = {
   delivered: 'delivery.delivered',

@@ -6,18 +6,20 @@
  * again. While a circuit is open the system's queue is held, so waiting deliveries spend no attempts.
  */
 import path from 'node:path';
+import { z } from 'zod';
 import type { CircuitBreakerPolicy } from '../config/schema';
 import { LuaScripts } from '../platform/lua';
 import type { RedisClient } from '../platform/redis';
 
-export type CircuitState = 'closed' | 'open' | 'half_open';
 
-export interface CircuitView {
-  state: CircuitState;
-  failures: number;
-  /** When an open circuit lets its probe through (ISO time). */
-  openUntil?: string;
-}
+export const circuitViewSchema = z.object({
+  state: z.enum(['closed', 'open', 'half_open']),
+  /** Consecutive retryable failures. */
+  failures: z.number().int().min(0),
+  openUntil: z.iso.datetime().optional().describe('When an open circuit lets its probe delivery through.'),
+});
+export type CircuitView = z.infer<typeof circuitViewSchema>;
+export type CircuitState = CircuitView['state'];
 
 export type Admission = { send: true; probe: boolean } | { send: false; waitMs: number };
 

@@ -128,10 +128,10 @@ export class DeliveryWorkers {
   }
 
   /** Holds the system's queue (in Redis, for every process) and puts this job back without spending an attempt. */
-  private async hold(job: Job<DeliveryJob>, holdMs: number, event: string, reason: string): Promise<never> {
+  private async hold(job: Job<DeliveryJob>, holdMs: number, reason: string): Promise<never> {
     const { caseId, systemId } = job.data;
     await this.deps.queues.queue(systemId).rateLimit(Math.max(1, holdMs));
-    await this.deps.store.note(caseId, systemId, { at: this.now().toISOString(), event, detail: reason });
+    await this.deps.store.note(caseId, systemId, { at: this.now().toISOString(), event: 'waiting', detail: reason });
     throw Worker.RateLimitError();
   }
 
@@ -148,7 +148,7 @@ export class DeliveryWorkers {
       const admitted = await this.admission(system);
       if (admitted.holdMs > 0 && 'reason' in admitted) {
         log.info({ holdMs: admitted.holdMs }, admitted.reason);
-        return this.hold(job, admitted.holdMs, 'waiting', admitted.reason);
+        return this.hold(job, admitted.holdMs, admitted.reason);
       }
       probe = 'probe' in admitted && admitted.probe;
     }

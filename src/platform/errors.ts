@@ -2,6 +2,8 @@
  * The one catalogue of API error codes (CONTRACT §6). Every error the HTTP interface sends is
  * `{"error": {code, message, details?}}` with a code from here, so clients can switch on it.
  */
+import { z } from 'zod';
+
 export const ERROR_CATALOGUE = {
   invalid_json: { status: 400, message: 'The body is not valid JSON.' },
   invalid_case: { status: 400, message: 'The case does not match the canonical model.' },
@@ -27,10 +29,24 @@ export const ERROR_CATALOGUE = {
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 
-export interface ErrorDetail {
-  path: string;
-  message: string;
-}
+const errorCodes = Object.keys(ERROR_CATALOGUE) as [ErrorCode, ...ErrorCode[]];
+export const errorCodeSchema = z.enum(errorCodes);
+
+export const errorDetailSchema = z.object({
+  path: z.string(),
+  message: z.string(),
+});
+export type ErrorDetail = z.infer<typeof errorDetailSchema>;
+
+/** The one error shape of the HTTP interface (CONTRACT §6). */
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: errorCodeSchema,
+    message: z.string(),
+    details: z.array(errorDetailSchema).optional(),
+  }),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 /** Joins a key path the way an operator reads it: `auth.token`, `routes[2].targets[0]`. */
 export function keyPath(segments: readonly PropertyKey[]): string {
@@ -44,10 +60,6 @@ export function issueDetails(issues: ReadonlyArray<{ code: string; path: Propert
       ? i.keys.map((k) => ({ path: keyPath([...i.path, k]), message: 'unknown field' }))
       : [{ path: keyPath(i.path) || whole, message: i.message }],
   );
-}
-
-export interface ErrorBody {
-  error: { code: ErrorCode; message: string; details?: ErrorDetail[] };
 }
 
 /** An error the HTTP layer answers as-is; anything else becomes `internal` and is logged. */

@@ -1,24 +1,16 @@
 /**
- * Results pushed as plain XML (CONTRACT §6): `POST /xml/results/:systemId`.
- *
- * The body is read raw and decoded as the adapter decodes replies (Content-Type charset, else the
- * XML declaration, else the system's charset), read by the one hardened XML reader, and the
- * document, root element included, goes to the system's `result.map`, all values strings. Every answer
- * is an XML acknowledgement in the system's charset:
- *
- *   200 <Ack><code>0</code><msg>成功</msg><caseId>…</caseId><duplicate>false</duplicate></Ack>
- *   4xx <Ack><code>invalid_xml</code><msg>…</msg>[<details><detail><path/><message/></detail>…</details>]</Ack>
- *   5xx the same, e.g. 507 <Ack><code>unmatched_full</code>…: the result was not kept
- *
- * Nothing is stored unless the body was read and mapped; a refused body changes nothing.
+ * Results pushed as plain XML (CONTRACT §6): `POST /xml/results/:systemId`. The XML itself (the
+ * charset, the hardened reader, the acknowledgement) lives in adapters/xml/xml.push.ts; here the
+ * system's credential is checked and what it pushed takes the one path every result takes,
+ * ResultReceiver.receive. Every answer, refusals included, is an XML acknowledgement, in the
+ * system's charset once the caller has proved to be it. A refused body changes nothing.
  */
 import { Router, raw, type ErrorRequestHandler, type Response } from 'express';
-import type { SystemConfig } from '../config/schema';
+import { ackReply, readPushedXml, XmlPushRefused, type XmlAck } from '../../adapters/xml/xml.push';
 import { bearerToken } from '../platform/auth';
-import { CharsetError, charsetLabel, decodeBody } from '../platform/charset';
-import { ApiError, requestError, type ErrorDetail } from '../platform/errors';
+import type { Charset } from '../platform/charset';
+import { ApiError, requestError } from '../platform/errors';
 import type { Logger } from '../platform/logger';
-import { XmlRejectedError, encodeXmlDocument, readXml, xmlSafeText, type XmlObject } from '../platform/xml';
 import type { ResultReceiver } from './receiver';
 
 export interface XmlResultRoutesDeps {
@@ -27,22 +19,9 @@ export interface XmlResultRoutesDeps {
   log: Logger;
 }
 
-export interface XmlAck {
-  /** "0" when the result was recorded; otherwise the error code of CONTRACT §6 (e.g. `invalid_xml`). */
-  code: string;
-  msg: string;
-  caseId?: string;
-  duplicate?: 'true' | 'false';
-  details?: { detail: ErrorDetail[] };
-}
-
-/** The acknowledgement document in `charset` (UTF-8 when the system is unknown). */
-export function ackBytes(ack: XmlAck, charset: SystemConfig['charset'] = 'utf-8'): Buffer {
-  return encodeXmlDocument('Ack', ack, charset);
-}
-
-function sendAck(res: Response, status: number, ack: XmlAck, charset: SystemConfig['charset'] = 'utf-8'): void {
-  res.status(status).type(`text/xml; charset=${charsetLabel(charset)}`).send(ackBytes(ack, charset));
+function sendAck(res: Response, status: number, ack: XmlAck, charset?: Charset): void {
+  const reply = ackReply(ack, charset);
+  res.status(status).type(reply.contentType).send(reply.body);
 }
 
 export function xmlResultRoutes(deps: XmlResultRoutesDeps): Router {
@@ -59,15 +38,13 @@ export function xmlResultRoutes(deps: XmlResultRoutesDeps): Router {
     async (req, res) => {
       const system = deps.results.system(String(req.params.systemId));
       const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      let document: XmlObject;
+      let document;
       try {
-        document = readXml(decodeBody(bytes, req.get('content-type'), system.charset).text);
+        document = readPushedXml(bytes, req.get('content-type'), system.charset);
       } catch (err) {
-        if (err instanceof CharsetError || err instanceof XmlRejectedError) {
-          deps.log.warn({ systemId: system.id, reason: err instanceof XmlRejectedError ? err.reason : 'charset', err: err.message }, 'XML result refused');
-          throw new ApiError('invalid_xml', `The body is not acceptable XML: ${err.message}`);
-        }
-        throw err;
+        if (!(err instanceof XmlPushRefused)) throw err;
+        deps.log.warn({ systemId: system.id, reason: err.reason, err: err.message }, 'XML result refused');
+        throw new ApiError('invalid_xml', err.message);
       }
       const outcome = await deps.results.receive(system.id, document);
       sendAck(res, 200, { code: '0', msg: '成功', caseId: outcome.caseId, duplicate: outcome.duplicate ? 'true' : 'false' }, system.charset);
@@ -82,9 +59,7 @@ export function xmlResultRoutes(deps: XmlResultRoutesDeps): Router {
       deps.log.error({ err: (err as Error)?.message, stack: (err as Error)?.stack, path: req.path }, 'unexpected error');
       answer = new ApiError('internal');
     }
-    // A message may quote the refused body (a UTF-16 one read as UTF-8 is full of NULs).
-    const ack: XmlAck = { code: answer.code, msg: xmlSafeText(answer.message) };
-    if (answer.details?.length) ack.details = { detail: answer.details.map((d) => ({ path: xmlSafeText(d.path), message: xmlSafeText(d.message) })) };
+    const ack: XmlAck = { code: answer.code, msg: answer.message, details: answer.details };
     // Only a caller who proved to be the system learns its charset (and so that it exists).
     const known = answer.code !== 'unauthorized' ? deps.results.knownSystem(String(req.params.systemId)) : undefined;
     sendAck(res, answer.status, ack, known?.charset);

@@ -99,11 +99,12 @@ export const deadLetterSchema = z.object({
 });
 export type DeadLetter = z.infer<typeof deadLetterSchema>;
 
-export const auditActionSchema = z.enum(['system.pause', 'system.resume', 'system.configure', 'dead_letter.replay', 'dead_letter.discard']);
+export const auditActionSchema = z.enum(['system.pause', 'system.resume', 'system.configure', 'dead_letter.replay', 'dead_letter.discard', 'auth.refused']);
 
 export const auditEntrySchema = z.object({
   at: z.iso.datetime(),
-  who: z.string().describe('The X-OW-Operator name, with a fingerprint of the token used.'),
+  who: z.string().describe('The X-OW-Operator name, with a fingerprint of the token used (or the address of a stranger).'),
+  role: z.enum(['intake', 'viewer', 'operator', 'admin']).optional().describe('The role of the token used; absent when none was valid.'),
   action: auditActionSchema,
   target: z.string().describe('A system id, or a dead letter id.'),
   reason: z.string().optional(),

@@ -13,7 +13,8 @@ import { resultRoutes } from './results/routes';
 import { soapResultRoutes } from './results/soap-endpoint';
 import { xmlResultRoutes } from './results/xml-endpoint';
 import type { DeliveryQueues } from './delivery/queues';
-import type { Tokens } from './platform/auth';
+import { access } from './platform/access';
+import { Callers, type Tokens } from './platform/auth';
 import { ApiError, requestError } from './platform/errors';
 import type { Logger } from './platform/logger';
 import type { Metrics } from './platform/metrics';
@@ -29,7 +30,11 @@ export interface AppDeps {
   results: ResultReceiver;
   operations: Operations;
   redis: RedisClient;
+  /** Namespace of the gateway's Redis keys (rate limits, nonces). */
+  prefix: string;
   tokens: Tokens;
+  /** `OW_INTAKE_HMAC_SECRET`: intake requests must then be signed too. */
+  intakeHmacSecret?: string;
   log: Logger;
   metrics: Metrics;
   /** False while the gateway shuts down: intake then answers 503 and readiness fails. */
@@ -65,13 +70,28 @@ export function createApp(deps: AppDeps): express.Express {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 
+  // Credentials before anything else: a stranger learns nothing from a 404 or a 400.
+  const { limits } = deps.config().gateway;
+  app.use(
+    access({
+      callers: new Callers(deps.tokens),
+      redis: deps.redis,
+      prefix: deps.prefix,
+      failuresPerMinute: limits.failedAuthPerMinute,
+      requestsPerMinute: limits.requestsPerMinute,
+      intakeHmacSecret: deps.intakeHmacSecret,
+      onRefused: (caller, req, why) =>
+        void deps.operations
+          .audit({ who: caller.who, role: caller.role, action: 'auth.refused', target: `${req.method} ${req.path.slice(0, 200)}`, detail: why })
+          .catch((err: Error) => deps.log.warn({ err: err.message }, 'could not audit a refused credential')),
+    }),
+  );
   app.use('/api/v1/cases', (_req, _res, next) => next(accepting() ? undefined : new ApiError('unavailable', 'The gateway is shutting down; try again shortly.')));
   app.use(
     caseRoutes({
       config: deps.config,
       store: deps.store,
       queues: deps.queues,
-      tokens: deps.tokens,
       bodyLimit,
       log: deps.log,
       metrics: deps.metrics,
@@ -80,15 +100,15 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
 
-  app.use(resultRoutes({ results: deps.results, tokens: deps.tokens, bodyLimit }));
+  app.use(resultRoutes({ results: deps.results, bodyLimit }));
   app.use(xmlResultRoutes({ results: deps.results, bodyLimit, log: deps.log }));
   app.use(soapResultRoutes({ results: deps.results, bodyLimit, log: deps.log }));
 
   if (deps.seals) app.use(sealRoutes({ sealer: deps.seals }));
 
   app.use(consoleRoutes());
-  if (deps.ledger) app.use(ledgerRoutes({ ledger: deps.ledger, tokens: deps.tokens, now: deps.now }));
-  app.use(adminRoutes({ operations: deps.operations, tokens: deps.tokens }));
+  if (deps.ledger) app.use(ledgerRoutes({ ledger: deps.ledger, now: deps.now }));
+  app.use(adminRoutes({ operations: deps.operations }));
 
   app.use((_req, _res, next) => next(new ApiError('not_found')));
   app.use(apiErrorHandler(deps.log));

@@ -30,6 +30,8 @@ export interface GatewayOptions {
   config: GatewayConfig;
   redisUrl: string;
   tokens: Tokens;
+  /** `OW_INTAKE_HMAC_SECRET`: intake requests must then be HMAC-signed as well (CONTRACT §6). */
+  intakeHmacSecret?: string;
   log: Logger;
   /** Overrides gateway.yaml's server.port (tests pass 0). */
   port?: number;
@@ -167,7 +169,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   let accepting = true;
   const operations = new Operations({ config: current, live, store, queues, circuits, redis: intakeRedis, prefix, now: options.now });
-  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, tokens: options.tokens, log, metrics, accepting: () => accepting, now: options.now, seals, ledger });
+  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, prefix, tokens: options.tokens, intakeHmacSecret: options.intakeHmacSecret, log, metrics, accepting: () => accepting, now: options.now, seals, ledger });
   const host = options.host ?? '0.0.0.0';
   const server = http.createServer(app);
 

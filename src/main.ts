@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   }
 
   try {
-    const gateway = await startGateway({ config, redisUrl, tokens, log, host, shutdownGraceMs, startupTimeoutMs, dataDir, ledger: { url: process.env.DATABASE_URL } });
+    const gateway = await startGateway({ config, redisUrl, tokens, log, host, shutdownGraceMs, startupTimeoutMs, dataDir, ledger: { url: process.env.DATABASE_URL }, intakeHmacSecret: process.env.OW_INTAKE_HMAC_SECRET || undefined });
     lifecycle.add(gateway);
     log.info({ port: gateway.port, host, systems: config.systems.size, configDir: config.dir }, 'gateway listening');
   } catch (err) {

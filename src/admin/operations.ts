@@ -9,6 +9,7 @@ import type { CaseStore } from '../cases/store';
 import type { CircuitBreakers } from '../delivery/circuit';
 import { jobIdFor, type DeliveryQueues } from '../delivery/queues';
 import { ApiError } from '../platform/errors';
+import type { Role } from '../platform/auth';
 import type { RedisClient } from '../platform/redis';
 
 // The shapes ops are answered with are the zod schemas docs/openapi.yaml is generated from.
@@ -17,6 +18,7 @@ export type { AuditEntry, DeadLetter, SystemStatus, SystemVersion };
 export interface Operator {
   /** Who acted, for the audit trail: the X-OW-Operator header, with the token's fingerprint. */
   who: string;
+  role?: Role;
 }
 
 export interface OperationsDeps {
@@ -86,7 +88,7 @@ export class Operations {
     this.system(systemId);
     const queue = this.deps.queues.queue(systemId);
     await (paused ? queue.pause() : queue.resume());
-    await this.audit({ who: by.who, action: paused ? 'system.pause' : 'system.resume', target: systemId, reason });
+    await this.audit({ who: by.who, role: by.role, action: paused ? 'system.pause' : 'system.resume', target: systemId, reason });
     return (await this.systems()).find((s) => s.id === systemId)!;
   }
 
@@ -102,7 +104,7 @@ export class Operations {
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ApiError('invalid_config', 'The body must be the system file as a JSON object.');
     try {
       const stored = await this.deps.live.put(systemId, raw as Record<string, unknown>, by.who);
-      await this.audit({ who: by.who, action: 'system.configure', target: systemId, detail: `version ${stored.version}` });
+      await this.audit({ who: by.who, role: by.role, action: 'system.configure', target: systemId, detail: `version ${stored.version}` });
       return { id: systemId, ...stored };
     } catch (err) {
       if (err instanceof SystemConfigInvalid) throw new ApiError('invalid_config', undefined, err.issues.map((i) => ({ path: i.path || '(body)', message: i.message })));
@@ -144,7 +146,7 @@ export class Operations {
     await this.deps.store.record(caseId, systemId, { status: 'queued', attempts: 0 }, { at: this.now(), event: 'replayed', detail });
     if (job && (await job.isFailed())) await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
     else await this.deps.queues.enqueue(system, caseId); // the failed job was already cleaned up
-    await this.audit({ who: by.who, action: 'dead_letter.replay', target: id, reason });
+    await this.audit({ who: by.who, role: by.role, action: 'dead_letter.replay', target: id, reason });
   }
 
   async replayMany(filter: { systemId?: string; error?: string }, by: Operator, reason?: string): Promise<string[]> {
@@ -158,6 +160,6 @@ export class Operations {
     const { systemId, caseId, job } = await this.deadLetter(id);
     await job?.remove();
     await this.deps.store.discard(caseId, systemId, { at: this.now(), event: 'discarded', detail: `discarded by ${by.who}: ${reason}` });
-    await this.audit({ who: by.who, action: 'dead_letter.discard', target: id, reason });
+    await this.audit({ who: by.who, role: by.role, action: 'dead_letter.discard', target: id, reason });
   }
 }

@@ -1,5 +1,4 @@
 /** The ops interface (CONTRACT §6): systems, pause/resume, dead letters, audit. Bearer OW_OPS_TOKEN. */
-import crypto from 'node:crypto';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import {
@@ -10,14 +9,14 @@ import {
   type ReplayAnswer,
   type ReplayManyAnswer,
 } from '../api-schemas';
-import { bearerToken, requireRole, type Tokens } from '../platform/auth';
+import { callerOf } from '../platform/access';
+import { bearerToken, fingerprint } from '../platform/auth';
 import { ApiError, issueDetails } from '../platform/errors';
 import { jsonBody } from '../platform/json-body';
 import type { Operations, Operator } from './operations';
 
 export interface AdminRoutesDeps {
   operations: Operations;
-  tokens: Tokens;
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -42,8 +41,8 @@ function operatorName(header: string): string {
  */
 export function operatorOf(req: Request): Operator {
   const name = operatorName(req.get('x-ow-operator') ?? 'ops').replace(/[^\p{L}\p{N} ._@-]/gu, '').slice(0, 64) || 'ops';
-  const fingerprint = crypto.createHash('sha256').update(bearerToken(req.get('authorization')) ?? '').digest('hex').slice(0, 8);
-  return { who: `${name} (token ${fingerprint})` };
+  const role = req.res ? callerOf(req.res)?.role : undefined;
+  return { who: `${name} (token ${fingerprint(bearerToken(req.get('authorization')) ?? '')})`, role };
 }
 
 function parse<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
@@ -55,7 +54,7 @@ function parse<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
 export function adminRoutes(deps: AdminRoutesDeps): Router {
   const router = Router();
   const { operations } = deps;
-  router.use('/api/v1/admin', requireRole(deps.tokens, 'ops'), ...jsonBody('64kb'));
+  router.use('/api/v1/admin', ...jsonBody('64kb'));
 
   router.get('/api/v1/admin/systems', async (_req, res) => {
     res.json(await operations.systems());

@@ -1,8 +1,9 @@
 /** The intake platform's HTTP interface: submit a case, ask what became of it (CONTRACT §6). */
 import { Router } from 'express';
-import type { Tokens } from '../platform/auth';
-import { requireRole } from '../platform/auth';
+import { callerOf } from '../platform/access';
+import { seesFullData } from '../platform/auth';
 import { ApiError } from '../platform/errors';
+import { maskDeep } from '../platform/privacy';
 import { jsonBody } from '../platform/json-body';
 import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
@@ -10,7 +11,6 @@ import { caseIdSchema, type CaseView } from './model';
 import { acceptCase, type IntakeDeps } from './intake';
 
 export interface CaseRoutesDeps extends IntakeDeps {
-  tokens: Tokens;
   /** Answers for cases that have left Redis (the ledger, §10); unset: Redis alone. */
   archive?: { readCase(caseId: string): Promise<CaseView | undefined> };
   bodyLimit: string | number;
@@ -23,7 +23,6 @@ export function caseRoutes(deps: CaseRoutesDeps): Router {
 
   router.post(
     '/api/v1/cases',
-    requireRole(deps.tokens, 'intake'),
     (req, _res, next) => next(req.is('application/json') ? undefined : new ApiError('unsupported_media_type')),
     ...jsonBody(deps.bodyLimit),
     async (req, res) => {
@@ -46,13 +45,14 @@ export function caseRoutes(deps: CaseRoutesDeps): Router {
     },
   );
 
-  router.get('/api/v1/cases/:caseId', requireRole(deps.tokens, 'intake', 'ops'), async (req, res) => {
+  router.get('/api/v1/cases/:caseId', async (req, res) => {
     const caseId = String(req.params.caseId);
     if (!caseIdSchema.safeParse(caseId).success) throw new ApiError('unknown_case');
     // Redis first: the ledger is written before Redis lets a case go, so one of them has it.
     const view = (await deps.store.view(caseId)) ?? (await readArchived(deps, caseId));
     if (!view) throw new ApiError('unknown_case');
-    res.json(view);
+    // Full data for the intake platform and admins; ops in other roles see ID and phone numbers masked.
+    res.json(seesFullData(callerOf(res)?.role) ? view : maskDeep(view));
   });
 
   return router;

@@ -79,6 +79,10 @@ export const limitsSchema = z.strictObject({
   expressionTimeMs: z.number().int().min(1).max(60_000).default(250),
   /** Deepest nesting of one JSONata evaluation (recursion included). */
   expressionDepth: z.number().int().min(10).max(10_000).default(200),
+  /** Requests one caller (a token, or an address without one) may make per minute, across processes. */
+  requestsPerMinute: z.number().int().min(1).default(60_000),
+  /** Failed authentications one address may make per minute before it is refused for a minute. */
+  failedAuthPerMinute: z.number().int().min(1).default(20),
 });
 
 /**

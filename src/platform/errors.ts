@@ -19,6 +19,7 @@ export const ERROR_CATALOGUE = {
   case_conflict: { status: 409, message: 'A different case with this caseId was already accepted.' },
   version_conflict: { status: 409, message: 'The configuration changed meanwhile; fetch it and try again.' },
   payload_too_large: { status: 413, message: 'The body is larger than the configured limit.' },
+  too_many_requests: { status: 429, message: 'Too many requests; slow down.' },
   unsupported_media_type: { status: 415, message: 'The body must be application/json.' },
   no_route: { status: 422, message: 'No legacy system is routed for this itemCode.' },
   internal: { status: 500, message: 'Something went wrong inside the gateway; it has been logged.' },

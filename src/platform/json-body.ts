@@ -5,6 +5,7 @@
  * `prototype` key, which could reach a prototype wherever the body is merged into an object.
  */
 import { json, type RequestHandler } from 'express';
+import { verifyIntakeSignature, type SignatureCheck } from './access';
 import { ApiError } from './errors';
 
 export const MAX_JSON_DEPTH = 64;
@@ -31,11 +32,22 @@ export function jsonShapeProblem(value: unknown, maxDepth = MAX_JSON_DEPTH): { p
   return undefined;
 }
 
-/** `express.json` with the limit given, then the shape check: 400 `invalid_json` naming the path. */
+const RAW = Symbol('raw body');
+
+/**
+ * `express.json` with the limit given, then the intake signature when one is required (it covers
+ * the exact bytes), then the shape check: 400 `invalid_json` naming the path.
+ */
 export function jsonBody(limit: string | number): RequestHandler[] {
   return [
-    json({ limit, strict: false }),
-    (req, _res, next) => {
+    json({ limit, strict: false, verify: (req, _res, buf) => void ((req as unknown as Record<symbol, Buffer>)[RAW] = buf) }),
+    async (req, res, next) => {
+      try {
+        const check = res.locals.intakeSignature as SignatureCheck | undefined;
+        if (check) await verifyIntakeSignature(req, (req as unknown as Record<symbol, Buffer | undefined>)[RAW] ?? Buffer.alloc(0), check);
+      } catch (err) {
+        return next(err);
+      }
       const problem = jsonShapeProblem(req.body);
       next(problem ? new ApiError('invalid_json', `The body is refused: ${problem.path} is ${problem.message.replace(/^the key/, 'a key')}.`, [problem]) : undefined);
     },

@@ -36,6 +36,14 @@ export function maskPersonalData(text: string, secrets: readonly string[] = []):
   return out;
 }
 
+/** A copy of a JSON value (our own answers: bounded depth) with every string masked. */
+export function maskDeep<T>(value: T): T {
+  if (typeof value === 'string') return maskPersonalData(value) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => maskDeep(v)) as T;
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskDeep(v)])) as T;
+  return value;
+}
+
 /** How much of a reply an excerpt looks at: enough for any error page's message, never megabytes. */
 const EXCERPT_WINDOW = 8 * 1024;
 

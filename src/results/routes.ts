@@ -2,8 +2,11 @@
  * Results pushed over REST (CONTRACT §6), and the ops view of results no case was found for.
  */
 import { Router } from 'express';
-import { requireRole, bearerToken, type Tokens } from '../platform/auth';
-import { ApiError } from '../platform/errors';
+import { bearerToken } from '../platform/auth';
+import { callerOf } from '../platform/access';
+import { seesFullData } from '../platform/auth';
+import { ApiError, issueDetails } from '../platform/errors';
+import { maskDeep } from '../platform/privacy';
 import { jsonBody } from '../platform/json-body';
 import { unmatchedListQuerySchema, type RematchAnswer, type UnmatchedPageAnswer } from '../api-schemas';
 import type { ResultReceiver } from './receiver';
@@ -17,7 +20,6 @@ function cursorOf(cursor: string): UnmatchedCursor {
 
 export interface ResultRoutesDeps {
   results: ResultReceiver;
-  tokens: Tokens;
   bodyLimit: string | number;
 }
 
@@ -37,15 +39,16 @@ export function resultRoutes(deps: ResultRoutesDeps): Router {
     },
   );
 
-  const ops = requireRole(deps.tokens, 'ops');
-  router.get('/api/v1/admin/unmatched-results', ops, async (req, res) => {
+  router.get('/api/v1/admin/unmatched-results', async (req, res) => {
     const parsed = unmatchedListQuerySchema.safeParse(req.query);
-    if (!parsed.success) throw new ApiError('invalid_request', undefined, parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(query)', message: i.message })));
+    if (!parsed.success) throw new ApiError('invalid_request', undefined, issueDetails(parsed.error.issues, '(query)'));
     const { systemId, cursor, limit } = parsed.data;
     const page = await deps.results.unmatched({ systemId, limit, cursor: cursor ? cursorOf(cursor) : undefined });
-    res.json({ items: page.items, ...(page.next ? { next: `${page.next.systemId}:${page.next.seq}` } : {}) } satisfies UnmatchedPageAnswer);
+    // What a system pushed is personal data: in full for admins only.
+    const items = seesFullData(callerOf(res)?.role) ? page.items : maskDeep(page.items);
+    res.json({ items, ...(page.next ? { next: `${page.next.systemId}:${page.next.seq}` } : {}) } satisfies UnmatchedPageAnswer);
   });
-  router.post('/api/v1/admin/unmatched-results/:id/rematch', ops, async (req, res) => {
+  router.post('/api/v1/admin/unmatched-results/:id/rematch', async (req, res) => {
     const id = String(req.params.id);
     const matched = await deps.results.rematchOne(id);
     res.status(matched ? 200 : 409).json({ id, matched } satisfies RematchAnswer);

@@ -59,6 +59,7 @@ export class GatewayProcess {
   private child?: ChildProcess;
   private exit?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   starts = 0;
+  private dataDir?: string;
   /** How long the last start took, from spawn to /readyz 200. */
   lastStartMs = 0;
 
@@ -83,9 +84,12 @@ export class GatewayProcess {
   async start(): Promise<void> {
     const fd = fs.openSync(this.logFile, 'a');
     fs.writeSync(fd, `\n--- ${new Date().toISOString()} ${this.name}: start #${++this.starts}\n`);
+    // Each process its own data folder: the embedded ledger (PGlite) serves one process only, and
+    // these scenarios are about Redis and the legacy systems, not the ledger (test/ledger is).
+    this.dataDir ??= fs.mkdtempSync(path.join(os.tmpdir(), `ow-faults-${this.name}-data-`));
     const child = spawn(process.execPath, [MAIN], {
       cwd: os.tmpdir(),
-      env: { PATH: process.env.PATH, ...this.env, PORT: String(this.port) } as NodeJS.ProcessEnv,
+      env: { PATH: process.env.PATH, ...this.env, PORT: String(this.port), OW_DATA_DIR: this.dataDir } as NodeJS.ProcessEnv,
       stdio: ['ignore', fd, fd],
     });
     fs.closeSync(fd);

@@ -23,6 +23,8 @@ export function capturingLogger(): { log: Logger; lines: string[] } {
 
 export const INTAKE_TOKEN = 'test-intake-token';
 export const OPS_TOKEN = 'test-ops-token';
+export const OPERATOR_TOKEN = 'test-operator-token';
+export const VIEWER_TOKEN = 'test-viewer-token';
 
 export function redisUrl(): string {
   const url = process.env.OW_TEST_REDIS_URL;
@@ -64,7 +66,7 @@ export function writeConfig(systems: SystemSpec[], routes: unknown, gateway: unk
 
 export async function startTestGateway(
   configDir: string,
-  extra: { keyPrefix?: string; env?: Record<string, string>; now?: () => Date; shutdownGraceMs?: number; log?: Logger; ledger?: { url?: string }; dataDir?: string } = {},
+  extra: { keyPrefix?: string; env?: Record<string, string>; now?: () => Date; shutdownGraceMs?: number; log?: Logger; ledger?: { url?: string }; dataDir?: string; intakeHmacSecret?: string } = {},
 ): Promise<RunningGateway> {
   return startGateway({
     now: extra.now,
@@ -72,7 +74,8 @@ export async function startTestGateway(
     config: loadConfig(configDir, extra.env ?? {}),
     callbacks: { retryDelayMs: 50, timeoutMs: 2000 },
     redisUrl: redisUrl(),
-    tokens: { intake: [INTAKE_TOKEN], ops: [OPS_TOKEN] },
+    tokens: { intake: [INTAKE_TOKEN], ops: [OPS_TOKEN], operator: [OPERATOR_TOKEN], viewer: [VIEWER_TOKEN] },
+    intakeHmacSecret: extra.intakeHmacSecret,
     log: extra.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     port: 0,
     host: '127.0.0.1',

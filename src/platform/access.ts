@@ -1,0 +1,136 @@
+/**
+ * Who may do what, in one table, checked before anything else (CONTRACT §6): a stranger gets 401
+ * whatever path they guess, a caller in the wrong role 403. Failed authentications are limited
+ * per address in Redis (so the limit holds across processes) and audited; every caller has a
+ * request budget too. Intake requests may also have to be HMAC-signed (`OW_INTAKE_HMAC_SECRET`),
+ * over timestamp, nonce and the exact body bytes, with a nonce seen twice refused.
+ */
+import crypto from 'node:crypto';
+import type { Request, RequestHandler } from 'express';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { bearerToken, Callers, fingerprint, grants, type Role } from './auth';
+import { ApiError } from './errors';
+import type { RedisClient } from './redis';
+
+/** The least role that may (for ops, the roles above it may too), any of several, or anyone. */
+type Need = Role | readonly Role[] | 'public';
+
+/** First match wins; paths are matched case-insensitively, as express routes them. */
+const RULES: ReadonlyArray<{ method: string; path: RegExp; need: Need }> = [
+  { method: 'POST', path: /^\/api\/v1\/cases\/?$/i, need: 'intake' },
+  { method: 'GET', path: /^\/api\/v1\/cases\/[^/]+\/?$/i, need: ['intake', 'viewer'] },
+  { method: 'POST', path: /^\/api\/v1\/shared-data\/query\/?$/i, need: 'intake' },
+  // Legacy systems authenticate per system at their own endpoints; the seal keys are for anyone.
+  { method: 'POST', path: /^\/api\/v1\/results\/[^/]+\/?$/i, need: 'public' },
+  { method: '*', path: /^\/api\/v1\/seal\/(keys|verify)\/?$/i, need: 'public' },
+  { method: 'POST', path: /^\/(soap\/results|xml\/results\/[^/]+)\/?$/i, need: 'public' },
+  { method: 'GET', path: /^\/api\/v1\/admin\/config\/export\/?$/i, need: 'admin' },
+  { method: 'GET', path: /^\/api\/v1\/admin\//i, need: 'viewer' },
+  { method: 'PUT', path: /^\/api\/v1\/admin\/systems\/[^/]+\/?$/i, need: 'admin' },
+  { method: 'POST', path: /^\/api\/v1\/admin\/systems\/[^/]+\/(rollback|reset)\/?$/i, need: 'admin' },
+  { method: '*', path: /^\/api\/v1\/admin\//i, need: 'operator' },
+];
+
+/** What a request needs, or undefined outside the API (console, probes, SOAP and XML pushes). */
+export function needOf(method: string, path: string): Need | 'none' | undefined {
+  for (const rule of RULES) if ((rule.method === '*' || rule.method === method) && rule.path.test(path)) return rule.need;
+  // Anything else under /api is no route at all: refused before a handler could answer it.
+  return /\/api\//i.test(path) ? 'none' : undefined;
+}
+
+export interface Caller {
+  role?: Role;
+  /** For logs and the audit trail: the token's fingerprint, or the address of a stranger. */
+  who: string;
+}
+
+export interface AccessOptions {
+  callers: Callers;
+  redis: RedisClient;
+  prefix: string;
+  /** Failed authentications an address may make per minute before it is refused for a minute. */
+  failuresPerMinute: number;
+  /** Requests one caller (token, or address when there is none) may make per minute. */
+  requestsPerMinute: number;
+  intakeHmacSecret?: string;
+  /** Told of every refused credential, for the audit trail. */
+  onRefused(caller: Caller, req: Request, why: string): void;
+  now?: () => number;
+}
+
+/** The caller of a request that passed `access` (undefined on public routes). */
+export function callerOf(res: { locals: Record<string, unknown> }): Caller | undefined {
+  return res.locals.caller as Caller | undefined;
+}
+
+const SIGNATURE_WINDOW_S = 300;
+
+function tooMany(limited: unknown): ApiError | undefined {
+  if (!(limited instanceof RateLimiterRes)) return undefined;
+  return new ApiError('too_many_requests', `Too many requests; try again in ${Math.ceil(limited.msBeforeNext / 1000)} s.`);
+}
+
+export function access(options: AccessOptions): RequestHandler {
+  const failures = new RateLimiterRedis({ storeClient: options.redis, keyPrefix: `${options.prefix}:rl:auth`, points: options.failuresPerMinute, duration: 60, blockDuration: 60 });
+  const requests = new RateLimiterRedis({ storeClient: options.redis, keyPrefix: `${options.prefix}:rl:req`, points: options.requestsPerMinute, duration: 60, inMemoryBlockOnConsumed: options.requestsPerMinute });
+
+  return async (req, res, next) => {
+    const need = needOf(req.method, req.path);
+    if (need === undefined) return next();
+    if (need === 'none') return next(new ApiError('not_found'));
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const token = bearerToken(req.get('authorization'));
+    const caller: Caller = { who: token ? `token ${fingerprint(token)}` : address };
+    try {
+      // A limiter whose Redis is away lets the request on: intake then answers 503 by itself.
+      await requests.consume(token ? `t:${fingerprint(token)}` : `a:${address}`).catch((err: unknown) => {
+        if (err instanceof RateLimiterRes) throw err;
+      });
+      if (need === 'public') return next();
+      const blocked = await failures.get(address).catch(() => null);
+      if (blocked && blocked.consumedPoints >= options.failuresPerMinute) throw blocked;
+      caller.role = options.callers.roleOf(token);
+      if (!caller.role) {
+        await failures.penalty(address).catch(() => undefined);
+        options.onRefused(caller, req, token ? 'unknown token' : 'no token');
+        return next(new ApiError('unauthorized'));
+      }
+      if (!(typeof need === 'string' ? [need] : need).some((n) => grants(caller.role!, n))) {
+        options.onRefused(caller, req, `role ${caller.role} may not do this`);
+        return next(new ApiError('forbidden', `This token (role ${caller.role}) may not use this endpoint.`));
+      }
+      res.locals.caller = caller;
+      if (caller.role === 'intake' && options.intakeHmacSecret) res.locals.intakeSignature = { secret: options.intakeHmacSecret, redis: options.redis, prefix: options.prefix, now: options.now };
+      // A GET has no body to wait for: its signature (over an empty body) is checked now.
+      if (res.locals.intakeSignature && (req.method === 'GET' || req.method === 'HEAD')) await verifyIntakeSignature(req, Buffer.alloc(0), res.locals.intakeSignature as SignatureCheck);
+      next();
+    } catch (err) {
+      next(tooMany(err) ?? err);
+    }
+  };
+}
+
+export interface SignatureCheck {
+  secret: string;
+  redis: RedisClient;
+  prefix: string;
+  now?: () => number;
+}
+
+/**
+ * `X-OW-Signature: sha256=<hex HMAC(secret, timestamp + "." + nonce + "." + body)>` within 300 s of
+ * `X-OW-Timestamp`, and `X-OW-Nonce` never seen before (kept in Redis for the window).
+ */
+export async function verifyIntakeSignature(req: Request, body: Buffer, check: SignatureCheck): Promise<void> {
+  const timestamp = req.get('x-ow-timestamp') ?? '';
+  const nonce = req.get('x-ow-nonce') ?? '';
+  const signature = req.get('x-ow-signature') ?? '';
+  const refuse = (why: string) => new ApiError('unauthorized', `The request signature is refused: ${why}.`);
+  if (!/^\d{1,12}$/.test(timestamp) || !/^[A-Za-z0-9_-]{8,128}$/.test(nonce) || !/^sha256=[0-9a-f]{64}$/.test(signature)) throw refuse('X-OW-Timestamp, X-OW-Nonce and X-OW-Signature are required');
+  const now = Math.floor((check.now?.() ?? Date.now()) / 1000);
+  if (Math.abs(now - Number(timestamp)) > SIGNATURE_WINDOW_S) throw refuse(`the timestamp is more than ${SIGNATURE_WINDOW_S} s away`);
+  const expected = crypto.createHmac('sha256', check.secret).update(`${timestamp}.${nonce}.`).update(body).digest();
+  if (!crypto.timingSafeEqual(expected, Buffer.from(signature.slice(7), 'hex'))) throw refuse('it does not match the body');
+  const fresh = await check.redis.set(`${check.prefix}:nonce:${nonce}`, '1', 'EX', SIGNATURE_WINDOW_S * 2, 'NX');
+  if (fresh !== 'OK') throw refuse('this nonce was used before (a replay)');
+}

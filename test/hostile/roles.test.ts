@@ -1,0 +1,167 @@
+/**
+ * Callers and roles (CONTRACT §6), as a table: every caller on every route is let through or
+ * refused as its role says; strangers get 401 before anything else; failed authentications are
+ * limited per address and audited; intake requests can be HMAC-signed with replays refused; and
+ * ops below admin see ID and phone numbers masked.
+ */
+import crypto from 'node:crypto';
+import type { RunningGateway } from '../../src/gateway';
+import {
+  INTAKE_TOKEN, OPERATOR_TOKEN, OPS_TOKEN, VIEWER_TOKEN, admin, caseView, eventually, legacyServer, pushResult, replyJson, restSystem, sampleCase, startTestGateway, submit, writeConfig, type LegacyServer,
+} from '../support/harness';
+
+type Caller = 'stranger' | 'wrong' | 'legacy' | 'intake' | 'viewer' | 'operator' | 'admin';
+const TOKEN: Record<Caller, string | undefined> = {
+  stranger: undefined,
+  wrong: 'not-a-token',
+  legacy: 'housing-result-token',
+  intake: INTAKE_TOKEN,
+  viewer: VIEWER_TOKEN,
+  operator: OPERATOR_TOKEN,
+  admin: OPS_TOKEN,
+};
+const CALLERS = Object.keys(TOKEN) as Caller[];
+
+/** Route → the callers let through (everyone else: 401 without a valid token, 403 with one). */
+const ROUTES: Array<{ method: string; path: string; body?: unknown; allowed: Caller[] }> = [
+  { method: 'POST', path: '/api/v1/cases', body: {}, allowed: ['intake'] },
+  { method: 'GET', path: '/api/v1/cases/QZ-NO-SUCH', allowed: ['intake', 'viewer', 'operator', 'admin'] },
+  { method: 'GET', path: '/api/v1/admin/systems', allowed: ['viewer', 'operator', 'admin'] },
+  { method: 'GET', path: '/api/v1/admin/systems/city-housing-reform', allowed: ['viewer', 'operator', 'admin'] },
+  { method: 'GET', path: '/api/v1/admin/dead-letters', allowed: ['viewer', 'operator', 'admin'] },
+  { method: 'GET', path: '/api/v1/admin/audit', allowed: ['viewer', 'operator', 'admin'] },
+  { method: 'GET', path: '/api/v1/admin/unmatched-results', allowed: ['viewer', 'operator', 'admin'] },
+  { method: 'POST', path: '/api/v1/admin/systems/city-other/pause', body: {}, allowed: ['operator', 'admin'] },
+  { method: 'POST', path: '/api/v1/admin/systems/city-other/resume', body: {}, allowed: ['operator', 'admin'] },
+  { method: 'POST', path: '/api/v1/admin/dead-letters/replay', body: { systemId: 'city-other' }, allowed: ['operator', 'admin'] },
+  { method: 'DELETE', path: '/api/v1/admin/dead-letters/city-other.QZ-NONE', body: { reason: 'x' }, allowed: ['operator', 'admin'] },
+  { method: 'POST', path: '/api/v1/admin/unmatched-results/city-other.x/rematch', allowed: ['operator', 'admin'] },
+  { method: 'PUT', path: '/api/v1/admin/systems/city-nowhere', body: {}, allowed: ['admin'] },
+  { method: 'GET', path: '/api/v1/admin/no-such-thing', allowed: ['viewer', 'operator', 'admin'] },
+  { method: 'GET', path: '/API/V1/ADMIN/SYSTEMS', allowed: ['viewer', 'operator', 'admin'] },
+  { method: 'GET', path: '/api/v1/seal/keys', allowed: CALLERS },
+];
+
+async function call(gateway: { url: string }, method: string, path: string, token: string | undefined, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${gateway.url}${path}`, {
+    method,
+    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}), ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text.startsWith('{') ? JSON.parse(text) : text };
+}
+
+describe('when each caller calls each route', () => {
+  let legacy: LegacyServer;
+  let gateway: RunningGateway;
+
+  beforeAll(async () => {
+    legacy = await legacyServer((_req, n, res) => replyJson(res, 200, { code: '0', msg: '成功', data: { slbh: `SL${n}` } }));
+    const result = { mode: 'push', map: '{"caseId": ywh, "outcome": "approved", "message": yj}', inboundToken: 'housing-result-token' };
+    const dir = writeConfig(
+      [restSystem('city-housing-reform', `${legacy.url}/cases`, { result }), restSystem('city-other', `${legacy.url}/other`)],
+      { routes: [{ itemCode: '*', targets: ['city-housing-reform'] }] },
+      { limits: { failedAuthPerMinute: 1000 } },
+    );
+    gateway = await startTestGateway(dir);
+  });
+  afterAll(async () => {
+    await gateway.stop();
+    await legacy.close();
+  });
+
+  it.each(ROUTES)('then $method $path lets through exactly its roles', async ({ method, path, body, allowed }) => {
+    for (const caller of CALLERS) {
+      const { status } = await call(gateway, method, path, TOKEN[caller], body);
+      const expected = allowed.includes(caller) ? 'through' : TOKEN[caller] && !['wrong', 'legacy'].includes(caller) ? 403 : 401;
+      expect({ caller, status: expected === 'through' ? (status === 401 || status === 403 ? status : 'through') : status }).toEqual({ caller, status: expected });
+    }
+  });
+
+  it('then ops below admin see ID and phone numbers masked in a case, intake and admin see them in full', async () => {
+    const c = sampleCase();
+    await submit(gateway, c);
+    await eventually(async () => expect((await caseView(gateway, c.caseId as string)).body.deliveries[0].status).toBe('delivered'));
+    expect((await pushResult(gateway, 'city-housing-reform', { ywh: c.caseId, yj: '申请人 330802199001011234，电话 13800000000，已核查' }, 'housing-result-token')).status).toBe(200);
+    const seen = async (caller: Caller) => JSON.stringify((await call(gateway, 'GET', `/api/v1/cases/${c.caseId}`, TOKEN[caller])).body);
+    for (const caller of ['intake', 'admin'] as const) expect(await seen(caller)).toContain('330802199001011234');
+    for (const caller of ['viewer', 'operator'] as const) {
+      const text = await seen(caller);
+      expect(text).not.toContain('330802199001011234');
+      expect(text).not.toContain('13800000000');
+      expect(text).toContain('330*************34');
+    }
+  });
+
+  it('then refused credentials are audited with the address or token fingerprint, never the token', async () => {
+    await call(gateway, 'GET', '/api/v1/admin/systems', 'guessed-token-123');
+    await call(gateway, 'PUT', '/api/v1/admin/systems/city-other', VIEWER_TOKEN, {});
+    const audit = (await admin(gateway, 'GET', '/audit')).body as Array<Record<string, string>>;
+    const refused = audit.filter((e) => e.action === 'auth.refused');
+    expect(refused.some((e) => e.detail === 'unknown token' && e.target === 'GET /api/v1/admin/systems')).toBe(true);
+    expect(refused.some((e) => e.role === 'viewer' && e.target === 'PUT /api/v1/admin/systems/city-other')).toBe(true);
+    expect(JSON.stringify(audit)).not.toContain('guessed-token-123');
+  });
+});
+
+describe('when an address keeps failing to authenticate', () => {
+  let gateway: RunningGateway;
+
+  beforeAll(async () => {
+    const dir = writeConfig([restSystem('city-a', 'http://127.0.0.1:1/x')], { routes: [{ itemCode: '*', targets: ['city-a'] }] }, { limits: { failedAuthPerMinute: 5 } });
+    gateway = await startTestGateway(dir);
+  });
+  afterAll(() => gateway.stop());
+
+  it('then after the limit it is refused with 429 for a minute, even with a valid token', async () => {
+    for (let i = 0; i < 5; i++) expect((await call(gateway, 'GET', '/api/v1/admin/systems', `wrong-${i}`)).status).toBe(401);
+    expect((await call(gateway, 'GET', '/api/v1/admin/systems', 'wrong-6')).status).toBe(429);
+    const blocked = await call(gateway, 'GET', '/api/v1/admin/systems', OPS_TOKEN);
+    expect(blocked.status).toBe(429);
+    expect(blocked.body.error.code).toBe('too_many_requests');
+  });
+});
+
+describe('when intake requests must be HMAC-signed', () => {
+  let legacy: LegacyServer;
+  let gateway: RunningGateway;
+  const SECRET = 'intake-hmac-secret';
+
+  beforeAll(async () => {
+    legacy = await legacyServer((_req, n, res) => replyJson(res, 200, { code: '0', msg: '成功', data: { slbh: `SL${n}` } }));
+    const dir = writeConfig([restSystem('city-a', `${legacy.url}/cases`)], { routes: [{ itemCode: '*', targets: ['city-a'] }] });
+    gateway = await startTestGateway(dir, { intakeHmacSecret: SECRET });
+  });
+  afterAll(async () => {
+    await gateway.stop();
+    await legacy.close();
+  });
+
+  function signed(body: string, overrides: { timestamp?: number; nonce?: string; secret?: string } = {}): Record<string, string> {
+    const timestamp = String(overrides.timestamp ?? Math.floor(Date.now() / 1000));
+    const nonce = overrides.nonce ?? crypto.randomUUID();
+    const signature = crypto.createHmac('sha256', overrides.secret ?? SECRET).update(`${timestamp}.${nonce}.${body}`).digest('hex');
+    return { 'X-OW-Timestamp': timestamp, 'X-OW-Nonce': nonce, 'X-OW-Signature': `sha256=${signature}` };
+  }
+
+  it('then a signed case is accepted, and an unsigned, wrongly signed, stale or replayed one is 401 and stores nothing', async () => {
+    const c = sampleCase();
+    const body = JSON.stringify(c);
+    const headers = signed(body);
+    expect((await call(gateway, 'POST', '/api/v1/cases', INTAKE_TOKEN, body, headers)).status).toBe(202);
+    const replayed = await call(gateway, 'POST', '/api/v1/cases', INTAKE_TOKEN, body, headers);
+    expect(replayed.status).toBe(401);
+    expect(replayed.body.error.message).toContain('nonce was used before');
+
+    const other = sampleCase();
+    const otherBody = JSON.stringify(other);
+    for (const headers of [{}, signed(otherBody, { secret: 'wrong' }), signed(otherBody, { timestamp: Math.floor(Date.now() / 1000) - 301 }), signed(`${otherBody} `)]) {
+      expect((await call(gateway, 'POST', '/api/v1/cases', INTAKE_TOKEN, otherBody, headers)).status).toBe(401);
+    }
+    expect((await call(gateway, 'GET', `/api/v1/cases/${other.caseId}`, INTAKE_TOKEN, undefined, signed(''))).status).toBe(404);
+    // A GET is signed over the empty body.
+    expect((await call(gateway, 'GET', `/api/v1/cases/${c.caseId}`, INTAKE_TOKEN, undefined, signed(''))).status).toBe(200);
+    expect((await call(gateway, 'GET', `/api/v1/cases/${c.caseId}`, INTAKE_TOKEN)).status).toBe(401);
+  });
+});

@@ -192,7 +192,7 @@ async function main(): Promise<void> {
         summary[level].accepted++;
         summary[level][d.status]++;
         // Settled: decided (completed), refused, dead, or a polled system still deciding.
-        const polled = config.systems.get(d.systemId)?.result.mode === 'poll';
+        const polled = config.systems.get(d.systemId)?.result?.mode === 'poll';
         if (d.status === 'completed' || d.status === 'rejected' || d.status === 'dead' || (d.status === 'delivered' && polled && Date.now() > pollGrace)) settled++;
       }
     }

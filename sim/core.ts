@@ -283,7 +283,8 @@ export class SimCore {
     const kinds = sim.config.lookup?.kinds ?? [];
     const kind = kinds.length === 1 ? kinds[0] : kinds.find((k) => containsValue(request.body, k));
     const wait = faults.latencyMs + (person?.slowMs ?? 0);
-    if (wait > 0) await sleep(wait);
+    // Unref'd: a look-up still "thinking" when the simulators close must not hold the process open.
+    if (wait > 0) await new Promise<void>((resolve) => setTimeout(resolve, wait).unref());
     const record = person && kind ? person.records[kind] : undefined;
     return record ? { kind: 'found', record } : { kind: 'not_found' };
   }

@@ -19,6 +19,8 @@ import type { Logger } from './platform/logger';
 import type { Metrics } from './platform/metrics';
 import { isRedisUnavailable, type RedisClient } from './platform/redis';
 import { sealRoutes, type Sealer } from './seal';
+import type { SharedDataService } from './shared-data/service';
+import { sharedDataRoutes } from './shared-data/routes';
 
 export interface AppDeps {
   config: () => GatewayConfig;
@@ -35,6 +37,8 @@ export interface AppDeps {
   now?: () => Date;
   /** The seal room (§8): its keys and verifier are public. */
   seals?: Sealer;
+  /** Shared-data look-ups (§9). */
+  sharedData?: SharedDataService;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -78,6 +82,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(soapResultRoutes({ results: deps.results, bodyLimit, log: deps.log }));
 
   if (deps.seals) app.use(sealRoutes({ sealer: deps.seals }));
+
+  if (deps.sharedData) app.use(sharedDataRoutes({ service: deps.sharedData, tokens: deps.tokens }));
 
   app.use(consoleRoutes());
   app.use(adminRoutes({ operations: deps.operations, tokens: deps.tokens }));

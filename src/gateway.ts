@@ -21,6 +21,7 @@ import type { Logger } from './platform/logger';
 import { createMetrics } from './platform/metrics';
 import { createRedis } from './platform/redis';
 import { openSealRoom, type Sealer } from './seal';
+import { SharedDataService } from './shared-data/service';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -135,7 +136,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   let accepting = true;
   const operations = new Operations({ config: current, live, store, queues, circuits, redis: intakeRedis, prefix, now: options.now });
-  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, tokens: options.tokens, log, metrics, accepting: () => accepting, now: options.now, seals });
+  // Look-ups are synchronous, like intake: they use the intake connection, which fails fast.
+  const sharedData = new SharedDataService({ config: current, redis: intakeRedis, prefix, circuits: new CircuitBreakers(intakeRedis, prefix), sealer: seals, operations, log });
+  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, tokens: options.tokens, log, metrics, accepting: () => accepting, now: options.now, seals, sharedData });
   const server = await new Promise<http.Server>((resolve) => {
     const s = app.listen(options.port ?? config.gateway.server.port, options.host ?? '0.0.0.0', () => resolve(s));
   });
@@ -161,6 +164,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await queues.close();
       await workerQueues.close();
       await endpoints.close();
+      await sharedData.close();
       intakeRedis.disconnect();
       workerRedis.disconnect();
     },

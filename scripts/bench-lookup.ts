@@ -1,8 +1,8 @@
 /**
  * `npm run bench:lookup`: a 4-source shared-data query (SOAP/GBK, XML/GBK, XML/GB18030, REST) at 50
  * concurrent queries through the gateway, against the floor: the slowest source's own latency,
- * measured in the same run through the same adapter at the same concurrency. The simulators run in
- * their own process with a fixed latency per source, the cache is off, Redis is REDIS_URL or an
+ * measured in the same run (a one-kind query to it alone) at the same concurrency. The gateway and the
+ * simulators each run in a process of their own, the simulators with a fixed latency per source, the cache is off, Redis is REDIS_URL or an
  * embedded redis-server. Prints one line for BENCHMARKS.md.
  */
 import fs from 'node:fs';
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
     const slowest = Object.entries(floors).sort((a, b) => percentile(b[1], 50) - percentile(a[1], 50))[0]!;
     const cpu = os.cpus()[0]?.model.replace(/\s+/g, ' ').trim() ?? 'unknown CPU';
     const line =
-      `${new Date().toISOString().slice(0, 10)} shared-data look-up, nproc ${os.cpus().length} (${cpu}), node ${process.version}, simulators in their own process ` +
+      `${new Date().toISOString().slice(0, 10)} shared-data look-up, nproc ${os.cpus().length} (${cpu}), node ${process.version}, gateway and simulators each in its own process ` +
       `(latency ${Object.entries(LATENCY).map(([id, ms]) => `${id} ${ms} ms`).join(', ')}), cache off, ${CONCURRENCY} concurrent × ${ROUNDS} rounds: ` +
       `4-source query p50 ${percentile(gateway, 50).toFixed(0)} ms, p99 ${percentile(gateway, 99).toFixed(0)} ms; ` +
       `floor (slowest source ${slowest[0]} asked alone, same concurrency) p50 ${percentile(slowest[1], 50).toFixed(0)} ms, p99 ${percentile(slowest[1], 99).toFixed(0)} ms.`;

@@ -15,6 +15,10 @@ export interface DeliveryContext {
   log: Logger;
   /** Somewhere other than the system's endpoint, e.g. its result-polling URL; GET sends no body. */
   target?: { endpoint: string; method: 'GET' | 'POST' | 'PUT' };
+  /** SOAP: an operation of the system's WSDL other than `soap.operation`, e.g. its look-up operation. */
+  operation?: string;
+  /** Aborts the exchange (a look-up past its deadline): the socket is let go and nothing more is read. */
+  signal?: AbortSignal;
 }
 
 export interface Adapter {

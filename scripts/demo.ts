@@ -17,6 +17,7 @@ import { sign } from '../src/platform/signing';
 import { launchEmbeddedRedis } from '../src/platform/redis';
 import { SAMPLE_FORM, demoEnv } from '../sim/samples';
 import { startSimulators } from '../sim/server';
+import { windowLookup } from './demo-lookup';
 
 const INTAKE_TOKEN = 'demo-intake-token';
 const OPS_TOKEN = 'demo-ops-token';
@@ -221,7 +222,7 @@ async function main(): Promise<void> {
         summary[level].accepted++;
         summary[level][d.status]++;
         // Settled: decided (completed), refused, dead, or a polled system still deciding.
-        const polled = config.systems.get(d.systemId)?.result.mode === 'poll';
+        const polled = config.systems.get(d.systemId)?.result?.mode === 'poll';
         if (d.status === 'completed' || d.status === 'rejected' || d.status === 'dead' || (d.status === 'delivered' && polled && Date.now() > pollGrace)) settled++;
       }
     }
@@ -247,6 +248,7 @@ async function main(): Promise<void> {
   const duplicates = Object.values(stats).reduce((n, s) => n + s.duplicates, 0);
   process.stdout.write(`\n  redeliveries dropped by the simulators (Idempotency-Key): ${duplicates}\n`);
   process.stdout.write(`  callbacks received by the intake side: ${receiver.received()} (bad signatures: ${receiver.badSignatures()})\n`);
+  await windowLookup({ url: `http://127.0.0.1:${gateway.port}`, intakeToken: INTAKE_TOKEN, sealer: gateway.seals });
   process.stdout.write(`\nThe gateway keeps serving: try\n  curl -H 'Authorization: Bearer ${INTAKE_TOKEN}' ${base}/api/v1/cases/${submitted[0]?.caseId ?? ''}\n`);
   process.stdout.write(`  console: ${shown}/console   (ops token: ${OPS_TOKEN})\nPress Ctrl-C to stop.\n`);
 

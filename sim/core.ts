@@ -13,7 +13,8 @@ import { z } from 'zod';
 import type { GatewayConfig } from '../src/config/loader';
 import type { SystemConfig } from '../src/config/schema';
 import { MESSAGES } from './dialects';
-import { PushError, type PolledResult, type ProtocolSimulator, type SimContext, type Submission, type Verdict } from './protocol';
+import { PushError, type LookupRequest, type LookupVerdict, type PolledResult, type ProtocolSimulator, type SimContext, type Submission, type Verdict } from './protocol';
+import { SAMPLE_PEOPLE } from './samples';
 import { ResultBodyBuilder, type IntendedResult, type ResultOutcome } from './results';
 
 /**
@@ -162,6 +163,14 @@ export function containsMarker(value: unknown, marker: string): boolean {
   return false;
 }
 
+/** Whether some string value anywhere in a parsed body is exactly `wanted`. */
+function containsValue(value: unknown, wanted: string): boolean {
+  if (typeof value === 'string') return value === wanted;
+  if (Array.isArray(value)) return value.some((v) => containsValue(v, wanted));
+  if (value !== null && typeof value === 'object') return Object.values(value).some((v) => containsValue(v, wanted));
+  return false;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface SimSystem {
@@ -177,6 +186,16 @@ interface SimSystem {
   results: Map<string, SimResult>;
   /** What was submitted for a case not decided yet (to read its caseId back when no key came). */
   submitted: Map<string, unknown>;
+  /** The latest look-ups it was asked (bodies as parsed), oldest first. */
+  lookups: SimLookup[];
+  lookupCount: number;
+}
+
+/** A look-up a simulated system was asked, and what it answered. */
+export interface SimLookup {
+  at: string;
+  body: unknown;
+  answer: LookupVerdict['kind'];
 }
 
 export interface CoreOptions {
@@ -216,6 +235,8 @@ export class SimCore {
         log: [],
         results: new Map(),
         submitted: new Map(),
+        lookups: [],
+        lookupCount: 0,
       });
     }
   }
@@ -227,7 +248,44 @@ export class SimCore {
       configDir: this.config.dir,
       submit: (submission) => this.submit(submission),
       pollResult: (systemId, receiptNo) => this.pollResult(systemId, receiptNo),
+      lookup: (request) => this.lookup(request),
     };
+  }
+
+  /** The look-ups a system was asked (the latest 1000) and how many in all. */
+  lookups(systemId: string): { count: number; latest: SimLookup[] } {
+    const sim = this.find(systemId);
+    return { count: sim.lookupCount, latest: sim.lookups.map((l) => ({ ...l })) };
+  }
+
+  /**
+   * A shared-data look-up: the same knobs as submissions (down, failureRate, latencyMs), then the
+   * sample person whose ID number the body carries, and the record of the asked kind (the system's
+   * only kind, or the kind named somewhere in the body).
+   */
+  async lookup(request: LookupRequest): Promise<LookupVerdict> {
+    const sim = this.find(request.systemId);
+    sim.lookupCount++;
+    const verdict = await this.lookupVerdict(sim, request);
+    sim.lookups.push({ at: new Date().toISOString(), body: request.body, answer: verdict.kind });
+    if (sim.lookups.length > REQUEST_LOG_SIZE) sim.lookups.shift();
+    return verdict;
+  }
+
+  private async lookupVerdict(sim: SimSystem, request: LookupRequest): Promise<LookupVerdict> {
+    const { faults } = sim;
+    if (faults.down) return { kind: 'down' };
+    if (Math.random() < faults.failureRate) return { kind: 'broken', message: MESSAGES.broken };
+    if (!request.authorized) return { kind: 'unauthorized', message: MESSAGES.unauthorized };
+    if (request.body === undefined) return { kind: 'invalid', message: MESSAGES.invalidBody };
+    const person = SAMPLE_PEOPLE.find((p) => containsValue(request.body, p.idNumber));
+    const kinds = sim.config.lookup?.kinds ?? [];
+    const kind = kinds.length === 1 ? kinds[0] : kinds.find((k) => containsValue(request.body, k));
+    const wait = faults.latencyMs + (person?.slowMs ?? 0);
+    // Unref'd: a look-up still "thinking" when the simulators close must not hold the process open.
+    if (wait > 0) await new Promise<void>((resolve) => setTimeout(resolve, wait).unref());
+    const record = person && kind ? person.records[kind] : undefined;
+    return record ? { kind: 'found', record } : { kind: 'not_found' };
   }
 
   setGatewayUrl(url: string | undefined): void {
@@ -297,7 +355,7 @@ export class SimCore {
   pollResult(systemId: string, receiptNo: string): PolledResult | undefined {
     const sim = this.systems.get(systemId);
     const result = sim?.results.get(receiptNo);
-    if (!sim || !result || sim.config.result.mode !== 'poll') return undefined;
+    if (!sim || !result || sim.config.result?.mode !== 'poll') return undefined;
     if (result.state === 'decided' && result.body) return { state: 'done', body: structuredClone(result.body) };
     return { state: 'pending', body: structuredClone(POLL_PENDING) };
   }
@@ -417,15 +475,18 @@ export class SimCore {
     const decidedAt = new Date();
     const intended: IntendedResult = { caseId: result.caseId, receiptNo: result.receiptNo, outcome: result.outcome, message: result.message, decidedAt };
     const label = `${system.id} ${result.caseId ?? result.receiptNo}`;
+    // Only a system that receives cases accepts one; a look-up-only system has nothing to conclude.
+    const delivery = system.result;
+    if (!delivery) return;
 
-    if (system.result.mode === 'poll') {
-      const map = system.result.poll?.map ?? system.result.map;
+    if (delivery.mode === 'poll') {
+      const map = delivery.poll?.map ?? delivery.map;
       const built = await this.builder(map).build(intended, { seed: POLL_DONE, idsKnown: true });
       if (!built.ok) {
         this.warnOnce(system.id, 'poll-map', `simulator ${system.id}: cannot build a poll reply its result map reads (${built.reason}); its polls stay pending`);
         return;
       }
-      const until = system.result.poll?.until;
+      const until = delivery.poll?.until;
       if (until) {
         const reason = await this.untilDisagrees(until, built.body);
         if (reason) {
@@ -446,7 +507,7 @@ export class SimCore {
       this.warnOnce(system.id, 'no-protocol', `simulator ${system.id}: no ${system.protocol} simulator is registered to push its results`);
       return;
     }
-    const built = await this.builder(system.result.map).build(intended, { stringsOnly: protocol.pushesStrings });
+    const built = await this.builder(delivery.map).build(intended, { stringsOnly: protocol.pushesStrings });
     if (!built.ok) {
       this.warnOnce(system.id, 'push-map', `simulator ${system.id}: cannot build a push body its result.map reads (${built.reason}); results not pushed`);
       result.push = 'skipped';
@@ -481,6 +542,7 @@ export class SimCore {
 
   /** The caseId a body carries, read with the system's result map (it echoes the caseId). */
   private async caseIdIn(system: SystemConfig, body: unknown): Promise<string | undefined> {
+    if (!system.result) return undefined;
     try {
       const mapped = (await compileExpression(system.result.map).evaluate(body)) as { caseId?: unknown } | undefined;
       return typeof mapped?.caseId === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(mapped.caseId) ? mapped.caseId : undefined;

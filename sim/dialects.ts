@@ -106,6 +106,8 @@ export async function matchDialect<Reply, D extends ReplyDialect<Reply>>(
   what = 'reply dialects',
 ): Promise<D> {
   const r = system.response;
+  // A look-up-only system receives no cases: any dialect answers its (absent) submissions.
+  if (!r) return dialects[0]!;
   for (const dialect of dialects) {
     const ok = read(dialect, dialect.accepted(SAMPLE_RECEIPT));
     const refused = read(dialect, dialect.refused(MESSAGES.refused));

@@ -35,6 +35,28 @@ export interface Submission {
   headers: Record<string, string>;
 }
 
+/** A shared-data look-up as a protocol simulator read it off the wire. */
+export interface LookupRequest {
+  systemId: string;
+  /** The look-up as parsed (JSON value, SOAP arguments, XML root content); undefined when unreadable. */
+  body: unknown;
+  authorized: boolean;
+}
+
+/** What the core answers a look-up: the record (the system's own field names), none, or a failure. */
+export type LookupVerdict =
+  | { kind: 'found'; record: Readonly<Record<string, string>> }
+  | { kind: 'not_found' }
+  | { kind: 'broken'; message: string }
+  | { kind: 'unauthorized'; message: string }
+  | { kind: 'invalid'; message: string }
+  | { kind: 'down' };
+
+/** The reply every simulated look-up endpoint answers in (JSON, XML under <Response>, SOAP output). */
+export function lookupReply(verdict: Extract<LookupVerdict, { kind: 'found' | 'not_found' }>): Record<string, unknown> {
+  return verdict.kind === 'found' ? { code: '0', msg: '成功', data: { ...verdict.record } } : { code: '404', msg: '查无记录' };
+}
+
 export interface SimContext {
   /** The configured systems that speak this protocol. */
   systems: readonly SystemConfig[];
@@ -51,6 +73,8 @@ export interface SimContext {
    * it never issued. The bodies are JSON-shaped (REST dialect A: `{code, msg, data: {status, …}}`).
    */
   pollResult?(systemId: string, receiptNo: string): PolledResult | undefined;
+  /** Answers a shared-data look-up from the sample people, after the system's latency (and the person's). */
+  lookup?(request: LookupRequest): Promise<LookupVerdict>;
 }
 
 export interface PolledResult {

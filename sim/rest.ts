@@ -9,7 +9,24 @@ import express, { type Request } from 'express';
 import type { SystemConfig } from '../src/config/schema';
 import { httpAuthorized } from './auth';
 import { dialectOf, MESSAGES, type Dialect, type Json } from './dialects';
-import { PushError, type ProtocolSimulator, type Verdict } from './protocol';
+import { lookupReply, PushError, type LookupVerdict, type ProtocolSimulator, type Verdict } from './protocol';
+
+/** The HTTP answer of a look-up verdict; undefined: cut the connection. */
+function lookupAnswer(verdict: LookupVerdict): { status: number; body: Json } | undefined {
+  switch (verdict.kind) {
+    case 'found':
+    case 'not_found':
+      return { status: 200, body: lookupReply(verdict) as Json };
+    case 'broken':
+      return { status: 500, body: { code: '500', msg: verdict.message } };
+    case 'unauthorized':
+      return { status: 401, body: { code: '401', msg: verdict.message } };
+    case 'invalid':
+      return { status: 400, body: { code: '400', msg: verdict.message } };
+    case 'down':
+      return undefined;
+  }
+}
 
 /** How long one push may take before it counts as failed (and is retried). */
 const PUSH_TIMEOUT_MS = 10_000;
@@ -86,9 +103,26 @@ export const restSimulator: ProtocolSimulator = {
       res.status(reply.status).json(reply.body);
     });
 
+    // Shared-data look-ups, at the path of each system's lookup.endpoint.
+    for (const { system } of served.values()) {
+      const endpoint = system.lookup?.endpoint;
+      const lookup = ctx.lookup;
+      if (!endpoint || !lookup) continue;
+      app.post(new URL(endpoint).pathname, rawBody, async (req, res) => {
+        const raw = rawOf(req);
+        const verdict = await lookup({ systemId: system.id, body: parseObject(raw), authorized: httpAuthorized(system.auth, (name) => req.get(name), raw) });
+        const reply = lookupAnswer(verdict);
+        if (!reply) {
+          req.socket.destroy();
+          return;
+        }
+        res.status(reply.status).json(reply.body);
+      });
+    }
+
     app.get('/sim/:systemId/results/:receiptNo', rawBody, (req, res, next) => {
       const entry = served.get(req.params.systemId);
-      if (!entry || entry.system.result.mode !== 'poll' || !ctx.pollResult) return next();
+      if (!entry || entry.system.result?.mode !== 'poll' || !ctx.pollResult) return next();
       const { dialect, system } = entry;
       if (!httpAuthorized(system.auth, (name) => req.get(name), rawOf(req))) {
         res.status(401).json(dialect.refused(MESSAGES.unauthorized));
@@ -104,7 +138,7 @@ export const restSimulator: ProtocolSimulator = {
   },
 
   async push(system, body, gatewayUrl) {
-    const token = system.result.inboundToken;
+    const token = system.result?.inboundToken;
     if (!token) throw new PushError(`system ${system.id} has no result.inboundToken to push with`, false);
     const url = `${gatewayUrl.replace(/\/+$/, '')}/api/v1/results/${encodeURIComponent(system.id)}`;
     let res: Response;

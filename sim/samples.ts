@@ -123,3 +123,78 @@ export function sampleOrganizationCase(overrides: Partial<Case> = {}): Case {
     ...overrides,
   });
 }
+
+/** A document kind of config/shared-data.yaml, as the simulated systems hold it: flat fields, every value a string. */
+export type SampleRecord = Readonly<Record<string, string>>;
+
+/** A person the simulated systems hold records of, for shared-data look-ups (CONTRACT §9). */
+export interface SamplePerson {
+  idNumber: string;
+  name: string;
+  /** What the simulated systems answer, by document kind, in their own field names; a kind left out is "not found". */
+  records: Readonly<Record<string, SampleRecord>>;
+  /** Extra time every simulated system takes to answer a look-up about this person. */
+  slowMs?: number;
+  /** For people: who this sample is for. */
+  note: string;
+}
+
+function identity(idNumber: string, name: string, xb: string, csrq: string, zz: string): SampleRecord {
+  return { gmsfhm: idNumber, xm: name, xb, mz: '汉', csrq, zz, qfjg: '衢州市公安局柯城分局', yxqx: '20200101-20400101' };
+}
+
+/**
+ * The sample people. 张三 is the applicant of samplePersonCase(); 李四 has no marriage record; 王𬇕
+ * has a name outside GBK (生僻字: it travels as a character reference to GBK systems); 赵六's records
+ * are slow everywhere (longer than the default 3 s deadline).
+ */
+export const SAMPLE_PEOPLE: readonly SamplePerson[] = [
+  {
+    idNumber: '330802199001011234',
+    name: '张三',
+    note: 'every record',
+    records: {
+      identity: identity('330802199001011234', '张三', '男', '19900101', '浙江省衢州市柯城区荷花街道荷花三路12幢'),
+      household: { hh: '330802012345', hzxm: '张三', yhzgx: '户主', hjdz: '浙江省衢州市柯城区荷花街道荷花三路12幢2单元301室', hjdjrq: '20100315' },
+      marriage: { hyzk: '已婚', poxm: '李梅', djrq: '20180520', djjg: '衢州市柯城区民政局婚姻登记处' },
+      realestate: { bdcqzh: '浙(2019)衢州市不动产权第0012345号', zl: '衢州市柯城区荷花三路12幢2单元301室', jzmj: '98.56', ghyt: '住宅', djsj: '20190611' },
+      'social-insurance': { cbzt: '正常参保', cbdw: '衢州市柯城区人民政府', cbrq: '20120701', ljjfys: '162' },
+    },
+  },
+  {
+    idNumber: '330802198505052345',
+    name: '李四',
+    note: 'no marriage record',
+    records: {
+      identity: identity('330802198505052345', '李四', '女', '19850505', '浙江省衢州市柯城区府山街道上街88号'),
+      household: { hh: '330802054321', hzxm: '李四', yhzgx: '户主', hjdz: '浙江省衢州市柯城区府山街道上街88号', hjdjrq: '20050901' },
+      realestate: { bdcqzh: '浙(2021)衢州市不动产权第0054321号', zl: '衢州市柯城区上街88号', jzmj: '76.20', ghyt: '住宅', djsj: '20210302' },
+      'social-insurance': { cbzt: '正常参保', cbdw: '衢州市示例科技有限公司', cbrq: '20080101', ljjfys: '214' },
+    },
+  },
+  {
+    idNumber: '330803199203153456',
+    name: '王𬇕',
+    note: 'a name outside GBK (生僻字)',
+    records: {
+      identity: identity('330803199203153456', '王𬇕', '男', '19920315', '浙江省衢州市衢江区樟潭街道𬇕溪村'),
+      household: { hh: '330803067890', hzxm: '王𬇕', yhzgx: '户主', hjdz: '浙江省衢州市衢江区樟潭街道𬇕溪村5号', hjdjrq: '19920401' },
+      marriage: { hyzk: '已婚', poxm: '陈䶮', djrq: '20200808', djjg: '衢州市衢江区民政局婚姻登记处' },
+      realestate: { bdcqzh: '浙(2022)衢州市衢江区不动产权第0006789号', zl: '衢州市衢江区樟潭街道𬇕溪村5号', jzmj: '132.00', ghyt: '宅基地', djsj: '20220110' },
+      'social-insurance': { cbzt: '正常参保', cbdw: '衢州市衢江区农业农村局', cbrq: '20150301', ljjfys: '118' },
+    },
+  },
+  {
+    idNumber: '330822197812124567',
+    name: '赵六',
+    note: 'every record, slowly (4 s at every system)',
+    slowMs: 4000,
+    records: {
+      identity: identity('330822197812124567', '赵六', '男', '19781212', '浙江省衢州市常山县天马街道'),
+      household: { hh: '330822011111', hzxm: '赵六', yhzgx: '户主', hjdz: '浙江省衢州市常山县天马街道紫港路1号', hjdjrq: '19990101' },
+      marriage: { hyzk: '已婚', poxm: '孙丽', djrq: '20030303', djjg: '常山县民政局婚姻登记处' },
+      realestate: { bdcqzh: '浙(2010)常山县不动产权第0001111号', zl: '常山县天马街道紫港路1号', jzmj: '120.00', ghyt: '住宅', djsj: '20100808' },
+      'social-insurance': { cbzt: '正常参保', cbdw: '常山县人民医院', cbrq: '20000101', ljjfys: '300' },
+    },
+  },
+];

@@ -22,13 +22,13 @@ import http from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { loadConfig } from '../src/config/loader';
 import { listen } from '../src/platform/listen';
-import { SimCore, SimError, type Faults, type FaultsPatch, type SimRequest, type SimResult, type SystemStats } from './core';
+import { SimCore, SimError, type Faults, type FaultsPatch, type SimLookup, type SimRequest, type SimResult, type SystemStats } from './core';
 import type { ProtocolSimulator } from './protocol';
 import { restSimulator } from './rest';
 import { soapSimulator } from './soap/soap.simulator';
 import { xmlSimulator } from './xml/xml.simulator';
 
-export { DEFAULT_FAULTS, faultsSchema, SimError, type Faults, type FaultsPatch, type OutcomeMix, type SimRequest, type SimResult, type SystemStats } from './core';
+export { DEFAULT_FAULTS, faultsSchema, SimError, type SimLookup, type Faults, type FaultsPatch, type OutcomeMix, type SimRequest, type SimResult, type SystemStats } from './core';
 
 /** The protocol simulators mounted by startSimulators: one per protocol at most. */
 const PROTOCOLS: ProtocolSimulator[] = [restSimulator, soapSimulator, xmlSimulator];
@@ -66,6 +66,8 @@ export interface Simulators {
   requests(systemId: string): SimRequest[];
   /** The cases a system accepted (the latest 10000), oldest first, with what it decided. */
   results(systemId: string): SimResult[];
+  /** The shared-data look-ups a system was asked: how many in all, and the latest 1000 bodies. */
+  lookups(systemId: string): { count: number; latest: SimLookup[] };
   /** Where results are pushed from now on; undefined stops pushing. */
   setGatewayUrl(url: string | undefined): void;
   close(): Promise<void>;
@@ -170,6 +172,7 @@ export async function startSimulators(opts: SimOptions): Promise<Simulators> {
     faults: (systemId) => plain(() => core.faults(systemId)),
     requests: (systemId) => plain(() => core.requests(systemId)),
     results: (systemId) => plain(() => core.results(systemId)),
+    lookups: (systemId) => plain(() => core.lookups(systemId)),
     setGatewayUrl: (gatewayUrl) => core.setGatewayUrl(gatewayUrl),
     close: () =>
       new Promise<void>((resolve, reject) => {

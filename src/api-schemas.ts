@@ -99,7 +99,26 @@ export const deadLetterSchema = z.object({
 });
 export type DeadLetter = z.infer<typeof deadLetterSchema>;
 
-export const auditActionSchema = z.enum(['system.pause', 'system.resume', 'system.configure', 'dead_letter.replay', 'dead_letter.discard', 'auth.refused']);
+export const auditActionSchema = z.enum(['system.pause', 'system.resume', 'system.configure', 'dead_letter.replay', 'dead_letter.discard', 'auth.refused', 'shared-data.query']);
+
+export const documentStatusSchema = z.enum(['found', 'not_found', 'error', 'timeout']);
+
+/** What the audit trail keeps of one shared-data query (§9): never the ID number, only its mask and a keyed hash. */
+export const lookupAuditSchema = z.object({
+  queryId: z.string(),
+  caseId: z.string(),
+  purpose: z.string().describe('The item code the query named.'),
+  person: z.string().describe('The ID number, masked (330*************34).'),
+  personKey: z.string().optional().describe('Keyed hash of the ID number, for finding one person’s look-ups; never shown.'),
+  kinds: z.array(z.string()),
+  sources: z.array(z.string()),
+  outcome: z.enum(['answered', 'refused']),
+  statuses: z.array(z.object({ kind: z.string(), source: z.string(), status: documentStatusSchema, cached: z.boolean().optional() })),
+  /** Kinds the purpose may not use (outcome refused). */
+  refused: z.array(z.string()).optional(),
+  ms: z.number().int().min(0),
+});
+export type LookupAudit = z.infer<typeof lookupAuditSchema>;
 
 export const auditEntrySchema = z.object({
   at: z.iso.datetime(),
@@ -109,6 +128,7 @@ export const auditEntrySchema = z.object({
   target: z.string().describe('A system id, or a dead letter id.'),
   reason: z.string().optional(),
   detail: z.string().optional(),
+  lookup: lookupAuditSchema.optional().describe('For shared-data.query: what was asked and answered.'),
 });
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
 

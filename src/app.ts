@@ -22,6 +22,8 @@ import { isRedisUnavailable, type RedisClient } from './platform/redis';
 import { sealRoutes, type Sealer } from './seal';
 import type { Ledger } from './ledger/ledger';
 import { ledgerRoutes } from './ledger/routes';
+import type { SharedDataService } from './shared-data/service';
+import { sharedDataRoutes } from './shared-data/routes';
 
 export interface AppDeps {
   config: () => GatewayConfig;
@@ -44,6 +46,8 @@ export interface AppDeps {
   seals?: Sealer;
   /** The case ledger (§10): archived cases, stats; its state is reported by /readyz. */
   ledger?: Ledger;
+  /** Shared-data look-ups (§9). */
+  sharedData?: SharedDataService;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -105,6 +109,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(soapResultRoutes({ results: deps.results, bodyLimit, log: deps.log }));
 
   if (deps.seals) app.use(sealRoutes({ sealer: deps.seals }));
+
+  if (deps.sharedData) app.use(sharedDataRoutes({ service: deps.sharedData }));
 
   app.use(consoleRoutes());
   if (deps.ledger) app.use(ledgerRoutes({ ledger: deps.ledger, now: deps.now }));

@@ -25,6 +25,7 @@ import { createRedis } from './platform/redis';
 import { openSealRoom, type Sealer } from './seal';
 import { openLedger, type Ledger } from './ledger/ledger';
 import { LedgerSweep } from './ledger/sweep';
+import { SharedDataService } from './shared-data/service';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -169,7 +170,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   let accepting = true;
   const operations = new Operations({ config: current, live, store, queues, circuits, redis: intakeRedis, prefix, now: options.now });
-  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, prefix, tokens: options.tokens, intakeHmacSecret: options.intakeHmacSecret, log, metrics, accepting: () => accepting, now: options.now, seals, ledger });
+  // Look-ups are synchronous, like intake: they use the intake connection, which fails fast.
+  const sharedData = new SharedDataService({ config: current, redis: intakeRedis, prefix, circuits: new CircuitBreakers(intakeRedis, prefix), sealer: seals, operations, log });
+  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, prefix, tokens: options.tokens, intakeHmacSecret: options.intakeHmacSecret, log, metrics, accepting: () => accepting, now: options.now, seals, ledger, sharedData });
   const host = options.host ?? '0.0.0.0';
   const server = http.createServer(app);
 
@@ -192,6 +195,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     })();
     if (!(await within(CLOSE_MS, closing))) log.warn({ redis: intakeRedis.status }, `Redis did not answer within ${CLOSE_MS / 1000} s of shutdown; connections cut`);
     await endpoints.close();
+    await sharedData.close();
     intakeRedis.disconnect();
     workerRedis.disconnect();
     await ledger?.close();

@@ -91,21 +91,21 @@ describe('shipped config/', () => {
   });
 
   it('takes results by push, each system with its own <ID>_RESULT_TOKEN, or polls at least 6 systems at their simulator', () => {
-    const polled = [...config.systems.values()].filter((s) => s.result.mode === 'poll');
+    const polled = [...config.systems.values()].filter((s) => s.result!.mode === 'poll');
     expect(polled.length).toBeGreaterThanOrEqual(6);
-    const pushing = [...config.systems.values()].filter((s) => s.result.mode === 'push');
+    const pushing = [...config.systems.values()].filter((s) => s.result!.mode === 'push');
     expect(pushing.map((s) => s.id).sort()).toEqual([...SHIPPED_PUSH_SYSTEMS]);
     // No two systems share an inbound token, so one system's token is worth nothing on another's endpoint.
-    expect(new Set(pushing.map((s) => s.result.inboundToken)).size).toBe(pushing.length);
+    expect(new Set(pushing.map((s) => s.result!.inboundToken)).size).toBe(pushing.length);
     for (const s of config.systems.values()) {
-      if (s.result.mode === 'push') {
+      if (s.result!.mode === 'push') {
         const source = config.sources.get(s.id) as { result: { inboundToken: string } };
         expect({ system: s.id, inboundToken: source.result.inboundToken }).toEqual({ system: s.id, inboundToken: `\${${resultTokenVar(s.id)}}` });
-        expect({ system: s.id, inboundToken: s.result.inboundToken }).toEqual({ system: s.id, inboundToken: demoResultToken(s.id) });
-        expect(s.result.poll).toBeUndefined();
+        expect({ system: s.id, inboundToken: s.result!.inboundToken }).toEqual({ system: s.id, inboundToken: demoResultToken(s.id) });
+        expect(s.result!.poll).toBeUndefined();
       } else {
         expect({ system: s.id, protocol: s.protocol }).toEqual({ system: s.id, protocol: 'rest' });
-        expect(s.result.poll).toEqual({
+        expect(s.result!.poll).toEqual({
           endpoint: `http://127.0.0.1:9100/sim/${s.id}/results/{receiptNo}`,
           method: 'GET',
           intervalMs: 2000,
@@ -156,7 +156,7 @@ describe('shipped config/', () => {
     const keySets = new Set<string>();
     for (const s of config.systems.values()) {
       for (const kase of [samplePersonCase(), sampleOrganizationCase()]) {
-        const body: unknown = await jsonata(s.request.body).evaluate(kase);
+        const body: unknown = await jsonata(s.request!.body).evaluate(kase);
         expect(body).toEqual(expect.any(Object));
         expect(Array.isArray(body)).toBe(false);
         const values = strings(body);
@@ -178,8 +178,8 @@ describe('shipped config/', () => {
     // reply carries those fields under `data`. SOAP pushes are PushResult arguments and XML pushes
     // documents: test/sim-results.test.ts checks every system's map against what its simulator pushes.
     for (const s of [...config.systems.values()].filter((x) => x.protocol === 'rest')) {
-      const sent = (await jsonata(s.request.body).evaluate(samplePersonCase())) as Record<string, unknown>;
-      const pushed = await jsonata(s.result.map).evaluate(s.result.mode === 'poll' ? { code: '0', data: { ...sent, status: 'DONE' } } : { ...sent });
+      const sent = (await jsonata(s.request!.body).evaluate(samplePersonCase())) as Record<string, unknown>;
+      const pushed = await jsonata(s.result!.map).evaluate(s.result!.mode === 'poll' ? { code: '0', data: { ...sent, status: 'DONE' } } : { ...sent });
       expect({ system: s.id, caseId: (pushed as { caseId?: unknown }).caseId }).toEqual({ system: s.id, caseId: samplePersonCase().caseId });
     }
   });

@@ -28,8 +28,8 @@ function system(id: string): SystemConfig {
   return s;
 }
 
-const pushSystems = (): SystemConfig[] => [...config.systems.values()].filter((s) => s.result.mode === 'push');
-const pollSystems = (): SystemConfig[] => [...config.systems.values()].filter((s) => s.result.mode === 'poll');
+const pushSystems = (): SystemConfig[] => [...config.systems.values()].filter((s) => s.result!.mode === 'push');
+const pollSystems = (): SystemConfig[] => [...config.systems.values()].filter((s) => s.result!.mode === 'poll');
 
 async function evaluate(expression: string, input: unknown): Promise<Record<string, unknown>> {
   return (await jsonata(expression).evaluate(input)) as Record<string, unknown>;
@@ -63,14 +63,14 @@ describe('push bodies built from result.map', () => {
       for (const outcome of WANTED) {
         const intended: IntendedResult = { caseId: `QZ-PUSH-${outcome}`, receiptNo: 'ZJAR2026112800007', outcome, message: '审批意见', decidedAt };
         // SOAP arguments and XML text reach result.map as strings.
-        const built = await synthesizeResultBody(s.result.map, intended, { stringsOnly: s.protocol !== 'rest' });
+        const built = await synthesizeResultBody(s.result!.map, intended, { stringsOnly: s.protocol !== 'rest' });
         if (!built.ok) {
           problems.push(`${s.id} (${s.protocol}) ${outcome}: ${built.reason}`);
           continue;
         }
         // Only what a real system would send: JSON, no undefined, no functions.
         expect(JSON.parse(JSON.stringify(built.body))).toEqual(built.body);
-        const mapped = await evaluate(s.result.map, built.body);
+        const mapped = await evaluate(s.result!.map, built.body);
         expect({ system: s.id, caseId: mapped.caseId, receiptNo: mapped.receiptNo, outcome: mapped.outcome, message: mapped.message }).toEqual({
           system: s.id,
           caseId: intended.caseId,
@@ -87,14 +87,14 @@ describe('push bodies built from result.map', () => {
 
   it('fit every shipped polled system: its poll reply says done and maps to the result', async () => {
     for (const s of pollSystems()) {
-      const poll = s.result.poll!;
+      const poll = s.result!.poll!;
       expect(await jsonata(poll.until).evaluate(POLL_PENDING)).not.toBe(true);
       for (const outcome of WANTED) {
-        const built = await synthesizeResultBody(poll.map ?? s.result.map, { caseId: 'QZ-POLL-1', receiptNo: 'R-1', outcome, decidedAt: new Date() }, { seed: POLL_DONE, idsKnown: true });
+        const built = await synthesizeResultBody(poll.map ?? s.result!.map, { caseId: 'QZ-POLL-1', receiptNo: 'R-1', outcome, decidedAt: new Date() }, { seed: POLL_DONE, idsKnown: true });
         expect({ system: s.id, outcome, problem: built.ok ? undefined : built.reason }).toEqual({ system: s.id, outcome, problem: undefined });
         if (!built.ok) continue;
         expect({ system: s.id, done: await jsonata(poll.until).evaluate(built.body) }).toEqual({ system: s.id, done: true });
-        expect((await evaluate(poll.map ?? s.result.map, built.body)).outcome).toBe(outcome);
+        expect((await evaluate(poll.map ?? s.result!.map, built.body)).outcome).toBe(outcome);
       }
     }
   });
@@ -195,11 +195,11 @@ describe('decided cases coming home from the simulators', () => {
     const res = await fetch(`${sims.url}/sim/${systemId}/cases`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'idempotency-key': `${kase.caseId}:${systemId}`, ...authHeaders(s.auth) },
-      body: JSON.stringify(await jsonata(s.request.body).evaluate(kase)),
+      body: JSON.stringify(await jsonata(s.request!.body).evaluate(kase)),
     });
     const reply: unknown = await res.json();
-    expect(await jsonata(s.response.success).evaluate(reply)).toBe(true);
-    return String(await jsonata(s.response.receiptNo!).evaluate(reply));
+    expect(await jsonata(s.response!.success).evaluate(reply)).toBe(true);
+    return String(await jsonata(s.response!.receiptNo!).evaluate(reply));
   }
 
   beforeAll(async () => {
@@ -223,7 +223,7 @@ describe('decided cases coming home from the simulators', () => {
   it('pushes a decided case to the gateway after decisionDelayMs, with the bearer inbound token, in a body result.map reads', async () => {
     const id = 'city-housing-reform';
     const s = system(id);
-    expect(s.result.inboundToken).toBe(demoResultToken(id));
+    expect(s.result!.inboundToken).toBe(demoResultToken(id));
     const before = sims.stats()[id];
     const kase = newCase();
     const acceptedAt = Date.now();
@@ -236,7 +236,7 @@ describe('decided cases coming home from the simulators', () => {
     // Each system pushes with its own token.
     expect(push!.authorization).toBe(`Bearer ${demoResultToken(id)}`);
     expect(push!.contentType).toMatch(/^application\/json/);
-    expect(await evaluate(s.result.map, push!.body)).toMatchObject({ caseId: kase.caseId, receiptNo, outcome: 'approved', message: '准予许可' });
+    expect(await evaluate(s.result!.map, push!.body)).toMatchObject({ caseId: kase.caseId, receiptNo, outcome: 'approved', message: '准予许可' });
 
     await until('the counters', () => (sims.stats()[id]!.pushed > before.pushed ? true : undefined));
     expect(sims.stats()[id]).toMatchObject({ decided: before.decided + 1, pushed: before.pushed + 1, pushFailed: before.pushFailed });
@@ -261,7 +261,7 @@ describe('decided cases coming home from the simulators', () => {
       const [push] = await until(`the push of ${c.id}`, () => (pushesOf(c.kase.caseId).length ? pushesOf(c.kase.caseId) : undefined));
       // Each system pushes with its own token.
       expect(push!.authorization).toBe(`Bearer ${demoResultToken(c.id)}`);
-      expect({ id: c.id, mapped: await evaluate(system(c.id).result.map, push!.body) }).toMatchObject({
+      expect({ id: c.id, mapped: await evaluate(system(c.id).result!.map, push!.body) }).toMatchObject({
         id: c.id,
         mapped: { caseId: c.kase.caseId, receiptNo: c.receiptNo, outcome: c.outcome },
       });
@@ -309,7 +309,7 @@ describe('decided cases coming home from the simulators', () => {
     const polled = pollSystems();
     expect(polled.length).toBeGreaterThanOrEqual(6);
     for (const s of polled) {
-      const poll = s.result.poll!;
+      const poll = s.result!.poll!;
       expect(poll.endpoint).toBe(`http://127.0.0.1:9100/sim/${s.id}/results/{receiptNo}`);
       const kase = newCase({ itemName: `测试事项 ${s.id === polled[0]!.id ? 'SIM-OUTCOME-NEED-MORE' : ''}` });
       const receiptNo = await deliver(s.id, kase);
@@ -325,7 +325,7 @@ describe('decided cases coming home from the simulators', () => {
         const reply = await ask();
         return (await jsonata(poll.until).evaluate(reply)) === true ? reply : undefined;
       });
-      const mapped = await evaluate(poll.map ?? s.result.map, late);
+      const mapped = await evaluate(poll.map ?? s.result!.map, late);
       expect({ system: s.id, ...mapped }).toMatchObject({ system: s.id, outcome: s.id === polled[0]!.id ? 'need_more' : 'approved' });
       if (mapped.caseId !== undefined) expect(mapped.caseId).toBe(kase.caseId);
       if (mapped.receiptNo !== undefined) expect(mapped.receiptNo).toBe(receiptNo);

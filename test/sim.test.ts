@@ -62,7 +62,7 @@ async function submit(
   opts: { key?: string | null; headers?: Record<string, string>; rawBody?: string } = {},
 ): Promise<Reply> {
   const s = system(systemId);
-  const body = opts.rawBody ?? JSON.stringify(await jsonata(s.request.body).evaluate(kase));
+  const body = opts.rawBody ?? JSON.stringify(await jsonata(s.request!.body).evaluate(kase));
   const key = opts.key === undefined ? `${kase.caseId}:${systemId}` : opts.key;
   const res = await fetch(`${sims.url}/sim/${systemId}/cases`, {
     method: 'POST',
@@ -78,10 +78,10 @@ async function submit(
   return {
     status: res.status,
     json,
-    success: await evaluate(s.response.success, json),
-    receiptNo: await evaluate(s.response.receiptNo, json),
-    error: await evaluate(s.response.error, json),
-    retryable: await evaluate(s.response.retryable, json),
+    success: await evaluate(s.response!.success, json),
+    receiptNo: await evaluate(s.response!.receiptNo, json),
+    error: await evaluate(s.response!.error, json),
+    retryable: await evaluate(s.response!.retryable, json),
   };
 }
 

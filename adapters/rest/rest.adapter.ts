@@ -18,6 +18,7 @@ export const createRestAdapter: AdapterFactory<SystemOf<'rest'>> = (system, opti
           method,
           url: ctx.target?.endpoint ?? system.endpoint,
           data: method === 'GET' ? undefined : payload,
+          signal: ctx.signal,
           headers: {
             ...(method === 'GET' ? {} : { 'Content-Type': 'application/json; charset=utf-8' }),
             Accept: 'application/json',

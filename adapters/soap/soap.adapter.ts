@@ -26,27 +26,36 @@ function operationArguments(systemId: string, body: unknown): Record<string, unk
 
 export const createSoapAdapter: AdapterFactory<SystemOf<'soap'>> = (system, options) => {
   const settings = system.soap;
-  const operation = new SoapOperation({
-    systemId: system.id,
-    wsdl: wsdlLocation(settings.wsdl, options.configDir),
-    endpoint: system.endpoint,
-    service: settings.service,
-    port: settings.port,
-    operation: settings.operation,
-    version: settings.version,
-    charset: system.charset,
-    auth: system.auth,
-    timeoutMs: system.timeoutMs,
-    concurrency: system.concurrency,
-    maxReplyBytes: options.maxReplyBytes,
-  });
+  // One client per operation of the WSDL that is called (deliveries' and, e.g., look-ups'), made on first use.
+  const operations = new Map<string, SoapOperation>();
+  const operationNamed = (name: string): SoapOperation => {
+    let operation = operations.get(name);
+    if (!operation) {
+      operation = new SoapOperation({
+        systemId: system.id,
+        wsdl: wsdlLocation(settings.wsdl, options.configDir),
+        endpoint: system.endpoint,
+        service: settings.service,
+        port: settings.port,
+        operation: name,
+        version: settings.version,
+        charset: system.charset,
+        auth: system.auth,
+        timeoutMs: system.timeoutMs,
+        concurrency: system.concurrency,
+        maxReplyBytes: options.maxReplyBytes,
+      });
+      operations.set(name, operation);
+    }
+    return operation;
+  };
 
   const adapter: Adapter = {
     async send(body, ctx) {
-      return operation.call(operationArguments(system.id, body), { 'Idempotency-Key': ctx.idempotencyKey });
+      return operationNamed(ctx.operation ?? settings.operation).call(operationArguments(system.id, body), { 'Idempotency-Key': ctx.idempotencyKey }, ctx.signal);
     },
     async close() {
-      operation.close();
+      for (const operation of operations.values()) operation.close();
     },
   };
   return adapter;

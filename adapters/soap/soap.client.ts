@@ -36,7 +36,7 @@ export interface SoapOperationOptions {
   maxReplyBytes: number;
 }
 
-type Call = (args: Record<string, unknown>, headers: Record<string, string>) => Promise<unknown>;
+type Call = (args: Record<string, unknown>, headers: Record<string, string>, signal?: AbortSignal) => Promise<unknown>;
 
 export class SoapOperation {
   private readonly http: GuardedHttpClient;
@@ -57,11 +57,11 @@ export class SoapOperation {
    * Calls the operation with `args` (the children of its input element) and extra HTTP headers;
    * resolves with its output (the children of the output element).
    */
-  async call(args: Record<string, unknown>, headers: Record<string, string> = {}): Promise<unknown> {
+  async call(args: Record<string, unknown>, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<unknown> {
     const call = await this.ready();
     let output: unknown;
     try {
-      output = await call(args, headers);
+      output = await call(args, headers, signal);
     } catch (err) {
       throw classifySoapError(this.options.systemId, err, secretsOf(this.options.auth));
     }
@@ -100,9 +100,9 @@ export class SoapOperation {
       const offered = Object.entries(described).flatMap(([s, ports]) => Object.entries(ports).flatMap(([p, ops]) => Object.keys(ops).map((o) => `${s}/${p}/${o}`)));
       throw new RetryableError(`${systemId}: the WSDL has no operation ${service}/${port}/${operation} (it has ${offered.join(', ') || 'none'})`);
     }
-    return (args, headers) =>
+    return (args, headers, signal) =>
       new Promise((resolve, reject) => {
-        const callOptions: GuardedCallOptions = { onUnexpected: reject };
+        const callOptions: GuardedCallOptions = { onUnexpected: reject, ...(signal ? { signal } : {}) };
         method(args, (err, result) => (err ? reject(err) : resolve(result)), callOptions, headers);
       });
   }

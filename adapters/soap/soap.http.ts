@@ -40,6 +40,8 @@ export interface GuardedCallOptions extends IExOptions {
    * Body is empty), which would otherwise be lost in a promise nobody awaits, and the delivery hung.
    */
   onUnexpected?: (err: unknown) => void;
+  /** Aborts the HTTP exchange (a look-up past its deadline). */
+  signal?: AbortSignal;
 }
 
 function header(headers: Record<string, unknown>, name: string): string | undefined {
@@ -55,7 +57,7 @@ export class GuardedHttpClient implements IHttpClient {
   }
 
   request(url: string, data: unknown, callback: (error: unknown, res?: unknown, body?: unknown) => unknown, exheaders?: IHeaders, exoptions?: GuardedCallOptions): AxiosPromise {
-    const exchange = data === null || data === undefined ? this.fetchWsdl(url, exheaders ?? {}) : this.post(url, String(data), exheaders ?? {});
+    const exchange = data === null || data === undefined ? this.fetchWsdl(url, exheaders ?? {}) : this.post(url, String(data), exheaders ?? {}, exoptions?.signal);
     // The soap package drops the promise it gets back: the callback carries the outcome, and the
     // promise must never reject.
     const settled = exchange
@@ -75,10 +77,10 @@ export class GuardedHttpClient implements IHttpClient {
     closeHttpClient(this.client);
   }
 
-  private async exchange(url: string, method: 'GET' | 'POST', headers: Record<string, string>, body?: Buffer): Promise<AxiosResponse<ArrayBuffer>> {
+  private async exchange(url: string, method: 'GET' | 'POST', headers: Record<string, string>, body?: Buffer, signal?: AbortSignal): Promise<AxiosResponse<ArrayBuffer>> {
     const { systemId, timeoutMs } = this.options;
     try {
-      return await this.client.request<ArrayBuffer>({ url, method, data: body, headers });
+      return await this.client.request<ArrayBuffer>({ url, method, data: body, headers, signal });
     } catch (err) {
       throw transportError(systemId, timeoutMs, err);
     }
@@ -109,7 +111,7 @@ export class GuardedHttpClient implements IHttpClient {
     return { status: res.status, headers: res.headers as Record<string, unknown>, data: text };
   }
 
-  private async post(url: string, xml: string, headers: IHeaders): Promise<SoapHttpReply> {
+  private async post(url: string, xml: string, headers: IHeaders, signal?: AbortSignal): Promise<SoapHttpReply> {
     const { systemId, charset, auth } = this.options;
     const contentType = typeof headers['Content-Type'] === 'string' ? headers['Content-Type'] : 'text/xml; charset=utf-8';
     const body = encodeEnvelope(xml, charset);
@@ -124,6 +126,7 @@ export class GuardedHttpClient implements IHttpClient {
         ...authHeaders(auth, body),
       },
       body,
+      signal,
     );
     const text = this.decode(res, `HTTP ${res.status} with a body`);
     if (!isEnvelope(text) || !hasBody(text)) this.notSoap(res, text);

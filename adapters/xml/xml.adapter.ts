@@ -92,7 +92,8 @@ export const createXmlAdapter: AdapterFactory<SystemOf<'xml'>> = (system, option
       checkHeaders(system, headers);
       let reply: AxiosResponse<ArrayBuffer>;
       try {
-        reply = await client.request<ArrayBuffer>({ method: system.method, url: system.endpoint, data: payload, headers });
+        const method = ctx.target?.method === 'PUT' ? 'PUT' : ctx.target ? 'POST' : system.method;
+        reply = await client.request<ArrayBuffer>({ method, url: ctx.target?.endpoint ?? system.endpoint, data: payload, headers, signal: ctx.signal });
       } catch (err) {
         throw transportError(system.id, system.timeoutMs, err);
       }

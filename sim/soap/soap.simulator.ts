@@ -20,7 +20,7 @@ import { soapFault } from '../../adapters/soap/soap.faults';
 import { presentedToken, UsernameTokenVerifier } from '../../adapters/soap/wsse';
 import { PermanentError } from '../../src/platform/failure';
 import { httpAuthorized } from '../auth';
-import { PushError, type ProtocolSimulator, type SimContext, type Verdict } from '../protocol';
+import { lookupReply, PushError, type ProtocolSimulator, type SimContext, type Verdict } from '../protocol';
 import { soapDialectOf, type SoapDialect } from './dialects';
 
 /** How long one push may take before it counts as failed (and is retried). */
@@ -117,13 +117,34 @@ async function serve(system: SystemOf<'soap'>, configDir: string, ctx: SimContex
     if (output === undefined) exchange.down = true;
     return output ?? {};
   };
+  // The look-up operation (shared data), when the system has one: same credentials, same exchange bookkeeping.
+  const lookupOperation = async (args: unknown, _callback: unknown, soapHeader: unknown, req: { headers: IncomingHttpHeaders }) => {
+    const exchange = exchanges.get(String(req.headers[EXCHANGE_HEADER]));
+    if (!exchange || !ctx.lookup) throw soapFault(settings.version, 'receiver', 'lost track of the request');
+    const verdict = await ctx.lookup({ systemId: system.id, body: args !== null && typeof args === 'object' ? args : {}, authorized: authorized(system, exchange, soapHeader, verifier) });
+    switch (verdict.kind) {
+      case 'found':
+      case 'not_found':
+        return lookupReply(verdict);
+      case 'broken':
+        throw soapFault(settings.version, 'receiver', verdict.message);
+      case 'unauthorized':
+      case 'invalid':
+        throw soapFault(settings.version, 'sender', verdict.message);
+      case 'down':
+        exchange.down = true;
+        return {};
+    }
+  };
+  const operations: Record<string, typeof operation> = { [settings.operation]: operation };
+  if (system.lookup?.operation) operations[system.lookup.operation] = lookupOperation;
   const server = await GuardedSoapServer.create({
     wsdl,
     version: settings.version,
     charset: system.charset,
     // A GBK system answers in GBK whatever it was sent.
     replyCharset: system.charset,
-    services: { [settings.service]: { [settings.port]: { [settings.operation]: operation } } },
+    services: { [settings.service]: { [settings.port]: operations } },
   });
   return { system, dialect, wsdl, server };
 }
@@ -150,8 +171,10 @@ async function pushArguments(system: SystemConfig, body: Record<string, unknown>
     const value = body[field];
     if (value !== undefined && value !== null) args[field] = typeof value === 'string' ? value : String(value);
   }
-  const intended = await mapped(system.result.map, body);
-  const read = await mapped(system.result.map, args).catch((err: unknown) => `an error (${err instanceof Error ? err.message : String(err)})`);
+  // Pushes come only from systems that receive cases, which have a result map.
+  const map = system.result?.map ?? '$';
+  const intended = await mapped(map, body);
+  const read = await mapped(map, args).catch((err: unknown) => `an error (${err instanceof Error ? err.message : String(err)})`);
   if (read !== intended) {
     throw new PushError(`result.map of ${system.id} reads the PushResult arguments, every one a string, as ${read} instead of ${intended}; convert numbers with $number()`, false);
   }
@@ -207,7 +230,7 @@ export function createSoapSimulator(options: SoapSimulatorOptions = {}): Protoco
 
     async push(system, body, gatewayUrl) {
       if (!speaks(system, 'soap')) throw new PushError(`system ${system.id} does not speak soap`, false);
-      const password = system.result.inboundToken;
+      const password = system.result?.inboundToken;
       if (!password) throw new PushError(`system ${system.id} has no result.inboundToken to push with`, false);
       const base = gatewayUrl.replace(/\/+$/, '');
       const version = system.soap.version;
@@ -225,7 +248,7 @@ export function createSoapSimulator(options: SoapSimulatorOptions = {}): Protoco
           charset: system.charset,
           auth: {
             type: 'wsse',
-            username: system.result.inboundUsername ?? system.id,
+            username: system.result?.inboundUsername ?? system.id,
             password,
             passwordType: system.auth.type === 'wsse' ? system.auth.passwordType : 'PasswordDigest',
           },

@@ -16,7 +16,24 @@ import { speaks, type SystemConfig, type SystemOf } from '../../src/config/schem
 import { CharsetError, charsetLabel, charsetOfContentType, charsetOfXmlDeclaration, decodeBody, knownCharset } from '../../src/platform/charset';
 import { encodeXmlDocument, readXml, type XmlObject } from '../../src/platform/xml';
 import { httpAuthorized } from '../auth';
-import { PushError, type ProtocolSimulator, type Verdict } from '../protocol';
+import { lookupReply, PushError, type LookupVerdict, type ProtocolSimulator, type Verdict } from '../protocol';
+
+/** The HTTP answer of a look-up verdict, under <Response>; undefined: cut the connection. */
+function lookupAnswer(verdict: LookupVerdict, why?: string): { status: number; content: Record<string, unknown> } | undefined {
+  switch (verdict.kind) {
+    case 'found':
+    case 'not_found':
+      return { status: 200, content: lookupReply(verdict) };
+    case 'broken':
+      return { status: 500, content: { code: '500', msg: verdict.message } };
+    case 'unauthorized':
+      return { status: 401, content: { code: '401', msg: verdict.message } };
+    case 'invalid':
+      return { status: 400, content: { code: '400', msg: why ? `${verdict.message}: ${why}` : verdict.message } };
+    case 'down':
+      return undefined;
+  }
+}
 import { xmlDialectOf, type XmlContent, type XmlDialect } from './dialects';
 
 /** How long one push may take before it counts as failed (and is retried). */
@@ -95,10 +112,12 @@ function rootOf(body: Record<string, unknown>): [string, Record<string, unknown>
 
 async function checkMapReadsXml(system: SystemConfig, body: Record<string, unknown>, bytes: Buffer): Promise<void> {
   const asSent = readXml(iconv.decode(bytes, system.charset));
-  const intended = await evaluateMap(system.result.map, body);
+  // Pushes come only from systems that receive cases, which have a result map.
+  const map = system.result?.map ?? '$';
+  const intended = await evaluateMap(map, body);
   let read: string;
   try {
-    read = await evaluateMap(system.result.map, asSent);
+    read = await evaluateMap(map, asSent);
   } catch (err) {
     read = `an error (${err instanceof Error ? err.message : String(err)})`;
   }
@@ -138,10 +157,28 @@ export const xmlSimulator: ProtocolSimulator = {
       }
       res.status(reply.status).type(contentType(system)).send(encodeXmlDocument(dialect.root, reply.content, system.charset));
     });
+
+    // Shared-data look-ups, at the path of each system's lookup.endpoint, in the system's charset.
+    for (const { system } of served.values()) {
+      const endpoint = system.lookup?.endpoint;
+      const lookup = ctx.lookup;
+      if (!endpoint || !lookup) continue;
+      app.post(new URL(endpoint).pathname, rawBody, async (req: Request, res) => {
+        const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+        const read = readSubmission(system, raw, req.get('content-type'));
+        const verdict = await lookup({ systemId: system.id, body: typeof read === 'string' ? undefined : read, authorized: httpAuthorized(system.auth, (name) => req.get(name), raw) });
+        const reply = lookupAnswer(verdict, typeof read === 'string' ? read : undefined);
+        if (!reply) {
+          req.socket.destroy();
+          return;
+        }
+        res.status(reply.status).type(contentType(system)).send(encodeXmlDocument('Response', reply.content, system.charset));
+      });
+    }
   },
 
   async push(system, body, gatewayUrl) {
-    const token = system.result.inboundToken;
+    const token = system.result?.inboundToken;
     if (!token) throw new PushError(`system ${system.id} has no result.inboundToken to push with`, false);
     // result.map reads the document with its root element (CONTRACT §4), e.g. Result.{…}: the body
     // built from it is then {Result: {…}}, whose one key names the root.

@@ -15,6 +15,9 @@ import type { RedisClient } from '../platform/redis';
 // The shapes ops are answered with are the zod schemas docs/openapi.yaml is generated from.
 export type { AuditEntry, DeadLetter, SystemStatus, SystemVersion };
 
+/** Which audit trail: ops actions, or shared-data look-ups (CONTRACT §9). */
+export type AuditTrail = 'ops' | 'shared-data';
+
 export interface Operator {
   /** Who acted, for the audit trail: the X-OW-Operator header, with the token's fingerprint. */
   who: string;
@@ -55,14 +58,23 @@ export class Operations {
     return system;
   }
 
-  async audit(entry: Omit<AuditEntry, 'at'>): Promise<void> {
+  /**
+   * Appends to an audit trail, newest first. Shared-data look-ups have a trail of their own: a busy
+   * window makes thousands a day, which would push ops actions out of the capped main trail.
+   */
+  async audit(entry: Omit<AuditEntry, 'at'>, trail: AuditTrail = 'ops'): Promise<void> {
     const full: AuditEntry = { at: this.now(), ...entry };
-    await this.deps.redis.lpush(`${this.deps.prefix}:audit`, JSON.stringify(full));
-    await this.deps.redis.ltrim(`${this.deps.prefix}:audit`, 0, 9999);
+    const { key, cap } = this.trail(trail);
+    await this.deps.redis.lpush(key, JSON.stringify(full));
+    await this.deps.redis.ltrim(key, 0, cap - 1);
   }
 
-  async auditTrail(limit = 200): Promise<AuditEntry[]> {
-    return (await this.deps.redis.lrange(`${this.deps.prefix}:audit`, 0, limit - 1)).map((e) => JSON.parse(e) as AuditEntry);
+  async auditTrail(limit = 200, trail: AuditTrail = 'ops'): Promise<AuditEntry[]> {
+    return (await this.deps.redis.lrange(this.trail(trail).key, 0, limit - 1)).map((e) => JSON.parse(e) as AuditEntry);
+  }
+
+  private trail(trail: AuditTrail): { key: string; cap: number } {
+    return trail === 'ops' ? { key: `${this.deps.prefix}:audit`, cap: 10_000 } : { key: `${this.deps.prefix}:audit:shared-data`, cap: 50_000 };
   }
 
   async systems(): Promise<SystemStatus[]> {

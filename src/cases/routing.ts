@@ -23,7 +23,12 @@ function matchers(routes: RoutesFile): Matcher[] {
 
 export function routeCase(c: Case, config: GatewayConfig): string[] {
   if (c.targets) {
-    const details = c.targets.flatMap((t, i) => (config.systems.has(t) ? [] : [{ path: `targets[${i}]`, message: `unknown system "${t}"` }]));
+    const details = c.targets.flatMap((t, i) => {
+      const system = config.systems.get(t);
+      if (!system) return [{ path: `targets[${i}]`, message: `unknown system "${t}"` }];
+      // A system that only answers look-ups has no mapping to receive a case with.
+      return system.request ? [] : [{ path: `targets[${i}]`, message: `system "${t}" only answers look-ups; it receives no cases` }];
+    });
     if (details.length > 0) throw new ApiError('invalid_case', 'The case names systems that are not configured.', details);
     return [...new Set(c.targets)];
   }

@@ -14,6 +14,8 @@ import { SAMPLE_CASE } from './sample-case';
 import {
   gatewaySchema,
   routesSchema,
+  sharedDataSchema,
+  type SharedDataFile,
   systemFileSchema,
   type GatewayFile,
   type RoutesFile,
@@ -68,6 +70,8 @@ export interface GatewayConfig {
   dir: string;
   gateway: GatewayFile;
   routes: RoutesFile;
+  /** config/shared-data.yaml; empty (no kinds, no purposes) when the file is absent. */
+  sharedData: SharedDataFile;
   systems: ReadonlyMap<string, SystemConfig>;
   /** Each system file as written (before `${ENV}` expansion), for showing and editing it. */
   sources: ReadonlyMap<string, Record<string, unknown>>;
@@ -131,7 +135,15 @@ const EXPRESSION_PATHS: ReadonlyArray<readonly string[]> = [
   ['result', 'poll', 'until'],
   ['result', 'poll', 'body'],
   ['result', 'poll', 'map'],
+  ['lookup', 'request'],
+  ['lookup', 'response', 'found'],
+  ['lookup', 'response', 'data'],
+  ['lookup', 'response', 'notFound'],
+  ['lookup', 'response', 'error'],
 ];
+
+/** What a `lookup.request` is test-run on: the shape every look-up gets (CONTRACT §4). */
+export const SAMPLE_LOOKUP_INPUT = { idNumber: '330802199001011234', name: '张三', purpose: '330800-FG-001', caseId: 'QZ-20261128-000001', kind: 'sample' } as const;
 
 /** The expressions found at their places in a (possibly invalid) system file, by key path. */
 function rawExpressions(raw: Record<string, unknown>): Array<[string, string]> {
@@ -164,6 +176,7 @@ export function expressionBudget(gateway: GatewayFile): ExpressionBudget {
 function trialInput(path: string): unknown {
   if (path === 'request.body') return SAMPLE_CASE;
   if (path === 'result.poll.body') return { caseId: SAMPLE_CASE.caseId, systemId: 'sample', receiptNo: 'SL-SAMPLE-1' };
+  if (path === 'lookup.request') return SAMPLE_LOOKUP_INPUT;
   return {};
 }
 
@@ -194,7 +207,8 @@ export async function trialRunAll(config: GatewayConfig): Promise<void> {
 /** Every URL a system makes the gateway call, by key path. */
 function systemUrls(system: SystemFile): Array<[string, string]> {
   const out: Array<[string, string]> = [['endpoint', system.endpoint]];
-  if (system.result.poll) out.push(['result.poll.endpoint', system.result.poll.endpoint]);
+  if (system.result?.poll) out.push(['result.poll.endpoint', system.result.poll.endpoint]);
+  if (system.lookup?.endpoint) out.push(['lookup.endpoint', system.lookup.endpoint]);
   if (system.protocol === 'soap' && /^[a-z][a-z0-9+.-]*:/i.test(system.soap.wsdl)) out.push(['soap.wsdl', system.soap.wsdl]);
   return out;
 }
@@ -277,16 +291,52 @@ export function loadConfig(dir: string, env: Env = process.env): GatewayConfig {
   const routesRaw = expandEnv(readYaml(dir, 'routes.yaml', issues, true), env, 'routes.yaml', issues);
   const routes = routesRaw === undefined ? undefined : validate(routesSchema, routesRaw, 'routes.yaml', issues);
   if (routes) {
+    const lookupOnly = (id: string) => systems.get(id)?.request === undefined && systems.has(id);
     routes.routes.forEach((route, i) =>
       route.targets.forEach((target, j) => {
         if (!systemIds.has(target)) issues.push({ file: 'routes.yaml', path: `routes[${i}].targets[${j}]`, message: `unknown system "${target}"` });
+        else if (lookupOnly(target)) issues.push({ file: 'routes.yaml', path: `routes[${i}].targets[${j}]`, message: `system "${target}" only answers look-ups; it receives no cases` });
       }),
     );
     if (routes.unrouted !== 'reject' && !systemIds.has(routes.unrouted)) {
       issues.push({ file: 'routes.yaml', path: 'unrouted', message: `must be "reject" or a system id; unknown system "${routes.unrouted}"` });
+    } else if (routes.unrouted !== 'reject' && lookupOnly(routes.unrouted)) {
+      issues.push({ file: 'routes.yaml', path: 'unrouted', message: `system "${routes.unrouted}" only answers look-ups; it receives no cases` });
     }
   }
 
+  const sharedData = loadSharedData(dir, env, systemIds, systems, issues);
+
   if (issues.length > 0 || !routes) throw new ConfigError(issues);
-  return { dir: path.resolve(dir), gateway, routes, systems, sources };
+  return { dir: path.resolve(dir), gateway, routes, sharedData, systems, sources };
+}
+
+const SHARED_DATA_FILE = 'shared-data.yaml';
+
+/**
+ * config/shared-data.yaml, checked against the systems: every source exists and lists the kind in
+ * its `lookup.kinds`, every purpose names known kinds. Absent: no shared data, every query 403s.
+ */
+function loadSharedData(dir: string, env: Env, systemIds: ReadonlySet<string>, systems: ReadonlyMap<string, SystemConfig>, issues: ConfigIssue[]): SharedDataFile {
+  const empty: SharedDataFile = { documents: {}, purposes: [] };
+  const raw = readYaml(dir, SHARED_DATA_FILE, issues, false);
+  if (raw === undefined) return empty;
+  const file = SHARED_DATA_FILE;
+  const shared = validate(sharedDataSchema, expandEnv(raw, env, file, issues), file, issues);
+  if (!shared) return empty;
+  for (const [kind, document] of Object.entries(shared.documents)) {
+    document.sources.forEach((source, i) => {
+      const at = `documents.${kind}.sources[${i}]`;
+      if (!systemIds.has(source)) return issues.push({ file, path: at, message: `unknown system "${source}"` });
+      const system = systems.get(source);
+      // A system file that failed its own checks is reported there, not again here.
+      if (system && !system.lookup?.kinds.includes(kind)) issues.push({ file, path: at, message: `system "${source}" does not list "${kind}" in its lookup.kinds` });
+    });
+  }
+  shared.purposes.forEach((purpose, i) =>
+    purpose.documents.forEach((kind, j) => {
+      if (!shared.documents[kind]) issues.push({ file, path: `purposes[${i}].documents[${j}]`, message: `unknown document kind "${kind}"` });
+    }),
+  );
+  return shared;
 }

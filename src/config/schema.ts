@@ -117,6 +117,38 @@ export const gatewaySchema = z.strictObject({
 /** A JSONata expression; compiled (and so checked) when the configuration loads. */
 export const expression = z.string().min(1);
 
+/**
+ * The `lookup` section of a system file (CONTRACT §4, §9): this system answers shared-data look-ups
+ * of `kinds`. Everything about look-ups sits in this one block; the only other rule it brings is
+ * that a system with a lookup block may leave out `request`, `response` and `result`.
+ */
+export const lookupSchema = z.strictObject({
+  /** The document kinds of config/shared-data.yaml this system holds. */
+  kinds: z.array(z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes')).min(1),
+  /** rest and xml: where look-ups are POSTed (the delivery endpoint is for cases). */
+  endpoint: z.url().optional(),
+  /** soap: an operation of the system's WSDL, on its service and port. */
+  operation: z.string().min(1).optional(),
+  /** JSONata on {idNumber, name, purpose, caseId, kind}: what is sent. */
+  request: expression,
+  response: z.strictObject({
+    /** JSONata on the parsed reply: true when the record was found. */
+    found: expression,
+    /** JSONata on the parsed reply: the document's data (an object), sealed as it is. */
+    data: expression,
+    /** JSONata: true when the system says it holds no such record. */
+    notFound: expression.optional(),
+    /** JSONata: the system's own words when it answers neither. */
+    error: expression.optional(),
+  }),
+  /** One look-up's time limit; the query's deadline may cut it shorter. */
+  timeoutMs: z.number().int().min(50).max(60_000).default(2000),
+  /** Look-ups in flight to this system from one gateway process (its own sockets, apart from deliveries). */
+  concurrency: z.number().int().positive().default(16),
+  /** Look-ups allowed per window, across every gateway process; the system's `rateLimit` when left out. */
+  rateLimit: rateLimitSchema.optional(),
+});
+
 export const levelSchema = z.enum(['national', 'provincial', 'city']);
 export const protocolSchema = z.enum(['rest', 'soap', 'xml']);
 
@@ -136,13 +168,14 @@ const systemFields = {
   retry: retrySchema.optional(),
   circuitBreaker: circuitBreakerSchema.optional(),
   window: windowSchema.optional(),
-  request: z.strictObject({ body: expression }),
+  /** request, response and result: required unless the system only serves look-ups (see superRefine). */
+  request: z.strictObject({ body: expression }).optional(),
   response: z.strictObject({
     success: expression,
     receiptNo: expression.optional(),
     error: expression.optional(),
     retryable: expression.optional(),
-  }),
+  }).optional(),
   result: z
     .strictObject({
       mode: z.enum(['push', 'poll']),
@@ -168,7 +201,9 @@ const systemFields = {
           maxAgeMs: z.number().int().min(1000).default(7 * 24 * 3600 * 1000),
         })
         .optional(),
-    }),
+    })
+    .optional(),
+  lookup: lookupSchema.optional(),
 };
 
 export const soapSettingsSchema = z.strictObject({
@@ -189,8 +224,20 @@ export const systemFileSchema = z
     z.strictObject({ ...systemFields, protocol: z.literal('xml'), xml: xmlSettingsSchema }),
   ])
   .superRefine((system, ctx) => {
-    if (system.result.mode === 'poll' && !system.result.poll) ctx.addIssue({ code: 'custom', path: ['result', 'poll'], message: 'required when result.mode is poll' });
-    if (system.result.mode === 'poll' && system.protocol !== 'rest') ctx.addIssue({ code: 'custom', path: ['result', 'mode'], message: 'poll is supported for rest systems' });
+    // A system receives cases unless it only answers look-ups: then it may leave the delivery keys out.
+    if (!system.lookup) {
+      for (const key of ['request', 'response', 'result'] as const) {
+        if (!system[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required (only a system with a lookup section may leave it out)' });
+      }
+    }
+    if (system.lookup) {
+      if (system.protocol === 'soap' && !system.lookup.operation) ctx.addIssue({ code: 'custom', path: ['lookup', 'operation'], message: 'required when protocol is soap' });
+      if (system.protocol !== 'soap' && !system.lookup.endpoint) ctx.addIssue({ code: 'custom', path: ['lookup', 'endpoint'], message: `required when protocol is ${system.protocol}` });
+      if (system.protocol !== 'soap' && system.lookup.operation) ctx.addIssue({ code: 'custom', path: ['lookup', 'operation'], message: 'only for protocol soap' });
+      if (system.protocol === 'soap' && system.lookup.endpoint) ctx.addIssue({ code: 'custom', path: ['lookup', 'endpoint'], message: 'protocol soap calls lookup.operation at the system endpoint' });
+    }
+    if (system.result?.mode === 'poll' && !system.result.poll) ctx.addIssue({ code: 'custom', path: ['result', 'poll'], message: 'required when result.mode is poll' });
+    if (system.result?.mode === 'poll' && system.protocol !== 'rest') ctx.addIssue({ code: 'custom', path: ['result', 'mode'], message: 'poll is supported for rest systems' });
   });
 
 export const routesSchema = z.strictObject({
@@ -204,7 +251,38 @@ export const routesSchema = z.strictObject({
   unrouted: z.string().min(1).default('reject'),
 });
 
+/** "0s", "10m", "12h", "7d": how long a shared document may be served from the cache (0s: never). */
+export const cacheTtl = z.string().regex(/^\d{1,6}\s*[smhd]$/, 'a duration such as 0s, 10m or 12h');
+
+/** config/shared-data.yaml (CONTRACT §9): which systems hold which documents, which items may use them. */
+export const sharedDataSchema = z.strictObject({
+  documents: z
+    .record(
+      z.string().regex(/^[a-z0-9-]+$/, 'a kind is lower-case letters, digits and dashes'),
+      z.strictObject({
+        name: z.string().min(1).max(100),
+        /** Asked in parallel; the first that finds the record wins. */
+        sources: z.array(z.string().min(1)).min(1),
+        /** Sensitive kinds stay at the default: never cached. */
+        cacheTtl: cacheTtl.default('0s'),
+      }),
+    )
+    .default({}),
+  purposes: z
+    .array(
+      z.strictObject({
+        /** Glob on the item code a query names as its purpose; the first matching entry decides. */
+        itemCode: z.string().min(1),
+        /** The item's name, for the seal's purpose and the watermark (办理{name}（{itemCode}）). */
+        name: z.string().min(1).max(100).optional(),
+        documents: z.array(z.string().min(1)).min(1),
+      }),
+    )
+    .default([]),
+});
+
 export type GatewayFile = z.infer<typeof gatewaySchema>;
+export type SharedDataFile = z.infer<typeof sharedDataSchema>;
 export type Defaults = z.infer<typeof defaultsSchema>;
 export type Limits = z.infer<typeof limitsSchema>;
 export type Egress = z.infer<typeof egressSchema>;
@@ -215,6 +293,7 @@ export type RateLimit = z.infer<typeof rateLimitSchema>;
 export type Auth = z.infer<typeof authSchema>;
 export type MaintenanceWindow = z.infer<typeof windowSchema>;
 export type CircuitBreakerPolicy = z.infer<typeof circuitBreakerSchema>;
+export type LookupConfig = z.infer<typeof lookupSchema>;
 
 /** A system with every default filled in: what the rest of the gateway works with. */
 export type SystemConfig = SystemFile & {

@@ -30,8 +30,9 @@ function overBudget(err: unknown): boolean {
 }
 
 export class SystemMappings {
-  private readonly body: CompiledExpression;
-  private readonly success: CompiledExpression;
+  // Absent for a system that only answers look-ups (it is never routed a case).
+  private readonly body?: CompiledExpression;
+  private readonly success?: CompiledExpression;
   private readonly receiptNo?: CompiledExpression;
   private readonly error?: CompiledExpression;
   private readonly retryable?: CompiledExpression;
@@ -41,16 +42,20 @@ export class SystemMappings {
     budget: ExpressionBudget,
   ) {
     const compile = (source: string) => compileExpression(source, budget);
-    this.body = compile(system.request.body);
-    this.success = compile(system.response.success);
-    if (system.response.receiptNo) this.receiptNo = compile(system.response.receiptNo);
-    if (system.response.error) this.error = compile(system.response.error);
-    if (system.response.retryable) this.retryable = compile(system.response.retryable);
+    const { request, response } = system;
+    if (request) this.body = compile(request.body);
+    if (response) {
+      this.success = compile(response.success);
+      if (response.receiptNo) this.receiptNo = compile(response.receiptNo);
+      if (response.error) this.error = compile(response.error);
+      if (response.retryable) this.retryable = compile(response.retryable);
+    }
   }
 
   /** The body for this system. A mapping that fails will fail on every attempt: permanent. */
   async requestBody(c: Case): Promise<unknown> {
     try {
+      if (!this.body) throw new Error('the system only answers look-ups and receives no cases');
       const out: unknown = await this.body.evaluate(c);
       if (out === undefined) throw new Error('the expression produced nothing');
       return out;
@@ -64,6 +69,7 @@ export class SystemMappings {
    * but an expression over its budget would be over it again on the same reply: permanent.
    */
   async acknowledgement(reply: unknown): Promise<Acknowledgement> {
+    if (!this.success) throw new PermanentError(`${this.system.id} only answers look-ups and receives no cases`);
     try {
       const success = (await this.success.evaluate(reply)) === true;
       const receiptNo = scalarText(this.receiptNo ? await this.receiptNo.evaluate(reply) : undefined);

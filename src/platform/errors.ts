@@ -13,6 +13,7 @@ export const ERROR_CATALOGUE = {
   invalid_config: { status: 400, message: 'The system configuration is not valid.' },
   unauthorized: { status: 401, message: 'A valid bearer token is required.' },
   forbidden: { status: 403, message: 'This token may not use this endpoint.' },
+  purpose_not_allowed: { status: 403, message: 'The purpose (item) may not use every document kind asked for.' },
   not_found: { status: 404, message: 'No such resource.' },
   unknown_case: { status: 404, message: 'No case with this id.' },
   unknown_system: { status: 404, message: 'No legacy system with this id.' },

@@ -53,8 +53,8 @@ export class ResultPoller {
 
   /** Starts polling for one acknowledged delivery (a no-op for push systems). */
   async schedule(system: SystemConfig, caseId: string, receiptNo: string): Promise<void> {
-    const poll = system.result.poll;
-    if (system.result.mode !== 'poll' || !poll) return;
+    const poll = system.result?.poll;
+    if (system.result?.mode !== 'poll' || !poll) return;
     // Job ids may not contain ':'; system ids have no '_', so this id is unambiguous.
     await this.queue.add('poll', { caseId, systemId: system.id, receiptNo, since: this.now() }, { jobId: `${caseId}__${system.id}`, delay: poll.intervalMs, removeOnComplete: true, removeOnFail: { age: 7 * 24 * 3600 } });
   }
@@ -78,7 +78,7 @@ export class ResultPoller {
     const { caseId, systemId, receiptNo, since } = job.data;
     const log = this.deps.log.child({ caseId, systemId, receiptNo });
     const system = this.deps.config().systems.get(systemId);
-    const poll = system?.result.mode === 'poll' ? system.result.poll : undefined;
+    const poll = system?.result?.mode === 'poll' ? system.result.poll : undefined;
     if (!system || !poll) return log.warn('system no longer polled; polling stopped');
     const status = await this.deps.store.deliveryStatus(caseId, systemId);
     // Done when the result came some other way or the delivery ended; an acknowledgement not yet

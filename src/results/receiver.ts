@@ -67,7 +67,7 @@ export class ResultReceiver {
    * nothing about which system ids exist (401 before 404).
    */
   authenticates(systemId: string, presented: string | undefined): boolean {
-    const expected = this.knownSystem(systemId)?.result.inboundToken;
+    const expected = this.knownSystem(systemId)?.result?.inboundToken;
     return safeEqual(presented ?? '', expected ?? '') && Boolean(presented && expected);
   }
 
@@ -85,9 +85,11 @@ export class ResultReceiver {
    * Applies a result map (the system's `result.map` unless told otherwise); a result that does not
    * map is refused with the reasons. `known` fills in what the gateway already knows (polling).
    */
-  async map(system: SystemConfig, pushed: unknown, source = system.result.map, known: { caseId?: string; receiptNo?: string } = {}): Promise<MappedResult> {
+  async map(system: SystemConfig, pushed: unknown, source = system.result?.map, known: { caseId?: string; receiptNo?: string } = {}): Promise<MappedResult> {
     let mapped: unknown;
     try {
+      // A system that only answers look-ups has no result map and authenticates no push.
+      if (source === undefined) throw new Error(`${system.id} receives no cases, so it has no result.map`);
       const expression = compileExpression(source, expressionBudget(this.deps.config().gateway));
       const evaluated = withoutUndefined(await expression.evaluate(pushed));
       mapped = evaluated && typeof evaluated === 'object' ? { ...known, ...evaluated } : evaluated;
@@ -142,7 +144,7 @@ export class ResultReceiver {
 
   /** Records a result fetched by polling an acknowledged delivery (its case is known). */
   async receivePolled(system: SystemConfig, delivery: { caseId: string; receiptNo: string }, reply: unknown): Promise<void> {
-    const mapped = await this.map(system, reply, system.result.poll?.map ?? system.result.map, delivery);
+    const mapped = await this.map(system, reply, system.result?.poll?.map ?? system.result?.map, delivery);
     await this.record({ ...mapped, caseId: delivery.caseId, systemId: system.id });
   }
 

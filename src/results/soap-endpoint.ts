@@ -46,8 +46,8 @@ export function soapResultRoutes(deps: SoapResultDeps): Router {
     (endpoint ??= PushResultEndpoint.create({
       credentials(systemId) {
         const system = results.knownSystem(systemId);
-        const password = system?.result.inboundToken;
-        return system && password ? { username: system.result.inboundUsername ?? system.id, password } : undefined;
+        const password = system?.result?.inboundToken;
+        return system && password ? { username: system.result?.inboundUsername ?? system.id, password } : undefined;
       },
       receive: (systemId, args) => results.receive(systemId, args),
       faultOf: (err) => {

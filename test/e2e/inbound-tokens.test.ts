@@ -18,7 +18,7 @@ describe('when a shipped system presents its inbound token on another system’s
   let config: GatewayConfig;
   let gateway: RunningGateway;
   let prefix: string;
-  const pushing = (protocol: SystemConfig['protocol']) => [...config.systems.values()].filter((s) => s.protocol === protocol && s.result.mode === 'push').map((s) => s.id);
+  const pushing = (protocol: SystemConfig['protocol']) => [...config.systems.values()].filter((s) => s.protocol === protocol && s.result!.mode === 'push').map((s) => s.id);
 
   beforeAll(async () => {
     config = loadConfig(CONFIG_DIR, ENV);
@@ -62,7 +62,7 @@ describe('when a shipped system presents its inbound token on another system’s
         );
       });
     };
-    const userOf = (id: string) => config.systems.get(id)!.result.inboundUsername ?? id;
+    const userOf = (id: string) => config.systems.get(id)!.result!.inboundUsername ?? id;
     expect(await push(userOf(s!), demoResultToken(s!), t!)).toMatch(/^(Authentication failed|A WS-Security UsernameToken)/);
     expect(await push(userOf(t!), demoResultToken(s!), t!)).toMatch(/^Authentication failed for /);
     expect(await push(userOf(t!), demoResultToken(t!), t!)).not.toMatch(/Authentication failed|UsernameToken/);

@@ -51,10 +51,10 @@ describe('the simulated XML systems of the shipped config', () => {
       status: res.status,
       type,
       raw,
-      success: await evaluate(system.response.success),
-      receiptNo: await evaluate(system.response.receiptNo),
-      error: await evaluate(system.response.error),
-      retryable: await evaluate(system.response.retryable),
+      success: await evaluate(system.response!.success),
+      receiptNo: await evaluate(system.response!.receiptNo),
+      error: await evaluate(system.response!.error),
+      retryable: await evaluate(system.response!.retryable),
     };
   }
 
@@ -62,7 +62,7 @@ describe('the simulated XML systems of the shipped config', () => {
     seq++;
     const kase = samplePersonCase({ caseId: `QZ-XMLSIM-${String(seq).padStart(6, '0')}`, ...overrides });
     kase.applicant.name = RARE_NAME;
-    const body = await jsonata(system.request.body).evaluate(kase);
+    const body = await jsonata(system.request!.body).evaluate(kase);
     return { kase, reply: await post(system, encodeXmlDocument(system.xml.root, body, system.charset), undefined, `${kase.caseId}:${system.id}`) };
   }
 
@@ -107,7 +107,7 @@ describe('the simulated XML systems of the shipped config', () => {
   it('refuses, as a GBK-only server would, a body in another charset or with another root', async () => {
     const system = config.systems.get('prov-forestry') as SystemOf<'xml'>;
     expect(system.charset).toBe('gbk');
-    const body = await jsonata(system.request.body).evaluate(samplePersonCase());
+    const body = await jsonata(system.request!.body).evaluate(samplePersonCase());
     const utf8 = await post(system, encodeXmlDocument(system.xml.root, body, 'utf-8'), 'text/xml; charset=UTF-8');
     expect(utf8.status).toBe(400);
     expect(utf8.error).toBe('报文格式错误: Content-Type says UTF-8, this system speaks GBK');
@@ -172,7 +172,7 @@ describe('the whole loop with a gateway', () => {
 
   it('pushes a UTF-8 system result only when its result.map reads the all-string XML as it reads the body, and says why not', async () => {
     const id = 'city-housing-fund';
-    const map = loadConfig(dir, {}).systems.get(id)!.result.map;
+    const map = loadConfig(dir, {}).systems.get(id)!.result!.map;
     const kase = samplePersonCase({ caseId: `QZ-XMLLOOP-NUM${Date.now() % 100000}`, targets: [id] });
     expect((await submit(gateway, kase)).status).toBe(202);
     if (/\$number\(/.test(map)) {

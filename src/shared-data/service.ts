@@ -1,0 +1,369 @@
+/**
+ * Shared data (数据跑路, CONTRACT §9): one ID card fetches the records a case needs. A query is
+ * checked against its purpose first (a kind the item may not use is refused before any system is
+ * asked), then every source of every kind is asked in parallel through the adapters; whatever the
+ * sources do, the answer goes out at the deadline. A found document is sealed (§8) with the item
+ * as its purpose and carries the watermark. Every query, answered or refused, is audited with the
+ * ID number masked and a keyed hash of it, never the number itself.
+ */
+import crypto from 'node:crypto';
+import picomatch from 'picomatch';
+import { z } from 'zod';
+import { secretsOf } from '../../adapters/http';
+import type { LookupAudit } from '../api-schemas';
+import type { Operations } from '../admin/operations';
+import { caseIdSchema } from '../cases/model';
+import type { GatewayConfig } from '../config/loader';
+import type { SharedDataFile } from '../config/schema';
+import type { CircuitBreakers } from '../delivery/circuit';
+import { errorMessage } from '../platform/failure';
+import { ApiError } from '../platform/errors';
+import type { Logger } from '../platform/logger';
+import { mask, maskPersonalData } from '../platform/privacy';
+import type { RedisClient } from '../platform/redis';
+import { parseDuration } from '../seal/config';
+import { watermark, type Seal, type Sealer } from '../seal';
+import { LookupSources, type LookupSource } from './sources';
+
+export type DocumentStatus = 'found' | 'not_found' | 'error' | 'timeout';
+
+export const DEFAULT_DEADLINE_MS = 3000;
+
+/** What is kept of the deadline for writing the answer once the sources are cut off. */
+const ANSWER_MARGIN_MS = 25;
+
+export const sharedDataQuerySchema = z.strictObject({
+  caseId: caseIdSchema,
+  /** The item code the documents are for: it decides which kinds may be asked. */
+  purpose: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'an item code: 1-64 of A-Z, a-z, 0-9, _ and -'),
+  idNumber: z.string().regex(/^[0-9A-Za-z]{6,32}$/, '6-32 letters and digits'),
+  name: z.string().trim().min(1).max(64).optional(),
+  documents: z
+    .array(z.string().min(1).max(64))
+    .min(1)
+    .max(20)
+    .refine((kinds) => new Set(kinds).size === kinds.length, 'each kind once'),
+  deadlineMs: z.number().int().min(100).max(30_000).optional(),
+});
+export type SharedDataQuery = z.infer<typeof sharedDataQuerySchema>;
+
+/** What one source said about one kind. */
+export interface SourceAnswer {
+  source: string;
+  status: DocumentStatus;
+  ms: number;
+  error?: string;
+}
+
+export interface SharedDocument {
+  kind: string;
+  name: string;
+  status: DocumentStatus;
+  /** The source whose record this is (found), or that answered the status. */
+  source: string;
+  data?: Record<string, unknown>;
+  watermark?: string;
+  seal?: Seal;
+  error?: string;
+  ms: number;
+  /** Answered from the cache (the seal is the one issued when it was first found). */
+  cached?: boolean;
+  /** Every source asked for this kind, and what each said. */
+  sources: SourceAnswer[];
+}
+
+export interface SharedDataAnswer {
+  queryId: string;
+  caseId: string;
+  purpose: string;
+  documents: SharedDocument[];
+}
+
+/** A look-up in the audit trail as ops list it: no hash, the ID number masked. */
+export type LookupListing = Omit<LookupAudit, 'personKey'> & { at: string; who: string };
+
+export interface LookupFilter {
+  caseId?: string;
+  /** A full ID number: compared by its keyed hash. */
+  person?: string;
+  purpose?: string;
+  from?: Date;
+  to?: Date;
+  limit?: number;
+}
+
+export interface SharedDataDeps {
+  config: () => GatewayConfig;
+  redis: RedisClient;
+  prefix: string;
+  circuits: CircuitBreakers;
+  sealer: Sealer;
+  operations: Operations;
+  log: Logger;
+}
+
+interface Cached {
+  source: string;
+  data: Record<string, unknown>;
+  seal: Seal;
+  watermark: string;
+}
+
+/** One source's outcome, with the document's data when found. */
+interface Outcome extends SourceAnswer {
+  kind: string;
+  data?: Record<string, unknown>;
+}
+
+// A fixed window per system, shared by every gateway process: INCR, and start the window on the first.
+const RATE_SCRIPT = `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n
+`;
+
+const compiledPurposes = new WeakMap<SharedDataFile, Array<(itemCode: string) => boolean>>();
+
+/** The first purpose entry whose itemCode glob matches, read top to bottom like routes.yaml. */
+function purposeEntry(shared: SharedDataFile, itemCode: string): SharedDataFile['purposes'][number] | undefined {
+  let matchers = compiledPurposes.get(shared);
+  if (!matchers) {
+    matchers = shared.purposes.map((p) => picomatch(p.itemCode, { nocase: false, dot: true }));
+    compiledPurposes.set(shared, matchers);
+  }
+  const index = matchers.findIndex((m) => m(itemCode));
+  return index >= 0 ? shared.purposes[index] : undefined;
+}
+
+function scalarText(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** The mapped data as plain JSON (JSONata's arrays carry extra properties), or undefined if it is not an object. */
+function plainObject(value: unknown): Record<string, unknown> | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+}
+
+export class SharedDataService {
+  readonly sources: LookupSources;
+  private pepper?: Promise<Buffer>;
+
+  constructor(private readonly deps: SharedDataDeps) {
+    this.sources = new LookupSources(deps.config());
+  }
+
+  /**
+   * The keyed hash an ID number is known by in the cache and the audit trail. Keyed (a secret kept
+   * in Redis, made once), because an 18-character ID number is guessable: a plain SHA-256 of it
+   * could be reversed by trying every birth date and region.
+   */
+  async personKey(idNumber: string): Promise<string> {
+    this.pepper ??= (async () => {
+      const key = `${this.deps.prefix}:shared-data:pepper`;
+      await this.deps.redis.set(key, crypto.randomBytes(32).toString('hex'), 'NX');
+      const stored = await this.deps.redis.get(key);
+      if (!stored) throw new Error('the shared-data hashing key could not be read from Redis');
+      return Buffer.from(stored, 'hex');
+    })().catch((err: unknown) => {
+      this.pepper = undefined;
+      throw err;
+    });
+    return crypto.createHmac('sha256', await this.pepper).update(idNumber.toUpperCase()).digest('hex');
+  }
+
+  /** `receivedAt`: when the request arrived (epoch ms); the deadline counts from then, not from when it was parsed. */
+  async query(body: unknown, who: string, receivedAt = Date.now()): Promise<SharedDataAnswer> {
+    const started = receivedAt;
+    const parsed = sharedDataQuerySchema.safeParse(body);
+    if (!parsed.success) {
+      throw new ApiError('invalid_request', 'The query must be {caseId, purpose, idNumber, name?, documents: [kind, …], deadlineMs?}.', parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message })));
+    }
+    const query = parsed.data;
+    const config = this.deps.config();
+    const shared = config.sharedData;
+    const unknown = query.documents.flatMap((kind, i) => (shared.documents[kind] ? [] : [{ path: `documents[${i}]`, message: `unknown document kind "${kind}"` }]));
+    if (unknown.length > 0) throw new ApiError('invalid_request', `Known document kinds: ${Object.keys(shared.documents).join(', ') || 'none'}.`, unknown);
+
+    const entry = purposeEntry(shared, query.purpose);
+    const refused = query.documents.filter((kind) => !entry?.documents.includes(kind));
+    const personKey = await this.personKey(query.idNumber);
+    const queryId = crypto.randomUUID();
+    const audit = (lookup: Omit<LookupAudit, 'queryId' | 'caseId' | 'purpose' | 'person' | 'personKey' | 'kinds'>) =>
+      this.deps.operations.audit(
+        { who, action: 'shared-data.query', target: query.caseId, lookup: { queryId, caseId: query.caseId, purpose: query.purpose, person: mask(query.idNumber), personKey, kinds: query.documents, ...lookup } },
+        'shared-data',
+      );
+
+    if (refused.length > 0) {
+      // Refused before any source is asked: the purpose decides what may be known, not the caller.
+      await audit({ sources: [], outcome: 'refused', statuses: [], refused, ms: Date.now() - started });
+      this.deps.log.warn({ queryId, caseId: query.caseId, purpose: query.purpose, refused }, 'shared-data query refused: purpose not allowed');
+      throw new ApiError(
+        'purpose_not_allowed',
+        entry ? `Item ${query.purpose} may not use ${refused.join(', ')}.` : `No purpose in shared-data.yaml matches item ${query.purpose}.`,
+        refused.map((kind) => ({ path: `documents[${query.documents.indexOf(kind)}]`, message: `"${kind}" is not allowed for ${query.purpose}` })),
+      );
+    }
+
+    const purposeLabel = entry?.name ? `${entry.name}（${query.purpose}）` : query.purpose;
+    const deadlineMs = query.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    const deadline = new AbortController();
+    // Sources are cut off a little before the deadline, so the answer (sealed, audited) leaves by it.
+    const timer = setTimeout(() => deadline.abort(), Math.max(0, started + deadlineMs - ANSWER_MARGIN_MS - Date.now()));
+    let documents: SharedDocument[];
+    try {
+      documents = await Promise.all(query.documents.map((kind) => this.document(kind, query, purposeLabel, personKey, queryId, deadline.signal, started, deadlineMs)));
+    } finally {
+      clearTimeout(timer);
+      deadline.abort(); // nothing still running may write to an answer that has gone
+    }
+
+    const statuses = documents.flatMap((d) => (d.cached ? [{ kind: d.kind, source: d.source, status: d.status, cached: true }] : d.sources.map((s) => ({ kind: d.kind, source: s.source, status: s.status }))));
+    await audit({ sources: [...new Set(statuses.map((s) => s.source))], outcome: 'answered', statuses, ms: Date.now() - started });
+    this.deps.log.info({ queryId, caseId: query.caseId, purpose: query.purpose, statuses: documents.map((d) => `${d.kind}:${d.status}`), ms: Date.now() - started }, 'shared-data query answered');
+    return { queryId, caseId: query.caseId, purpose: query.purpose, documents };
+  }
+
+  private cacheKey(personKey: string, kind: string, purpose: string): string {
+    return `${this.deps.prefix}:shared-data:cache:${personKey}:${kind}:${purpose}`;
+  }
+
+  /** One kind: from the cache, else from every source at once; the first `found` wins. */
+  private async document(kind: string, query: SharedDataQuery, purposeLabel: string, personKey: string, queryId: string, deadline: AbortSignal, started: number, deadlineMs: number): Promise<SharedDocument> {
+    const spec = this.deps.config().sharedData.documents[kind]!;
+    const ttlMs = parseDuration(spec.cacheTtl) ?? 0;
+    const key = this.cacheKey(personKey, kind, query.purpose);
+    if (ttlMs > 0) {
+      const hit = await this.deps.redis.get(key).catch((err: Error) => {
+        this.deps.log.warn({ queryId, kind, err: err.message }, 'shared-data cache unreadable; asking the sources');
+        return null;
+      });
+      if (hit) {
+        const cached = JSON.parse(hit) as Cached;
+        const ms = Date.now() - started;
+        return { kind, name: spec.name, status: 'found', source: cached.source, data: cached.data, watermark: cached.watermark, seal: cached.seal, ms, cached: true, sources: [{ source: cached.source, status: 'found', ms }] };
+      }
+    }
+
+    let winner: Outcome | undefined;
+    const outcomes = await Promise.all(
+      spec.sources.map(async (source) => {
+        const outcome = await this.ask(source, kind, query, queryId, deadline, deadlineMs);
+        // The first found in time wins; later finds are reported, not used.
+        if (outcome.status === 'found' && !winner) winner = outcome;
+        return outcome;
+      }),
+    );
+    const answers: SourceAnswer[] = outcomes.map(({ source, status, ms, error }) => ({ source, status, ms, ...(error ? { error } : {}) }));
+    if (winner?.data) {
+      const seal = this.deps.sealer.seal({ document: winner.data, purpose: purposeLabel, caseId: query.caseId, systemId: winner.source });
+      const mark = watermark(seal);
+      if (ttlMs > 0) {
+        // Never kept past the seal's own expiry: a cached document keeps its original seal.
+        const keepMs = Math.min(ttlMs, Date.parse(seal.expiresAt) - Date.now());
+        const value: Cached = { source: winner.source, data: winner.data, seal, watermark: mark };
+        if (keepMs > 0) await this.deps.redis.set(key, JSON.stringify(value), 'PX', keepMs).catch((err: Error) => this.deps.log.warn({ queryId, kind, err: err.message }, 'shared-data cache not written'));
+      }
+      return { kind, name: spec.name, status: 'found', source: winner.source, data: winner.data, watermark: mark, seal, ms: winner.ms, sources: answers };
+    }
+    // Nothing found: not_found only when every source said so; else the doubt (an error, then a timeout).
+    const pick = outcomes.find((o) => o.status === 'error') ?? outcomes.find((o) => o.status === 'timeout') ?? outcomes[0]!;
+    const ms = Math.max(...outcomes.map((o) => o.ms));
+    return { kind, name: spec.name, status: pick.status, source: pick.source, ...(pick.error ? { error: pick.error } : {}), ms, sources: answers };
+  }
+
+  /** Asks one source about one kind; never rejects, and settles by the deadline at the latest. */
+  private async ask(systemId: string, kind: string, query: SharedDataQuery, queryId: string, deadline: AbortSignal, deadlineMs: number): Promise<Outcome> {
+    const t0 = Date.now();
+    const elapsed = () => Date.now() - t0;
+    const fail = (status: 'error' | 'timeout', error: string): Outcome => ({ kind, source: systemId, status, ms: elapsed(), error });
+    const system = this.deps.config().systems.get(systemId);
+    const source = system ? this.sources.get(system) : undefined;
+    if (!system || !source || !source.lookup.kinds.includes(kind)) return fail('error', `${systemId} no longer answers look-ups of ${kind} (its configuration changed)`);
+
+    // The look-up's own limit, or what is left of the query's deadline, whichever comes first.
+    const own = AbortSignal.timeout(source.lookup.timeoutMs);
+    const signal = AbortSignal.any([deadline, own]);
+    const cutOff = new Promise<Outcome>((resolve) => {
+      const settle = () =>
+        resolve(
+          deadline.aborted
+            ? fail('timeout', `${systemId} did not answer within the query's deadline of ${deadlineMs} ms`)
+            : fail('timeout', `${systemId} did not answer within ${source.lookup.timeoutMs} ms (lookup.timeoutMs)`),
+        );
+      if (signal.aborted) settle();
+      else signal.addEventListener('abort', settle, { once: true });
+    });
+    const work = this.exchange(source, kind, query, queryId, signal, fail).then((o) => ({ ...o, ms: elapsed() }));
+    // A late answer settles `work` after `cutOff` has won: ignored, and its rejection swallowed.
+    work.catch(() => undefined);
+    return Promise.race([work, cutOff]);
+  }
+
+  private async exchange(source: LookupSource, kind: string, query: SharedDataQuery, queryId: string, signal: AbortSignal, fail: (status: 'error', error: string) => Outcome): Promise<Outcome> {
+    const { system, lookup } = source;
+    const secrets = secretsOf(system.auth);
+    const masked = (text: string) => maskPersonalData(text, secrets).slice(0, 300);
+    try {
+      // An open circuit (deliveries keep failing) answers at once instead of making the clerk wait.
+      const circuit = await this.deps.circuits.view(system.id);
+      if (circuit.state === 'open' && circuit.openUntil && Date.parse(circuit.openUntil) > Date.now()) {
+        return fail('error', `${system.id} is failing (circuit open until ${circuit.openUntil}); not asked`);
+      }
+      const rate = lookup.rateLimit ?? system.rateLimit;
+      const used = Number(await this.deps.redis.eval(RATE_SCRIPT, 1, `${this.deps.prefix}:shared-data:rate:${system.id}`, String(rate.perMs)));
+      if (used > rate.max) return fail('error', `${system.id} rate limit reached (${rate.max} look-ups per ${rate.perMs} ms); not asked`);
+
+      const input = { idNumber: query.idNumber, name: query.name, purpose: query.purpose, caseId: query.caseId, kind };
+      const body = await source.request.evaluate(input);
+      if (body === undefined) return fail('error', `${system.id}: lookup.request produced nothing`);
+      const reply = await source.adapter.send(body, {
+        caseId: query.caseId,
+        systemId: system.id,
+        idempotencyKey: `${queryId}:${system.id}:${kind}`,
+        log: this.deps.log.child({ queryId, caseId: query.caseId, systemId: system.id, kind }),
+        ...(system.protocol === 'soap' ? { operation: lookup.operation } : { target: { endpoint: lookup.endpoint!, method: 'POST' as const } }),
+        signal,
+      });
+      if ((await source.found.evaluate(reply)) === true) {
+        const data = plainObject(await source.data.evaluate(reply));
+        if (!data) return fail('error', `${system.id}: lookup.response.data did not make an object of the reply`);
+        return { kind, source: system.id, status: 'found', ms: 0, data };
+      }
+      const said = scalarText(source.error ? await source.error.evaluate(reply) : undefined);
+      // With notFound configured, only it says "no record"; without, any answer that is not found is.
+      const notFound = source.notFound ? (await source.notFound.evaluate(reply)) === true : said === undefined;
+      if (notFound) return { kind, source: system.id, status: 'not_found', ms: 0 };
+      return fail('error', masked(`${system.id} answered neither found nor not found${said ? `: ${said}` : ''}`));
+    } catch (err) {
+      return fail('error', masked(errorMessage(err).split('\n')[0] ?? 'failed'));
+    }
+  }
+
+  /** The look-ups in the audit trail, newest first, filtered; the ID number masked, no hash. */
+  async lookups(filter: LookupFilter): Promise<LookupListing[]> {
+    const personKey = filter.person ? await this.personKey(filter.person) : undefined;
+    const entries = await this.deps.operations.auditTrail(50_000, 'shared-data');
+    const out: LookupListing[] = [];
+    for (const entry of entries) {
+      const lookup = entry.lookup;
+      if (!lookup) continue;
+      if (filter.caseId && lookup.caseId !== filter.caseId) continue;
+      if (filter.purpose && lookup.purpose !== filter.purpose) continue;
+      if (personKey && lookup.personKey !== personKey) continue;
+      const at = Date.parse(entry.at);
+      if (filter.from && at < filter.from.getTime()) continue;
+      if (filter.to && at > filter.to.getTime()) continue;
+      const { personKey: _hidden, ...shown } = lookup;
+      out.push({ at: entry.at, who: entry.who, ...shown });
+      if (out.length >= (filter.limit ?? 200)) break;
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.sources.close();
+  }
+}

@@ -72,7 +72,7 @@ function unavailable<T>(): T {
 function app() {
   const log = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined, child: () => log };
   const deps = {
-    config: () => ({ gateway: { server: { bodyLimit: '1mb' } }, systems: new Map([['x', {}]]) }),
+    config: () => ({ gateway: { server: { bodyLimit: '1mb' }, limits: { failedAuthPerMinute: 1000, requestsPerMinute: 100_000 } }, systems: new Map([['x', {}]]) }),
     store: unavailable(),
     queues: unavailable(),
     operations: unavailable(),

@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { PermanentError } from '../../src/platform/failure';
+import { charsetLabel } from '../../src/platform/charset';
 import type { SystemOf } from '../../src/config/schema';
 import type { Adapter, AdapterFactory } from '../adapter';
 import { SoapOperation } from './soap.client';
@@ -42,6 +43,10 @@ export const createSoapAdapter: AdapterFactory<SystemOf<'soap'>> = (system, opti
   });
 
   const adapter: Adapter = {
+    async preview(body, ctx) {
+      const framed = await operation.preview(operationArguments(system.id, body), { 'Idempotency-Key': ctx.idempotencyKey });
+      return { endpoint: framed.url, method: 'POST', headers: framed.headers, charset: charsetLabel(system.charset), body: framed.body };
+    },
     async send(body, ctx) {
       return operation.call(operationArguments(system.id, body), { 'Idempotency-Key': ctx.idempotencyKey });
     },

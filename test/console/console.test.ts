@@ -203,7 +203,7 @@ describe('the ops web console (GET /console)', () => {
 
     const listed = (await admin(gateway, 'GET', '/systems')).body.find((s: { id: string }) => s.id === 'city-steady');
     expect(listed.paused).toBe(true);
-    const audit = (await admin(gateway, 'GET', '/audit')).body;
+    const audit = (await admin(gateway, 'GET', '/audit')).body.items;
     expect(audit[0]).toMatchObject({ action: 'system.pause', target: 'city-steady', reason: '系统升级', who: expect.stringContaining(OPERATOR) });
 
     // Resumed elsewhere (through the API): the table shows it within one 5 s refresh.

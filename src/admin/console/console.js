@@ -36,8 +36,13 @@
   const ACTIONS = {
     'system.pause': '暂停系统 pause',
     'system.resume': '恢复系统 resume',
+    'system.configure': '修改配置 configure',
+    'system.rollback': '回滚配置 rollback',
+    'system.reset': '恢复文件配置 reset',
     'dead_letter.replay': '重放死信 replay',
+    'dead_letter.correct': '更正办件 correct',
     'dead_letter.discard': '丢弃死信 discard',
+    'unmatched.discard': '丢弃未匹配结果 discard',
   };
   const EVENTS = {
     accepted: '受理 accepted',
@@ -560,7 +565,7 @@
     const filter = deadFilter;
     try {
       const { data } = await api('GET', `/admin/dead-letters${deadQuery(filter)}`);
-      deadLetters = Array.isArray(data) ? data : [];
+      deadLetters = data && Array.isArray(data.items) ? data.items : [];
       if (!filter.systemId && !filter.error) $('dead-count').textContent = deadLetters.length ? String(deadLetters.length) : '';
       renderDeadLetters();
     } catch (err) {
@@ -638,6 +643,8 @@
       const body = {};
       if (filter.systemId) body.systemId = filter.systemId;
       if (filter.error) body.error = filter.error;
+      // The API refuses a bulk replay without a filter unless every dead letter is asked for.
+      if (!filter.systemId && !filter.error) body.all = true;
       if (reason) body.reason = reason;
       const { data } = await api('POST', '/admin/dead-letters/replay', body);
       const n = Array.isArray(data && data.replayed) ? data.replayed.length : 0;
@@ -758,7 +765,7 @@
   async function loadAudit() {
     try {
       const { data } = await api('GET', '/admin/audit');
-      const entries = Array.isArray(data) ? data : [];
+      const entries = data && Array.isArray(data.items) ? data.items : [];
       const rows = entries.map((a) =>
         h(
           'tr',

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { RunningGateway } from '../../src/gateway';
 import { loadConfig } from '../../src/config/loader';
 import {
-  admin, capturingLogger, caseView, eventually, legacyServer, replyJson, restSystem, sampleCase, startTestGateway, submit, uniquePrefix, writeConfig, type LegacyServer,
+  admin, adminWithHeaders, capturingLogger, caseView, eventually, legacyServer, replyJson, restSystem, sampleCase, startTestGateway, submit, uniquePrefix, writeConfig, type LegacyServer,
 } from '../support/harness';
 
 const ID = 'city-housing-reform';
@@ -44,12 +44,12 @@ describe('when ops change a system configuration at 3 a.m.', () => {
   });
 
   it('then GET has an ETag, the GET answer is a valid PUT body, and a stale If-Match is 412 and changes nothing; the other process follows within 5 s', async () => {
-    const shown = await admin(a, 'GET', `/systems/${ID}`);
+    const shown = await adminWithHeaders(a, 'GET', `/systems/${ID}`);
     expect(shown.headers.get('etag')).toBe('"1"');
     expect(shown.body).toMatchObject({ id: ID, version: 1, source: 'file', system: { auth: { token: '[redacted]' } } });
 
     const edited = { ...shown.body, system: { ...shown.body.system, request: { body: '{"ywh": caseId, "xm": applicant.name}' } } };
-    const put = await admin(a, 'PUT', `/systems/${ID}`, edited, { 'If-Match': '"1"' });
+    const put = await adminWithHeaders(a, 'PUT', `/systems/${ID}`, edited, { 'If-Match': '"1"' });
     expect(put.status).toBe(200);
     expect(put.headers.get('etag')).toBe('"2"');
     expect(put.body).toMatchObject({ version: 2, source: 'api', system: { auth: { token: '[redacted]' } } });
@@ -60,7 +60,7 @@ describe('when ops change a system configuration at 3 a.m.', () => {
     expect((await admin(a, 'GET', `/systems/${ID}`)).body).toMatchObject({ version: 2, system: { timeoutMs: 2000 } });
 
     const started = Date.now();
-    await eventually(async () => expect((await admin(b, 'GET', `/systems/${ID}`)).headers.get('etag')).toBe('"2"'), 5000);
+    await eventually(async () => expect((await adminWithHeaders(b, 'GET', `/systems/${ID}`)).headers.get('etag')).toBe('"2"'), 5000);
     expect(Date.now() - started).toBeLessThan(5000);
   });
 

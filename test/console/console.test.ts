@@ -179,7 +179,16 @@ describe('the ops web console (GET /console)', () => {
     expect(await text(page, '#who-name')).toBe(OPERATOR);
 
     const ids = await page.locator('#systems-table tbody tr').evaluateAll((rows: any[]) => rows.map((r) => r.getAttribute('data-system')));
-    expect(ids).toEqual(['nat-population', 'prov-fragile', 'city-steady']); // national, provincial, city
+    // Problem systems first (the unreachable one, failing, with a dead letter), then by level.
+    expect(ids).toEqual(['prov-fragile', 'nat-population', 'city-steady']);
+    const fragile = await page.locator('tr[data-system="prov-fragile"]').innerText();
+    expect(fragile).toContain('故障自');
+    expect(fragile).toContain('could not be reached');
+    // The failing counter is a link to the systems it counts; a second click shows them all again.
+    await page.click('button[data-problem="failing"]');
+    expect(await page.locator('#systems-table tbody tr:not([hidden])').evaluateAll((rows: any[]) => rows.map((r) => r.getAttribute('data-system')))).toEqual(['prov-fragile']);
+    await page.click('button[data-problem="failing"]');
+    expect(await page.locator('#systems-table tbody tr:not([hidden])').count()).toBe(3);
     const steady = page.locator('tr[data-system="city-steady"]');
     expect(await steady.locator('td').nth(2).textContent()).toBe(TRICKY_NAME);
     expect(await page.locator('#systems-table b, #systems-table img').count()).toBe(0);

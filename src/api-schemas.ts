@@ -170,7 +170,8 @@ export const configExportSchema = z.object({
 export const dryRunBodySchema = z.strictObject({
   caseId: caseIdSchema.optional().describe('A stored case to map (else `case`, else the sample case).'),
   case: caseSchema.optional().describe('A case to map, validated as intake validates it.'),
-  system: systemPutBodySchema.optional().describe('A proposed configuration, validated as PUT validates it and not stored; else the one in use.'),
+  // Checked by the configuration validator (as PUT is), so its errors are `invalid_config` with every detail.
+  system: z.record(z.string(), z.unknown()).optional().describe('A proposed configuration (the system file, or the GET answer as it is), validated as PUT validates it and not stored; else the one in use.'),
   reply: z.unknown().optional().describe('A sample reply, as the `response.*` expressions read it (JSON; for XML and SOAP the parsed object form).'),
 });
 

@@ -105,6 +105,8 @@ describe('at 3 a.m. the gateway says what is broken, and ops cannot make it wors
     const broken = await admin(gateway, 'POST', '/systems/city-steady/dry-run', { system: { ...current.system, request: { body: '{"a": ' } } });
     expect(broken.status).toBe(400);
     expect(broken.body.error).toMatchObject({ code: 'invalid_config', details: [expect.objectContaining({ path: 'request.body' })] });
+    const schema = await admin(gateway, 'POST', '/systems/city-steady/dry-run', { system: { ...current.system, timeoutMs: 'soon' } });
+    expect(schema.body.error).toMatchObject({ code: 'invalid_config', details: [expect.objectContaining({ path: 'timeoutMs' })] });
     expect((await admin(gateway, 'GET', '/systems/city-steady')).body.version).toBe(1);
 
     const xml = await admin(gateway, 'POST', '/systems/city-xml/dry-run', {});

@@ -21,9 +21,27 @@ export interface DeliveryContext {
   signal?: AbortSignal;
 }
 
+/** What `send` would put on the wire for a body, built the same way, nothing sent (dry runs). */
+export interface RequestPreview {
+  /** As configured: callers redact credentials in it before showing it. */
+  endpoint: string;
+  method: string;
+  /** Every header that would be sent, credentials already redacted. */
+  headers: Record<string, string>;
+  /** The charset `body` is in (its label as sent). */
+  charset: string;
+  /** The exact bytes of the body. */
+  body: Buffer;
+}
+
 export interface Adapter {
   /** Sends the mapped body; resolves with the parsed reply a `response.*` expression reads. */
   send(body: unknown, ctx: DeliveryContext): Promise<unknown>;
+  /**
+   * What `send` would send for this body, without sending it: only the adapter knows how its
+   * protocol frames a body (JSON, XML in GBK, a SOAP envelope). May read the system's WSDL.
+   */
+  preview(body: unknown, ctx: DeliveryContext): Promise<RequestPreview>;
   /** Releases what the adapter holds (agents, clients); called when its config version retires. */
   close?(): Promise<void>;
 }

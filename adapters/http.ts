@@ -50,6 +50,17 @@ export function authHeaders(auth: Auth, body: Buffer): Record<string, string> {
   }
 }
 
+/** Headers as a dry run shows them: the credential and the signature replaced, the scheme kept. */
+export function redactedHeaders(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => {
+      if (/^authorization$/i.test(name)) return [name, `${value.split(' ')[0]} [redacted]`];
+      if (/^x-ow-signature$/i.test(name)) return [name, '[redacted]'];
+      return [name, value];
+    }),
+  );
+}
+
 /** The secrets of a system's credentials: never repeated in an excerpt of what the system says. */
 export function secretsOf(auth: Auth): string[] {
   switch (auth.type) {

@@ -10,25 +10,39 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import {
+  applyErrorSchema,
+  auditActionSchema,
   auditEntrySchema,
+  auditPageSchema,
   circuitViewSchema,
+  configExportSchema,
+  deadLetterPageSchema,
   deadLetterSchema,
   discardAnswerSchema,
   discardBodySchema,
+  dryRunAnswerSchema,
+  dryRunBodySchema,
   errorBodySchema,
   healthSchema,
+  historyVersionSchema,
+  problemSchema,
   pushAnswerSchema,
   readinessSchema,
   reasonBodySchema,
   rematchAnswerSchema,
   replayAnswerSchema,
+  replayBodySchema,
   replayManyAnswerSchema,
   replayManyBodySchema,
+  rollbackBodySchema,
   systemFileBodySchema,
+  systemPutBodySchema,
   systemStatusSchema,
   systemVersionSchema,
   unmatchedPageSchema,
   unmatchedResultSchema,
+  versionInfoSchema,
+  versionSourceSchema,
 } from '../src/api-schemas';
 import {
   acceptedSchema,
@@ -147,9 +161,16 @@ function allSchemas(): Record<string, Schema> {
     ReasonBody: reasonBodySchema,
     DiscardBody: discardBodySchema,
     ReplayManyBody: replayManyBodySchema,
+    ReplayBody: replayBodySchema,
+    RollbackBody: rollbackBodySchema,
+    DryRunBody: dryRunBodySchema,
     // A system's file is shown as written, defaults not filled in: its input form, both ways.
     SystemFile: systemFileBodySchema,
     SystemVersion: systemVersionSchema,
+    SystemPutBody: systemPutBodySchema,
+    VersionSource: versionSourceSchema,
+    HistoryVersion: historyVersionSchema,
+    VersionInfo: versionInfoSchema,
   });
   const answers = components('output', {
     Accepted: acceptedSchema,
@@ -172,6 +193,13 @@ function allSchemas(): Record<string, Schema> {
     ReplayManyAnswer: replayManyAnswerSchema,
     DiscardAnswer: discardAnswerSchema,
     AuditEntry: auditEntrySchema,
+    AuditAction: auditActionSchema,
+    AuditPage: auditPageSchema,
+    DeadLetterPage: deadLetterPageSchema,
+    DryRunAnswer: dryRunAnswerSchema,
+    ConfigExport: configExportSchema,
+    ApplyError: applyErrorSchema,
+    Problem: problemSchema,
     Error: errorBodySchema,
     Health: healthSchema,
     Readiness: readinessSchema,
@@ -205,6 +233,15 @@ const OPERATOR: Parameter = {
   in: 'header',
   required: false,
   description: "Who is acting, for the audit trail, percent-encoded (e.g. `encodeURIComponent('值班员 李四')`); `ops` when left out. The audit trail also keeps a fingerprint of the token used.",
+  schema: { type: 'string' },
+};
+
+/** The version an edit was made from (the ETag of the GET), for ops' compare-and-set. */
+const IF_MATCH: Parameter = {
+  name: 'If-Match',
+  in: 'header',
+  required: false,
+  description: 'The `ETag` of the version the change was made from, e.g. `"3"`; 412 `version_mismatch` when it is no longer current. Without it, the change is made on top of whatever is current.',
   schema: { type: 'string' },
 };
 
@@ -359,7 +396,10 @@ export function buildOpenApi(): OpenApiDocument {
         get: {
           operationId: 'listSystems',
           tags: ['admin'],
-          summary: 'Every legacy system with its state and queue',
+          summary: 'Every legacy system with its state, queue and health, problem systems first',
+          description:
+            'Problem systems first, in this order: open circuit, paused, maintenance window closed with deliveries waiting, failing, dead letters, a version some process could not apply (`problems`); ' +
+            'then the rest, in configuration order. A few Redis commands per system, never per case.',
           security: OPS,
           responses: { '200': { description: 'Every configured system.', content: json({ type: 'array', items: ref('SystemStatus') }) }, ...errors(OPS_ERRORS) },
         },
@@ -369,24 +409,95 @@ export function buildOpenApi(): OpenApiDocument {
           operationId: 'getSystem',
           tags: ['admin'],
           summary: "A system's configuration",
+          description: 'The answer carries `ETag: "<version>"`; sent back as it is (with `If-Match`), it is a valid PUT body.',
           security: OPS,
           parameters: [id],
           responses: {
-            '200': { description: 'The system file in use, secrets shown as `[redacted]`, with its version.', content: json(ref('SystemVersion')) },
+            '200': { description: 'The system file in use, secrets shown as `[redacted]`, with its version and source.', content: json(ref('SystemVersion')) },
             ...errors(['unknown_system', ...OPS_ERRORS]),
           },
         },
         put: {
           operationId: 'putSystem',
           tags: ['admin'],
-          summary: "Replace a system's configuration (audited)",
-          description: 'Validated as the gateway validates its files, then stored in Redis as a new version; every gateway process uses it within 2 s, and it survives restarts.',
+          summary: "Replace a system's configuration (admin, audited)",
+          description:
+            'The system file, or the GET answer as it is (its `system` is used). Validated as the gateway validates its files, then stored in Redis as a new version; ' +
+            'every gateway process uses it within 5 s, and it survives restarts. A stored version wins over the file until `reset`. ' +
+            'With `If-Match: "<version>"`, refused with 412 `version_mismatch` when that is no longer the current version.',
           security: OPS,
-          parameters: [id, OPERATOR],
-          requestBody: body('SystemFile', true),
+          parameters: [id, OPERATOR, IF_MATCH],
+          requestBody: body('SystemPutBody', true),
+          responses: {
+            '200': { description: 'Stored as a new version (`ETag` names it).', content: json(ref('SystemVersion')) },
+            ...errors(['invalid_config', 'invalid_json', 'invalid_request', 'version_conflict', 'version_mismatch', 'unknown_system', 'payload_too_large', ...OPS_ERRORS]),
+          },
+        },
+      },
+      '/api/v1/admin/systems/{id}/history': {
+        get: {
+          operationId: 'systemHistory',
+          tags: ['admin'],
+          summary: "A system's configuration versions, newest first",
+          description: 'Version 1 is the file each process started from. `applyError` says which process could not use a version (and kept its previous one).',
+          security: OPS,
+          parameters: [id],
+          responses: { '200': { description: 'Newest first.', content: json({ type: 'array', items: ref('VersionInfo') }) }, ...errors(['unknown_system', ...OPS_ERRORS]) },
+        },
+      },
+      '/api/v1/admin/systems/{id}/history/{version}': {
+        get: {
+          operationId: 'systemVersion',
+          tags: ['admin'],
+          summary: 'One configuration version with its content',
+          security: OPS,
+          parameters: [id, pathParam('version', 'A version number.', { type: 'integer', minimum: 1 })],
+          responses: { '200': { description: 'The version, secrets shown as `[redacted]`.', content: json(ref('HistoryVersion')) }, ...errors(['not_found', 'unknown_system', ...OPS_ERRORS]) },
+        },
+      },
+      '/api/v1/admin/systems/{id}/rollback': {
+        post: {
+          operationId: 'rollbackSystem',
+          tags: ['admin'],
+          summary: "Store an earlier version's content as a new version (admin, audited)",
+          security: OPS,
+          parameters: [id, OPERATOR, IF_MATCH],
+          requestBody: body('RollbackBody', true),
           responses: {
             '200': { description: 'Stored as a new version.', content: json(ref('SystemVersion')) },
-            ...errors(['invalid_config', 'invalid_json', 'version_conflict', 'unknown_system', 'payload_too_large', ...OPS_ERRORS]),
+            ...errors(['invalid_config', 'invalid_json', 'invalid_request', 'not_found', 'version_conflict', 'version_mismatch', 'unknown_system', ...OPS_ERRORS]),
+          },
+        },
+      },
+      '/api/v1/admin/systems/{id}/reset': {
+        post: {
+          operationId: 'resetSystem',
+          tags: ['admin'],
+          summary: 'Go back to the file in OW_CONFIG_DIR (admin, audited)',
+          description: 'Stores the file this process read as a new version, `source: file`: after editing a file, reset makes it the one in use.',
+          security: OPS,
+          parameters: [id, OPERATOR, IF_MATCH],
+          requestBody: body('ReasonBody', false),
+          responses: {
+            '200': { description: 'Stored as a new version.', content: json(ref('SystemVersion')) },
+            ...errors(['invalid_config', 'invalid_json', 'invalid_request', 'version_conflict', 'version_mismatch', 'unknown_system', ...OPS_ERRORS]),
+          },
+        },
+      },
+      '/api/v1/admin/systems/{id}/dry-run': {
+        post: {
+          operationId: 'dryRunSystem',
+          tags: ['admin'],
+          summary: 'What would be sent for a case, with the current or a proposed configuration; nothing is sent',
+          description:
+            'The adapter frames the request exactly as for a delivery (JSON, XML in the system charset, the SOAP envelope) and sends nothing; ' +
+            'a WSDL given as a URL is read. A proposed `system` is validated as PUT validates it and is not stored.',
+          security: OPS,
+          parameters: [id],
+          requestBody: body('DryRunBody', false),
+          responses: {
+            '200': { description: 'The request that would be sent, and what `response.*` made of the sample reply.', content: json(ref('DryRunAnswer')) },
+            ...errors(['invalid_config', 'invalid_json', 'invalid_request', 'unknown_case', 'unknown_system', 'payload_too_large', ...OPS_ERRORS]),
           },
         },
       },
@@ -413,14 +524,31 @@ export function buildOpenApi(): OpenApiDocument {
           responses: { '200': { description: 'Resumed.', content: json(ref('SystemStatus')) }, ...errors(['invalid_request', 'invalid_json', 'unknown_system', ...OPS_ERRORS]) },
         },
       },
+      '/api/v1/admin/config/export': {
+        get: {
+          operationId: 'exportConfig',
+          tags: ['admin'],
+          summary: 'The running configuration as files ready to commit (admin)',
+          description:
+            'Every system as it runs (stored versions included), routes.yaml and gateway.yaml. Secrets leave only as `${VAR}` references: ' +
+            "the file's own where it had one, else a placeholder (`${<SYSTEM>_<KEY>}`) with a comment naming the variable to set.",
+          security: OPS,
+          responses: { '200': { description: 'File name → YAML text.', content: json(ref('ConfigExport')) }, ...errors(OPS_ERRORS) },
+        },
+      },
       '/api/v1/admin/dead-letters': {
         get: {
           operationId: 'listDeadLetters',
           tags: ['admin'],
           summary: 'Deliveries whose attempts ran out',
           security: OPS,
-          parameters: [queryParam('systemId', 'Only this system’s dead letters.'), queryParam('error', 'Only dead letters whose last error contains this (any case).')],
-          responses: { '200': { description: 'The dead letters, oldest first.', content: json({ type: 'array', items: ref('DeadLetter') }) }, ...errors(OPS_ERRORS) },
+          parameters: [
+            queryParam('systemId', 'Only this system’s dead letters.'),
+            queryParam('error', 'Only dead letters whose last error contains this (any case).'),
+            queryParam('cursor', 'The `next` of the page before (opaque).'),
+            { name: 'limit', in: 'query', required: false, description: 'Dead letters per page, 1 to 500.', schema: { type: 'integer', minimum: 1, maximum: 500, default: 100 } },
+          ],
+          responses: { '200': { description: 'A page of dead letters, oldest first.', content: json(ref('DeadLetterPage')) }, ...errors(['invalid_request', ...OPS_ERRORS]) },
         },
       },
       '/api/v1/admin/dead-letters/replay': {
@@ -428,22 +556,25 @@ export function buildOpenApi(): OpenApiDocument {
           operationId: 'replayDeadLetters',
           tags: ['admin'],
           summary: 'Re-queue every matching dead letter (audited)',
+          description: 'A filter (`systemId`, `error`) or `all: true` is required: an empty body is refused. `dryRun: true` only counts them.',
           security: OPS,
           parameters: [OPERATOR],
-          requestBody: body('ReplayManyBody', false),
-          responses: { '200': { description: 'Queued again.', content: json(ref('ReplayManyAnswer')) }, ...errors(['invalid_request', 'invalid_json', ...OPS_ERRORS]) },
+          requestBody: body('ReplayManyBody', true),
+          responses: { '200': { description: 'Queued again (or counted).', content: json(ref('ReplayManyAnswer')) }, ...errors(['invalid_request', 'invalid_json', 'unknown_system', ...OPS_ERRORS]) },
         },
       },
       '/api/v1/admin/dead-letters/{id}/replay': {
         post: {
           operationId: 'replayDeadLetter',
           tags: ['admin'],
-          summary: 'Re-queue a dead letter (audited)',
-          description: 'Queued again with fresh attempts and the same `Idempotency-Key`.',
+          summary: 'Re-queue a dead letter, optionally with its case corrected (audited)',
+          description:
+            'Queued again with fresh attempts and the same `Idempotency-Key`. With `case` (admin only), the stored case is replaced first: ' +
+            'validated as intake validates, the same caseId, audited with the paths it changed (never their values).',
           security: OPS,
           parameters: [deadLetterId, OPERATOR],
-          requestBody: body('ReasonBody', false),
-          responses: { '200': { description: 'Queued again.', content: json(ref('ReplayAnswer')) }, ...errors(['invalid_request', 'invalid_json', 'not_found', 'unknown_system', ...OPS_ERRORS]) },
+          requestBody: body('ReplayBody', false),
+          responses: { '200': { description: 'Queued again.', content: json(ref('ReplayAnswer')) }, ...errors(['invalid_request', 'invalid_case', 'invalid_json', 'not_found', 'unknown_system', ...OPS_ERRORS]) },
         },
       },
       '/api/v1/admin/dead-letters/{id}': {
@@ -489,13 +620,34 @@ export function buildOpenApi(): OpenApiDocument {
           },
         },
       },
+      '/api/v1/admin/unmatched-results/{id}': {
+        delete: {
+          operationId: 'discardUnmatchedResult',
+          tags: ['admin'],
+          summary: 'Discard an unmatched result with a reason (audited)',
+          security: OPS,
+          parameters: [pathParam('id', 'An unmatched result id: `<systemId>.<uuid>`.'), OPERATOR],
+          requestBody: body('DiscardBody', true),
+          responses: { '200': { description: 'Discarded.', content: json(ref('DiscardAnswer')) }, ...errors(['invalid_request', 'invalid_json', 'not_found', ...OPS_ERRORS]) },
+        },
+      },
       '/api/v1/admin/audit': {
         get: {
           operationId: 'auditTrail',
           tags: ['admin'],
-          summary: 'The latest 200 ops actions',
+          summary: 'Ops actions, newest first, filtered and paged',
+          description: 'The trail keeps about the latest 10,000 actions. A filtered query reads at most 10,000 entries per page.',
           security: OPS,
-          responses: { '200': { description: 'Newest first.', content: json({ type: 'array', items: ref('AuditEntry') }) }, ...errors(OPS_ERRORS) },
+          parameters: [
+            { name: 'action', in: 'query', required: false, description: 'Only this action.', schema: ref('AuditAction') },
+            queryParam('who', 'Only actions whose `who` contains this.'),
+            queryParam('caseId', 'Only actions on this case (its dead letters).'),
+            { name: 'from', in: 'query', required: false, description: 'Not before this time.', schema: { type: 'string', format: 'date-time' } },
+            { name: 'to', in: 'query', required: false, description: 'Not after this time.', schema: { type: 'string', format: 'date-time' } },
+            queryParam('cursor', 'The `next` of the page before.'),
+            { name: 'limit', in: 'query', required: false, description: 'Entries per page, 1 to 500.', schema: { type: 'integer', minimum: 1, maximum: 500, default: 100 } },
+          ],
+          responses: { '200': { description: 'A page, newest first.', content: json(ref('AuditPage')) }, ...errors(['invalid_request', ...OPS_ERRORS]) },
         },
       },
       '/console': {

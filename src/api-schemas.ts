@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { unmatchedResultSchema } from './cases/store';
 
 export { unmatchedResultSchema };
-import { caseIdSchema } from './cases/model';
+import { caseIdSchema, caseSchema } from './cases/model';
 import { levelSchema, protocolSchema, systemFileSchema } from './config/schema';
 import { circuitViewSchema } from './delivery/circuit';
 
@@ -60,6 +60,17 @@ export type RematchAnswer = z.infer<typeof rematchAnswerSchema>;
 
 const count = z.number().int().min(0);
 
+/** What makes a system a problem, in the order the board lists problem systems. */
+export const PROBLEMS = ['circuit_open', 'paused', 'window_closed', 'failing', 'dead_letters', 'apply_error'] as const;
+export const problemSchema = z.enum(PROBLEMS);
+
+export const applyErrorSchema = z.object({
+  version: z.number().int().min(1),
+  process: z.string().describe('The gateway process (host:pid:id) that kept its previous version.'),
+  message: z.string(),
+  at: z.iso.datetime(),
+});
+
 /** A legacy system as ops see it (`GET /api/v1/admin/systems`, and the answer to pause and resume). */
 export const systemStatusSchema = z.object({
   id: z.string(),
@@ -68,7 +79,17 @@ export const systemStatusSchema = z.object({
   protocol: protocolSchema,
   paused: z.boolean(),
   circuit: circuitViewSchema,
+  window: z.object({ open: z.boolean(), opensAt: z.iso.datetime().optional() }).describe('The maintenance window: open now, or when it opens (always open without one).'),
   queue: z.object({ waiting: count, active: count, delayed: count, failed: count }),
+  deadLetters: count.describe('Deliveries whose attempts ran out, waiting for ops (replay or discard).'),
+  lastSuccessAt: z.iso.datetime().optional().describe('When the system last answered a delivery.'),
+  lastError: z.string().optional().describe('What went wrong last (the system’s own words kept as they are).'),
+  failingSince: z.iso.datetime().optional().describe('The first failure since the last success; absent while it takes cases.'),
+  oldestWaitingAt: z.iso.datetime().optional().describe('When the oldest delivery still queued for it was queued.'),
+  problems: z.array(problemSchema).describe('Why it is listed among the problem systems (first), in this order of urgency; empty when fine.'),
+  version: z.number().int().min(1).describe('The configuration version this process uses.'),
+  source: z.enum(['file', 'api']),
+  applyErrors: z.array(applyErrorSchema).optional().describe('Processes that could not apply a stored version and kept their previous one.'),
 });
 export type SystemStatus = z.infer<typeof systemStatusSchema>;
 
@@ -80,12 +101,70 @@ export const systemFileBodySchema = systemFileSchema.describe(
   'A system file as JSON, as written: `${VAR}` references are expanded when it is applied, and a secret shown or sent as `[redacted]` keeps its current value.',
 );
 
-/** The answer to `GET` and `PUT /api/v1/admin/systems/:id`. */
+export const versionSourceSchema = z.enum(['file', 'api']).describe('`file`: read from OW_CONFIG_DIR (at start, or by a reset); `api`: stored through the API, used instead of the file until a reset.');
+
+/** The answer to `GET` and `PUT /api/v1/admin/systems/:id` (and, as it is, an accepted PUT body). */
 export const systemVersionSchema = z.object({
   id: z.string(),
   version: z.number().int().min(1),
+  source: versionSourceSchema,
   system: systemFileBodySchema,
 });
+
+/** The body of PUT: the system file, or the GET answer as it is (its `system` is used). */
+export const systemPutBodySchema = z.union([systemFileBodySchema, systemVersionSchema]);
+
+/** One version in a system's history (`GET /api/v1/admin/systems/:id/history`). */
+export const versionInfoSchema = z.object({
+  version: z.number().int().min(1),
+  at: z.iso.datetime(),
+  who: z.string(),
+  source: versionSourceSchema,
+  summary: z.string().describe('The top-level keys this version changed, after what it was (a rollback, a reset).'),
+  reason: z.string().optional(),
+  applyError: z.string().optional().describe('A gateway process could not use this version and kept its previous one: which, and why.'),
+});
+
+/** `GET /api/v1/admin/systems/:id/history/:version`: a version with its content, secrets redacted. */
+export const historyVersionSchema = versionInfoSchema.extend({ id: z.string(), system: systemFileBodySchema });
+
+export const rollbackBodySchema = z.strictObject({
+  version: z.number().int().min(1).describe('The version whose content is stored again, as a new version.'),
+  reason: z.string().trim().min(1).max(500).optional(),
+});
+
+/** `GET /api/v1/admin/config/export`: files ready to commit to OW_CONFIG_DIR. */
+export const configExportSchema = z.object({
+  files: z.record(z.string(), z.string()).describe('File name (`systems/<id>.yaml`, `routes.yaml`, `gateway.yaml`) → YAML text; every secret a `${VAR}` reference, never its value.'),
+});
+
+/** The body of `POST /api/v1/admin/systems/:id/dry-run`. */
+export const dryRunBodySchema = z.strictObject({
+  caseId: caseIdSchema.optional().describe('A stored case to map (else `case`, else the sample case).'),
+  case: caseSchema.optional().describe('A case to map, validated as intake validates it.'),
+  // Checked by the configuration validator (as PUT is), so its errors are `invalid_config` with every detail.
+  system: z.record(z.string(), z.unknown()).optional().describe('A proposed configuration (the system file, or the GET answer as it is), validated as PUT validates it and not stored; else the one in use.'),
+  reply: z.unknown().optional().describe('A sample reply, as the `response.*` expressions read it (JSON; for XML and SOAP the parsed object form).'),
+});
+
+export const dryRunAnswerSchema = z.object({
+  systemId: z.string(),
+  version: z.number().int().min(1).optional().describe('The configuration version used; absent for a proposed one.'),
+  proposed: z.boolean(),
+  caseId: caseIdSchema,
+  caseSource: z.enum(['stored', 'given', 'sample']),
+  request: z.object({
+    endpoint: z.string().describe('Credentials in it redacted.'),
+    method: z.string(),
+    headers: z.record(z.string(), z.string()).describe('Credentials redacted.'),
+    charset: z.string(),
+    body: z.string().describe('The exact bytes that would be sent, decoded in `charset`, ID and phone numbers masked.'),
+    byteLength: count,
+  }),
+  reply: z.object({ success: z.boolean(), receiptNo: z.string().optional(), error: z.string().optional(), retryable: z.boolean() }).optional().describe('What `response.*` made of the sample reply.'),
+  sent: z.literal(false).describe('Nothing was sent.'),
+});
+export type DryRunAnswer = z.infer<typeof dryRunAnswerSchema>;
 
 // ── Ops: dead letters and the audit trail ────────────────────────────────────────────────────────
 
@@ -99,7 +178,37 @@ export const deadLetterSchema = z.object({
 });
 export type DeadLetter = z.infer<typeof deadLetterSchema>;
 
-export const auditActionSchema = z.enum(['system.pause', 'system.resume', 'system.configure', 'dead_letter.replay', 'dead_letter.discard', 'auth.refused', 'shared-data.query']);
+const cursor = z.string().regex(/^[A-Za-z0-9_-]{1,400}$/, 'the `next` of an earlier page');
+const limit = z.coerce.number().int().min(1).max(500).optional();
+
+/** The query of `GET /api/v1/admin/dead-letters`. */
+export const deadLetterQuerySchema = z.strictObject({
+  systemId: z.string().optional(),
+  error: z.string().optional(),
+  cursor: cursor.optional(),
+  limit,
+});
+
+/** A page of dead letters, oldest first; `next` when there are more. */
+export const deadLetterPageSchema = z.object({
+  items: z.array(deadLetterSchema),
+  next: z.string().optional().describe('Pass as `cursor` for the next page; absent on the last.'),
+});
+export type DeadLetterPage = z.infer<typeof deadLetterPageSchema>;
+
+export const auditActionSchema = z.enum([
+  'system.pause',
+  'system.resume',
+  'system.configure',
+  'system.rollback',
+  'system.reset',
+  'dead_letter.replay',
+  'dead_letter.correct',
+  'dead_letter.discard',
+  'unmatched.discard',
+  'auth.refused',
+  'shared-data.query',
+]);
 
 export const documentStatusSchema = z.enum(['found', 'not_found', 'error', 'timeout']);
 
@@ -132,6 +241,23 @@ export const auditEntrySchema = z.object({
 });
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
 
+/** The query of `GET /api/v1/admin/audit`. */
+export const auditQuerySchema = z.strictObject({
+  action: auditActionSchema.optional(),
+  who: z.string().optional().describe('Entries whose `who` contains this.'),
+  caseId: z.string().optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  cursor: cursor.optional(),
+  limit,
+});
+
+export const auditPageSchema = z.object({
+  items: z.array(auditEntrySchema),
+  next: z.string().optional().describe('Pass as `cursor` for the next page; absent on the last.'),
+});
+export type AuditPage = z.infer<typeof auditPageSchema>;
+
 const reason = z.string().trim().min(1).max(500);
 
 /** The optional body of pause, resume and replay. */
@@ -140,17 +266,33 @@ export const reasonBodySchema = z.strictObject({ reason: reason.optional() });
 /** The body of `DELETE /api/v1/admin/dead-letters/:id`: discarding needs a reason. */
 export const discardBodySchema = z.strictObject({ reason: z.string().trim().min(1, 'a reason is required to discard').max(500) });
 
-/** The optional body of `POST /api/v1/admin/dead-letters/replay`: which dead letters to replay. */
+/** The body of `POST /api/v1/admin/dead-letters/:id/replay`. */
+export const replayBodySchema = z.strictObject({
+  reason: reason.optional(),
+  case: caseSchema.optional().describe('Admin only: replaces the stored case before the replay (same caseId; validated as intake validates; audited with the changed paths).'),
+});
+
+/** The body of `POST /api/v1/admin/dead-letters/replay`: which dead letters to replay; a filter or `all` is required. */
 export const replayManyBodySchema = z.strictObject({
   systemId: z.string().optional().describe('Only this system’s dead letters.'),
   error: z.string().min(1).optional().describe('Only dead letters whose last error contains this (any case).'),
+  all: z.literal(true).optional().describe('Every dead letter of every system: required when there is no filter.'),
+  dryRun: z.boolean().optional().describe('Only count them; nothing is replayed.'),
   reason: reason.optional(),
 });
 
-export const replayAnswerSchema = z.object({ id: z.string(), replayed: z.literal(true) });
+export const replayAnswerSchema = z.object({
+  id: z.string(),
+  replayed: z.literal(true),
+  changed: z.array(z.string()).optional().describe('With a corrected case: the paths it changed (audited).'),
+});
 export type ReplayAnswer = z.infer<typeof replayAnswerSchema>;
 
-export const replayManyAnswerSchema = z.object({ replayed: z.array(z.string()).describe('The ids of the dead letters queued again.') });
+export const replayManyAnswerSchema = z.object({
+  count: count.describe('How many dead letters match (and, without `dryRun`, were queued again).'),
+  dryRun: z.boolean(),
+  replayed: z.array(z.string()).optional().describe('The ids of the dead letters queued again (absent for a dry run).'),
+});
 export type ReplayManyAnswer = z.infer<typeof replayManyAnswerSchema>;
 
 export const discardAnswerSchema = z.object({ id: z.string(), discarded: z.literal(true) });

@@ -101,6 +101,7 @@ export function createApp(deps: AppDeps): express.Express {
       metrics: deps.metrics,
       now: deps.now,
       archive: deps.ledger,
+      waiting: (caseId, systemId) => deps.operations.waiting(caseId, systemId),
     }),
   );
 

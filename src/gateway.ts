@@ -14,6 +14,7 @@ import { CaseChanges } from './cases/changes';
 import { CaseStore } from './cases/store';
 import { Endpoints } from './delivery/endpoints';
 import { CircuitBreakers } from './delivery/circuit';
+import { SystemHealth } from './delivery/health';
 import { DeliveryQueues } from './delivery/queues';
 import { DeliveryWorkers } from './delivery/worker';
 import type { Tokens } from './platform/auth';
@@ -109,6 +110,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const metrics = createMetrics();
   const live = new LiveConfig(config, { redis: workerRedis, prefix, env: options.env ?? process.env, log, refreshMs: options.configRefreshMs });
   await live.refresh(); // versions ops stored before this process started
+  // The rule (README, "Configuration changes"): a stored version wins over the file until reset.
+  const differing = await live.differingFromFiles();
+  if (differing.length) {
+    log.warn(
+      { systems: differing.map((d) => d.systemId), versions: differing },
+      `stored configuration differs from the file for ${differing.map((d) => d.systemId).join(', ')}: the stored version is used until POST /api/v1/admin/systems/:id/reset`,
+    );
+  }
   const current = () => live.get();
   const bullPrefix = `${prefix}:bull`;
   const changes = new CaseChanges();
@@ -119,6 +128,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const queues = new DeliveryQueues(intakeRedis, bullPrefix);
   const workerQueues = new DeliveryQueues(workerRedis, bullPrefix);
   const circuits = new CircuitBreakers(workerRedis, prefix);
+  const health = new SystemHealth(workerRedis, prefix);
   const endpoints = new Endpoints(config);
   for (const system of current().systems.values()) endpoints.get(system);
 
@@ -151,6 +161,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         metrics,
         queues: workerQueues,
         circuits,
+        health,
         now: options.now,
         hooks: { acknowledged: (system, caseId, receiptNo) => poller.schedule(system, caseId, receiptNo) },
       })
@@ -169,7 +180,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }
 
   let accepting = true;
-  const operations = new Operations({ config: current, live, store, queues, circuits, redis: intakeRedis, prefix, now: options.now });
+  const operations = new Operations({ config: current, live, store, queues, circuits, health, endpoints, log, redis: intakeRedis, prefix, now: options.now });
   // Look-ups are synchronous, like intake: they use the intake connection, which fails fast.
   const sharedData = new SharedDataService({ config: current, redis: intakeRedis, prefix, circuits: new CircuitBreakers(intakeRedis, prefix), sealer: seals, operations, log });
   const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, prefix, tokens: options.tokens, intakeHmacSecret: options.intakeHmacSecret, log, metrics, accepting: () => accepting, now: options.now, seals, ledger, sharedData });

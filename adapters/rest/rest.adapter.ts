@@ -2,30 +2,35 @@
 import type { AxiosResponse } from 'axios';
 import { RetryableError } from '../../src/platform/failure';
 import type { SystemOf } from '../../src/config/schema';
-import type { Adapter, AdapterFactory } from '../adapter';
-import { authHeaders, classifyHttpStatus, closeHttpClient, httpClient, transportError } from '../http';
+import type { Adapter, AdapterFactory, DeliveryContext } from '../adapter';
+import { authHeaders, classifyHttpStatus, closeHttpClient, httpClient, redactedHeaders, transportError } from '../http';
 
 export const createRestAdapter: AdapterFactory<SystemOf<'rest'>> = (system, options) => {
   const client = httpClient(system, options.maxReplyBytes);
 
+  /** The one way a request is framed, for sending and for a dry run alike. */
+  const frame = (body: unknown, ctx: DeliveryContext) => {
+    const method = ctx.target?.method ?? system.method;
+    const payload = Buffer.from(method === 'GET' ? '' : JSON.stringify(body), 'utf8');
+    const headers: Record<string, string> = {
+      ...(method === 'GET' ? {} : { 'Content-Type': 'application/json; charset=utf-8' }),
+      Accept: 'application/json',
+      'Idempotency-Key': ctx.idempotencyKey,
+      ...authHeaders(system.auth, payload),
+    };
+    return { method, url: ctx.target?.endpoint ?? system.endpoint, payload, headers };
+  };
+
   const adapter: Adapter = {
+    async preview(body, ctx) {
+      const { method, url, payload, headers } = frame(body, ctx);
+      return { endpoint: url, method, headers: redactedHeaders(headers), charset: 'utf-8', body: payload };
+    },
     async send(body, ctx) {
-      const method = ctx.target?.method ?? system.method;
-      const payload = Buffer.from(method === 'GET' ? '' : JSON.stringify(body), 'utf8');
+      const { method, url, payload, headers } = frame(body, ctx);
       let reply: AxiosResponse<ArrayBuffer>;
       try {
-        reply = await client.request<ArrayBuffer>({
-          method,
-          url: ctx.target?.endpoint ?? system.endpoint,
-          data: method === 'GET' ? undefined : payload,
-          signal: ctx.signal,
-          headers: {
-            ...(method === 'GET' ? {} : { 'Content-Type': 'application/json; charset=utf-8' }),
-            Accept: 'application/json',
-            'Idempotency-Key': ctx.idempotencyKey,
-            ...authHeaders(system.auth, payload),
-          },
-        });
+        reply = await client.request<ArrayBuffer>({ method, url, data: method === 'GET' ? undefined : payload, headers, signal: ctx.signal });
       } catch (err) {
         throw transportError(system.id, system.timeoutMs, err);
       }

@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { PermanentError } from '../../src/platform/failure';
+import { charsetLabel } from '../../src/platform/charset';
 import type { SystemOf } from '../../src/config/schema';
 import type { Adapter, AdapterFactory } from '../adapter';
 import { SoapOperation } from './soap.client';
@@ -51,6 +52,10 @@ export const createSoapAdapter: AdapterFactory<SystemOf<'soap'>> = (system, opti
   };
 
   const adapter: Adapter = {
+    async preview(body, ctx) {
+      const framed = await operationNamed(ctx.operation ?? settings.operation).preview(operationArguments(system.id, body), { 'Idempotency-Key': ctx.idempotencyKey });
+      return { endpoint: framed.url, method: 'POST', headers: framed.headers, charset: charsetLabel(system.charset), body: framed.body };
+    },
     async send(body, ctx) {
       return operationNamed(ctx.operation ?? settings.operation).call(operationArguments(system.id, body), { 'Idempotency-Key': ctx.idempotencyKey }, ctx.signal);
     },

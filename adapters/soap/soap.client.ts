@@ -6,13 +6,13 @@
  * simulators use one to push results to the gateway.
  */
 import * as soap from 'soap';
-import type { SoapMethod } from 'soap';
+import type { IHttpClient, SoapMethod } from 'soap';
 import type { Auth } from '../../src/config/schema';
 import type { Charset } from '../../src/platform/charset';
-import { RetryableError, errorMessage } from '../../src/platform/failure';
-import { secretsOf } from '../http';
+import { PermanentError, RetryableError, errorMessage } from '../../src/platform/failure';
+import { redactedHeaders, secretsOf } from '../http';
 import { classifySoapError } from './soap.faults';
-import { GuardedHttpClient, type GuardedCallOptions } from './soap.http';
+import { CapturingHttpClient, GuardedHttpClient, NotSent, type CapturedRequest, type GuardedCallOptions } from './soap.http';
 import type { SoapVersion } from './soap.wire';
 
 export interface SoapOperationOptions {
@@ -70,6 +70,22 @@ export class SoapOperation {
     return output;
   }
 
+  /**
+   * The request `call` would send, captured instead of sent (dry runs): the same WSDL, envelope,
+   * charset and headers; a WS-Security password is written as `[redacted]`, credentials in headers
+   * are redacted.
+   */
+  async preview(args: Record<string, unknown>, headers: Record<string, string> = {}): Promise<CapturedRequest> {
+    const capturing = new CapturingHttpClient(this.http);
+    const method = await this.method(capturing, true);
+    await new Promise<void>((resolve, reject) => {
+      const callOptions: GuardedCallOptions = { onUnexpected: reject };
+      method(args, (err) => (err && !(err instanceof NotSent) && !capturing.captured ? reject(classifySoapError(this.options.systemId, err, secretsOf(this.options.auth))) : resolve()), callOptions, headers);
+    });
+    if (!capturing.captured) throw new PermanentError(`${this.options.systemId}: the soap client wrote no request`);
+    return { ...capturing.captured, headers: redactedHeaders(capturing.captured.headers) };
+  }
+
   close(): void {
     this.http.close();
   }
@@ -82,16 +98,26 @@ export class SoapOperation {
   }
 
   private async load(): Promise<Call> {
+    const method = await this.method(this.http, false);
+    return (args, headers, signal) =>
+      new Promise((resolve, reject) => {
+        const callOptions: GuardedCallOptions = { onUnexpected: reject, ...(signal ? { signal } : {}) };
+        method(args, (err, result) => (err ? reject(err) : resolve(result)), callOptions, headers);
+      });
+  }
+
+  /** The operation's method on a soap client sending through `http`; `redacted`: the WS-Security password written as `[redacted]`. */
+  private async method(http: IHttpClient, redacted: boolean): Promise<SoapMethod> {
     const { systemId, wsdl, endpoint, service, port, operation, version, auth } = this.options;
     let client: soap.Client;
     try {
       // The package's own WSDL cache would outlive a config reload; ours is this object.
-      client = await soap.createClientAsync(wsdl, { httpClient: this.http, disableCache: true, forceSoap12Headers: version === '1.2' }, endpoint);
+      client = await soap.createClientAsync(wsdl, { httpClient: http, disableCache: true, forceSoap12Headers: version === '1.2' }, endpoint);
     } catch (err) {
       throw new RetryableError(`${systemId}: the WSDL ${wsdl} could not be loaded: ${errorMessage(err)}`, undefined, { cause: err });
     }
     if (auth.type === 'wsse') {
-      client.setSecurity(new soap.WSSecurity(auth.username, auth.password, { passwordType: auth.passwordType, hasTokenCreated: true }));
+      client.setSecurity(new soap.WSSecurity(auth.username, redacted ? '[redacted]' : auth.password, { passwordType: auth.passwordType, hasTokenCreated: true }));
     }
     const services = client as unknown as Record<string, Record<string, Record<string, SoapMethod> | undefined> | undefined>;
     const method = services[service]?.[port]?.[operation];
@@ -100,10 +126,6 @@ export class SoapOperation {
       const offered = Object.entries(described).flatMap(([s, ports]) => Object.entries(ports).flatMap(([p, ops]) => Object.keys(ops).map((o) => `${s}/${p}/${o}`)));
       throw new RetryableError(`${systemId}: the WSDL has no operation ${service}/${port}/${operation} (it has ${offered.join(', ') || 'none'})`);
     }
-    return (args, headers, signal) =>
-      new Promise((resolve, reject) => {
-        const callOptions: GuardedCallOptions = { onUnexpected: reject, ...(signal ? { signal } : {}) };
-        method(args, (err, result) => (err ? reject(err) : resolve(result)), callOptions, headers);
-      });
+    return method;
   }
 }

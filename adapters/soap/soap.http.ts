@@ -111,23 +111,27 @@ export class GuardedHttpClient implements IHttpClient {
     return { status: res.status, headers: res.headers as Record<string, unknown>, data: text };
   }
 
-  private async post(url: string, xml: string, headers: IHeaders, signal?: AbortSignal): Promise<SoapHttpReply> {
-    const { systemId, charset, auth } = this.options;
+  /** An envelope the soap package wrote, as bytes in the system's charset, with the headers that go with it. */
+  frame(xml: string, headers: IHeaders): { body: Buffer; headers: Record<string, string> } {
+    const { charset, auth } = this.options;
     const contentType = typeof headers['Content-Type'] === 'string' ? headers['Content-Type'] : 'text/xml; charset=utf-8';
     const body = encodeEnvelope(xml, charset);
-    const res = await this.exchange(
-      url,
-      'POST',
-      {
+    return {
+      body,
+      headers: {
         ...(headers as Record<string, string>),
         'Content-Type': withCharset(contentType, charset),
         Accept: 'text/xml, application/soap+xml, */*;q=0.1',
         // WS-Security goes in the envelope; bearer, basic and hmac go in headers as for REST.
         ...authHeaders(auth, body),
       },
-      body,
-      signal,
-    );
+    };
+  }
+
+  private async post(url: string, xml: string, headers: IHeaders, signal?: AbortSignal): Promise<SoapHttpReply> {
+    const { systemId, auth } = this.options;
+    const framed = this.frame(xml, headers);
+    const res = await this.exchange(url, 'POST', framed.headers, framed.body, signal);
     const text = this.decode(res, `HTTP ${res.status} with a body`);
     if (!isEnvelope(text) || !hasBody(text)) this.notSoap(res, text);
     try {
@@ -151,5 +155,37 @@ export class GuardedHttpClient implements IHttpClient {
     const what = text.trim() === '' ? 'an empty body' : `a reply that is not SOAP (${type}): ${legacyExcerpt(text, { secrets: secretsOf(this.options.auth) })}`;
     // A 2xx that is not SOAP is retried like a 5xx (a proxy page); other statuses as for REST.
     throw httpStatusError(`${systemId} answered HTTP ${res.status} with ${what}`, res.status, res.headers['retry-after']);
+  }
+}
+
+/** What a dry run captured instead of sending. */
+export interface CapturedRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/** Said to the soap package in place of a reply: the request was captured, not sent. */
+export class NotSent extends Error {
+  constructor() {
+    super('dry run: not sent');
+  }
+}
+
+/**
+ * The soap package's HTTP client for a dry run: the WSDL is read through the guarded client (as for
+ * a delivery), the envelope is framed exactly as `post` frames it and kept, and nothing is posted.
+ */
+export class CapturingHttpClient implements IHttpClient {
+  captured?: CapturedRequest;
+
+  constructor(private readonly guarded: GuardedHttpClient) {}
+
+  request(url: string, data: unknown, callback: (error: unknown, res?: unknown, body?: unknown) => unknown, exheaders?: IHeaders, exoptions?: GuardedCallOptions): AxiosPromise {
+    if (data === null || data === undefined) return this.guarded.request(url, data, callback, exheaders, exoptions);
+    const framed = this.guarded.frame(String(data), exheaders ?? {});
+    this.captured = { url, headers: framed.headers, body: framed.body };
+    callback(new NotSent());
+    return Promise.resolve() as unknown as AxiosPromise;
   }
 }

@@ -11,8 +11,8 @@ import type { Auth, SystemConfig, SystemOf } from '../../src/config/schema';
 import { PermanentError, RetryableError, errorMessage } from '../../src/platform/failure';
 import { CharsetError, charsetLabel, decodeBody } from '../../src/platform/charset';
 import { XmlRejectedError, XmlWriteError, encodeXmlDocument, readXml, type XmlObject } from '../../src/platform/xml';
-import type { Adapter, AdapterFactory } from '../adapter';
-import { authHeaders, classifyHttpStatus, closeHttpClient, httpClient, transportError } from '../http';
+import type { Adapter, AdapterFactory, DeliveryContext } from '../adapter';
+import { authHeaders, classifyHttpStatus, closeHttpClient, httpClient, redactedHeaders, transportError } from '../http';
 
 /** The Content-Type of requests and acknowledgements in `charset`. */
 export function xmlContentType(system: Pick<SystemConfig, 'charset'>): string {
@@ -80,16 +80,26 @@ export function parseReply(system: SystemConfig, status: number, bytes: Buffer, 
 export const createXmlAdapter: AdapterFactory<SystemOf<'xml'>> = (system, options) => {
   const client = httpClient(system, options.maxReplyBytes);
 
+  /** The one way a request is framed, for sending and for a dry run alike. */
+  const frame = (body: unknown, ctx: DeliveryContext) => {
+    const payload = buildRequest(system, body);
+    const headers: Record<string, string> = {
+      'Content-Type': xmlContentType(system),
+      Accept: 'text/xml, application/xml',
+      'Idempotency-Key': ctx.idempotencyKey,
+      ...signedHeaders(system, system.auth, payload),
+    };
+    checkHeaders(system, headers);
+    return { payload, headers };
+  };
+
   const adapter: Adapter = {
+    async preview(body, ctx) {
+      const { payload, headers } = frame(body, ctx);
+      return { endpoint: system.endpoint, method: system.method, headers: redactedHeaders(headers), charset: charsetLabel(system.charset), body: payload };
+    },
     async send(body, ctx) {
-      const payload = buildRequest(system, body);
-      const headers = {
-        'Content-Type': xmlContentType(system),
-        Accept: 'text/xml, application/xml',
-        'Idempotency-Key': ctx.idempotencyKey,
-        ...signedHeaders(system, system.auth, payload),
-      };
-      checkHeaders(system, headers);
+      const { payload, headers } = frame(body, ctx);
       let reply: AxiosResponse<ArrayBuffer>;
       try {
         const method = ctx.target?.method === 'PUT' ? 'PUT' : ctx.target ? 'POST' : system.method;

@@ -1,16 +1,41 @@
 /**
- * What ops staff can do to the delivery machinery: look at every system's queue, pause and resume a
- * system, and replay or discard dead letters. Every action is audited with who did it and when.
+ * What ops staff can do to the delivery machinery: look at every system's queue and health, pause
+ * and resume a system, change, roll back, reset and dry-run its configuration, and replay or
+ * discard dead letters and unmatched results. Every action is audited with who did it and when.
  */
-import type { AuditEntry, DeadLetter, SystemStatus, SystemVersion } from '../api-schemas';
-import { SystemConfigInvalid, VersionConflict, type LiveConfig } from '../config/live';
-import type { GatewayConfig } from '../config/loader';
+import type {
+  AuditEntry,
+  AuditPage,
+  DeadLetter,
+  DeadLetterPage,
+  DryRunAnswer,
+  SystemStatus,
+  SystemVersion,
+} from '../api-schemas';
+import { PROBLEMS } from '../api-schemas';
+import { createAdapter } from '../../adapters';
+import type { Case } from '../cases/model';
+import { SAMPLE_CASE } from '../config/sample-case';
+import { exportConfig } from '../config/export';
+import { redact, SystemConfigInvalid, VersionConflict, VersionMismatch, type LiveConfig, type PutOptions, type VersionInfo } from '../config/live';
+import { expressionBudget, type GatewayConfig } from '../config/loader';
+import type { SystemConfig } from '../config/schema';
 import type { CaseStore } from '../cases/store';
 import type { CircuitBreakers } from '../delivery/circuit';
+import { replyLimit, type Endpoints } from '../delivery/endpoints';
+import type { SystemHealth } from '../delivery/health';
+import { SystemMappings } from '../delivery/mapping';
 import { jobIdFor, type DeliveryQueues } from '../delivery/queues';
-import { ApiError } from '../platform/errors';
+import { explainWaiting, type Waiting } from '../delivery/waiting';
+import { windowView } from '../delivery/window';
 import type { Role } from '../platform/auth';
+import { ApiError, type ErrorDetail } from '../platform/errors';
+import { errorMessage } from '../platform/failure';
+import type { Logger } from '../platform/logger';
+import { maskPersonalData, redactUrl } from '../platform/privacy';
 import type { RedisClient } from '../platform/redis';
+import { CHARSETS, charsetLabel } from '../platform/charset';
+import iconv from 'iconv-lite';
 
 // The shapes ops are answered with are the zod schemas docs/openapi.yaml is generated from.
 export type { AuditEntry, DeadLetter, SystemStatus, SystemVersion };
@@ -32,6 +57,10 @@ export interface OperationsDeps {
   circuits: CircuitBreakers;
   redis: RedisClient;
   prefix: string;
+  /** The adapters in use, for dry runs of the current configuration. */
+  endpoints?: Endpoints;
+  health?: SystemHealth;
+  log?: Logger;
   now?: () => Date;
 }
 
@@ -45,7 +74,70 @@ function parseDeadLetterId(id: string): { systemId: string; caseId: string } {
   return { systemId: id.slice(0, dot), caseId: id.slice(dot + 1) };
 }
 
+/** Opaque page cursors: what the last item of a page was, base64url so it travels in a query. */
+function encodeCursor(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+function decodeCursor<T>(cursor: string, check: (v: unknown) => v is T): T {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (check(value)) return value;
+  } catch {
+    // answered below
+  }
+  throw new ApiError('invalid_request', undefined, [{ path: 'cursor', message: 'not the `next` of an earlier page' }]);
+}
+
+/** The paths at which two JSON values differ (never their values: they may be ID numbers). */
+export function changedPaths(before: unknown, after: unknown, at = ''): string[] {
+  if (before === after) return [];
+  const bothObjects = before && after && typeof before === 'object' && typeof after === 'object' && Array.isArray(before) === Array.isArray(after);
+  if (!bothObjects) return [at || '(case)'];
+  if (Array.isArray(before) && Array.isArray(after)) {
+    if (before.length !== after.length) return [at || '(case)'];
+    return before.flatMap((v, i) => changedPaths(v, after[i], `${at}[${i}]`));
+  }
+  const b = before as Record<string, unknown>;
+  const a = after as Record<string, unknown>;
+  return [...new Set([...Object.keys(b), ...Object.keys(a)])].sort().flatMap((k) => changedPaths(b[k], a[k], at ? `${at}.${k}` : k));
+}
+
+/** Whether a PUT body is the GET answer as it is (`{id, version, source, system}`) rather than the file. */
+function systemOfBody(systemId: string, body: unknown): Record<string, unknown> {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ApiError('invalid_config', 'The body must be the system file as a JSON object, or the GET answer as it is.');
+  const b = body as Record<string, unknown>;
+  if (!('protocol' in b) && b.system && typeof b.system === 'object' && !Array.isArray(b.system)) {
+    if (b.id !== undefined && b.id !== systemId) throw new ApiError('invalid_config', undefined, [{ path: 'id', message: `must be ${systemId}` }]);
+    return b.system as Record<string, unknown>;
+  }
+  return b;
+}
+
+function configError(err: unknown): never {
+  if (err instanceof SystemConfigInvalid) throw new ApiError('invalid_config', undefined, err.issues.map((i): ErrorDetail => ({ path: i.path || '(body)', message: i.message })));
+  if (err instanceof VersionMismatch) throw new ApiError('version_mismatch', err.message);
+  if (err instanceof VersionConflict) throw new ApiError('version_conflict', err.message);
+  throw err;
+}
+
+interface AuditQuery {
+  action?: string;
+  who?: string;
+  caseId?: string;
+  from?: string;
+  to?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+/** How far one audit query reads before it answers with what it found (a filter matching nothing). */
+/** Most entries one page of the trail looks through (a filter that matches little stops there). */
+const AUDIT_SCAN = 50_000;
+
 export class Operations {
+  private auditMigrated?: Promise<void>;
+
   constructor(private readonly deps: OperationsDeps) {}
 
   private now(): string {
@@ -58,51 +150,147 @@ export class Operations {
     return system;
   }
 
+  // ── the audit trail: a stream, newest read first, paged by entry id ─────────────────────────────
+
   /**
-   * Appends to an audit trail, newest first. Shared-data look-ups have a trail of their own: a busy
-   * window makes thousands a day, which would push ops actions out of the capped main trail.
+   * Shared-data look-ups have a trail of their own: a busy window makes thousands a day, which would
+   * push ops actions out of the capped main trail.
    */
+  private auditKey(trail: AuditTrail): string {
+    return trail === 'ops' ? `${this.deps.prefix}:audit:log` : `${this.deps.prefix}:audit:shared-data`;
+  }
+
+  /**
+   * The trail used to be a list at `<prefix>:audit`; its entries move into the stream once, oldest
+   * first. RENAME first, so that of several processes starting together only one moves them.
+   */
+  private migrateAudit(): Promise<void> {
+    return (this.auditMigrated ??= (async () => {
+      const legacy = `${this.deps.prefix}:audit`;
+      if ((await this.deps.redis.type(legacy)) !== 'list') return;
+      const moving = `${legacy}:moving:${process.pid}:${Date.now()}`;
+      try {
+        await this.deps.redis.rename(legacy, moving);
+      } catch {
+        return; // another process took it
+      }
+      const entries = await this.deps.redis.lrange(moving, 0, -1);
+      for (const entry of entries.reverse()) await this.deps.redis.xadd(this.auditKey('ops'), 'MAXLEN', '~', '10000', '*', 'entry', entry);
+      await this.deps.redis.del(moving);
+    })().catch((err: unknown) => {
+      this.auditMigrated = undefined;
+      throw err;
+    }));
+  }
+
   async audit(entry: Omit<AuditEntry, 'at'>, trail: AuditTrail = 'ops'): Promise<void> {
+    if (trail === 'ops') await this.migrateAudit();
     const full: AuditEntry = { at: this.now(), ...entry };
-    const { key, cap } = this.trail(trail);
-    await this.deps.redis.lpush(key, JSON.stringify(full));
-    await this.deps.redis.ltrim(key, 0, cap - 1);
+    await this.deps.redis.xadd(this.auditKey(trail), 'MAXLEN', '~', trail === 'ops' ? '10000' : '50000', '*', 'entry', JSON.stringify(full));
   }
 
-  async auditTrail(limit = 200, trail: AuditTrail = 'ops'): Promise<AuditEntry[]> {
-    return (await this.deps.redis.lrange(this.trail(trail).key, 0, limit - 1)).map((e) => JSON.parse(e) as AuditEntry);
+  /** Newest first, filtered; `next` is the stream id of the last entry answered. */
+  async auditTrail(query: AuditQuery = {}, trail: AuditTrail = 'ops'): Promise<AuditPage> {
+    if (trail === 'ops') await this.migrateAudit();
+    const limit = query.limit ?? 100;
+    if (query.cursor && !/^\d+-\d+$/.test(query.cursor)) throw new ApiError('invalid_request', undefined, [{ path: 'cursor', message: 'not the `next` of an earlier page' }]);
+    const matches = (e: AuditEntry) =>
+      (!query.action || e.action === query.action) &&
+      (!query.who || e.who.includes(query.who)) &&
+      (!query.caseId || e.target === query.caseId || e.target.endsWith(`.${query.caseId}`)) &&
+      (!query.from || Date.parse(e.at) >= Date.parse(query.from)) &&
+      (!query.to || Date.parse(e.at) <= Date.parse(query.to));
+    const items: Array<{ id: string; entry: AuditEntry }> = [];
+    let end = query.cursor ? `(${query.cursor}` : '+';
+    let scanned = 0;
+    while (items.length <= limit && scanned < AUDIT_SCAN) {
+      const batch = await this.deps.redis.xrevrange(this.auditKey(trail), end, '-', 'COUNT', 200);
+      if (batch.length === 0) break;
+      scanned += batch.length;
+      for (const [id, fields] of batch) {
+        const entry = JSON.parse(fields[fields.indexOf('entry') + 1] ?? '{}') as AuditEntry;
+        if (matches(entry)) items.push({ id, entry });
+        if (items.length > limit) break;
+      }
+      end = `(${batch.at(-1)![0]}`;
+    }
+    const page = items.slice(0, limit);
+    return { items: page.map((i) => i.entry), ...(items.length > limit ? { next: page.at(-1)!.id } : {}) };
   }
 
-  private trail(trail: AuditTrail): { key: string; cap: number } {
-    return trail === 'ops' ? { key: `${this.deps.prefix}:audit`, cap: 10_000 } : { key: `${this.deps.prefix}:audit:shared-data`, cap: 50_000 };
-  }
+  // ── systems ─────────────────────────────────────────────────────────────────────────────────────
 
+  /**
+   * Every system with what ops need to see first, problem systems first: a few Redis commands per
+   * system (counts, paused, circuit, health, the oldest waiting job, apply errors), never per case.
+   */
   async systems(): Promise<SystemStatus[]> {
-    return Promise.all(
-      [...this.deps.config().systems.values()].map(async (s) => {
-        const queue = this.deps.queues.queue(s.id);
-        const [paused, counts, circuit] = await Promise.all([queue.isPaused(), queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized'), this.deps.circuits.view(s.id)]);
-        return {
-          id: s.id,
-          name: s.name,
-          level: s.level,
-          protocol: s.protocol,
-          paused,
-          circuit,
-          queue: { waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0), active: counts.active ?? 0, delayed: counts.delayed ?? 0, failed: counts.failed ?? 0 },
-        };
-      }),
-    );
+    const now = this.deps.now?.() ?? new Date();
+    const list = await Promise.all([...this.deps.config().systems.values()].map((s) => this.status(s, now)));
+    const rank = (s: SystemStatus) => (s.problems.length ? PROBLEMS.indexOf(s.problems[0]!) : PROBLEMS.length);
+    // Array.prototype.sort is stable: systems of one rank keep the configuration's order.
+    return list.sort((a, b) => rank(a) - rank(b));
+  }
+
+  private async status(s: SystemConfig, now: Date): Promise<SystemStatus> {
+    const queue = this.deps.queues.queue(s.id);
+    const [paused, counts, circuit, health, oldest, applyErrors] = await Promise.all([
+      queue.isPaused(),
+      queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized'),
+      this.deps.circuits.view(s.id),
+      this.deps.health?.view(s.id) ?? Promise.resolve({ lastSuccessAt: undefined, lastError: undefined, failingSince: undefined }),
+      // The head of each waiting state; for delayed jobs the one due first, which is near enough the oldest.
+      queue.getJobs(['waiting', 'prioritized', 'delayed'], 0, 0, true),
+      this.deps.live.applyErrors(s.id),
+    ]);
+    const waiting = (counts.waiting ?? 0) + (counts.prioritized ?? 0);
+    const window = windowView(s.window, now);
+    const shown = this.deps.live.show(s.id);
+    const version = this.deps.live.version(s.id);
+    const oldestAt = oldest.filter(Boolean).map((j) => j.timestamp).filter((t) => Number.isFinite(t));
+    const problems: SystemStatus['problems'] = [];
+    if (circuit.state !== 'closed') problems.push('circuit_open');
+    if (paused) problems.push('paused');
+    if (!window.open && waiting + (counts.delayed ?? 0) > 0) problems.push('window_closed');
+    if (health.failingSince) problems.push('failing');
+    if ((counts.failed ?? 0) > 0) problems.push('dead_letters');
+    if (applyErrors.length) problems.push('apply_error');
+    return {
+      id: s.id,
+      name: s.name,
+      level: s.level,
+      protocol: s.protocol,
+      paused,
+      circuit,
+      window,
+      queue: { waiting, active: counts.active ?? 0, delayed: counts.delayed ?? 0, failed: counts.failed ?? 0 },
+      deadLetters: counts.failed ?? 0,
+      ...(health.lastSuccessAt ? { lastSuccessAt: health.lastSuccessAt } : {}),
+      ...(health.lastError ? { lastError: health.lastError } : {}),
+      ...(health.failingSince ? { failingSince: health.failingSince } : {}),
+      ...(oldestAt.length ? { oldestWaitingAt: new Date(Math.min(...oldestAt)).toISOString() } : {}),
+      problems,
+      version,
+      source: shown?.source ?? 'file',
+      ...(applyErrors.length ? { applyErrors } : {}),
+    };
+  }
+
+  /** Why a queued delivery waits and until when (the case view's `waitingFor`, `nextAttemptAt`). */
+  async waiting(caseId: string, systemId: string): Promise<Waiting> {
+    return explainWaiting({ config: this.deps.config, queues: this.deps.queues, circuits: this.deps.circuits, redis: this.deps.redis, now: this.deps.now }, caseId, systemId);
   }
 
   /** A paused system keeps queueing deliveries and sends nothing, in every gateway process. */
   async setPaused(systemId: string, paused: boolean, by: Operator, reason?: string): Promise<SystemStatus> {
-    this.system(systemId);
+    const system = this.system(systemId);
     const queue = this.deps.queues.queue(systemId);
     await (paused ? queue.pause() : queue.resume());
     await this.audit({ who: by.who, role: by.role, action: paused ? 'system.pause' : 'system.resume', target: systemId, reason });
-    return (await this.systems()).find((s) => s.id === systemId)!;
+    return this.status(system, this.deps.now?.() ?? new Date());
   }
+
+  // ── configuration ───────────────────────────────────────────────────────────────────────────────
 
   showSystem(systemId: string): SystemVersion {
     this.system(systemId);
@@ -110,22 +298,126 @@ export class Operations {
     return { id: systemId, ...shown };
   }
 
-  /** Stores a new version of a system's configuration; every gateway process uses it within seconds. */
-  async putSystem(systemId: string, raw: unknown, by: Operator): Promise<SystemVersion> {
-    this.system(systemId);
-    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ApiError('invalid_config', 'The body must be the system file as a JSON object.');
+  private async store(systemId: string, raw: Record<string, unknown>, by: Operator, options: PutOptions, action: AuditEntry['action']): Promise<SystemVersion> {
     try {
-      const stored = await this.deps.live.put(systemId, raw as Record<string, unknown>, by.who);
-      await this.audit({ who: by.who, role: by.role, action: 'system.configure', target: systemId, detail: `version ${stored.version}` });
+      const stored = await this.deps.live.put(systemId, raw, by.who, options);
+      await this.audit({ who: by.who, role: by.role, action, target: systemId, reason: options.reason, detail: `version ${stored.version}` });
       return { id: systemId, ...stored };
     } catch (err) {
-      if (err instanceof SystemConfigInvalid) throw new ApiError('invalid_config', undefined, err.issues.map((i) => ({ path: i.path || '(body)', message: i.message })));
-      if (err instanceof VersionConflict) throw new ApiError('version_conflict', err.message);
-      throw err;
+      configError(err);
     }
   }
 
-  async deadLetters(filter: { systemId?: string; error?: string } = {}): Promise<DeadLetter[]> {
+  /** Stores a new version of a system's configuration; every gateway process uses it within seconds. */
+  async putSystem(systemId: string, body: unknown, by: Operator, expected?: number): Promise<SystemVersion> {
+    this.system(systemId);
+    return this.store(systemId, systemOfBody(systemId, body), by, { expected }, 'system.configure');
+  }
+
+  async history(systemId: string): Promise<VersionInfo[]> {
+    this.system(systemId);
+    return this.deps.live.history(systemId);
+  }
+
+  async historyVersion(systemId: string, version: number): Promise<VersionInfo & { id: string; system: Record<string, unknown> }> {
+    this.system(systemId);
+    const found = Number.isInteger(version) && version > 0 ? await this.deps.live.versionContent(systemId, version) : undefined;
+    if (!found) throw new ApiError('not_found', `System ${systemId} has no version ${version}.`);
+    return { id: systemId, ...found.info, system: redact(found.raw) };
+  }
+
+  /** Stores an earlier version's content as a new version (history stays linear: nothing is undone in place). */
+  async rollback(systemId: string, version: number, by: Operator, expected?: number, reason?: string): Promise<SystemVersion> {
+    this.system(systemId);
+    const found = await this.deps.live.versionContent(systemId, version);
+    if (!found) throw new ApiError('not_found', `System ${systemId} has no version ${version}.`);
+    return this.store(systemId, found.raw, by, { expected, reason, source: found.info.source, summary: `rollback to version ${version}` }, 'system.rollback');
+  }
+
+  /** Back to the file in OW_CONFIG_DIR, as a new version (`source: file`). */
+  async reset(systemId: string, by: Operator, expected?: number, reason?: string): Promise<SystemVersion> {
+    this.system(systemId);
+    const file = this.deps.live.fileContent(systemId);
+    if (!file) throw new ApiError('unknown_system', `System ${systemId} has no configuration file.`);
+    return this.store(systemId, file, by, { expected, reason, source: 'file', summary: 'reset to the file' }, 'system.reset');
+  }
+
+  /** The running configuration as files ready to commit, secrets as `${VAR}` references. */
+  exportConfig(): { files: Record<string, string> } {
+    const systems = new Map([...this.deps.config().systems.keys()].map((id) => [id, this.deps.live.rawContent(id) ?? {}]));
+    return { files: exportConfig(this.deps.config().dir, systems) };
+  }
+
+  /**
+   * What would be sent to a system for a case, with the configuration in use or a proposed one
+   * (validated as a PUT is, not stored), and what `response.*` makes of a sample reply. The
+   * adapter frames the request; nothing is sent.
+   */
+  async dryRun(systemId: string, input: { caseId?: string; case?: Case; system?: unknown; reply?: unknown }): Promise<DryRunAnswer> {
+    this.system(systemId);
+    let subject: Case;
+    let caseSource: DryRunAnswer['caseSource'];
+    if (input.caseId) {
+      const record = await this.deps.store.getCase(input.caseId);
+      if (!record) throw new ApiError('unknown_case', `No stored case ${input.caseId} (it may have been archived).`);
+      subject = record.case;
+      caseSource = 'stored';
+    } else if (input.case) {
+      subject = input.case;
+      caseSource = 'given';
+    } else {
+      subject = SAMPLE_CASE;
+      caseSource = 'sample';
+    }
+    const proposed = input.system !== undefined;
+    let system: SystemConfig;
+    try {
+      system = proposed ? await this.deps.live.check(systemId, systemOfBody(systemId, input.system)) : this.system(systemId);
+    } catch (err) {
+      configError(err);
+    }
+    const gateway = this.deps.config().gateway;
+    const current = !proposed ? this.deps.endpoints?.get(system) : undefined;
+    const mappings = current?.mappings ?? new SystemMappings(system, expressionBudget(gateway));
+    const adapter = current?.adapter ?? createAdapter(system, { configDir: this.deps.config().dir, maxReplyBytes: replyLimit(gateway.limits.maxReplyBytes) });
+    try {
+      const body = await mappings.requestBody(subject).catch((err: unknown) => {
+        throw new ApiError('invalid_config', undefined, [{ path: 'request.body', message: errorMessage(err) }]);
+      });
+      const log = this.deps.log ?? silentLog;
+      const framed = await adapter.preview(body, { caseId: subject.caseId, systemId, idempotencyKey: `${subject.caseId}:${systemId}`, log }).catch((err: unknown) => {
+        if (err instanceof ApiError) throw err;
+        throw new ApiError('invalid_config', undefined, [{ path: '(request)', message: errorMessage(err) }]);
+      });
+      const reply = input.reply === undefined ? undefined : await mappings.acknowledgement(input.reply).catch((err: unknown) => {
+        throw new ApiError('invalid_request', undefined, [{ path: 'reply', message: errorMessage(err) }]);
+      });
+      return {
+        systemId,
+        ...(proposed ? {} : { version: this.deps.live.version(systemId) }),
+        proposed,
+        caseId: subject.caseId,
+        caseSource,
+        request: {
+          endpoint: redactUrl(framed.endpoint),
+          method: framed.method,
+          headers: framed.headers,
+          charset: framed.charset,
+          // The exact bytes decoded in their charset; ID and phone numbers masked, as everywhere ops look.
+          body: maskPersonalData(decodeAs(framed.body, framed.charset)),
+          byteLength: framed.body.length,
+        },
+        ...(reply ? { reply: { success: reply.success, ...(reply.receiptNo ? { receiptNo: reply.receiptNo } : {}), ...(reply.error ? { error: reply.error } : {}), retryable: reply.retryable } } : {}),
+        sent: false,
+      };
+    } finally {
+      if (!current) await adapter.close?.();
+    }
+  }
+
+  // ── dead letters ────────────────────────────────────────────────────────────────────────────────
+
+  private async allDeadLetters(filter: { systemId?: string; error?: string }): Promise<DeadLetter[]> {
     const systems = [...this.deps.config().systems.keys()].filter((id) => !filter.systemId || id === filter.systemId);
     const letters: DeadLetter[] = [];
     for (const systemId of systems) {
@@ -139,7 +431,17 @@ export class Operations {
         letters.push({ id: deadLetterId(systemId, caseId), caseId, systemId, attempts: delivery.attempts, lastError, failedAt: new Date(job.finishedOn ?? job.timestamp).toISOString() });
       }
     }
-    return letters.sort((a, b) => a.failedAt.localeCompare(b.failedAt));
+    return letters.sort((a, b) => a.failedAt.localeCompare(b.failedAt) || a.id.localeCompare(b.id));
+  }
+
+  /** A page of dead letters, oldest first; the cursor is the last one answered (when, which). */
+  async deadLetters(filter: { systemId?: string; error?: string; cursor?: string; limit?: number } = {}): Promise<DeadLetterPage> {
+    const after = filter.cursor ? decodeCursor(filter.cursor, (v): v is [string, string] => Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'string')) : undefined;
+    const limit = filter.limit ?? 100;
+    const all = await this.allDeadLetters(filter);
+    const rest = after ? all.filter((l) => l.failedAt > after[0] || (l.failedAt === after[0] && l.id > after[1])) : all;
+    const items = rest.slice(0, limit);
+    return { items, ...(rest.length > limit ? { next: encodeCursor([items.at(-1)!.failedAt, items.at(-1)!.id]) } : {}) };
   }
 
   private async deadLetter(id: string) {
@@ -151,20 +453,41 @@ export class Operations {
     return { system, systemId, caseId, job };
   }
 
-  /** Queues a dead delivery again, with fresh attempts and the same idempotency key. */
-  async replay(id: string, by: Operator, reason?: string): Promise<void> {
+  /**
+   * Queues a dead delivery again, with fresh attempts and the same idempotency key; with `corrected`
+   * (admins only), the stored case is replaced first: same caseId, audited with the changed paths.
+   */
+  async replay(id: string, by: Operator, options: { reason?: string; corrected?: Case } = {}): Promise<{ changed?: string[] }> {
+    const { reason, corrected } = options;
     const { system, systemId, caseId, job } = await this.deadLetter(id);
+    let changed: string[] | undefined;
+    if (corrected) {
+      if (corrected.caseId !== caseId) throw new ApiError('invalid_case', undefined, [{ path: 'case.caseId', message: `must stay ${caseId}` }]);
+      const record = await this.deps.store.getCase(caseId);
+      if (!record) throw new ApiError('not_found', `The case of dead letter ${id} is no longer stored.`);
+      changed = changedPaths(record.case, corrected);
+      if (changed.length) {
+        await this.deps.store.replaceCase(caseId, corrected);
+        const detail = `changed ${changed.join(', ')}`;
+        await this.deps.store.note(caseId, systemId, { at: this.now(), event: 'case_corrected', detail: `by ${by.who}: ${detail}` });
+        await this.audit({ who: by.who, role: by.role, action: 'dead_letter.correct', target: id, reason, detail });
+      }
+    }
     const detail = `replayed by ${by.who}${reason ? `: ${reason}` : ''}`;
     await this.deps.store.record(caseId, systemId, { status: 'queued', attempts: 0 }, { at: this.now(), event: 'replayed', detail });
     if (job && (await job.isFailed())) await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
     else await this.deps.queues.enqueue(system, caseId); // the failed job was already cleaned up
     await this.audit({ who: by.who, role: by.role, action: 'dead_letter.replay', target: id, reason });
+    return changed ? { changed } : {};
   }
 
-  async replayMany(filter: { systemId?: string; error?: string }, by: Operator, reason?: string): Promise<string[]> {
-    const letters = await this.deadLetters(filter);
-    for (const letter of letters) await this.replay(letter.id, by, reason);
-    return letters.map((l) => l.id);
+  /** Replays the dead letters a filter (or `all`) picks; `dryRun` only counts them. */
+  async replayMany(filter: { systemId?: string; error?: string }, by: Operator, options: { reason?: string; dryRun?: boolean } = {}): Promise<{ count: number; replayed?: string[] }> {
+    if (filter.systemId) this.system(filter.systemId);
+    const letters = await this.allDeadLetters(filter);
+    if (options.dryRun) return { count: letters.length };
+    for (const letter of letters) await this.replay(letter.id, by, { reason: options.reason });
+    return { count: letters.length, replayed: letters.map((l) => l.id) };
   }
 
   /** Gives up on a dead delivery for good; the delivery stays `dead` and the reason is kept. */
@@ -174,4 +497,20 @@ export class Operations {
     await this.deps.store.discard(caseId, systemId, { at: this.now(), event: 'discarded', detail: `discarded by ${by.who}: ${reason}` });
     await this.audit({ who: by.who, role: by.role, action: 'dead_letter.discard', target: id, reason });
   }
+
+  /** Drops a parked unmatched result for good, with a reason. */
+  async discardUnmatched(id: string, by: Operator, reason: string): Promise<void> {
+    const parked = await this.deps.store.unmatched.get(id);
+    if (!parked) throw new ApiError('not_found', `No unmatched result ${id}.`);
+    await this.deps.store.unmatched.drop(parked);
+    await this.audit({ who: by.who, role: by.role, action: 'unmatched.discard', target: id, reason, detail: parked.result.caseId ? `named case ${parked.result.caseId}` : undefined });
+  }
 }
+
+/** The body's bytes as text in the charset they are in (what a dry run shows). */
+function decodeAs(bytes: Buffer, label: string): string {
+  const charset = CHARSETS.find((c) => charsetLabel(c).toLowerCase() === label.toLowerCase()) ?? 'utf-8';
+  return iconv.decode(bytes, charset);
+}
+
+const silentLog = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined, child: () => silentLog } as unknown as Logger;

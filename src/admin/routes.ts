@@ -1,10 +1,15 @@
 /** The ops interface (CONTRACT §6): systems, pause/resume, dead letters, audit. Bearer OW_OPS_TOKEN. */
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import {
+  auditQuerySchema,
+  deadLetterQuerySchema,
   discardBodySchema,
+  dryRunBodySchema,
   reasonBodySchema,
+  replayBodySchema,
   replayManyBodySchema,
+  rollbackBodySchema,
   type DiscardAnswer,
   type ReplayAnswer,
   type ReplayManyAnswer,
@@ -45,10 +50,38 @@ export function operatorOf(req: Request): Operator {
   return { who: `${name} (token ${fingerprint(bearerToken(req.get('authorization')) ?? '')})`, role };
 }
 
+/**
+ * What only an admin may do (CONTRACT §6: change configuration, export it, correct a case). Most
+ * such routes are admin-only in the permission table already; this also covers an admin-only part
+ * of an operator's route (a dead letter's corrected case).
+ */
+export function requireAdmin(req: Request): Operator {
+  const by = operatorOf(req);
+  if (by.role !== 'admin') throw new ApiError('forbidden', `Only an admin may do this (this token has role ${by.role ?? 'none'}).`);
+  return by;
+}
+
+/** `If-Match: "3"` (also `W/"3"` or a bare 3) as a version; undefined when not sent. */
+export function ifMatchVersion(req: Request): number | undefined {
+  const header = req.get('if-match');
+  if (header === undefined || header.trim() === '*') return undefined;
+  const match = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
+  if (!match) throw new ApiError('invalid_request', 'If-Match must be a version as the ETag gave it, e.g. "3".', [{ path: 'If-Match', message: 'not a version' }]);
+  return Number(match[1]);
+}
+
+function etag(res: Response, version: number): void {
+  res.set('ETag', `"${version}"`);
+}
+
 function parse<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   const parsed = schema.safeParse(body ?? {});
   if (!parsed.success) throw new ApiError('invalid_request', undefined, issueDetails(parsed.error.issues));
   return parsed.data;
+}
+
+function param(req: Request, name: string): string {
+  return String(req.params[name]);
 }
 
 export function adminRoutes(deps: AdminRoutesDeps): Router {
@@ -60,42 +93,86 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
     res.json(await operations.systems());
   });
   router.get('/api/v1/admin/systems/:id', (req, res) => {
-    res.json(operations.showSystem(String(req.params.id)));
+    const shown = operations.showSystem(param(req, 'id'));
+    etag(res, shown.version);
+    res.json(shown);
   });
   router.put('/api/v1/admin/systems/:id', async (req, res) => {
-    res.json(await operations.putSystem(String(req.params.id), req.body, operatorOf(req)));
+    const by = requireAdmin(req);
+    const stored = await operations.putSystem(param(req, 'id'), req.body, by, ifMatchVersion(req));
+    etag(res, stored.version);
+    res.json(stored);
+  });
+  router.get('/api/v1/admin/systems/:id/history', async (req, res) => {
+    res.json(await operations.history(param(req, 'id')));
+  });
+  router.get('/api/v1/admin/systems/:id/history/:version', async (req, res) => {
+    const version = /^\d{1,9}$/.test(param(req, 'version')) ? Number(param(req, 'version')) : 0;
+    res.json(await operations.historyVersion(param(req, 'id'), version));
+  });
+  router.post('/api/v1/admin/systems/:id/rollback', async (req, res) => {
+    const by = requireAdmin(req);
+    const { version, reason } = parse(rollbackBodySchema, req.body);
+    const stored = await operations.rollback(param(req, 'id'), version, by, ifMatchVersion(req), reason);
+    etag(res, stored.version);
+    res.json(stored);
+  });
+  router.post('/api/v1/admin/systems/:id/reset', async (req, res) => {
+    const by = requireAdmin(req);
+    const { reason } = parse(reasonBodySchema, req.body);
+    const stored = await operations.reset(param(req, 'id'), by, ifMatchVersion(req), reason);
+    etag(res, stored.version);
+    res.json(stored);
+  });
+  router.post('/api/v1/admin/systems/:id/dry-run', async (req, res) => {
+    const body = parse(dryRunBodySchema, req.body);
+    if (body.caseId && body.case) throw new ApiError('invalid_request', 'Give caseId or case, not both.', [{ path: 'case', message: 'caseId is given too' }]);
+    res.json(await operations.dryRun(param(req, 'id'), body));
   });
   router.post('/api/v1/admin/systems/:id/pause', async (req, res) => {
     const { reason } = parse(reasonBodySchema, req.body);
-    res.json(await operations.setPaused(String(req.params.id), true, operatorOf(req), reason));
+    res.json(await operations.setPaused(param(req, 'id'), true, operatorOf(req), reason));
   });
   router.post('/api/v1/admin/systems/:id/resume', async (req, res) => {
     const { reason } = parse(reasonBodySchema, req.body);
-    res.json(await operations.setPaused(String(req.params.id), false, operatorOf(req), reason));
+    res.json(await operations.setPaused(param(req, 'id'), false, operatorOf(req), reason));
+  });
+  router.get('/api/v1/admin/config/export', (req, res) => {
+    requireAdmin(req);
+    res.json(operations.exportConfig());
   });
 
   router.get('/api/v1/admin/dead-letters', async (req, res) => {
-    const systemId = typeof req.query.systemId === 'string' ? req.query.systemId : undefined;
-    const error = typeof req.query.error === 'string' ? req.query.error : undefined;
-    res.json(await operations.deadLetters({ systemId, error }));
+    res.json(await operations.deadLetters(parse(deadLetterQuerySchema, req.query)));
   });
   router.post('/api/v1/admin/dead-letters/replay', async (req, res) => {
-    const { reason, ...filter } = parse(replayManyBodySchema, req.body);
-    res.json({ replayed: await operations.replayMany(filter, operatorOf(req), reason) } satisfies ReplayManyAnswer);
+    const { reason, dryRun, all, ...filter } = parse(replayManyBodySchema, req.body);
+    // An empty body once replayed every dead letter of every system: that now has to be asked for.
+    if (!filter.systemId && !filter.error && !all) {
+      throw new ApiError('invalid_request', 'Say which dead letters to replay: systemId, error, or all: true for every one.', [{ path: '(body)', message: 'a filter (systemId, error) or all: true is required' }]);
+    }
+    const done = await operations.replayMany(filter, operatorOf(req), { reason, dryRun });
+    res.json({ count: done.count, dryRun: dryRun === true, ...(done.replayed ? { replayed: done.replayed } : {}) } satisfies ReplayManyAnswer);
   });
   router.post('/api/v1/admin/dead-letters/:id/replay', async (req, res) => {
-    const { reason } = parse(reasonBodySchema, req.body);
-    await operations.replay(String(req.params.id), operatorOf(req), reason);
-    res.json({ id: String(req.params.id), replayed: true } satisfies ReplayAnswer);
+    const { reason, case: corrected } = parse(replayBodySchema, req.body);
+    const by = corrected ? requireAdmin(req) : operatorOf(req);
+    const done = await operations.replay(param(req, 'id'), by, { reason, corrected });
+    res.json({ id: param(req, 'id'), replayed: true, ...done } satisfies ReplayAnswer);
   });
   router.delete('/api/v1/admin/dead-letters/:id', async (req, res) => {
     const { reason } = parse(discardBodySchema, req.body);
-    await operations.discard(String(req.params.id), operatorOf(req), reason);
-    res.json({ id: String(req.params.id), discarded: true } satisfies DiscardAnswer);
+    await operations.discard(param(req, 'id'), operatorOf(req), reason);
+    res.json({ id: param(req, 'id'), discarded: true } satisfies DiscardAnswer);
+  });
+  router.delete('/api/v1/admin/unmatched-results/:id', async (req, res) => {
+    const { reason } = parse(discardBodySchema, req.body);
+    await operations.discardUnmatched(param(req, 'id'), operatorOf(req), reason);
+    res.json({ id: param(req, 'id'), discarded: true } satisfies DiscardAnswer);
   });
 
-  router.get('/api/v1/admin/audit', async (_req, res) => {
-    res.json(await operations.auditTrail());
+  router.get('/api/v1/admin/audit', async (req, res) => {
+    res.json(await operations.auditTrail(parse(auditQuerySchema, req.query)));
   });
   return router;
 }

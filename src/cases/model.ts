@@ -66,6 +66,7 @@ export const historyEventSchema = z.enum([
   'result', // the system's decision came back
   'rejected', // refused for good
   'dead', // attempts exhausted, or no result in time
+  'case_corrected', // an admin corrected the case before replaying it
   'replayed', // ops queued a dead letter again
   'discarded', // ops gave a dead letter up
 ]);
@@ -84,6 +85,9 @@ export const deliveryViewSchema = z.object({
   attempts: z.number().int(),
   receiptNo: z.string().optional(),
   lastError: z.string().optional(),
+  /** Why a queued delivery is not being sent right now (absent: it is next in line). */
+  waitingFor: z.enum(['paused', 'window', 'circuit', 'retry', 'rate_limit']).optional().describe('Why a queued delivery waits: its system is paused, outside its maintenance window, its circuit is open, a retry backoff, or the queue is held (rate limit, a 429).'),
+  nextAttemptAt: z.iso.datetime().optional().describe('When it will be tried next; absent while paused (nothing is sent until resumed).'),
   result: resultSchema.optional(),
   history: z.array(historyEntrySchema),
 });

@@ -9,10 +9,13 @@ import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
 import { caseIdSchema, type CaseView } from './model';
 import { acceptCase, type IntakeDeps } from './intake';
+import type { Waiting } from '../delivery/waiting';
 
 export interface CaseRoutesDeps extends IntakeDeps {
   /** Answers for cases that have left Redis (the ledger, §10); unset: Redis alone. */
   archive?: { readCase(caseId: string): Promise<CaseView | undefined> };
+  /** Why a queued delivery waits and until when; unset: not said. */
+  waiting?: (caseId: string, systemId: string) => Promise<Waiting>;
   bodyLimit: string | number;
   log: Logger;
   metrics: Metrics;
@@ -51,6 +54,10 @@ export function caseRoutes(deps: CaseRoutesDeps): Router {
     // Redis first: the ledger is written before Redis lets a case go, so one of them has it.
     const view = (await deps.store.view(caseId)) ?? (await readArchived(deps, caseId));
     if (!view) throw new ApiError('unknown_case');
+    if (deps.waiting && !view.archived) {
+      const explain = deps.waiting;
+      view.deliveries = await Promise.all(view.deliveries.map(async (d) => (d.status === 'queued' ? { ...d, ...(await explain(caseId, d.systemId)) } : d)));
+    }
     // Full data for the intake platform and admins; ops in other roles see ID and phone numbers masked.
     res.json(seesFullData(callerOf(res)?.role) ? view : maskDeep(view));
   });

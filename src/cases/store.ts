@@ -179,6 +179,18 @@ export class CaseStore {
     return raw === null ? undefined : (JSON.parse(raw) as CaseRecord);
   }
 
+  /**
+   * Replaces a stored case with ops' correction (a dead letter's replay). The content hash is kept:
+   * the intake platform still holds the case as it sent it, and sending that again is a
+   * resubmission, not a conflict.
+   */
+  async replaceCase(caseId: string, corrected: Case): Promise<boolean> {
+    const record = await this.getCase(caseId);
+    if (!record) return false;
+    await this.redis.set(this.caseKey(caseId), JSON.stringify({ ...record, case: corrected } satisfies CaseRecord), 'KEEPTTL');
+    return true;
+  }
+
   async deliveryStatus(caseId: string, systemId: string): Promise<DeliveryStatus | undefined> {
     const status = await this.redis.hget(this.deliveryKey(caseId, systemId), 'status');
     return (status ?? undefined) as DeliveryStatus | undefined;

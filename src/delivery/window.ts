@@ -34,3 +34,9 @@ export function msUntilOpen(window: MaintenanceWindow, now: Date): number {
   }
   return 24 * 3600 * 1000;
 }
+
+/** Whether the window is open now, and when closed, when it opens (ISO time). No window: always open. */
+export function windowView(window: MaintenanceWindow | undefined, now: Date): { open: boolean; opensAt?: string } {
+  const wait = window ? msUntilOpen(window, now) : 0;
+  return wait > 0 ? { open: false, opensAt: new Date(now.getTime() + wait).toISOString() } : { open: true };
+}

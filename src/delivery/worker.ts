@@ -13,6 +13,7 @@ import type { Endpoints } from './endpoints';
 import { PermanentError, RetryableError, errorMessage } from '../platform/failure';
 import { decide, nextAttemptDelay, recordDead } from './decision';
 import type { CircuitBreakers } from './circuit';
+import type { SystemHealth } from './health';
 import { queueName, type DeliveryJob, type DeliveryQueues } from './queues';
 import { msUntilOpen } from './window';
 import type { Metrics } from '../platform/metrics';
@@ -34,6 +35,8 @@ export interface WorkerDeps {
   /** The system queues, for holding one (maintenance window, open circuit, 429). */
   queues: DeliveryQueues;
   circuits: CircuitBreakers;
+  /** Where each outcome is noted for the systems board (last success, failing since, last error). */
+  health?: SystemHealth;
   hooks?: DeliveryHooks;
   now?: () => Date;
 }
@@ -135,6 +138,20 @@ export class DeliveryWorkers {
     throw Worker.RateLimitError();
   }
 
+  /**
+   * Notes the outcome for the systems board; a failure to note it never fails the delivery (the
+   * case store, not this hash, is the truth about the case).
+   */
+  private async noteHealth(systemId: string, at: string, failure?: string): Promise<void> {
+    const { health, log } = this.deps;
+    if (!health) return;
+    try {
+      await (failure === undefined ? health.succeeded(systemId, at) : health.failed(systemId, at, failure));
+    } catch (err) {
+      log.warn({ systemId, err: errorMessage(err) }, 'could not note the system health');
+    }
+  }
+
   /** One attempt. Returns normally when the delivery is settled; throws to have BullMQ retry it. */
   private async process(job: Job<DeliveryJob>): Promise<void> {
     const { caseId, systemId } = job.data;
@@ -174,6 +191,7 @@ export class DeliveryWorkers {
       metrics?.deliveryDuration.observe({ systemId }, (Date.now() - started) / 1000);
       const ack = await endpoint.mappings.acknowledgement(reply);
       await circuits.succeeded(systemId);
+      await this.noteHealth(systemId, at());
       // A successful probe closed the circuit: lift the hold at once rather than at its expiry.
       if (probe) await this.deps.queues.queue(systemId).removeRateLimitKey();
       if (!ack.success) {
@@ -192,7 +210,10 @@ export class DeliveryWorkers {
       // Without its system (removed from the configuration) a delivery can only be refused.
       const verdict = system ? decide(err, begun.attempts, system.retry) : ({ kind: 'rejected' } as const);
       if (verdict.kind === 'rejected') {
-        if (answered) await circuits.succeeded(systemId);
+        if (answered) {
+          await circuits.succeeded(systemId);
+          await this.noteHealth(systemId, at());
+        }
         await store.record(caseId, systemId, { status: 'rejected', lastError: message }, { at: at(), event: 'rejected', detail: message });
         metrics?.deliveries.inc({ systemId, outcome: 'rejected' });
         log.warn({ err: message, attempt: begun.attempts }, 'delivery rejected');
@@ -205,6 +226,7 @@ export class DeliveryWorkers {
         await this.deps.queues.queue(systemId).rateLimit(verdict.holdMs);
         throw Worker.RateLimitError();
       }
+      await this.noteHealth(systemId, at(), message);
       if (system && (await circuits.failed(systemId, this.now().getTime(), system.circuitBreaker))) {
         await this.deps.queues.queue(systemId).rateLimit(system.circuitBreaker.cooldownMs);
         log.error({ cooldownMs: system.circuitBreaker.cooldownMs }, 'circuit opened: deliveries to this system wait');

@@ -19,6 +19,7 @@ export const ERROR_CATALOGUE = {
   unknown_system: { status: 404, message: 'No legacy system with this id.' },
   case_conflict: { status: 409, message: 'A different case with this caseId was already accepted.' },
   version_conflict: { status: 409, message: 'The configuration changed meanwhile; fetch it and try again.' },
+  version_mismatch: { status: 412, message: 'If-Match names a version that is no longer current; fetch the system again and redo the change.' },
   payload_too_large: { status: 413, message: 'The body is larger than the configured limit.' },
   too_many_requests: { status: 429, message: 'Too many requests; slow down.' },
   unsupported_media_type: { status: 415, message: 'The body must be application/json.' },

@@ -345,7 +345,7 @@ export class SharedDataService {
   /** The look-ups in the audit trail, newest first, filtered; the ID number masked, no hash. */
   async lookups(filter: LookupFilter): Promise<LookupListing[]> {
     const personKey = filter.person ? await this.personKey(filter.person) : undefined;
-    const entries = await this.deps.operations.auditTrail(50_000, 'shared-data');
+    const entries = (await this.deps.operations.auditTrail({ limit: 50_000 }, 'shared-data')).items;
     const out: LookupListing[] = [];
     for (const entry of entries) {
       const lookup = entry.lookup;

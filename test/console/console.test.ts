@@ -179,7 +179,16 @@ describe('the ops web console (GET /console)', () => {
     expect(await text(page, '#who-name')).toBe(OPERATOR);
 
     const ids = await page.locator('#systems-table tbody tr').evaluateAll((rows: any[]) => rows.map((r) => r.getAttribute('data-system')));
-    expect(ids).toEqual(['nat-population', 'prov-fragile', 'city-steady']); // national, provincial, city
+    // Problem systems first (the unreachable one, failing, with a dead letter), then by level.
+    expect(ids).toEqual(['prov-fragile', 'nat-population', 'city-steady']);
+    const fragile = await page.locator('tr[data-system="prov-fragile"]').innerText();
+    expect(fragile).toContain('故障自');
+    expect(fragile).toContain('could not be reached');
+    // The failing counter is a link to the systems it counts; a second click shows them all again.
+    await page.click('button[data-problem="failing"]');
+    expect(await page.locator('#systems-table tbody tr:not([hidden])').evaluateAll((rows: any[]) => rows.map((r) => r.getAttribute('data-system')))).toEqual(['prov-fragile']);
+    await page.click('button[data-problem="failing"]');
+    expect(await page.locator('#systems-table tbody tr:not([hidden])').count()).toBe(3);
     const steady = page.locator('tr[data-system="city-steady"]');
     expect(await steady.locator('td').nth(2).textContent()).toBe(TRICKY_NAME);
     expect(await page.locator('#systems-table b, #systems-table img').count()).toBe(0);
@@ -203,7 +212,7 @@ describe('the ops web console (GET /console)', () => {
 
     const listed = (await admin(gateway, 'GET', '/systems')).body.find((s: { id: string }) => s.id === 'city-steady');
     expect(listed.paused).toBe(true);
-    const audit = (await admin(gateway, 'GET', '/audit')).body;
+    const audit = (await admin(gateway, 'GET', '/audit')).body.items;
     expect(audit[0]).toMatchObject({ action: 'system.pause', target: 'city-steady', reason: '系统升级', who: expect.stringContaining(OPERATOR) });
 
     // Resumed elsewhere (through the API): the table shows it within one 5 s refresh.
@@ -245,8 +254,11 @@ describe('the ops web console (GET /console)', () => {
     const history = (await caseView(gateway, deadCase.caseId as string)).body.deliveries[0].history;
     expect(history.filter((h: { event: string }) => h.event === 'replayed')).toHaveLength(1);
     expect(history.find((h: { event: string }) => h.event === 'replayed').detail).toContain('网络已恢复');
-    // Still unreachable: it dies again after fresh attempts (the count starts again at the replay).
+    // Still unreachable: it dies again after fresh attempts (the count starts again at the replay,
+    // as the store counts them since the delivery decision seam; the history keeps all four).
     await eventually(async () => expect((await caseView(gateway, deadCase.caseId as string)).body.deliveries[0]).toMatchObject({ status: 'dead', attempts: 2 }));
+    const attempts = (await caseView(gateway, deadCase.caseId as string)).body.deliveries[0].history.filter((h: { event: string }) => h.event === 'attempt');
+    expect(attempts).toHaveLength(4);
   });
 
   withBrowser('looks a case up: each delivery with its status, receipt, last error and history', async () => {

@@ -56,7 +56,7 @@ describe('when ops change a system configuration through the admin API', () => {
       await eventually(async () => expect((await caseView(gateway, c.caseId as string)).body.deliveries[0].status).toBe('delivered'));
       expect(legacy.received.find((r) => (r.json as { ywh?: string }).ywh === c.caseId)?.json).toEqual({ ywh: c.caseId, xm: '张三' });
     }
-    const audit = (await admin(a, 'GET', '/audit')).body;
+    const audit = (await admin(a, 'GET', '/audit')).body.items;
     expect(audit[0]).toMatchObject({ action: 'system.configure', target: 'city-housing-reform', detail: 'version 2' });
     expect((await admin(a, 'PUT', '/systems/nat-nowhere', changed)).status).toBe(404);
   });

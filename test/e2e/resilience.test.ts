@@ -77,7 +77,7 @@ describe('one broken system never stalls the others, and ops stay in control', (
 
     await admin(gateway, 'POST', '/systems/city-steady/resume');
     await eventually(async () => expect((await status(gateway, c.caseId as string)).status).toBe('delivered'));
-    const audit = (await admin(gateway, 'GET', '/audit')).body;
+    const audit = (await admin(gateway, 'GET', '/audit')).body.items;
     expect(audit.slice(0, 2).map((a: { action: string }) => a.action)).toEqual(['system.resume', 'system.pause']);
     expect(audit[1]).toMatchObject({ target: 'city-steady', reason: '系统升级', who: expect.stringContaining('值班员 李四') });
   });
@@ -143,7 +143,7 @@ describe('one broken system never stalls the others, and ops stay in control', (
       expect((await status(gateway, a.caseId as string)).status).toBe('dead');
       expect((await status(gateway, b.caseId as string)).status).toBe('dead');
     });
-    const letters = (await admin(gateway, 'GET', '/dead-letters?systemId=prov-fragile')).body;
+    const letters = (await admin(gateway, 'GET', '/dead-letters?systemId=prov-fragile')).body.items;
     expect(letters.map((l: { caseId: string }) => l.caseId).sort()).toEqual([a.caseId, b.caseId].sort());
     expect(letters[0]).toMatchObject({ id: `prov-fragile.${letters[0].caseId}`, systemId: 'prov-fragile', attempts: 2, lastError: expect.stringContaining('could not be reached'), failedAt: expect.any(String) });
 
@@ -162,8 +162,8 @@ describe('one broken system never stalls the others, and ops stay in control', (
     const events = (await status(gateway, a.caseId as string)).history.map((h: { event: string }) => h.event);
     expect(events.filter((e: string) => e === 'replayed')).toHaveLength(1);
     expect(events.filter((e: string) => e === 'attempt')).toHaveLength(4);
-    expect((await admin(gateway, 'GET', '/dead-letters?systemId=prov-fragile')).body.map((l: { caseId: string }) => l.caseId)).toEqual([a.caseId]);
-    const audit = (await admin(gateway, 'GET', '/audit')).body.map((x: { action: string; target: string }) => `${x.action} ${x.target}`);
+    expect((await admin(gateway, 'GET', '/dead-letters?systemId=prov-fragile')).body.items.map((l: { caseId: string }) => l.caseId)).toEqual([a.caseId]);
+    const audit = (await admin(gateway, 'GET', '/audit')).body.items.map((x: { action: string; target: string }) => `${x.action} ${x.target}`);
     expect(audit).toEqual(expect.arrayContaining([`dead_letter.discard prov-fragile.${b.caseId}`, `dead_letter.replay prov-fragile.${a.caseId}`]));
     expect((await admin(gateway, 'POST', '/dead-letters/prov-fragile.NOPE/replay')).status).toBe(404);
   });

@@ -102,7 +102,7 @@ describe('when hostile or malformed requests arrive', () => {
     const raw = Buffer.from('值班员 赵六', 'utf8').toString('latin1');
     const paused = await rawRequest(`${gateway.url}/api/v1/admin/systems/city-xml/pause`, 'POST', headers(raw), Buffer.from('{"reason":"夜间维护"}'));
     expect(paused.status).toBe(200);
-    const audit = (await admin(gateway, 'GET', '/audit')).body as Array<{ who: string }>;
+    const audit = (await admin(gateway, 'GET', '/audit')).body.items as Array<{ who: string }>;
     expect(audit[0]!.who).toMatch(/^值班员 赵六 \(token [0-9a-f]{8}\)$/);
 
     const garbled = await rawRequest(`${gateway.url}/api/v1/admin/systems/city-xml/resume`, 'POST', headers(Buffer.from([0xe5, 0x80, 0x20, 0xff]).toString('latin1')), Buffer.from('{}'));

@@ -171,14 +171,20 @@ export async function pushResult(gateway: { url: string }, systemId: string, bod
   return { status: res.status, body: await res.json() };
 }
 
-/** Calls the admin API with the ops token. */
-export async function admin(gateway: { url: string }, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+/** Calls the admin API with the ops token (and any extra headers, e.g. If-Match); answers the headers too. */
+export async function adminWithHeaders(gateway: { url: string }, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await fetch(`${gateway.url}/api/v1/admin${path}`, {
     method,
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${OPS_TOKEN}`, 'X-OW-Operator': encodeURIComponent('值班员 李四') },
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${OPS_TOKEN}`, 'X-OW-Operator': encodeURIComponent('值班员 李四'), ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: await res.json(), headers: res.headers };
+}
+
+/** Calls the admin API with the ops token. */
+export async function admin(gateway: { url: string }, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const { status, body: answer } = await adminWithHeaders(gateway, method, path, body, headers);
+  return { status, body: answer };
 }
 
 export async function caseView(gateway: { url: string }, caseId: string): Promise<{ status: number; body: any }> {

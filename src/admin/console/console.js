@@ -36,8 +36,20 @@
   const ACTIONS = {
     'system.pause': '暂停系统 pause',
     'system.resume': '恢复系统 resume',
+    'system.configure': '修改配置 configure',
+    'system.rollback': '回滚配置 rollback',
+    'system.reset': '恢复文件配置 reset',
     'dead_letter.replay': '重放死信 replay',
+    'dead_letter.correct': '更正办件 correct',
     'dead_letter.discard': '丢弃死信 discard',
+    'unmatched.discard': '丢弃未匹配结果 discard',
+  };
+  const WAITING = {
+    paused: '系统已暂停 system paused',
+    window: '维护窗口外 outside the maintenance window',
+    circuit: '熔断中 circuit open',
+    retry: '等待重试 retry backoff',
+    rate_limit: '限流 rate limit',
   };
   const EVENTS = {
     accepted: '受理 accepted',
@@ -49,6 +61,7 @@
     waiting: '等待 waiting',
     rejected: '被拒绝 rejected',
     dead: '投递失败 dead',
+    case_corrected: '更正办件 case corrected',
     replayed: '重放 replayed',
     discarded: '丢弃 discarded',
   };
@@ -396,8 +409,37 @@
     return found ? found.name : '';
   }
 
+  // The API's order of urgency: a system with a problem is listed before every system without one.
+  const PROBLEM_ORDER = ['circuit_open', 'paused', 'window_closed', 'failing', 'dead_letters', 'apply_error'];
+  const PROBLEM_LABEL = {
+    circuit_open: '熔断 circuit open',
+    paused: '已暂停 paused',
+    window_closed: '维护窗口外 window closed',
+    failing: '故障 failing',
+    dead_letters: '死信 dead letters',
+    apply_error: '配置未生效 config not applied',
+  };
+  let problemFilter = '';
+
+  function problemRank(s) {
+    const first = Array.isArray(s.problems) && s.problems.length ? PROBLEM_ORDER.indexOf(s.problems[0]) : -1;
+    return first < 0 ? PROBLEM_ORDER.length : first;
+  }
+
   function sortSystems(list) {
-    return [...list].sort((a, b) => (LEVEL_ORDER[a.level] ?? 9) - (LEVEL_ORDER[b.level] ?? 9) || a.id.localeCompare(b.id));
+    return [...list].sort((a, b) => problemRank(a) - problemRank(b) || (LEVEL_ORDER[a.level] ?? 9) - (LEVEL_ORDER[b.level] ?? 9) || a.id.localeCompare(b.id));
+  }
+
+  /** What ops need at 3 a.m. under the circuit: since when it fails, what it said, when it last worked. */
+  function healthLines(s) {
+    const lines = [];
+    if (s.window && !s.window.open) lines.push(h('div', { class: 'hint' }, '维护窗口外，开放于 window opens ', when(s.window.opensAt)));
+    if (s.failingSince) lines.push(h('div', { class: 'hint bad-text' }, '故障自 failing since ', when(s.failingSince)));
+    if (s.lastError) lines.push(h('div', { class: 'hint wrap', title: s.lastError }, '最后错误 last error：', s.lastError.length > 120 ? `${s.lastError.slice(0, 120)}…` : s.lastError));
+    if (s.lastSuccessAt) lines.push(h('div', { class: 'hint' }, '最近成功 last success ', when(s.lastSuccessAt)));
+    if (s.oldestWaitingAt) lines.push(h('div', { class: 'hint' }, '最早等待 oldest waiting ', when(s.oldestWaitingAt)));
+    if (Array.isArray(s.applyErrors) && s.applyErrors.length) lines.push(h('div', { class: 'hint bad-text' }, `配置版本 ${s.applyErrors[0].version} 未在 ${s.applyErrors.length} 个进程生效 not applied`));
+    return lines;
   }
 
   function numberCell(td, value) {
@@ -409,7 +451,8 @@
     const c = circuit || { state: 'closed', failures: 0 };
     const parts = [badge(CIRCUIT[c.state], c.state)];
     if (c.failures) parts.push(h('span', { class: 'hint' }, ` 连续失败 ${c.failures} 次`));
-    if (c.openUntil) parts.push(h('div', { class: 'hint' }, '下次试探 next probe ', when(c.openUntil)));
+    // A probe time already past says nothing (the probe is due, or the system is paused).
+    if (c.openUntil && Date.parse(c.openUntil) > Date.now()) parts.push(h('div', { class: 'hint' }, '下次试探 next probe ', when(c.openUntil)));
     return parts;
   }
 
@@ -435,7 +478,7 @@
     cells.name.textContent = s.name;
     cells.protocol.textContent = String(s.protocol).toUpperCase();
     fill(cells.paused, s.paused ? badge(['已暂停 paused', 'warn']) : badge(['运行中 running', 'ok']));
-    fill(cells.circuit, circuitCell(s.circuit));
+    fill(cells.circuit, circuitCell(s.circuit), healthLines(s));
     const q = s.queue || {};
     numberCell(cells.waiting, q.waiting);
     numberCell(cells.active, q.active);
@@ -454,7 +497,10 @@
     for (const s of systems) {
       const row = systemRows.get(s.id);
       if (!row) continue;
-      const matches = (!level || s.level === level) && (!text || s.id.toLowerCase().includes(text) || String(s.name).toLowerCase().includes(text));
+      const matches =
+        (!level || s.level === level) &&
+        (!problemFilter || (Array.isArray(s.problems) && s.problems.includes(problemFilter))) &&
+        (!text || s.id.toLowerCase().includes(text) || String(s.name).toLowerCase().includes(text));
       row.tr.hidden = !matches;
     }
   }
@@ -476,15 +522,30 @@
     applySystemFilter();
 
     const sum = (key) => systems.reduce((n, s) => n + ((s.queue && s.queue[key]) || 0), 0);
-    const paused = systems.filter((s) => s.paused).length;
-    const open = systems.filter((s) => s.circuit && s.circuit.state !== 'closed').length;
+    const having = (problem) => systems.filter((s) => Array.isArray(s.problems) && s.problems.includes(problem)).length;
+    // Each counter is a link to the systems it counts (a second click shows them all again).
+    const counter = (problem, label) => {
+      const n = having(problem);
+      const link = h('button', { type: 'button', class: `link counter${problemFilter === problem ? ' active' : ''}`, 'data-problem': problem, 'aria-pressed': String(problemFilter === problem) }, `${label} `, h('strong', {}, String(n)));
+      link.addEventListener('click', () => {
+        problemFilter = problemFilter === problem ? '' : problem;
+        renderSystems(systems);
+      });
+      return link;
+    };
+    const dead = systems.reduce((n, s) => n + (s.deadLetters ?? (s.queue && s.queue.failed) ?? 0), 0);
+    const deadLink = h('button', { type: 'button', class: 'link counter', 'data-problem': 'dead-letters-tab' }, '死信 ', h('strong', {}, String(dead)));
+    deadLink.addEventListener('click', () => selectTab('dead'));
     fill(
       $('systems-summary'),
       h('span', {}, '共 ', h('strong', {}, String(systems.length)), ' 个系统'),
-      h('span', {}, '已暂停 ', h('strong', {}, String(paused))),
-      h('span', {}, '熔断 ', h('strong', {}, String(open))),
+      counter('circuit_open', '熔断'),
+      counter('paused', '已暂停'),
+      counter('failing', '故障'),
+      counter('window_closed', '窗口外'),
       h('span', {}, '等待 ', h('strong', {}, String(sum('waiting')))),
-      h('span', {}, '失败 ', h('strong', {}, String(sum('failed')))),
+      deadLink,
+      problemFilter ? h('span', { class: 'hint' }, `仅显示 showing: ${PROBLEM_LABEL[problemFilter]}`) : null,
     );
     lastSystemsOk = new Date().toISOString();
     $('systems-updated').textContent = `更新于 Updated ${beijing(lastSystemsOk)}`;
@@ -560,7 +621,7 @@
     const filter = deadFilter;
     try {
       const { data } = await api('GET', `/admin/dead-letters${deadQuery(filter)}`);
-      deadLetters = Array.isArray(data) ? data : [];
+      deadLetters = data && Array.isArray(data.items) ? data.items : [];
       if (!filter.systemId && !filter.error) $('dead-count').textContent = deadLetters.length ? String(deadLetters.length) : '';
       renderDeadLetters();
     } catch (err) {
@@ -638,6 +699,8 @@
       const body = {};
       if (filter.systemId) body.systemId = filter.systemId;
       if (filter.error) body.error = filter.error;
+      // The API refuses a bulk replay without a filter unless every dead letter is asked for.
+      if (!filter.systemId && !filter.error) body.all = true;
       if (reason) body.reason = reason;
       const { data } = await api('POST', '/admin/dead-letters/replay', body);
       const n = Array.isArray(data && data.replayed) ? data.replayed.length : 0;
@@ -736,6 +799,7 @@
         h('dd', { class: 'mono' }, dash(d.receiptNo)),
         h('dt', {}, '最后错误 Last error'),
         h('dd', {}, dash(d.lastError)),
+        d.waitingFor ? [h('dt', {}, '等待原因 Waiting for'), h('dd', { 'data-waiting': d.waitingFor }, WAITING[d.waitingFor] || d.waitingFor, d.nextAttemptAt ? [' · 下次尝试 next attempt ', when(d.nextAttemptAt)] : ' · 恢复后发送 sent once resumed')] : null,
         h('dt', {}, '办理结果 Result'),
         h('dd', {}, resultText(d.result)),
       ),
@@ -758,7 +822,7 @@
   async function loadAudit() {
     try {
       const { data } = await api('GET', '/admin/audit');
-      const entries = Array.isArray(data) ? data : [];
+      const entries = data && Array.isArray(data.items) ? data.items : [];
       const rows = entries.map((a) =>
         h(
           'tr',

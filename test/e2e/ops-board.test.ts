@@ -175,7 +175,7 @@ describe('at 3 a.m. the gateway says what is broken, and ops cannot make it wors
 
     const audit = (await admin(gateway, 'GET', `/audit?caseId=${first.caseId}`)).body.items;
     expect(audit.map((e: { action: string }) => e.action)).toEqual(['dead_letter.replay', 'dead_letter.correct']);
-    expect(audit[1]).toMatchObject({ target: id, detail: 'changed applicant.name, form.purpose', reason: '申请人姓名录入错误', role: 'ops' });
+    expect(audit[1]).toMatchObject({ target: id, detail: 'changed applicant.name, form.purpose', reason: '申请人姓名录入错误', role: 'admin' });
     expect(JSON.stringify(audit)).not.toContain('张三丰');
     const history = (await delivery(gateway, first.caseId as string)).history.map((h: { event: string }) => h.event);
     expect(history).toEqual(expect.arrayContaining(['case_corrected', 'replayed']));

@@ -97,7 +97,7 @@ describe('when each caller calls each route', () => {
   it('then refused credentials are audited with the address or token fingerprint, never the token', async () => {
     await call(gateway, 'GET', '/api/v1/admin/systems', 'guessed-token-123');
     await call(gateway, 'PUT', '/api/v1/admin/systems/city-other', VIEWER_TOKEN, {});
-    const audit = (await admin(gateway, 'GET', '/audit')).body as Array<Record<string, string>>;
+    const audit = (await admin(gateway, 'GET', '/audit')).body.items as Array<Record<string, string>>;
     const refused = audit.filter((e) => e.action === 'auth.refused');
     expect(refused.some((e) => e.detail === 'unknown token' && e.target === 'GET /api/v1/admin/systems')).toBe(true);
     expect(refused.some((e) => e.role === 'viewer' && e.target === 'PUT /api/v1/admin/systems/city-other')).toBe(true);

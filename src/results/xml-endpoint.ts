@@ -12,6 +12,7 @@
  *
  * Nothing is stored unless the body was read and mapped; a refused body changes nothing.
  */
+import { reenterRequest } from '../platform/http-observe';
 import { Router, raw, type ErrorRequestHandler, type Response } from 'express';
 import type { SystemConfig } from '../config/schema';
 import { bearerToken } from '../platform/auth';
@@ -55,7 +56,7 @@ export function xmlResultRoutes(deps: XmlResultRoutesDeps): Router {
       next(deps.results.authenticates(String(req.params.systemId), bearerToken(req.get('authorization'))) ? undefined : new ApiError('unauthorized', 'A valid bearer token of the pushing system is required.'));
     },
     // Raw bytes whatever the Content-Type: GBK senders label their bodies in every possible way.
-    raw({ type: () => true, limit: deps.bodyLimit }),
+    raw({ type: () => true, limit: deps.bodyLimit }), reenterRequest,
     async (req, res) => {
       const system = deps.results.system(String(req.params.systemId));
       const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);

@@ -51,6 +51,8 @@ export class BacklogReader {
       const oldestAt = oldest[0]?.timestamp;
       return {
         systemId: system.id,
+        level: system.level,
+        protocol: system.protocol,
         waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
         active: counts.active ?? 0,
         delayed: counts.delayed ?? 0,

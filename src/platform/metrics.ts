@@ -26,7 +26,7 @@ export function createMetrics() {
     }),
     deliveryDuration: new Histogram({
       name: 'ow_delivery_seconds',
-      help: 'Time a legacy system took to answer a delivery (the adapter call), by outcome of the call (answered, failed)',
+      help: 'Time a legacy system took to answer a delivery (the adapter call), by outcome: answered (2xx), failed (an error status, a timeout, no connection)',
       labelNames: ['systemId', 'outcome'],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
@@ -84,6 +84,8 @@ export type Metrics = ReturnType<typeof createMetrics>;
 /** One system's backlog as read from Redis. */
 export interface SystemBacklog {
   systemId: string;
+  level: string;
+  protocol: string;
   waiting: number;
   active: number;
   delayed: number;
@@ -185,6 +187,17 @@ export function registerBacklogGauges(registry: Registry, read: () => Promise<Ba
       await refresh();
       this.reset();
       for (const s of last?.snapshot.systems ?? []) for (const state of CIRCUIT_STATES) this.set({ systemId: s.systemId, state }, Number(s.circuit === state));
+    },
+  });
+  new Gauge({
+    name: 'ow_system_info',
+    help: 'Always 1: a configured legacy system, with its level and protocol (join on systemId to group by level)',
+    labelNames: ['systemId', 'level', 'protocol'],
+    registers,
+    async collect() {
+      await refresh();
+      this.reset();
+      for (const s of last?.snapshot.systems ?? []) this.set({ systemId: s.systemId, level: s.level, protocol: s.protocol }, 1);
     },
   });
   new Gauge({

@@ -67,10 +67,13 @@ export function observeHttp(deps: { log: Logger; metrics: Metrics }): RequestHan
     quietReqLogger: true,
     wrapSerializers: false,
     serializers: {
-      req: (req: IncomingMessage) => ({ method: req.method, path: maskPersonalData((req as Partial<Request>).originalUrl?.split('?')[0] ?? req.url?.split('?')[0] ?? ''), route: routeOf(req) }),
+      // Serialized when the request arrives, before routing: the route is added when it is answered.
+      req: (req: IncomingMessage) => ({ method: req.method, path: maskPersonalData((req as Partial<Request>).originalUrl?.split('?')[0] ?? req.url?.split('?')[0] ?? '') }),
       res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
     },
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    customSuccessObject: (req, _res, line: object) => ({ ...line, route: routeOf(req) }),
+    customErrorObject: (req, _res, _err, line: object) => ({ ...line, route: routeOf(req) }),
     customSuccessMessage: () => 'request answered',
     customErrorMessage: () => 'request failed',
     // Probes and scrapes would drown the lines that matter.

@@ -7,6 +7,8 @@ import type { Auth, SystemConfig } from '../src/config/schema';
 import { PermanentError, RetryableError, errorMessage } from '../src/platform/failure';
 import { legacyExcerpt } from '../src/platform/privacy';
 import { sign } from '../src/platform/signing';
+import { currentContext } from '../src/platform/context';
+import { traceHeaders } from '../src/platform/tracing';
 
 /**
  * One keep-alive pool per configured system, so a slow system cannot starve another's sockets.
@@ -14,7 +16,7 @@ import { sign } from '../src/platform/signing';
  * `maxReplyBytes` of them: a longer reply is cut off, not buffered.
  */
 export function httpClient(system: Pick<SystemConfig, 'timeoutMs' | 'concurrency'>, maxReplyBytes: number): AxiosInstance {
-  return axios.create({
+  const client = axios.create({
     timeout: system.timeoutMs,
     httpAgent: new http.Agent({ keepAlive: true, maxSockets: system.concurrency }),
     httpsAgent: new https.Agent({ keepAlive: true, maxSockets: system.concurrency }),
@@ -24,6 +26,19 @@ export function httpClient(system: Pick<SystemConfig, 'timeoutMs' | 'concurrency
     maxRedirects: 0,
     maxContentLength: maxReplyBytes,
   });
+  // Every request of every HTTP protocol carries the trace (W3C traceparent, when tracing is on)
+  // and the request id of the case it is about, so a legacy system's own logs can be joined to ours.
+  client.interceptors.request.use((config) => {
+    for (const [name, value] of Object.entries(correlationHeaders())) config.headers.set(name, value);
+    return config;
+  });
+  return client;
+}
+
+/** `traceparent`/`tracestate` of the active span and the current X-Request-Id (both ASCII by construction). */
+export function correlationHeaders(): Record<string, string> {
+  const requestId = currentContext()?.requestId;
+  return { ...traceHeaders(), ...(requestId ? { 'X-Request-Id': requestId } : {}) };
 }
 
 export function closeHttpClient(client: AxiosInstance): void {

@@ -18,6 +18,7 @@ import { Callers, type Tokens } from './platform/auth';
 import { ApiError, requestError } from './platform/errors';
 import type { Logger } from './platform/logger';
 import type { Metrics } from './platform/metrics';
+import { observeHttp } from './platform/http-observe';
 import { isRedisUnavailable, type RedisClient } from './platform/redis';
 import { sealRoutes, type Sealer } from './seal';
 import type { Ledger } from './ledger/ledger';
@@ -48,6 +49,8 @@ export interface AppDeps {
   ledger?: Ledger;
   /** Shared-data look-ups (§9). */
   sharedData?: SharedDataService;
+  /** This process's background workers, when it runs any: /readyz fails while one is not running. */
+  workers?: () => { running: boolean; stopped: string[] };
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -57,18 +60,41 @@ export function createApp(deps: AppDeps): express.Express {
   const accepting = deps.accepting ?? (() => true);
   const bodyLimit = deps.config().gateway.server.bodyLimit;
 
+  // First of all: the request id, the server span and the request line cover every answer below.
+  app.use(observeHttp({ log: deps.log, metrics: deps.metrics }));
+
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const redis = await deps.redis.ping().then(
-      () => true,
-      () => false,
-    );
-    const ready = redis && accepting();
+    // The intake connection fails fast; a ping that hangs anyway is an answer too.
+    const redis = await Promise.race([
+      deps.redis.ping().then(
+        () => true,
+        () => false,
+      ),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), READY_PING_MS).unref()),
+    ]);
+    const config = deps.config().systems.size > 0;
+    const workers = deps.workers?.();
+    const reasons = [
+      !redis && 'redis: no answer to PING',
+      !config && 'config: no legacy system is configured',
+      !accepting() && 'shutting down',
+      workers && !workers.running && `workers not running: ${workers.stopped.join(', ')}`,
+    ].filter((r): r is string => typeof r === 'string');
+    const ready = reasons.length === 0;
     // Reported, never a reason to refuse: a ledger outage only delays archiving (§6).
     const ledger = deps.ledger?.state();
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', redis, config: deps.config().systems.size > 0, accepting: accepting(), ...(ledger ? { ledger } : {}) });
+    res.status(ready ? 200 : 503).json({
+      status: ready ? 'ready' : 'not_ready',
+      ...(ready ? {} : { reason: reasons.join('; '), reasons }),
+      redis,
+      config,
+      accepting: accepting(),
+      ...(workers ? { workers: workers.running } : {}),
+      ...(ledger ? { ledger } : {}),
+    });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
@@ -121,6 +147,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(apiErrorHandler(deps.log));
   return app;
 }
+
+/** How long /readyz waits for Redis to answer PING. */
+const READY_PING_MS = 1000;
 
 /** Every error as the contract's JSON shape; anything unexpected is logged and answered `internal`. */
 export function apiErrorHandler(log: Logger): ErrorRequestHandler {

@@ -19,7 +19,9 @@ import { DeliveryQueues } from './delivery/queues';
 import { DeliveryWorkers } from './delivery/worker';
 import type { Tokens } from './platform/auth';
 import type { Logger } from './platform/logger';
-import { createMetrics } from './platform/metrics';
+import { createMetrics, registerBacklogGauges, type Metrics } from './platform/metrics';
+import { bullTelemetry } from './platform/tracing';
+import { BacklogReader } from './delivery/backlog';
 import { listen } from './platform/listen';
 import { redactUrl } from './platform/privacy';
 import { createRedis } from './platform/redis';
@@ -57,6 +59,14 @@ export interface GatewayOptions {
   dataDir?: string;
   /** The case ledger (§10): PostgreSQL at `url` (DATABASE_URL), else embedded PGlite. Unset: no ledger, cases stay in Redis. */
   ledger?: { url?: string };
+  /**
+   * Export the backlog gauges (queues, circuits, paused, windows, dead letters, unmatched, callback
+   * backlog), read from Redis at scrape time. They are the same in every process sharing a Redis, so
+   * exactly one process per deployment should (default true; main.ts: OW_METRICS_BACKLOG).
+   */
+  backlogMetrics?: boolean;
+  /** How long a read of the backlog gauges is reused (default 5 s). */
+  backlogCacheMs?: number;
 }
 
 export interface RunningGateway {
@@ -69,6 +79,8 @@ export interface RunningGateway {
   ledger?: Ledger;
   /** The ledger sweep, when this process runs workers. */
   sweep?: LedgerSweep;
+  /** This instance's Prometheus registry and metrics. */
+  metrics: Metrics;
   /** Stops intake, lets in-flight deliveries finish, closes connections. */
   stop(): Promise<void>;
 }
@@ -108,6 +120,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }
 
   const metrics = createMetrics();
+  countSeals(seals, metrics);
+  // bullmq-otel only when a tracer provider is registered (OTEL_* variables, or a test's).
+  const telemetry = bullTelemetry();
   const live = new LiveConfig(config, { redis: workerRedis, prefix, env: options.env ?? process.env, log, refreshMs: options.configRefreshMs });
   await live.refresh(); // versions ops stored before this process started
   // The rule (README, "Configuration changes"): a stored version wins over the file until reset.
@@ -125,17 +140,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // Intake answers fast or 503; background work waits out a Redis outage and carries on.
   const store = new CaseStore(intakeRedis, storeOptions);
   const workerStore = new CaseStore(workerRedis, storeOptions);
-  const queues = new DeliveryQueues(intakeRedis, bullPrefix);
-  const workerQueues = new DeliveryQueues(workerRedis, bullPrefix);
+  const queues = new DeliveryQueues(intakeRedis, bullPrefix, telemetry);
+  const workerQueues = new DeliveryQueues(workerRedis, bullPrefix, telemetry);
   const circuits = new CircuitBreakers(workerRedis, prefix);
   const health = new SystemHealth(workerRedis, prefix);
   const endpoints = new Endpoints(config);
   for (const system of current().systems.values()) endpoints.get(system);
 
-  const callbacks = new CallbackDispatcher({ config: current, store: workerStore, redis: workerRedis, connection: workerRedis, prefix: bullPrefix, log, ...options.callbacks });
+  const callbacks = new CallbackDispatcher({ config: current, store: workerStore, redis: workerRedis, connection: workerRedis, prefix: bullPrefix, log, metrics, telemetry, ...options.callbacks });
   const notify = (caseId: string) => void callbacks.notify(caseId).catch((err: Error) => log.error({ caseId, err: err.message }, 'could not queue a callback; the start-up sweep will'));
-  const results = new ResultReceiver({ config: current, store, log, now: options.now });
-  const workerResults = new ResultReceiver({ config: current, store: workerStore, log, now: options.now });
+  const results = new ResultReceiver({ config: current, store, log, now: options.now, metrics });
+  const workerResults = new ResultReceiver({ config: current, store: workerStore, log, now: options.now, metrics });
   // The one place that hears of a change: the intake platform is told, and a result that came
   // before its delivery was acknowledged finds its case now.
   changes.on(({ caseId, systemId, status, receiptNo }) => {
@@ -147,7 +162,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     .adoptLegacy()
     .then((n) => n && log.info({ adopted: n }, 'unmatched results of an earlier version moved to their systems'))
     .catch((err: Error) => log.warn({ err: err.message }, 'could not move the unmatched results of an earlier version; retried at next start'));
-  const poller = new ResultPoller({ config: current, store: workerStore, endpoints, results: workerResults, connection: workerRedis, prefix: bullPrefix, log });
+  const poller = new ResultPoller({ config: current, store: workerStore, endpoints, results: workerResults, connection: workerRedis, prefix: bullPrefix, log, telemetry });
 
   const background = options.workers !== false;
   const workers = background
@@ -163,6 +178,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         circuits,
         health,
         now: options.now,
+        telemetry,
         hooks: { acknowledged: (system, caseId, receiptNo) => poller.schedule(system, caseId, receiptNo) },
       })
     : undefined;
@@ -183,7 +199,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const operations = new Operations({ config: current, live, store, queues, circuits, health, endpoints, log, redis: intakeRedis, prefix, now: options.now });
   // Look-ups are synchronous, like intake: they use the intake connection, which fails fast.
   const sharedData = new SharedDataService({ config: current, redis: intakeRedis, prefix, circuits: new CircuitBreakers(intakeRedis, prefix), sealer: seals, operations, log });
-  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, prefix, tokens: options.tokens, intakeHmacSecret: options.intakeHmacSecret, log, metrics, accepting: () => accepting, now: options.now, seals, ledger, sharedData });
+  // Read on the intake connection, which fails fast: a scrape during an outage answers, with ow_backlog_up 0.
+  const backlog = options.backlogMetrics !== false ? new BacklogReader({ config: current, queues, circuits: new CircuitBreakers(intakeRedis, prefix), redis: intakeRedis, connection: intakeRedis, bullPrefix, prefix, now: options.now }) : undefined;
+  if (backlog) registerBacklogGauges(metrics.registry, () => backlog.read(), { cacheMs: options.backlogCacheMs });
+  const workersRunning = background
+    ? () => {
+        const delivery = workers?.running() ?? { running: true, stopped: [] };
+        const stopped = [...delivery.stopped, ...(poller.running() ? [] : ['result-poll']), ...(callbacks.running() ? [] : ['callbacks'])];
+        return { running: stopped.length === 0, stopped };
+      }
+    : undefined;
+  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, prefix, tokens: options.tokens, intakeHmacSecret: options.intakeHmacSecret, log, metrics, accepting: () => accepting, now: options.now, seals, ledger, sharedData, workers: workersRunning });
   const host = options.host ?? '0.0.0.0';
   const server = http.createServer(app);
 
@@ -201,6 +227,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await poller.close();
       await callbacks.close();
       await sweep?.close();
+      await backlog?.close();
       await queues.close();
       await workerQueues.close();
     })();
@@ -230,7 +257,34 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     seals,
     ledger,
     sweep,
+    metrics,
     stop,
+  };
+}
+
+/** Counts seal operations by algorithm and outcome (CONTRACT §8), around the sealer the gateway serves. */
+function countSeals(seals: Sealer, metrics: Metrics): void {
+  const seal = seals.seal.bind(seals);
+  const verify = seals.verify.bind(seals);
+  seals.seal = (request) => {
+    try {
+      const made = seal(request);
+      metrics.seals.inc({ operation: 'sign', alg: made.alg, outcome: 'ok' });
+      return made;
+    } catch (err) {
+      metrics.seals.inc({ operation: 'sign', alg: 'unknown', outcome: 'error' });
+      throw err;
+    }
+  };
+  seals.verify = (request) => {
+    try {
+      const checked = verify(request);
+      metrics.seals.inc({ operation: 'verify', alg: checked.alg, outcome: checked.valid ? 'ok' : 'invalid' });
+      return checked;
+    } catch (err) {
+      metrics.seals.inc({ operation: 'verify', alg: 'unknown', outcome: 'error' });
+      throw err;
+    }
   };
 }
 

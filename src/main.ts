@@ -10,6 +10,7 @@ import { tokensFromEnv } from './platform/auth';
 import { Lifecycle } from './platform/lifecycle';
 import { createLogger } from './platform/logger';
 import { launchEmbeddedRedis, RedisMissingError } from './platform/redis';
+import { startTracing, stopTracing } from './platform/tracing';
 
 /** A whole number of milliseconds from the environment, or a problem naming the variable. */
 function millis(name: string, fallback: number, problems: string[]): number {
@@ -26,6 +27,8 @@ const shutdownGraceMs = millis('OW_SHUTDOWN_GRACE_MS', 10_000, problems);
 // Deliveries in flight get the grace; Redis, connections and the redis-server child a few seconds more.
 const lifecycle = new Lifecycle('onewindow-gateway', shutdownGraceMs + 5000);
 const log = createLogger();
+// Before any queue or server exists, so that every span has its provider; off unless OTEL_* ask.
+if (startTracing()) lifecycle.add({ stop: stopTracing });
 // First of all: a signal at any moment of start-up stops what has been started so far.
 lifecycle.exitOnSignals((signal) => log.info({ signal }, 'shutting down: intake closed, finishing in-flight deliveries'));
 
@@ -62,7 +65,9 @@ async function main(): Promise<void> {
   }
 
   try {
-    const gateway = await startGateway({ config, redisUrl, tokens, log, host, shutdownGraceMs, startupTimeoutMs, dataDir, ledger: { url: process.env.DATABASE_URL }, intakeHmacSecret: process.env.OW_INTAKE_HMAC_SECRET || undefined });
+    // OW_METRICS_BACKLOG=0: another process exports the shared backlog gauges (to be tied to OW_ROLE).
+    const backlogMetrics = process.env.OW_METRICS_BACKLOG !== '0';
+    const gateway = await startGateway({ config, redisUrl, tokens, log, host, shutdownGraceMs, startupTimeoutMs, dataDir, ledger: { url: process.env.DATABASE_URL }, intakeHmacSecret: process.env.OW_INTAKE_HMAC_SECRET || undefined, backlogMetrics });
     lifecycle.add(gateway);
     log.info({ port: gateway.port, host, systems: config.systems.size, configDir: config.dir }, 'gateway listening');
   } catch (err) {

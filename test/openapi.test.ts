@@ -1,4 +1,6 @@
 /** docs/openapi.yaml: generated from the code, never drifting from it, and describing exactly what is served. */
+import pino from 'pino';
+import { createMetrics } from '../src/platform/metrics';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -70,7 +72,8 @@ function unavailable<T>(): T {
 }
 
 function app() {
-  const log = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined, child: () => log };
+  // Real ones: the HTTP edge (pino-http, the request counters) needs a whole logger and registry.
+  const log = pino({ level: 'silent' });
   const deps = {
     config: () => ({ gateway: { server: { bodyLimit: '1mb' }, limits: { failedAuthPerMinute: 1000, requestsPerMinute: 100_000 } }, systems: new Map([['x', {}]]) }),
     store: unavailable(),
@@ -89,7 +92,7 @@ function app() {
     redis: { ping: async () => 'PONG' },
     tokens: TOKENS,
     log,
-    metrics: { registry: { contentType: 'text/plain', metrics: async () => '' }, cases: { inc: () => undefined } },
+    metrics: createMetrics(),
   } as unknown as AppDeps;
   return createApp(deps);
 }

@@ -9,7 +9,10 @@
  */
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { Queue, Worker, type ConnectionOptions, type Job, type Telemetry } from 'bullmq';
+import { currentContext, isSaneRequestId, withContext } from '../platform/context';
+import type { Metrics } from '../platform/metrics';
+import { inSpan, SpanKind, traceHeaders } from '../platform/tracing';
 import type { GatewayConfig } from '../config/loader';
 import type { CaseStore } from '../cases/store';
 import { retryDelay } from '../delivery/backoff';
@@ -23,6 +26,8 @@ export const CALLBACK_QUEUE = 'callbacks';
 
 interface DrainJob {
   caseId: string;
+  /** The request id of what changed the case; sent as X-Request-Id with the callback (§6). */
+  requestId?: string;
 }
 
 /** Another drainer holds the case's lock; come back very soon rather than after a full backoff. */
@@ -47,6 +52,8 @@ export interface CallbackDeps {
   timeoutMs?: number;
   /** Base of the exponential backoff between tries (capped at 10 minutes). */
   retryDelayMs?: number;
+  metrics?: Metrics;
+  telemetry?: Telemetry;
 }
 
 export class CallbackDispatcher {
@@ -56,7 +63,7 @@ export class CallbackDispatcher {
 
   constructor(private readonly deps: CallbackDeps) {
     this.scripts = new LuaScripts(deps.redis, path.join(__dirname, 'lua'), ['ack', 'unlock']);
-    this.queue = new Queue<DrainJob>(CALLBACK_QUEUE, { connection: deps.connection, prefix: deps.prefix });
+    this.queue = new Queue<DrainJob>(CALLBACK_QUEUE, { connection: deps.connection, prefix: deps.prefix, ...(deps.telemetry ? { telemetry: deps.telemetry } : {}) });
     this.queue.on('error', () => undefined); // outages are handled by the callers and by retries
   }
 
@@ -68,9 +75,10 @@ export class CallbackDispatcher {
   /** Asks for the case's outbox to be drained; call after anything that may have added an event. */
   async notify(caseId: string): Promise<void> {
     if (!this.target) return;
+    const requestId = currentContext()?.requestId;
     await this.queue.add(
       'drain',
-      { caseId },
+      { caseId, ...(requestId ? { requestId } : {}) },
       {
         jobId: crypto.randomUUID(),
         // "Retried with backoff until a 2xx": in practice days, at the 10-minute cap.
@@ -85,8 +93,9 @@ export class CallbackDispatcher {
   start(): void {
     if (!this.target || this.worker) return;
     const base = this.deps.retryDelayMs ?? 1000;
-    this.worker = new Worker<DrainJob>(CALLBACK_QUEUE, (job) => this.drain(job), {
+    this.worker = new Worker<DrainJob>(CALLBACK_QUEUE, (job) => withContext({ caseId: job.data.caseId, ...(isSaneRequestId(job.data.requestId) ? { requestId: job.data.requestId } : {}) }, () => this.drain(job)), {
       connection: this.deps.connection,
+      ...(this.deps.telemetry ? { telemetry: this.deps.telemetry } : {}),
       prefix: this.deps.prefix,
       concurrency: 8,
       maxStalledCount: 100,
@@ -145,10 +154,19 @@ export class CallbackDispatcher {
     }
   }
 
-  private async post(target: { url: string; secret: string }, body: string, caseId: string): Promise<void> {
+  private post(target: { url: string; secret: string }, body: string, caseId: string): Promise<void> {
     const event = JSON.parse(body) as { eventId: string; event: string; systemId: string };
+    return withContext({ systemId: event.systemId }, () =>
+      inSpan(`callback ${event.event}`, SpanKind.CLIENT, { 'ow.case_id': caseId, 'ow.system_id': event.systemId, 'ow.event': event.event }, () => this.send(target, body, event)),
+    );
+  }
+
+  private async send(target: { url: string; secret: string }, body: string, event: { eventId: string; event: string; systemId: string }): Promise<void> {
     const timestamp = Math.floor(Date.now() / 1000);
-    const log = this.deps.log.child({ caseId, systemId: event.systemId, eventId: event.eventId, event: event.event });
+    // caseId, systemId and requestId come from the log context.
+    const log = this.deps.log.child({ eventId: event.eventId, event: event.event });
+    const requestId = currentContext()?.requestId;
+    const count = (outcome: 'delivered' | 'refused' | 'failed') => this.deps.metrics?.callbacks.inc({ systemId: event.systemId, event: event.event, outcome });
     let status: number;
     try {
       const res = await fetch(target.url, {
@@ -158,6 +176,9 @@ export class CallbackDispatcher {
           'X-OW-Event-Id': event.eventId,
           'X-OW-Timestamp': String(timestamp),
           'X-OW-Signature': sign(target.secret, timestamp, body),
+          // Outside the signed body (fixed by §6): the request that caused the event, and its trace.
+          ...(requestId ? { 'X-Request-Id': requestId } : {}),
+          ...traceHeaders(),
         },
         body,
         redirect: 'manual',
@@ -166,14 +187,22 @@ export class CallbackDispatcher {
       status = res.status;
       await res.arrayBuffer().catch(() => undefined);
     } catch (err) {
+      count('failed');
       log.warn({ err: errorMessage(err) }, 'callback not delivered; will retry');
       throw new Error(`callback to the intake platform failed: ${errorMessage(err)}`, { cause: err });
     }
     if (status < 200 || status >= 300) {
+      count('refused');
       log.warn({ status }, 'callback refused; will retry');
       throw new Error(`the intake platform answered HTTP ${status}`);
     }
+    count('delivered');
     log.info('callback delivered');
+  }
+
+  /** Whether the callback worker runs (when started). */
+  running(): boolean {
+    return !this.worker || this.worker.isRunning();
   }
 
   async close(): Promise<void> {

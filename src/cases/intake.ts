@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import type { GatewayConfig } from '../config/loader';
 import type { DeliveryQueues } from '../delivery/queues';
+import { currentContext } from '../platform/context';
 import { ApiError, issueDetails } from '../platform/errors';
 import { caseSchema, type Accepted, type Case } from './model';
 import { routeCase } from './routing';
@@ -38,7 +39,8 @@ export async function acceptCase(body: unknown, deps: IntakeDeps): Promise<{ cre
   const hash = caseHash(c);
   const acceptedAt = (deps.now?.() ?? new Date()).toISOString();
 
-  const outcome = await deps.store.accept({ case: c, hash, acceptedAt, targets });
+  const requestId = currentContext()?.requestId;
+  const outcome = await deps.store.accept({ case: c, hash, acceptedAt, targets, ...(requestId ? { requestId } : {}) });
   if (!outcome.created && outcome.record.hash !== hash) {
     throw new ApiError('case_conflict', `Case ${c.caseId} was already accepted with other content; use a new caseId.`);
   }

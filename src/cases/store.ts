@@ -44,6 +44,8 @@ export interface CaseRecord {
   hash: string;
   acceptedAt: string;
   targets: string[];
+  /** X-Request-Id of the intake request that created it: the case's lines carry it, whatever queued them. */
+  requestId?: string;
 }
 
 export type AcceptOutcome = { created: true; record: CaseRecord } | { created: false; record: CaseRecord };

@@ -3,12 +3,15 @@
  * slowing the others: each has its own workers, concurrency and rate limit, shared by every gateway
  * process on the same Redis. A job carries only (caseId, systemId); the case store holds the case.
  */
-import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { Queue, type ConnectionOptions, type JobsOptions, type Telemetry } from 'bullmq';
 import type { SystemConfig } from '../config/schema';
+import { currentContext } from '../platform/context';
 
 export interface DeliveryJob {
   caseId: string;
   systemId: string;
+  /** X-Request-Id of the request that queued it: every line the delivery logs carries it (§6). */
+  requestId?: string;
 }
 
 export function queueName(systemId: string): string {
@@ -37,12 +40,14 @@ export class DeliveryQueues {
   constructor(
     private readonly connection: ConnectionOptions,
     private readonly prefix: string,
+    /** bullmq-otel when tracing is on: the adding span's context rides in the job to its worker. */
+    private readonly telemetry?: Telemetry,
   ) {}
 
   queue(systemId: string): Queue<DeliveryJob> {
     let queue = this.queues.get(systemId);
     if (!queue) {
-      queue = new Queue<DeliveryJob>(queueName(systemId), { connection: this.connection, prefix: this.prefix });
+      queue = new Queue<DeliveryJob>(queueName(systemId), { connection: this.connection, prefix: this.prefix, ...(this.telemetry ? { telemetry: this.telemetry } : {}) });
       // Without a listener BullMQ prints connection errors to stderr; Redis outages are handled elsewhere.
       queue.on('error', () => undefined);
       this.queues.set(systemId, queue);
@@ -50,9 +55,12 @@ export class DeliveryQueues {
     return queue;
   }
 
-  /** Adds the delivery job; adding an id that is already queued is a no-op in BullMQ. */
-  async enqueue(system: SystemConfig, caseId: string): Promise<void> {
-    await this.queue(system.id).add('deliver', { caseId, systemId: system.id }, { ...jobOptions(system), jobId: jobIdFor(caseId) });
+  /**
+   * Adds the delivery job; adding an id that is already queued is a no-op in BullMQ. The request id
+   * is the one given, else the current request's (intake, an ops replay).
+   */
+  async enqueue(system: SystemConfig, caseId: string, requestId = currentContext()?.requestId): Promise<void> {
+    await this.queue(system.id).add('deliver', { caseId, systemId: system.id, ...(requestId ? { requestId } : {}) }, { ...jobOptions(system), jobId: jobIdFor(caseId) });
   }
 
   async close(): Promise<void> {

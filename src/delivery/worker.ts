@@ -4,7 +4,7 @@
  * case store before the job is settled, so a crash at any point leaves the job to be retried and the
  * store to say where it stood.
  */
-import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type ConnectionOptions, type Job, type Telemetry } from 'bullmq';
 import type { GatewayConfig } from '../config/loader';
 import type { SystemConfig } from '../config/schema';
 import type { CaseStore } from '../cases/store';
@@ -17,6 +17,8 @@ import type { SystemHealth } from './health';
 import { queueName, type DeliveryJob, type DeliveryQueues } from './queues';
 import { msUntilOpen } from './window';
 import type { Metrics } from '../platform/metrics';
+import { currentContext, isSaneRequestId, withContext } from '../platform/context';
+import { inSpan, SpanKind } from '../platform/tracing';
 
 /** What the rest of the gateway does around a delivery's milestones (results, callbacks). */
 export interface DeliveryHooks {
@@ -39,6 +41,8 @@ export interface WorkerDeps {
   health?: SystemHealth;
   hooks?: DeliveryHooks;
   now?: () => Date;
+  /** bullmq-otel when tracing is on: each job runs inside the trace of the request that queued it. */
+  telemetry?: Telemetry;
 }
 
 /** Lock duration and stalled-job check interval from OW_STALLED_INTERVAL_MS; BullMQ's 30 s when unset. */
@@ -62,8 +66,9 @@ export class DeliveryWorkers {
 
   private startFor(system: SystemConfig): void {
     if (this.workers.has(system.id)) return;
-    const worker = new Worker<DeliveryJob>(queueName(system.id), (job) => this.process(job), {
+    const worker = new Worker<DeliveryJob>(queueName(system.id), (job) => this.run(job), {
       connection: this.deps.connection,
+      ...(this.deps.telemetry ? { telemetry: this.deps.telemetry } : {}),
       prefix: this.deps.prefix,
       concurrency: system.concurrency,
       limiter: { max: system.rateLimit.max, duration: system.rateLimit.perMs },
@@ -81,6 +86,12 @@ export class DeliveryWorkers {
       .queue(system.id)
       .setGlobalConcurrency(system.concurrency)
       .catch((err: Error) => this.deps.log.warn({ systemId: system.id, err: err.message }, 'could not set the global concurrency'));
+  }
+
+  /** Whether every system's worker is running; /readyz fails with the names of those that are not. */
+  running(): { running: boolean; stopped: string[] } {
+    const stopped = [...this.workers.entries()].filter(([, w]) => !w.isRunning()).map(([id]) => `delivery-${id}`);
+    return { running: stopped.length === 0, stopped };
   }
 
   /** Applies a new config version of a system: concurrency at once, a new rate limit by a fresh worker. */
@@ -102,16 +113,17 @@ export class DeliveryWorkers {
    * be replayed, instead of staying "delivering" for ever.
    */
   private async failedOutside(job: Job<DeliveryJob>, err: Error): Promise<void> {
-    const { caseId, systemId } = job.data;
+    const { caseId, systemId, requestId } = job.data;
+    const log = this.deps.log.child({ caseId, systemId, ...(isSaneRequestId(requestId) ? { requestId } : {}) });
     try {
       if (!(await job.isFailed())) return;
       const status = await this.deps.store.deliveryStatus(caseId, systemId);
       if (status !== 'queued' && status !== 'delivering') return;
       const message = `stopped by the queue: ${errorMessage(err)}`;
       await recordDead(this.deps.store, caseId, systemId, message, this.now().toISOString());
-      this.deps.log.error({ caseId, systemId, err: message }, 'delivery dead: failed by the queue');
+      log.error({ err: message, outcome: 'dead' }, 'delivery dead: failed by the queue');
     } catch (e) {
-      this.deps.log.error({ caseId, systemId, err: errorMessage(e) }, 'could not record a failed job');
+      log.error({ err: errorMessage(e) }, 'could not record a failed job');
     }
   }
 
@@ -152,11 +164,19 @@ export class DeliveryWorkers {
     }
   }
 
+  /** Runs an attempt in its log context: the request id that queued it, the case, the system. */
+  private run(job: Job<DeliveryJob>): Promise<void> {
+    const { caseId, systemId, requestId } = job.data;
+    return withContext({ caseId, systemId, ...(isSaneRequestId(requestId) ? { requestId } : {}) }, () => this.process(job));
+  }
+
   /** One attempt. Returns normally when the delivery is settled; throws to have BullMQ retry it. */
   private async process(job: Job<DeliveryJob>): Promise<void> {
     const { caseId, systemId } = job.data;
     const { store, log: rootLog, metrics, circuits } = this.deps;
-    const log = rootLog.child({ caseId, systemId, jobId: job.id });
+    // caseId, systemId, requestId and attempt come from the log context, on every line of the attempt.
+    const log = rootLog.child({ jobId: job.id });
+    const ctx = currentContext();
     const at = () => this.now().toISOString();
     const system = this.deps.config().systems.get(systemId);
 
@@ -171,6 +191,7 @@ export class DeliveryWorkers {
     }
 
     const begun = await store.beginAttempt(caseId, systemId, at());
+    if (ctx) ctx.attempt = begun.attempts;
     if (!begun.send) {
       log.warn({ status: begun.status }, 'delivery already past sending; job settled without sending again');
       return;
@@ -178,17 +199,26 @@ export class DeliveryWorkers {
 
     // Set once the system has answered: a refusal then proves it alive, for the circuit breaker.
     let answered = false;
+    const attemptStarted = Date.now();
+    const took = () => Date.now() - attemptStarted;
     try {
       if (!system) throw new PermanentError(`system ${systemId} is no longer configured`);
       const record = await store.getCase(caseId);
       if (!record) throw new PermanentError(`case ${caseId} is missing from the case store`);
+      // A job queued before request ids (or by a path without one) still finds its case's.
+      if (ctx && !ctx.requestId && record.requestId) ctx.requestId = record.requestId;
       const endpoint = this.deps.endpoints.get(system);
 
       const body = await endpoint.mappings.requestBody(record.case);
       const started = Date.now();
       answered = true; // from here on a PermanentError can only be the system's own answer
-      const reply = await endpoint.adapter.send(body, { caseId, systemId, idempotencyKey: `${caseId}:${systemId}`, log });
-      metrics?.deliveryDuration.observe({ systemId }, (Date.now() - started) / 1000);
+      const reply = await inSpan(`deliver ${systemId}`, SpanKind.CLIENT, { 'ow.system_id': systemId, 'ow.case_id': caseId, 'ow.attempt': begun.attempts, 'ow.protocol': system.protocol }, () =>
+        endpoint.adapter.send(body, { caseId, systemId, idempotencyKey: `${caseId}:${systemId}`, log }),
+      ).catch((err: unknown) => {
+        metrics?.deliveryDuration.observe({ systemId, outcome: 'failed' }, (Date.now() - started) / 1000);
+        throw err;
+      });
+      metrics?.deliveryDuration.observe({ systemId, outcome: 'answered' }, (Date.now() - started) / 1000);
       const ack = await endpoint.mappings.acknowledgement(reply);
       await circuits.succeeded(systemId);
       await this.noteHealth(systemId, at());
@@ -204,7 +234,8 @@ export class DeliveryWorkers {
       await this.deps.hooks?.acknowledged(system, caseId, ack.receiptNo);
       await store.record(caseId, systemId, { status: 'delivered', receiptNo: ack.receiptNo }, { at: at(), event: 'delivered', detail: `receiptNo ${ack.receiptNo}` });
       metrics?.deliveries.inc({ systemId, outcome: 'delivered' });
-      log.info({ receiptNo: ack.receiptNo, attempt: begun.attempts, probe }, 'delivered');
+      metrics?.acceptToDelivered.observe({ systemId }, Math.max(0, (this.now().getTime() - Date.parse(record.acceptedAt)) / 1000));
+      log.info({ receiptNo: ack.receiptNo, outcome: 'delivered', durationMs: took(), probe }, 'delivered');
     } catch (err) {
       const message = errorMessage(err);
       // Without its system (removed from the configuration) a delivery can only be refused.
@@ -216,13 +247,14 @@ export class DeliveryWorkers {
         }
         await store.record(caseId, systemId, { status: 'rejected', lastError: message }, { at: at(), event: 'rejected', detail: message });
         metrics?.deliveries.inc({ systemId, outcome: 'rejected' });
-        log.warn({ err: message, attempt: begun.attempts }, 'delivery rejected');
+        log.warn({ err: message, outcome: 'rejected', durationMs: took() }, 'delivery rejected');
         return;
       }
       if (verdict.kind === 'throttled') {
         // The try gives its attempt back: holding the queue spends none of this delivery's.
         await store.record(caseId, systemId, { status: 'queued', lastError: message, attempts: begun.attempts - 1 }, { at: at(), event: 'throttled', detail: `${message}; holding ${verdict.holdMs} ms` });
         metrics?.deliveries.inc({ systemId, outcome: 'throttled' });
+        log.warn({ err: message, outcome: 'throttled', durationMs: took(), holdMs: verdict.holdMs }, 'delivery throttled; the system queue holds');
         await this.deps.queues.queue(systemId).rateLimit(verdict.holdMs);
         throw Worker.RateLimitError();
       }
@@ -234,13 +266,13 @@ export class DeliveryWorkers {
       if (verdict.kind === 'dead') {
         await recordDead(store, caseId, systemId, message, at(), `after ${begun.attempts} attempts: ${message}`);
         metrics?.deliveries.inc({ systemId, outcome: 'dead' });
-        log.error({ err: message, attempt: begun.attempts }, 'delivery dead: attempts exhausted');
+        log.error({ err: message, outcome: 'dead', durationMs: took() }, 'delivery dead: attempts exhausted');
         // Settled as failed: the job stays in the failed set, where dead letters are found and replayed.
         throw new UnrecoverableError(message);
       }
       await store.record(caseId, systemId, { status: 'queued', lastError: message }, { at: at(), event: 'retry_scheduled', detail: message });
       metrics?.deliveries.inc({ systemId, outcome: 'retry' });
-      log.warn({ err: message, attempt: begun.attempts }, 'delivery failed; will retry');
+      log.warn({ err: message, outcome: 'retry', durationMs: took() }, 'delivery failed; will retry');
       throw err;
     }
   }

@@ -7,6 +7,7 @@
 import { json, type RequestHandler } from 'express';
 import { verifyIntakeSignature, type SignatureCheck } from './access';
 import { ApiError } from './errors';
+import { reenterRequest } from './http-observe';
 
 export const MAX_JSON_DEPTH = 64;
 
@@ -51,5 +52,6 @@ export function jsonBody(limit: string | number): RequestHandler[] {
       const problem = jsonShapeProblem(req.body);
       next(problem ? new ApiError('invalid_json', `The body is refused: ${problem.path} is ${problem.message.replace(/^the key/, 'a key')}.`, [problem]) : undefined);
     },
+    reenterRequest,
   ];
 }

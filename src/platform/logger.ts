@@ -1,20 +1,52 @@
 /**
  * pino JSON logs. Secrets and personal data never reach a line: auth headers and tokens are
  * redacted by path, and callers log case ids, never case bodies.
+ *
+ * Every line carries the current log context (src/platform/context.ts): the request id, and the
+ * case, system and attempt a line is about, so that one id finds every line a case caused.
  */
-import pino, { type Logger } from 'pino';
+import pino, { type Logger, type LoggerOptions } from 'pino';
+import { currentContext } from './context';
 
 export type { Logger };
 
-/** Logs to stdout, or to `file` (the demo keeps its screen for the progress bar). */
-export function createLogger(level = process.env.LOG_LEVEL ?? 'info', file?: string): Logger {
-  const options = {
+/** Paths that never reach a line, whoever logs them (request logs included: no header values at all). */
+export const REDACT_PATHS = [
+  'req.headers',
+  'res.headers',
+  'headers.authorization',
+  'headers.cookie',
+  '*.authorization',
+  '*.token',
+  '*.password',
+  '*.secret',
+  '*.idNumber',
+  '*.phone',
+  'body',
+  'req.body',
+];
+
+/** The options every gateway logger is made with (tests build their capturing logger from them too). */
+export function loggerOptions(level = process.env.LOG_LEVEL ?? 'info'): LoggerOptions {
+  return {
     level,
-    base: { service: 'onewindow-gateway' },
-    redact: {
-      paths: ['req.headers.authorization', 'headers.authorization', '*.token', '*.password', '*.secret', '*.idNumber', '*.phone'],
-      censor: '[redacted]',
+    base: { service: 'onewindow-gateway', pid: process.pid },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    // The context's fields, except those a child logger already binds (a key written twice is
+    // ambiguous to log shippers); what the call itself passes wins over both.
+    mixin(_merge, _level, logger) {
+      const ctx = currentContext();
+      if (!ctx) return {};
+      const bound = (logger as Logger).bindings();
+      const out: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(ctx)) if (value !== undefined && !(key in bound)) out[key] = value;
+      return out;
     },
   };
+}
+
+/** Logs to stdout, or to `file` (the demo keeps its screen for the progress bar). */
+export function createLogger(level = process.env.LOG_LEVEL ?? 'info', file?: string): Logger {
+  const options = loggerOptions(level);
   return file ? pino(options, pino.destination({ dest: file, mkdir: true, sync: false })) : pino(options);
 }

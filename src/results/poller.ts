@@ -4,7 +4,8 @@
  * moves itself back to the delayed set for `intervalMs`. The schedule lives in Redis, so it survives
  * restarts and is shared by every gateway process; nothing is polled from an in-memory timer.
  */
-import { DelayedError, Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { DelayedError, Queue, Worker, type ConnectionOptions, type Job, type Telemetry } from 'bullmq';
+import { currentContext, isSaneRequestId, withContext } from '../platform/context';
 import type { GatewayConfig } from '../config/loader';
 import { expressionBudget } from '../config/loader';
 import type { SystemConfig } from '../config/schema';
@@ -24,6 +25,8 @@ interface PollJob {
   receiptNo: string;
   /** When the delivery was acknowledged: the poll gives up `maxAgeMs` after it. */
   since: number;
+  /** The request id of the delivery it follows (§6). */
+  requestId?: string;
 }
 
 export interface PollerDeps {
@@ -35,6 +38,7 @@ export interface PollerDeps {
   prefix: string;
   log: Logger;
   now?: () => number;
+  telemetry?: Telemetry;
 }
 
 
@@ -43,7 +47,7 @@ export class ResultPoller {
   private worker?: Worker<PollJob>;
 
   constructor(private readonly deps: PollerDeps) {
-    this.queue = new Queue<PollJob>(POLL_QUEUE, { connection: deps.connection, prefix: deps.prefix });
+    this.queue = new Queue<PollJob>(POLL_QUEUE, { connection: deps.connection, prefix: deps.prefix, ...(deps.telemetry ? { telemetry: deps.telemetry } : {}) });
     this.queue.on('error', () => undefined); // outages are handled by the callers and by retries
   }
 
@@ -56,13 +60,15 @@ export class ResultPoller {
     const poll = system.result?.poll;
     if (system.result?.mode !== 'poll' || !poll) return;
     // Job ids may not contain ':'; system ids have no '_', so this id is unambiguous.
-    await this.queue.add('poll', { caseId, systemId: system.id, receiptNo, since: this.now() }, { jobId: `${caseId}__${system.id}`, delay: poll.intervalMs, removeOnComplete: true, removeOnFail: { age: 7 * 24 * 3600 } });
+    const requestId = currentContext()?.requestId;
+    await this.queue.add('poll', { caseId, systemId: system.id, receiptNo, since: this.now(), ...(requestId ? { requestId } : {}) }, { jobId: `${caseId}__${system.id}`, delay: poll.intervalMs, removeOnComplete: true, removeOnFail: { age: 7 * 24 * 3600 } });
   }
 
   start(): void {
     if (this.worker) return;
-    this.worker = new Worker<PollJob>(POLL_QUEUE, (job, token) => this.poll(job, token), {
+    this.worker = new Worker<PollJob>(POLL_QUEUE, (job, token) => withContext({ caseId: job.data.caseId, systemId: job.data.systemId, ...(isSaneRequestId(job.data.requestId) ? { requestId: job.data.requestId } : {}) }, () => this.poll(job, token)), {
       connection: this.deps.connection,
+      ...(this.deps.telemetry ? { telemetry: this.deps.telemetry } : {}),
       prefix: this.deps.prefix,
       concurrency: 8,
       maxStalledCount: 100,
@@ -76,7 +82,8 @@ export class ResultPoller {
 
   private async poll(job: Job<PollJob>, token: string | undefined): Promise<void> {
     const { caseId, systemId, receiptNo, since } = job.data;
-    const log = this.deps.log.child({ caseId, systemId, receiptNo });
+    // caseId, systemId and requestId come from the log context.
+    const log = this.deps.log.child({ receiptNo });
     const system = this.deps.config().systems.get(systemId);
     const poll = system?.result?.mode === 'poll' ? system.result.poll : undefined;
     if (!system || !poll) return log.warn('system no longer polled; polling stopped');
@@ -115,6 +122,11 @@ export class ResultPoller {
     }
     await job.moveToDelayed(this.now() + poll.intervalMs, token);
     throw new DelayedError();
+  }
+
+  /** Whether the poll worker runs (when started). */
+  running(): boolean {
+    return !this.worker || this.worker.isRunning();
   }
 
   async close(): Promise<void> {

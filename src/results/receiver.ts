@@ -16,6 +16,8 @@ import { compileExpression } from '../platform/expressions';
 import { maskPersonalData } from '../platform/privacy';
 import { safeEqual } from '../platform/signing';
 import type { Logger } from '../platform/logger';
+import type { Metrics } from '../platform/metrics';
+import { inSpan, SpanKind } from '../platform/tracing';
 import { bytesOf, unmatchedId, type UnmatchedCap, type UnmatchedCursor, type UnmatchedPage } from './unmatched-store';
 
 /** Unmatched results per page of the ops list, unless asked otherwise. */
@@ -46,7 +48,10 @@ export interface ResultReceiverDeps {
   store: CaseStore;
   log: Logger;
   now?: () => Date;
+  metrics?: Metrics;
 }
+
+type ResultSource = 'push' | 'poll';
 
 /** Drops JSONata's undefined-valued keys, so "no message" reads as absent rather than invalid. */
 function withoutUndefined(value: unknown): unknown {
@@ -113,14 +118,27 @@ export class ResultReceiver {
    */
   async receive(systemId: string, pushed: unknown): Promise<ReceiveOutcome> {
     const system = this.system(systemId);
-    const mapped = await this.map(system, pushed);
+    return inSpan(`result ${systemId}`, SpanKind.INTERNAL, { 'ow.system_id': systemId, 'ow.result_source': 'push' }, () => this.receivePushed(system, pushed));
+  }
+
+  private async receivePushed(system: SystemConfig, pushed: unknown): Promise<ReceiveOutcome> {
+    const systemId = system.id;
+    const count = (outcome: 'recorded' | 'duplicate' | 'unmatched' | 'refused') => this.deps.metrics?.results.inc({ systemId, source: 'push', outcome });
+    let mapped: MappedResult;
+    try {
+      mapped = await this.map(system, pushed);
+    } catch (err) {
+      count('refused');
+      throw err;
+    }
     const caseId = mapped.caseId ?? (mapped.receiptNo ? await this.deps.store.caseOfReceipt(systemId, mapped.receiptNo) : undefined);
-    const outcome = caseId ? await this.record({ ...mapped, caseId, systemId }) : 'missing';
+    const outcome = caseId ? await this.record({ ...mapped, caseId, systemId }, 'push') : 'missing';
     if (outcome === 'missing') {
       const parked: UnmatchedResult = { id: unmatchedId(systemId), systemId, receivedAt: this.now(), pushed, result: mapped, reason: caseId ? `no delivery of case ${caseId} to ${systemId}` : `unknown receipt number ${mapped.receiptNo}` };
       const cap = this.cap();
       const kept = await this.deps.store.unmatched.park(parked, cap);
       const names = { systemId, caseId: mapped.caseId, receiptNo: mapped.receiptNo };
+      count(kept.parked ? 'unmatched' : 'refused');
       if (!kept.parked) {
         this.deps.log.warn({ ...names, parked: kept.count, parkedBytes: kept.bytes, ...cap }, 'result for an unknown case refused: unmatched results at their cap');
         throw new ApiError(
@@ -132,6 +150,7 @@ export class ResultReceiver {
       this.deps.log.warn({ ...names, unmatchedId: parked.id }, 'result for an unknown case kept as unmatched');
       throw new ApiError('unknown_case', `No delivery matches this result; it is kept for ops as unmatched result ${parked.id}.`);
     }
+    count(outcome);
     this.deps.log.info({ caseId, systemId, outcome: mapped.outcome, duplicate: outcome === 'duplicate' }, 'result received');
     return { caseId: caseId!, systemId, duplicate: outcome === 'duplicate' };
   }
@@ -144,14 +163,31 @@ export class ResultReceiver {
 
   /** Records a result fetched by polling an acknowledged delivery (its case is known). */
   async receivePolled(system: SystemConfig, delivery: { caseId: string; receiptNo: string }, reply: unknown): Promise<void> {
-    const mapped = await this.map(system, reply, system.result?.poll?.map ?? system.result?.map, delivery);
-    await this.record({ ...mapped, caseId: delivery.caseId, systemId: system.id });
+    let mapped: MappedResult;
+    try {
+      mapped = await this.map(system, reply, system.result?.poll?.map ?? system.result?.map, delivery);
+    } catch (err) {
+      this.deps.metrics?.results.inc({ systemId: system.id, source: 'poll', outcome: 'refused' });
+      throw err;
+    }
+    const outcome = await this.record({ ...mapped, caseId: delivery.caseId, systemId: system.id }, 'poll');
+    this.deps.metrics?.results.inc({ systemId: system.id, source: 'poll', outcome: outcome === 'missing' ? 'unmatched' : outcome });
   }
 
-  private async record(result: Result): Promise<'recorded' | 'duplicate' | 'missing'> {
+  private async record(result: Result, source?: ResultSource): Promise<'recorded' | 'duplicate' | 'missing'> {
     // A result that leaves out the receipt number still carries the one the delivery was given.
     const receiptNo = result.receiptNo ?? (await this.deps.store.receiptOf(result.caseId, result.systemId));
-    return this.deps.store.recordResult(receiptNo ? { ...result, receiptNo } : result, this.now());
+    const outcome = await this.deps.store.recordResult(receiptNo ? { ...result, receiptNo } : result, this.now());
+    if (outcome === 'recorded' && source && this.deps.metrics) await this.observeCompletion(result.caseId, result.systemId);
+    return outcome;
+  }
+
+  /** accept → completed, for the histogram; a case already gone from Redis is simply not measured. */
+  private async observeCompletion(caseId: string, systemId: string): Promise<void> {
+    const record = await this.deps.store.getCase(caseId).catch(() => undefined);
+    if (!record) return;
+    const seconds = (Date.parse(this.now()) - Date.parse(record.acceptedAt)) / 1000;
+    this.deps.metrics?.acceptToCompleted.observe({ systemId }, Math.max(0, seconds));
   }
 
   /**

@@ -4,6 +4,7 @@
  * system's credentials come from its config, and what it pushes takes the one path every result
  * takes, ResultReceiver.receive. Anything refused is answered with a SOAP Fault and changes nothing.
  */
+import { reenterRequest } from '../platform/http-observe';
 import { Router, raw, type ErrorRequestHandler, type Request } from 'express';
 import { PushResultEndpoint, pushResultWsdl } from '../../adapters/soap/push-result';
 import { faultEnvelope, faultStatus } from '../../adapters/soap/soap.faults';
@@ -71,7 +72,7 @@ export function soapResultRoutes(deps: SoapResultDeps): Router {
     res.type('text/xml; charset=utf-8').send(pushResultWsdl(selfUrl(req)));
   });
 
-  router.post(SOAP_RESULTS_PATH, raw({ type: () => true, limit: deps.bodyLimit }), async (req, res) => {
+  router.post(SOAP_RESULTS_PATH, raw({ type: () => true, limit: deps.bodyLimit }), reenterRequest, async (req, res) => {
     const answer = await (await ready()).handle({ body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), headers: req.headers, url: req.originalUrl });
     if (answer.refused) log.warn({ reason: answer.refused }, 'SOAP PushResult refused before parsing');
     res.status(answer.status).type(answer.contentType).send(answer.body);

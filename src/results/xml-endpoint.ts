@@ -5,6 +5,7 @@
  * ResultReceiver.receive. Every answer, refusals included, is an XML acknowledgement, in the
  * system's charset once the caller has proved to be it. A refused body changes nothing.
  */
+import { reenterRequest } from '../platform/http-observe';
 import { Router, raw, type ErrorRequestHandler, type Response } from 'express';
 import { ackReply, readPushedXml, XmlPushRefused, type XmlAck } from '../../adapters/xml/xml.push';
 import { bearerToken } from '../platform/auth';
@@ -34,7 +35,7 @@ export function xmlResultRoutes(deps: XmlResultRoutesDeps): Router {
       next(deps.results.authenticates(String(req.params.systemId), bearerToken(req.get('authorization'))) ? undefined : new ApiError('unauthorized', 'A valid bearer token of the pushing system is required.'));
     },
     // Raw bytes whatever the Content-Type: GBK senders label their bodies in every possible way.
-    raw({ type: () => true, limit: deps.bodyLimit }),
+    raw({ type: () => true, limit: deps.bodyLimit }), reenterRequest,
     async (req, res) => {
       const system = deps.results.system(String(req.params.systemId));
       const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);

@@ -11,13 +11,14 @@ import path from 'node:path';
 import pino from 'pino';
 import YAML from 'yaml';
 import { loadConfig } from '../../src/config/loader';
-import { startGateway, type RunningGateway } from '../../src/gateway';
-import type { Logger } from '../../src/platform/logger';
+import { startGateway, type GatewayOptions, type RunningGateway } from '../../src/gateway';
+import { loggerOptions, type Logger } from '../../src/platform/logger';
 
 /** A logger whose every line is kept, for tests that read what the gateway logged. */
 export function capturingLogger(): { log: Logger; lines: string[] } {
   const lines: string[] = [];
-  const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+  // The gateway's own options (redaction, the log context on every line), written to memory.
+  const log = pino(loggerOptions('debug'), { write: (line: string) => void lines.push(line) });
   return { log, lines };
 }
 
@@ -66,14 +67,14 @@ export function writeConfig(systems: SystemSpec[], routes: unknown, gateway: unk
 
 export async function startTestGateway(
   configDir: string,
-  extra: { keyPrefix?: string; env?: Record<string, string>; now?: () => Date; shutdownGraceMs?: number; log?: Logger; ledger?: { url?: string }; dataDir?: string; intakeHmacSecret?: string } = {},
+  extra: { keyPrefix?: string; env?: Record<string, string>; now?: () => Date; shutdownGraceMs?: number; log?: Logger; ledger?: { url?: string }; dataDir?: string; intakeHmacSecret?: string; redisUrl?: string; options?: Partial<GatewayOptions> } = {},
 ): Promise<RunningGateway> {
   return startGateway({
     now: extra.now,
     shutdownGraceMs: extra.shutdownGraceMs,
     config: loadConfig(configDir, extra.env ?? {}),
     callbacks: { retryDelayMs: 50, timeoutMs: 2000 },
-    redisUrl: redisUrl(),
+    redisUrl: extra.redisUrl ?? redisUrl(),
     tokens: { intake: [INTAKE_TOKEN], ops: [OPS_TOKEN], operator: [OPERATOR_TOKEN], viewer: [VIEWER_TOKEN] },
     intakeHmacSecret: extra.intakeHmacSecret,
     log: extra.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
@@ -82,6 +83,7 @@ export async function startTestGateway(
     keyPrefix: extra.keyPrefix ?? uniquePrefix(),
     ledger: extra.ledger,
     dataDir: extra.dataDir,
+    ...extra.options,
   });
 }
 

@@ -1,0 +1,75 @@
+/**
+ * Reads the backlog gauges (src/platform/metrics.ts) from Redis: per system a fixed handful of
+ * commands (job counts, paused flag, the oldest waiting job, the circuit, the unmatched count), and
+ * two for the callback and poll queues. Never anything per case: 10 000 waiting cases cost what 10 do.
+ */
+import { Queue, type ConnectionOptions } from 'bullmq';
+import type { GatewayConfig } from '../config/loader';
+import { CALLBACK_QUEUE } from '../callbacks/dispatcher';
+import { POLL_QUEUE } from '../results/poller';
+import type { BacklogSnapshot, SystemBacklog } from '../platform/metrics';
+import type { RedisClient } from '../platform/redis';
+import type { CircuitBreakers } from './circuit';
+import type { DeliveryQueues } from './queues';
+import { msUntilOpen } from './window';
+
+export interface BacklogDeps {
+  config: () => GatewayConfig;
+  /** Queues on a connection that fails fast (intake's), so a scrape during an outage does not hang. */
+  queues: DeliveryQueues;
+  circuits: CircuitBreakers;
+  redis: RedisClient;
+  connection: ConnectionOptions;
+  /** BullMQ prefix (`<prefix>:bull`) and the gateway's own key prefix. */
+  bullPrefix: string;
+  prefix: string;
+  now?: () => Date;
+}
+
+export class BacklogReader {
+  private readonly callbacks: Queue;
+  private readonly polls: Queue;
+
+  constructor(private readonly deps: BacklogDeps) {
+    this.callbacks = new Queue(CALLBACK_QUEUE, { connection: deps.connection, prefix: deps.bullPrefix });
+    this.polls = new Queue(POLL_QUEUE, { connection: deps.connection, prefix: deps.bullPrefix });
+    for (const q of [this.callbacks, this.polls]) q.on('error', () => undefined); // an outage shows as ow_backlog_up 0
+  }
+
+  async read(): Promise<BacklogSnapshot> {
+    const now = this.deps.now?.() ?? new Date();
+    const systems = await Promise.all([...this.deps.config().systems.values()].map(async (system): Promise<SystemBacklog> => {
+      const queue = this.deps.queues.queue(system.id);
+      const [counts, paused, oldest, circuit, unmatched] = await Promise.all([
+        queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed'),
+        queue.isPaused(),
+        // The wait list's far end is its oldest job; one job read, whatever the list's length.
+        queue.getJobs(['wait'], 0, 0, true),
+        this.deps.circuits.view(system.id),
+        this.deps.redis.hlen(`${this.deps.prefix}:{unmatched:${system.id}}:items`),
+      ]);
+      const oldestAt = oldest[0]?.timestamp;
+      return {
+        systemId: system.id,
+        level: system.level,
+        protocol: system.protocol,
+        waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+        active: counts.active ?? 0,
+        delayed: counts.delayed ?? 0,
+        failed: counts.failed ?? 0,
+        ...(oldestAt ? { oldestWaitingAt: oldestAt } : {}),
+        paused,
+        circuit: circuit.state,
+        windowOpen: !system.window || msUntilOpen(system.window, now) === 0,
+        unmatched,
+      };
+    }));
+    const [callbacks, polls] = await Promise.all([this.callbacks.getJobCounts('waiting', 'active', 'delayed', 'prioritized'), this.polls.getJobCounts('waiting', 'active', 'delayed', 'prioritized')]);
+    const sum = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
+    return { systems, callbackBacklog: sum(callbacks), pollBacklog: sum(polls) };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.callbacks.close(), this.polls.close()]);
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * One request id from intake to every log line of the case, in an api process and a worker process
+ * (two gateways on one Redis), and into the callback (its X-Request-Id header). Request lines hold
+ * no header and no body.
+ */
+import { capturingLogger, INTAKE_TOKEN, legacyServer, replyJson, restSystem, sampleCase, startTestGateway, eventually, uniquePrefix, writeConfig, type LegacyServer } from '../support/harness';
+import type { RunningGateway } from '../../src/gateway';
+
+let legacy: LegacyServer, intake: LegacyServer;
+let api: RunningGateway, worker: RunningGateway;
+const apiLog = capturingLogger();
+const workerLog = capturingLogger();
+
+beforeAll(async () => {
+  legacy = await legacyServer((_req, _n, res) => replyJson(res, 200, { code: '0', data: { slbh: 'R-77' } }));
+  intake = await legacyServer((_req, _n, res) => replyJson(res, 200, {}));
+  const dir = writeConfig([restSystem('l-sys', legacy.url)], { routes: [{ itemCode: '*', targets: ['l-sys'] }], unrouted: 'reject' }, { intake: { callbackUrl: `${intake.url}/cb`, callbackSecret: 'cb-secret' } });
+  const keyPrefix = uniquePrefix();
+  api = await startTestGateway(dir, { keyPrefix, log: apiLog.log, options: { workers: false } });
+  worker = await startTestGateway(dir, { keyPrefix, log: workerLog.log, options: { backlogMetrics: false } });
+});
+
+afterAll(async () => {
+  await api?.stop();
+  await worker?.stop();
+  await legacy?.close();
+  await intake?.close();
+});
+
+const parse = (lines: string[]) => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+
+async function post(body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${api.url}/api/v1/cases`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${INTAKE_TOKEN}`, ...headers }, body: JSON.stringify(body) });
+}
+
+test('a sane X-Request-Id follows the case into every line of both processes, the legacy request and the callback', async () => {
+  const requestId = 'intake-2026.11.28:0001';
+  const c = sampleCase();
+  const res = await post(c, { 'X-Request-Id': requestId });
+  expect(res.status).toBe(202);
+  expect(res.headers.get('x-request-id')).toBe(requestId);
+
+  await eventually(async () => expect(intake.received.length).toBe(1));
+  const callback = intake.received[0]!;
+  expect(callback.headers['x-request-id']).toBe(requestId);
+  expect(legacy.received[0]!.headers['x-request-id']).toBe(requestId);
+
+  const apiLines = parse(apiLog.lines).filter((l) => l.caseId === c.caseId || l.requestId === requestId);
+  const workerLines = parse(workerLog.lines).filter((l) => l.caseId === c.caseId);
+  expect(apiLines.map((l) => l.msg)).toEqual(expect.arrayContaining(['case accepted', 'request answered']));
+  expect(workerLines.map((l) => l.msg)).toEqual(expect.arrayContaining(['delivered', 'callback delivered']));
+  for (const line of [...apiLines, ...workerLines]) expect(line.requestId).toBe(requestId);
+  for (const line of workerLines) expect(line.systemId).toBe('l-sys');
+
+  // One line per attempt, with its attempt number, duration and outcome.
+  const attempt = workerLines.find((l) => l.msg === 'delivered')!;
+  expect(attempt).toMatchObject({ attempt: 1, outcome: 'delivered', caseId: c.caseId, systemId: 'l-sys' });
+  expect(typeof attempt.durationMs).toBe('number');
+
+  // The request line: method, path, route, status, time; no header, no body, no personal number.
+  const access = apiLines.find((l) => l.msg === 'request answered')!;
+  expect(access.req).toEqual({ method: 'POST', path: '/api/v1/cases' });
+  expect(access.route).toBe('/api/v1/cases');
+  expect(access.res).toEqual({ statusCode: 202 });
+  const all = [...apiLog.lines, ...workerLog.lines].join('\n');
+  expect(all).not.toContain(INTAKE_TOKEN);
+  expect(all).not.toContain('330802199001011234');
+  expect(all).not.toContain('13800000000');
+  expect(all).not.toContain('张三');
+});
+
+test('an insane or missing request id is replaced at the edge, on every answer', async () => {
+  const bad = await post(sampleCase(), { 'X-Request-Id': 'has spaces and ünïcode' });
+  expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  const long = await post(sampleCase(), { 'X-Request-Id': 'a'.repeat(129) });
+  expect(long.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  const ok128 = await post(sampleCase(), { 'X-Request-Id': 'b'.repeat(128) });
+  expect(ok128.headers.get('x-request-id')).toBe('b'.repeat(128));
+  // Errors too: 401 before anything else, 404 for what does not exist.
+  const unauthorized = await fetch(`${api.url}/api/v1/cases`, { method: 'POST', headers: { 'X-Request-Id': 'r-401' } });
+  expect(unauthorized.status).toBe(401);
+  expect(unauthorized.headers.get('x-request-id')).toBe('r-401');
+  const missing = await fetch(`${api.url}/nowhere/330802199001011234`);
+  expect(missing.status).toBe(404);
+  expect(missing.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  await eventually(async () => {
+    const line = parse(apiLog.lines).find((l) => l.requestId === missing.headers.get('x-request-id') && l.msg === 'request answered');
+    expect(line?.req).toEqual({ method: 'GET', path: '/nowhere/330*************34' });
+    expect(line?.route).toBe('unmatched');
+  });
+});

@@ -19,6 +19,8 @@ export interface DeliveryContext {
   operation?: string;
   /** Aborts the exchange (a look-up past its deadline): the socket is let go and nothing more is read. */
   signal?: AbortSignal;
+  /** The `X-OW-Seal` value for the exact bytes about to be sent (CONTRACT §8), when the system is sealed. */
+  seal?: (payload: Buffer) => string;
 }
 
 /** What `send` would put on the wire for a body, built the same way, nothing sent (dry runs). */

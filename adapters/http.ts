@@ -76,6 +76,11 @@ export function redactedHeaders(headers: Record<string, string>): Record<string,
   );
 }
 
+/** `X-OW-Seal` over the exact bytes sent, when the delivery is sealed. */
+export function sealHeaders(seal: ((payload: Buffer) => string) | undefined, payload: Buffer): Record<string, string> {
+  return seal ? { 'X-OW-Seal': seal(payload) } : {};
+}
+
 /** The secrets of a system's credentials: never repeated in an excerpt of what the system says. */
 export function secretsOf(auth: Auth): string[] {
   switch (auth.type) {

@@ -177,6 +177,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         queues: workerQueues,
         circuits,
         health,
+        sealer: seals,
         now: options.now,
         telemetry,
         hooks: { acknowledged: (system, caseId, receiptNo) => poller.schedule(system, caseId, receiptNo) },

@@ -3,7 +3,7 @@ import type { AxiosResponse } from 'axios';
 import { RetryableError } from '../../src/platform/failure';
 import type { SystemOf } from '../../src/config/schema';
 import type { Adapter, AdapterFactory, DeliveryContext } from '../adapter';
-import { authHeaders, classifyHttpStatus, closeHttpClient, httpClient, redactedHeaders, transportError } from '../http';
+import { authHeaders, sealHeaders, classifyHttpStatus, closeHttpClient, httpClient, redactedHeaders, transportError } from '../http';
 
 export const createRestAdapter: AdapterFactory<SystemOf<'rest'>> = (system, options) => {
   const client = httpClient(system, options.maxReplyBytes);
@@ -17,6 +17,7 @@ export const createRestAdapter: AdapterFactory<SystemOf<'rest'>> = (system, opti
       Accept: 'application/json',
       'Idempotency-Key': ctx.idempotencyKey,
       ...authHeaders(system.auth, payload),
+      ...(method === 'GET' ? {} : sealHeaders(ctx.seal, payload)),
     };
     return { method, url: ctx.target?.endpoint ?? system.endpoint, payload, headers };
   };

@@ -57,7 +57,7 @@ export const createSoapAdapter: AdapterFactory<SystemOf<'soap'>> = (system, opti
       return { endpoint: framed.url, method: 'POST', headers: framed.headers, charset: charsetLabel(system.charset), body: framed.body };
     },
     async send(body, ctx) {
-      return operationNamed(ctx.operation ?? settings.operation).call(operationArguments(system.id, body), { 'Idempotency-Key': ctx.idempotencyKey }, ctx.signal);
+      return operationNamed(ctx.operation ?? settings.operation).call(operationArguments(system.id, body), { 'Idempotency-Key': ctx.idempotencyKey }, { signal: ctx.signal, seal: ctx.seal });
     },
     async close() {
       for (const operation of operations.values()) operation.close();

@@ -36,7 +36,10 @@ export interface SoapOperationOptions {
   maxReplyBytes: number;
 }
 
-type Call = (args: Record<string, unknown>, headers: Record<string, string>, signal?: AbortSignal) => Promise<unknown>;
+/** What a call may carry besides its arguments and headers. */
+export type CallOptions = Pick<GuardedCallOptions, 'signal' | 'seal'>;
+
+type Call = (args: Record<string, unknown>, headers: Record<string, string>, options: CallOptions) => Promise<unknown>;
 
 export class SoapOperation {
   private readonly http: GuardedHttpClient;
@@ -57,11 +60,11 @@ export class SoapOperation {
    * Calls the operation with `args` (the children of its input element) and extra HTTP headers;
    * resolves with its output (the children of the output element).
    */
-  async call(args: Record<string, unknown>, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<unknown> {
+  async call(args: Record<string, unknown>, headers: Record<string, string> = {}, options: CallOptions = {}): Promise<unknown> {
     const call = await this.ready();
     let output: unknown;
     try {
-      output = await call(args, headers, signal);
+      output = await call(args, headers, options);
     } catch (err) {
       throw classifySoapError(this.options.systemId, err, secretsOf(this.options.auth));
     }
@@ -99,9 +102,9 @@ export class SoapOperation {
 
   private async load(): Promise<Call> {
     const method = await this.method(this.http, false);
-    return (args, headers, signal) =>
+    return (args, headers, options) =>
       new Promise((resolve, reject) => {
-        const callOptions: GuardedCallOptions = { onUnexpected: reject, ...(signal ? { signal } : {}) };
+        const callOptions: GuardedCallOptions = { onUnexpected: reject, ...options };
         method(args, (err, result) => (err ? reject(err) : resolve(result)), callOptions, headers);
       });
   }

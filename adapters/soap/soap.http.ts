@@ -12,7 +12,7 @@ import { RetryableError } from '../../src/platform/failure';
 import { CharsetError } from '../../src/platform/charset';
 import { XmlRejectedError } from '../../src/platform/xml';
 import { legacyExcerpt, redactUrl } from '../../src/platform/privacy';
-import { authHeaders, classifyHttpStatus, closeHttpClient, httpClient, httpStatusError, secretsOf, transportError } from '../http';
+import { authHeaders, sealHeaders, classifyHttpStatus, closeHttpClient, httpClient, httpStatusError, secretsOf, transportError } from '../http';
 import { decodeEnvelope, encodeEnvelope, hasBody, hasFault, isEnvelope, screenEnvelope, withCharset } from './soap.wire';
 
 export interface GuardedHttpOptions {
@@ -42,6 +42,8 @@ export interface GuardedCallOptions extends IExOptions {
   onUnexpected?: (err: unknown) => void;
   /** Aborts the HTTP exchange (a look-up past its deadline). */
   signal?: AbortSignal;
+  /** The `X-OW-Seal` value for the envelope's bytes in the system's charset. */
+  seal?: (payload: Buffer) => string;
 }
 
 function header(headers: Record<string, unknown>, name: string): string | undefined {
@@ -57,7 +59,7 @@ export class GuardedHttpClient implements IHttpClient {
   }
 
   request(url: string, data: unknown, callback: (error: unknown, res?: unknown, body?: unknown) => unknown, exheaders?: IHeaders, exoptions?: GuardedCallOptions): AxiosPromise {
-    const exchange = data === null || data === undefined ? this.fetchWsdl(url, exheaders ?? {}) : this.post(url, String(data), exheaders ?? {}, exoptions?.signal);
+    const exchange = data === null || data === undefined ? this.fetchWsdl(url, exheaders ?? {}) : this.post(url, String(data), exheaders ?? {}, exoptions);
     // The soap package drops the promise it gets back: the callback carries the outcome, and the
     // promise must never reject.
     const settled = exchange
@@ -112,7 +114,7 @@ export class GuardedHttpClient implements IHttpClient {
   }
 
   /** An envelope the soap package wrote, as bytes in the system's charset, with the headers that go with it. */
-  frame(xml: string, headers: IHeaders): { body: Buffer; headers: Record<string, string> } {
+  frame(xml: string, headers: IHeaders, seal?: (payload: Buffer) => string): { body: Buffer; headers: Record<string, string> } {
     const { charset, auth } = this.options;
     const contentType = typeof headers['Content-Type'] === 'string' ? headers['Content-Type'] : 'text/xml; charset=utf-8';
     const body = encodeEnvelope(xml, charset);
@@ -124,14 +126,15 @@ export class GuardedHttpClient implements IHttpClient {
         Accept: 'text/xml, application/soap+xml, */*;q=0.1',
         // WS-Security goes in the envelope; bearer, basic and hmac go in headers as for REST.
         ...authHeaders(auth, body),
+        ...sealHeaders(seal, body),
       },
     };
   }
 
-  private async post(url: string, xml: string, headers: IHeaders, signal?: AbortSignal): Promise<SoapHttpReply> {
+  private async post(url: string, xml: string, headers: IHeaders, options: GuardedCallOptions = {}): Promise<SoapHttpReply> {
     const { systemId, auth } = this.options;
-    const framed = this.frame(xml, headers);
-    const res = await this.exchange(url, 'POST', framed.headers, framed.body, signal);
+    const framed = this.frame(xml, headers, options.seal);
+    const res = await this.exchange(url, 'POST', framed.headers, framed.body, options.signal);
     const text = this.decode(res, `HTTP ${res.status} with a body`);
     if (!isEnvelope(text) || !hasBody(text)) this.notSoap(res, text);
     try {
@@ -183,7 +186,7 @@ export class CapturingHttpClient implements IHttpClient {
 
   request(url: string, data: unknown, callback: (error: unknown, res?: unknown, body?: unknown) => unknown, exheaders?: IHeaders, exoptions?: GuardedCallOptions): AxiosPromise {
     if (data === null || data === undefined) return this.guarded.request(url, data, callback, exheaders, exoptions);
-    const framed = this.guarded.frame(String(data), exheaders ?? {});
+    const framed = this.guarded.frame(String(data), exheaders ?? {}, exoptions?.seal);
     this.captured = { url, headers: framed.headers, body: framed.body };
     callback(new NotSent());
     return Promise.resolve() as unknown as AxiosPromise;

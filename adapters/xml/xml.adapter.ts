@@ -12,7 +12,7 @@ import { PermanentError, RetryableError, errorMessage } from '../../src/platform
 import { CharsetError, charsetLabel, decodeBody } from '../../src/platform/charset';
 import { XmlRejectedError, XmlWriteError, encodeXmlDocument, readXml, type XmlObject } from '../../src/platform/xml';
 import type { Adapter, AdapterFactory, DeliveryContext } from '../adapter';
-import { authHeaders, classifyHttpStatus, closeHttpClient, httpClient, redactedHeaders, transportError } from '../http';
+import { authHeaders, classifyHttpStatus, closeHttpClient, httpClient, redactedHeaders, sealHeaders, transportError } from '../http';
 
 /** The Content-Type of requests and acknowledgements in `charset`. */
 export function xmlContentType(system: Pick<SystemConfig, 'charset'>): string {
@@ -88,6 +88,7 @@ export const createXmlAdapter: AdapterFactory<SystemOf<'xml'>> = (system, option
       Accept: 'text/xml, application/xml',
       'Idempotency-Key': ctx.idempotencyKey,
       ...signedHeaders(system, system.auth, payload),
+      ...sealHeaders(ctx.seal, payload),
     };
     checkHeaders(system, headers);
     return { payload, headers };

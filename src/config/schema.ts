@@ -168,6 +168,8 @@ const systemFields = {
   retry: retrySchema.optional(),
   circuitBreaker: circuitBreakerSchema.optional(),
   window: windowSchema.optional(),
+  /** Send `X-OW-Seal` with every delivery (CONTRACT §8). */
+  seal: z.boolean().default(true),
   /** request, response and result: required unless the system only serves look-ups (see superRefine). */
   request: z.strictObject({ body: expression }).optional(),
   response: z.strictObject({

@@ -43,6 +43,8 @@ export interface SealRequest {
   caseId: string;
   systemId: string;
   now?: Date;
+  /** Leave out `fieldDigests` (a seal that must fit in an HTTP header): the digest still covers every byte. */
+  withoutFieldDigests?: boolean;
 }
 
 export type VerifyReason = 'unknown_key' | 'algorithm_mismatch' | 'bad_signature' | 'payload_changed' | 'expired' | 'not_yet_valid';
@@ -104,7 +106,7 @@ export class Sealer {
     const digest = (bytes: Uint8Array) => digestHex(digestAlg, bytes);
     const bytes = request.payloadBytes ?? jcsBytes(request.document);
     const json = request.payloadBytes ? parseJsonPayload(request.payloadBytes) : { document: request.document };
-    const fields = json ? fieldDigests(json.document, digest, this.config.maxFieldDigests) : undefined;
+    const fields = json && !request.withoutFieldDigests ? fieldDigests(json.document, digest, this.config.maxFieldDigests) : undefined;
     // Whole seconds: the timestamps read as the contract shows them, in Beijing time.
     const issued = new Date(Math.floor((request.now ?? this.clock()).getTime() / 1000) * 1000);
     const unsigned: Omit<Seal, 'signature'> = {

@@ -39,6 +39,8 @@ export interface AppDeps {
   seals?: Sealer;
   /** The case ledger (§10): archived cases, stats; its state is reported by /readyz. */
   ledger?: Ledger;
+  /** A worker process (OW_ROLE=worker): only /healthz, /readyz and /metrics; everything else 404. */
+  probesOnly?: boolean;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -64,6 +66,13 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
+  if (deps.probesOnly) {
+    // No intake, results or admin here: they would bypass the api processes' placement (and a
+    // worker's port need not be reachable by callers at all), so the rest is a plain 404.
+    app.use((_req, _res, next) => next(new ApiError('not_found')));
+    app.use(apiErrorHandler(deps.log));
+    return app;
+  }
 
   app.use('/api/v1/cases', (_req, _res, next) => next(accepting() ? undefined : new ApiError('unavailable', 'The gateway is shutting down; try again shortly.')));
   app.use(

@@ -26,6 +26,10 @@ import { openSealRoom, type Sealer } from './seal';
 import { openLedger, type Ledger } from './ledger/ledger';
 import { LedgerSweep } from './ledger/sweep';
 
+/** The roles a gateway process can take (OW_ROLE); the deployment manifests use these names. */
+export const GATEWAY_ROLES = ['api', 'worker', 'all'] as const;
+export type GatewayRole = (typeof GATEWAY_ROLES)[number];
+
 export interface GatewayOptions {
   config: GatewayConfig;
   redisUrl: string;
@@ -36,8 +40,12 @@ export interface GatewayOptions {
   host?: string;
   /** Namespace for every Redis key, so several gateways (or test files) can share one Redis. */
   keyPrefix?: string;
-  /** Run delivery workers in this process (default true). */
-  workers?: boolean;
+  /**
+   * What this process does (OW_ROLE, default `all`): `api` serves intake, results, admin and the
+   * console and sends nothing; `worker` runs deliveries, polls, callbacks and the ledger sweep, and
+   * its HTTP port answers only the probes and metrics. Any number of each share one Redis.
+   */
+  role?: GatewayRole;
   /** For `${ENV}` references in system versions stored by ops (default process.env). */
   env?: Readonly<Record<string, string | undefined>>;
   /** How often to pick up system versions stored by other processes (default 2 s). */
@@ -136,7 +144,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     .catch((err: Error) => log.warn({ err: err.message }, 'could not move the unmatched results of an earlier version; retried at next start'));
   const poller = new ResultPoller({ config: current, store: workerStore, endpoints, results: workerResults, connection: workerRedis, prefix: bullPrefix, log });
 
-  const background = options.workers !== false;
+  const role = options.role ?? 'all';
+  // Only a process that may send runs the things that send: deliveries, polls, callbacks, the sweep.
+  const background = role !== 'api';
   const workers = background
     ? new DeliveryWorkers({
         config: current,
@@ -167,7 +177,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   let accepting = true;
   const operations = new Operations({ config: current, live, store, queues, circuits, redis: intakeRedis, prefix, now: options.now });
-  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, tokens: options.tokens, log, metrics, accepting: () => accepting, now: options.now, seals, ledger });
+  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, tokens: options.tokens, log, metrics, accepting: () => accepting, now: options.now, seals, ledger, probesOnly: role === 'worker' });
   const host = options.host ?? '0.0.0.0';
   const server = http.createServer(app);
 

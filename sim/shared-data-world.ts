@@ -159,7 +159,7 @@ export async function startLookupWorld(options: WorldOptions): Promise<World> {
     port: 0,
     host: '127.0.0.1',
     keyPrefix: options.keyPrefix,
-    workers: false,
+    role: 'api',
     dataDir: path.join(dir, 'data'),
   });
   return {

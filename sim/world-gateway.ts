@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     port: 0,
     host: '127.0.0.1',
     keyPrefix: env.OW_KEY_PREFIX,
-    workers: false,
+    role: 'api',
     dataDir: env.OW_DATA_DIR,
   });
   console.log(`gateway listening on ${gateway.url}`);

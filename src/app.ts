@@ -51,6 +51,8 @@ export interface AppDeps {
   sharedData?: SharedDataService;
   /** This process's background workers, when it runs any: /readyz fails while one is not running. */
   workers?: () => { running: boolean; stopped: string[] };
+  /** A worker process (OW_ROLE=worker): only /healthz, /readyz and /metrics; everything else 404. */
+  probesOnly?: boolean;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -99,6 +101,13 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
+  if (deps.probesOnly) {
+    // No intake, results or admin here: they would bypass the api processes' placement (and a
+    // worker's port need not be reachable by callers at all), so the rest is a plain 404.
+    app.use((_req, _res, next) => next(new ApiError('not_found')));
+    app.use(apiErrorHandler(deps.log));
+    return app;
+  }
 
   // Credentials before anything else: a stranger learns nothing from a 404 or a 400.
   const { limits } = deps.config().gateway;

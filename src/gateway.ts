@@ -30,6 +30,10 @@ import { openLedger, type Ledger } from './ledger/ledger';
 import { LedgerSweep } from './ledger/sweep';
 import { SharedDataService } from './shared-data/service';
 
+/** The roles a gateway process can take (OW_ROLE); the deployment manifests use these names. */
+export const GATEWAY_ROLES = ['api', 'worker', 'all'] as const;
+export type GatewayRole = (typeof GATEWAY_ROLES)[number];
+
 export interface GatewayOptions {
   config: GatewayConfig;
   redisUrl: string;
@@ -42,8 +46,12 @@ export interface GatewayOptions {
   host?: string;
   /** Namespace for every Redis key, so several gateways (or test files) can share one Redis. */
   keyPrefix?: string;
-  /** Run delivery workers in this process (default true). */
-  workers?: boolean;
+  /**
+   * What this process does (OW_ROLE, default `all`): `api` serves intake, results, admin and the
+   * console and sends nothing; `worker` runs deliveries, polls, callbacks and the ledger sweep, and
+   * its HTTP port answers only the probes and metrics. Any number of each share one Redis.
+   */
+  role?: GatewayRole;
   /** For `${ENV}` references in system versions stored by ops (default process.env). */
   env?: Readonly<Record<string, string | undefined>>;
   /** How often to pick up system versions stored by other processes (default 2 s). */
@@ -164,7 +172,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     .catch((err: Error) => log.warn({ err: err.message }, 'could not move the unmatched results of an earlier version; retried at next start'));
   const poller = new ResultPoller({ config: current, store: workerStore, endpoints, results: workerResults, connection: workerRedis, prefix: bullPrefix, log, telemetry });
 
-  const background = options.workers !== false;
+  const role = options.role ?? 'all';
+  // Only a process that may send runs the things that send: deliveries, polls, callbacks, the sweep.
+  const background = role !== 'api';
   const workers = background
     ? new DeliveryWorkers({
         config: current,
@@ -210,7 +220,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         return { running: stopped.length === 0, stopped };
       }
     : undefined;
-  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, prefix, tokens: options.tokens, intakeHmacSecret: options.intakeHmacSecret, log, metrics, accepting: () => accepting, now: options.now, seals, ledger, sharedData, workers: workersRunning });
+  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, prefix, tokens: options.tokens, intakeHmacSecret: options.intakeHmacSecret, log, metrics, accepting: () => accepting, now: options.now, seals, ledger, sharedData, workers: workersRunning, probesOnly: role === 'worker' });
   const host = options.host ?? '0.0.0.0';
   const server = http.createServer(app);
 

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { ConfigError, loadConfig, type GatewayConfig } from './config/loader';
-import { startGateway } from './gateway';
+import { GATEWAY_ROLES, startGateway, type GatewayRole } from './gateway';
 import { tokensFromEnv } from './platform/auth';
 import { Lifecycle } from './platform/lifecycle';
 import { createLogger } from './platform/logger';
@@ -22,6 +22,15 @@ function millis(name: string, fallback: number, problems: string[]): number {
   return fallback;
 }
 
+/** OW_ROLE: what this process does (default all), or a problem listing the roles there are. */
+function role(problems: string[]): GatewayRole {
+  const raw = process.env.OW_ROLE;
+  if (raw === undefined || raw === '') return 'all';
+  if ((GATEWAY_ROLES as readonly string[]).includes(raw)) return raw as GatewayRole;
+  problems.push(`OW_ROLE must be one of ${GATEWAY_ROLES.join(', ')}, not "${raw}"`);
+  return 'all';
+}
+
 const problems: string[] = [];
 const shutdownGraceMs = millis('OW_SHUTDOWN_GRACE_MS', 10_000, problems);
 // Deliveries in flight get the grace; Redis, connections and the redis-server child a few seconds more.
@@ -35,6 +44,7 @@ lifecycle.exitOnSignals((signal) => log.info({ signal }, 'shutting down: intake 
 async function main(): Promise<void> {
 
   const startupTimeoutMs = millis('OW_STARTUP_TIMEOUT_MS', 15_000, problems);
+  const processRole = role(problems);
   const host = process.env.HOST || '0.0.0.0';
   const dataDir = path.resolve(process.env.OW_DATA_DIR || 'data');
   const configDir = process.env.OW_CONFIG_DIR ?? './config';
@@ -49,6 +59,8 @@ async function main(): Promise<void> {
   const tokens = tokensFromEnv(process.env);
   const missing = [tokens.intake.length === 0 && 'OW_INTAKE_TOKEN', tokens.ops.length === 0 && 'OW_OPS_TOKEN'].filter(Boolean);
   if (missing.length > 0) problems.push(`${missing.join(' and ')} must be set (bearer tokens of the intake platform and of ops staff)`);
+  // An embedded redis-server is private to its process: api and worker processes would never meet.
+  if (processRole !== 'all' && config && !config.gateway.redis.url) problems.push(`OW_ROLE=${processRole} needs REDIS_URL: api and worker processes must share one Redis`);
   if (problems.length > 0 || !config) return lifecycle.exit(1, problems);
 
   let redisUrl = config.gateway.redis.url;
@@ -65,11 +77,12 @@ async function main(): Promise<void> {
   }
 
   try {
-    // OW_METRICS_BACKLOG=0: another process exports the shared backlog gauges (to be tied to OW_ROLE).
-    const backlogMetrics = process.env.OW_METRICS_BACKLOG !== '0';
-    const gateway = await startGateway({ config, redisUrl, tokens, log, host, shutdownGraceMs, startupTimeoutMs, dataDir, ledger: { url: process.env.DATABASE_URL }, intakeHmacSecret: process.env.OW_INTAKE_HMAC_SECRET || undefined, backlogMetrics });
+    // The shared backlog gauges come from one kind of process only, so that sums across processes are
+    // right: api (or all) processes, unless OW_METRICS_BACKLOG=0.
+    const backlogMetrics = process.env.OW_METRICS_BACKLOG !== '0' && processRole !== 'worker';
+    const gateway = await startGateway({ config, redisUrl, role: processRole, tokens, log, host, shutdownGraceMs, startupTimeoutMs, dataDir, ledger: { url: process.env.DATABASE_URL }, intakeHmacSecret: process.env.OW_INTAKE_HMAC_SECRET || undefined, backlogMetrics });
     lifecycle.add(gateway);
-    log.info({ port: gateway.port, host, systems: config.systems.size, configDir: config.dir }, 'gateway listening');
+    log.info({ port: gateway.port, host, role: processRole, systems: config.systems.size, configDir: config.dir }, 'gateway listening');
   } catch (err) {
     return lifecycle.exit(1, (err as Error).message);
   }

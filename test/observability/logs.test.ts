@@ -16,7 +16,7 @@ beforeAll(async () => {
   intake = await legacyServer((_req, _n, res) => replyJson(res, 200, {}));
   const dir = writeConfig([restSystem('l-sys', legacy.url)], { routes: [{ itemCode: '*', targets: ['l-sys'] }], unrouted: 'reject' }, { intake: { callbackUrl: `${intake.url}/cb`, callbackSecret: 'cb-secret' } });
   const keyPrefix = uniquePrefix();
-  api = await startTestGateway(dir, { keyPrefix, log: apiLog.log, options: { workers: false } });
+  api = await startTestGateway(dir, { keyPrefix, log: apiLog.log, options: { role: 'api' } });
   worker = await startTestGateway(dir, { keyPrefix, log: workerLog.log, options: { backlogMetrics: false } });
 });
 

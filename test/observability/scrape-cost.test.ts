@@ -18,7 +18,7 @@ beforeAll(async () => {
   // No workers and no config polling: the only commands between two INFOs are the scrape's.
   gateway = await startTestGateway(writeConfig(systems, { routes: [{ itemCode: '*', targets: ['s-a'] }], unrouted: 'reject' }), {
     redisUrl: redis.url,
-    options: { workers: false, configRefreshMs: 3_600_000, backlogCacheMs: 0 },
+    options: { role: 'api', configRefreshMs: 3_600_000, backlogCacheMs: 0 },
   });
 });
 

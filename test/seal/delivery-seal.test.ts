@@ -6,7 +6,7 @@
 import { sm2 as independent, sm3 as independentSm3 } from 'sm-crypto';
 import iconv from 'iconv-lite';
 import type { RunningGateway } from '../../src/gateway';
-import { parseSealHeader, signedMessage } from '../../src/seal/seal';
+import { parseSealHeader, signedMessage, type Seal } from '../../src/seal/seal';
 import { caseView, eventually, legacyServer, replyJson, restSystem, sampleCase, startTestGateway, submit, writeConfig, type LegacyServer } from '../support/harness';
 import { addWsdls, caseServiceWsdl, soapPeer, soapSystem, type SoapPeer } from '../soap/support';
 import { xmlSystem } from '../xml/support';
@@ -56,7 +56,7 @@ describe('when cases are delivered to sealed systems', () => {
       { systemId: 'prov-soap', bytes: peer.received.at(-1)!.raw, header: peer.received.at(-1)!.headers['x-ow-seal'] },
     ];
     for (const { systemId, bytes, header } of received) {
-      const seal = parseSealHeader(String(header));
+      const seal = parseSealHeader(String(header)) as Seal;
       expect(seal).toMatchObject({ alg: 'SM2-SM3', caseId: c.caseId, systemId, purpose: `办理${String(c.itemName)}（${String(c.itemCode)}）`, origin: '衢州市一窗受理云平台' });
       expect(seal.digest).toBe(independentSm3(Array.from(bytes)));
       const signatureHex = Buffer.from(seal.signature, 'base64').toString('hex');

@@ -22,7 +22,7 @@ describe('the gateway serves the seal room', () => {
       port: 0,
       host: '127.0.0.1',
       keyPrefix: uniquePrefix(),
-      workers: false,
+      role: 'api',
       dataDir,
     });
   });

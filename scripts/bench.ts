@@ -1,0 +1,440 @@
+/**
+ * `npm run bench [-- --concurrency 64 --n 20000 --fanout 1 --max-seconds 900]`: how much the
+ * gateway costs on top of the queue engine it stands on, all on this machine, in one run:
+ *
+ *   G   the gateway as `npm start` runs it (dist/src/main.js), REDIS_URL at a fresh redis-server
+ *       (AOF everysec), a generated config with `fanout` REST systems pointing at a stand-in;
+ *   B1  raw BullMQ: an express handler doing `queue.add`, a bare Worker posting to the same stand-in;
+ *   B2  the load client straight to the stand-in (what HTTP alone costs here).
+ *
+ * Each phase gets the same keep-alive load client, the same Redis (flushed in between) and the same
+ * stand-in, which answers at once and records when each delivery arrived. Reported per phase:
+ * intake throughput and p50/p99, submit→arrival throughput and p50/p99, CPU seconds per 1 000 cases
+ * (the server process, from /proc/<pid>/stat, plus Redis's own), Redis commands per case (INFO
+ * commandstats), peak RSS (VmHWM), Redis bytes per case; then the ratios, and bench-report.json.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import YAML from 'yaml';
+
+const ROOT = path.resolve(__dirname, '../..');
+const MAIN = path.join(ROOT, 'dist/src/main.js');
+const TOKEN = 'bench-intake-token';
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Options {
+  concurrency: number;
+  n: number;
+  fanout: number;
+  maxSeconds: number;
+  workerConcurrency: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { concurrency: 64, n: 20_000, fanout: 1, maxSeconds: 900, workerConcurrency: 32 };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i]!, argv[i + 1] ?? ''];
+    const int = (): number => {
+      const v = Number(value);
+      if (!Number.isInteger(v) || v < 1) throw new Error(`${flag} needs a positive whole number, not "${value}"`);
+      return v;
+    };
+    if (flag === '--concurrency') o.concurrency = int();
+    else if (flag === '--n') o.n = int();
+    else if (flag === '--fanout') o.fanout = int();
+    else if (flag === '--max-seconds') o.maxSeconds = int();
+    else throw new Error(`unknown flag ${flag} (--concurrency, --n, --fanout, --max-seconds)`);
+  }
+  if (o.fanout > 3) throw new Error('--fanout is 1, 2 or 3');
+  return o;
+}
+
+async function freePort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const children: ChildProcess[] = [];
+function killAll(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+
+// --- Measurements of a process ------------------------------------------------------------------
+
+const TICKS = 100; // USER_HZ on Linux
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of stat(5); fields[0] here is field 3.
+  return (Number(fields[11]) + Number(fields[12])) / TICKS;
+}
+function peakRssBytes(pid: number): number {
+  const line = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(line?.[1] ?? 0) * 1024;
+}
+
+async function redisInfo(redis: Redis): Promise<{ commands: number; memory: number; cpu: number }> {
+  const stats = await redis.info('commandstats');
+  const commands = [...stats.matchAll(/calls=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+  const memory = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]);
+  const cpuInfo = await redis.info('cpu');
+  const cpu = Number(/used_cpu_sys:([\d.]+)/.exec(cpuInfo)?.[1]) + Number(/used_cpu_user:([\d.]+)/.exec(cpuInfo)?.[1]);
+  return { commands, memory, cpu };
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = Float64Array.from(values).sort();
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+}
+
+// --- The stand-in legacy system -------------------------------------------------------------------
+
+interface StandIn {
+  url: string;
+  /** When each delivery arrived, by `caseId:systemId` (first arrival only). */
+  arrivals: Map<string, number>;
+  requests: number;
+  close(): Promise<void>;
+}
+
+async function startStandIn(): Promise<StandIn> {
+  const standIn: StandIn = { url: '', arrivals: new Map(), requests: 0, close: async () => undefined };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      standIn.requests++;
+      const key = String(req.headers['idempotency-key'] ?? '');
+      if (key && !standIn.arrivals.has(key)) standIn.arrivals.set(key, performance.now());
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(`{"code":"0","msg":"ok","data":{"slbh":"SL-${standIn.requests}"}}`);
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  standIn.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  standIn.close = () =>
+    new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return standIn;
+}
+
+// --- The load client ------------------------------------------------------------------------------
+
+interface Load {
+  latencies: number[];
+  /** When each case was sent, by caseId (performance.now()). */
+  sentAt: Map<string, number>;
+  ms: number;
+  errors: number;
+}
+
+function benchCase(caseId: string): string {
+  return JSON.stringify({
+    caseId,
+    itemCode: '330800-FG-001',
+    itemName: '出具房改核查证明',
+    channel: 'window',
+    submittedAt: '2026-11-28T09:30:00+08:00',
+    applicant: { kind: 'person', name: '张三', idType: 'ID_CARD', idNumber: '330802199001011234', phone: '13800000000', address: '衢州市柯城区' },
+    materials: [{ name: '身份证', kind: 'ID_CARD', uri: 'share://id/330802199001011234' }],
+    form: { purpose: '购房' },
+  });
+}
+
+async function load(url: string, options: Options, prefix: string, sentAt = new Map<string, number>()): Promise<Load> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
+  const target = new URL(url);
+  const result: Load = { latencies: [], sentAt, ms: 0, errors: 0 };
+  let next = 0;
+  const post = (body: string): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const req = http.request(
+        { host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${TOKEN}`, 'Content-Length': Buffer.byteLength(body) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: options.concurrency }, async () => {
+      for (let i = next++; i < options.n; i = next++) {
+        const caseId = `${prefix}-${i}`;
+        const t0 = performance.now();
+        result.sentAt.set(caseId, t0);
+        const status = await post(benchCase(caseId)).catch(() => 0);
+        if (status !== 202 && status !== 200) result.errors++;
+        result.latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  result.ms = performance.now() - started;
+  agent.destroy();
+  return result;
+}
+
+// --- B1: raw BullMQ, in a process of its own (run as `bench.js --b1 <redisUrl> <port> <target>`) ---
+
+async function b1Server(redisUrl: string, port: number, target: string, concurrency: number): Promise<void> {
+  const { Queue, Worker } = await import('bullmq');
+  const express = (await import('express')).default;
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue('deliveries', { connection });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const dest = new URL(target);
+  const worker = new Worker(
+    'deliveries',
+    (job) =>
+      new Promise<void>((resolve, reject) => {
+        const body = JSON.stringify(job.data);
+        const req = http.request(
+          { host: dest.hostname, port: dest.port, path: dest.pathname, method: 'POST', agent, headers: { 'Content-Type': 'application/json', 'Idempotency-Key': `${(job.data as { caseId: string }).caseId}:${job.name}`, 'Content-Length': Buffer.byteLength(body) } },
+          (res) => {
+            res.resume();
+            res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      }),
+    { connection: new Redis(redisUrl, { maxRetriesPerRequest: null }), concurrency },
+  );
+  worker.on('error', () => undefined);
+  const app = express();
+  app.use(express.json({ limit: '1mb' }));
+  app.get('/healthz', (_req, res) => void res.json({ ok: true }));
+  const targets = (process.env.BENCH_TARGETS ?? 'bench-1').split(',');
+  app.post('/api/v1/cases', async (req, res) => {
+    const body = req.body as { caseId: string };
+    await Promise.all(targets.map((t) => queue.add(t, body, { jobId: `${t}.${body.caseId}`, attempts: 8 })));
+    res.status(202).json({ caseId: body.caseId, status: 'accepted' });
+  });
+  app.listen(port, '127.0.0.1');
+}
+
+// --- One phase ------------------------------------------------------------------------------------
+
+interface PhaseResult {
+  name: string;
+  cases: number;
+  deliveries: number;
+  errors: number;
+  intake: { perSecond: number; p50Ms: number; p99Ms: number };
+  endToEnd?: { perSecond: number; p50Ms: number; p99Ms: number; complete: boolean };
+  cpuSecondsPer1000?: number;
+  redisCpuSecondsPer1000?: number;
+  redisCommandsPerCase?: number;
+  peakRssMb?: number;
+  redisBytesPerInFlightCase?: number;
+  redisBytesPerCaseKept?: number;
+}
+
+async function waitReady(url: string, child: ChildProcess, what: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited during start-up`);
+    const ok = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok && (what !== 'gateway' || (await fetch(`${url}/readyz`).then((r) => r.ok)))) return;
+    if (Date.now() > deadline) throw new Error(`${what} was not ready within 60 s`);
+    await sleep(100);
+  }
+}
+
+async function runServerPhase(name: string, child: ChildProcess, url: string, redis: Redis, standIn: StandIn, options: Options, deadline: number): Promise<PhaseResult> {
+  await waitReady(url, child, name === 'gateway' ? 'gateway' : name);
+  const pid = child.pid!;
+  await sleep(500); // let start-up work (scripts loaded, schedulers) settle before counting
+  standIn.arrivals.clear();
+  const before = { cpu: cpuSeconds(pid), redis: await redisInfo(redis) };
+  const expected = options.n * options.fanout;
+  let peakInFlight = 0;
+  let bytesAtPeak = 0;
+  let sampling = true;
+  // Filled by the load client as it sends; the sampler reads it meanwhile.
+  const sentSoFar = new Map<string, number>();
+  const sampler = (async () => {
+    while (sampling) {
+      const inFlight = sentSoFar.size * options.fanout - standIn.arrivals.size;
+      if (inFlight > peakInFlight) {
+        const memory = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]);
+        peakInFlight = inFlight;
+        bytesAtPeak = memory - before.redis.memory;
+      }
+      await sleep(100);
+    }
+  })();
+  const result = await load(`${url}/api/v1/cases`, options, `BENCH-${name.split(' ')[0]}-${Date.now()}`, sentSoFar);
+  // Until every delivery arrived, or nothing more arrives for 15 s (a broken phase, reported INCOMPLETE).
+  let seen = -1;
+  let quietSince = Date.now();
+  while (standIn.arrivals.size < expected && Date.now() < deadline && Date.now() - quietSince < 15_000) {
+    if (standIn.arrivals.size !== seen) [seen, quietSince] = [standIn.arrivals.size, Date.now()];
+    await sleep(50);
+  }
+  sampling = false;
+  await sampler;
+  const after = { cpu: cpuSeconds(pid), redis: await redisInfo(redis) };
+  const e2e: number[] = [];
+  let last = 0;
+  for (const [key, at] of standIn.arrivals) {
+    const sent = result.sentAt.get(key.slice(0, key.lastIndexOf(':')));
+    if (sent !== undefined) e2e.push(at - sent);
+    last = Math.max(last, at);
+  }
+  const first = Math.min(...result.sentAt.values());
+  return {
+    name,
+    cases: options.n,
+    deliveries: standIn.arrivals.size,
+    errors: result.errors,
+    intake: { perSecond: options.n / (result.ms / 1000), p50Ms: percentile(result.latencies, 0.5), p99Ms: percentile(result.latencies, 0.99) },
+    endToEnd: { perSecond: standIn.arrivals.size / ((last - first) / 1000), p50Ms: percentile(e2e, 0.5), p99Ms: percentile(e2e, 0.99), complete: standIn.arrivals.size >= expected },
+    cpuSecondsPer1000: ((after.cpu - before.cpu) / options.n) * 1000,
+    redisCpuSecondsPer1000: ((after.redis.cpu - before.redis.cpu) / options.n) * 1000,
+    redisCommandsPerCase: (after.redis.commands - before.redis.commands - 3) / options.n, // minus our own INFO calls
+    peakRssMb: peakRssBytes(pid) / 2 ** 20,
+    redisBytesPerInFlightCase: peakInFlight > 0 ? bytesAtPeak / (peakInFlight / options.fanout) : undefined,
+    redisBytesPerCaseKept: (after.redis.memory - before.redis.memory) / options.n,
+  };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  await gone;
+  clearTimeout(timer);
+}
+
+// --- main -----------------------------------------------------------------------------------------
+
+async function main(argv: string[]): Promise<void> {
+  if (argv[0] === '--b1') return b1Server(argv[1]!, Number(argv[2]), argv[3]!, Number(argv[4]));
+  const options = parseArgs(argv);
+  if (!fs.existsSync(MAIN)) throw new Error('dist/ is missing: run npm run build (npm run bench does)');
+  const deadline = Date.now() + options.maxSeconds * 1000;
+  const bound = setTimeout(() => {
+    process.stderr.write(`bench: not done within ${options.maxSeconds} s (--max-seconds); stopping\n`);
+    killAll();
+    process.exit(1);
+  }, options.maxSeconds * 1000);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ow-bench-'));
+  const log = fs.openSync(path.join(tmp, 'servers.log'), 'a');
+
+  // A fresh redis-server, append-only with fsync every second, as production runs it.
+  const redisPort = await freePort();
+  const redisServer = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', tmp, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--daemonize', 'no'], { stdio: 'ignore' });
+  children.push(redisServer);
+  const redisUrl = `redis://127.0.0.1:${redisPort}`;
+  const redis = new Redis(redisUrl, { retryStrategy: (n) => (n > 50 ? null : 100) });
+  redis.on('error', () => undefined); // refused until redis-server is up; retried above
+  await redis.ping();
+  const standIn = await startStandIn();
+  const systems = Array.from({ length: options.fanout }, (_, i) => `bench-${i + 1}`);
+  const phases: PhaseResult[] = [];
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  say(`bench: n ${options.n}, concurrency ${options.concurrency}, fan-out ${options.fanout}, worker concurrency ${options.workerConcurrency}; ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), node ${process.version}; logs in ${tmp}`);
+
+  // G: the gateway as `npm start` runs it.
+  const configDir = path.join(tmp, 'config');
+  fs.mkdirSync(path.join(configDir, 'systems'), { recursive: true });
+  fs.writeFileSync(path.join(configDir, 'gateway.yaml'), YAML.stringify({ defaults: { concurrency: options.workerConcurrency, rateLimit: { max: 1_000_000, perMs: 1000 }, timeoutMs: 10_000 }, egress: { allow: ['127.0.0.1'] } }));
+  fs.writeFileSync(path.join(configDir, 'routes.yaml'), YAML.stringify({ routes: [{ itemCode: '*', targets: systems }] }));
+  for (const id of systems) {
+    const system = {
+      id,
+      name: `Stand-in ${id}`,
+      level: 'city',
+      protocol: 'rest',
+      endpoint: `${standIn.url}/${id}/cases`,
+      request: { body: '{"bizNo": caseId, "sqrxm": applicant.name, "sfzh": applicant.idNumber, "sxbm": itemCode}' },
+      response: { success: 'code = "0"', receiptNo: 'data.slbh', error: 'msg' },
+      result: { mode: 'push', map: '{"caseId": ywh, "outcome": "approved"}' },
+    };
+    fs.writeFileSync(path.join(configDir, 'systems', `${id}.yaml`), YAML.stringify(system));
+  }
+  const gatewayPort = await freePort();
+  const gateway = spawn(process.execPath, [MAIN], {
+    cwd: tmp,
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', REDIS_URL: redisUrl, OW_CONFIG_DIR: configDir, OW_DATA_DIR: path.join(tmp, 'data'), PORT: String(gatewayPort), HOST: '127.0.0.1', OW_INTAKE_TOKEN: TOKEN, OW_OPS_TOKEN: 'bench-ops-token' },
+    stdio: ['ignore', log, log],
+  });
+  children.push(gateway);
+  say('gateway: starting (dist/src/main.js)…');
+  phases.push(await runServerPhase('gateway', gateway, `http://127.0.0.1:${gatewayPort}`, redis, standIn, options, deadline));
+  await stopChild(gateway);
+
+  // B1: raw BullMQ on the same Redis, emptied first.
+  await redis.flushall();
+  const b1Port = await freePort();
+  const b1 = spawn(process.execPath, [__filename, '--b1', redisUrl, String(b1Port), `${standIn.url}/b1/cases`, String(options.workerConcurrency)], { env: { ...process.env, BENCH_TARGETS: systems.join(',') }, stdio: ['ignore', log, log] });
+  children.push(b1);
+  say('B1 (raw BullMQ): starting…');
+  phases.push(await runServerPhase('B1 raw BullMQ', b1, `http://127.0.0.1:${b1Port}`, redis, standIn, options, deadline));
+  await stopChild(b1);
+
+  // B2: the load client straight to the stand-in.
+  say('B2 (straight to the stand-in)…');
+  const direct = await load(`${standIn.url}/b2/cases`, options, 'BENCH-B2');
+  phases.push({ name: 'B2 direct', cases: options.n, deliveries: options.n, errors: direct.errors, intake: { perSecond: options.n / (direct.ms / 1000), p50Ms: percentile(direct.latencies, 0.5), p99Ms: percentile(direct.latencies, 0.99) } });
+
+  clearTimeout(bound);
+  redis.disconnect();
+  await standIn.close();
+  await stopChild(redisServer);
+
+  const [g, r1, r2] = phases as [PhaseResult, PhaseResult, PhaseResult];
+  const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b !== 0 ? Number((a / b).toFixed(2)) : undefined);
+  const ratios = {
+    'gateway/B1': {
+      intakePerSecond: ratio(g.intake.perSecond, r1.intake.perSecond),
+      intakeP99: ratio(g.intake.p99Ms, r1.intake.p99Ms),
+      endToEndPerSecond: ratio(g.endToEnd?.perSecond, r1.endToEnd?.perSecond),
+      endToEndP99: ratio(g.endToEnd?.p99Ms, r1.endToEnd?.p99Ms),
+      cpuPer1000: ratio(g.cpuSecondsPer1000, r1.cpuSecondsPer1000),
+      redisCommandsPerCase: ratio(g.redisCommandsPerCase, r1.redisCommandsPerCase),
+    },
+    'gateway/B2': { intakePerSecond: ratio(g.intake.perSecond, r2.intake.perSecond), intakeP99: ratio(g.intake.p99Ms, r2.intake.p99Ms) },
+  };
+  const machine = { nproc: os.cpus().length, cpu: os.cpus()[0]?.model.trim(), node: process.version, redis: 'redis-server, appendonly yes, appendfsync everysec' };
+  const report = { at: new Date().toISOString(), machine, options, phases, ratios };
+  fs.writeFileSync(path.join(ROOT, 'bench-report.json'), `${JSON.stringify(report, null, 2)}\n`);
+
+  const f = (v: number | undefined, d = 0) => (v === undefined || Number.isNaN(v) ? '-' : v.toFixed(d));
+  say('');
+  say('phase            cases/s in  p50 ms  p99 ms | e2e/s   p50 ms  p99 ms | CPU s/1k  Redis CPU s/1k  cmds/case  peak RSS MB  Redis B/in-flight  B/case kept  errors');
+  for (const p of phases) {
+    say(
+      `${p.name.padEnd(16)} ${f(p.intake.perSecond).padStart(10)}  ${f(p.intake.p50Ms, 1).padStart(6)}  ${f(p.intake.p99Ms, 1).padStart(6)} | ${f(p.endToEnd?.perSecond).padStart(6)}  ${f(p.endToEnd?.p50Ms, 1).padStart(6)}  ${f(p.endToEnd?.p99Ms, 1).padStart(6)} | ` +
+        `${f(p.cpuSecondsPer1000, 2).padStart(8)}  ${f(p.redisCpuSecondsPer1000, 2).padStart(14)}  ${f(p.redisCommandsPerCase, 1).padStart(9)}  ${f(p.peakRssMb).padStart(11)}  ${f(p.redisBytesPerInFlightCase).padStart(17)}  ${f(p.redisBytesPerCaseKept).padStart(11)}  ${p.errors}${p.endToEnd && !p.endToEnd.complete ? '  INCOMPLETE' : ''}`,
+    );
+  }
+  say(`ratios: ${JSON.stringify(ratios)}`);
+  say('report: bench-report.json');
+  const incomplete = phases.some((p) => p.errors > 0 || (p.endToEnd && !p.endToEnd.complete));
+  if (incomplete) process.exitCode = 1;
+}
+
+main(process.argv.slice(2)).catch((err: Error) => {
+  process.stderr.write(`bench: ${err.message}\n`);
+  killAll();
+  process.exit(1);
+});

@@ -1,0 +1,295 @@
+/**
+ * The deployment files agree with the code: the Dockerfile, docker-compose.yml, deploy/.env.example
+ * and every manifest under deploy/k8s, parsed (there is no Docker daemon or cluster here) and checked
+ * against what the gateway really reads and serves: its port, every variable the shipped config/
+ * needs, the OW_ROLE values, the probe paths (asked of a real gateway of each role), the command.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import YAML from 'yaml';
+import { ConfigError, loadConfig } from '../src/config/loader';
+import { GATEWAY_ROLES, startGateway, type GatewayRole } from '../src/gateway';
+import { configItems, configMapYaml, CONFIG_MAP } from '../scripts/k8s-config';
+import { INTAKE_TOKEN, OPS_TOKEN, redisUrl, restSystem, uniquePrefix, writeConfig } from './support/harness';
+
+const ROOT = path.resolve(__dirname, '..');
+const read = (file: string): string => fs.readFileSync(path.join(ROOT, file), 'utf8');
+/** What main.ts refuses to start without, besides what config/ references. */
+const GATEWAY_REQUIRED = ['OW_INTAKE_TOKEN', 'OW_OPS_TOKEN'];
+/** What a deployment of several processes must set (one Redis, one ledger for all). */
+const SHARED = ['REDIS_URL', 'DATABASE_URL'];
+
+/** The variables the shipped config/ references, as the loader reports them when unset. */
+function configVariables(): string[] {
+  try {
+    loadConfig(path.join(ROOT, 'config'), {});
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return [...new Set(err.issues.map((i) => /environment variable (\w+) is not set/.exec(i.message)?.[1]).filter((v): v is string => Boolean(v)))].sort();
+  }
+  throw new Error('config/ loaded without any variable: this test would check nothing');
+}
+
+/** KEY=value lines of an env file (comments and blank lines skipped). */
+function envFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+    if (m) out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+// --- Dockerfile ----------------------------------------------------------------------------------
+
+interface Instruction {
+  op: string;
+  args: string;
+}
+
+function dockerfile(): Instruction[][] {
+  const lines = read('Dockerfile')
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const stages: Instruction[][] = [];
+  for (const line of lines) {
+    const [op, ...rest] = line.split(/\s+/);
+    const instruction = { op: op!.toUpperCase(), args: rest.join(' ') };
+    if (instruction.op === 'FROM') stages.push([]);
+    stages[stages.length - 1]!.push(instruction);
+  }
+  return stages;
+}
+
+describe('Dockerfile', () => {
+  const stages = dockerfile();
+  const final = stages[stages.length - 1]!;
+  const get = (op: string) => final.filter((i) => i.op === op);
+  const env = Object.fromEntries(get('ENV').flatMap((i) => [...i.args.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1]!, m[2]!])));
+
+  it('builds and runs on a supported Node LTS, while package.json still admits the Node this machine runs', () => {
+    for (const stage of stages) {
+      const major = Number(/^node:(\d+)-/.exec(stage[0]!.args)?.[1]);
+      // Even majors are the LTS lines; 20 reached end of life in April 2026.
+      expect({ image: stage[0]!.args, lts: major % 2 === 0 && major >= 22 }).toEqual({ image: stage[0]!.args, lts: true });
+    }
+    const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
+    expect(Number(/>=\s*(\d+)/.exec(engines)?.[1])).toBeLessThanOrEqual(Number(process.versions.node.split('.')[0]));
+  });
+
+  it('runs node dist/src/main.js itself behind tini, as a non-root user', () => {
+    expect(JSON.parse(get('ENTRYPOINT')[0]!.args)).toEqual(['/usr/bin/tini', '--']);
+    expect(get('RUN').some((i) => /apt-get install .*\btini\b/.test(i.args))).toBe(true);
+    const cmd = JSON.parse(get('CMD').pop()!.args) as string[];
+    expect(cmd).toEqual(['node', 'dist/src/main.js']);
+    // What tsc makes of src/main.ts (outDir dist, rootDir .), and what `npm start` runs.
+    expect(fs.existsSync(path.join(ROOT, 'src/main.ts'))).toBe(true);
+    expect((JSON.parse(read('package.json')) as { scripts: { start: string } }).scripts.start).toBe(`node ${cmd[1]}`);
+    expect(get('USER').pop()!.args).toBe('node');
+  });
+
+  it("listens where the code and the config say, and checks /readyz", () => {
+    const defaultPort = loadConfig(path.join(ROOT, 'config'), Object.fromEntries(configVariables().map((v) => [v, 'x']))).gateway.server.port;
+    expect(env.PORT).toBe(String(defaultPort));
+    expect(get('EXPOSE')[0]!.args).toBe(env.PORT);
+    expect(get('HEALTHCHECK')[0]!.args).toContain("/readyz'");
+    expect(env.OW_CONFIG_DIR).toBe('/app/config');
+    expect(env.OW_DATA_DIR).toBe('/app/data');
+  });
+});
+
+// --- docker-compose.yml and deploy/.env.example ---------------------------------------------------
+
+interface ComposeService {
+  image?: string;
+  build?: string;
+  command?: string[];
+  environment?: Record<string, string>;
+  env_file?: Array<{ path: string; required?: boolean }>;
+  volumes?: string[];
+  ports?: string[];
+  deploy?: { replicas?: number };
+  depends_on?: Record<string, { condition: string }>;
+}
+
+describe('docker-compose.yml', () => {
+  const compose = YAML.parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
+  const gateways = Object.entries(compose.services).filter(([, s]) => s.environment?.OW_ROLE !== undefined);
+  const example = envFile(read('deploy/.env.example'));
+
+  it('runs one api and two workers of the image, roles the gateway knows', () => {
+    expect(gateways.map(([, s]) => s.environment!.OW_ROLE).every((r) => (GATEWAY_ROLES as readonly string[]).includes(r))).toBe(true);
+    const count = (role: GatewayRole) => gateways.filter(([, s]) => s.environment!.OW_ROLE === role).reduce((n, [, s]) => n + (s.deploy?.replicas ?? 1), 0);
+    expect({ api: count('api'), worker: count('worker') }).toEqual({ api: 1, worker: 2 });
+    for (const [, s] of gateways) expect(s.build).toBe('.');
+  });
+
+  it('gives every gateway process every variable it and the shipped config/ need', () => {
+    const needed = [...configVariables(), ...GATEWAY_REQUIRED, ...SHARED];
+    for (const [name, s] of gateways) {
+      const files = (s.env_file ?? []).map((f) => f.path);
+      expect(files[0]).toBe('deploy/.env.example');
+      expect(s.env_file![0]!.required).toBe(true);
+      const provided = { ...example, ...s.environment };
+      expect({ name, missing: needed.filter((v) => !provided[v]) }).toEqual({ name, missing: [] });
+    }
+    // The placeholders make a configuration that starts: nothing missing, nothing invalid.
+    expect(() => loadConfig(path.join(ROOT, 'config'), example)).not.toThrow();
+    // deploy/.env (the operator's values) comes after and wins, and is never committed.
+    expect(fs.readFileSync(path.join(ROOT, '.gitignore'), 'utf8')).toMatch(/^\.env$/m);
+  });
+
+  it('shares one Redis (append-only) and one PostgreSQL ledger, mounts the config and a data volume', () => {
+    const redis = compose.services.redis!;
+    expect(redis.command!.join(' ')).toContain('--appendonly yes');
+    const postgres = compose.services.postgres!;
+    expect(postgres.image).toMatch(/^postgres:/);
+    for (const [, s] of gateways) {
+      expect(new URL(s.environment!.REDIS_URL!).hostname).toBe('redis');
+      const db = new URL(s.environment!.DATABASE_URL!.replace('${POSTGRES_PASSWORD:-ow-local-only}', 'pw'));
+      expect({ host: db.hostname, user: db.username, db: db.pathname.slice(1) }).toEqual({ host: 'postgres', user: postgres.environment!.POSTGRES_USER, db: postgres.environment!.POSTGRES_DB });
+      expect(s.environment!.DATABASE_URL).toContain(`:${postgres.environment!.POSTGRES_PASSWORD}@`);
+      expect(s.volumes).toContain('./config:/app/config:ro');
+      expect(s.volumes!.some((v) => v.endsWith(':/app/data') && compose.volumes[v.split(':')[0]!] !== undefined)).toBe(true);
+      expect(s.depends_on?.redis?.condition).toBe('service_healthy');
+    }
+  });
+
+  it('publishes the api on the port the image listens on, and no worker', () => {
+    for (const [, s] of gateways) {
+      if (s.environment!.OW_ROLE === 'api') expect(s.ports!.map((p) => p.split(':').pop())).toEqual(['8080']);
+      else expect(s.ports).toBeUndefined();
+    }
+  });
+});
+
+// --- deploy/k8s -----------------------------------------------------------------------------------
+
+interface Probe {
+  httpGet: { path: string; port: string | number };
+}
+interface Container {
+  env?: Array<{ name: string; value?: string }>;
+  envFrom?: Array<{ secretRef?: { name: string } }>;
+  ports?: Array<{ name?: string; containerPort: number }>;
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  startupProbe?: Probe;
+  volumeMounts?: Array<{ name: string; mountPath: string }>;
+}
+interface Manifest {
+  kind: string;
+  metadata: { name: string };
+  spec?: Record<string, unknown>;
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+  resources?: string[];
+}
+interface PodTemplate {
+  metadata: { labels: Record<string, string> };
+  spec: { containers: Container[]; volumes: Array<{ name: string; projected?: { sources: Array<{ configMap: { name: string; items: Array<{ key: string; path: string }> } }> }; secret?: { secretName: string } }> };
+}
+
+describe('deploy/k8s', () => {
+  const dir = path.join(ROOT, 'deploy/k8s');
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+  const manifests: Manifest[] = files.filter((f) => f !== 'kustomization.yaml').flatMap((f) => YAML.parseAllDocuments(fs.readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJS() as Manifest));
+  const of = (kind: string) => manifests.filter((m) => m.kind === kind);
+  const deployments = of('Deployment');
+  const template = (d: Manifest) => d.spec!.template as PodTemplate;
+  const roleOf = (d: Manifest) => template(d).spec.containers[0]!.env!.find((e) => e.name === 'OW_ROLE')?.value;
+  const matches = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+  it('lists every manifest in the kustomization', () => {
+    const kustomization = YAML.parse(fs.readFileSync(path.join(dir, 'kustomization.yaml'), 'utf8')) as { resources: string[] };
+    expect([...kustomization.resources].sort()).toEqual(files.filter((f) => f !== 'kustomization.yaml').sort());
+  });
+
+  it('has an api and a worker Deployment with roles the gateway knows', () => {
+    expect(deployments.map(roleOf).sort()).toEqual(['api', 'worker']);
+    expect(deployments.every((d) => (GATEWAY_ROLES as readonly string[]).includes(roleOf(d)!))).toBe(true);
+  });
+
+  it('gives each pod the port, the variables and the volumes the code expects', () => {
+    const secrets = new Map(of('Secret').map((s) => [s.metadata.name, s.stringData ?? {}]));
+    const example = envFile(read('deploy/.env.example'));
+    for (const d of deployments) {
+      const pod = template(d);
+      const c = pod.spec.containers[0]!;
+      const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? '']));
+      expect(c.ports).toEqual([{ name: 'http', containerPort: Number(env.PORT) }]);
+      expect(env.PORT).toBe('8080');
+      const fromSecrets = Object.assign({}, ...(c.envFrom ?? []).map((f) => secrets.get(f.secretRef!.name) ?? {})) as Record<string, string>;
+      const provided = { ...fromSecrets, ...env };
+      const needed = [...configVariables(), ...GATEWAY_REQUIRED, ...SHARED];
+      expect({ deployment: d.metadata.name, missing: needed.filter((v) => !provided[v]) }).toEqual({ deployment: d.metadata.name, missing: [] });
+      // The Secret holds what .env.example holds: one list for both deployments.
+      expect(Object.keys(example).filter((k) => k !== 'LOG_LEVEL' && !(k in fromSecrets))).toEqual([]);
+      for (const m of c.volumeMounts ?? []) expect(pod.spec.volumes.map((v) => v.name)).toContain(m.name);
+      expect(c.volumeMounts!.find((m) => m.name === 'config')!.mountPath).toBe(env.OW_CONFIG_DIR);
+      expect(c.volumeMounts!.find((m) => m.mountPath === env.OW_SEAL_KEYS_DIR)).toBeDefined();
+    }
+  });
+
+  it('mounts config/ from the ConfigMap, every file at its path, and that folder loads with the Secret', () => {
+    expect(fs.readFileSync(path.join(dir, 'configmap.yaml'), 'utf8')).toBe(configMapYaml(path.join(ROOT, 'config')));
+    const configMap = of('ConfigMap').find((m) => m.metadata.name === CONFIG_MAP)!;
+    const expected = configItems(path.join(ROOT, 'config')).map(({ key, path: p }) => ({ key, path: p }));
+    for (const d of deployments) {
+      const volume = template(d).spec.volumes.find((v) => v.name === 'config')!;
+      expect(volume.projected!.sources).toEqual([{ configMap: { name: CONFIG_MAP, items: expected } }]);
+    }
+    // What a pod sees at /app/config, rebuilt here, with the Secret's values as its environment.
+    const mounted = fs.mkdtempSync(path.join(os.tmpdir(), 'ow-k8s-config-'));
+    for (const { key, path: p } of expected) {
+      fs.mkdirSync(path.dirname(path.join(mounted, p)), { recursive: true });
+      fs.writeFileSync(path.join(mounted, p), configMap.data![key]!);
+    }
+    const secret = of('Secret').find((s) => s.metadata.name === 'onewindow-env')!.stringData!;
+    expect(loadConfig(mounted, secret).systems.size).toBe(loadConfig(path.join(ROOT, 'config'), secret).systems.size);
+  });
+
+  it('points the Service, the disruption budgets and the autoscaler at the right pods', () => {
+    const api = deployments.find((d) => roleOf(d) === 'api')!;
+    const worker = deployments.find((d) => roleOf(d) === 'worker')!;
+    const [service] = of('Service');
+    const spec = service!.spec as { selector: Record<string, string>; ports: Array<{ targetPort: string }> };
+    // Only the api serves intake: a Service that also selected workers would answer 404 half the time.
+    expect(matches(spec.selector, template(api).metadata.labels)).toBe(true);
+    expect(matches(spec.selector, template(worker).metadata.labels)).toBe(false);
+    expect(spec.ports.map((p) => p.targetPort)).toEqual(['http']);
+    const budgets = of('PodDisruptionBudget').map((p) => (p.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels);
+    for (const d of [api, worker]) expect(budgets.filter((b) => matches(b, template(d).metadata.labels))).toHaveLength(1);
+    const [hpa] = of('HorizontalPodAutoscaler');
+    expect((hpa!.spec as { scaleTargetRef: { kind: string; name: string } }).scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: worker.metadata.name });
+  });
+
+  describe('probes', () => {
+    const probes = new Map<GatewayRole, Set<string>>();
+    for (const d of deployments) {
+      const c = template(d).spec.containers[0]!;
+      expect(c.livenessProbe!.httpGet.path).toBe('/healthz');
+      expect(c.readinessProbe!.httpGet.path).toBe('/readyz');
+      const paths = [c.livenessProbe, c.readinessProbe, c.startupProbe].filter((p): p is Probe => p !== undefined);
+      for (const p of paths) expect(c.ports!.map((x) => x.name)).toContain(p.httpGet.port);
+      probes.set(roleOf(d) as GatewayRole, new Set(paths.map((p) => p.httpGet.path)));
+    }
+    // The image's HEALTHCHECK runs in every role.
+    for (const role of GATEWAY_ROLES) probes.set(role, new Set([...(probes.get(role) ?? []), '/readyz']));
+
+    it.each([...probes].map(([role, paths]) => [role, [...paths]] as const))('answers 200 on the probe paths of the %s pods, asked of a real gateway of that role', async (role, paths) => {
+      const configDir = writeConfig([restSystem('city-a', 'http://127.0.0.1:1/cases')], { routes: [{ itemCode: '*', targets: ['city-a'] }] });
+      const gateway = await startGateway({ config: loadConfig(configDir, {}), redisUrl: redisUrl(), role, tokens: { intake: [INTAKE_TOKEN], ops: [OPS_TOKEN] }, log: pino({ level: 'silent' }), port: 0, host: '127.0.0.1', keyPrefix: uniquePrefix(), dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'ow-probe-')) });
+      try {
+        for (const p of paths) expect({ p, status: (await fetch(`${gateway.url}${p}`)).status }).toEqual({ p, status: 200 });
+        expect((await fetch(`${gateway.url}/nope`)).status).toBe(404);
+      } finally {
+        await gateway.stop();
+      }
+    });
+  });
+});

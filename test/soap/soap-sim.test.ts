@@ -177,7 +177,10 @@ describe('when a simulated SOAP system decides a case', () => {
     for (const d of view.deliveries) {
       expect(d.result).toMatchObject({ caseId: c.caseId, systemId: d.systemId, outcome: 'approved', receiptNo: d.receiptNo });
     }
-    expect(sims.stats()['prov-decides']).toMatchObject({ accepted: 1, pushed: 1, pushFailed: 0 });
-    expect(sims.stats()['prov-decides12']).toMatchObject({ accepted: 1, pushed: 1, pushFailed: 0 });
+    // The simulator counts a push once its answer is back, which may be just after the case completed.
+    await eventually(async () => {
+      expect(sims.stats()['prov-decides']).toMatchObject({ accepted: 1, pushed: 1, pushFailed: 0 });
+      expect(sims.stats()['prov-decides12']).toMatchObject({ accepted: 1, pushed: 1, pushFailed: 0 });
+    });
   });
 });

@@ -207,6 +207,7 @@ export const auditActionSchema = z.enum([
   'dead_letter.discard',
   'unmatched.discard',
   'auth.refused',
+  'seal.verify',
   'shared-data.query',
 ]);
 

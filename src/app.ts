@@ -144,7 +144,18 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(xmlResultRoutes({ results: deps.results, bodyLimit, log: deps.log }));
   app.use(soapResultRoutes({ results: deps.results, bodyLimit, log: deps.log }));
 
-  if (deps.seals) app.use(sealRoutes({ sealer: deps.seals }));
+  if (deps.seals) {
+    app.use(
+      sealRoutes({
+        sealer: deps.seals,
+        // Every verification is audited: who asked (an address: the endpoint is public) and what it found.
+        onVerify: (result) =>
+          void deps.operations
+            .audit({ who: 'anyone', action: 'seal.verify', target: result.keyId, detail: result.valid ? 'valid' : (result.reason ?? 'invalid') })
+            .catch((err: Error) => deps.log.warn({ err: err.message }, 'could not audit a seal verification')),
+      }),
+    );
+  }
 
   if (deps.sharedData) app.use(sharedDataRoutes({ service: deps.sharedData }));
 

@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance } from 'axios';
-import type { Auth, SystemConfig } from '../src/config/schema';
+import { secretsOf, type Auth, type SystemConfig } from '../src/config/schema';
 import { PermanentError, RetryableError, errorMessage } from '../src/platform/failure';
 import { legacyExcerpt } from '../src/platform/privacy';
 import { sign } from '../src/platform/signing';
@@ -79,21 +79,6 @@ export function redactedHeaders(headers: Record<string, string>): Record<string,
 /** `X-OW-Seal` over the exact bytes sent, when the delivery is sealed. */
 export function sealHeaders(seal: ((payload: Buffer) => string) | undefined, payload: Buffer): Record<string, string> {
   return seal ? { 'X-OW-Seal': seal(payload) } : {};
-}
-
-/** The secrets of a system's credentials: never repeated in an excerpt of what the system says. */
-export function secretsOf(auth: Auth): string[] {
-  switch (auth.type) {
-    case 'bearer':
-      return [auth.token];
-    case 'basic':
-    case 'wsse':
-      return [auth.password, Buffer.from(`${auth.username}:${auth.password}`).toString('base64')];
-    case 'hmac':
-      return [auth.secret];
-    default:
-      return [];
-  }
 }
 
 /** Retry-After as seconds or an HTTP date, in milliseconds. */

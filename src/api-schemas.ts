@@ -208,6 +208,7 @@ export const auditActionSchema = z.enum([
   'unmatched.discard',
   'auth.refused',
   'seal.verify',
+  'seal.rotate',
   'shared-data.query',
 ]);
 

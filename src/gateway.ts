@@ -3,6 +3,7 @@
  * HTTP server. main.ts, the demo and the end-to-end tests all start the gateway through here.
  */
 import http from 'node:http';
+import os from 'node:os';
 import { Operations } from './admin/operations';
 import { createApp } from './app';
 import { LiveConfig } from './config/live';
@@ -208,6 +209,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   let accepting = true;
   const operations = new Operations({ config: current, live, store, queues, circuits, health, endpoints, log, redis: intakeRedis, prefix, now: options.now });
+  // A rotation is audited by every process that sees it (the CLI rotates offline, without Redis).
+  seals.keys.onActiveKey(({ keyId, alg }) =>
+    void operations
+      .audit({ who: `gateway ${os.hostname()}:${process.pid}`, action: 'seal.rotate', target: keyId, detail: `${alg} key ${keyId} now signs; earlier keys are retired and still verify` })
+      .catch((err: Error) => log.warn({ err: err.message }, 'could not audit a seal rotation')),
+  );
   // Look-ups are synchronous, like intake: they use the intake connection, which fails fast.
   const sharedData = new SharedDataService({ config: current, redis: intakeRedis, prefix, circuits: new CircuitBreakers(intakeRedis, prefix), sealer: seals, operations, log });
   // Read on the intake connection, which fails fast: a scrape during an outage answers, with ow_backlog_up 0.

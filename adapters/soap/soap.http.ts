@@ -12,7 +12,8 @@ import { RetryableError } from '../../src/platform/failure';
 import { CharsetError } from '../../src/platform/charset';
 import { XmlRejectedError } from '../../src/platform/xml';
 import { legacyExcerpt, redactUrl } from '../../src/platform/privacy';
-import { authHeaders, sealHeaders, classifyHttpStatus, closeHttpClient, httpClient, httpStatusError, secretsOf, transportError } from '../http';
+import { secretsOf } from '../../src/config/schema';
+import { authHeaders, sealHeaders, classifyHttpStatus, closeHttpClient, httpClient, httpStatusError, transportError } from '../http';
 import { decodeEnvelope, encodeEnvelope, hasBody, hasFault, isEnvelope, screenEnvelope, withCharset } from './soap.wire';
 
 export interface GuardedHttpOptions {

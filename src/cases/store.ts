@@ -22,6 +22,7 @@ import path from 'node:path';
 import stringify from 'safe-stable-stringify';
 import { z } from 'zod';
 import { LuaScripts } from '../platform/lua';
+import { maskPersonalData } from '../platform/privacy';
 import type { CaseChanges } from './changes';
 import type { RedisClient } from '../platform/redis';
 import { UnmatchedStore } from '../results/unmatched-store';
@@ -101,6 +102,11 @@ export interface CaseSnapshot {
   deliveries: DeliverySnapshot[];
   complete: boolean;
   outboxLength: number;
+}
+
+/** A history entry as stored: its detail masked (a result's message may quote the applicant). */
+function historyJson(entry: HistoryEntry): string {
+  return JSON.stringify(entry.detail === undefined ? entry : { ...entry, detail: maskPersonalData(entry.detail) });
 }
 
 export class CaseStore {
@@ -218,17 +224,19 @@ export class CaseStore {
   async record(caseId: string, systemId: string, change: DeliveryChange, entry: HistoryEntry): Promise<DeliveryStatus | 'missing'> {
     const fields: Record<string, string> = {};
     if (change.receiptNo !== undefined) fields.receiptNo = change.receiptNo;
-    if (change.lastError !== undefined) fields.lastError = change.lastError;
+    // The last line of defence: whatever wrote it, no full ID or phone number is stored in an error or a history entry.
+    const lastError = change.lastError === undefined ? undefined : maskPersonalData(change.lastError);
+    if (lastError !== undefined) fields.lastError = lastError;
     if (change.attempts !== undefined) fields.attempts = String(change.attempts);
     const type = EVENT_OF[change.status];
-    const event = type ? this.event(type, caseId, systemId, change.status, entry.at, { receiptNo: change.receiptNo, error: change.lastError }) : '';
+    const event = type ? this.event(type, caseId, systemId, change.status, entry.at, { receiptNo: change.receiptNo, error: lastError }) : '';
     if (change.receiptNo !== undefined) await this.redis.set(this.receiptKey(systemId, change.receiptNo), caseId);
     const ending = change.status === 'completed' || change.status === 'rejected';
     if (ending) await this.mayBeFinal(caseId, entry.at);
     const outcome = (await this.scripts.run(
       'record',
       [this.deliveryKey(caseId, systemId), this.historyKey(caseId, systemId), this.outboxKey(caseId)],
-      [change.status, JSON.stringify(fields), JSON.stringify(entry), event, entry.at, crypto.randomUUID()],
+      [change.status, JSON.stringify(fields), historyJson(entry), event, entry.at, crypto.randomUUID()],
     )) as DeliveryStatus | 'missing';
     if (ending) await this.mayBeFinal(caseId, entry.at);
     if (outcome === change.status && type) this.changes?.emit({ caseId, systemId, status: outcome, receiptNo: change.receiptNo });
@@ -241,14 +249,14 @@ export class CaseStore {
     await this.redis
       .multi()
       .hset(this.deliveryKey(caseId, systemId), 'discarded', '1', 'discardedAt', entry.at)
-      .rpush(this.historyKey(caseId, systemId), JSON.stringify(entry))
+      .rpush(this.historyKey(caseId, systemId), historyJson(entry))
       .exec();
     await this.mayBeFinal(caseId, entry.at);
   }
 
   /** Adds a history entry that changes no status (a wait, an ops action). */
   async note(caseId: string, systemId: string, entry: HistoryEntry): Promise<void> {
-    await this.redis.rpush(this.historyKey(caseId, systemId), JSON.stringify(entry));
+    await this.redis.rpush(this.historyKey(caseId, systemId), historyJson(entry));
   }
 
   /** Records a legacy system's decision; the delivery is then `completed`. */
@@ -261,7 +269,7 @@ export class CaseStore {
     const outcome = (await this.scripts.run(
       'record-result',
       [this.deliveryKey(caseId, systemId), this.historyKey(caseId, systemId), this.outboxKey(caseId)],
-      [json, JSON.stringify({ at, event: 'result', detail } satisfies HistoryEntry), event, at, result.receiptNo ?? '', crypto.randomUUID()],
+      [json, historyJson({ at, event: 'result', detail }), event, at, result.receiptNo ?? '', crypto.randomUUID()],
     )) as 'recorded' | 'duplicate' | 'missing';
     await this.mayBeFinal(caseId, at);
     if (outcome === 'recorded') this.changes?.emit({ caseId, systemId, status: 'completed', receiptNo: result.receiptNo });

@@ -42,6 +42,21 @@ export const authSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('hmac'), secret: z.string().min(1) }),
 ]);
 
+/** The secrets of a system's credentials: never repeated in an excerpt of what the system says. */
+export function secretsOf(auth: z.infer<typeof authSchema>): string[] {
+  switch (auth.type) {
+    case 'bearer':
+      return [auth.token];
+    case 'basic':
+    case 'wsse':
+      return [auth.password, Buffer.from(`${auth.username}:${auth.password}`).toString('base64')];
+    case 'hmac':
+      return [auth.secret];
+    default:
+      return [];
+  }
+}
+
 const hhmm = /^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$/;
 export const windowSchema = z.strictObject({
   timezone: z

@@ -3,7 +3,7 @@
  * from the canonical case; `response.*` reads the system's reply into an acknowledgement. Every
  * evaluation runs within the configured expression budget (src/platform/expressions.ts).
  */
-import type { SystemConfig } from '../config/schema';
+import { secretsOf, type SystemConfig } from '../config/schema';
 import type { Case } from '../cases/model';
 import { compileExpression, ExpressionError, type CompiledExpression, type ExpressionBudget } from '../platform/expressions';
 import { maskPersonalData } from '../platform/privacy';
@@ -75,7 +75,7 @@ export class SystemMappings {
       const receiptNo = scalarText(this.receiptNo ? await this.receiptNo.evaluate(reply) : undefined);
       // The system's own words may echo the request: masked where they are taken.
       const said = scalarText(this.error ? await this.error.evaluate(reply) : undefined);
-      const error = said === undefined ? undefined : maskPersonalData(said.slice(0, 500));
+      const error = said === undefined ? undefined : maskPersonalData(said.slice(0, 500), secretsOf(this.system.auth));
       const retryable = this.retryable ? (await this.retryable.evaluate(reply)) === true : false;
       return { success, receiptNo, error, retryable };
     } catch (err) {

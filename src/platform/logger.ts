@@ -1,12 +1,23 @@
 /**
  * pino JSON logs. Secrets and personal data never reach a line: auth headers and tokens are
- * redacted by path, and callers log case ids, never case bodies.
+ * redacted by path, ID, phone and bank card numbers in free text are masked, and callers log case
+ * ids, never case bodies.
  *
  * Every line carries the current log context (src/platform/context.ts): the request id, and the
  * case, system and attempt a line is about, so that one id finds every line a case caused.
  */
 import pino, { type Logger, type LoggerOptions } from 'pino';
 import { currentContext } from './context';
+import { maskPersonalData } from './privacy';
+
+/** A log call's arguments with free text masked: the message, and the string fields of its object. */
+function maskedArgs(args: unknown[]): unknown[] {
+  return args.map((arg) => {
+    if (typeof arg === 'string') return maskPersonalData(arg);
+    if (!arg || typeof arg !== 'object' || Array.isArray(arg) || arg instanceof Error) return arg;
+    return Object.fromEntries(Object.entries(arg).map(([k, v]) => [k, typeof v === 'string' ? maskPersonalData(v) : v]));
+  });
+}
 
 export type { Logger };
 
@@ -32,6 +43,12 @@ export function loggerOptions(level = process.env.LOG_LEVEL ?? 'info'): LoggerOp
     level,
     base: { service: 'onewindow-gateway', pid: process.pid },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    // Paths catch what has a name; free text (an error's message quoting a reply, say) is masked too.
+    hooks: {
+      logMethod(args, method) {
+        method.apply(this, maskedArgs(args) as Parameters<typeof method>);
+      },
+    },
     // The context's fields, except those a child logger already binds (a key written twice is
     // ambiguous to log shippers); what the call itself passes wins over both.
     mixin(_merge, _level, logger) {

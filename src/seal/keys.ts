@@ -72,6 +72,9 @@ export interface KeyringOptions {
   now?: () => Date;
 }
 
+/** Told when the key that signs new seals changes (generated, rotated here or by another process). */
+export type ActiveKeyListener = (key: { keyId: string; alg: SealAlgorithm }) => void;
+
 function timestamp(at: Date): string {
   return DateTime.fromJSDate(at).setZone('Asia/Shanghai').toISO({ suppressMilliseconds: true }) as string;
 }
@@ -118,6 +121,8 @@ export class Keyring {
   private keys = new Map<string, SealKey>();
   private stamps = new Map<string, FileStamp>();
   private lastScan = 0;
+  private readonly listeners: ActiveKeyListener[] = [];
+  private announced?: string;
   private readonly now: () => Date;
   private readonly refreshMs: number;
 
@@ -136,6 +141,20 @@ export class Keyring {
 
   get dir(): string {
     return this.options.dir;
+  }
+
+  /** Calls `listener` whenever another key becomes the one that signs (not for the current one). */
+  onActiveKey(listener: ActiveKeyListener): void {
+    this.announced ??= this.signingKey()?.keyId;
+    this.listeners.push(listener);
+  }
+
+  private announce(): void {
+    const key = this.signingKey();
+    if (!key || key.keyId === this.announced) return;
+    const first = this.announced === undefined;
+    this.announced = key.keyId;
+    if (!first) for (const listener of this.listeners) listener({ keyId: key.keyId, alg: key.alg });
   }
 
   /** Every key, oldest first, with its effective status. */
@@ -198,6 +217,7 @@ export class Keyring {
       this.writePublic({ ...other, status: 'retired', retiredAt: createdAt });
     }
     this.scan();
+    this.announce();
     return this.list().find((k) => k.keyId === keyId) as SealKeyInfo;
   }
 
@@ -212,6 +232,7 @@ export class Keyring {
     const problems = this.scan();
     // A bad file found while running keeps the keys already known; it is fixed by the operator.
     for (const problem of problems) this.options.log?.warn({ dir: this.options.dir, problem }, 'seal key file skipped');
+    this.announce();
   }
 
   private signingKey(): SealKey | undefined {

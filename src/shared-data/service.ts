@@ -9,7 +9,7 @@
 import crypto from 'node:crypto';
 import picomatch from 'picomatch';
 import { z } from 'zod';
-import { secretsOf } from '../../adapters/http';
+import { secretsOf } from '../config/schema';
 import type { LookupAudit } from '../api-schemas';
 import type { Operations } from '../admin/operations';
 import { caseIdSchema } from '../cases/model';

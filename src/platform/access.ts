@@ -1,7 +1,7 @@
 /**
  * Who may do what, in one table, checked before anything else (CONTRACT §6): a stranger gets 401
  * whatever path they guess, a caller in the wrong role 403. Failed authentications are limited
- * per address in Redis (so the limit holds across processes) and audited; every caller has a
+ * per address and per presented token in Redis (so the limit holds across processes) and audited; every caller has a
  * request budget too. Intake requests may also have to be HMAC-signed (`OW_INTAKE_HMAC_SECRET`),
  * over timestamp, nonce and the exact body bytes, with a nonce seen twice refused.
  */
@@ -87,11 +87,15 @@ export function access(options: AccessOptions): RequestHandler {
         if (err instanceof RateLimiterRes) throw err;
       });
       if (need === 'public') return next();
-      const blocked = await failures.get(address).catch(() => null);
-      if (blocked && blocked.consumedPoints >= options.failuresPerMinute) throw blocked;
+      // Per address and per presented credential: a guesser gains nothing by changing either alone.
+      const keys = [`a:${address}`, ...(token ? [`t:${fingerprint(token)}`] : [])];
+      for (const key of keys) {
+        const blocked = await failures.get(key).catch(() => null);
+        if (blocked && blocked.consumedPoints >= options.failuresPerMinute) throw blocked;
+      }
       caller.role = options.callers.roleOf(token);
       if (!caller.role) {
-        await failures.penalty(address).catch(() => undefined);
+        for (const key of keys) await failures.penalty(key).catch(() => undefined);
         options.onRefused(caller, req, token ? 'unknown token' : 'no token');
         return next(new ApiError('unauthorized'));
       }

@@ -43,6 +43,7 @@ import {
   unmatchedResultSchema,
   versionInfoSchema,
   versionSourceSchema,
+  whoamiSchema,
 } from '../src/api-schemas';
 import {
   acceptedSchema,
@@ -203,6 +204,7 @@ function allSchemas(): Record<string, Schema> {
     Error: errorBodySchema,
     Health: healthSchema,
     Readiness: readinessSchema,
+    Whoami: whoamiSchema,
   });
   for (const [id, schema] of Object.entries(requests)) {
     if (id in answers && JSON.stringify(answers[id]) !== JSON.stringify(schema)) throw new Error(`openapi: ${id} differs as input and output`);
@@ -390,6 +392,16 @@ export function buildOpenApi(): OpenApiDocument {
             '200': { description: 'Recorded: `<Ack><code>0</code><msg>成功</msg><caseId>…</caseId><duplicate>false</duplicate></Ack>`.', content: XML_CONTENT },
             ...errors(['invalid_xml', 'invalid_result', 'invalid_request', 'unauthorized', 'unknown_case', 'unknown_system', 'payload_too_large', 'internal', 'unmatched_full'], XML_CONTENT),
           },
+        },
+      },
+      '/api/v1/admin/whoami': {
+        get: {
+          operationId: 'whoami',
+          tags: ['admin'],
+          summary: 'The role of the ops token used',
+          description: 'Any ops role may ask; the console asks after sign-in and shows only what the role may do. The API checks every call whatever the console shows.',
+          security: OPS,
+          responses: { '200': { description: "The token's role.", content: json(ref('Whoami')) }, ...errors(OPS_ERRORS) },
         },
       },
       '/api/v1/admin/systems': {

@@ -56,6 +56,14 @@ export type UnmatchedPageAnswer = z.infer<typeof unmatchedPageSchema>;
 export const rematchAnswerSchema = z.object({ id: z.string(), matched: z.boolean() });
 export type RematchAnswer = z.infer<typeof rematchAnswerSchema>;
 
+// ── Ops: who is calling ──────────────────────────────────────────────────────────────────────────
+
+/** The answer to `GET /api/v1/admin/whoami`: the role of the ops token used, for the console to show only what it may do. */
+export const whoamiSchema = z.object({
+  role: z.enum(['viewer', 'operator', 'admin']).describe('`viewer` reads (ID and phone numbers masked); `operator` also pauses, resumes, replays, discards, re-matches and dry-runs; `admin` also changes, exports and rolls back configuration and corrects a dead letter\'s case.'),
+});
+export type WhoamiAnswer = z.infer<typeof whoamiSchema>;
+
 // ── Ops: systems ─────────────────────────────────────────────────────────────────────────────────
 
 const count = z.number().int().min(0);

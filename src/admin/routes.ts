@@ -13,6 +13,7 @@ import {
   type DiscardAnswer,
   type ReplayAnswer,
   type ReplayManyAnswer,
+  type WhoamiAnswer,
 } from '../api-schemas';
 import { callerOf } from '../platform/access';
 import { bearerToken, fingerprint } from '../platform/auth';
@@ -88,6 +89,13 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
   const router = Router();
   const { operations } = deps;
   router.use('/api/v1/admin', ...jsonBody('64kb'));
+
+  // Any ops role may ask (the permission table lets only ops tokens reach GET /api/v1/admin/*).
+  router.get('/api/v1/admin/whoami', (_req, res) => {
+    const role = callerOf(res)?.role;
+    if (role !== 'viewer' && role !== 'operator' && role !== 'admin') throw new ApiError('forbidden');
+    res.json({ role } satisfies WhoamiAnswer);
+  });
 
   router.get('/api/v1/admin/systems', async (_req, res) => {
     res.json(await operations.systems());

@@ -177,6 +177,7 @@ describe('the ops web console (GET /console)', () => {
     await page.press('#login-token', 'Enter');
     await page.locator('#systems-table tbody tr[data-system="city-steady"]').waitFor();
     expect(await text(page, '#who-name')).toBe(OPERATOR);
+    expect(await text(page, '#who-role')).toBe('管理员 admin');
 
     const ids = await page.locator('#systems-table tbody tr').evaluateAll((rows: any[]) => rows.map((r) => r.getAttribute('data-system')));
     // Problem systems first (the unreachable one, failing, with a dead letter), then by level.
@@ -329,6 +330,7 @@ describe('the ops web console (GET /console)', () => {
   withBrowser('fetched nothing from anywhere but the gateway, failed only where meant to, and raised no script error', async () => {
     expect(offOrigin).toEqual([]);
     expect(pageErrors).toEqual([]);
-    expect([...new Set(failedResponses)].sort()).toEqual(['401 GET /api/v1/admin/systems', '404 GET /api/v1/cases/QZ-DOES-NOT-EXIST']);
+    // The wrong token is refused at whoami (sign-in), the revoked one at a refresh.
+    expect([...new Set(failedResponses)].sort()).toEqual(['401 GET /api/v1/admin/systems', '401 GET /api/v1/admin/whoami', '404 GET /api/v1/cases/QZ-DOES-NOT-EXIST']);
   });
 });

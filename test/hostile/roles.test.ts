@@ -26,6 +26,7 @@ const CALLERS = Object.keys(TOKEN) as Caller[];
 const ROUTES: Array<{ method: string; path: string; body?: unknown; allowed: Caller[] }> = [
   { method: 'POST', path: '/api/v1/cases', body: {}, allowed: ['intake'] },
   { method: 'GET', path: '/api/v1/cases/QZ-NO-SUCH', allowed: ['intake', 'viewer', 'operator', 'admin'] },
+  { method: 'GET', path: '/api/v1/admin/whoami', allowed: ['viewer', 'operator', 'admin'] },
   { method: 'GET', path: '/api/v1/admin/systems', allowed: ['viewer', 'operator', 'admin'] },
   { method: 'GET', path: '/api/v1/admin/systems/city-housing-reform', allowed: ['viewer', 'operator', 'admin'] },
   { method: 'GET', path: '/api/v1/admin/dead-letters', allowed: ['viewer', 'operator', 'admin'] },
@@ -77,6 +78,10 @@ describe('when each caller calls each route', () => {
       const expected = allowed.includes(caller) ? 'through' : TOKEN[caller] && !['wrong', 'legacy'].includes(caller) ? 403 : 401;
       expect({ caller, status: expected === 'through' ? (status === 401 || status === 403 ? status : 'through') : status }).toEqual({ caller, status: expected });
     }
+  });
+
+  it('then GET /api/v1/admin/whoami answers each ops token its role', async () => {
+    for (const caller of ['viewer', 'operator', 'admin'] as const) expect(await call(gateway, 'GET', '/api/v1/admin/whoami', TOKEN[caller])).toEqual({ status: 200, body: { role: caller } });
   });
 
   it('then ops below admin see ID and phone numbers masked in a case, intake and admin see them in full', async () => {

@@ -2,7 +2,8 @@
  * OneWindow Gateway ops console: plain browser JavaScript, no build step, nothing fetched from
  * elsewhere. Every API call carries the ops token typed in once (kept in sessionStorage only) and the
  * operator's name (X-OW-Operator, percent-encoded) for the audit trail. Data reaches the page only as
- * text nodes (textContent), never as HTML.
+ * text nodes (textContent), never as HTML. After sign-in the console asks the token's role
+ * (GET /admin/whoami) and builds no control the role may not use; the API checks every call anyway.
  */
 /* global document, window, sessionStorage, fetch, URLSearchParams */
 'use strict';
@@ -17,6 +18,9 @@
 
   const LEVELS = { national: '国家级', provincial: '省级', city: '市级' };
   const LEVEL_ORDER = { national: 0, provincial: 1, city: 2 };
+  // Ops roles, least first: each may do what the ones before it may.
+  const ROLE_ORDER = ['viewer', 'operator', 'admin'];
+  const ROLES = { viewer: ['只读 viewer', 'muted'], operator: ['操作员 operator', 'info'], admin: ['管理员 admin', 'warn'] };
   const DELIVERY_STATUS = {
     queued: ['排队中 queued', 'info'],
     delivering: ['投递中 delivering', 'info'],
@@ -67,7 +71,7 @@
   };
   const ERROR_CODES = {
     unauthorized: '令牌无效或未提供',
-    forbidden: '此令牌没有运维权限',
+    forbidden: '此令牌的角色无权执行此操作',
     not_found: '找不到该对象',
     unknown_case: '没有这个办件',
     unknown_system: '没有这个业务系统',
@@ -222,7 +226,8 @@
       data = null;
     }
     const error = data && typeof data === 'object' && data.error && typeof data.error === 'object' ? data.error : null;
-    if (res.status === 401 || res.status === 403) {
+    // A 403 once the role is known is this role being refused one action: said, not signed out.
+    if (res.status === 401 || (res.status === 403 && !role)) {
       // Only a token that is still the one in use is forgotten: a late answer must not sign out a new one.
       if (sessionStorage.getItem(TOKEN_KEY) === token) {
         sessionStorage.removeItem(TOKEN_KEY);
@@ -312,10 +317,46 @@
   // ---------------------------------------------------------------- sign-in
 
   let timer;
+  /** The token's role, as the gateway says (GET /admin/whoami); undefined when signed out. */
+  let role;
+
+  /** Whether the signed-in role may do what `needed` (an ops role) may. */
+  function may(needed) {
+    return ROLE_ORDER.includes(role) && ROLE_ORDER.indexOf(role) >= ROLE_ORDER.indexOf(needed);
+  }
+
+  /** Asks the gateway the role of the token in use. */
+  async function whoami() {
+    const { data } = await api('GET', '/admin/whoami');
+    if (!data || !ROLE_ORDER.includes(data.role)) throw new ApiProblem(200, 'bad_answer', 'The gateway did not say the role of this token.');
+    role = data.role;
+    // Rows built for another role are built again.
+    systemRows.clear();
+  }
+
+  /** Shows the role and hides the static controls it may not use (marked data-needs in the page). */
+  function applyRole() {
+    const [label, tone] = ROLES[role] || ['—', 'muted'];
+    const badgeEl = $('who-role');
+    badgeEl.textContent = label;
+    badgeEl.className = `badge ${tone}`;
+    for (const el of document.querySelectorAll('[data-needs]')) el.hidden = !may(el.getAttribute('data-needs'));
+  }
+
+  /** Drops what the last token was shown, so the next one (perhaps a viewer) never sees it. */
+  function forget() {
+    role = undefined;
+    systems = [];
+    systemRows.clear();
+    deadLetters = [];
+    for (const id of ['systems-table', 'dead-table', 'audit-table', 'unmatched-table']) $(id).tBodies[0].replaceChildren();
+    for (const id of ['case-result', 'systems-summary', 'dead-count', 'unmatched-count']) $(id).replaceChildren();
+  }
 
   function showLogin(errorText) {
     window.clearInterval(timer);
     timer = undefined;
+    forget();
     $('app').hidden = true;
     $('who').hidden = true;
     $('login').hidden = false;
@@ -330,6 +371,7 @@
     $('app').hidden = false;
     $('who').hidden = false;
     $('who-name').textContent = sessionStorage.getItem(NAME_KEY) || '';
+    applyRole();
     window.clearInterval(timer);
     timer = window.setInterval(autoRefresh, REFRESH_MS);
   }
@@ -347,20 +389,38 @@
     sessionStorage.setItem(NAME_KEY, name);
     $('login-error').textContent = '正在验证… Checking…';
     try {
+      await whoami();
       const { data } = await api('GET', '/admin/systems');
       showApp();
       renderSystems(data);
       selectTab('systems', false);
       $('main').focus();
-      ok('已登录 Signed in', `${name}，欢迎。`);
+      ok('已登录 Signed in', `${name}（${ROLES[role][0]}），欢迎。`);
       loadDeadLetters(true);
       loadUnmatched(true);
     } catch (err) {
       if (err.auth) return; // showLogin already explains
       sessionStorage.removeItem(TOKEN_KEY);
+      role = undefined;
       const { lines } = describe(err);
       $('login-error').textContent = lines.filter(Boolean).join(' — ');
     }
+  }
+
+  /** A reload with a token in this tab: its role is asked again before anything is shown. */
+  async function resume() {
+    try {
+      await whoami();
+    } catch (err) {
+      if (err.auth) return; // showLogin already explains
+      sessionStorage.removeItem(TOKEN_KEY);
+      showLogin(describe(err).lines.filter(Boolean).join(' — '));
+      return;
+    }
+    showApp();
+    selectTab('systems', false);
+    loadDeadLetters(true);
+    loadUnmatched(true);
   }
 
   function signOut() {
@@ -459,11 +519,15 @@
   function buildSystemRow(s) {
     const cells = {};
     const tr = h('tr', { 'data-system': s.id });
-    for (const key of ['level', 'id', 'name', 'protocol', 'paused', 'circuit', 'waiting', 'active', 'delayed', 'failed', 'action']) {
+    const keys = ['level', 'id', 'name', 'protocol', 'paused', 'circuit', 'waiting', 'active', 'delayed', 'failed'];
+    // Pausing and resuming: operator and admin only; a viewer's row has no action cell at all.
+    if (may('operator')) keys.push('action');
+    for (const key of keys) {
       cells[key] = h('td');
       tr.append(cells[key]);
     }
     cells.id.className = 'mono nowrap';
+    if (!cells.action) return { tr, cells };
     cells.action.className = 'nowrap';
     const button = h('button', { type: 'button', class: 'secondary' });
     button.addEventListener('click', () => togglePause(s.id, button));
@@ -485,6 +549,7 @@
     numberCell(cells.delayed, q.delayed);
     numberCell(cells.failed, q.failed);
     row.tr.classList.toggle('paused', Boolean(s.paused));
+    if (!button) return;
     // The same button is kept across refreshes so keyboard focus stays where it was.
     button.textContent = s.paused ? '恢复 Resume' : '暂停 Pause';
     button.className = s.paused ? 'primary' : 'secondary';
@@ -632,10 +697,14 @@
   function renderDeadLetters() {
     const tbody = $('dead-table').tBodies[0];
     const rows = deadLetters.map((d) => {
-      const replay = h('button', { type: 'button', class: 'secondary', 'aria-label': `重放 Replay ${d.id}` }, '重放 Replay');
-      const discard = h('button', { type: 'button', class: 'danger', 'aria-label': `丢弃 Discard ${d.id}` }, '丢弃 Discard');
-      replay.addEventListener('click', () => replayOne(d, replay));
-      discard.addEventListener('click', () => discardOne(d, discard));
+      let actions = null;
+      if (may('operator')) {
+        const replay = h('button', { type: 'button', class: 'secondary', 'aria-label': `重放 Replay ${d.id}` }, '重放 Replay');
+        const discard = h('button', { type: 'button', class: 'danger', 'aria-label': `丢弃 Discard ${d.id}` }, '丢弃 Discard');
+        replay.addEventListener('click', () => replayOne(d, replay));
+        discard.addEventListener('click', () => discardOne(d, discard));
+        actions = h('td', { class: 'actions' }, replay, discard);
+      }
       return h(
         'tr',
         { 'data-dead-letter': d.id },
@@ -644,7 +713,7 @@
         h('td', { class: 'num' }, String(d.attempts)),
         h('td', { class: 'wrap' }, dash(d.lastError)),
         h('td', { class: 'nowrap' }, when(d.failedAt)),
-        h('td', { class: 'actions' }, replay, discard),
+        actions,
       );
     });
     tbody.replaceChildren(...rows);
@@ -737,8 +806,11 @@
       return;
     }
     fill(out, h('p', { class: 'hint' }, '查询中… Looking up…'));
+    const token = sessionStorage.getItem(TOKEN_KEY);
     try {
       const { data } = await api('GET', `/cases/${encodeURIComponent(caseId)}`);
+      // Signed out (or in with another token) meanwhile: this case is not for the next one to see.
+      if (sessionStorage.getItem(TOKEN_KEY) !== token) return;
       renderCase(data);
     } catch (err) {
       if (err.auth) return;
@@ -778,7 +850,7 @@
       h('tr', {}, h('td', { class: 'nowrap' }, when(e.at)), h('td', { class: 'nowrap' }, EVENTS[e.event] || e.event), h('td', { class: 'wrap' }, dash(e.detail))),
     );
     let action = null;
-    if (d.status === 'dead') {
+    if (d.status === 'dead' && may('operator')) {
       const letter = { id: `${d.systemId}.${caseId}`, caseId, systemId: d.systemId };
       action = h('button', { type: 'button', class: 'secondary', 'aria-label': `重放 Replay ${letter.id}` }, '重放 Replay');
       action.addEventListener('click', async () => {
@@ -853,8 +925,12 @@
       $('unmatched-count').textContent = list.length ? `${list.length}${data.next ? '+' : ''}` : '';
       const rows = list.map((u) => {
         const r = u.result || {};
-        const rematch = h('button', { type: 'button', class: 'secondary', 'aria-label': `重新匹配 Rematch ${u.id}` }, '重新匹配 Rematch');
-        rematch.addEventListener('click', () => rematchOne(u, rematch));
+        let rematch = null;
+        if (may('operator')) {
+          const button = h('button', { type: 'button', class: 'secondary', 'aria-label': `重新匹配 Rematch ${u.id}` }, '重新匹配 Rematch');
+          button.addEventListener('click', () => rematchOne(u, button));
+          rematch = h('td', {}, button);
+        }
         return h(
           'tr',
           { 'data-unmatched': u.id },
@@ -864,7 +940,7 @@
           h('td', {}, r.outcome ? OUTCOME[r.outcome] || r.outcome : '—', r.message ? h('div', { class: 'hint' }, r.message) : null),
           h('td', { class: 'wrap' }, dash(u.reason)),
           h('td', {}, h('details', {}, h('summary', {}, '查看 Show'), h('pre', {}, JSON.stringify(u.pushed, null, 2)))),
-          h('td', {}, rematch),
+          rematch,
         );
       });
       $('unmatched-table').tBodies[0].replaceChildren(...rows);
@@ -905,12 +981,8 @@
     $('unmatched-refresh').addEventListener('click', () => loadUnmatched());
     document.addEventListener('visibilitychange', autoRefresh);
 
-    if (sessionStorage.getItem(TOKEN_KEY)) {
-      showApp();
-      selectTab('systems', false);
-      loadDeadLetters(true);
-      loadUnmatched(true);
-    } else showLogin();
+    if (sessionStorage.getItem(TOKEN_KEY)) resume();
+    else showLogin();
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);

@@ -9,12 +9,11 @@
 import crypto from 'node:crypto';
 import picomatch from 'picomatch';
 import { z } from 'zod';
-import { secretsOf } from '../config/schema';
 import type { LookupAudit } from '../api-schemas';
 import type { Operations } from '../admin/operations';
 import { caseIdSchema } from '../cases/model';
 import type { GatewayConfig } from '../config/loader';
-import type { SharedDataFile } from '../config/schema';
+import { secretsOf, type SharedDataFile } from '../config/schema';
 import type { CircuitBreakers } from '../delivery/circuit';
 import { errorMessage } from '../platform/failure';
 import { ApiError } from '../platform/errors';

@@ -3,7 +3,7 @@
  * in flight (the systems answer slowly, so there always are some), restarted a second later, and
  * killed and restarted once more later in the run. The other keeps going throughout.
  */
-import { FaultRig, expectPromisesKept, formatReport, sleep } from './support';
+import { FaultRig, sleep } from './support';
 
 const CASES = 500;
 
@@ -41,13 +41,7 @@ describe('fault (a): when a gateway process is killed with SIGKILL mid-delivery 
     await r.until('100 more deliveries taken by the systems', () => r.simAccepted() >= taken + 100, 120_000);
     await killAndRestart('mid-delivery');
 
-    const summary = await submitting;
-    r.note(`all ${CASES} cases submitted`);
-    r.phase('load');
-    const report = await r.report(summary, await r.settle(summary));
-    console.log(formatReport(report, r.timings()));
-
-    expectPromisesKept(report, CASES);
+    const { report } = await r.finish(submitting, CASES);
     // The kills did cut deliveries off mid-flight, and those were sent again (and dropped by key).
     expect(report.total.interrupted).toBeGreaterThan(0);
     expect(report.total.dead).toBe(0);

@@ -1,5 +1,5 @@
 /** Fault (b): Redis is stopped (SIGTERM, append-only file flushed) mid-load and started again a second later. */
-import { FaultRig, expectPromisesKept, formatReport, sleep } from './support';
+import { FaultRig, sleep } from './support';
 
 const CASES = 500;
 
@@ -22,13 +22,7 @@ describe('fault (b): when Redis is restarted while cases come in and go out', ()
     await r.redis.start();
     r.note(`redis started again on the same port and append-only file (${accepted} cases accepted so far)`);
 
-    const summary = await submitting;
-    r.note(`all ${CASES} cases submitted`);
-    r.phase('load');
-    const report = await r.report(summary, await r.settle(summary));
-    console.log(formatReport(report, r.timings()));
-
-    expectPromisesKept(report, CASES);
+    const { summary, report } = await r.finish(submitting, CASES);
     // The outage was felt by the intake platform, which sent those cases again.
     expect(summary.unavailable + summary.connectionErrors).toBeGreaterThan(0);
     expect(report.total.dead).toBe(0);

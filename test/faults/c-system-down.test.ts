@@ -1,5 +1,5 @@
 /** Fault (c): one system drops every connection for three seconds, then answers again. */
-import { FaultRig, expectPromisesKept, formatReport, sleep } from './support';
+import { FaultRig, sleep } from './support';
 
 const CASES = 500;
 const DOWN = 'nat-delta';
@@ -23,13 +23,7 @@ describe('fault (c): when one system is down for a while and comes back', () => 
     r.sims.setFaults(DOWN, { down: false });
     r.note(`${DOWN} back at ${accepted} cases accepted`);
 
-    const summary = await submitting;
-    r.note(`all ${CASES} cases submitted`);
-    r.phase('load');
-    const report = await r.report(summary, await r.settle(summary));
-    console.log(formatReport(report, r.timings()));
-
-    expectPromisesKept(report, CASES);
+    const { report } = await r.finish(submitting, CASES);
     const down = report.rows.find((row) => row.systemId === DOWN)!;
     expect(down.simFailed).toBeGreaterThan(0);
     expect(report.total.dead).toBe(0);

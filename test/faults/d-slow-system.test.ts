@@ -2,7 +2,7 @@
  * Fault (d): one system answers later than its timeout for a while. It has taken each case before
  * the gateway gives up waiting, so the retries are redeliveries the system drops by Idempotency-Key.
  */
-import { FaultRig, TIMEOUT_MS, expectPromisesKept, formatReport, sleep } from './support';
+import { FaultRig, TIMEOUT_MS, sleep } from './support';
 
 const CASES = 500;
 const SLOW = 'prov-beta';
@@ -29,13 +29,7 @@ describe('fault (d): when one system is slower than its timeout for a while', ()
     r.sims.setFaults(SLOW, { latencyMs: 20 });
     r.note(`${SLOW} latency back to 20 ms at ${accepted} cases accepted`);
 
-    const summary = await submitting;
-    r.note(`all ${CASES} cases submitted`);
-    r.phase('load');
-    const report = await r.report(summary, await r.settle(summary));
-    console.log(formatReport(report, r.timings()));
-
-    expectPromisesKept(report, CASES);
+    const { report } = await r.finish(submitting, CASES);
     const slow = report.rows.find((row) => row.systemId === SLOW)!;
     expect(slow.timeouts).toBeGreaterThan(0);
     expect(slow.simDuplicates).toBeGreaterThan(0);

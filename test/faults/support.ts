@@ -520,6 +520,20 @@ export class FaultRig {
     return parts.join('; ') || 'all empty';
   }
 
+  /**
+   * The end of every scenario: the load is in, every delivery settles, the report is read, printed
+   * and held to the contract's promises. Answers the load's summary and the report, for the scenario's own checks.
+   */
+  async finish(submitting: Promise<SubmitSummary>, cases: number): Promise<{ summary: SubmitSummary; report: Report }> {
+    const summary = await submitting;
+    this.note(`all ${cases} cases submitted`);
+    this.phase('load');
+    const report = await this.report(summary, await this.settle(summary));
+    console.log(formatReport(report, this.timings()));
+    expectPromisesKept(report, cases);
+    return { summary, report };
+  }
+
   /** Reads every accepted case through the status API (as the intake platform would) and checks §7. */
   async report(summary: SubmitSummary, settleMs: number): Promise<Report> {
     const accepted = summary.outcomes.filter((o) => o?.accepted);

@@ -104,6 +104,19 @@ export interface CaseSnapshot {
   outboxLength: number;
 }
 
+/** A delivery as its hash and history list hold it. */
+function deliveryView(systemId: string, fields: Record<string, string>, history: string[]): DeliveryView {
+  return {
+    systemId,
+    status: fields.status as DeliveryStatus,
+    attempts: Number(fields.attempts ?? 0),
+    ...(fields.receiptNo ? { receiptNo: fields.receiptNo } : {}),
+    ...(fields.lastError ? { lastError: fields.lastError } : {}),
+    ...(fields.result ? { result: JSON.parse(fields.result) as Result } : {}),
+    history: history.map((h) => JSON.parse(h) as HistoryEntry),
+  };
+}
+
 /** A history entry as stored: its detail masked (a result's message may quote the applicant). */
 function historyJson(entry: HistoryEntry): string {
   return JSON.stringify(entry.detail === undefined ? entry : { ...entry, detail: maskPersonalData(entry.detail) });
@@ -296,15 +309,7 @@ export class CaseStore {
     const fields = (replies?.[0]?.[1] ?? {}) as Record<string, string>;
     const history = (replies?.[1]?.[1] ?? []) as string[];
     if (!fields.status) return undefined;
-    return {
-      systemId,
-      status: fields.status as DeliveryStatus,
-      attempts: Number(fields.attempts ?? 0),
-      ...(fields.receiptNo ? { receiptNo: fields.receiptNo } : {}),
-      ...(fields.lastError ? { lastError: fields.lastError } : {}),
-      ...(fields.result ? { result: JSON.parse(fields.result) as Result } : {}),
-      history: history.map((h) => JSON.parse(h) as HistoryEntry),
-    };
+    return deliveryView(systemId, fields, history);
   }
 
   /** The case as the status API shows it (CONTRACT §6). */
@@ -336,19 +341,12 @@ export class CaseStore {
     let complete = true;
     record.targets.forEach((systemId, i) => {
       const fields = replies[1 + 2 * i]![1] as Record<string, string>;
-      const history = (replies[2 + 2 * i]![1] as string[]).map((h) => JSON.parse(h) as HistoryEntry);
       if (!fields.status) {
         complete = false;
         return;
       }
       deliveries.push({
-        systemId,
-        status: fields.status as DeliveryStatus,
-        attempts: Number(fields.attempts ?? 0),
-        ...(fields.receiptNo ? { receiptNo: fields.receiptNo } : {}),
-        ...(fields.lastError ? { lastError: fields.lastError } : {}),
-        ...(fields.result ? { result: JSON.parse(fields.result) as Result } : {}),
-        history,
+        ...deliveryView(systemId, fields, replies[2 + 2 * i]![1] as string[]),
         discarded: fields.discarded === '1',
         endedAt: fields.discardedAt ?? fields.updatedAt ?? record.acceptedAt,
       });

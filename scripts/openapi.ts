@@ -20,11 +20,14 @@ import {
   deadLetterSchema,
   discardAnswerSchema,
   discardBodySchema,
+  documentStatusSchema,
   dryRunAnswerSchema,
   dryRunBodySchema,
   errorBodySchema,
   healthSchema,
   historyVersionSchema,
+  lookupListingSchema,
+  lookupPageSchema,
   problemSchema,
   pushAnswerSchema,
   readinessSchema,
@@ -35,6 +38,9 @@ import {
   replayManyAnswerSchema,
   replayManyBodySchema,
   rollbackBodySchema,
+  sharedDataAnswerSchema,
+  sharedDocumentSchema,
+  sourceAnswerSchema,
   systemFileBodySchema,
   systemPutBodySchema,
   systemStatusSchema,
@@ -60,6 +66,8 @@ import {
   resultSchema,
 } from '../src/cases/model';
 import { ERROR_CATALOGUE, type ErrorCode } from '../src/platform/errors';
+import { sealObjectSchema } from '../src/seal/seal';
+import { sharedDataQuerySchema } from '../src/shared-data/service';
 
 type Schema = z.core.JSONSchema.BaseSchema;
 type Security = Record<string, string[]>[];
@@ -172,6 +180,7 @@ function allSchemas(): Record<string, Schema> {
     VersionSource: versionSourceSchema,
     HistoryVersion: historyVersionSchema,
     VersionInfo: versionInfoSchema,
+    SharedDataQuery: sharedDataQuerySchema,
   });
   const answers = components('output', {
     Accepted: acceptedSchema,
@@ -205,6 +214,13 @@ function allSchemas(): Record<string, Schema> {
     Health: healthSchema,
     Readiness: readinessSchema,
     Whoami: whoamiSchema,
+    SharedDataAnswer: sharedDataAnswerSchema,
+    SharedDocument: sharedDocumentSchema,
+    SourceAnswer: sourceAnswerSchema,
+    DocumentStatus: documentStatusSchema,
+    Seal: sealObjectSchema,
+    LookupListing: lookupListingSchema,
+    LookupPage: lookupPageSchema,
   });
   for (const [id, schema] of Object.entries(requests)) {
     if (id in answers && JSON.stringify(answers[id]) !== JSON.stringify(schema)) throw new Error(`openapi: ${id} differs as input and output`);
@@ -292,6 +308,7 @@ export function buildOpenApi(): OpenApiDocument {
       { name: 'intake', description: 'The intake platform submits cases and follows them.' },
       { name: 'callbacks', description: 'The gateway tells the intake platform what became of each delivery.' },
       { name: 'results', description: 'Legacy systems push their results.' },
+      { name: 'shared-data', description: 'The intake platform looks up records (数据跑路) instead of asking for photocopies.' },
       { name: 'admin', description: 'Ops staff manage systems, dead letters and unmatched results.' },
       { name: 'probes', description: 'Liveness, readiness and metrics.' },
     ],
@@ -325,6 +342,41 @@ export function buildOpenApi(): OpenApiDocument {
             '200': { description: 'The case and each of its deliveries.', content: json(ref('CaseView')) },
             ...errors(['unauthorized', 'forbidden', 'unknown_case', 'internal']),
           },
+        },
+      },
+      '/api/v1/shared-data/query': {
+        post: {
+          operationId: 'querySharedData',
+          tags: ['shared-data'],
+          summary: 'Look up the records a case needs by ID number (audited)',
+          description:
+            'Each kind asked must be allowed for the purpose (the item code) in shared-data.yaml, else 403 `purpose_not_allowed` and no source is asked. ' +
+            'Every source of every kind is asked at once; the answer leaves within `deadlineMs` (default 3000) whatever the sources do. ' +
+            'A found document is sealed (the item as purpose) and carries the watermark. Every query, answered or refused, is audited with the ID number masked.',
+          security: INTAKE,
+          requestBody: body('SharedDataQuery', true),
+          responses: {
+            '200': { description: 'One entry per kind asked, in the order asked.', content: json(ref('SharedDataAnswer')) },
+            ...errors(['invalid_request', 'invalid_json', 'unauthorized', 'forbidden', 'purpose_not_allowed', 'payload_too_large', 'unsupported_media_type', 'internal', 'unavailable']),
+          },
+        },
+      },
+      '/api/v1/admin/shared-data/lookups': {
+        get: {
+          operationId: 'listLookups',
+          tags: ['admin'],
+          summary: 'Shared-data look-ups: who looked up whom, for what (read-only)',
+          description: 'From the audit trail, newest first: the ID number masked, never its hash.',
+          security: OPS,
+          parameters: [
+            queryParam('caseId', 'Only look-ups for this case.'),
+            queryParam('person', 'Only look-ups of this ID number (the full number, compared by its keyed hash; never shown).'),
+            queryParam('purpose', 'Only look-ups for this item code.'),
+            { name: 'from', in: 'query', required: false, description: 'Not before this time.', schema: { type: 'string', format: 'date-time' } },
+            { name: 'to', in: 'query', required: false, description: 'Not after this time.', schema: { type: 'string', format: 'date-time' } },
+            { name: 'limit', in: 'query', required: false, description: 'At most this many look-ups, 1 to 1000.', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 200 } },
+          ],
+          responses: { '200': { description: 'The matching look-ups, newest first.', content: json(ref('LookupPage')) }, ...errors(['invalid_request', ...OPS_ERRORS]) },
         },
       },
       '/api/v1/results/{systemId}': {

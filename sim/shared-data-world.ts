@@ -24,6 +24,8 @@ export interface WorldOptions {
   keyPrefix: string;
   intakeToken: string;
   opsToken: string;
+  /** A read-only ops token too (in-process gateway only). */
+  viewerToken?: string;
   /** The shipped config folder (default ./config). */
   shippedDir?: string;
   /** Replaces config/shared-data.yaml (as an object). */
@@ -154,7 +156,7 @@ export async function startLookupWorld(options: WorldOptions): Promise<World> {
   const gateway = await startGateway({
     config: loadConfig(dir, env),
     redisUrl: options.redisUrl,
-    tokens: { intake: [options.intakeToken], ops: [options.opsToken] },
+    tokens: { intake: [options.intakeToken], ops: [options.opsToken], ...(options.viewerToken ? { viewer: [options.viewerToken] } : {}) },
     log: options.log ?? pino({ level: 'silent' }),
     port: 0,
     host: '127.0.0.1',

@@ -12,6 +12,7 @@ export { unmatchedResultSchema };
 import { caseIdSchema, caseSchema } from './cases/model';
 import { levelSchema, protocolSchema, systemFileSchema } from './config/schema';
 import { circuitViewSchema } from './delivery/circuit';
+import { sealObjectSchema } from './seal/seal';
 
 export { circuitViewSchema };
 import { errorBodySchema, errorCodeSchema, errorDetailSchema } from './platform/errors';
@@ -238,6 +239,44 @@ export const lookupAuditSchema = z.object({
   ms: z.number().int().min(0),
 });
 export type LookupAudit = z.infer<typeof lookupAuditSchema>;
+
+/** One look-up as `GET /api/v1/admin/shared-data/lookups` lists it: no hash, the ID number masked. */
+export const lookupListingSchema = lookupAuditSchema.omit({ personKey: true }).extend({
+  at: z.iso.datetime(),
+  who: z.string().describe('The X-OW-Operator name, with a fingerprint of the token used.'),
+});
+
+export const lookupPageSchema = z.object({ items: z.array(lookupListingSchema).describe('Newest first.') });
+
+/** What one source said about one kind (§9). */
+export const sourceAnswerSchema = z.object({
+  source: z.string(),
+  status: documentStatusSchema,
+  ms: z.number().int().min(0),
+  error: z.string().optional(),
+});
+
+/** One document of a shared-data answer (§9): found (data, sealed and watermarked), or why not. */
+export const sharedDocumentSchema = z.object({
+  kind: z.string(),
+  name: z.string().describe('The kind’s name in shared-data.yaml, e.g. 婚姻登记信息.'),
+  status: documentStatusSchema,
+  source: z.string().describe('The system whose record this is (found), or that answered the status.'),
+  data: z.record(z.string(), z.unknown()).optional(),
+  watermark: z.string().optional().describe('「此件由{origin}提供，仅供办理{purpose}使用，有效期至{YYYY年M月D日}」'),
+  seal: sealObjectSchema.optional(),
+  error: z.string().optional(),
+  ms: z.number().int().min(0),
+  cached: z.boolean().optional().describe('Answered from the cache: the seal is the one issued when it was first found.'),
+  sources: z.array(sourceAnswerSchema).describe('Every source asked for this kind, and what each said.'),
+});
+
+export const sharedDataAnswerSchema = z.object({
+  queryId: z.string(),
+  caseId: z.string(),
+  purpose: z.string(),
+  documents: z.array(sharedDocumentSchema),
+});
 
 export const auditEntrySchema = z.object({
   at: z.iso.datetime(),

@@ -79,6 +79,7 @@ function app() {
     store: unavailable(),
     queues: unavailable(),
     operations: unavailable(),
+    sharedData: unavailable(),
     results: {
       system: () => {
         throw new ApiError('unknown_system');

@@ -5,6 +5,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { operatorOf } from '../admin/routes';
+import type { lookupPageSchema, sharedDataAnswerSchema } from '../api-schemas';
 import { ApiError } from '../platform/errors';
 import { jsonBody } from '../platform/json-body';
 import type { SharedDataService } from './service';
@@ -39,7 +40,8 @@ export function sharedDataRoutes(deps: SharedDataRoutesDeps): Router {
     ...jsonBody('16kb'),
     async (req, res) => {
       const receivedAt = Number(res.locals.receivedAt);
-      const answer = await deps.service.query(req.body, operatorOf(req).who, receivedAt);
+      // Typed as documented (docs/openapi.yaml): a documented field missing or of another type fails the typecheck.
+      const answer: z.infer<typeof sharedDataAnswerSchema> = await deps.service.query(req.body, operatorOf(req).who, receivedAt);
       // How long the gateway took from the request's arrival: the deadline's own clock, for callers and tests.
       res.set('Server-Timing', `total;dur=${Date.now() - receivedAt}`);
       res.json(answer);
@@ -49,7 +51,8 @@ export function sharedDataRoutes(deps: SharedDataRoutesDeps): Router {
   router.get('/api/v1/admin/shared-data/lookups', async (req, res) => {
     const parsed = listingQuery.safeParse(req.query);
     if (!parsed.success) throw new ApiError('invalid_request', undefined, parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(query)', message: i.message })));
-    res.json({ items: await deps.service.lookups(parsed.data) });
+    const page: z.infer<typeof lookupPageSchema> = { items: await deps.service.lookups(parsed.data) };
+    res.json(page);
   });
 
   return router;

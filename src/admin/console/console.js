@@ -47,6 +47,13 @@
     'dead_letter.correct': '更正办件 correct',
     'dead_letter.discard': '丢弃死信 discard',
     'unmatched.discard': '丢弃未匹配结果 discard',
+    'shared-data.query': '共享数据查询 look-up',
+  };
+  const DOCUMENT_STATUS = {
+    found: ['已找到 found', 'ok'],
+    not_found: ['无记录 not found', 'muted'],
+    error: ['出错 error', 'bad'],
+    timeout: ['超时 timeout', 'warn'],
   };
   const WAITING = {
     paused: '系统已暂停 system paused',
@@ -349,7 +356,11 @@
     systems = [];
     systemRows.clear();
     deadLetters = [];
-    for (const id of ['systems-table', 'dead-table', 'audit-table', 'unmatched-table']) $(id).tBodies[0].replaceChildren();
+    lookupsFilter = { caseId: '', person: '' };
+    $('lookups-person').value = '';
+    $('lookups-case').value = '';
+    showPersonFilter();
+    for (const id of ['systems-table', 'dead-table', 'audit-table', 'unmatched-table', 'lookups-table']) $(id).tBodies[0].replaceChildren();
     for (const id of ['case-result', 'systems-summary', 'dead-count', 'unmatched-count']) $(id).replaceChildren();
   }
 
@@ -430,7 +441,7 @@
 
   // ---------------------------------------------------------------- tabs
 
-  const TABS = ['systems', 'dead', 'case', 'audit', 'unmatched'];
+  const TABS = ['systems', 'dead', 'case', 'audit', 'unmatched', 'lookups'];
   let currentTab = 'systems';
 
   function selectTab(name, focusTab = true) {
@@ -447,6 +458,7 @@
     if (name === 'dead') loadDeadLetters();
     if (name === 'audit') loadAudit();
     if (name === 'unmatched') loadUnmatched();
+    if (name === 'lookups') loadLookups();
   }
 
   function onTabKey(event) {
@@ -960,6 +972,84 @@
     });
   }
 
+  // ---------------------------------------------------------------- shared-data look-ups (read-only)
+
+  /** The filter in use; the ID number typed in is kept here only, and shown masked. */
+  let lookupsFilter = { caseId: '', person: '' };
+
+  /** As the gateway masks an ID number: the first 3 and last 2 characters kept. */
+  function maskId(value) {
+    if (value.length <= 5) return '*'.repeat(value.length);
+    return value.slice(0, 3) + '*'.repeat(value.length - 5) + value.slice(-2);
+  }
+
+  function showPersonFilter() {
+    const person = lookupsFilter.person;
+    $('lookups-person-filter').textContent = person ? `当前身份证号筛选 filtered by ID：${maskId(person)}` : '';
+    $('lookups-clear').hidden = !person && !lookupsFilter.caseId;
+  }
+
+  function statusCell(l) {
+    if (l.outcome === 'refused') {
+      return [badge(['拒绝 refused', 'bad']), h('div', { class: 'hint' }, `用途不允许 purpose not allowed：${(l.refused || []).join('、') || '—'}`)];
+    }
+    return (l.statuses || []).map((s) =>
+      h('div', { 'data-kind': s.kind }, h('span', { class: 'mono' }, s.kind), ' ', badge(DOCUMENT_STATUS[s.status], s.status), ' ', h('span', { class: 'hint' }, s.source), s.cached ? h('span', { class: 'hint' }, ' 缓存 cached') : null),
+    );
+  }
+
+  async function loadLookups() {
+    const filter = lookupsFilter;
+    const params = new URLSearchParams();
+    if (filter.caseId) params.set('caseId', filter.caseId);
+    if (filter.person) params.set('person', filter.person);
+    const q = params.toString();
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    try {
+      const { data } = await api('GET', `/admin/shared-data/lookups${q ? `?${q}` : ''}`);
+      // Signed out, or the filter changed meanwhile: this answer is not the one to show.
+      if (sessionStorage.getItem(TOKEN_KEY) !== token || filter !== lookupsFilter) return;
+      const list = data && Array.isArray(data.items) ? data.items : [];
+      const rows = list.map((l) =>
+        h(
+          'tr',
+          { 'data-lookup': l.queryId, 'data-case': l.caseId, 'data-outcome': l.outcome },
+          h('td', { class: 'nowrap' }, when(l.at)),
+          h('td', {}, dash(l.who)),
+          h('td', { class: 'nowrap' }, l.caseId ? caseLink(l.caseId) : '—'),
+          h('td', { class: 'mono nowrap' }, dash(l.purpose)),
+          h('td', { class: 'mono nowrap' }, dash(l.person)),
+          h('td', {}, (l.kinds || []).join('、') || '—'),
+          h('td', {}, statusCell(l)),
+          h('td', { class: 'num' }, dash(l.ms)),
+        ),
+      );
+      $('lookups-table').tBodies[0].replaceChildren(...rows);
+      $('lookups-empty').hidden = rows.length > 0;
+      $('lookups-table').hidden = rows.length === 0;
+    } catch (err) {
+      report('读取查询记录失败 Could not load the look-ups', err);
+    }
+  }
+
+  function filterLookups(event) {
+    event.preventDefault();
+    const typed = $('lookups-person').value.trim();
+    // The full ID number is never left on the page: the field is emptied, the filter shown masked.
+    $('lookups-person').value = '';
+    lookupsFilter = { caseId: $('lookups-case').value.trim(), person: typed || lookupsFilter.person };
+    showPersonFilter();
+    loadLookups();
+  }
+
+  function clearLookupsFilter() {
+    lookupsFilter = { caseId: '', person: '' };
+    $('lookups-case').value = '';
+    $('lookups-person').value = '';
+    showPersonFilter();
+    loadLookups();
+  }
+
   // ---------------------------------------------------------------- wiring
 
   function start() {
@@ -979,6 +1069,9 @@
     $('case-form').addEventListener('submit', lookupCase);
     $('audit-refresh').addEventListener('click', () => loadAudit());
     $('unmatched-refresh').addEventListener('click', () => loadUnmatched());
+    $('lookups-form').addEventListener('submit', filterLookups);
+    $('lookups-clear').addEventListener('click', clearLookupsFilter);
+    $('lookups-refresh').addEventListener('click', () => loadLookups());
     document.addEventListener('visibilitychange', autoRefresh);
 
     if (sessionStorage.getItem(TOKEN_KEY)) resume();

@@ -67,9 +67,12 @@ test('one case, one trace from intake to callback; the legacy system receives a 
     // The queued job: BullMQ's producer and consumer spans of the system's queue.
     expect(inTrace.filter((n) => n.includes('delivery-t-sys')).length).toBeGreaterThanOrEqual(2);
   });
-  // Connected: every span of the trace but its root has its parent in the trace.
-  const inTrace = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
-  const ids = new Set(inTrace.map((s) => s.spanContext().spanId));
-  const orphans = inTrace.filter((s) => s !== intakeSpan && !ids.has(s.parentSpanContext?.spanId ?? ''));
-  expect(orphans.map((s) => s.name)).toEqual([]);
+  // Connected: every span of the trace but its root has its parent in the trace (a parent, such as a
+  // job's consumer span, ends after its child, so it is waited for).
+  await eventually(async () => {
+    const inTrace = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
+    const ids = new Set(inTrace.map((s) => s.spanContext().spanId));
+    const orphans = inTrace.filter((s) => s !== intakeSpan && !ids.has(s.parentSpanContext?.spanId ?? ''));
+    expect(orphans.map((s) => s.name)).toEqual([]);
+  });
 });

@@ -71,7 +71,8 @@ describe('npm start (dist/src/main.js)', () => {
     const port = await freePort();
     const r = run({ ...tokens, OW_CONFIG_DIR: configDir, PORT: String(port) }, cwd);
     const gateway = { url: `http://127.0.0.1:${port}` };
-    await eventually(async () => expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200), 20_000);
+    // The embedded ledger (PGlite) starts with the process: slow on a loaded machine.
+    await eventually(async () => expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200), 45_000);
     const c = sampleCase();
     expect((await submit(gateway, c)).status).toBe(202);
     await eventually(async () => expect(legacy.received.some((x) => (x.json as { bizNo: string }).bizNo === c.caseId)).toBe(true));
@@ -82,5 +83,5 @@ describe('npm start (dist/src/main.js)', () => {
     // The embedded redis-server went with it: nothing listens on its port any more.
     const leftovers = execSync('ps -eo args').toString();
     expect(leftovers).not.toContain(`--dir ${path.join(cwd, 'data/redis')}`);
-  }, 40_000);
+  }, 70_000);
 });

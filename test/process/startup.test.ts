@@ -121,7 +121,7 @@ describe('npm start: start-up problems', () => {
     const port = await freePort();
     const r = run(MAIN, { ...tokens, OW_CONFIG_DIR: configDir, OW_DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: String(port) }, cwd);
     try {
-      await eventually(async () => expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200), 20_000);
+      await eventually(async () => expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200), 45_000);
       expect(listeningOn(port)).toEqual([`127.0.0.1:${port}`]);
       expect(fs.readdirSync(path.join(dataDir, 'redis')).some((f) => f.startsWith('appendonly'))).toBe(true);
       expect(fs.existsSync(path.join(cwd, 'data'))).toBe(false);
@@ -130,19 +130,19 @@ describe('npm start: start-up problems', () => {
     }
     expect(await r.exited).toBe(0);
     expect(redisServersUnder(dataDir)).toEqual([]);
-  }, 40_000);
+  }, 70_000);
 
   it('when HOST is unset, then it listens on every address (0.0.0.0)', async () => {
     const port = await freePort();
     const r = run(MAIN, { ...tokens, OW_CONFIG_DIR: configDir, OW_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'ow-data-')), PORT: String(port) });
     try {
-      await eventually(async () => expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200), 20_000);
+      await eventually(async () => expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200), 45_000);
       expect(listeningOn(port)).toEqual([`0.0.0.0:${port}`]);
     } finally {
       r.child.kill('SIGTERM');
     }
     expect(await r.exited).toBe(0);
-  }, 40_000);
+  }, 70_000);
 });
 
 describe('startGateway', () => {

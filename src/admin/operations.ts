@@ -22,7 +22,7 @@ import { expressionBudget, type GatewayConfig } from '../config/loader';
 import type { SystemConfig } from '../config/schema';
 import type { CaseStore } from '../cases/store';
 import type { CircuitBreakers } from '../delivery/circuit';
-import { replyLimit, type Endpoints } from '../delivery/endpoints';
+import { adapterOptions, type Endpoints } from '../delivery/endpoints';
 import type { SystemHealth } from '../delivery/health';
 import { SystemMappings } from '../delivery/mapping';
 import { jobIdFor, type DeliveryQueues } from '../delivery/queues';
@@ -379,7 +379,7 @@ export class Operations {
     const gateway = this.deps.config().gateway;
     const current = !proposed ? this.deps.endpoints?.get(system) : undefined;
     const mappings = current?.mappings ?? new SystemMappings(system, expressionBudget(gateway));
-    const adapter = current?.adapter ?? createAdapter(system, { configDir: this.deps.config().dir, maxReplyBytes: replyLimit(gateway.limits.maxReplyBytes) });
+    const adapter = current?.adapter ?? createAdapter(system, adapterOptions(this.deps.config()));
     try {
       const body = await mappings.requestBody(subject).catch((err: unknown) => {
         throw new ApiError('invalid_config', undefined, [{ path: 'request.body', message: errorMessage(err) }]);

@@ -7,8 +7,8 @@ import { createAdapter } from '../../adapters';
 import type { Adapter, AdapterOptions } from '../../adapters/adapter';
 import type { GatewayConfig } from '../config/loader';
 import { expressionBudget } from '../config/loader';
+import { PerVersion } from '../config/per-version';
 import type { SystemConfig } from '../config/schema';
-import type { ExpressionBudget } from '../platform/expressions';
 import { SystemMappings } from './mapping';
 
 export interface Endpoint {
@@ -22,43 +22,28 @@ export function replyLimit(size: string | number): number {
   return typeof size === 'number' ? size : (bytes.parse(size) ?? 4 * 1024 * 1024);
 }
 
-/** How long a replaced config version's adapter stays open for the deliveries still using it. */
-const RETIRE_AFTER_MS = 60_000;
+/** What every adapter of this configuration is made with (deliveries, look-ups, dry runs). */
+export function adapterOptions(config: Pick<GatewayConfig, 'dir' | 'gateway'>): AdapterOptions {
+  return { configDir: config.dir, maxReplyBytes: replyLimit(config.gateway.limits.maxReplyBytes) };
+}
 
 export class Endpoints {
-  private readonly cache = new WeakMap<SystemConfig, Endpoint>();
-  private readonly open = new Set<Endpoint>();
-  private readonly latest = new Map<string, Endpoint>();
-
-  private readonly budget: ExpressionBudget;
-  private readonly options: AdapterOptions;
+  private readonly versions: PerVersion<Endpoint>;
 
   constructor(config: Pick<GatewayConfig, 'dir' | 'gateway'>) {
-    this.budget = expressionBudget(config.gateway);
-    this.options = { configDir: config.dir, maxReplyBytes: replyLimit(config.gateway.limits.maxReplyBytes) };
+    const budget = expressionBudget(config.gateway);
+    const options = adapterOptions(config);
+    this.versions = new PerVersion(
+      (system) => ({ system, mappings: new SystemMappings(system, budget), adapter: createAdapter(system, options) }),
+      (endpoint) => endpoint.adapter.close?.(),
+    );
   }
 
   get(system: SystemConfig): Endpoint {
-    const cached = this.cache.get(system);
-    if (cached) return cached;
-    const endpoint: Endpoint = { system, mappings: new SystemMappings(system, this.budget), adapter: createAdapter(system, this.options) };
-    this.cache.set(system, endpoint);
-    this.open.add(endpoint);
-    const replaced = this.latest.get(system.id);
-    this.latest.set(system.id, endpoint);
-    if (replaced) this.retire(replaced);
-    return endpoint;
+    return this.versions.get(system);
   }
 
-  private retire(endpoint: Endpoint): void {
-    setTimeout(() => {
-      this.open.delete(endpoint);
-      void endpoint.adapter.close?.();
-    }, RETIRE_AFTER_MS).unref();
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([...this.open].map((e) => e.adapter.close?.()));
-    this.open.clear();
+  close(): Promise<void> {
+    return this.versions.close();
   }
 }

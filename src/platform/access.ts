@@ -88,12 +88,13 @@ export function access(options: AccessOptions): RequestHandler {
       });
       if (need === 'public') return next();
       // Per address and per presented credential: a guesser gains nothing by changing either alone.
-      const keys = [`a:${address}`, ...(token ? [`t:${fingerprint(token)}`] : [])];
+      // A valid token is never penalised itself, so only its address is looked up.
+      caller.role = options.callers.roleOf(token);
+      const keys = [`a:${address}`, ...(token && !caller.role ? [`t:${fingerprint(token)}`] : [])];
       for (const key of keys) {
         const blocked = await failures.get(key).catch(() => null);
         if (blocked && blocked.consumedPoints >= options.failuresPerMinute) throw blocked;
       }
-      caller.role = options.callers.roleOf(token);
       if (!caller.role) {
         for (const key of keys) await failures.penalty(key).catch(() => undefined);
         options.onRefused(caller, req, token ? 'unknown token' : 'no token');

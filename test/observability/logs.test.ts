@@ -45,10 +45,14 @@ test('a sane X-Request-Id follows the case into every line of both processes, th
   expect(callback.headers['x-request-id']).toBe(requestId);
   expect(legacy.received[0]!.headers['x-request-id']).toBe(requestId);
 
-  const apiLines = parse(apiLog.lines).filter((l) => l.caseId === c.caseId || l.requestId === requestId);
-  const workerLines = parse(workerLog.lines).filter((l) => l.caseId === c.caseId);
-  expect(apiLines.map((l) => l.msg)).toEqual(expect.arrayContaining(['case accepted', 'request answered']));
-  expect(workerLines.map((l) => l.msg)).toEqual(expect.arrayContaining(['delivered', 'callback delivered']));
+  // "callback delivered" is logged once the intake platform's answer is back, just after it received the callback.
+  const { apiLines, workerLines } = await eventually(async () => {
+    const api = parse(apiLog.lines).filter((l) => l.caseId === c.caseId || l.requestId === requestId);
+    const worker = parse(workerLog.lines).filter((l) => l.caseId === c.caseId);
+    expect(api.map((l) => l.msg)).toEqual(expect.arrayContaining(['case accepted', 'request answered']));
+    expect(worker.map((l) => l.msg)).toEqual(expect.arrayContaining(['delivered', 'callback delivered']));
+    return { apiLines: api, workerLines: worker };
+  });
   for (const line of [...apiLines, ...workerLines]) expect(line.requestId).toBe(requestId);
   for (const line of workerLines) expect(line.systemId).toBe('l-sys');
 

@@ -46,7 +46,7 @@ export async function api<T>(method: string, path: string, body?: unknown, extra
     throw new ApiProblem(0, 'network', err instanceof Error ? err.message : String(err));
   }
   const text = await res.text();
-  let data: unknown = null;
+  let data: unknown;
   try {
     data = text ? JSON.parse(text) : null;
   } catch {

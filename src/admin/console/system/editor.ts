@@ -120,6 +120,8 @@ export function createEditor(host: HTMLElement, options: { onChange(): void; onS
         basicSetup,
         yaml(),
         jsonataHighlight,
+        // JSONata expressions are long single lines: wrapped, they stay readable without scrolling sideways.
+        EditorView.lineWrapping,
         lintGutter(),
         linter((v) => {
           const text = v.state.doc.toString();
@@ -161,7 +163,7 @@ function readOnlyExtension(readOnly: boolean): Extension {
 
 const diffSide = (doc: string): { doc: string; extensions: Extension } => ({
   doc,
-  extensions: [basicSetup, yaml(), jsonataHighlight, EditorState.readOnly.of(true), EditorView.editable.of(false)],
+  extensions: [basicSetup, yaml(), jsonataHighlight, EditorView.lineWrapping, EditorState.readOnly.of(true), EditorView.editable.of(false)],
 });
 
 let shownDiff: MergeView | undefined;

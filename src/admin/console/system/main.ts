@@ -45,7 +45,8 @@ interface SystemPage {
   errors: ErrorDetail[];
   notice?: Notice;
   confirm?: Confirm;
-  dry?: { answer?: DryRunAnswer; problem?: ApiProblem };
+  /** `sealed`: whether the configuration dry-run has `seal` on (the seal itself is made only when sending). */
+  dry?: { answer?: DryRunAnswer; problem?: ApiProblem; sealed?: boolean };
   diff: DiffMode;
   editor: ConfigEditor;
   busy: boolean;
@@ -209,6 +210,12 @@ function build(el: HTMLElement, editorHost: HTMLElement): void {
         h('h3', { 'data-t': 'diffTitle' }),
         h('p', { id: 'sp-diff-title', class: 'hint' }),
         h('div', { id: 'sp-diff', class: 'sp-diff' }),
+        h(
+          'section',
+          { class: 'sp-history', 'aria-labelledby': 'sp-history-title' },
+          h('h3', { id: 'sp-history-title', 'data-t': 'historyTitle' }),
+          h('div', { class: 'table-wrap' }, h('table', { id: 'sp-history', class: 'data' }, h('thead'), h('tbody'))),
+        ),
       ),
       h(
         'div',
@@ -230,12 +237,6 @@ function build(el: HTMLElement, editorHost: HTMLElement): void {
               h('div', { id: 'sp-dry-result', 'aria-live': 'polite' }),
             )
           : null,
-        h(
-          'section',
-          { class: 'sp-history', 'aria-labelledby': 'sp-history-title' },
-          h('h3', { id: 'sp-history-title', 'data-t': 'historyTitle' }),
-          h('div', { class: 'table-wrap' }, h('table', { id: 'sp-history', class: 'data' }, h('thead'), h('tbody'))),
-        ),
       ),
     ),
   );
@@ -461,7 +462,9 @@ function renderDry(): void {
     h('h4', {}, t('dryBody'), ' ', h('span', { class: 'hint', id: 'sp-dry-charset' }, t('dryCharset', { charset: a.request.charset, bytes: a.request.byteLength }))),
     h('pre', { id: 'sp-dry-body', class: 'sp-pre' }, a.request.body),
     h('h4', {}, t('drySeal')),
-    sealName ? h('pre', { id: 'sp-dry-seal', class: 'sp-pre sp-wrap' }, a.request.headers[sealName]!) : h('p', { class: 'hint', id: 'sp-dry-seal' }, t('dryNoSeal')),
+    sealName
+      ? h('pre', { id: 'sp-dry-seal', class: 'sp-pre sp-wrap' }, a.request.headers[sealName]!)
+      : h('p', { class: 'hint', id: 'sp-dry-seal', 'data-sealed': String(dry.sealed) }, t(dry.sealed ? 'drySealAtSend' : 'dryNoSeal')),
     a.reply
       ? [
           h('h4', {}, t('dryReplyTitle')),
@@ -713,7 +716,8 @@ async function dryRun(event: Event): Promise<void> {
   await busy(async () => {
     try {
       const { data } = await api<DryRunAnswer>('POST', `/admin/systems/${enc(p.id)}/dry-run`, body);
-      p.dry = { answer: data };
+      const used = (body.system ?? p.running.system) as Record<string, unknown>;
+      p.dry = { answer: data, sealed: used.seal !== false };
       if (proposed) {
         p.errors = [];
         p.editor.setGatewayErrors([]);

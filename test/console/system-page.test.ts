@@ -250,6 +250,30 @@ describe('the system page of the ops console', () => {
     await eventually(async () => expect(await page.locator('#sp-version').innerText()).toBe('版本 v4'));
     expect(await page.locator('#sp-editor .cm-content').innerText()).toContain('他人修改');
     expect(await page.locator('#sp-dirty').innerText()).toBe('与运行版本一致');
+
+    // Once more, keeping the edit this time: compared with the latest, then saved on top of it.
+    const latest = await runningSystem(gateway);
+    expect((await admin(gateway, 'PUT', '/systems/city-steady', { ...latest.system, timeoutMs: 3000 }, { 'If-Match': '"4"' })).status).toBe(200);
+    await typeConfig(page, yamlOf({ ...latest.system, timeoutMs: 5555 }));
+    await page.click('#sp-save');
+    await page.locator('#sp-notice [data-notice="error"]').waitFor();
+    await page.click('#sp-notice button[data-action="keepMine"]');
+    await eventually(async () => expect(await page.locator('#sp-version').innerText()).toBe('版本 v5'));
+    expect(await page.locator('#sp-dirty').innerText()).toBe('有未保存的修改');
+    await eventually(async () => expect(await page.locator('#sp-diff .cm-merge-a .cm-changedLine').filter({ hasText: '3000' }).count()).toBe(1));
+    await page.click('#sp-save');
+    await eventually(async () => expect(await page.locator('#sp-version').innerText()).toBe('版本 v6'));
+    expect((await runningSystem(gateway)).system.timeoutMs).toBe(5555);
+  });
+
+  withBrowser('resets to the file as a new version with source file', async () => {
+    await page.click('#sp-reset');
+    await page.click('#sp-confirm-ok');
+    await eventually(async () => expect(await page.locator('#sp-version').innerText()).toBe('版本 v7'));
+    expect(await page.locator('#sp-source').innerText()).toBe('来源：配置文件');
+    const now = await runningSystem(gateway);
+    expect(now).toMatchObject({ version: 7, source: 'file' });
+    expect(now.system).toMatchObject({ name: '衢州市测试系统', timeoutMs: 2000 });
   });
 
   withBrowser('follows the console language (ow:lang) and leaves when another tab is chosen', async () => {
@@ -259,7 +283,7 @@ describe('the system page of the ops console', () => {
       d.dispatchEvent(new Event('ow:lang'));
     });
     expect(await page.locator('#sp-save').innerText()).toBe('Save');
-    expect(await page.locator('#sp-version').innerText()).toBe('version v4');
+    expect(await page.locator('#sp-version').innerText()).toBe('version v7');
     expect(await page.locator('#sp-history thead').innerText()).toContain('Version');
     await page.evaluate(() => {
       const d = (globalThis as any).document;

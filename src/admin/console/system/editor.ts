@@ -161,9 +161,12 @@ function readOnlyExtension(readOnly: boolean): Extension {
 
 // ── the diff ──────────────────────────────────────────────────────────────────────────────────────
 
+/** CodeMirror's own words in the diff, in the page's language (the diff is drawn again when it changes). */
+const diffPhrases = (): Extension => (document.documentElement.lang === 'en' ? [] : EditorState.phrases.of({ '$ unchanged lines': '$ 行未改动' }));
+
 const diffSide = (doc: string): { doc: string; extensions: Extension } => ({
   doc,
-  extensions: [basicSetup, yaml(), jsonataHighlight, EditorView.lineWrapping, EditorState.readOnly.of(true), EditorView.editable.of(false)],
+  extensions: [basicSetup, yaml(), jsonataHighlight, EditorView.lineWrapping, EditorState.readOnly.of(true), EditorView.editable.of(false), diffPhrases()],
 });
 
 let shownDiff: MergeView | undefined;

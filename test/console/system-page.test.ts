@@ -245,6 +245,7 @@ describe('the system page of the ops console', () => {
     const notice = page.locator('#sp-notice [data-notice="error"]');
     await notice.waitFor();
     expect(await notice.innerText()).toContain('v4');
+    expect(await notice.innerText()).toContain('值班员 李四'); // who was faster (the harness's operator name)
     expect((await runningSystem(gateway)).system.timeoutMs).toBe(2000);
     await page.click('#sp-notice button[data-action="reloadLatest"]');
     await eventually(async () => expect(await page.locator('#sp-version').innerText()).toBe('版本 v4'));
@@ -316,9 +317,19 @@ describe('the system page of the ops console', () => {
         expect(await p.locator('#sp-editor .cm-content').getAttribute('contenteditable')).toBe('false');
         expect(await p.locator('#panel-system').innerText()).toContain('只读');
       } else {
-        expect(await p.locator('#sp-pause').count()).toBe(1);
         expect(await p.locator('#sp-dry-form').count()).toBe(1);
         expect(await p.locator('#sp-editor .cm-content').getAttribute('contenteditable')).toBe('true');
+        // An operator pauses and resumes the system from its page.
+        await p.click('#sp-pause');
+        await p.fill('#sp-confirm-reason', '系统升级');
+        await p.click('#sp-confirm-ok');
+        await eventually(async () => expect(await p.locator('#sp-paused').innerText()).toBe('已暂停'));
+        expect((await admin(gateway, 'GET', '/systems')).body.find((s: any) => s.id === 'city-steady').paused).toBe(true);
+        expect(await p.locator('#sp-pause').innerText()).toBe('恢复');
+        await p.click('#sp-pause');
+        await p.click('#sp-confirm-ok');
+        await eventually(async () => expect(await p.locator('#sp-paused').innerText()).toBe('运行中'));
+        expect((await admin(gateway, 'GET', '/systems')).body.find((s: any) => s.id === 'city-steady').paused).toBe(false);
       }
       expect(await p.evaluate(() => (globalThis as any).__csp)).toEqual([]);
       await other.close();

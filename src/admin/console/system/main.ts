@@ -69,7 +69,7 @@ function may(role: Role | undefined, needed: Role): boolean {
 
 function describe(err: unknown): string[] {
   if (!(err instanceof ApiProblem)) return [err instanceof Error ? err.message : String(err)];
-  const head = `${codeWords(err.code)}${err.status ? `（HTTP ${err.status}，${err.code}）` : ''}`;
+  const head = `${codeWords(err.code)}${err.status ? ` (HTTP ${err.status}, ${err.code})` : ''}`;
   return [head, err.message, ...err.details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message))].filter(Boolean);
 }
 
@@ -548,15 +548,18 @@ async function reloadHistory(): Promise<void> {
 async function refused(err: unknown): Promise<void> {
   const p = page!;
   if (err instanceof ApiProblem && err.status === 412) {
+    // Who was faster, and with which version: the latest version and its history entry.
     let latest: SystemVersion | undefined;
     try {
       latest = (await api<SystemVersion>('GET', `/admin/systems/${enc(p.id)}`)).data;
+      await reloadHistory();
     } catch {
       latest = undefined;
     }
+    const who = latest ? (p.history.find((v) => v.version === latest!.version)?.who ?? '?') : '';
     p.notice = {
       kind: 'error',
-      text: () => (latest ? t('stale', { version: latest.version }) : t('staleUnknown')),
+      text: () => (latest ? t('stale', { version: latest.version, who }) : t('staleUnknown')),
       actions: [
         { label: 'reloadLatest', run: () => void reload(false) },
         { label: 'keepMine', run: () => void reload(true) },
@@ -736,6 +739,10 @@ async function dryRun(event: Event): Promise<void> {
 // ── wiring ────────────────────────────────────────────────────────────────────────────────────────
 
 function start(): void {
+  // Unsaved edits are not lost to a reload or a closed tab without the browser asking first.
+  window.addEventListener('beforeunload', (event) => {
+    if (dirty()) event.preventDefault();
+  });
   // The page's own styles, from this origin (style-src 'self'); index.html names only the script.
   if (!document.querySelector('link[href="/console/system-page.css"]')) document.head.append(h('link', { rel: 'stylesheet', href: '/console/system-page.css' }));
   window.addEventListener('hashchange', fromHash);

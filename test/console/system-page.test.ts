@@ -177,6 +177,8 @@ describe('the system page of the ops console', () => {
     expect(await page.locator('#sp-diff .cm-merge-b .cm-changedLine').filter({ hasText: '4321' }).count()).toBe(1);
     expect(await page.locator('#sp-history tbody tr').count()).toBe(2);
     expect(await page.locator('#sp-history tbody tr[data-version="2"]').innerText()).toContain('值班员 王五');
+    expect(await page.locator('#sp-history tbody tr[data-version="2"]').innerText()).toContain('修改了 timeoutMs');
+    expect(await page.locator('#sp-history tbody tr[data-version="1"]').innerText()).toContain('配置文件');
   });
 
   withBrowser('dry-runs a stored case by id, and the unsaved edit, without sending or storing anything', async () => {
@@ -233,6 +235,7 @@ describe('the system page of the ops console', () => {
     expect(now.version).toBe(3);
     expect(now.system.timeoutMs).toBe(2000);
     expect(await page.locator('#sp-history tbody tr[data-version="3"]').innerText()).toContain('超时改回');
+    expect(await page.locator('#sp-history tbody tr[data-version="3"]').innerText()).toContain('回滚到版本 v1：修改了 timeoutMs');
     expect(await page.locator('#sp-editor .cm-content').innerText()).toContain('timeoutMs: 2000');
   });
 

@@ -12,7 +12,7 @@
 import { ApiProblem, api, signedInToken, type DryRunAnswer, type ErrorDetail, type Role, type SystemStatus, type SystemVersion, type VersionInfo } from './api';
 import { h, fill, when, type Child } from './dom';
 import { createEditor, gatewayDiagnostics, showDiff, type ConfigEditor } from './editor';
-import { codeWords, t, type WordKey } from './words';
+import { codeWords, summaryWords, t, whoWords, type WordKey } from './words';
 import { parseYaml, toYaml } from './yaml-text';
 
 const ROLE_ORDER: readonly Role[] = ['viewer', 'operator', 'admin'];
@@ -410,9 +410,9 @@ function renderHistory(): void {
         { 'data-version': String(v.version), class: running ? 'sp-running' : undefined },
         h('td', { class: 'nowrap' }, `v${v.version}`, running ? [' ', h('span', { class: 'badge ok' }, t('current'))] : null),
         h('td', { class: 'nowrap' }, when(v.at)),
-        h('td', {}, v.who),
+        h('td', {}, whoWords(v.who)),
         h('td', {}, t(v.source === 'file' ? 'file' : 'api')),
-        h('td', { class: 'wrap' }, v.summary, v.reason ? h('div', { class: 'hint' }, v.reason) : null, v.applyError ? h('div', { class: 'hint bad-text' }, t('applyError', { message: v.applyError })) : null),
+        h('td', { class: 'wrap', title: v.summary }, summaryWords(v.summary), v.reason ? h('div', { class: 'hint' }, v.reason) : null, v.applyError ? h('div', { class: 'hint bad-text' }, t('applyError', { message: v.applyError })) : null),
         h(
           'td',
           { class: 'nowrap' },

@@ -242,3 +242,28 @@ export function t(key: WordKey, vars: Record<string, string | number> = {}): str
 export function codeWords(code: string): string {
   return words().codes[code] ?? code;
 }
+
+/**
+ * A history summary as the gateway writes it (src/config/live.ts: "changed request, timeoutMs",
+ * "rollback to version 2: …", "reset to the file: …", "the configuration file", "no change") in
+ * the page's language; anything else is shown as written.
+ */
+export function summaryWords(summary: string): string {
+  if (lang() === 'en') return summary;
+  const one = (part: string): string => {
+    if (part === 'the configuration file') return '配置文件';
+    if (part === 'no change') return '无改动';
+    if (part === 'reset to the file') return '恢复为文件配置';
+    const rollback = /^rollback to version (\d+)$/.exec(part);
+    if (rollback) return `回滚到版本 v${rollback[1]}`;
+    const changed = /^changed (.+)$/.exec(part);
+    if (changed) return `修改了 ${changed[1]}`;
+    return part;
+  };
+  return summary.split(': ').map(one).join('：');
+}
+
+/** Who stored a version: a person's name as the gateway recorded it, or the file itself. */
+export function whoWords(who: string): string {
+  return who === 'file' ? (lang() === 'en' ? 'the file' : '配置文件') : who;
+}

@@ -1,6 +1,7 @@
 /**
- * The ops web console (CONTRACT §6, `GET /console`): three static files, no build step, served from
- * the source folder `src/admin/console/`. The page itself holds no data and is public; everything it
+ * The ops web console (CONTRACT §6, `GET /console`): static files served from the source folder
+ * `src/admin/console/`: three hand-written ones, and the system page's bundle that `npm run build`
+ * writes beside them (scripts/bundle-console.ts). The page itself holds no data and is public; everything it
  * shows comes from the admin API, called with the ops token the user types in.
  */
 import fs from 'node:fs';
@@ -14,6 +15,9 @@ const FILES: Readonly<Record<string, string>> = {
   'index.html': 'text/html; charset=utf-8',
   'console.css': 'text/css; charset=utf-8',
   'console.js': 'text/javascript; charset=utf-8',
+  // The system page: bundled from system/ by scripts/bundle-console.ts (npm run build), not committed.
+  'system-page.js': 'text/javascript; charset=utf-8',
+  'system-page.css': 'text/css; charset=utf-8',
 };
 
 /**
@@ -55,7 +59,10 @@ export function consoleRoutes(options: ConsoleRoutesOptions = {}): Router {
 
   async function send(res: Response, file: string): Promise<void> {
     if (!dir) throw new ApiError('not_found', 'The ops console files are not installed (src/admin/console was not found next to the gateway).');
-    const body = await fs.promises.readFile(path.join(dir, file));
+    const body = await fs.promises.readFile(path.join(dir, file)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') throw new ApiError('not_found', `The ops console file ${file} is not built (run npm run build).`);
+      throw err;
+    });
     res.set('Cache-Control', 'no-cache').type(FILES[file]!).send(body);
   }
 

@@ -550,7 +550,7 @@
   function updateSystemRow(row, s) {
     const { cells, button } = row;
     fill(cells.level, h('span', { class: `level-${s.level}` }, LEVELS[s.level] || s.level));
-    cells.id.textContent = s.id;
+    if (!cells.id.firstChild) cells.id.append(h('a', { href: `#system/${encodeURIComponent(s.id)}`, 'data-open-system': s.id }, s.id)); // the system page (system-page.js)
     cells.name.textContent = s.name;
     cells.protocol.textContent = String(s.protocol).toUpperCase();
     fill(cells.paused, s.paused ? badge(['已暂停 paused', 'warn']) : badge(['运行中 running', 'ok']));

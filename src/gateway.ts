@@ -218,7 +218,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // Look-ups are synchronous, like intake: they use the intake connection, which fails fast.
   // Read on the intake connection (fails fast), by look-ups and the backlog gauges alike.
   const intakeCircuits = new CircuitBreakers(intakeRedis, prefix);
-  const sharedData = new SharedDataService({ config: current, redis: intakeRedis, prefix, circuits: intakeCircuits, sealer: seals, operations, log });
+  const sharedData = new SharedDataService({ config: current, redis: intakeRedis, prefix, circuits: intakeCircuits, sealer: seals, operations, log, metrics });
   // Read on the intake connection, which fails fast: a scrape during an outage answers, with ow_backlog_up 0.
   const backlog = options.backlogMetrics !== false ? new BacklogReader({ config: current, queues, circuits: intakeCircuits, redis: intakeRedis, connection: intakeRedis, bullPrefix, prefix, now: options.now }) : undefined;
   if (backlog) registerBacklogGauges(metrics.registry, () => backlog.read(), { cacheMs: options.backlogCacheMs });

@@ -90,6 +90,8 @@ export interface RunningGateway {
   sweep?: LedgerSweep;
   /** This instance's Prometheus registry and metrics. */
   metrics: Metrics;
+  /** The callback dispatcher (its worker runs where `role` is not api; /readyz fails while it does not). */
+  callbacks: CallbackDispatcher;
   /** Stops intake, lets in-flight deliveries finish, closes connections. */
   stop(): Promise<void>;
 }
@@ -278,6 +280,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ledger,
     sweep,
     metrics,
+    callbacks,
     stop,
   };
 }

@@ -5,17 +5,58 @@
  * one process). The intake platform's X-Request-Id is in every JSON line either process writes
  * about the case, in the legacy request and in the callback the intake platform receives.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { GatewayProcess } from '../faults/support';
 import { eventually, INTAKE_TOKEN, legacyServer, OPS_TOKEN, replyJson, restSystem, sampleCase, writeConfig, type LegacyServer } from '../support/harness';
 import { freePort, startTestRedis, type TestRedis } from '../support/redis-server';
+import { sample, scrape } from './prom';
 
 const MAIN = path.resolve(__dirname, '../../dist/src/main.js');
 
 let redis: TestRedis, legacy: LegacyServer, intake: LegacyServer;
 let api: GatewayProcess, worker: GatewayProcess;
+
+interface GatewayProcess {
+  url: string;
+  pid: number;
+  logFile: string;
+  child: ChildProcess;
+}
+
+/**
+ * Spawns the built gateway with its output (stdout and stderr) in `logFile`, and waits for /readyz
+ * 200. Generously: each process starts its embedded ledger (PGlite), slow on a busy machine.
+ */
+async function startProcess(name: string, env: Record<string, string>, dir: string): Promise<GatewayProcess> {
+  const port = await freePort();
+  const logFile = path.join(dir, `${name}.log`);
+  const fd = fs.openSync(logFile, 'a');
+  const child = spawn(process.execPath, [MAIN], { cwd: dir, env: { PATH: process.env.PATH, ...env, PORT: String(port), OW_DATA_DIR: path.join(dir, `${name}-data`) }, stdio: ['ignore', fd, fd] });
+  fs.closeSync(fd);
+  const p = { url: `http://127.0.0.1:${port}`, pid: child.pid!, logFile, child };
+  const deadline = Date.now() + 100_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited during start-up:\n${fs.readFileSync(logFile, 'utf8')}`);
+    const status = await fetch(`${p.url}/readyz`, { signal: AbortSignal.timeout(1000) }).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status === 200) return p;
+    if (Date.now() > deadline) throw new Error(`${name} was not ready within 100 s:\n${fs.readFileSync(logFile, 'utf8')}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function stopProcess(p: GatewayProcess | undefined): Promise<void> {
+  if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return;
+  const exited = new Promise((resolve) => p.child.once('exit', resolve));
+  p.child.kill('SIGTERM');
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
 
 beforeAll(async () => {
   if (!fs.existsSync(MAIN)) throw new Error('dist/ is missing: npm test builds it first (npm run build)');
@@ -35,13 +76,11 @@ beforeAll(async () => {
     HOST: '127.0.0.1',
     OW_SHUTDOWN_GRACE_MS: '1000',
   };
-  api = new GatewayProcess('api', await freePort(), { ...env, OW_ROLE: 'api' }, path.join(logs, 'api.log'));
-  worker = new GatewayProcess('worker', await freePort(), { ...env, OW_ROLE: 'worker' }, path.join(logs, 'worker.log'));
-  await Promise.all([api.start(), worker.start()]);
-}, 90_000);
+  [api, worker] = await Promise.all([startProcess('api', { ...env, OW_ROLE: 'api' }, logs), startProcess('worker', { ...env, OW_ROLE: 'worker' }, logs)]);
+}, 120_000);
 
 afterAll(async () => {
-  await Promise.all([api?.stop(5000), worker?.stop(5000)]);
+  await Promise.all([stopProcess(api), stopProcess(worker)]);
   await legacy?.close();
   await intake?.close();
   await redis?.stop();
@@ -49,7 +88,7 @@ afterAll(async () => {
 
 type Line = Record<string, unknown>;
 
-/** The JSON lines of a process's output (the harness's "--- start" markers skipped). */
+/** The JSON lines of a process's output. */
 function lines(p: GatewayProcess): Line[] {
   return fs
     .readFileSync(p.logFile, 'utf8')
@@ -98,4 +137,15 @@ test('the intake X-Request-Id is on every line of the case in the api and the wo
   expect(workerLines.find((l) => l.msg === 'callback delivered')).toMatchObject({ requestId, caseId: c.caseId });
   // The api sent nothing: no delivery line of its own.
   expect(apiLines.some((l) => l.msg === 'delivered')).toBe(false);
+
+  // Each process counts what it did; the backlog gauges (the same Redis seen by both) only the api exports.
+  const [apiMetrics, workerMetrics] = await Promise.all([scrape(api.url), scrape(worker.url)]);
+  expect(sample(apiMetrics, 'ow_cases_total', { answer: 'accepted' })).toBe(1);
+  expect(sample(workerMetrics, 'ow_cases_total')).toBe(0);
+  expect(sample(workerMetrics, 'ow_delivery_attempts_total', { systemId: 'city-rid', outcome: 'delivered' })).toBe(1);
+  expect(sample(apiMetrics, 'ow_delivery_attempts_total')).toBe(0);
+  expect(sample(workerMetrics, 'ow_callbacks_total', { systemId: 'city-rid', event: 'delivery.delivered', outcome: 'delivered' })).toBe(1);
+  expect(apiMetrics.map((f) => f.name)).toEqual(expect.arrayContaining(['ow_queue_jobs', 'ow_circuit_state', 'ow_callback_backlog']));
+  expect(workerMetrics.map((f) => f.name).filter((n) => ['ow_queue_jobs', 'ow_circuit_state', 'ow_callback_backlog', 'ow_backlog_up'].includes(n))).toEqual([]);
+  expect(sample(apiMetrics, 'ow_system_info', { systemId: 'city-rid' })).toBe(1);
 }, 60_000);

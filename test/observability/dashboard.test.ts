@@ -42,7 +42,7 @@ test('the dashboard loads: panels with datasources and targets, queries on expor
   const names = await exported();
   const panels = dashboard.panels.filter((p) => p.type !== 'row');
   expect(panels.length).toBeGreaterThanOrEqual(15);
-  expect(dashboard.panels.filter((p) => p.type === 'row').map((p) => p.title)).toEqual(expect.arrayContaining(['Overview by level', 'Backlogs', 'Latency', 'Failing system: $system']));
+  expect(dashboard.panels.filter((p) => p.type === 'row').map((p) => p.title)).toEqual(expect.arrayContaining(['Overview by level', 'Backlogs', 'Latency', 'Shared data and seals', 'Failing system: $system']));
   for (const panel of panels) {
     expect(panel.datasource?.type).toBe('prometheus');
     expect(panel.gridPos).toBeDefined();

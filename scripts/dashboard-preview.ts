@@ -155,9 +155,9 @@ async function main(): Promise<void> {
     await sleep(AFTER_MS);
     const end = Date.now() / 1000;
 
-    const dashboard = JSON.parse(fs.readFileSync(DASHBOARD, 'utf8')) as { title: string; panels: Panel[]; templating: { list: Array<{ name: string; definition?: string }> } };
+    const dashboard = JSON.parse(fs.readFileSync(DASHBOARD, 'utf8')) as { title: string; panels: Panel[]; templating: { list: Array<{ name: string; query?: { query?: string } }> } };
     // $system as Grafana's variable query finds it; the picture shows the first failing system's row.
-    const variable = dashboard.templating.list.find((v) => v.name === 'system')?.definition ?? '';
+    const variable = dashboard.templating.list.find((v) => v.name === 'system')?.query?.query ?? '';
     const inner = /^query_result\((.*)\)$/.exec(variable)?.[1] ?? variable;
     const failing = (await promQuery(prom, 'query', { query: inner, time: String(end) })).sort((a, b) => Number(b.value![1]) - Number(a.value![1]));
     const system = failing[0]?.metric.systemId ?? '';

@@ -72,7 +72,7 @@ export function createMetrics() {
     }),
     sharedDataQueries: new Counter({
       name: 'ow_shared_data_queries_total',
-      help: 'Shared-data queries (CONTRACT §9), by outcome: answered, or refused because the purpose may not use a kind asked for',
+      help: 'Shared-data queries (CONTRACT §9), by outcome: answered; refused (the purpose may not use a kind asked for); invalid (not a query); failed (e.g. Redis did not answer)',
       labelNames: ['outcome'],
       registers,
     }),

@@ -18,7 +18,6 @@ import type { CircuitBreakers } from '../delivery/circuit';
 import { errorMessage } from '../platform/failure';
 import { ApiError } from '../platform/errors';
 import type { Logger } from '../platform/logger';
-import type { Metrics } from '../platform/metrics';
 import { mask, maskPersonalData } from '../platform/privacy';
 import type { RedisClient } from '../platform/redis';
 import { parseDuration } from '../seal/config';
@@ -100,8 +99,6 @@ export interface SharedDataDeps {
   sealer: Sealer;
   operations: Operations;
   log: Logger;
-  /** Counts queries and what each source said (label values: system ids and kinds of the configuration, statuses). */
-  metrics?: Metrics;
 }
 
 interface Cached {
@@ -200,7 +197,6 @@ export class SharedDataService {
 
     if (refused.length > 0) {
       // Refused before any source is asked: the purpose decides what may be known, not the caller.
-      this.deps.metrics?.sharedDataQueries.inc({ outcome: 'refused' });
       await audit({ sources: [], outcome: 'refused', statuses: [], refused, ms: Date.now() - started });
       this.deps.log.warn({ queryId, caseId: query.caseId, purpose: query.purpose, refused }, 'shared-data query refused: purpose not allowed');
       throw new ApiError(
@@ -223,7 +219,6 @@ export class SharedDataService {
       deadline.abort(); // nothing still running may write to an answer that has gone
     }
 
-    this.count(documents);
     const statuses = documents.flatMap((d) => (d.cached ? [{ kind: d.kind, source: d.source, status: d.status, cached: true }] : d.sources.map((s) => ({ kind: d.kind, source: s.source, status: s.status }))));
     await audit({ sources: [...new Set(statuses.map((s) => s.source))], outcome: 'answered', statuses, ms: Date.now() - started });
     this.deps.log.info({ queryId, caseId: query.caseId, purpose: query.purpose, statuses: documents.map((d) => `${d.kind}:${d.status}`), ms: Date.now() - started }, 'shared-data query answered');
@@ -343,23 +338,6 @@ export class SharedDataService {
       return fail('error', masked(`${system.id} answered neither found nor not found${said ? `: ${said}` : ''}`));
     } catch (err) {
       return fail('error', masked(errorMessage(err).split('\n')[0] ?? 'failed'));
-    }
-  }
-
-  /** One answered query in the metrics: every source's answer per kind, or the cache hit. */
-  private count(documents: SharedDocument[]): void {
-    const metrics = this.deps.metrics;
-    if (!metrics) return;
-    metrics.sharedDataQueries.inc({ outcome: 'answered' });
-    for (const d of documents) {
-      if (d.cached) {
-        metrics.sharedDataLookups.inc({ systemId: d.source, kind: d.kind, status: 'cached' });
-        continue;
-      }
-      for (const s of d.sources) {
-        metrics.sharedDataLookups.inc({ systemId: s.source, kind: d.kind, status: s.status });
-        metrics.sharedDataLookupDuration.observe({ systemId: s.source, status: s.status }, s.ms / 1000);
-      }
     }
   }
 

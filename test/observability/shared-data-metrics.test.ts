@@ -49,6 +49,8 @@ test('look-ups are counted per source, kind and status; seals per operation and 
   await w.setFaults('city-civil-affairs', { latencyMs: 0 });
   // 5. Refused: the purpose may not use marriage; nothing is asked.
   expect((await query(w, { caseId: caseId(), purpose: '330800-RS-001', ...ZHANG_SAN, documents: ['identity', 'marriage'] })).status).toBe(403);
+  // 5b. Not a query: a kind nobody configured.
+  expect((await query(w, { caseId: caseId(), purpose: FG, ...ZHANG_SAN, documents: ['horoscope'] })).status).toBe(400);
 
   // 6. One found document's seal verified as sent, then with a field changed.
   const doc = first.body.documents[1] as { seal: unknown; data: Record<string, unknown> };
@@ -59,6 +61,8 @@ test('look-ups are counted per source, kind and status; seals per operation and 
   const m = await scrape(w.url);
   expect(sample(m, 'ow_shared_data_queries_total', { outcome: 'answered' })).toBe(4);
   expect(sample(m, 'ow_shared_data_queries_total', { outcome: 'refused' })).toBe(1);
+  expect(sample(m, 'ow_shared_data_queries_total', { outcome: 'invalid' })).toBe(1);
+  expect(sample(m, 'ow_shared_data_queries_total', { outcome: 'failed' })).toBe(0);
   expect(lookups(m, 'prov-public-security', 'identity', 'found')).toBe(1);
   expect(lookups(m, 'nat-population', 'identity', 'found')).toBe(1);
   expect(lookups(m, 'prov-public-security', 'household', 'found')).toBe(1);
@@ -71,6 +75,7 @@ test('look-ups are counted per source, kind and status; seals per operation and 
   // Nothing else was counted: 3 found + 2 cached + 1 not found + 1 error + 1 timeout; the refused query asked no one.
   expect(sample(m, 'ow_shared_data_lookups_total')).toBe(8);
   expect(sample(m, 'ow_shared_data_lookups_total', { kind: 'social-insurance' })).toBe(0);
+  expect(labelValues(m)).not.toContain('horoscope');
   // A duration for every source answer, none for a cache hit.
   const durations = (await w.gateway!.metrics.registry.getMetricsAsJSON()).find((x) => x.name === 'ow_shared_data_lookup_seconds')!;
   const counts = (durations.values as Array<{ value: number; metricName?: string; labels: Record<string, string | number> }>).filter((v) => v.metricName === 'ow_shared_data_lookup_seconds_count');

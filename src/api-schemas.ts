@@ -16,6 +16,7 @@ import { sealObjectSchema, type Verification } from './seal/seal';
 import { SEAL_ALGORITHMS } from './seal/config';
 import type { SealKeyInfo } from './seal/keys';
 import type { StatsRow } from './ledger/stats';
+import type { LedgerState } from './ledger/ledger';
 
 export { circuitViewSchema };
 import { errorBodySchema, errorCodeSchema, errorDetailSchema } from './platform/errors';
@@ -26,9 +27,16 @@ export const healthSchema = z.object({ status: z.literal('ok') });
 
 export const readinessSchema = z.object({
   status: z.enum(['ready', 'not_ready']),
+  reason: z.string().optional().describe('Not ready: every reason, joined by `; `.'),
+  reasons: z.array(z.string()).optional().describe('Not ready: each reason (Redis, configuration, shutting down, workers).'),
   redis: z.boolean(),
   config: z.boolean(),
   accepting: z.boolean(),
+  workers: z.boolean().optional().describe("Whether this process's background workers run (a process that runs any)."),
+  ledger: z
+    .object({ kind: z.enum(['postgres', 'pglite']), healthy: z.boolean(), lastError: z.string().optional(), since: z.iso.datetime() })
+    .optional()
+    .describe('The case ledger, reported and never a reason to be not ready: an outage only delays archiving.'),
 });
 
 // ── Results pushed by legacy systems ─────────────────────────────────────────────────────────────
@@ -404,11 +412,12 @@ export const statsAnswerSchema = z.object({
   ),
 });
 
-// The seal room and the ledger type their answers themselves: a field they add or retype without
+// The seal room, the ledger and the readiness probe type their answers themselves: a field they add or retype without
 // adding it here fails the typecheck, so the document cannot fall behind them.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 export const SEAL_AND_STATS_AGREE: [
   Same<z.infer<typeof sealKeysAnswerSchema>['keys'][number], SealKeyInfo>,
   Same<z.infer<typeof verificationSchema>, Verification>,
   Same<z.infer<typeof statsAnswerSchema>['items'][number], StatsRow>,
-] = [true, true, true];
+  Same<NonNullable<z.infer<typeof readinessSchema>['ledger']>, LedgerState>,
+] = [true, true, true, true];

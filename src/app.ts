@@ -2,6 +2,7 @@
  * Builds the gateway's express app without listening, so tests run it on port 0 with real HTTP.
  */
 import express, { type ErrorRequestHandler } from 'express';
+import type { z } from 'zod';
 import type { GatewayConfig } from './config/loader';
 import type { CaseStore } from './cases/store';
 import { adminRoutes } from './admin/routes';
@@ -113,7 +114,7 @@ export function createApp(deps: AppDeps): express.Express {
       accepting: accepting(),
       ...(workers ? { workers: workers.running } : {}),
       ...(ledger ? { ledger } : {}),
-    });
+    } satisfies z.infer<typeof readinessSchema>);
   });
   route(
     app,

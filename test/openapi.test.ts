@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp, type AppDeps } from '../src/app';
 import { ApiError, ERROR_CATALOGUE } from '../src/platform/errors';
 import { sign } from '../src/platform/signing';
-import { buildOpenApi, openApiFile, renderOpenApi } from '../scripts/openapi';
+import { buildOpenApi, declaredOperations, openApiFile, renderOpenApi } from '../scripts/openapi';
 
 const doc = buildOpenApi();
 
@@ -113,6 +113,18 @@ describe('docs/openapi.yaml', () => {
     const errorSchema = doc.components.schemas.Error as { properties: { error: { properties: { code: { enum: string[] } } } } };
     const codeEnum = errorSchema.properties.error.properties.code.enum;
     expect([...codeEnum].sort()).toEqual(Object.keys(ERROR_CATALOGUE).sort());
+  });
+
+  it('names every declared operation once, at one method and path, under a tag of the document', () => {
+    const declared = declaredOperations();
+    const ids = declared.map((op) => op.operationId);
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
+    const routes = declared.map((op) => `${op.method} ${op.path}`);
+    expect(routes.filter((r, i) => routes.indexOf(r) !== i)).toEqual([]);
+    const tags = doc.tags.map((t) => t.name);
+    expect(declared.filter((op) => op.tags.some((t) => !tags.includes(t))).map((op) => op.operationId)).toEqual([]);
+    // The document holds each of them (a second declaration of a path would have merged into the first).
+    expect(documentedOperations().length).toBe(declared.length);
   });
 
   it('documents exactly the routes the app serves', () => {

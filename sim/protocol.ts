@@ -57,6 +57,66 @@ export function lookupReply(verdict: Extract<LookupVerdict, { kind: 'found' | 'n
   return verdict.kind === 'found' ? { code: '0', msg: '成功', data: { ...verdict.record } } : { code: '404', msg: '查无记录' };
 }
 
+/** With what could not be read, when the protocol can say it. */
+const withWhy = (message: string, why: string | undefined): string => (why ? `${message}: ${why}` : message);
+
+/** The replies a dialect of an HTTP protocol (REST's JSON, XML) writes, each in its own body type. */
+export interface ReplyDialect<Body> {
+  accepted(receiptNo: string): Body;
+  refused(message: string): Body;
+  retryLater(message: string): Body;
+  /** Sent with an HTTP 500. */
+  broken(message: string): Body;
+}
+
+/**
+ * The HTTP answer of a verdict in a dialect, the same for every HTTP protocol (SOAP answers in
+ * faults instead); undefined: cut the connection. `why`: what could not be read, for `invalid`.
+ */
+export function verdictAnswer<Body>(dialect: ReplyDialect<Body>, verdict: Verdict, why?: string): { status: number; body: Body } | undefined {
+  switch (verdict.kind) {
+    case 'accepted':
+    case 'duplicate':
+      return { status: 200, body: dialect.accepted(verdict.receiptNo) };
+    case 'refused':
+      return { status: 200, body: dialect.refused(verdict.message) };
+    case 'retry_later':
+      return { status: 200, body: dialect.retryLater(verdict.message) };
+    case 'broken':
+      return { status: 500, body: dialect.broken(verdict.message) };
+    case 'unauthorized':
+      return { status: 401, body: dialect.refused(verdict.message) };
+    case 'invalid':
+      return { status: 400, body: dialect.refused(withWhy(verdict.message, why)) };
+    case 'down':
+      return undefined;
+  }
+}
+
+/** The HTTP answer of a look-up verdict (`{code, msg, data?}`, as JSON or under XML <Response>); undefined: cut the connection. */
+export function lookupAnswer(verdict: LookupVerdict, why?: string): { status: number; body: Record<string, unknown> } | undefined {
+  switch (verdict.kind) {
+    case 'found':
+    case 'not_found':
+      return { status: 200, body: lookupReply(verdict) };
+    case 'broken':
+      return { status: 500, body: { code: '500', msg: verdict.message } };
+    case 'unauthorized':
+      return { status: 401, body: { code: '401', msg: verdict.message } };
+    case 'invalid':
+      return { status: 400, body: { code: '400', msg: withWhy(verdict.message, why) } };
+    case 'down':
+      return undefined;
+  }
+}
+
+/** The request's single-valued headers, as a submission carries them (less the one named, if any). */
+export function flatHeaders(headers: http.IncomingHttpHeaders, except?: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) if (typeof value === 'string' && name !== except) out[name] = value;
+  return out;
+}
+
 export interface SimContext {
   /** The configured systems that speak this protocol. */
   systems: readonly SystemConfig[];

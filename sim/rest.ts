@@ -4,29 +4,11 @@
  * a polling system's results at `GET /sim/<systemId>/results/<receiptNo>`; and results pushed as
  * JSON to the gateway's `POST /api/v1/results/<systemId>` with the system's bearer inbound token.
  */
-import type { IncomingHttpHeaders } from 'node:http';
 import express, { type Request } from 'express';
 import type { SystemConfig } from '../src/config/schema';
 import { httpAuthorized } from './auth';
-import { dialectOf, MESSAGES, type Dialect, type Json } from './dialects';
-import { lookupReply, PushError, type LookupVerdict, type ProtocolSimulator, type Verdict } from './protocol';
-
-/** The HTTP answer of a look-up verdict; undefined: cut the connection. */
-function lookupAnswer(verdict: LookupVerdict): { status: number; body: Json } | undefined {
-  switch (verdict.kind) {
-    case 'found':
-    case 'not_found':
-      return { status: 200, body: lookupReply(verdict) as Json };
-    case 'broken':
-      return { status: 500, body: { code: '500', msg: verdict.message } };
-    case 'unauthorized':
-      return { status: 401, body: { code: '401', msg: verdict.message } };
-    case 'invalid':
-      return { status: 400, body: { code: '400', msg: verdict.message } };
-    case 'down':
-      return undefined;
-  }
-}
+import { dialectOf, MESSAGES, type Dialect } from './dialects';
+import { flatHeaders, lookupAnswer, PushError, verdictAnswer, type ProtocolSimulator } from './protocol';
 
 /** How long one push may take before it counts as failed (and is retried). */
 const PUSH_TIMEOUT_MS = 10_000;
@@ -43,33 +25,6 @@ function parseObject(raw: Buffer): Record<string, unknown> | undefined {
     return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) if (typeof value === 'string') out[name] = value;
-  return out;
-}
-
-/** The HTTP answer of a verdict, in the system's dialect; undefined: cut the connection. */
-function answer(dialect: Dialect, verdict: Verdict): { status: number; body: Json } | undefined {
-  switch (verdict.kind) {
-    case 'accepted':
-    case 'duplicate':
-      return { status: 200, body: dialect.accepted(verdict.receiptNo) };
-    case 'refused':
-      return { status: 200, body: dialect.refused(verdict.message) };
-    case 'retry_later':
-      return { status: 200, body: dialect.retryLater(verdict.message) };
-    case 'broken':
-      return { status: 500, body: dialect.broken(verdict.message) };
-    case 'unauthorized':
-      return { status: 401, body: dialect.refused(verdict.message) };
-    case 'invalid':
-      return { status: 400, body: dialect.refused(verdict.message) };
-    case 'down':
-      return undefined;
   }
 }
 
@@ -95,7 +50,7 @@ export const restSimulator: ProtocolSimulator = {
         authorized: httpAuthorized(entry.system.auth, (name) => req.get(name), raw),
         headers: flatHeaders(req.headers),
       });
-      const reply = answer(entry.dialect, verdict);
+      const reply = verdictAnswer(entry.dialect, verdict);
       if (!reply) {
         req.socket.destroy();
         return;

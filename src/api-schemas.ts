@@ -12,7 +12,11 @@ export { unmatchedResultSchema };
 import { caseIdSchema, caseSchema } from './cases/model';
 import { levelSchema, protocolSchema, systemFileSchema } from './config/schema';
 import { circuitViewSchema } from './delivery/circuit';
-import { sealObjectSchema } from './seal/seal';
+import { sealObjectSchema, type Verification } from './seal/seal';
+import { SEAL_ALGORITHMS } from './seal/config';
+import type { SealKeyInfo } from './seal/keys';
+import type { StatsRow } from './ledger/stats';
+import type { LedgerState } from './ledger/ledger';
 
 export { circuitViewSchema };
 import { errorBodySchema, errorCodeSchema, errorDetailSchema } from './platform/errors';
@@ -23,9 +27,16 @@ export const healthSchema = z.object({ status: z.literal('ok') });
 
 export const readinessSchema = z.object({
   status: z.enum(['ready', 'not_ready']),
+  reason: z.string().optional().describe('Not ready: every reason, joined by `; `.'),
+  reasons: z.array(z.string()).optional().describe('Not ready: each reason (Redis, configuration, shutting down, workers).'),
   redis: z.boolean(),
   config: z.boolean(),
   accepting: z.boolean(),
+  workers: z.boolean().optional().describe("Whether this process's background workers run (a process that runs any)."),
+  ledger: z
+    .object({ kind: z.enum(['postgres', 'pglite']), healthy: z.boolean(), lastError: z.string().optional(), since: z.iso.datetime() })
+    .optional()
+    .describe('The case ledger, reported and never a reason to be not ready: an outage only delays archiving.'),
 });
 
 // ── Results pushed by legacy systems ─────────────────────────────────────────────────────────────
@@ -349,3 +360,64 @@ export type DiscardAnswer = z.infer<typeof discardAnswerSchema>;
 
 /** What the code holds of a system version: the file as read (its shape is checked when it is applied). */
 export type SystemVersion = Omit<z.output<typeof systemVersionSchema>, 'system'> & { system: Record<string, unknown> };
+
+// ── The seal room (§8) and the ledger's stats (§10) ──────────────────────────────────────────────
+
+const sealAlgorithmSchema = z.enum(SEAL_ALGORITHMS);
+
+/** `GET /api/v1/seal/keys`: every key that may have sealed something, retired ones included. */
+export const sealKeysAnswerSchema = z.object({
+  keys: z.array(
+    z.object({
+      keyId: z.string(),
+      alg: sealAlgorithmSchema,
+      publicKeyPem: z.string(),
+      publicKeyHex: z.string().optional().describe('SM2: the uncompressed point `04‖x‖y`, hex.'),
+      status: z.enum(['active', 'retired']).describe('Retired keys seal nothing new and still verify.'),
+      createdAt: z.iso.datetime(),
+    }),
+  ),
+});
+
+/** The answer to `POST /api/v1/seal/verify`. */
+export const verificationSchema = z.object({
+  valid: z.boolean(),
+  keyId: z.string(),
+  alg: sealAlgorithmSchema,
+  origin: z.string(),
+  purpose: z.string(),
+  expiresAt: z.iso.datetime({ offset: true }),
+  expired: z.boolean(),
+  changed: z.array(z.string()).describe('JSON Pointers of the fields that differ from the sealed ones.'),
+  reason: z.string().optional().describe('Why it is not valid: `unknown_key`, `algorithm_mismatch`, `bad_signature`, `payload_changed`, `expired`, `not_yet_valid`.'),
+});
+
+/** `GET /api/v1/admin/stats` as JSON: per system and Asia/Shanghai day of acceptance. */
+export const statsAnswerSchema = z.object({
+  from: z.iso.datetime({ offset: true }).describe('Inclusive.'),
+  to: z.iso.datetime({ offset: true }).describe('Exclusive.'),
+  items: z.array(
+    z.object({
+      day: z.string().describe('YYYY-MM-DD, Asia/Shanghai.'),
+      systemId: z.string(),
+      level: z.string().nullable(),
+      accepted: count,
+      delivered: count,
+      completed: count,
+      rejected: count,
+      dead: count,
+      medianSeconds: z.number().nullable().describe('From acceptance to the result, over completed deliveries; null when none completed.'),
+      p90Seconds: z.number().nullable(),
+    }),
+  ),
+});
+
+// The seal room, the ledger and the readiness probe type their answers themselves: a field they add or retype without
+// adding it here fails the typecheck, so the document cannot fall behind them.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const SEAL_AND_STATS_AGREE: [
+  Same<z.infer<typeof sealKeysAnswerSchema>['keys'][number], SealKeyInfo>,
+  Same<z.infer<typeof verificationSchema>, Verification>,
+  Same<z.infer<typeof statsAnswerSchema>['items'][number], StatsRow>,
+  Same<NonNullable<z.infer<typeof readinessSchema>['ledger']>, LedgerState>,
+] = [true, true, true, true];

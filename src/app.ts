@@ -2,6 +2,7 @@
  * Builds the gateway's express app without listening, so tests run it on port 0 with real HTTP.
  */
 import express, { type ErrorRequestHandler } from 'express';
+import type { z } from 'zod';
 import type { GatewayConfig } from './config/loader';
 import type { CaseStore } from './cases/store';
 import { adminRoutes } from './admin/routes';
@@ -25,6 +26,9 @@ import type { Ledger } from './ledger/ledger';
 import { ledgerRoutes } from './ledger/routes';
 import type { SharedDataService } from './shared-data/service';
 import { sharedDataRoutes } from './shared-data/routes';
+import { answer, NONE } from './api-docs';
+import { healthSchema, readinessSchema } from './api-schemas';
+import { mount, route } from './platform/route';
 
 export interface AppDeps {
   config: () => GatewayConfig;
@@ -65,10 +69,24 @@ export function createApp(deps: AppDeps): express.Express {
   // First of all: the request id, the server span and the request line cover every answer below.
   app.use(observeHttp({ log: deps.log, metrics: deps.metrics }));
 
-  app.get('/healthz', (_req, res) => {
+  route(
+    app,
+    { method: 'get', path: '/healthz', operationId: 'healthz', tags: ['probes'], summary: 'Liveness', security: NONE, responses: { '200': answer('The process is up.', healthSchema) } },
+    (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/readyz', async (_req, res) => {
+  route(
+    app,
+    {
+      method: 'get',
+      path: '/readyz',
+      operationId: 'readyz',
+      tags: ['probes'],
+      summary: 'Readiness: Redis reachable, configuration loaded, accepting cases',
+      security: NONE,
+      responses: { '200': answer('Ready.', readinessSchema), '503': answer('Not ready (Redis unreachable or shutting down).', readinessSchema) },
+    },
+    async (_req, res) => {
     // The intake connection fails fast; a ping that hangs anyway is an answer too.
     const redis = await Promise.race([
       deps.redis.ping().then(
@@ -96,9 +114,20 @@ export function createApp(deps: AppDeps): express.Express {
       accepting: accepting(),
       ...(workers ? { workers: workers.running } : {}),
       ...(ledger ? { ledger } : {}),
-    });
+    } satisfies z.infer<typeof readinessSchema>);
   });
-  app.get('/metrics', async (_req, res) => {
+  route(
+    app,
+    {
+      method: 'get',
+      path: '/metrics',
+      operationId: 'metrics',
+      tags: ['probes'],
+      summary: 'Prometheus metrics',
+      security: NONE,
+      responses: { '200': { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } } },
+    },
+    async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
   if (deps.probesOnly) {
@@ -126,7 +155,8 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   app.use('/api/v1/cases', (_req, _res, next) => next(accepting() ? undefined : new ApiError('unavailable', 'The gateway is shutting down; try again shortly.')));
-  app.use(
+  mount(
+    app,
     caseRoutes({
       config: deps.config,
       store: deps.store,
@@ -140,12 +170,13 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
 
-  app.use(resultRoutes({ results: deps.results, bodyLimit }));
-  app.use(xmlResultRoutes({ results: deps.results, bodyLimit, log: deps.log }));
-  app.use(soapResultRoutes({ results: deps.results, bodyLimit, log: deps.log }));
+  mount(app, resultRoutes({ results: deps.results, bodyLimit }));
+  mount(app, xmlResultRoutes({ results: deps.results, bodyLimit, log: deps.log }));
+  mount(app, soapResultRoutes({ results: deps.results, bodyLimit, log: deps.log }));
 
   if (deps.seals) {
-    app.use(
+    mount(
+      app,
       sealRoutes({
         sealer: deps.seals,
         // Every verification is audited: who asked (an address: the endpoint is public) and what it found.
@@ -157,11 +188,11 @@ export function createApp(deps: AppDeps): express.Express {
     );
   }
 
-  if (deps.sharedData) app.use(sharedDataRoutes({ service: deps.sharedData }));
+  if (deps.sharedData) mount(app, sharedDataRoutes({ service: deps.sharedData }));
 
-  app.use(consoleRoutes());
-  if (deps.ledger) app.use(ledgerRoutes({ ledger: deps.ledger, now: deps.now }));
-  app.use(adminRoutes({ operations: deps.operations }));
+  mount(app, consoleRoutes());
+  if (deps.ledger) mount(app, ledgerRoutes({ ledger: deps.ledger, now: deps.now }));
+  mount(app, adminRoutes({ operations: deps.operations }));
 
   app.use((_req, _res, next) => next(new ApiError('not_found')));
   app.use(apiErrorHandler(deps.log));

@@ -20,7 +20,7 @@ import { soapFault } from '../../adapters/soap/soap.faults';
 import { presentedToken, UsernameTokenVerifier } from '../../adapters/soap/wsse';
 import { PermanentError } from '../../src/platform/failure';
 import { httpAuthorized } from '../auth';
-import { lookupReply, PushError, type ProtocolSimulator, type SimContext, type Verdict } from '../protocol';
+import { flatHeaders, lookupReply, PushError, type ProtocolSimulator, type SimContext, type Verdict } from '../protocol';
 import { soapDialectOf, type SoapDialect } from './dialects';
 
 /** How long one push may take before it counts as failed (and is retried). */
@@ -52,12 +52,6 @@ interface Served {
   dialect: SoapDialect;
   wsdl: string;
   server: GuardedSoapServer;
-}
-
-function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) if (typeof value === 'string' && name !== EXCHANGE_HEADER) out[name] = value;
-  return out;
 }
 
 function wsdlPath(system: SystemOf<'soap'>, configDir: string): string {
@@ -111,7 +105,7 @@ async function serve(system: SystemOf<'soap'>, configDir: string, ctx: SimContex
       body: args !== null && typeof args === 'object' ? args : {},
       idempotencyKey: typeof exchange.headers['idempotency-key'] === 'string' ? exchange.headers['idempotency-key'] : undefined,
       authorized: authorized(system, exchange, soapHeader, verifier),
-      headers: flatHeaders(exchange.headers),
+      headers: flatHeaders(exchange.headers, EXCHANGE_HEADER),
     });
     const output = reply(system, dialect, verdict);
     if (output === undefined) exchange.down = true;
@@ -214,7 +208,7 @@ export function createSoapSimulator(options: SoapSimulatorOptions = {}): Protoco
           if (answer.refused) {
             // Refused before the operation ran (not SOAP, DOCTYPE, unknown operation): still a
             // submission the system received, and a down system answers nothing at all.
-            const verdict = await ctx.submit({ systemId: system.id, body: undefined, authorized: true, headers: flatHeaders(req.headers) });
+            const verdict = await ctx.submit({ systemId: system.id, body: undefined, authorized: true, headers: flatHeaders(req.headers, EXCHANGE_HEADER) });
             if (verdict.kind === 'down') exchange.down = true;
           }
           if (exchange.down) {

@@ -8,7 +8,6 @@
  * own charset or not at all, decodes without U+FFFD in that charset, passes the hardened XML
  * reader, and has the system's `xml.root` as its root element; the core sees the root's content.
  */
-import type { IncomingHttpHeaders } from 'node:http';
 import express, { type Request } from 'express';
 import iconv from 'iconv-lite';
 import { compileExpression } from '../../src/platform/expressions';
@@ -16,25 +15,8 @@ import { speaks, type SystemConfig, type SystemOf } from '../../src/config/schem
 import { CharsetError, charsetLabel, charsetOfContentType, charsetOfXmlDeclaration, decodeBody, knownCharset } from '../../src/platform/charset';
 import { encodeXmlDocument, readXml, type XmlObject } from '../../src/platform/xml';
 import { httpAuthorized } from '../auth';
-import { lookupReply, PushError, type LookupVerdict, type ProtocolSimulator, type Verdict } from '../protocol';
-
-/** The HTTP answer of a look-up verdict, under <Response>; undefined: cut the connection. */
-function lookupAnswer(verdict: LookupVerdict, why?: string): { status: number; content: Record<string, unknown> } | undefined {
-  switch (verdict.kind) {
-    case 'found':
-    case 'not_found':
-      return { status: 200, content: lookupReply(verdict) };
-    case 'broken':
-      return { status: 500, content: { code: '500', msg: verdict.message } };
-    case 'unauthorized':
-      return { status: 401, content: { code: '401', msg: verdict.message } };
-    case 'invalid':
-      return { status: 400, content: { code: '400', msg: why ? `${verdict.message}: ${why}` : verdict.message } };
-    case 'down':
-      return undefined;
-  }
-}
-import { xmlDialectOf, type XmlContent, type XmlDialect } from './dialects';
+import { flatHeaders, lookupAnswer, PushError, verdictAnswer, type ProtocolSimulator } from '../protocol';
+import { xmlDialectOf, type XmlDialect } from './dialects';
 
 /** How long one push may take before it counts as failed (and is retried). */
 const PUSH_TIMEOUT_MS = 10_000;
@@ -44,12 +26,6 @@ export const PUSH_ROOT = 'Result';
 
 function contentType(system: SystemConfig): string {
   return `text/xml; charset=${charsetLabel(system.charset)}`;
-}
-
-function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) if (typeof value === 'string') out[name] = value;
-  return out;
 }
 
 /** Reads a submission as a server that speaks only `system.charset` would; a string says why it cannot. */
@@ -71,27 +47,6 @@ export function readSubmission(system: SystemOf<'xml'>, raw: Buffer, type: strin
   if (content === undefined) return `the root element must be <${root}>, not <${Object.keys(document)[0]}>`;
   if (typeof content === 'string' || Array.isArray(content)) return `<${root}> must contain elements`;
   return content;
-}
-
-/** The HTTP answer of a verdict in the system's dialect; undefined: cut the connection. */
-function answer(dialect: XmlDialect, verdict: Verdict, why?: string): { status: number; content: XmlContent } | undefined {
-  switch (verdict.kind) {
-    case 'accepted':
-    case 'duplicate':
-      return { status: 200, content: dialect.accepted(verdict.receiptNo) };
-    case 'refused':
-      return { status: 200, content: dialect.refused(verdict.message) };
-    case 'retry_later':
-      return { status: 200, content: dialect.retryLater(verdict.message) };
-    case 'broken':
-      return { status: 500, content: dialect.broken(verdict.message) };
-    case 'unauthorized':
-      return { status: 401, content: dialect.refused(verdict.message) };
-    case 'invalid':
-      return { status: 400, content: dialect.refused(why ? `${verdict.message}: ${why}` : verdict.message) };
-    case 'down':
-      return undefined;
-  }
 }
 
 async function evaluateMap(source: string, input: unknown): Promise<string> {
@@ -150,12 +105,12 @@ export const xmlSimulator: ProtocolSimulator = {
         authorized: httpAuthorized(system.auth, (name) => req.get(name), raw),
         headers: flatHeaders(req.headers),
       });
-      const reply = answer(dialect, verdict, typeof read === 'string' ? read : undefined);
+      const reply = verdictAnswer(dialect, verdict, typeof read === 'string' ? read : undefined);
       if (!reply) {
         req.socket.destroy();
         return;
       }
-      res.status(reply.status).type(contentType(system)).send(encodeXmlDocument(dialect.root, reply.content, system.charset));
+      res.status(reply.status).type(contentType(system)).send(encodeXmlDocument(dialect.root, reply.body, system.charset));
     });
 
     // Shared-data look-ups, at the path of each system's lookup.endpoint, in the system's charset.
@@ -172,7 +127,7 @@ export const xmlSimulator: ProtocolSimulator = {
           req.socket.destroy();
           return;
         }
-        res.status(reply.status).type(contentType(system)).send(encodeXmlDocument('Response', reply.content, system.charset));
+        res.status(reply.status).type(contentType(system)).send(encodeXmlDocument('Response', reply.body, system.charset));
       });
     }
   },

@@ -9,6 +9,8 @@ import path from 'node:path';
 import { Router, type Response } from 'express';
 import helmet from 'helmet';
 import { ApiError } from '../platform/errors';
+import { errors, NONE } from '../api-docs';
+import { route } from '../platform/route';
 
 /** The only files served, with their types: nothing else under the folder is reachable. */
 const FILES: Readonly<Record<string, string>> = {
@@ -67,7 +69,20 @@ export function consoleRoutes(options: ConsoleRoutesOptions = {}): Router {
   }
 
   router.use('/console', securityHeaders);
-  router.get(['/console', '/console/', '/console/index.html'], async (_req, res) => {
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/console',
+      alsoAt: ['/console/', '/console/index.html'],
+      operationId: 'console',
+      tags: ['admin'],
+      summary: 'The ops web console',
+      description: 'A static page (with /console/console.css and /console/console.js) that holds no data: everything it shows comes from the admin API, called with the ops token typed in.',
+      security: NONE,
+      responses: { '200': { description: 'The console page.', content: { 'text/html': { schema: { type: 'string' } } } }, ...errors(['not_found']) },
+    },
+    async (_req, res) => {
     await send(res, 'index.html');
   });
   router.get('/console/:file', async (req, res, next) => {

@@ -2,7 +2,34 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import {
+  answer,
+  body,
+  DATE_TIME,
+  errors,
+  IF_MATCH,
+  limitParam,
+  OPERATOR,
+  OPS,
+  OPS_ERRORS,
+  pathParam,
+  queryParam,
+  ref,
+} from '../api-docs';
+import {
+  auditPageSchema,
   auditQuerySchema,
+  configExportSchema,
+  deadLetterPageSchema,
+  discardAnswerSchema,
+  dryRunAnswerSchema,
+  historyVersionSchema,
+  replayAnswerSchema,
+  replayManyAnswerSchema,
+  systemPutBodySchema,
+  systemStatusSchema,
+  systemVersionSchema,
+  versionInfoSchema,
+  whoamiSchema,
   deadLetterQuerySchema,
   discardBodySchema,
   dryRunBodySchema,
@@ -19,6 +46,7 @@ import { callerOf } from '../platform/access';
 import { bearerToken, fingerprint } from '../platform/auth';
 import { ApiError, issueDetails } from '../platform/errors';
 import { jsonBody } from '../platform/json-body';
+import { route } from '../platform/route';
 import type { Operations, Operator } from './operations';
 
 export interface AdminRoutesDeps {
@@ -88,72 +116,286 @@ function param(req: Request, name: string): string {
 export function adminRoutes(deps: AdminRoutesDeps): Router {
   const router = Router();
   const { operations } = deps;
+  const id = pathParam('id', 'A legacy system id.');
+  const deadLetterId = pathParam('id', 'A dead letter id: `<systemId>.<caseId>`.');
+  const unmatchedId = pathParam('id', 'An unmatched result id: `<systemId>.<uuid>`.');
   router.use('/api/v1/admin', ...jsonBody('64kb'));
 
   // Any ops role may ask (the permission table lets only ops tokens reach GET /api/v1/admin/*).
-  router.get('/api/v1/admin/whoami', (_req, res) => {
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/api/v1/admin/whoami',
+      operationId: 'whoami',
+      tags: ['admin'],
+      summary: 'The role of the ops token used',
+      description: 'Any ops role may ask; the console asks after sign-in and shows only what the role may do. The API checks every call whatever the console shows.',
+      security: OPS,
+      responses: { '200': answer("The token's role.", whoamiSchema), ...errors(OPS_ERRORS) },
+    },
+    (_req, res) => {
     const role = callerOf(res)?.role;
     if (role !== 'viewer' && role !== 'operator' && role !== 'admin') throw new ApiError('forbidden');
     res.json({ role } satisfies WhoamiAnswer);
   });
 
-  router.get('/api/v1/admin/systems', async (_req, res) => {
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/api/v1/admin/systems',
+      operationId: 'listSystems',
+      tags: ['admin'],
+      summary: 'Every legacy system with its state, queue and health, problem systems first',
+      description:
+        'Problem systems first, in this order: open circuit, paused, maintenance window closed with deliveries waiting, failing, dead letters, a version some process could not apply (`problems`); ' +
+        'then the rest, in configuration order. A few Redis commands per system, never per case.',
+      security: OPS,
+      responses: { '200': answer('Every configured system.', systemStatusSchema.array()), ...errors(OPS_ERRORS) },
+    },
+    async (_req, res) => {
     res.json(await operations.systems());
   });
-  router.get('/api/v1/admin/systems/:id', (req, res) => {
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/api/v1/admin/systems/{id}',
+      operationId: 'getSystem',
+      tags: ['admin'],
+      summary: "A system's configuration",
+      description: 'The answer carries `ETag: "<version>"`; sent back as it is (with `If-Match`), it is a valid PUT body.',
+      security: OPS,
+      parameters: [id],
+      responses: {
+        '200': answer('The system file in use, secrets shown as `[redacted]`, with its version and source.', systemVersionSchema),
+        ...errors(['unknown_system', ...OPS_ERRORS]),
+      },
+    },
+    (req, res) => {
     const shown = operations.showSystem(param(req, 'id'));
     etag(res, shown.version);
     res.json(shown);
   });
-  router.put('/api/v1/admin/systems/:id', async (req, res) => {
+  route(
+    router,
+    {
+      method: 'put',
+      path: '/api/v1/admin/systems/{id}',
+      operationId: 'putSystem',
+      tags: ['admin'],
+      summary: "Replace a system's configuration (admin, audited)",
+      description:
+        'The system file, or the GET answer as it is (its `system` is used). Validated as the gateway validates its files, then stored in Redis as a new version; ' +
+        'every gateway process uses it within 5 s, and it survives restarts. A stored version wins over the file until `reset`. ' +
+        'With `If-Match: "<version>"`, refused with 412 `version_mismatch` when that is no longer the current version.',
+      security: OPS,
+      parameters: [id, OPERATOR, IF_MATCH],
+      requestBody: body(systemPutBodySchema, true),
+      responses: {
+        '200': answer('Stored as a new version (`ETag` names it).', systemVersionSchema),
+        ...errors(['invalid_config', 'invalid_json', 'invalid_request', 'version_conflict', 'version_mismatch', 'unknown_system', 'payload_too_large', ...OPS_ERRORS]),
+      },
+    },
+    async (req, res) => {
     const by = requireAdmin(req);
     const stored = await operations.putSystem(param(req, 'id'), req.body, by, ifMatchVersion(req));
     etag(res, stored.version);
     res.json(stored);
   });
-  router.get('/api/v1/admin/systems/:id/history', async (req, res) => {
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/api/v1/admin/systems/{id}/history',
+      operationId: 'systemHistory',
+      tags: ['admin'],
+      summary: "A system's configuration versions, newest first",
+      description: 'Version 1 is the file each process started from. `applyError` says which process could not use a version (and kept its previous one).',
+      security: OPS,
+      parameters: [id],
+      responses: { '200': answer('Newest first.', versionInfoSchema.array()), ...errors(['unknown_system', ...OPS_ERRORS]) },
+    },
+    async (req, res) => {
     res.json(await operations.history(param(req, 'id')));
   });
-  router.get('/api/v1/admin/systems/:id/history/:version', async (req, res) => {
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/api/v1/admin/systems/{id}/history/{version}',
+      operationId: 'systemVersion',
+      tags: ['admin'],
+      summary: 'One configuration version with its content',
+      security: OPS,
+      parameters: [id, pathParam('version', 'A version number.', { type: 'integer', minimum: 1 })],
+      responses: { '200': answer('The version, secrets shown as `[redacted]`.', historyVersionSchema), ...errors(['not_found', 'unknown_system', ...OPS_ERRORS]) },
+    },
+    async (req, res) => {
     const version = /^\d{1,9}$/.test(param(req, 'version')) ? Number(param(req, 'version')) : 0;
     res.json(await operations.historyVersion(param(req, 'id'), version));
   });
-  router.post('/api/v1/admin/systems/:id/rollback', async (req, res) => {
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/api/v1/admin/systems/{id}/rollback',
+      operationId: 'rollbackSystem',
+      tags: ['admin'],
+      summary: "Store an earlier version's content as a new version (admin, audited)",
+      security: OPS,
+      parameters: [id, OPERATOR, IF_MATCH],
+      requestBody: body(rollbackBodySchema, true),
+      responses: {
+        '200': answer('Stored as a new version.', systemVersionSchema),
+        ...errors(['invalid_config', 'invalid_json', 'invalid_request', 'not_found', 'version_conflict', 'version_mismatch', 'unknown_system', ...OPS_ERRORS]),
+      },
+    },
+    async (req, res) => {
     const by = requireAdmin(req);
     const { version, reason } = parse(rollbackBodySchema, req.body);
     const stored = await operations.rollback(param(req, 'id'), version, by, ifMatchVersion(req), reason);
     etag(res, stored.version);
     res.json(stored);
   });
-  router.post('/api/v1/admin/systems/:id/reset', async (req, res) => {
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/api/v1/admin/systems/{id}/reset',
+      operationId: 'resetSystem',
+      tags: ['admin'],
+      summary: 'Go back to the file in OW_CONFIG_DIR (admin, audited)',
+      description: 'Stores the file this process read as a new version, `source: file`: after editing a file, reset makes it the one in use.',
+      security: OPS,
+      parameters: [id, OPERATOR, IF_MATCH],
+      requestBody: body(reasonBodySchema, false),
+      responses: {
+        '200': answer('Stored as a new version.', systemVersionSchema),
+        ...errors(['invalid_config', 'invalid_json', 'invalid_request', 'version_conflict', 'version_mismatch', 'unknown_system', ...OPS_ERRORS]),
+      },
+    },
+    async (req, res) => {
     const by = requireAdmin(req);
     const { reason } = parse(reasonBodySchema, req.body);
     const stored = await operations.reset(param(req, 'id'), by, ifMatchVersion(req), reason);
     etag(res, stored.version);
     res.json(stored);
   });
-  router.post('/api/v1/admin/systems/:id/dry-run', async (req, res) => {
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/api/v1/admin/systems/{id}/dry-run',
+      operationId: 'dryRunSystem',
+      tags: ['admin'],
+      summary: 'What would be sent for a case, with the current or a proposed configuration; nothing is sent',
+      description:
+        'The adapter frames the request exactly as for a delivery (JSON, XML in the system charset, the SOAP envelope) and sends nothing; ' +
+        'a WSDL given as a URL is read. A proposed `system` is validated as PUT validates it and is not stored.',
+      security: OPS,
+      parameters: [id],
+      requestBody: body(dryRunBodySchema, false),
+      responses: {
+        '200': answer('The request that would be sent, and what `response.*` made of the sample reply.', dryRunAnswerSchema),
+        ...errors(['invalid_config', 'invalid_json', 'invalid_request', 'unknown_case', 'unknown_system', 'payload_too_large', ...OPS_ERRORS]),
+      },
+    },
+    async (req, res) => {
     const body = parse(dryRunBodySchema, req.body);
     if (body.caseId && body.case) throw new ApiError('invalid_request', 'Give caseId or case, not both.', [{ path: 'case', message: 'caseId is given too' }]);
     res.json(await operations.dryRun(param(req, 'id'), body));
   });
-  router.post('/api/v1/admin/systems/:id/pause', async (req, res) => {
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/api/v1/admin/systems/{id}/pause',
+      operationId: 'pauseSystem',
+      tags: ['admin'],
+      summary: 'Pause a system (audited)',
+      description: 'A paused system keeps queueing deliveries and sends nothing, in every gateway process.',
+      security: OPS,
+      parameters: [id, OPERATOR],
+      requestBody: body(reasonBodySchema, false),
+      responses: { '200': answer('Paused.', systemStatusSchema), ...errors(['invalid_request', 'invalid_json', 'unknown_system', ...OPS_ERRORS]) },
+    },
+    async (req, res) => {
     const { reason } = parse(reasonBodySchema, req.body);
     res.json(await operations.setPaused(param(req, 'id'), true, operatorOf(req), reason));
   });
-  router.post('/api/v1/admin/systems/:id/resume', async (req, res) => {
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/api/v1/admin/systems/{id}/resume',
+      operationId: 'resumeSystem',
+      tags: ['admin'],
+      summary: 'Resume a paused system (audited)',
+      security: OPS,
+      parameters: [id, OPERATOR],
+      requestBody: body(reasonBodySchema, false),
+      responses: { '200': answer('Resumed.', systemStatusSchema), ...errors(['invalid_request', 'invalid_json', 'unknown_system', ...OPS_ERRORS]) },
+    },
+    async (req, res) => {
     const { reason } = parse(reasonBodySchema, req.body);
     res.json(await operations.setPaused(param(req, 'id'), false, operatorOf(req), reason));
   });
-  router.get('/api/v1/admin/config/export', (req, res) => {
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/api/v1/admin/config/export',
+      operationId: 'exportConfig',
+      tags: ['admin'],
+      summary: 'The running configuration as files ready to commit (admin)',
+      description:
+        'Every system as it runs (stored versions included), routes.yaml and gateway.yaml. Secrets leave only as `${VAR}` references: ' +
+        "the file's own where it had one, else a placeholder (`${<SYSTEM>_<KEY>}`) with a comment naming the variable to set.",
+      security: OPS,
+      responses: { '200': answer('File name → YAML text.', configExportSchema), ...errors(OPS_ERRORS) },
+    },
+    (req, res) => {
     requireAdmin(req);
     res.json(operations.exportConfig());
   });
 
-  router.get('/api/v1/admin/dead-letters', async (req, res) => {
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/api/v1/admin/dead-letters',
+      operationId: 'listDeadLetters',
+      tags: ['admin'],
+      summary: 'Deliveries whose attempts ran out',
+      security: OPS,
+      parameters: [
+        queryParam('systemId', 'Only this system’s dead letters.'),
+        queryParam('error', 'Only dead letters whose last error contains this (any case).'),
+        queryParam('cursor', 'The `next` of the page before (opaque).'),
+        limitParam('Dead letters per page, 1 to 500.', 500, 100),
+      ],
+      responses: { '200': answer('A page of dead letters, oldest first.', deadLetterPageSchema), ...errors(['invalid_request', ...OPS_ERRORS]) },
+    },
+    async (req, res) => {
     res.json(await operations.deadLetters(parse(deadLetterQuerySchema, req.query)));
   });
-  router.post('/api/v1/admin/dead-letters/replay', async (req, res) => {
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/api/v1/admin/dead-letters/replay',
+      operationId: 'replayDeadLetters',
+      tags: ['admin'],
+      summary: 'Re-queue every matching dead letter (audited)',
+      description: 'A filter (`systemId`, `error`) or `all: true` is required: an empty body is refused. `dryRun: true` only counts them.',
+      security: OPS,
+      parameters: [OPERATOR],
+      requestBody: body(replayManyBodySchema, true),
+      responses: { '200': answer('Queued again (or counted).', replayManyAnswerSchema), ...errors(['invalid_request', 'invalid_json', 'unknown_system', ...OPS_ERRORS]) },
+    },
+    async (req, res) => {
     const { reason, dryRun, all, ...filter } = parse(replayManyBodySchema, req.body);
     // An empty body once replayed every dead letter of every system: that now has to be asked for.
     if (!filter.systemId && !filter.error && !all) {
@@ -162,24 +404,88 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
     const done = await operations.replayMany(filter, operatorOf(req), { reason, dryRun });
     res.json({ count: done.count, dryRun: dryRun === true, ...(done.replayed ? { replayed: done.replayed } : {}) } satisfies ReplayManyAnswer);
   });
-  router.post('/api/v1/admin/dead-letters/:id/replay', async (req, res) => {
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/api/v1/admin/dead-letters/{id}/replay',
+      operationId: 'replayDeadLetter',
+      tags: ['admin'],
+      summary: 'Re-queue a dead letter, optionally with its case corrected (audited)',
+      description:
+        'Queued again with fresh attempts and the same `Idempotency-Key`. With `case` (admin only), the stored case is replaced first: ' +
+        'validated as intake validates, the same caseId, audited with the paths it changed (never their values).',
+      security: OPS,
+      parameters: [deadLetterId, OPERATOR],
+      requestBody: body(replayBodySchema, false),
+      responses: { '200': answer('Queued again.', replayAnswerSchema), ...errors(['invalid_request', 'invalid_case', 'invalid_json', 'not_found', 'unknown_system', ...OPS_ERRORS]) },
+    },
+    async (req, res) => {
     const { reason, case: corrected } = parse(replayBodySchema, req.body);
     const by = corrected ? requireAdmin(req) : operatorOf(req);
     const done = await operations.replay(param(req, 'id'), by, { reason, corrected });
     res.json({ id: param(req, 'id'), replayed: true, ...done } satisfies ReplayAnswer);
   });
-  router.delete('/api/v1/admin/dead-letters/:id', async (req, res) => {
+  route(
+    router,
+    {
+      method: 'delete',
+      path: '/api/v1/admin/dead-letters/{id}',
+      operationId: 'discardDeadLetter',
+      tags: ['admin'],
+      summary: 'Discard a dead letter with a reason (audited)',
+      description: 'The delivery stays `dead`, with the reason in its history.',
+      security: OPS,
+      parameters: [deadLetterId, OPERATOR],
+      requestBody: body(discardBodySchema, true),
+      responses: { '200': answer('Discarded.', discardAnswerSchema), ...errors(['invalid_request', 'invalid_json', 'not_found', 'unknown_system', ...OPS_ERRORS]) },
+    },
+    async (req, res) => {
     const { reason } = parse(discardBodySchema, req.body);
     await operations.discard(param(req, 'id'), operatorOf(req), reason);
     res.json({ id: param(req, 'id'), discarded: true } satisfies DiscardAnswer);
   });
-  router.delete('/api/v1/admin/unmatched-results/:id', async (req, res) => {
+  route(
+    router,
+    {
+      method: 'delete',
+      path: '/api/v1/admin/unmatched-results/{id}',
+      operationId: 'discardUnmatchedResult',
+      tags: ['admin'],
+      summary: 'Discard an unmatched result with a reason (audited)',
+      security: OPS,
+      parameters: [unmatchedId, OPERATOR],
+      requestBody: body(discardBodySchema, true),
+      responses: { '200': answer('Discarded.', discardAnswerSchema), ...errors(['invalid_request', 'invalid_json', 'not_found', ...OPS_ERRORS]) },
+    },
+    async (req, res) => {
     const { reason } = parse(discardBodySchema, req.body);
     await operations.discardUnmatched(param(req, 'id'), operatorOf(req), reason);
     res.json({ id: param(req, 'id'), discarded: true } satisfies DiscardAnswer);
   });
 
-  router.get('/api/v1/admin/audit', async (req, res) => {
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/api/v1/admin/audit',
+      operationId: 'auditTrail',
+      tags: ['admin'],
+      summary: 'Ops actions, newest first, filtered and paged',
+      description: 'The trail keeps about the latest 10,000 actions. A filtered query reads at most 10,000 entries per page.',
+      security: OPS,
+      parameters: [
+        queryParam('action', 'Only this action.', ref('AuditAction')),
+        queryParam('who', 'Only actions whose `who` contains this.'),
+        queryParam('caseId', 'Only actions on this case (its dead letters).'),
+        queryParam('from', 'Not before this time.', DATE_TIME),
+        queryParam('to', 'Not after this time.', DATE_TIME),
+        queryParam('cursor', 'The `next` of the page before.'),
+        limitParam('Entries per page, 1 to 500.', 500, 100),
+      ],
+      responses: { '200': answer('A page, newest first.', auditPageSchema), ...errors(['invalid_request', ...OPS_ERRORS]) },
+    },
+    async (req, res) => {
     res.json(await operations.auditTrail(parse(auditQuerySchema, req.query)));
   });
   return router;

@@ -1,5 +1,7 @@
 /** The intake platform's HTTP interface: submit a case, ask what became of it (CONTRACT §6). */
 import { Router } from 'express';
+import { CASE_EXAMPLE, errors, INTAKE, OPS, pathParam, ref, answer } from '../api-docs';
+import { route } from '../platform/route';
 import { callerOf } from '../platform/access';
 import { seesFullData } from '../platform/auth';
 import { ApiError } from '../platform/errors';
@@ -7,7 +9,7 @@ import { maskDeep } from '../platform/privacy';
 import { jsonBody } from '../platform/json-body';
 import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
-import { caseIdSchema, type CaseView } from './model';
+import { acceptedSchema, caseIdSchema, caseSchema, caseViewSchema, type CaseView } from './model';
 import { acceptCase, type IntakeDeps } from './intake';
 import type { Waiting } from '../delivery/waiting';
 
@@ -24,8 +26,26 @@ export interface CaseRoutesDeps extends IntakeDeps {
 export function caseRoutes(deps: CaseRoutesDeps): Router {
   const router = Router();
 
-  router.post(
-    '/api/v1/cases',
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/api/v1/cases',
+      operationId: 'submitCase',
+      tags: ['intake'],
+      summary: 'Submit a case',
+      description:
+        'Answers 202 once the case is durably queued for each target system, 200 with the same answer for an identical resubmission. ' +
+        '`invalid_case` lists every problem in `details`.',
+      security: INTAKE,
+      requestBody: { required: true, content: { 'application/json': { schema: caseSchema, example: CASE_EXAMPLE } } },
+      responses: {
+        '202': answer('Accepted and durably queued.', acceptedSchema),
+        '200': answer('An identical resubmission of an accepted case: the same answer.', acceptedSchema),
+        ...errors(['invalid_case', 'invalid_json', 'unauthorized', 'forbidden', 'case_conflict', 'payload_too_large']),
+        ...errors(['unsupported_media_type', 'no_route', 'internal', 'unavailable']),
+      },
+    },
     (req, _res, next) => next(req.is('application/json') ? undefined : new ApiError('unsupported_media_type')),
     ...jsonBody(deps.bodyLimit),
     async (req, res) => {
@@ -48,7 +68,22 @@ export function caseRoutes(deps: CaseRoutesDeps): Router {
     },
   );
 
-  router.get('/api/v1/cases/:caseId', async (req, res) => {
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/api/v1/cases/{caseId}',
+      operationId: 'getCase',
+      tags: ['intake'],
+      summary: 'What became of a case',
+      security: [...INTAKE, ...OPS],
+      parameters: [pathParam('caseId', 'The caseId the case was submitted with.', ref('CaseId'))],
+      responses: {
+        '200': answer('The case and each of its deliveries.', caseViewSchema),
+        ...errors(['unauthorized', 'forbidden', 'unknown_case', 'internal']),
+      },
+    },
+    async (req, res) => {
     const caseId = String(req.params.caseId);
     if (!caseIdSchema.safeParse(caseId).success) throw new ApiError('unknown_case');
     // Redis first: the ledger is written before Redis lets a case go, so one of them has it.

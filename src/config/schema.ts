@@ -242,6 +242,13 @@ export const systemFileSchema = z
   ])
   .superRefine((system, ctx) => {
     // A system receives cases unless it only answers look-ups: then it may leave the delivery keys out.
+    // Checked here rather than as a union (delivering | lookup-only) inside each protocol's shape: a
+    // z.union answers a missing key with `invalid_union` and one issue list per branch, where the
+    // loader lists each error once by key path; a system with a lookup and only some delivery keys
+    // (valid today) would fit neither branch; and no code asserts the keys (`request!`): the routing
+    // and the loader refuse a lookup-only target by `system.request`, and SystemMappings compiles what
+    // is there and refuses a case permanently without it. Only tests, which know their system
+    // delivers, write `request!`.
     if (!system.lookup) {
       for (const key of ['request', 'response', 'result'] as const) {
         if (!system[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required (only a system with a lookup section may leave it out)' });

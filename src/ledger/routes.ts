@@ -2,6 +2,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { ApiError } from '../platform/errors';
+import { errors, json, OPS, OPS_ERRORS, queryParam } from '../api-docs';
+import { statsAnswerSchema } from '../api-schemas';
+import { route } from '../platform/route';
 import type { Ledger } from './ledger';
 import { statsCsv, statsRange } from './stats';
 
@@ -21,7 +24,32 @@ const querySchema = z.strictObject({
 
 export function ledgerRoutes(deps: LedgerRoutesDeps): Router {
   const router = Router();
-  router.get('/api/v1/admin/stats', async (req, res) => {
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/api/v1/admin/stats',
+      operationId: 'stats',
+      tags: ['admin'],
+      summary: 'Deliveries per system and day, from the case ledger',
+      description:
+        'Per system and Asia/Shanghai day of acceptance: deliveries accepted, delivered, completed, rejected and dead, and the median and p90 seconds from acceptance to the result. ' +
+        'Only finished cases (in the ledger) are counted. JSON, or CSV with `Accept: text/csv` or `format=csv`.',
+      security: OPS,
+      parameters: [
+        queryParam('from', 'A day (YYYY-MM-DD, Asia/Shanghai, included) or an ISO instant; default 30 days before `to`.'),
+        queryParam('to', 'A day (included) or an ISO instant; default now.'),
+        queryParam('level', 'Only systems of this level.', { type: 'string', enum: ['national', 'provincial', 'city'] }),
+        queryParam('systemId', 'Only this system.'),
+        queryParam('itemCode', 'Only cases of this item.'),
+        queryParam('format', '`csv` for CSV whatever the Accept header says.', { type: 'string', enum: ['json', 'csv'] }),
+      ],
+      responses: {
+        '200': { description: 'The rows, by day and system.', content: { ...json(statsAnswerSchema), 'text/csv': { schema: { type: 'string' } } } },
+        ...errors(['invalid_request', 'unavailable', ...OPS_ERRORS]),
+      },
+    },
+    async (req, res) => {
     const parsed = querySchema.safeParse(req.query);
     if (!parsed.success) throw new ApiError('invalid_request', undefined, parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(query)', message: i.message })));
     const { from, to, format, ...filter } = parsed.data;

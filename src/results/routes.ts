@@ -8,7 +8,9 @@ import { seesFullData } from '../platform/auth';
 import { ApiError, issueDetails } from '../platform/errors';
 import { maskDeep } from '../platform/privacy';
 import { jsonBody } from '../platform/json-body';
-import { unmatchedListQuerySchema, type RematchAnswer, type UnmatchedPageAnswer } from '../api-schemas';
+import { pushAnswerSchema, rematchAnswerSchema, unmatchedListQuerySchema, unmatchedPageSchema, type RematchAnswer, type UnmatchedPageAnswer } from '../api-schemas';
+import { answer, errors, json, limitParam, OPS, OPS_ERRORS, pathParam, queryParam, SYSTEM } from '../api-docs';
+import { route } from '../platform/route';
 import type { ResultReceiver } from './receiver';
 import type { UnmatchedCursor } from './unmatched-store';
 
@@ -26,8 +28,26 @@ export interface ResultRoutesDeps {
 export function resultRoutes(deps: ResultRoutesDeps): Router {
   const router = Router();
 
-  router.post(
-    '/api/v1/results/:systemId',
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/api/v1/results/{systemId}',
+      operationId: 'pushResult',
+      tags: ['results'],
+      summary: 'A legacy system pushes a result (REST)',
+      description:
+        "The body is the system's own result document, read by its `result.map` (JSONata) into a result naming a caseId or the system's receipt number. " +
+        'A result no delivery is found for is answered `unknown_case` and kept for ops as an unmatched result; it is re-matched when its case or receipt number appears. ' +
+        'Each system may park at most `unmatched.maxPerSystem` results and `unmatched.maxBytesPerSystem` bytes of them (gateway.yaml; 1000 and 16mb): beyond that such a result is answered `unmatched_full` and NOT kept.',
+      security: SYSTEM,
+      parameters: [pathParam('systemId', 'A legacy system id.')],
+      requestBody: { required: true, content: json({ description: "The system's result document, in its own format; `result.map` reads it." }) },
+      responses: {
+        '200': answer('Recorded (`duplicate: true` when the same result was recorded before: nothing changed).', pushAnswerSchema),
+        ...errors(['invalid_result', 'invalid_json', 'unauthorized', 'unknown_case', 'unknown_system', 'payload_too_large', 'unsupported_media_type', 'internal', 'unmatched_full']),
+      },
+    },
     (req, _res, next) => {
       next(deps.results.authenticates(String(req.params.systemId), bearerToken(req.get('authorization'))) ? undefined : new ApiError('unauthorized', 'A valid bearer token of the pushing system is required.'));
     },
@@ -39,7 +59,22 @@ export function resultRoutes(deps: ResultRoutesDeps): Router {
     },
   );
 
-  router.get('/api/v1/admin/unmatched-results', async (req, res) => {
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/api/v1/admin/unmatched-results',
+      operationId: 'listUnmatchedResults',
+      tags: ['admin'],
+      summary: 'Pushed results no delivery was found for',
+      description:
+        'They are re-matched automatically when their case or receipt number is acknowledged. Paged: by system id, then oldest first; ' +
+        'a page holds at most `limit` results and stops early past about 4 MB of them. Follow `next` until it is absent: every result parked throughout is listed exactly once.',
+      security: OPS,
+      parameters: [queryParam('systemId', 'Only this system’s unmatched results.'), queryParam('cursor', 'The `next` of the page before (opaque).'), limitParam('Results per page, 1 to 500.', 500, 50)],
+      responses: { '200': answer('A page of unmatched results.', unmatchedPageSchema), ...errors(['invalid_request', ...OPS_ERRORS]) },
+    },
+    async (req, res) => {
     const parsed = unmatchedListQuerySchema.safeParse(req.query);
     if (!parsed.success) throw new ApiError('invalid_request', undefined, issueDetails(parsed.error.issues, '(query)'));
     const { systemId, cursor, limit } = parsed.data;
@@ -48,7 +83,23 @@ export function resultRoutes(deps: ResultRoutesDeps): Router {
     const items = seesFullData(callerOf(res)?.role) ? page.items : maskDeep(page.items);
     res.json({ items, ...(page.next ? { next: `${page.next.systemId}:${page.next.seq}` } : {}) } satisfies UnmatchedPageAnswer);
   });
-  router.post('/api/v1/admin/unmatched-results/:id/rematch', async (req, res) => {
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/api/v1/admin/unmatched-results/{id}/rematch',
+      operationId: 'rematchUnmatchedResult',
+      tags: ['admin'],
+      summary: 'Try to match an unmatched result again',
+      security: OPS,
+      parameters: [pathParam('id', 'An unmatched result id: `<systemId>.<uuid>`.')],
+      responses: {
+        '200': answer('Matched and recorded (`matched: true`).', rematchAnswerSchema),
+        '409': answer('Still no delivery matches it (`matched: false`); it stays unmatched.', rematchAnswerSchema),
+        ...errors(['not_found', ...OPS_ERRORS]),
+      },
+    },
+    async (req, res) => {
     const id = String(req.params.id);
     const matched = await deps.results.rematchOne(id);
     res.status(matched ? 200 : 409).json({ id, matched } satisfies RematchAnswer);

@@ -12,6 +12,8 @@ import { MEDIA_TYPE, versionOfContentType } from '../../adapters/soap/soap.wire'
 import { ApiError } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import type { ResultReceiver } from './receiver';
+import { NONE, SOAP_CONTENT, XML_CONTENT } from '../api-docs';
+import { route } from '../platform/route';
 
 export interface SoapResultDeps {
   results: ResultReceiver;
@@ -67,12 +69,51 @@ export function soapResultRoutes(deps: SoapResultDeps): Router {
   ready().catch(() => undefined);
 
   const router = Router();
-  router.get(SOAP_RESULTS_PATH, (req, res, next) => {
+  route(
+    router,
+    {
+      method: 'get',
+      path: SOAP_RESULTS_PATH,
+      operationId: 'getResultsWsdl',
+      tags: ['results'],
+      summary: 'The WSDL of the SOAP result endpoint',
+      description: 'See docs/soap.md.',
+      security: NONE,
+      parameters: [{ name: 'wsdl', in: 'query', required: true, allowEmptyValue: true, description: 'Present, with no value: `GET /soap/results?wsdl`.', schema: { type: 'string' } }],
+      responses: { '200': { description: 'The WSDL (document/literal, SOAP 1.1 and 1.2 bindings), its address the URL it was fetched from.', content: XML_CONTENT } },
+    },
+    (req, res, next) => {
     if (!Object.keys(req.query).some((k) => k.toLowerCase() === 'wsdl')) return next();
     res.type('text/xml; charset=utf-8').send(pushResultWsdl(selfUrl(req)));
   });
 
-  router.post(SOAP_RESULTS_PATH, raw({ type: () => true, limit: deps.bodyLimit }), reenterRequest, async (req, res) => {
+  route(
+    router,
+    {
+      method: 'post',
+      path: SOAP_RESULTS_PATH,
+      operationId: 'pushResultSoap',
+      tags: ['results'],
+      summary: 'A legacy system pushes a result (SOAP PushResult)',
+      description:
+        'A SOAP 1.1 (`text/xml`) or SOAP 1.2 (`application/soap+xml`) envelope carrying `PushResult(systemId, caseId?, receiptNo?, outcome, message?, decidedAt?)`, ' +
+        'authenticated by a WS-Security UsernameToken in its header: the username and password (`result.inboundToken`) configured for the system named in `systemId`. ' +
+        "The arguments go to the system's `result.map`. The envelopes, the WSDL and the faults are documented in docs/soap.md.",
+      security: NONE,
+      requestBody: { required: true, content: SOAP_CONTENT },
+      responses: {
+        '200': { description: 'A `PushResultResponse` (`accepted`, `caseId`, `duplicate`), in the SOAP version of the request.', content: SOAP_CONTENT },
+        '400': { description: 'A SOAP 1.2 Fault: the sender is at fault and should not push the same again.', content: SOAP_CONTENT },
+        '413': { description: 'A SOAP Fault: the body is larger than the configured limit.', content: SOAP_CONTENT },
+        '500': {
+          description: "A SOAP 1.1 Fault (either party's), or a SOAP 1.2 Fault on the gateway's side (push again later); `unmatched_full: …` when the result matched no delivery and was NOT kept.",
+          content: SOAP_CONTENT,
+        },
+      },
+    },
+    raw({ type: () => true, limit: deps.bodyLimit }),
+    reenterRequest,
+    async (req, res) => {
     const answer = await (await ready()).handle({ body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), headers: req.headers, url: req.originalUrl });
     if (answer.refused) log.warn({ reason: answer.refused }, 'SOAP PushResult refused before parsing');
     res.status(answer.status).type(answer.contentType).send(answer.body);

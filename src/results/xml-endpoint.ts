@@ -13,6 +13,8 @@ import type { Charset } from '../platform/charset';
 import { ApiError, requestError } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import type { ResultReceiver } from './receiver';
+import { errors, pathParam, SYSTEM, XML_CONTENT, XML_REQUEST } from '../api-docs';
+import { expressPath, route } from '../platform/route';
 
 export interface XmlResultRoutesDeps {
   results: ResultReceiver;
@@ -27,10 +29,28 @@ function sendAck(res: Response, status: number, ack: XmlAck, charset?: Charset):
 
 export function xmlResultRoutes(deps: XmlResultRoutesDeps): Router {
   const router = Router();
-  const path = '/xml/results/:systemId';
+  const path = '/xml/results/{systemId}';
 
-  router.post(
-    path,
+  route(
+    router,
+    {
+      method: 'post',
+      path,
+      operationId: 'pushResultXml',
+      tags: ['results'],
+      summary: 'A legacy system pushes a result (XML over HTTP)',
+      description:
+        "An XML document in the system's charset (from the Content-Type, else the XML declaration, else the system's `charset`): " +
+        "the children of its root element go to the system's `result.map`. Every answer is an XML `<Ack>` in the system's charset " +
+        '(`<code>0</code>` when recorded, else the error code), documented in docs/xml.md.',
+      security: SYSTEM,
+      parameters: [pathParam('systemId', 'A legacy system id.')],
+      requestBody: { required: true, content: XML_REQUEST },
+      responses: {
+        '200': { description: 'Recorded: `<Ack><code>0</code><msg>成功</msg><caseId>…</caseId><duplicate>false</duplicate></Ack>`.', content: XML_CONTENT },
+        ...errors(['invalid_xml', 'invalid_result', 'invalid_request', 'unauthorized', 'unknown_case', 'unknown_system', 'payload_too_large', 'internal', 'unmatched_full'], XML_CONTENT),
+      },
+    },
     (req, _res, next) => {
       next(deps.results.authenticates(String(req.params.systemId), bearerToken(req.get('authorization'))) ? undefined : new ApiError('unauthorized', 'A valid bearer token of the pushing system is required.'));
     },
@@ -65,7 +85,7 @@ export function xmlResultRoutes(deps: XmlResultRoutesDeps): Router {
     const known = answer.code !== 'unauthorized' ? deps.results.knownSystem(String(req.params.systemId)) : undefined;
     sendAck(res, answer.status, ack, known?.charset);
   };
-  router.use(path, onError);
+  router.use(expressPath(path), onError);
 
   return router;
 }

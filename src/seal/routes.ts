@@ -6,6 +6,9 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { ApiError, issueDetails } from '../platform/errors';
 import { jsonBody } from '../platform/json-body';
+import { answer, body, errors, NONE } from '../api-docs';
+import { sealKeysAnswerSchema, verificationSchema } from '../api-schemas';
+import { route } from '../platform/route';
 import { withinDepth } from './canonical';
 import { sealObjectSchema, type Sealer, type Verification } from './seal';
 
@@ -35,12 +38,40 @@ export const verifyRequestSchema = z
 export function sealRoutes(deps: SealRoutesDeps): Router {
   const router = Router();
 
-  router.get('/api/v1/seal/keys', (_req, res) => {
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/api/v1/seal/keys',
+      operationId: 'sealKeys',
+      tags: ['seal'],
+      summary: 'The public keys seals are verified with',
+      description: 'Keys rotate by `keyId`; a retired key seals nothing new and still verifies what it sealed.',
+      security: NONE,
+      responses: { '200': answer('Every key, active and retired.', sealKeysAnswerSchema), ...errors(['internal']) },
+    },
+    (_req, res) => {
     res.json({ keys: deps.sealer.keys.list() });
   });
 
-  router.post(
-    '/api/v1/seal/verify',
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/api/v1/seal/verify',
+      operationId: 'verifySeal',
+      tags: ['seal'],
+      summary: 'Whether a seal holds for a document, and which fields changed (audited)',
+      description:
+        'Send the seal with the document (`payload`, checked by its canonical JSON) or with its exact bytes (`payloadBase64`), not both. ' +
+        'A seal that does not hold is still a 200: `valid: false` with the `reason` and, for a JSON document, the `changed` fields.',
+      security: NONE,
+      requestBody: body(verifyRequestSchema, true),
+      responses: {
+        '200': answer('What the verifier found.', verificationSchema),
+        ...errors(['invalid_request', 'invalid_json', 'payload_too_large', 'unsupported_media_type', 'internal']),
+      },
+    },
     (req, _res, next) => next(req.is('application/json') ? undefined : new ApiError('unsupported_media_type')),
     ...jsonBody(deps.bodyLimit ?? '2mb'),
     (req, res) => {

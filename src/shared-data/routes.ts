@@ -5,10 +5,12 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { operatorOf } from '../admin/routes';
-import type { lookupPageSchema, sharedDataAnswerSchema } from '../api-schemas';
+import { lookupPageSchema, sharedDataAnswerSchema } from '../api-schemas';
+import { answer, body, DATE_TIME, errors, INTAKE, limitParam, OPS, OPS_ERRORS, queryParam } from '../api-docs';
+import { route } from '../platform/route';
 import { ApiError } from '../platform/errors';
 import { jsonBody } from '../platform/json-body';
-import type { SharedDataService } from './service';
+import { sharedDataQuerySchema, type SharedDataService } from './service';
 
 export interface SharedDataRoutesDeps {
   service: SharedDataService;
@@ -28,8 +30,25 @@ const listingQuery = z.strictObject({
 export function sharedDataRoutes(deps: SharedDataRoutesDeps): Router {
   const router = Router();
 
-  router.post(
-    '/api/v1/shared-data/query',
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/api/v1/shared-data/query',
+      operationId: 'querySharedData',
+      tags: ['shared-data'],
+      summary: 'Look up the records a case needs by ID number (audited)',
+      description:
+        'Each kind asked must be allowed for the purpose (the item code) in shared-data.yaml, else 403 `purpose_not_allowed` and no source is asked. ' +
+        'Every source of every kind is asked at once; the answer leaves within `deadlineMs` (default 3000) whatever the sources do. ' +
+        'A found document is sealed (the item as purpose) and carries the watermark. Every query, answered or refused, is audited with the ID number masked.',
+      security: INTAKE,
+      requestBody: body(sharedDataQuerySchema, true),
+      responses: {
+        '200': answer('One entry per kind asked, in the order asked.', sharedDataAnswerSchema),
+        ...errors(['invalid_request', 'invalid_json', 'unauthorized', 'forbidden', 'purpose_not_allowed', 'payload_too_large', 'unsupported_media_type', 'internal', 'unavailable']),
+      },
+    },
     (_req, res, next) => {
       // The deadline is the caller's: it runs from the request's arrival, before its body is read.
       res.locals.receivedAt = Date.now();
@@ -48,7 +67,27 @@ export function sharedDataRoutes(deps: SharedDataRoutesDeps): Router {
     },
   );
 
-  router.get('/api/v1/admin/shared-data/lookups', async (req, res) => {
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/api/v1/admin/shared-data/lookups',
+      operationId: 'listLookups',
+      tags: ['admin'],
+      summary: 'Shared-data look-ups: who looked up whom, for what (read-only)',
+      description: 'From the audit trail, newest first: the ID number masked, never its hash.',
+      security: OPS,
+      parameters: [
+        queryParam('caseId', 'Only look-ups for this case.'),
+        queryParam('person', 'Only look-ups of this ID number (the full number, compared by its keyed hash; never shown).'),
+        queryParam('purpose', 'Only look-ups for this item code.'),
+        queryParam('from', 'Not before this time.', DATE_TIME),
+        queryParam('to', 'Not after this time.', DATE_TIME),
+        limitParam('At most this many look-ups, 1 to 1000.', 1000, 200),
+      ],
+      responses: { '200': answer('The matching look-ups, newest first.', lookupPageSchema), ...errors(['invalid_request', ...OPS_ERRORS]) },
+    },
+    async (req, res) => {
     const parsed = listingQuery.safeParse(req.query);
     if (!parsed.success) throw new ApiError('invalid_request', undefined, parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(query)', message: i.message })));
     const page: z.infer<typeof lookupPageSchema> = { items: await deps.service.lookups(parsed.data) };

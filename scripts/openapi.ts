@@ -15,6 +15,7 @@ import {
   auditEntrySchema,
   auditPageSchema,
   circuitViewSchema,
+  deadLetterCaseSchema,
   configExportSchema,
   deadLetterPageSchema,
   deadLetterSchema,
@@ -200,6 +201,7 @@ function allSchemas(): Record<string, Schema> {
     CircuitView: circuitViewSchema,
     DeadLetter: deadLetterSchema,
     ReplayAnswer: replayAnswerSchema,
+    DeadLetterCase: deadLetterCaseSchema,
     ReplayManyAnswer: replayManyAnswerSchema,
     DiscardAnswer: discardAnswerSchema,
     AuditEntry: auditEntrySchema,
@@ -625,6 +627,16 @@ export function buildOpenApi(): OpenApiDocument {
           parameters: [OPERATOR],
           requestBody: body('ReplayManyBody', true),
           responses: { '200': { description: 'Queued again (or counted).', content: json(ref('ReplayManyAnswer')) }, ...errors(['invalid_request', 'invalid_json', 'unknown_system', ...OPS_ERRORS]) },
+        },
+      },
+      '/api/v1/admin/dead-letters/{id}/case': {
+        get: {
+          operationId: 'getDeadLetterCase',
+          tags: ['admin'],
+          summary: 'The stored case of a dead letter, in full, to correct before a replay (admin)',
+          security: OPS,
+          parameters: [deadLetterId],
+          responses: { '200': { description: 'The case as stored.', content: json(ref('DeadLetterCase')) }, ...errors(['not_found', 'unknown_system', ...OPS_ERRORS]) },
         },
       },
       '/api/v1/admin/dead-letters/{id}/replay': {

@@ -1,5 +1,5 @@
 /**
- * The ops web console (CONTRACT §6, `GET /console`): three static files, no build step, served from
+ * The ops web console (CONTRACT §6, `GET /console`): four static files, no build step, served from
  * the source folder `src/admin/console/`. The page itself holds no data and is public; everything it
  * shows comes from the admin API, called with the ops token the user types in.
  */
@@ -13,6 +13,7 @@ import { ApiError } from '../platform/errors';
 const FILES: Readonly<Record<string, string>> = {
   'index.html': 'text/html; charset=utf-8',
   'console.css': 'text/css; charset=utf-8',
+  'words.js': 'text/javascript; charset=utf-8',
   'console.js': 'text/javascript; charset=utf-8',
 };
 
@@ -45,7 +46,7 @@ const securityHeaders = helmet({
 });
 
 export interface ConsoleRoutesOptions {
-  /** The folder holding index.html, console.css and console.js; found automatically by default. */
+  /** The folder holding index.html, console.css, words.js and console.js; found automatically by default. */
   dir?: string;
 }
 

@@ -10,6 +10,7 @@ import {
   replayBodySchema,
   replayManyBodySchema,
   rollbackBodySchema,
+  type DeadLetterCase,
   type DiscardAnswer,
   type ReplayAnswer,
   type ReplayManyAnswer,
@@ -161,6 +162,11 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
     }
     const done = await operations.replayMany(filter, operatorOf(req), { reason, dryRun });
     res.json({ count: done.count, dryRun: dryRun === true, ...(done.replayed ? { replayed: done.replayed } : {}) } satisfies ReplayManyAnswer);
+  });
+  // The full case (ID numbers and all) is an admin's to see, as is correcting it (CONTRACT §6).
+  router.get('/api/v1/admin/dead-letters/:id/case', async (req, res) => {
+    requireAdmin(req);
+    res.json((await operations.deadLetterCase(param(req, 'id'))) satisfies DeadLetterCase);
   });
   router.post('/api/v1/admin/dead-letters/:id/replay', async (req, res) => {
     const { reason, case: corrected } = parse(replayBodySchema, req.body);

@@ -169,7 +169,7 @@
     const meaning = word('ERROR_CODES', err.code) || err.code || L('未知错误', 'unknown error');
     const status = err.status ? `HTTP ${err.status}` : '';
     const details = (err.details || []).map((d) => (d.path ? `${d.path}: ${d.message}` : String(d.message)));
-    return { lines: [`${meaning}${status ? `（${status}，${err.code}）` : ''}`, err.message], details };
+    return { lines: [`${meaning}${status ? L(`（${status}，${err.code}）`, ` (${status}, ${err.code})`) : ''}`, err.message], details };
   }
 
   function report(title, err) {
@@ -1253,6 +1253,14 @@
     if (currentTab === 'dead') loadDeadLetters();
   }
 
+  function wallRemembered() {
+    try {
+      return window.localStorage.getItem(WALL_KEY) === '1';
+    } catch {
+      return false; // no storage: the default
+    }
+  }
+
   function setWall(on) {
     document.documentElement.classList.toggle('wall', on);
     $('wall-toggle').setAttribute('aria-pressed', String(on));
@@ -1269,13 +1277,7 @@
   function start() {
     W.setLang(W.initialLang(), false);
     showLangToggle();
-    let wall = false;
-    try {
-      wall = window.localStorage.getItem(WALL_KEY) === '1';
-    } catch {
-      wall = false;
-    }
-    if (wall) setWall(true);
+    if (wallRemembered()) setWall(true);
     document.addEventListener('ow:lang', relabel);
     $('lang-toggle').addEventListener('click', () => W.setLang(W.lang() === 'en' ? 'zh-CN' : 'en'));
     $('wall-toggle').addEventListener('click', () => setWall(!document.documentElement.classList.contains('wall')));

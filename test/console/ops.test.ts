@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { RunningGateway } from '../../src/gateway';
@@ -276,7 +277,7 @@ describe('the ops console at 3 a.m.', () => {
     // 60 more entries: more than a page of 50.
     for (let i = 0; i < 30; i++) {
       await admin(gateway, 'POST', '/systems/city-steady/pause', { reason: `演练 ${i}` });
-      await admin(gateway, 'POST', '/systems/city-steady/resume', {});
+      await admin(gateway, 'POST', '/systems/city-steady/resume', { reason: `演练结束 ${i}` });
     }
     await page.click('#tab-audit');
     await waitForText(page, '#audit-pager', '第 1 页');
@@ -335,11 +336,13 @@ describe('the ops console at 3 a.m.', () => {
       expect([tab, await pageOverflows(page)]).toEqual([tab, false]);
     }
     await page.click('#tab-systems');
+    await page.screenshot({ path: path.join(os.tmpdir(), 'ow-console-800.png'), fullPage: true });
     await page.setViewportSize({ width: 1920, height: 1080 });
     await page.click('#wall-toggle');
     expect(await page.evaluate(() => (globalThis as any).document.documentElement.classList.contains('wall'))).toBe(true);
     expect(await page.evaluate(() => (globalThis as any).getComputedStyle((globalThis as any).document.documentElement).fontSize)).toBe('18px');
     expect(await pageOverflows(page)).toBe(false);
+    await page.screenshot({ path: path.join(os.tmpdir(), 'ow-console-wall.png') });
     await page.click('#wall-toggle');
   });
 

@@ -37,7 +37,7 @@ const text = (parts: Array<string | Part>) => parts.map((p) => (typeof p === 'st
 function sourceFiles(): string[] {
   const walk = (dir: string): string[] =>
     fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [path.join(dir, e.name)] : []));
-  return [...walk(path.join(ROOT, 'adapters')), ...walk(path.join(ROOT, 'src/delivery')), 'src/admin/operations.ts', 'src/platform/access.ts', 'src/seal/seal.ts', 'src/gateway.ts'].map((f) => path.resolve(ROOT, f));
+  return [...walk(path.join(ROOT, 'adapters')), ...walk(path.join(ROOT, 'src/delivery')), ...walk(path.join(ROOT, 'src/results')), 'src/admin/operations.ts', 'src/platform/access.ts', 'src/seal/seal.ts', 'src/gateway.ts'].map((f) => path.resolve(ROOT, f));
 }
 
 /**
@@ -165,6 +165,13 @@ describe('the console words', () => {
     expect(text(zh.gatewayParts('city-a answered HTTP 429; holding 2000 ms').parts)).toBe('city-a 返回 HTTP 429（请求过多（限流））；整个队列暂停发送 2000 毫秒');
     const window = zh.gatewayParts('outside the maintenance window; opens at 2026-12-01T00:00:00.000Z');
     expect(window.parts).toContainEqual({ time: '2026-12-01T00:00:00.000Z' });
+
+    // A result's history detail: the outcome in Chinese, the system's message its own, the result as it came.
+    const result = zh.gatewayParts('approved: 准予办理 {"caseId":"QZ-1","outcome":"approved"}');
+    expect(result.id).toBe('result');
+    expect(result.parts).toContainEqual({ own: '准予办理' });
+    expect(text(result.parts)).toMatch(/^准予：准予办理 \{/);
+    expect(text(zh.gatewayParts('no delivery of case QZ-9 to city-a').parts)).toBe('没有办件 QZ-9 发往 city-a 的投递');
 
     // Something the gateway never wrote is kept as it came, marked unknown.
     const odd = zh.gatewayParts('something else entirely');

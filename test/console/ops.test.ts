@@ -308,6 +308,8 @@ describe('the ops console at 3 a.m.', () => {
     // In English the gateway's message is shown as the gateway wrote it.
     await waitForText(page, 'tr[data-system="prov-fragile"] [data-field="last-error"]', 'prov-fragile could not be reached (ECONNREFUSED)');
     expect(await page.locator('tr[data-system="prov-fragile"] [data-field="failing-since"]').innerText()).toMatch(/^failing since /);
+    // The system's own words are marked as such in English as well.
+    expect(await page.locator('tr[data-system="city-flaky"] [data-field="last-error"] q.own').innerText()).toBe('系统维护中，请稍后再试');
     expect(await page.evaluate(() => (globalThis as any).localStorage.getItem('ow.console.lang'))).toBe('en');
 
     await page.reload();

@@ -147,6 +147,8 @@ describe('the console words', () => {
     expect(unreachable.id).toBe('unreachable');
     expect(text(unreachable.parts)).toBe('prov-fragile 无法连接（ECONNRESET）');
 
+    // In English too, the system's words are marked as the system's.
+    expect(en.gatewayParts('city-a answered HTTP 503: 系统维护中').parts).toEqual(['city-a answered HTTP 503: ', { own: '系统维护中' }]);
     const http = zh.gatewayParts('city-a answered HTTP 503: 系统维护中 <html>');
     expect(text(http.parts)).toContain('返回 HTTP 503（服务不可用）');
     expect(http.parts).toContainEqual({ own: '系统维护中 <html>' });

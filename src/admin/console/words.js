@@ -246,6 +246,22 @@
     return text === 'refused without a message' ? ['未说明原因'] : [own(text)];
   }
 
+  /** The English message as it is, with the system's own words in it marked as in the translation. */
+  function markOwn(text, translated) {
+    const parts = [];
+    let rest = text;
+    for (const said of translated.filter((p) => p && typeof p === 'object' && p.own)) {
+      // The system's words come last in every pattern that has them: the last occurrence is theirs.
+      const at = rest.lastIndexOf(said.own);
+      if (at < 0) continue;
+      if (at > 0) parts.push(rest.slice(0, at));
+      parts.push(said);
+      rest = rest.slice(at + said.own.length);
+    }
+    if (rest) parts.push(rest);
+    return parts;
+  }
+
   /**
    * A gateway message as parts in the page's language. In English the message is the gateway's own
    * text, unchanged; in Chinese each known pattern is translated, and anything else is kept as it
@@ -265,7 +281,7 @@
       return { id: undefined, parts: [tech(t)] };
     };
     const found = translate(text, 0);
-    if (english) return { parts: [text], known: found.id !== undefined, id: found.id };
+    if (english) return { parts: markOwn(text, found.parts), known: found.id !== undefined, id: found.id };
     return { parts: found.parts.filter((p) => p !== ''), known: found.id !== undefined, id: found.id };
   }
 

@@ -27,7 +27,9 @@ if (!CHROMIUM) {
 const withBrowser = CHROMIUM ? it : it.skip;
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'];
-const DOCS = path.resolve(__dirname, '../../docs');
+// The screenshots README shows are written to docs/ with OW_SCREENSHOTS=docs (else to the temp folder,
+// so that a test run leaves the work tree as it was).
+const DOCS = process.env.OW_SCREENSHOTS === 'docs' ? path.resolve(__dirname, '../../docs') : os.tmpdir();
 const RESULT_TOKEN = 'ops-result-token';
 
 async function closedPort(): Promise<number> {
@@ -217,6 +219,7 @@ describe('the ops console at 3 a.m.', () => {
     await page.fill('#correct-case', JSON.stringify({ ...original, applicant: { ...original.applicant, address: '衢州市衢江区' } }, null, 2));
     expect(await page.locator('#correct-diff li').allInnerTexts()).toEqual(['applicant.address："衢州市柯城区" → "衢州市衢江区"']);
     await page.fill('#correct-reason', '地址有误');
+    await page.screenshot({ path: path.join(os.tmpdir(), 'ow-console-correct.png') });
     await page.click('#correct-ok');
     await waitForText(page, '#messages', '已更正并重放');
     expect(await page.locator('#correct').isHidden()).toBe(true);

@@ -169,7 +169,9 @@
     const meaning = word('ERROR_CODES', err.code) || err.code || L('未知错误', 'unknown error');
     const status = err.status ? `HTTP ${err.status}` : '';
     const details = (err.details || []).map((d) => (d.path ? `${d.path}: ${d.message}` : String(d.message)));
-    return { lines: [`${meaning}${status ? L(`（${status}，${err.code}）`, ` (${status}, ${err.code})`) : ''}`, err.message], details };
+    // The gateway's own text of an API error is English: in Chinese it follows as the original.
+    const said = err.message ? L(`网关原文：${err.message}`, err.message) : '';
+    return { lines: [`${meaning}${status ? L(`（${status}，${err.code}）`, ` (${status}, ${err.code})`) : ''}`, said], details };
   }
 
   function report(title, err) {
@@ -929,7 +931,11 @@
     $('correct-reason').value = '';
     error.replaceChildren();
     renderDiff(original, area.value);
-    const onInput = () => renderDiff(original, area.value);
+    // An edit makes the last refusal stale: it is cleared, the diff redrawn.
+    const onInput = () => {
+      error.replaceChildren();
+      renderDiff(original, area.value);
+    };
     const finish = () => {
       area.removeEventListener('input', onInput);
       form.removeEventListener('submit', onSubmit);

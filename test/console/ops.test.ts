@@ -202,6 +202,9 @@ describe('the ops console at 3 a.m.', () => {
 
   withBrowser('corrects a dead letter: a case the API refuses changes nothing; a valid one shows its diff and is replayed', async () => {
     await page.click('#tab-dead');
+    // One page of dead letters: nothing before it, nothing after.
+    await waitForText(page, '#dead-pager', '第 1 页，本页 1 条');
+    expect(await page.locator('#dead-pager button[data-page="next"]').isDisabled()).toBe(true);
     await page.click(`button[data-action="correct"][data-target="${letterId}"]`);
     await page.locator('#correct').waitFor();
     const original = JSON.parse(await page.inputValue('#correct-case'));

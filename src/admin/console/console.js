@@ -435,7 +435,9 @@
 
   // ---------------------------------------------------------------- tabs
 
-  const TABS = ['systems', 'dead', 'case', 'audit', 'unmatched', 'lookups'];
+  // The tabs are those in the page (a tab `tab-x` shows the panel `panel-x`), so a section added to
+  // index.html, such as the system page, takes part without a change here; it hears `ow:tab`.
+  const TABS = [...document.querySelectorAll('[role="tab"][id^="tab-"]')].map((tab) => tab.id.slice(4));
   let currentTab = 'systems';
 
   function selectTab(name, focusTab = true) {
@@ -453,6 +455,7 @@
     if (name === 'audit') loadAudit();
     if (name === 'unmatched') loadUnmatched();
     if (name === 'lookups') loadLookups();
+    document.dispatchEvent(new window.CustomEvent('ow:tab', { detail: { tab: name } }));
   }
 
   function onTabKey(event) {

@@ -148,6 +148,7 @@ describe('the ops web console (GET /console)', () => {
 
     for (const [file, type] of [
       ['console.js', 'text/javascript; charset=utf-8'],
+      ['words.js', 'text/javascript; charset=utf-8'],
       ['console.css', 'text/css; charset=utf-8'],
     ]) {
       const res = await fetch(`${gateway.url}/console/${file}`);

@@ -5,7 +5,7 @@ FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.build.json tsconfig.console.json ./
 COPY src ./src
 COPY adapters ./adapters
 COPY sim ./sim
@@ -20,8 +20,9 @@ ENV NODE_ENV=production PORT=8080 HOST=0.0.0.0 OW_CONFIG_DIR=/app/config OW_DATA
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# The ops console's static files are served from the source folder (no build step).
-COPY src/admin/console ./src/admin/console
+# The ops console's static files are served from the source folder, with the system page's bundle
+# that the build stage wrote there (scripts/bundle-console.ts).
+COPY --from=build /app/src/admin/console ./src/admin/console
 COPY package.json ./
 # The shipped configuration as a default; deployments mount their own over /app/config
 # (docker-compose.yml: ./config; Kubernetes: the ConfigMap of deploy/k8s).

@@ -7,12 +7,15 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import pretty from 'pino-pretty';
 import { ConfigError, loadConfig, type GatewayConfig } from '../src/config/loader';
 import type { CaseView, DeliveryStatus } from '../src/cases/model';
 import { routeCase } from '../src/cases/routing';
 import { startGateway } from '../src/gateway';
 import { Lifecycle } from '../src/platform/lifecycle';
-import { createLogger } from '../src/platform/logger';
+import { loggerOptions, type Logger } from '../src/platform/logger';
 import { sign } from '../src/platform/signing';
 import { launchEmbeddedRedis } from '../src/platform/redis';
 import { SAMPLE_FORM, demoEnv } from '../sim/samples';
@@ -51,6 +54,28 @@ async function startCallbackReceiver(secret: string) {
   };
 }
 
+
+/**
+ * The gateway's logger in the demo: JSON lines to the log file, exactly as `npm start` writes them
+ * to stdout; and, once the progress bar is done, the same lines prettified on this terminal by
+ * pino-pretty. Only the demo prettifies: production lines stay JSON for the log shipper.
+ */
+function demoLogger(level: string, file: string): { log: Logger; showOnTerminal(): void } {
+  const terminal = pretty({ colorize: Boolean(process.stdout.isTTY), singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service', destination: 1 });
+  let showing = false;
+  // Lines written before the summary would tear the progress bar: they go to the file only.
+  const gate = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      if (showing) terminal.write(chunk);
+      done();
+    },
+  });
+  const streams = pino.multistream([
+    { level: level as pino.Level, stream: pino.destination({ dest: file, mkdir: true, sync: false }) },
+    { level: level as pino.Level, stream: gate },
+  ]);
+  return { log: pino(loggerOptions(level), streams), showOnTerminal: () => (showing = true) };
+}
 
 const SURNAMES = ['张', '王', '李', '赵', '刘', '陈', '杨', '黄', '周', '吴', '徐', '孙', '毛', '郑', '祝', '余'];
 const GIVEN = ['伟', '芳', '娜', '敏', '静', '强', '磊', '洋', '艳', '勇', '军', '杰', '娟', '涛', '明', '超', '秀英', '建华', '晓东', '丽萍'];
@@ -166,7 +191,7 @@ async function main(): Promise<void> {
   for (const id of ids.filter((_, i) => i % 11 === 5)) sims.setFaults(id, { latencyMs: 300 });
 
   const logFile = path.join(dataDir, 'gateway.log');
-  const log = createLogger(process.env.LOG_LEVEL ?? 'info', logFile);
+  const { log, showOnTerminal } = demoLogger(process.env.LOG_LEVEL ?? 'info', logFile);
   // The intake platform's side: a small receiver that checks every callback's signature.
   const receiver = await startCallbackReceiver(CALLBACK_SECRET);
   lifecycle.add({ stop: () => receiver.close() });
@@ -251,6 +276,8 @@ async function main(): Promise<void> {
   await windowLookup({ url: `http://127.0.0.1:${gateway.port}`, intakeToken: INTAKE_TOKEN, sealer: gateway.seals });
   process.stdout.write(`\nThe gateway keeps serving: try\n  curl -H 'Authorization: Bearer ${INTAKE_TOKEN}' ${base}/api/v1/cases/${submitted[0]?.caseId ?? ''}\n`);
   process.stdout.write(`  console: ${shown}/console   (ops token: ${OPS_TOKEN})\nPress Ctrl-C to stop.\n`);
+  process.stdout.write(`\nThe gateway's log from now on (JSON in ${logFile}; prettified here by pino-pretty):\n`);
+  showOnTerminal();
 
   if (process.env.OW_DEMO_EXIT === '1') await lifecycle.exit(0);
 }

@@ -29,7 +29,8 @@ import { createRedis } from './platform/redis';
 import { openSealRoom, type Sealer } from './seal';
 import { openLedger, type Ledger } from './ledger/ledger';
 import { LedgerSweep } from './ledger/sweep';
-import { SharedDataService } from './shared-data/service';
+import { SharedDataService, type SharedDataAnswer } from './shared-data/service';
+import { ApiError } from './platform/errors';
 
 /** The roles a gateway process can take (OW_ROLE); the deployment manifests use these names. */
 export const GATEWAY_ROLES = ['api', 'worker', 'all'] as const;
@@ -90,6 +91,8 @@ export interface RunningGateway {
   sweep?: LedgerSweep;
   /** This instance's Prometheus registry and metrics. */
   metrics: Metrics;
+  /** The callback dispatcher (its worker runs where `role` is not api; /readyz fails while it does not). */
+  callbacks: CallbackDispatcher;
   /** Stops intake, lets in-flight deliveries finish, closes connections. */
   stop(): Promise<void>;
 }
@@ -219,6 +222,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // Read on the intake connection (fails fast), by look-ups and the backlog gauges alike.
   const intakeCircuits = new CircuitBreakers(intakeRedis, prefix);
   const sharedData = new SharedDataService({ config: current, redis: intakeRedis, prefix, circuits: intakeCircuits, sealer: seals, operations, log });
+  countLookups(sharedData, metrics);
   // Read on the intake connection, which fails fast: a scrape during an outage answers, with ow_backlog_up 0.
   const backlog = options.backlogMetrics !== false ? new BacklogReader({ config: current, queues, circuits: intakeCircuits, redis: intakeRedis, connection: intakeRedis, bullPrefix, prefix, now: options.now }) : undefined;
   if (backlog) registerBacklogGauges(metrics.registry, () => backlog.read(), { cacheMs: options.backlogCacheMs });
@@ -278,6 +282,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ledger,
     sweep,
     metrics,
+    callbacks,
     stop,
   };
 }
@@ -305,6 +310,37 @@ function countSeals(seals: Sealer, metrics: Metrics): void {
       metrics.seals.inc({ operation: 'verify', alg: 'unknown', outcome: 'error' });
       throw err;
     }
+  };
+}
+
+/**
+ * Counts shared-data queries (CONTRACT §9) and what each source said of each kind, around the
+ * service the routes call, as countSeals does for seals. Label values are system ids and kinds of
+ * the configuration (unknown kinds are refused before any counting) and fixed status lists.
+ */
+function countLookups(sharedData: SharedDataService, metrics: Metrics): void {
+  const query = sharedData.query.bind(sharedData);
+  sharedData.query = async (...args) => {
+    let answer: SharedDataAnswer;
+    try {
+      answer = await query(...args);
+    } catch (err) {
+      const code = err instanceof ApiError ? err.code : undefined;
+      metrics.sharedDataQueries.inc({ outcome: code === 'purpose_not_allowed' ? 'refused' : code === 'invalid_request' ? 'invalid' : 'failed' });
+      throw err;
+    }
+    metrics.sharedDataQueries.inc({ outcome: 'answered' });
+    for (const d of answer.documents) {
+      if (d.cached) {
+        metrics.sharedDataLookups.inc({ systemId: d.source, kind: d.kind, status: 'cached' });
+        continue;
+      }
+      for (const s of d.sources) {
+        metrics.sharedDataLookups.inc({ systemId: s.source, kind: d.kind, status: s.status });
+        metrics.sharedDataLookupDuration.observe({ systemId: s.source, status: s.status }, s.ms / 1000);
+      }
+    }
+    return answer;
   };
 }
 

@@ -1,6 +1,8 @@
 /**
- * The ops web console (CONTRACT §6, `GET /console`): four static files, no build step, served from
- * the source folder `src/admin/console/`. The page itself holds no data and is public; everything it
+ * The ops web console (CONTRACT §6, `GET /console`): static files served from the source folder
+ * `src/admin/console/`: four hand-written ones (index.html, console.css, words.js, console.js), and
+ * the system page's bundle that `npm run build` writes beside them (scripts/bundle-console.ts). The
+ * page itself holds no data and is public; everything it
  * shows comes from the admin API, called with the ops token the user types in.
  */
 import fs from 'node:fs';
@@ -15,6 +17,9 @@ const FILES: Readonly<Record<string, string>> = {
   'console.css': 'text/css; charset=utf-8',
   'words.js': 'text/javascript; charset=utf-8',
   'console.js': 'text/javascript; charset=utf-8',
+  // The system page: bundled from system/ by scripts/bundle-console.ts (npm run build), not committed.
+  'system-page.js': 'text/javascript; charset=utf-8',
+  'system-page.css': 'text/css; charset=utf-8',
 };
 
 /**
@@ -56,7 +61,10 @@ export function consoleRoutes(options: ConsoleRoutesOptions = {}): Router {
 
   async function send(res: Response, file: string): Promise<void> {
     if (!dir) throw new ApiError('not_found', 'The ops console files are not installed (src/admin/console was not found next to the gateway).');
-    const body = await fs.promises.readFile(path.join(dir, file));
+    const body = await fs.promises.readFile(path.join(dir, file)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') throw new ApiError('not_found', `The ops console file ${file} is not built (run npm run build).`);
+      throw err;
+    });
     res.set('Cache-Control', 'no-cache').type(FILES[file]!).send(body);
   }
 

@@ -70,6 +70,25 @@ export function createMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
+    sharedDataQueries: new Counter({
+      name: 'ow_shared_data_queries_total',
+      help: 'Shared-data queries (CONTRACT §9), by outcome: answered; refused (the purpose may not use a kind asked for); invalid (not a query); failed (e.g. Redis did not answer)',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    sharedDataLookups: new Counter({
+      name: 'ow_shared_data_lookups_total',
+      help: 'What each look-up source said about each kind asked of it (found, not_found, error, timeout), or cached: answered from the cache, the source not asked',
+      labelNames: ['systemId', 'kind', 'status'],
+      registers,
+    }),
+    sharedDataLookupDuration: new Histogram({
+      name: 'ow_shared_data_lookup_seconds',
+      help: 'Time a look-up source took to answer (or to be cut off), by status; cache hits are not observed',
+      labelNames: ['systemId', 'status'],
+      buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10],
+      registers,
+    }),
     seals: new Counter({
       name: 'ow_seal_operations_total',
       help: 'Seal operations, by operation (sign, verify), algorithm and outcome (ok, invalid, error)',

@@ -4,6 +4,8 @@
  * no header and no body.
  */
 import { capturingLogger, INTAKE_TOKEN, legacyServer, replyJson, restSystem, sampleCase, startTestGateway, eventually, uniquePrefix, writeConfig, type LegacyServer } from '../support/harness';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { RunningGateway } from '../../src/gateway';
 
 let legacy: LegacyServer, intake: LegacyServer;
@@ -92,4 +94,15 @@ test('an insane or missing request id is replaced at the edge, on every answer',
     expect(line?.req).toEqual({ method: 'GET', path: '/nowhere/330*************34' });
     expect(line?.route).toBe('unmatched');
   });
+});
+
+test('pino-pretty is the demo terminal\'s only: no module of the gateway imports it, so npm start writes JSON', () => {
+  const importsPretty = (file: string) => /from 'pino-pretty'|require\('pino-pretty'\)/.test(fs.readFileSync(file, 'utf8'));
+  const sources = (dir: string): string[] =>
+    fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
+  const root = path.resolve(__dirname, '../..');
+  const gateway = [...sources(path.join(root, 'src')), ...sources(path.join(root, 'adapters'))];
+  expect(gateway.length).toBeGreaterThan(50);
+  expect(gateway.filter(importsPretty)).toEqual([]);
+  expect(importsPretty(path.join(root, 'scripts/demo.ts'))).toBe(true);
 });

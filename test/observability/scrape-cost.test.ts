@@ -1,6 +1,7 @@
 /**
  * A scrape costs O(systems) Redis commands, not O(cases): with 10 000 deliveries waiting behind a
  * paused system it takes as many commands as with 10 (INFO commandstats on a Redis of its own).
+ * Within the cache time a scrape costs none, and scrapes at the same moment share one read.
  */
 import Redis from 'ioredis';
 import { legacyServer, replyJson, restSystem, startTestGateway, writeConfig, type LegacyServer } from '../support/harness';
@@ -29,13 +30,13 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-/** Commands Redis executed during one scrape (the CONFIG RESETSTAT and INFO around it excluded). */
-async function commandsOfOneScrape(): Promise<number> {
+/** Commands Redis executed during `scrapes` scrapes at once (the CONFIG RESETSTAT and INFO around them excluded). */
+async function commandsOfOneScrape(of: RunningGateway = gateway, scrapes = 1): Promise<number> {
   await probe.config('RESETSTAT');
-  const families = await scrape(gateway.url);
+  const all = await Promise.all(Array.from({ length: scrapes }, () => scrape(of.url)));
   const info = await probe.info('commandstats');
   const calls = [...info.matchAll(/^cmdstat_([a-z|_]+):calls=(\d+)/gm)].filter(([, name]) => name !== 'info' && name !== 'config|resetstat').reduce((sum, [, , n]) => sum + Number(n), 0);
-  expect(sample(families, 'ow_backlog_up')).toBe(1);
+  for (const families of all) expect(sample(families, 'ow_backlog_up')).toBe(1);
   return calls;
 }
 
@@ -60,4 +61,25 @@ test('10 000 waiting cost the same commands per scrape as 10', async () => {
   expect(small).toBeGreaterThan(0);
   expect(large).toBe(small);
   expect(small).toBeLessThanOrEqual(3 * 20 + 10); // a fixed handful per system, a few for the callback and poll queues
+}, 40_000);
+
+test('within the cache time a scrape costs no command, and four scrapes at once cost one read', async () => {
+  const systems = ['s-a', 's-b', 's-c'].map((id) => restSystem(id, legacy.url));
+  const cached = await startTestGateway(writeConfig(systems, { routes: [{ itemCode: '*', targets: ['s-a'] }], unrouted: 'reject' }), {
+    redisUrl: redis.url,
+    options: { role: 'api', configRefreshMs: 3_600_000, backlogCacheMs: 60_000 },
+  });
+  try {
+    await commandsOfOneScrape(gateway); // the other gateway's scripts loaded, connections warm
+    const one = await commandsOfOneScrape(gateway);
+    const together = await commandsOfOneScrape(cached, 4);
+    expect(together).toBeGreaterThan(0);
+    // The same systems as the uncached gateway: one read's worth, a few more for loading its scripts.
+    expect(together).toBeLessThanOrEqual(one + 10);
+    expect(together).toBeLessThan(2 * one);
+    expect(await commandsOfOneScrape(cached)).toBe(0);
+    expect(await commandsOfOneScrape(cached, 3)).toBe(0);
+  } finally {
+    await cached.stop();
+  }
 }, 40_000);

@@ -613,7 +613,9 @@
   function updateSystemRow(row, s) {
     const { cells } = row;
     fill(cells.level, h('span', { class: `level-${s.level}` }, word('LEVELS', s.level)));
-    fill(cells.id, h('div', { class: 'mono nowrap' }, s.id), h('div', { class: 'name' }, s.name));
+    // The id opens the system's page (system-page.js); the link is kept across refreshes, for focus.
+    if (!cells.id.firstChild) cells.id.append(h('div', { class: 'mono nowrap' }, h('a', { href: `#system/${encodeURIComponent(s.id)}`, 'data-open-system': s.id }, s.id)), h('div', { class: 'name' }));
+    cells.id.lastChild.textContent = s.name;
     cells.protocol.textContent = String(s.protocol).toUpperCase();
     fill(cells.state, stateCell(s));
     fill(cells.health, healthCell(s));

@@ -348,6 +348,15 @@ export const replayAnswerSchema = z.object({
 });
 export type ReplayAnswer = z.infer<typeof replayAnswerSchema>;
 
+/** `GET /api/v1/admin/dead-letters/:id/case` (admin): the stored case, to correct before a replay. */
+export const deadLetterCaseSchema = z.object({
+  id: z.string(),
+  caseId: caseIdSchema,
+  systemId: z.string(),
+  case: caseSchema.describe('The case as stored, in full (only an admin may read it): edit it and send it back as the replay\'s `case`.'),
+});
+export type DeadLetterCase = z.infer<typeof deadLetterCaseSchema>;
+
 export const replayManyAnswerSchema = z.object({
   count: count.describe('How many dead letters match (and, without `dryRun`, were queued again).'),
   dryRun: z.boolean(),

@@ -1,7 +1,8 @@
 /**
  * The ops web console (CONTRACT §6, `GET /console`): static files served from the source folder
- * `src/admin/console/`: three hand-written ones, and the system page's bundle that `npm run build`
- * writes beside them (scripts/bundle-console.ts). The page itself holds no data and is public; everything it
+ * `src/admin/console/`: four hand-written ones (index.html, console.css, words.js, console.js), and
+ * the system page's bundle that `npm run build` writes beside them (scripts/bundle-console.ts). The
+ * page itself holds no data and is public; everything it
  * shows comes from the admin API, called with the ops token the user types in.
  */
 import fs from 'node:fs';
@@ -16,6 +17,7 @@ import { route } from '../platform/route';
 const FILES: Readonly<Record<string, string>> = {
   'index.html': 'text/html; charset=utf-8',
   'console.css': 'text/css; charset=utf-8',
+  'words.js': 'text/javascript; charset=utf-8',
   'console.js': 'text/javascript; charset=utf-8',
   // The system page: bundled from system/ by scripts/bundle-console.ts (npm run build), not committed.
   'system-page.js': 'text/javascript; charset=utf-8',
@@ -51,7 +53,7 @@ const securityHeaders = helmet({
 });
 
 export interface ConsoleRoutesOptions {
-  /** The folder holding index.html, console.css and console.js; found automatically by default. */
+  /** The folder holding index.html, console.css, words.js and console.js; found automatically by default. */
   dir?: string;
 }
 

@@ -453,6 +453,14 @@ export class Operations {
     return { system, systemId, caseId, job };
   }
 
+  /** The stored case of a dead letter, for an admin to correct before replaying it. */
+  async deadLetterCase(id: string): Promise<{ id: string; caseId: string; systemId: string; case: Case }> {
+    const { systemId, caseId } = await this.deadLetter(id);
+    const record = await this.deps.store.getCase(caseId);
+    if (!record) throw new ApiError('not_found', `The case of dead letter ${id} is no longer stored.`);
+    return { id, caseId, systemId, case: record.case };
+  }
+
   /**
    * Queues a dead delivery again, with fresh attempts and the same idempotency key; with `corrected`
    * (admins only), the stored case is replaced first: same caseId, audited with the changed paths.

@@ -19,6 +19,7 @@ import {
   auditPageSchema,
   auditQuerySchema,
   configExportSchema,
+  deadLetterCaseSchema,
   deadLetterPageSchema,
   discardAnswerSchema,
   dryRunAnswerSchema,
@@ -37,6 +38,7 @@ import {
   replayBodySchema,
   replayManyBodySchema,
   rollbackBodySchema,
+  type DeadLetterCase,
   type DiscardAnswer,
   type ReplayAnswer,
   type ReplayManyAnswer,
@@ -404,6 +406,24 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
     const done = await operations.replayMany(filter, operatorOf(req), { reason, dryRun });
     res.json({ count: done.count, dryRun: dryRun === true, ...(done.replayed ? { replayed: done.replayed } : {}) } satisfies ReplayManyAnswer);
   });
+  // The full case (ID numbers and all) is an admin's to see, as is correcting it (CONTRACT §6).
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/api/v1/admin/dead-letters/{id}/case',
+      operationId: 'getDeadLetterCase',
+      tags: ['admin'],
+      summary: "A dead letter's case as stored, in full (admin only), to correct it before a replay",
+      security: OPS,
+      parameters: [deadLetterId],
+      responses: { '200': answer('The case as stored.', deadLetterCaseSchema), ...errors(['not_found', 'unknown_system', ...OPS_ERRORS]) },
+    },
+    async (req, res) => {
+      requireAdmin(req);
+      res.json((await operations.deadLetterCase(param(req, 'id'))) satisfies DeadLetterCase);
+    },
+  );
   route(
     router,
     {

@@ -25,6 +25,7 @@ const RULES: ReadonlyArray<{ method: string; path: RegExp; need: Need }> = [
   { method: '*', path: /^\/api\/v1\/seal\/(keys|verify)\/?$/i, need: 'public' },
   { method: 'POST', path: /^\/(soap\/results|xml\/results\/[^/]+)\/?$/i, need: 'public' },
   { method: 'GET', path: /^\/api\/v1\/admin\/config\/export\/?$/i, need: 'admin' },
+  { method: 'GET', path: /^\/api\/v1\/admin\/dead-letters\/[^/]+\/case\/?$/i, need: 'admin' },
   { method: 'GET', path: /^\/api\/v1\/admin\//i, need: 'viewer' },
   { method: 'PUT', path: /^\/api\/v1\/admin\/systems\/[^/]+\/?$/i, need: 'admin' },
   { method: 'POST', path: /^\/api\/v1\/admin\/systems\/[^/]+\/(rollback|reset)\/?$/i, need: 'admin' },

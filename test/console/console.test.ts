@@ -148,6 +148,7 @@ describe('the ops web console (GET /console)', () => {
 
     for (const [file, type] of [
       ['console.js', 'text/javascript; charset=utf-8'],
+      ['words.js', 'text/javascript; charset=utf-8'],
       ['console.css', 'text/css; charset=utf-8'],
     ]) {
       const res = await fetch(`${gateway.url}/console/${file}`);
@@ -177,21 +178,22 @@ describe('the ops web console (GET /console)', () => {
     await page.press('#login-token', 'Enter');
     await page.locator('#systems-table tbody tr[data-system="city-steady"]').waitFor();
     expect(await text(page, '#who-name')).toBe(OPERATOR);
-    expect(await text(page, '#who-role')).toBe('管理员 admin');
+    expect(await text(page, '#who-role')).toBe('管理员');
 
     const ids = await page.locator('#systems-table tbody tr').evaluateAll((rows: any[]) => rows.map((r) => r.getAttribute('data-system')));
     // Problem systems first (the unreachable one, failing, with a dead letter), then by level.
     expect(ids).toEqual(['prov-fragile', 'nat-population', 'city-steady']);
     const fragile = await page.locator('tr[data-system="prov-fragile"]').innerText();
     expect(fragile).toContain('故障自');
-    expect(fragile).toContain('could not be reached');
+    // The gateway's words in Chinese: "could not be reached (ECONNREFUSED)".
+    expect(fragile).toContain('prov-fragile 无法连接（ECONNREFUSED）');
     // The failing counter is a link to the systems it counts; a second click shows them all again.
     await page.click('button[data-problem="failing"]');
     expect(await page.locator('#systems-table tbody tr:not([hidden])').evaluateAll((rows: any[]) => rows.map((r) => r.getAttribute('data-system')))).toEqual(['prov-fragile']);
     await page.click('button[data-problem="failing"]');
     expect(await page.locator('#systems-table tbody tr:not([hidden])').count()).toBe(3);
     const steady = page.locator('tr[data-system="city-steady"]');
-    expect(await steady.locator('td').nth(2).textContent()).toBe(TRICKY_NAME);
+    expect(await steady.locator('.name').textContent()).toBe(TRICKY_NAME);
     expect(await page.locator('#systems-table b, #systems-table img').count()).toBe(0);
     expect(await steady.innerText()).toContain('运行中');
     expect(await steady.innerText()).toContain('正常');
@@ -203,7 +205,7 @@ describe('the ops web console (GET /console)', () => {
   });
 
   withBrowser('pauses a system with a reason (the API agrees, audited under the operator) and picks up changes by auto-refresh', async () => {
-    await page.click('button[aria-label="暂停 Pause city-steady"]');
+    await page.click('button[data-action="pause"][data-target="city-steady"]');
     await page.locator('#ask').waitFor();
     expect(await text(page, '#ask-title')).toContain('city-steady');
     await page.fill('#ask-reason', '系统升级');
@@ -219,7 +221,7 @@ describe('the ops web console (GET /console)', () => {
     // Resumed elsewhere (through the API): the table shows it within one 5 s refresh.
     await admin(gateway, 'POST', '/systems/city-steady/resume', { reason: '升级完成' });
     await waitForText(page, 'tr[data-system="city-steady"]', '运行中', 8000);
-    expect(await page.locator('button[aria-label="暂停 Pause city-steady"]').count()).toBe(1);
+    expect(await page.locator('button[data-action="pause"][data-target="city-steady"]').count()).toBe(1);
   });
 
   withBrowser('lists the dead letter, insists on a reason to discard, and replays it', async () => {
@@ -227,7 +229,7 @@ describe('the ops web console (GET /console)', () => {
     await page.click('#tab-dead');
     const row = page.locator(`tr[data-dead-letter="${letterId}"]`);
     await row.waitFor();
-    expect(await row.innerText()).toContain('could not be reached');
+    expect(await row.innerText()).toContain('无法连接');
     expect(await row.locator('td').nth(2).innerText()).toBe('2');
 
     // Filtering by another system leaves nothing.
@@ -240,13 +242,13 @@ describe('the ops web console (GET /console)', () => {
     await row.waitFor();
 
     // Discard without a reason is refused in the dialog; cancel leaves everything as it was.
-    await page.click(`button[aria-label="丢弃 Discard ${letterId}"]`);
+    await page.click(`button[data-action="discard"][data-target="${letterId}"]`);
     await page.click('#ask-ok');
     await waitForText(page, '#ask-error', '请填写原因');
     await page.click('#ask-cancel');
     expect(await page.locator('#ask').isHidden()).toBe(true);
 
-    await page.click(`button[aria-label="重放 Replay ${letterId}"]`);
+    await page.click(`button[data-action="replay"][data-target="${letterId}"]`);
     await page.fill('#ask-reason', '网络已恢复');
     await page.screenshot({ path: path.join(os.tmpdir(), 'ow-console-dead-letters.png') });
     await page.click('#ask-ok');
@@ -275,7 +277,7 @@ describe('the ops web console (GET /console)', () => {
     const shown = await card.innerText();
     expect(shown).toContain('已送达');
     expect(shown).toContain(`SL-${deliveredCase.caseId as string}`);
-    expect(shown).toContain('受理 accepted');
+    expect(shown).toContain('受理');
     expect(await text(page, '#case-result .case-head')).toContain('办理中');
     await page.screenshot({ path: path.join(os.tmpdir(), 'ow-console-case.png'), fullPage: true });
 
@@ -283,8 +285,8 @@ describe('the ops web console (GET /console)', () => {
     await page.click('#case-form button[type=submit]');
     await waitForText(page, 'article[data-delivery="prov-fragile"]', '投递失败');
     const dead = await text(page, 'article[data-delivery="prov-fragile"]');
-    expect(dead).toContain('could not be reached');
-    expect(dead).toContain('重放 replayed');
+    expect(dead).toContain('无法连接');
+    expect(await page.locator('article[data-delivery="prov-fragile"] .timeline li[data-event="replayed"]').innerText()).toContain('重放');
   });
 
   withBrowser('shows the audit trail and the unmatched results', async () => {

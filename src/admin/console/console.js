@@ -4,6 +4,7 @@
  * operator's name (X-OW-Operator, percent-encoded) for the audit trail. Data reaches the page only as
  * text nodes (textContent), never as HTML. After sign-in the console asks the token's role
  * (GET /admin/whoami) and builds no control the role may not use; the API checks every call anyway.
+ * Words and the gateway's messages come from words.js, in Chinese by default or in English.
  */
 /* global document, window, sessionStorage, fetch, URLSearchParams */
 'use strict';
@@ -11,89 +12,24 @@
 (() => {
   const TOKEN_KEY = 'ow.console.token';
   const NAME_KEY = 'ow.console.operator';
+  const WALL_KEY = 'ow.console.wall';
   const API = '/api/v1';
   const REFRESH_MS = 5000;
+  const PAGE_SIZE = 50;
 
-  // ---------------------------------------------------------------- words shown to ops staff
+  const W = window.OWWords;
+  const { L, word } = W;
 
-  const LEVELS = { national: '国家级', provincial: '省级', city: '市级' };
   const LEVEL_ORDER = { national: 0, provincial: 1, city: 2 };
   // Ops roles, least first: each may do what the ones before it may.
   const ROLE_ORDER = ['viewer', 'operator', 'admin'];
-  const ROLES = { viewer: ['只读 viewer', 'muted'], operator: ['操作员 operator', 'info'], admin: ['管理员 admin', 'warn'] };
-  const DELIVERY_STATUS = {
-    queued: ['排队中 queued', 'info'],
-    delivering: ['投递中 delivering', 'info'],
-    delivered: ['已送达 delivered', 'ok'],
-    completed: ['已办结 completed', 'ok'],
-    rejected: ['被拒绝 rejected', 'bad'],
-    dead: ['投递失败 dead', 'bad'],
-  };
-  const CASE_STATUS = {
-    in_progress: ['办理中 in progress', 'info'],
-    completed: ['已完成 completed', 'ok'],
-    failed: ['失败 failed', 'bad'],
-    partially_failed: ['部分失败 partially failed', 'warn'],
-  };
-  const CIRCUIT = { closed: ['正常 closed', 'ok'], open: ['熔断 open', 'bad'], half_open: ['试探中 half-open', 'warn'] };
-  const OUTCOME = { approved: '准予 approved', rejected: '不予 rejected', need_more: '需补正 need more', info: '告知 info' };
-  const ACTIONS = {
-    'system.pause': '暂停系统 pause',
-    'system.resume': '恢复系统 resume',
-    'system.configure': '修改配置 configure',
-    'system.rollback': '回滚配置 rollback',
-    'system.reset': '恢复文件配置 reset',
-    'dead_letter.replay': '重放死信 replay',
-    'dead_letter.correct': '更正办件 correct',
-    'dead_letter.discard': '丢弃死信 discard',
-    'unmatched.discard': '丢弃未匹配结果 discard',
-    'shared-data.query': '共享数据查询 look-up',
-  };
-  const DOCUMENT_STATUS = {
-    found: ['已找到 found', 'ok'],
-    not_found: ['无记录 not found', 'muted'],
-    error: ['出错 error', 'bad'],
-    timeout: ['超时 timeout', 'warn'],
-  };
-  const WAITING = {
-    paused: '系统已暂停 system paused',
-    window: '维护窗口外 outside the maintenance window',
-    circuit: '熔断中 circuit open',
-    retry: '等待重试 retry backoff',
-    rate_limit: '限流 rate limit',
-  };
-  const EVENTS = {
-    accepted: '受理 accepted',
-    attempt: '投递尝试 attempt',
-    delivered: '已送达 delivered',
-    result: '收到结果 result',
-    retry_scheduled: '等待重试 retry scheduled',
-    throttled: '对方限流 throttled',
-    waiting: '等待 waiting',
-    rejected: '被拒绝 rejected',
-    dead: '投递失败 dead',
-    case_corrected: '更正办件 case corrected',
-    replayed: '重放 replayed',
-    discarded: '丢弃 discarded',
-  };
-  const ERROR_CODES = {
-    unauthorized: '令牌无效或未提供',
-    forbidden: '此令牌的角色无权执行此操作',
-    not_found: '找不到该对象',
-    unknown_case: '没有这个办件',
-    unknown_system: '没有这个业务系统',
-    invalid_request: '请求内容不正确',
-    invalid_json: '请求内容不是有效的 JSON',
-    invalid_config: '配置不正确',
-    version_conflict: '配置已被他人修改，请刷新后再试',
-    case_conflict: '办件编号冲突',
-    payload_too_large: '请求内容过大',
-    unsupported_media_type: '请求格式不受支持',
-    internal: '网关内部错误（已记录日志）',
-    unavailable: '网关暂时无法处理，请稍后再试',
-    network: '无法连接网关',
-    bad_answer: '网关的回答无法识别',
-  };
+  const ROLE_TONE = { viewer: 'muted', operator: 'info', admin: 'warn' };
+  const DELIVERY_TONE = { queued: 'info', delivering: 'info', delivered: 'ok', completed: 'ok', rejected: 'bad', dead: 'bad' };
+  const CASE_TONE = { in_progress: 'info', completed: 'ok', failed: 'bad', partially_failed: 'warn' };
+  const CIRCUIT_TONE = { closed: 'ok', open: 'bad', half_open: 'warn' };
+  const DOCUMENT_TONE = { found: 'ok', not_found: 'muted', error: 'bad', timeout: 'warn' };
+  // The API's order of urgency: a system with a problem is listed before every system without one.
+  const PROBLEM_ORDER = ['circuit_open', 'paused', 'window_closed', 'failing', 'dead_letters', 'apply_error'];
 
   // ---------------------------------------------------------------- DOM helpers (text only)
 
@@ -125,9 +61,15 @@
     return append(el, children);
   }
 
-  function badge(pair, fallback) {
-    const [label, tone] = pair || [fallback, 'muted'];
-    return h('span', { class: `badge ${tone}` }, label);
+  /** A badge with a vocabulary word: `badge('CIRCUIT', 'open', 'bad')`. */
+  const badge = (vocab, key, tone) => h('span', { class: `badge ${tone || 'muted'}`, 'data-key': key }, word(vocab, key));
+  const plainBadge = (label, tone) => h('span', { class: `badge ${tone}` }, label);
+
+  /** A button that says what it does, to whom: `data-action` and `data-target` for tests and styles. */
+  function actionButton(action, target, label, tone, onClick) {
+    const button = h('button', { type: 'button', class: tone, 'data-action': action, 'data-target': target, 'aria-label': `${label} ${target}` }, label);
+    button.addEventListener('click', () => onClick(button));
+    return button;
   }
 
   const clock = new Intl.DateTimeFormat('zh-CN', {
@@ -150,19 +92,65 @@
   }
 
   function when(iso) {
-    return h('time', { datetime: iso, title: iso ? `${iso}（显示为北京时间 Beijing time）` : undefined }, beijing(iso));
+    return h('time', { datetime: iso, title: iso ? `${iso}（${L('北京时间', 'Beijing time')}）` : undefined }, beijing(iso));
+  }
+
+  /** A span of time in words: "2 小时 5 分" / "2 h 5 min". */
+  function duration(ms) {
+    const s = Math.max(0, Math.round(ms / 1000));
+    const d = Math.floor(s / 86400);
+    const hrs = Math.floor((s % 86400) / 3600);
+    const min = Math.floor((s % 3600) / 60);
+    const parts = [];
+    if (d) parts.push(L(`${d} 天`, `${d} d`));
+    if (hrs) parts.push(L(`${hrs} 小时`, `${hrs} h`));
+    if (min && !d) parts.push(L(`${min} 分`, `${min} min`));
+    if (!parts.length) parts.push(L(`${s} 秒`, `${s} s`));
+    return parts.join(' ');
+  }
+
+  /** "(3 分钟前)" / "(in 2 min)": how far an instant is from now. */
+  function relative(iso) {
+    const ms = Date.parse(iso) - Date.now();
+    if (!Number.isFinite(ms)) return '';
+    return ms >= 0 ? L(`（${duration(ms)}后）`, ` (in ${duration(ms)})`) : L(`（${duration(-ms)}前）`, ` (${duration(-ms)} ago)`);
   }
 
   const dash = (value) => (value === undefined || value === null || value === '' ? '—' : String(value));
 
-  // ---------------------------------------------------------------- messages
+  /**
+   * A message the gateway wrote, in the page's language: translated from its pattern; what the
+   * legacy system said itself kept word for word and marked as the system's.
+   */
+  function gatewayText(message) {
+    const { parts, known } = W.gatewayParts(message);
+    if (!parts.length) return '—';
+    const out = h('span', { class: 'gw', 'data-known': String(known), title: message });
+    for (const part of parts) {
+      if (typeof part === 'string') append(out, [part]);
+      else if (part.own !== undefined) append(out, [h('q', { class: 'own', title: L('业务系统原话', 'the system’s own words') }, part.own)]);
+      else if (part.tech !== undefined) append(out, [h('span', { class: 'tech' }, part.tech)]);
+      else if (part.time !== undefined) append(out, [when(part.time)]);
+    }
+    return out;
+  }
 
+  // ---------------------------------------------------------------- toasts
+
+  const MAX_TOASTS = 3;
+
+  /**
+   * One region, a few toasts at most: the same message again replaces the one shown, a success
+   * leaves after 5 s, an error stays until closed (the oldest success goes first when full).
+   */
   function message(kind, title, lines = [], details = []) {
-    const box = kind === 'error' ? $('alerts') : $('messages');
-    const close = h('button', { type: 'button', class: 'close', 'aria-label': '关闭 Close' }, '×');
+    const box = $('messages');
+    const key = [kind, title, ...lines].join('\n');
+    for (const old of box.querySelectorAll('.message')) if (old.dataset.key === key) old.remove();
+    const close = h('button', { type: 'button', class: 'close', 'aria-label': L('关闭', 'Close') }, '×');
     const el = h(
       'div',
-      { class: `message ${kind}` },
+      { class: `message ${kind}`, role: kind === 'error' ? 'alert' : 'status', 'data-key': key },
       close,
       h('strong', {}, title),
       lines.filter(Boolean).map((line) => h('div', {}, line)),
@@ -170,18 +158,20 @@
     );
     close.addEventListener('click', () => el.remove());
     box.append(el);
-    while (box.children.length > 4) box.firstElementChild.remove();
-    if (kind !== 'error') window.setTimeout(() => el.remove(), 6000);
+    while (box.children.length > MAX_TOASTS) (box.querySelector('.message.ok') || box.firstElementChild).remove();
+    if (kind !== 'error') window.setTimeout(() => el.remove(), 5000);
   }
 
   const ok = (title, line) => message('ok', title, [line]);
 
   /** An API error in plain words: what it means, what the gateway said, and each detail. */
   function describe(err) {
-    const meaning = ERROR_CODES[err.code] || err.code || '未知错误';
+    const meaning = word('ERROR_CODES', err.code) || err.code || L('未知错误', 'unknown error');
     const status = err.status ? `HTTP ${err.status}` : '';
     const details = (err.details || []).map((d) => (d.path ? `${d.path}: ${d.message}` : String(d.message)));
-    return { lines: [`${meaning}${status ? `（${status}，${err.code}）` : ''}`, err.message], details };
+    // The gateway's own text of an API error is English: in Chinese it follows as the original.
+    const said = err.message ? L(`网关原文：${err.message}`, err.message) : '';
+    return { lines: [`${meaning}${status ? L(`（${status}，${err.code}）`, ` (${status}, ${err.code})`) : ''}`, said], details };
   }
 
   function report(title, err) {
@@ -207,7 +197,7 @@
     const token = sessionStorage.getItem(TOKEN_KEY);
     if (!token) {
       showLogin();
-      throw new ApiProblem(401, 'unauthorized', '请先输入运维令牌 Enter the ops token first.', [], true);
+      throw new ApiProblem(401, 'unauthorized', L('请先输入运维令牌。', 'Enter the ops token first.'), [], true);
     }
     const headers = { Authorization: `Bearer ${token}`, Accept: 'application/json' };
     const name = sessionStorage.getItem(NAME_KEY);
@@ -215,13 +205,7 @@
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     let res;
     try {
-      res = await fetch(API + path, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        cache: 'no-store',
-        credentials: 'omit',
-      });
+      res = await fetch(API + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store', credentials: 'omit' });
     } catch (err) {
       throw new ApiProblem(0, 'network', `Cannot reach the gateway (${err && err.message ? err.message : err}).`);
     }
@@ -238,11 +222,7 @@
       // Only a token that is still the one in use is forgotten: a late answer must not sign out a new one.
       if (sessionStorage.getItem(TOKEN_KEY) === token) {
         sessionStorage.removeItem(TOKEN_KEY);
-        showLogin(
-          res.status === 401
-            ? '令牌无效或已更换，请重新输入。The token was refused; enter it again.'
-            : '此令牌不是运维令牌（可能是受理平台的令牌）。This token may not use the ops API.',
-        );
+        showLogin(res.status === 401 ? L('令牌无效或已更换，请重新输入。', 'The token was refused; enter it again.') : L('此令牌不是运维令牌（可能是受理平台的令牌）。', 'This token may not use the ops API.'));
       }
       throw new ApiProblem(res.status, error ? error.code : 'unauthorized', error ? error.message : '', error && error.details, true);
     }
@@ -267,13 +247,13 @@
     const before = document.activeElement;
     $('ask-title').textContent = title;
     $('ask-text').textContent = text || '';
-    $('ask-label').textContent = required ? '原因（必填）Reason, required' : '原因（可选，写入审计记录）Reason, optional';
+    $('ask-label').textContent = required ? L('原因（必填）', 'Reason (required)') : L('原因（可选，写入审计记录）', 'Reason (optional, audited)');
     reason.value = '';
     reason.required = Boolean(required);
     reason.setAttribute('aria-required', required ? 'true' : 'false');
-    reason.placeholder = required ? '例如：申请人已撤回' : '例如：系统升级维护';
+    reason.placeholder = required ? L('例如：申请人已撤回', 'e.g. the applicant withdrew') : L('例如：系统升级维护', 'e.g. system upgrade');
     error.textContent = '';
-    okButton.textContent = okLabel || '确定 OK';
+    okButton.textContent = okLabel || L('确定', 'OK');
     okButton.className = danger ? 'danger' : 'primary';
 
     return new Promise((resolve) => {
@@ -289,7 +269,7 @@
         event.preventDefault();
         const value = reason.value.trim();
         if (required && !value) {
-          error.textContent = '请填写原因。A reason is required.';
+          error.textContent = L('请填写原因。', 'A reason is required.');
           reason.focus();
           return;
         }
@@ -321,6 +301,22 @@
     }
   }
 
+  /**
+   * The one path of every audited action: ask the reason, call the API, say it is done, reload.
+   * Pause/resume, replay, discard (dead letter or unmatched result) and bulk replay all go here.
+   */
+  async function act({ button, ask, failed, call, done, reload }) {
+    const reason = await askReason(ask);
+    if (reason === null) return;
+    await busy(button, failed, async () => {
+      const answer = await call(reason);
+      if (done) done(answer);
+      if (reload) await reload();
+    });
+  }
+
+  const withReason = (reason, body = {}) => (reason ? { ...body, reason } : body);
+
   // ---------------------------------------------------------------- sign-in
 
   let timer;
@@ -343,10 +339,9 @@
 
   /** Shows the role and hides the static controls it may not use (marked data-needs in the page). */
   function applyRole() {
-    const [label, tone] = ROLES[role] || ['—', 'muted'];
     const badgeEl = $('who-role');
-    badgeEl.textContent = label;
-    badgeEl.className = `badge ${tone}`;
+    badgeEl.textContent = role ? word('ROLES', role) : '—';
+    badgeEl.className = `badge ${ROLE_TONE[role] || 'muted'}`;
     for (const el of document.querySelectorAll('[data-needs]')) el.hidden = !may(el.getAttribute('data-needs'));
   }
 
@@ -356,12 +351,14 @@
     systems = [];
     systemRows.clear();
     deadLetters = [];
+    lastCase = undefined;
+    for (const pager of [deadPager, auditPager, unmatchedPager]) pager.reset();
     lookupsFilter = { caseId: '', person: '' };
     $('lookups-person').value = '';
     $('lookups-case').value = '';
     showPersonFilter();
     for (const id of ['systems-table', 'dead-table', 'audit-table', 'unmatched-table', 'lookups-table']) $(id).tBodies[0].replaceChildren();
-    for (const id of ['case-result', 'systems-summary', 'dead-count', 'unmatched-count']) $(id).replaceChildren();
+    for (const id of ['case-result', 'systems-summary', 'dead-count', 'unmatched-count', 'dead-pager', 'audit-pager', 'unmatched-pager']) $(id).replaceChildren();
   }
 
   function showLogin(errorText) {
@@ -392,13 +389,13 @@
     const token = $('login-token').value.trim();
     const name = $('login-name').value.trim();
     if (!token || !name) {
-      $('login-error').textContent = !token ? '请输入运维令牌。Enter the ops token.' : '请输入您的姓名（用于审计记录）。Enter your name.';
+      $('login-error').textContent = !token ? L('请输入运维令牌。', 'Enter the ops token.') : L('请输入您的姓名（用于审计记录）。', 'Enter your name (for the audit trail).');
       (!token ? $('login-token') : $('login-name')).focus();
       return;
     }
     sessionStorage.setItem(TOKEN_KEY, token);
     sessionStorage.setItem(NAME_KEY, name);
-    $('login-error').textContent = '正在验证… Checking…';
+    $('login-error').textContent = L('正在验证…', 'Checking…');
     try {
       await whoami();
       const { data } = await api('GET', '/admin/systems');
@@ -406,15 +403,13 @@
       renderSystems(data);
       selectTab('systems', false);
       $('main').focus();
-      ok('已登录 Signed in', `${name}（${ROLES[role][0]}），欢迎。`);
-      loadDeadLetters(true);
+      ok(L('已登录', 'Signed in'), L(`${name}（${word('ROLES', role)}），欢迎。`, `${name} (${word('ROLES', role)}), welcome.`));
       loadUnmatched(true);
     } catch (err) {
       if (err.auth) return; // showLogin already explains
       sessionStorage.removeItem(TOKEN_KEY);
       role = undefined;
-      const { lines } = describe(err);
-      $('login-error').textContent = lines.filter(Boolean).join(' — ');
+      $('login-error').textContent = describe(err).lines.filter(Boolean).join(' — ');
     }
   }
 
@@ -430,18 +425,19 @@
     }
     showApp();
     selectTab('systems', false);
-    loadDeadLetters(true);
     loadUnmatched(true);
   }
 
   function signOut() {
     sessionStorage.removeItem(TOKEN_KEY);
-    showLogin('已退出。Signed out.');
+    showLogin(L('已退出。', 'Signed out.'));
   }
 
   // ---------------------------------------------------------------- tabs
 
-  const TABS = ['systems', 'dead', 'case', 'audit', 'unmatched', 'lookups'];
+  // The tabs are those in the page (a tab `tab-x` shows the panel `panel-x`), so a section added to
+  // index.html, such as the system page, takes part without a change here; it hears `ow:tab`.
+  const TABS = [...document.querySelectorAll('[role="tab"][id^="tab-"]')].map((tab) => tab.id.slice(4));
   let currentTab = 'systems';
 
   function selectTab(name, focusTab = true) {
@@ -459,6 +455,7 @@
     if (name === 'audit') loadAudit();
     if (name === 'unmatched') loadUnmatched();
     if (name === 'lookups') loadLookups();
+    document.dispatchEvent(new window.CustomEvent('ow:tab', { detail: { tab: name } }));
   }
 
   function onTabKey(event) {
@@ -469,29 +466,77 @@
     selectTab(TABS[(next + TABS.length) % TABS.length]);
   }
 
+  // ---------------------------------------------------------------- paging (dead letters, unmatched, audit)
+
+  /**
+   * Cursor paging as the API gives it (`next`): the cursors of the pages before are kept, so ops can
+   * go back as well as on. `load(cursor)` fetches a page and answers its `next`.
+   */
+  function pager(elementId, load) {
+    let before = []; // cursors of the pages before this one ('' = the first)
+    let cursor = '';
+    let next;
+    const state = {
+      cursor: () => cursor,
+      reset() {
+        before = [];
+        cursor = '';
+        next = undefined;
+      },
+      /** Called with a page's `next` once it is shown. */
+      shown(nextCursor, count) {
+        next = nextCursor;
+        const first = h('button', { type: 'button', class: 'secondary', 'data-page': 'first', disabled: before.length === 0 }, L('第一页', 'First page'));
+        const prev = h('button', { type: 'button', class: 'secondary', 'data-page': 'prev', disabled: before.length === 0 }, L('上一页', 'Previous'));
+        const more = h('button', { type: 'button', class: 'secondary', 'data-page': 'next', disabled: !next }, L('下一页', 'Next page'));
+        first.addEventListener('click', () => {
+          state.reset();
+          load();
+        });
+        prev.addEventListener('click', () => {
+          cursor = before.pop() || '';
+          load();
+        });
+        more.addEventListener('click', () => {
+          before.push(cursor);
+          cursor = next;
+          load();
+        });
+        const page = before.length + 1;
+        fill($(elementId), first, prev, h('span', { class: 'hint' }, L(`第 ${page} 页，本页 ${count} 条${next ? '，后面还有' : ''}`, `page ${page}, ${count} here${next ? ', more after' : ''}`)), more);
+      },
+    };
+    return state;
+  }
+
+  /** The query string of a page: the filter's fields that are set, the cursor and the page size. */
+  function pageQuery(filter, cursor) {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(filter)) if (value) params.set(key, value);
+    if (cursor) params.set('cursor', cursor);
+    params.set('limit', String(PAGE_SIZE));
+    return `?${params.toString()}`;
+  }
+
+  /** Shows a table's rows, or its "nothing here" line. */
+  function showRows(tableId, emptyId, rows) {
+    $(tableId).tBodies[0].replaceChildren(...rows);
+    $(emptyId).hidden = rows.length > 0;
+    $(tableId).hidden = rows.length === 0;
+  }
+
   // ---------------------------------------------------------------- systems
 
   let systems = [];
   const systemRows = new Map();
   let systemsLoading = false;
   let lastSystemsOk;
+  let problemFilter = '';
 
   function systemName(id) {
     const found = systems.find((s) => s.id === id);
     return found ? found.name : '';
   }
-
-  // The API's order of urgency: a system with a problem is listed before every system without one.
-  const PROBLEM_ORDER = ['circuit_open', 'paused', 'window_closed', 'failing', 'dead_letters', 'apply_error'];
-  const PROBLEM_LABEL = {
-    circuit_open: '熔断 circuit open',
-    paused: '已暂停 paused',
-    window_closed: '维护窗口外 window closed',
-    failing: '故障 failing',
-    dead_letters: '死信 dead letters',
-    apply_error: '配置未生效 config not applied',
-  };
-  let problemFilter = '';
 
   function problemRank(s) {
     const first = Array.isArray(s.problems) && s.problems.length ? PROBLEM_ORDER.indexOf(s.problems[0]) : -1;
@@ -502,16 +547,30 @@
     return [...list].sort((a, b) => problemRank(a) - problemRank(b) || (LEVEL_ORDER[a.level] ?? 9) - (LEVEL_ORDER[b.level] ?? 9) || a.id.localeCompare(b.id));
   }
 
-  /** What ops need at 3 a.m. under the circuit: since when it fails, what it said, when it last worked. */
-  function healthLines(s) {
+  /** The state cell: running or paused, the circuit, and each problem the API names. */
+  function stateCell(s) {
+    const c = s.circuit || { state: 'closed', failures: 0 };
+    const parts = [s.paused ? plainBadge(L('已暂停', 'paused'), 'warn') : plainBadge(L('运行中', 'running'), 'ok'), ' ', badge('CIRCUIT', c.state, CIRCUIT_TONE[c.state])];
+    if (c.failures) parts.push(h('div', { class: 'hint' }, L(`连续失败 ${c.failures} 次`, `${c.failures} failures in a row`)));
+    // A paused system sends nothing, so it probes nothing; a probe time already past says nothing either.
+    if (!s.paused && c.openUntil && Date.parse(c.openUntil) > Date.now()) parts.push(h('div', { class: 'hint', 'data-field': 'next-probe' }, L('下次试探 ', 'next probe '), when(c.openUntil)));
+    if (s.paused && c.state !== 'closed') parts.push(h('div', { class: 'hint' }, L('暂停中不试探，恢复后才会试探', 'no probe while paused; one follows the resume')));
+    return parts;
+  }
+
+  /** What ops need at 3 a.m.: since when it fails, what it said, when it last worked, who waits how long. */
+  function healthCell(s) {
     const lines = [];
-    if (s.window && !s.window.open) lines.push(h('div', { class: 'hint' }, '维护窗口外，开放于 window opens ', when(s.window.opensAt)));
-    if (s.failingSince) lines.push(h('div', { class: 'hint bad-text' }, '故障自 failing since ', when(s.failingSince)));
-    if (s.lastError) lines.push(h('div', { class: 'hint wrap', title: s.lastError }, '最后错误 last error：', s.lastError.length > 120 ? `${s.lastError.slice(0, 120)}…` : s.lastError));
-    if (s.lastSuccessAt) lines.push(h('div', { class: 'hint' }, '最近成功 last success ', when(s.lastSuccessAt)));
-    if (s.oldestWaitingAt) lines.push(h('div', { class: 'hint' }, '最早等待 oldest waiting ', when(s.oldestWaitingAt)));
-    if (Array.isArray(s.applyErrors) && s.applyErrors.length) lines.push(h('div', { class: 'hint bad-text' }, `配置版本 ${s.applyErrors[0].version} 未在 ${s.applyErrors.length} 个进程生效 not applied`));
-    return lines;
+    const problems = Array.isArray(s.problems) ? s.problems : [];
+    if (problems.length) lines.push(h('div', { class: 'problems' }, problems.map((p) => [badge('PROBLEMS', p, p === 'dead_letters' || p === 'window_closed' ? 'warn' : 'bad'), ' '])));
+    if (s.window && !s.window.open) lines.push(h('div', { class: 'hint' }, L('维护窗口外，开放于 ', 'outside the window; opens '), when(s.window.opensAt)));
+    if (s.failingSince) lines.push(h('div', { class: 'hint bad-text', 'data-field': 'failing-since' }, L('故障自 ', 'failing since '), when(s.failingSince), relative(s.failingSince)));
+    if (s.lastError) lines.push(h('div', { class: 'hint wrap', 'data-field': 'last-error' }, L('最后错误：', 'last error: '), gatewayText(s.lastError)));
+    if (s.lastSuccessAt) lines.push(h('div', { class: 'hint', 'data-field': 'last-success' }, L('最近成功 ', 'last success '), when(s.lastSuccessAt), relative(s.lastSuccessAt)));
+    else if (s.failingSince) lines.push(h('div', { class: 'hint', 'data-field': 'last-success' }, L('最近成功：从未', 'last success: never')));
+    if (s.oldestWaitingAt) lines.push(h('div', { class: 'hint', 'data-field': 'oldest-waiting' }, L(`最早一件已等待 ${duration(Date.now() - Date.parse(s.oldestWaitingAt))}`, `oldest waiting for ${duration(Date.now() - Date.parse(s.oldestWaitingAt))}`)));
+    if (Array.isArray(s.applyErrors) && s.applyErrors.length) lines.push(h('div', { class: 'hint bad-text' }, L(`配置版本 ${s.applyErrors[0].version} 未在 ${s.applyErrors.length} 个进程生效`, `version ${s.applyErrors[0].version} not applied on ${s.applyErrors.length} process(es)`)));
+    return lines.length ? lines : h('span', { class: 'hint' }, L('无异常', 'no problem'));
   }
 
   function numberCell(td, value) {
@@ -519,53 +578,64 @@
     td.className = `num${value ? '' : ' zero'}`;
   }
 
-  function circuitCell(circuit) {
-    const c = circuit || { state: 'closed', failures: 0 };
-    const parts = [badge(CIRCUIT[c.state], c.state)];
-    if (c.failures) parts.push(h('span', { class: 'hint' }, ` 连续失败 ${c.failures} 次`));
-    // A probe time already past says nothing (the probe is due, or the system is paused).
-    if (c.openUntil && Date.parse(c.openUntil) > Date.now()) parts.push(h('div', { class: 'hint' }, '下次试探 next probe ', when(c.openUntil)));
-    return parts;
+  /** Dead letters of a system: the number links to them, filtered to that system. */
+  function deadCell(td, s) {
+    const n = s.deadLetters ?? 0;
+    td.className = `num${n ? '' : ' zero'}`;
+    if (!n) return fill(td, '0');
+    const link = h('button', { type: 'button', class: 'link', 'data-dead-for': s.id, title: L('查看该系统的死信', 'Show its dead letters') }, String(n));
+    link.addEventListener('click', () => {
+      $('dead-system').value = s.id;
+      $('dead-error').value = '';
+      deadFilter = { systemId: s.id, error: '' };
+      deadPager.reset();
+      selectTab('dead');
+    });
+    return fill(td, link);
   }
 
   function buildSystemRow(s) {
     const cells = {};
     const tr = h('tr', { 'data-system': s.id });
-    const keys = ['level', 'id', 'name', 'protocol', 'paused', 'circuit', 'waiting', 'active', 'delayed', 'failed'];
+    const keys = ['level', 'id', 'protocol', 'state', 'health', 'waiting', 'active', 'delayed', 'dead'];
     // Pausing and resuming: operator and admin only; a viewer's row has no action cell at all.
     if (may('operator')) keys.push('action');
     for (const key of keys) {
       cells[key] = h('td');
       tr.append(cells[key]);
     }
-    cells.id.className = 'mono nowrap';
+    cells.health.className = 'health';
     if (!cells.action) return { tr, cells };
     cells.action.className = 'nowrap';
-    const button = h('button', { type: 'button', class: 'secondary' });
-    button.addEventListener('click', () => togglePause(s.id, button));
-    cells.action.append(button);
-    return { tr, cells, button };
+    return { tr, cells };
   }
 
   function updateSystemRow(row, s) {
-    const { cells, button } = row;
-    fill(cells.level, h('span', { class: `level-${s.level}` }, LEVELS[s.level] || s.level));
-    if (!cells.id.firstChild) cells.id.append(h('a', { href: `#system/${encodeURIComponent(s.id)}`, 'data-open-system': s.id }, s.id)); // the system page (system-page.js)
-    cells.name.textContent = s.name;
+    const { cells } = row;
+    fill(cells.level, h('span', { class: `level-${s.level}` }, word('LEVELS', s.level)));
+    // The id opens the system's page (system-page.js); the link is kept across refreshes, for focus.
+    if (!cells.id.firstChild) cells.id.append(h('div', { class: 'mono nowrap' }, h('a', { href: `#system/${encodeURIComponent(s.id)}`, 'data-open-system': s.id }, s.id)), h('div', { class: 'name' }));
+    cells.id.lastChild.textContent = s.name;
     cells.protocol.textContent = String(s.protocol).toUpperCase();
-    fill(cells.paused, s.paused ? badge(['已暂停 paused', 'warn']) : badge(['运行中 running', 'ok']));
-    fill(cells.circuit, circuitCell(s.circuit), healthLines(s));
+    fill(cells.state, stateCell(s));
+    fill(cells.health, healthCell(s));
     const q = s.queue || {};
     numberCell(cells.waiting, q.waiting);
     numberCell(cells.active, q.active);
     numberCell(cells.delayed, q.delayed);
-    numberCell(cells.failed, q.failed);
+    deadCell(cells.dead, s);
     row.tr.classList.toggle('paused', Boolean(s.paused));
-    if (!button) return;
-    // The same button is kept across refreshes so keyboard focus stays where it was.
-    button.textContent = s.paused ? '恢复 Resume' : '暂停 Pause';
-    button.className = s.paused ? 'primary' : 'secondary';
-    button.setAttribute('aria-label', `${s.paused ? '恢复 Resume' : '暂停 Pause'} ${s.id}`);
+    row.tr.classList.toggle('problem', problemRank(s) < PROBLEM_ORDER.length);
+    if (!cells.action) return;
+    // The same button is kept across refreshes (unless its label changes) so keyboard focus stays.
+    const label = s.paused ? L('恢复', 'Resume') : L('暂停', 'Pause');
+    const action = s.paused ? 'resume' : 'pause';
+    if (!row.button || row.button.dataset.action !== action || row.button.textContent !== label) {
+      const hadFocus = row.button && document.activeElement === row.button;
+      row.button = actionButton(action, s.id, label, s.paused ? 'primary' : 'secondary', (button) => togglePause(s.id, button));
+      fill(cells.action, row.button);
+      if (hadFocus) row.button.focus();
+    }
   }
 
   function applySystemFilter() {
@@ -585,54 +655,56 @@
   function renderSystems(list) {
     systems = sortSystems(Array.isArray(list) ? list : []);
     const tbody = $('systems-table').tBodies[0];
-    const sameSet = systems.length === systemRows.size && systems.every((s) => systemRows.has(s.id));
-    if (!sameSet) {
+    const sameOrder = systems.length === systemRows.size && [...systemRows.keys()].every((id, i) => systems[i].id === id);
+    if (!sameOrder) {
+      // Rows are kept (and their buttons with them); only the order changes as problems come and go.
+      const kept = new Map(systemRows);
       systemRows.clear();
-      tbody.replaceChildren();
-      for (const s of systems) {
-        const row = buildSystemRow(s);
-        systemRows.set(s.id, row);
-        tbody.append(row.tr);
-      }
+      for (const s of systems) systemRows.set(s.id, kept.get(s.id) || buildSystemRow(s));
+      tbody.replaceChildren(...[...systemRows.values()].map((r) => r.tr));
     }
     for (const s of systems) updateSystemRow(systemRows.get(s.id), s);
     applySystemFilter();
+    renderSummary();
+    lastSystemsOk = new Date().toISOString();
+    $('systems-updated').textContent = L(`更新于 ${beijing(lastSystemsOk)}`, `Updated ${beijing(lastSystemsOk)}`);
+    const dead = systems.reduce((n, s) => n + (s.deadLetters ?? 0), 0);
+    $('dead-count').textContent = dead ? String(dead) : '';
+    fillSystemSelect();
+  }
 
-    const sum = (key) => systems.reduce((n, s) => n + ((s.queue && s.queue[key]) || 0), 0);
+  /** The header counters, each a link to the systems it counts (a second click shows them all). */
+  function renderSummary() {
     const having = (problem) => systems.filter((s) => Array.isArray(s.problems) && s.problems.includes(problem)).length;
-    // Each counter is a link to the systems it counts (a second click shows them all again).
-    const counter = (problem, label) => {
-      const n = having(problem);
-      const link = h('button', { type: 'button', class: `link counter${problemFilter === problem ? ' active' : ''}`, 'data-problem': problem, 'aria-pressed': String(problemFilter === problem) }, `${label} `, h('strong', {}, String(n)));
+    const counter = (problem, count) => {
+      const active = problemFilter === problem;
+      const link = h('button', { type: 'button', class: `link counter${active ? ' active' : ''}${count ? ' nonzero' : ''}`, 'data-problem': problem, 'aria-pressed': String(active) }, `${word('PROBLEMS', problem)} `, h('strong', {}, String(count)));
       link.addEventListener('click', () => {
-        problemFilter = problemFilter === problem ? '' : problem;
-        renderSystems(systems);
+        problemFilter = active ? '' : problem;
+        renderSummary();
+        applySystemFilter();
       });
       return link;
     };
-    const dead = systems.reduce((n, s) => n + (s.deadLetters ?? (s.queue && s.queue.failed) ?? 0), 0);
-    const deadLink = h('button', { type: 'button', class: 'link counter', 'data-problem': 'dead-letters-tab' }, '死信 ', h('strong', {}, String(dead)));
-    deadLink.addEventListener('click', () => selectTab('dead'));
+    const waiting = systems.reduce((n, s) => n + ((s.queue && s.queue.waiting) || 0), 0);
+    const deadTotal = systems.reduce((n, s) => n + (s.deadLetters ?? 0), 0);
     fill(
       $('systems-summary'),
-      h('span', {}, '共 ', h('strong', {}, String(systems.length)), ' 个系统'),
-      counter('circuit_open', '熔断'),
-      counter('paused', '已暂停'),
-      counter('failing', '故障'),
-      counter('window_closed', '窗口外'),
-      h('span', {}, '等待 ', h('strong', {}, String(sum('waiting')))),
-      deadLink,
-      problemFilter ? h('span', { class: 'hint' }, `仅显示 showing: ${PROBLEM_LABEL[problemFilter]}`) : null,
+      h('span', {}, L('共 ', ''), h('strong', {}, String(systems.length)), L(' 个系统', ' systems')),
+      counter('circuit_open', having('circuit_open')),
+      counter('paused', having('paused')),
+      counter('window_closed', having('window_closed')),
+      counter('failing', having('failing')),
+      counter('dead_letters', deadTotal),
+      h('span', {}, L('等待 ', 'waiting '), h('strong', {}, String(waiting))),
+      problemFilter ? h('span', { class: 'hint' }, L(`仅显示：${word('PROBLEMS', problemFilter)}`, `showing only: ${word('PROBLEMS', problemFilter)}`)) : null,
     );
-    lastSystemsOk = new Date().toISOString();
-    $('systems-updated').textContent = `更新于 Updated ${beijing(lastSystemsOk)}`;
-    fillSystemSelect();
   }
 
   function fillSystemSelect() {
     const select = $('dead-system');
-    const chosen = select.value;
-    const options = [h('option', { value: '' }, '全部 all')];
+    const chosen = select.value || deadFilter.systemId;
+    const options = [h('option', { value: '' }, L('全部', 'all'))];
     for (const s of systems) options.push(h('option', { value: s.id }, `${s.id} ${s.name}`));
     select.replaceChildren(...options);
     select.value = systems.some((s) => s.id === chosen) ? chosen : '';
@@ -648,8 +720,8 @@
       if (quiet && !err.auth) {
         // A background refresh says so in place instead of stacking a message every 5 s.
         const { lines } = describe(err);
-        $('systems-updated').textContent = `刷新失败 Refresh failed: ${lines.filter(Boolean).join(' — ')}${lastSystemsOk ? `（上次成功 last ok ${beijing(lastSystemsOk)}）` : ''}`;
-      } else report('读取系统列表失败 Could not load systems', err);
+        $('systems-updated').textContent = `${L('刷新失败', 'Refresh failed')}: ${lines.filter(Boolean).join(' — ')}${lastSystemsOk ? L(`（上次成功 ${beijing(lastSystemsOk)}）`, ` (last ok ${beijing(lastSystemsOk)})`) : ''}`;
+      } else report(L('读取系统列表失败', 'Could not load systems'), err);
     } finally {
       systemsLoading = false;
     }
@@ -664,20 +736,23 @@
     const s = systems.find((x) => x.id === id);
     if (!s) return;
     const pausing = !s.paused;
-    const reason = await askReason({
-      title: `${pausing ? '暂停' : '恢复'} ${s.name}（${s.id}）`,
-      text: pausing
-        ? '暂停后，发往该系统的投递继续排队，但不会发送，直到恢复。Deliveries keep queueing; nothing is sent until resumed.'
-        : '恢复后，排队中的投递会立即开始发送。Queued deliveries start going out.',
-      required: false,
-      okLabel: pausing ? '暂停 Pause' : '恢复 Resume',
-      danger: pausing,
-    });
-    if (reason === null) return;
-    await busy(button, `${pausing ? '暂停' : '恢复'}失败 ${pausing ? 'Pause' : 'Resume'} failed`, async () => {
-      const { data } = await api('POST', `/admin/systems/${encodeURIComponent(id)}/${pausing ? 'pause' : 'resume'}`, reason ? { reason } : {});
-      renderSystems(systems.map((x) => (x.id === id ? data : x)));
-      ok(pausing ? '已暂停 Paused' : '已恢复 Resumed', `${s.name}（${s.id}）`);
+    await act({
+      button,
+      ask: {
+        title: `${pausing ? L('暂停', 'Pause') : L('恢复', 'Resume')} ${s.name}（${s.id}）`,
+        text: pausing
+          ? L('暂停后，发往该系统的投递继续排队，但不会发送，直到恢复。', 'Deliveries keep queueing; nothing is sent until resumed.')
+          : L('恢复后，排队中的投递会立即开始发送。', 'Queued deliveries start going out.'),
+        required: false,
+        okLabel: pausing ? L('暂停', 'Pause') : L('恢复', 'Resume'),
+        danger: pausing,
+      },
+      failed: pausing ? L('暂停失败', 'Pause failed') : L('恢复失败', 'Resume failed'),
+      call: async (reason) => (await api('POST', `/admin/systems/${encodeURIComponent(id)}/${pausing ? 'pause' : 'resume'}`, withReason(reason))).data,
+      done: (status) => {
+        renderSystems(systems.map((x) => (x.id === id ? status : x)));
+        ok(pausing ? L('已暂停', 'Paused') : L('已恢复', 'Resumed'), `${s.name}（${s.id}）`);
+      },
     });
   }
 
@@ -685,37 +760,33 @@
 
   let deadFilter = { systemId: '', error: '' };
   let deadLetters = [];
-
-  function deadQuery(filter) {
-    const params = new URLSearchParams();
-    if (filter.systemId) params.set('systemId', filter.systemId);
-    if (filter.error) params.set('error', filter.error);
-    const q = params.toString();
-    return q ? `?${q}` : '';
-  }
+  const deadPager = pager('dead-pager', () => loadDeadLetters());
 
   async function loadDeadLetters(quiet = false) {
     const filter = deadFilter;
     try {
-      const { data } = await api('GET', `/admin/dead-letters${deadQuery(filter)}`);
+      const { data } = await api('GET', `/admin/dead-letters${pageQuery(filter, deadPager.cursor())}`);
+      if (filter !== deadFilter) return; // the filter changed meanwhile
       deadLetters = data && Array.isArray(data.items) ? data.items : [];
-      if (!filter.systemId && !filter.error) $('dead-count').textContent = deadLetters.length ? String(deadLetters.length) : '';
       renderDeadLetters();
+      deadPager.shown(data && data.next, deadLetters.length);
     } catch (err) {
-      if (!quiet) report('读取死信失败 Could not load dead letters', err);
+      if (!quiet) report(L('读取死信失败', 'Could not load dead letters'), err);
     }
   }
 
   function renderDeadLetters() {
-    const tbody = $('dead-table').tBodies[0];
     const rows = deadLetters.map((d) => {
       let actions = null;
       if (may('operator')) {
-        const replay = h('button', { type: 'button', class: 'secondary', 'aria-label': `重放 Replay ${d.id}` }, '重放 Replay');
-        const discard = h('button', { type: 'button', class: 'danger', 'aria-label': `丢弃 Discard ${d.id}` }, '丢弃 Discard');
-        replay.addEventListener('click', () => replayOne(d, replay));
-        discard.addEventListener('click', () => discardOne(d, discard));
-        actions = h('td', { class: 'actions' }, replay, discard);
+        actions = h(
+          'td',
+          { class: 'actions' },
+          actionButton('replay', d.id, L('重放', 'Replay'), 'secondary', (b) => replayOne(d, b)),
+          // Correcting the case needs full case data and is an admin's (CONTRACT §6).
+          may('admin') ? actionButton('correct', d.id, L('更正后重放', 'Correct & replay'), 'secondary', (b) => correctOne(d, b)) : null,
+          actionButton('discard', d.id, L('丢弃', 'Discard'), 'danger', (b) => discardOne(d, b)),
+        );
       }
       return h(
         'tr',
@@ -723,21 +794,16 @@
         h('td', { class: 'nowrap' }, caseLink(d.caseId)),
         h('td', {}, h('div', { class: 'mono' }, d.systemId), h('div', { class: 'hint' }, systemName(d.systemId))),
         h('td', { class: 'num' }, String(d.attempts)),
-        h('td', { class: 'wrap' }, dash(d.lastError)),
+        h('td', { class: 'wrap' }, gatewayText(d.lastError)),
         h('td', { class: 'nowrap' }, when(d.failedAt)),
         actions,
       );
     });
-    tbody.replaceChildren(...rows);
-    $('dead-empty').hidden = rows.length > 0;
-    $('dead-table').hidden = rows.length === 0;
-    const all = $('dead-replay-all');
-    all.disabled = rows.length === 0;
-    all.textContent = rows.length ? `重放全部匹配 Replay all matching（${rows.length}）` : '重放全部匹配 Replay all matching';
+    showRows('dead-table', 'dead-empty', rows);
   }
 
   function caseLink(caseId) {
-    const link = h('button', { type: 'button', class: 'link', title: '查看办件 Open the case' }, caseId);
+    const link = h('button', { type: 'button', class: 'link', title: L('查看办件', 'Open the case') }, caseId);
     link.addEventListener('click', () => {
       $('case-id').value = caseId;
       selectTab('case');
@@ -746,92 +812,203 @@
     return link;
   }
 
-  async function replayOne(d, button) {
-    const reason = await askReason({
-      title: `重放死信 Replay ${d.caseId} → ${d.systemId}`,
-      text: '重新排队，重新计算尝试次数，幂等键不变。Queued again with fresh attempts and the same Idempotency-Key.',
-      required: false,
-      okLabel: '重放 Replay',
-    });
-    if (reason === null) return;
-    await busy(button, '重放失败 Replay failed', async () => {
-      await api('POST', `/admin/dead-letters/${encodeURIComponent(d.id)}/replay`, reason ? { reason } : {});
-      ok('已重放 Replayed', `${d.caseId} → ${d.systemId}`);
-      await loadDeadLetters();
+  /** After a change to dead letters: the list, and the board's counts, are read again. */
+  async function deadLettersChanged() {
+    await Promise.all([loadDeadLetters(), loadSystems(true)]);
+  }
+
+  function replayOne(d, button, reload = deadLettersChanged) {
+    return act({
+      button,
+      ask: {
+        title: `${L('重放死信', 'Replay')} ${d.caseId} → ${d.systemId}`,
+        text: L('重新排队，重新计算尝试次数，幂等键不变。', 'Queued again with fresh attempts and the same Idempotency-Key.'),
+        required: false,
+        okLabel: L('重放', 'Replay'),
+      },
+      failed: L('重放失败', 'Replay failed'),
+      call: (reason) => api('POST', `/admin/dead-letters/${encodeURIComponent(d.id)}/replay`, withReason(reason)),
+      done: () => ok(L('已重放', 'Replayed'), `${d.caseId} → ${d.systemId}`),
+      reload,
     });
   }
 
-  async function replayAll(button) {
-    const filter = deadFilter;
+  function discardOne(d, button) {
+    return act({
+      button,
+      ask: {
+        title: `${L('丢弃死信', 'Discard')} ${d.caseId} → ${d.systemId}`,
+        text: L('丢弃后不再投递，该投递保持“投递失败”状态，原因记入办件历史和审计记录。', 'It is never delivered; the delivery stays dead and the reason is kept.'),
+        required: true,
+        okLabel: L('丢弃', 'Discard'),
+        danger: true,
+      },
+      failed: L('丢弃失败', 'Discard failed'),
+      call: (reason) => api('DELETE', `/admin/dead-letters/${encodeURIComponent(d.id)}`, { reason }),
+      done: () => ok(L('已丢弃', 'Discarded'), `${d.caseId} → ${d.systemId}`),
+      reload: deadLettersChanged,
+    });
+  }
+
+  /**
+   * Bulk replay: a filter, or "every system" ticked explicitly; the API counts first (dryRun) and
+   * the count is shown before anything is replayed.
+   */
+  async function replayMany(button) {
+    const filter = { systemId: $('dead-system').value, error: $('dead-error').value.trim() };
+    const all = $('dead-all').checked;
+    if (!filter.systemId && !filter.error && !all) {
+      message('error', L('请先选择范围', 'Choose what to replay'), [L('选择系统或填写“错误包含”，或勾选“全部系统”。不会在没有范围的情况下重放全部死信。', 'Pick a system or an error text, or tick “every system”. Nothing is replayed without a scope.')]);
+      return;
+    }
+    const body = {};
+    if (filter.systemId) body.systemId = filter.systemId;
+    if (filter.error) body.error = filter.error;
+    if (!filter.systemId && !filter.error) body.all = true;
+    const counted = await busy(button, L('统计失败', 'Count failed'), async () => (await api('POST', '/admin/dead-letters/replay', { ...body, dryRun: true })).data);
+    if (!counted) return;
+    if (!counted.count) {
+      ok(L('没有匹配的死信', 'Nothing matches'), L('该范围内没有死信，未重放任何内容。', 'No dead letter in this scope; nothing replayed.'));
+      return;
+    }
     const scope = [
-      filter.systemId ? `系统 system = ${filter.systemId}` : '全部系统 all systems',
-      filter.error ? `错误包含 error contains “${filter.error}”` : '',
-    ]
-      .filter(Boolean)
-      .join('，');
-    const reason = await askReason({
-      title: `重放全部匹配的死信（当前 ${deadLetters.length} 条）Replay all matching`,
-      text: `范围 Scope：${scope}。`,
-      required: false,
-      okLabel: '全部重放 Replay all',
+      body.all ? L('全部系统', 'every system') : '',
+      filter.systemId ? L(`系统 = ${filter.systemId}`, `system = ${filter.systemId}`) : '',
+      filter.error ? L(`错误包含“${filter.error}”`, `error contains “${filter.error}”`) : '',
+    ].filter(Boolean);
+    await act({
+      button,
+      ask: {
+        title: L(`批量重放 ${counted.count} 条死信`, `Replay ${counted.count} dead letter(s)`),
+        text: L(`范围：${scope.join('，')}。共 ${counted.count} 条将重新排队（幂等键不变）。`, `Scope: ${scope.join(', ')}. ${counted.count} will be queued again (same Idempotency-Keys).`),
+        required: false,
+        okLabel: L(`重放 ${counted.count} 条`, `Replay ${counted.count}`),
+        danger: Boolean(body.all),
+      },
+      failed: L('批量重放失败', 'Bulk replay failed'),
+      call: async (reason) => (await api('POST', '/admin/dead-letters/replay', withReason(reason, body))).data,
+      done: (answer) => ok(L('已批量重放', 'Replayed'), L(`共 ${answer.count} 条重新排队。`, `${answer.count} queued again.`)),
+      reload: deadLettersChanged,
     });
-    if (reason === null) return;
-    await busy(button, '批量重放失败 Replay all failed', async () => {
-      const body = {};
-      if (filter.systemId) body.systemId = filter.systemId;
-      if (filter.error) body.error = filter.error;
-      // The API refuses a bulk replay without a filter unless every dead letter is asked for.
-      if (!filter.systemId && !filter.error) body.all = true;
-      if (reason) body.reason = reason;
-      const { data } = await api('POST', '/admin/dead-letters/replay', body);
-      const n = Array.isArray(data && data.replayed) ? data.replayed.length : 0;
-      ok('已批量重放 Replayed', `共 ${n} 条 ${n} dead letter(s) queued again.`);
-      await loadDeadLetters();
-    });
+    $('dead-all').checked = false;
   }
 
-  async function discardOne(d, button) {
-    const reason = await askReason({
-      title: `丢弃死信 Discard ${d.caseId} → ${d.systemId}`,
-      text: '丢弃后不再投递，该投递保持“投递失败”状态，原因记入办件历史和审计记录。It is never delivered; the reason is kept.',
-      required: true,
-      okLabel: '丢弃 Discard',
-      danger: true,
-    });
-    if (reason === null) return;
-    await busy(button, '丢弃失败 Discard failed', async () => {
-      await api('DELETE', `/admin/dead-letters/${encodeURIComponent(d.id)}`, { reason });
-      ok('已丢弃 Discarded', `${d.caseId} → ${d.systemId}`);
-      await loadDeadLetters();
-    });
+  // ---------------------------------------------------------------- correcting a dead letter's case
+
+  /** Where two JSON values differ, with both values (an admin's screen: full data is theirs to see). */
+  function diffPaths(before, after, at = '') {
+    if (JSON.stringify(before) === JSON.stringify(after)) return [];
+    const objects = before && after && typeof before === 'object' && typeof after === 'object' && Array.isArray(before) === Array.isArray(after);
+    if (!objects) return [{ path: at || '(case)', before, after }];
+    const keys = Array.isArray(before) ? [...Array(Math.max(before.length, after.length)).keys()] : [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+    return keys.flatMap((k) => diffPaths(before[k], after[k], Array.isArray(before) ? `${at}[${k}]` : at ? `${at}.${k}` : k));
+  }
+
+  const shown = (value) => (value === undefined ? L('（无）', '(none)') : JSON.stringify(value));
+
+  function renderDiff(original, text) {
+    const out = $('correct-diff');
+    let edited;
+    try {
+      edited = JSON.parse(text);
+    } catch (err) {
+      fill(out, h('p', { class: 'error-text' }, L('不是有效的 JSON：', 'Not valid JSON: '), err.message));
+      return undefined;
+    }
+    const changes = diffPaths(original, edited);
+    if (!changes.length) fill(out, h('p', { class: 'hint' }, L('尚无改动。', 'No change yet.')));
+    else fill(out, h('ul', {}, changes.map((c) => h('li', { 'data-path': c.path }, h('span', { class: 'mono' }, c.path), '：', h('del', {}, shown(c.before)), ' → ', h('ins', {}, shown(c.after))))));
+    return { edited, changes };
+  }
+
+  /** An admin edits the stored case (JSON), sees what changes, and replays: the API validates it. */
+  async function correctOne(d, button) {
+    const loaded = await busy(button, L('读取办件失败', 'Could not load the case'), async () => (await api('GET', `/admin/dead-letters/${encodeURIComponent(d.id)}/case`)).data);
+    if (!loaded || !loaded.case) return;
+    const original = loaded.case;
+    const dialog = $('correct');
+    const area = $('correct-case');
+    const form = $('correct-form');
+    const error = $('correct-error');
+    const okButton = $('correct-ok');
+    $('correct-title').textContent = `${L('更正后重放', 'Correct and replay')} ${d.caseId} → ${d.systemId}`;
+    area.value = JSON.stringify(original, null, 2);
+    $('correct-reason').value = '';
+    error.replaceChildren();
+    renderDiff(original, area.value);
+    // An edit makes the last refusal stale: it is cleared, the diff redrawn.
+    const onInput = () => {
+      error.replaceChildren();
+      renderDiff(original, area.value);
+    };
+    const finish = () => {
+      area.removeEventListener('input', onInput);
+      form.removeEventListener('submit', onSubmit);
+      $('correct-cancel').removeEventListener('click', finish);
+      if (dialog.open) dialog.close();
+    };
+    const onSubmit = async (event) => {
+      event.preventDefault();
+      const diff = renderDiff(original, area.value);
+      if (!diff) return;
+      if (!diff.changes.length) {
+        fill(error, L('没有改动：不需要更正就请直接重放。', 'Nothing changed: replay it without correcting.'));
+        return;
+      }
+      okButton.disabled = true;
+      try {
+        const reason = $('correct-reason').value.trim();
+        const { data } = await api('POST', `/admin/dead-letters/${encodeURIComponent(d.id)}/replay`, withReason(reason, { case: diff.edited }));
+        finish();
+        ok(L('已更正并重放', 'Corrected and replayed'), `${d.caseId} → ${d.systemId}：${(data.changed || []).join(', ')}`);
+        await deadLettersChanged();
+      } catch (err) {
+        if (err.auth) return finish();
+        // Refused by the API (e.g. not a valid case): said in the dialog, nothing was changed.
+        const { lines, details } = describe(err);
+        fill(error, h('strong', {}, L('网关拒绝了这次更正，未做任何改动：', 'The gateway refused the correction; nothing changed:')), lines.filter(Boolean).map((l) => h('div', {}, l)), details.length ? h('ul', {}, details.map((x) => h('li', {}, x))) : null);
+      } finally {
+        okButton.disabled = false;
+      }
+    };
+    area.addEventListener('input', onInput);
+    form.addEventListener('submit', onSubmit);
+    $('correct-cancel').addEventListener('click', finish);
+    dialog.addEventListener('close', finish, { once: true });
+    dialog.showModal();
+    area.focus();
   }
 
   // ---------------------------------------------------------------- case lookup
+
+  let lastCase;
 
   async function lookupCase(event) {
     if (event) event.preventDefault();
     const caseId = $('case-id').value.trim();
     const out = $('case-result');
     if (!caseId) {
-      fill(out, h('p', { class: 'error-text' }, '请输入办件编号。Enter a caseId.'));
+      fill(out, h('p', { class: 'error-text' }, L('请输入办件编号。', 'Enter a caseId.')));
       $('case-id').focus();
       return;
     }
-    fill(out, h('p', { class: 'hint' }, '查询中… Looking up…'));
+    fill(out, h('p', { class: 'hint' }, L('查询中…', 'Looking up…')));
     const token = sessionStorage.getItem(TOKEN_KEY);
     try {
       const { data } = await api('GET', `/cases/${encodeURIComponent(caseId)}`);
       // Signed out (or in with another token) meanwhile: this case is not for the next one to see.
       if (sessionStorage.getItem(TOKEN_KEY) !== token) return;
+      lastCase = data;
       renderCase(data);
     } catch (err) {
+      lastCase = undefined;
       if (err.auth) return;
       if (err.code === 'unknown_case') {
-        fill(out, h('p', { class: 'empty' }, `没有找到办件 “${caseId}”。No case with this id.`));
+        fill(out, h('p', { class: 'empty' }, L(`没有找到办件“${caseId}”。`, `No case “${caseId}”.`)));
         return;
       }
       const { lines, details } = describe(err);
-      fill(out, h('div', { class: 'message error', role: 'alert' }, h('strong', {}, '查询失败 Lookup failed'), lines.filter(Boolean).map((l) => h('div', {}, l)), details.map((d) => h('div', {}, d))));
+      fill(out, h('div', { class: 'message error', role: 'alert' }, h('strong', {}, L('查询失败', 'Lookup failed')), lines.filter(Boolean).map((l) => h('div', {}, l)), details.map((d) => h('div', {}, d))));
     }
   }
 
@@ -839,136 +1016,150 @@
     const head = h(
       'dl',
       { class: 'case-head' },
-      h('dt', {}, '办件编号 caseId'),
-      h('dt', {}, '事项编码 itemCode'),
-      h('dt', {}, '状态 Status'),
-      h('dt', {}, '受理时间 Accepted'),
-      h('dd', { class: 'mono' }, c.caseId),
-      h('dd', { class: 'mono' }, dash(c.itemCode)),
-      h('dd', {}, badge(CASE_STATUS[c.status], c.status)),
-      h('dd', {}, when(c.acceptedAt)),
+      h('div', {}, h('dt', {}, L('办件编号', 'caseId')), h('dd', { class: 'mono' }, c.caseId)),
+      h('div', {}, h('dt', {}, L('事项编码', 'itemCode')), h('dd', { class: 'mono' }, dash(c.itemCode))),
+      h('div', {}, h('dt', {}, L('状态', 'Status')), h('dd', {}, badge('CASE_STATUS', c.status, CASE_TONE[c.status]))),
+      h('div', {}, h('dt', {}, L('受理时间', 'Accepted')), h('dd', {}, when(c.acceptedAt))),
     );
     const cards = (c.deliveries || []).map((d) => deliveryCard(c.caseId, d));
-    fill($('case-result'), h('h3', { class: 'visually-hidden' }, `办件 ${c.caseId}`), head, h('div', { class: 'deliveries' }, cards));
+    fill($('case-result'), h('h3', { class: 'visually-hidden' }, `${L('办件', 'Case')} ${c.caseId}`), head, h('div', { class: 'deliveries' }, cards));
   }
 
   function resultText(r) {
     if (!r) return '—';
-    return [OUTCOME[r.outcome] || r.outcome, r.message, r.receiptNo ? `回执 ${r.receiptNo}` : '', r.decidedAt ? `决定于 ${beijing(r.decidedAt)}` : ''].filter(Boolean).join(' · ');
+    return [
+      word('OUTCOME', r.outcome),
+      r.message ? [' · ', h('q', { class: 'own', title: L('业务系统原话', 'the system’s own words') }, r.message)] : '',
+      r.receiptNo ? ` · ${L('回执', 'receipt')} ${r.receiptNo}` : '',
+      r.decidedAt ? [` · ${L('决定于 ', 'decided ')}`, when(r.decidedAt)] : '',
+    ];
+  }
+
+  /** Why a queued delivery waits and until when, in a sentence. */
+  function waitingSentence(d) {
+    const reason = word('WAITING', d.waitingFor);
+    if (d.waitingFor === 'paused') return [h('strong', {}, reason), L('：恢复该系统后才会发送，没有预定时间。', ': nothing is sent until the system is resumed; no time is set.')];
+    if (!d.nextAttemptAt) return [h('strong', {}, reason)];
+    return [h('strong', {}, reason), L('：下次尝试于 ', ': next attempt at '), when(d.nextAttemptAt), relative(d.nextAttemptAt)];
   }
 
   function deliveryCard(caseId, d) {
-    const history = (d.history || []).map((e) =>
-      h('tr', {}, h('td', { class: 'nowrap' }, when(e.at)), h('td', { class: 'nowrap' }, EVENTS[e.event] || e.event), h('td', { class: 'wrap' }, dash(e.detail))),
+    // The timeline, oldest first as the history is kept.
+    const steps = (d.history || []).map((e) =>
+      h('li', { class: `step ev-${e.event}`, 'data-event': e.event }, h('span', { class: 'at' }, when(e.at)), h('span', { class: 'ev' }, word('EVENTS', e.event)), e.detail ? h('span', { class: 'detail' }, gatewayText(e.detail)) : null),
     );
     let action = null;
     if (d.status === 'dead' && may('operator')) {
       const letter = { id: `${d.systemId}.${caseId}`, caseId, systemId: d.systemId };
-      action = h('button', { type: 'button', class: 'secondary', 'aria-label': `重放 Replay ${letter.id}` }, '重放 Replay');
-      action.addEventListener('click', async () => {
-        await replayOne(letter, action);
-        lookupCase();
-      });
+      action = actionButton('replay', letter.id, L('重放', 'Replay'), 'secondary', (b) => replayOne(letter, b, lookupCase));
     }
+    const waiting = d.waitingFor ? h('p', { class: 'waiting', 'data-waiting': d.waitingFor }, h('span', { class: 'label' }, L('为何等待：', 'Why it waits: ')), waitingSentence(d)) : null;
     return h(
       'article',
       { class: 'delivery', 'data-delivery': d.systemId },
-      h('h3', {}, h('span', { class: 'mono' }, d.systemId), h('span', { class: 'hint' }, systemName(d.systemId)), badge(DELIVERY_STATUS[d.status], d.status), action),
+      h('h3', {}, h('span', { class: 'mono' }, d.systemId), h('span', { class: 'hint' }, systemName(d.systemId)), badge('DELIVERY_STATUS', d.status, DELIVERY_TONE[d.status]), action),
+      waiting,
       h(
         'dl',
         {},
-        h('dt', {}, '尝试次数 Attempts'),
+        h('dt', {}, L('尝试次数', 'Attempts')),
         h('dd', {}, String(d.attempts ?? 0)),
-        h('dt', {}, '回执号 Receipt'),
+        h('dt', {}, L('回执号', 'Receipt')),
         h('dd', { class: 'mono' }, dash(d.receiptNo)),
-        h('dt', {}, '最后错误 Last error'),
-        h('dd', {}, dash(d.lastError)),
-        d.waitingFor ? [h('dt', {}, '等待原因 Waiting for'), h('dd', { 'data-waiting': d.waitingFor }, WAITING[d.waitingFor] || d.waitingFor, d.nextAttemptAt ? [' · 下次尝试 next attempt ', when(d.nextAttemptAt)] : ' · 恢复后发送 sent once resumed')] : null,
-        h('dt', {}, '办理结果 Result'),
+        h('dt', {}, L('最后错误', 'Last error')),
+        h('dd', {}, gatewayText(d.lastError)),
+        h('dt', {}, L('办理结果', 'Result')),
         h('dd', {}, resultText(d.result)),
       ),
-      h(
-        'div',
-        { class: 'history' },
-        h(
-          'table',
-          { class: 'data' },
-          h('caption', { class: 'visually-hidden' }, `投递历史 History ${d.systemId}`),
-          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, '时间 At'), h('th', { scope: 'col' }, '事件 Event'), h('th', { scope: 'col' }, '说明 Detail'))),
-          h('tbody', {}, history),
-        ),
-      ),
+      h('h4', {}, L('时间线', 'Timeline')),
+      h('ol', { class: 'timeline', 'aria-label': `${L('投递时间线', 'Delivery timeline')} ${d.systemId}` }, steps),
     );
   }
 
   // ---------------------------------------------------------------- audit trail
 
+  const auditPager = pager('audit-pager', () => loadAudit());
+
   async function loadAudit() {
     try {
-      const { data } = await api('GET', '/admin/audit');
+      const { data } = await api('GET', `/admin/audit${pageQuery({}, auditPager.cursor())}`);
       const entries = data && Array.isArray(data.items) ? data.items : [];
       const rows = entries.map((a) =>
         h(
           'tr',
-          {},
+          { 'data-action': a.action },
           h('td', { class: 'nowrap' }, when(a.at)),
           h('td', {}, dash(a.who)),
-          h('td', { class: 'nowrap', title: a.action }, ACTIONS[a.action] || a.action),
+          h('td', { class: 'nowrap', title: a.action }, word('ACTIONS', a.action)),
           h('td', { class: 'mono' }, dash(a.target)),
           h('td', { class: 'wrap' }, dash(a.reason)),
-          h('td', { class: 'wrap' }, dash(a.detail)),
+          h('td', { class: 'wrap' }, gatewayText(a.detail)),
         ),
       );
-      $('audit-table').tBodies[0].replaceChildren(...rows);
-      $('audit-empty').hidden = rows.length > 0;
-      $('audit-table').hidden = rows.length === 0;
+      showRows('audit-table', 'audit-empty', rows);
+      auditPager.shown(data && data.next, rows.length);
     } catch (err) {
-      report('读取审计记录失败 Could not load the audit trail', err);
+      report(L('读取审计记录失败', 'Could not load the audit trail'), err);
     }
   }
 
   // ---------------------------------------------------------------- unmatched results
 
+  const unmatchedPager = pager('unmatched-pager', () => loadUnmatched());
+
   async function loadUnmatched(quiet = false) {
     try {
-      // The first page only (oldest first, by system); "+" says there are more than shown.
-      const { data } = await api('GET', '/admin/unmatched-results?limit=200');
+      const { data } = await api('GET', `/admin/unmatched-results${pageQuery({}, unmatchedPager.cursor())}`);
       const list = data && Array.isArray(data.items) ? data.items : [];
-      $('unmatched-count').textContent = list.length ? `${list.length}${data.next ? '+' : ''}` : '';
+      // On the first page, the count (with "+" when there are more pages).
+      if (!unmatchedPager.cursor()) $('unmatched-count').textContent = list.length ? `${list.length}${data.next ? '+' : ''}` : '';
       const rows = list.map((u) => {
         const r = u.result || {};
-        let rematch = null;
-        if (may('operator')) {
-          const button = h('button', { type: 'button', class: 'secondary', 'aria-label': `重新匹配 Rematch ${u.id}` }, '重新匹配 Rematch');
-          button.addEventListener('click', () => rematchOne(u, button));
-          rematch = h('td', {}, button);
-        }
+        const actions = may('operator')
+          ? h('td', { class: 'actions' }, actionButton('rematch', u.id, L('重新匹配', 'Rematch'), 'secondary', (b) => rematchOne(u, b)), actionButton('discard-unmatched', u.id, L('丢弃', 'Discard'), 'danger', (b) => discardUnmatched(u, b)))
+          : null;
         return h(
           'tr',
           { 'data-unmatched': u.id },
           h('td', { class: 'nowrap' }, when(u.receivedAt)),
           h('td', { class: 'mono nowrap' }, dash(u.systemId)),
-          h('td', { class: 'mono nowrap' }, dash(r.caseId), r.receiptNo ? h('div', { class: 'hint' }, `回执 ${r.receiptNo}`) : null),
-          h('td', {}, r.outcome ? OUTCOME[r.outcome] || r.outcome : '—', r.message ? h('div', { class: 'hint' }, r.message) : null),
-          h('td', { class: 'wrap' }, dash(u.reason)),
-          h('td', {}, h('details', {}, h('summary', {}, '查看 Show'), h('pre', {}, JSON.stringify(u.pushed, null, 2)))),
-          rematch,
+          h('td', { class: 'mono nowrap' }, dash(r.caseId), r.receiptNo ? h('div', { class: 'hint' }, `${L('回执', 'receipt')} ${r.receiptNo}`) : null),
+          h('td', {}, r.outcome ? word('OUTCOME', r.outcome) : '—', r.message ? h('div', { class: 'hint' }, h('q', { class: 'own' }, r.message)) : null),
+          h('td', { class: 'wrap' }, gatewayText(u.reason)),
+          h('td', {}, h('details', {}, h('summary', {}, L('查看', 'Show')), h('pre', {}, JSON.stringify(u.pushed, null, 2)))),
+          actions,
         );
       });
-      $('unmatched-table').tBodies[0].replaceChildren(...rows);
-      $('unmatched-empty').hidden = rows.length > 0;
-      $('unmatched-table').hidden = rows.length === 0;
+      showRows('unmatched-table', 'unmatched-empty', rows);
+      unmatchedPager.shown(data && data.next, rows.length);
     } catch (err) {
-      if (!quiet) report('读取未匹配结果失败 Could not load unmatched results', err);
+      if (!quiet) report(L('读取未匹配结果失败', 'Could not load unmatched results'), err);
     }
   }
 
   async function rematchOne(u, button) {
-    await busy(button, '重新匹配失败 Rematch failed', async () => {
+    await busy(button, L('重新匹配失败', 'Rematch failed'), async () => {
       const { data } = await api('POST', `/admin/unmatched-results/${encodeURIComponent(u.id)}/rematch`, {}, [409]);
-      if (data && data.matched) ok('已匹配 Matched', `${u.systemId}：结果已记入办件。`);
-      else message('error', '仍未匹配 Still unmatched', ['仍找不到对应的办件或回执号。No delivery matches it yet.']);
+      if (data && data.matched) ok(L('已匹配', 'Matched'), L(`${u.systemId}：结果已记入办件。`, `${u.systemId}: the result is on its case.`));
+      else message('error', L('仍未匹配', 'Still unmatched'), [L('仍找不到对应的办件或回执号。', 'No delivery matches it yet.')]);
       await loadUnmatched();
+    });
+  }
+
+  function discardUnmatched(u, button) {
+    return act({
+      button,
+      ask: {
+        title: `${L('丢弃未匹配结果', 'Discard the unmatched result')} ${u.id}`,
+        text: L('丢弃后该结果不再保留，也不会再自动匹配；原因写入审计记录。', 'It is no longer kept nor matched again; the reason is audited.'),
+        required: true,
+        okLabel: L('丢弃', 'Discard'),
+        danger: true,
+      },
+      failed: L('丢弃失败', 'Discard failed'),
+      call: (reason) => api('DELETE', `/admin/unmatched-results/${encodeURIComponent(u.id)}`, { reason }),
+      done: () => ok(L('已丢弃', 'Discarded'), u.id),
+      reload: () => loadUnmatched(),
     });
   }
 
@@ -985,16 +1176,16 @@
 
   function showPersonFilter() {
     const person = lookupsFilter.person;
-    $('lookups-person-filter').textContent = person ? `当前身份证号筛选 filtered by ID：${maskId(person)}` : '';
+    $('lookups-person-filter').textContent = person ? L(`当前身份证号筛选：${maskId(person)}`, `filtered by ID: ${maskId(person)}`) : '';
     $('lookups-clear').hidden = !person && !lookupsFilter.caseId;
   }
 
   function statusCell(l) {
     if (l.outcome === 'refused') {
-      return [badge(['拒绝 refused', 'bad']), h('div', { class: 'hint' }, `用途不允许 purpose not allowed：${(l.refused || []).join('、') || '—'}`)];
+      return [plainBadge(L('拒绝', 'refused'), 'bad'), h('div', { class: 'hint' }, L('用途不允许：', 'purpose not allowed: '), (l.refused || []).join('、') || '—')];
     }
     return (l.statuses || []).map((s) =>
-      h('div', { 'data-kind': s.kind }, h('span', { class: 'mono' }, s.kind), ' ', badge(DOCUMENT_STATUS[s.status], s.status), ' ', h('span', { class: 'hint' }, s.source), s.cached ? h('span', { class: 'hint' }, ' 缓存 cached') : null),
+      h('div', { 'data-kind': s.kind }, h('span', { class: 'mono' }, s.kind), ' ', badge('DOCUMENT_STATUS', s.status, DOCUMENT_TONE[s.status]), ' ', h('span', { class: 'hint' }, s.source), s.cached ? h('span', { class: 'hint' }, L(' 缓存', ' cached')) : null),
     );
   }
 
@@ -1024,11 +1215,9 @@
           h('td', { class: 'num' }, dash(l.ms)),
         ),
       );
-      $('lookups-table').tBodies[0].replaceChildren(...rows);
-      $('lookups-empty').hidden = rows.length > 0;
-      $('lookups-table').hidden = rows.length === 0;
+      showRows('lookups-table', 'lookups-empty', rows);
     } catch (err) {
-      report('读取查询记录失败 Could not load the look-ups', err);
+      report(L('读取查询记录失败', 'Could not load the look-ups'), err);
     }
   }
 
@@ -1050,22 +1239,73 @@
     loadLookups();
   }
 
+  // ---------------------------------------------------------------- language and wall screen
+
+  function showLangToggle() {
+    // The toggle names the other language, in that language.
+    $('lang-toggle').textContent = W.lang() === 'en' ? '中文' : 'English';
+    $('lang-toggle').setAttribute('lang', W.lang() === 'en' ? 'zh-CN' : 'en');
+    document.title = L('一窗受理网关 · 运维控制台', 'OneWindow Gateway · Ops console');
+  }
+
+  /** Everything built from data is built again in the new language (static text: words.js). */
+  function relabel() {
+    showLangToggle();
+    if ($('app').hidden) return;
+    applyRole();
+    systemRows.clear();
+    renderSystems(systems);
+    renderDeadLetters();
+    showPersonFilter();
+    if (lastCase) renderCase(lastCase);
+    if (currentTab === 'audit') loadAudit();
+    if (currentTab === 'unmatched') loadUnmatched();
+    if (currentTab === 'lookups') loadLookups();
+    if (currentTab === 'dead') loadDeadLetters();
+  }
+
+  function wallRemembered() {
+    try {
+      return window.localStorage.getItem(WALL_KEY) === '1';
+    } catch {
+      return false; // no storage: the default
+    }
+  }
+
+  function setWall(on) {
+    document.documentElement.classList.toggle('wall', on);
+    $('wall-toggle').setAttribute('aria-pressed', String(on));
+    try {
+      if (on) window.localStorage.setItem(WALL_KEY, '1');
+      else window.localStorage.removeItem(WALL_KEY);
+    } catch {
+      // no storage: for this page only
+    }
+  }
+
   // ---------------------------------------------------------------- wiring
 
   function start() {
+    W.setLang(W.initialLang(), false);
+    showLangToggle();
+    if (wallRemembered()) setWall(true);
+    document.addEventListener('ow:lang', relabel);
+    $('lang-toggle').addEventListener('click', () => W.setLang(W.lang() === 'en' ? 'zh-CN' : 'en'));
+    $('wall-toggle').addEventListener('click', () => setWall(!document.documentElement.classList.contains('wall')));
     $('login-form').addEventListener('submit', signIn);
     $('sign-out').addEventListener('click', signOut);
     for (const tab of TABS) $(`tab-${tab}`).addEventListener('click', () => selectTab(tab, false));
     document.querySelector('[role="tablist"]').addEventListener('keydown', onTabKey);
-    $('systems-refresh').addEventListener('click', (e) => busy(e.currentTarget, '刷新失败 Refresh failed', () => loadSystems()));
+    $('systems-refresh').addEventListener('click', (e) => busy(e.currentTarget, L('刷新失败', 'Refresh failed'), () => loadSystems()));
     $('systems-filter').addEventListener('input', applySystemFilter);
     $('systems-level').addEventListener('change', applySystemFilter);
     $('dead-form').addEventListener('submit', (event) => {
       event.preventDefault();
       deadFilter = { systemId: $('dead-system').value, error: $('dead-error').value.trim() };
+      deadPager.reset();
       loadDeadLetters();
     });
-    $('dead-replay-all').addEventListener('click', (e) => replayAll(e.currentTarget));
+    $('dead-replay-many').addEventListener('click', (e) => replayMany(e.currentTarget));
     $('case-form').addEventListener('submit', lookupCase);
     $('audit-refresh').addEventListener('click', () => loadAudit());
     $('unmatched-refresh').addEventListener('click', () => loadUnmatched());

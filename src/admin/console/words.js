@@ -1,0 +1,335 @@
+/*
+ * The console's words, in Chinese (the default) and English, and the gateway's own messages put into
+ * Chinese. Loaded before console.js (and before the system page's module), it is the one place that
+ * knows the page's language:
+ *   - `document.documentElement.lang` is 'zh-CN' or 'en'; a change dispatches `ow:lang` on document;
+ *   - the choice is remembered in localStorage ('ow.console.lang'), never anything else;
+ *   - static text in index.html is written in Chinese with its English in `data-en` (and
+ *     `data-en-placeholder`, `data-en-aria-label`, `data-en-title` for attributes).
+ * Messages the gateway writes (delivery errors, waiting reasons, history details) follow a handful of
+ * stable patterns; each is translated here. What a legacy system said itself (a SOAP fault's reason,
+ * an HTTP reply's excerpt, a refusal) is kept word for word and marked as the system's. The
+ * vocabulary test (test/console/vocabulary.test.ts) fails when the gateway gains a pattern, event,
+ * action or error code this file does not translate.
+ */
+/* global document, window, localStorage, Event */
+'use strict';
+
+(function (root) {
+  const LANG_KEY = 'ow.console.lang';
+  const LANGS = ['zh-CN', 'en'];
+
+  function lang() {
+    return typeof document !== 'undefined' && document.documentElement.lang === 'en' ? 'en' : 'zh-CN';
+  }
+
+  /** The text for the page's language: `L('重放', 'Replay')`. */
+  function L(zh, en) {
+    return lang() === 'en' ? en : zh;
+  }
+
+  /** A [zh, en] pair in the page's language. */
+  const pick = (pair) => (pair ? (lang() === 'en' ? pair[1] : pair[0]) : undefined);
+
+  // ---------------------------------------------------------------- vocabularies ([zh, en])
+
+  const VOCAB = {
+    LEVELS: { national: ['国家级', 'national'], provincial: ['省级', 'provincial'], city: ['市级', 'city'] },
+    ROLES: { viewer: ['只读', 'viewer'], operator: ['操作员', 'operator'], admin: ['管理员', 'admin'] },
+    DELIVERY_STATUS: {
+      queued: ['排队中', 'queued'],
+      delivering: ['投递中', 'delivering'],
+      delivered: ['已送达', 'delivered'],
+      completed: ['已办结', 'completed'],
+      rejected: ['被拒绝', 'rejected'],
+      dead: ['投递失败', 'dead'],
+    },
+    CASE_STATUS: {
+      in_progress: ['办理中', 'in progress'],
+      completed: ['已完成', 'completed'],
+      failed: ['失败', 'failed'],
+      partially_failed: ['部分失败', 'partially failed'],
+    },
+    CIRCUIT: { closed: ['正常', 'closed'], open: ['熔断', 'open'], half_open: ['试探中', 'half-open'] },
+    OUTCOME: { approved: ['准予', 'approved'], rejected: ['不予', 'rejected'], need_more: ['需补正', 'need more'], info: ['告知', 'info'] },
+    ACTIONS: {
+      'system.pause': ['暂停系统', 'pause a system'],
+      'system.resume': ['恢复系统', 'resume a system'],
+      'system.configure': ['修改配置', 'change configuration'],
+      'system.rollback': ['回滚配置', 'roll configuration back'],
+      'system.reset': ['恢复文件配置', 'reset to the file'],
+      'dead_letter.replay': ['重放死信', 'replay a dead letter'],
+      'dead_letter.correct': ['更正办件', 'correct a case'],
+      'dead_letter.discard': ['丢弃死信', 'discard a dead letter'],
+      'unmatched.discard': ['丢弃未匹配结果', 'discard an unmatched result'],
+      'auth.refused': ['拒绝访问', 'access refused'],
+      'seal.verify': ['验证签章', 'verify a seal'],
+      'seal.rotate': ['轮换签章密钥', 'rotate the seal key'],
+      'shared-data.query': ['共享数据查询', 'shared-data look-up'],
+    },
+    DOCUMENT_STATUS: { found: ['已找到', 'found'], not_found: ['无记录', 'not found'], error: ['出错', 'error'], timeout: ['超时', 'timeout'] },
+    WAITING: {
+      paused: ['系统已暂停', 'the system is paused'],
+      window: ['在维护窗口外', 'outside the maintenance window'],
+      circuit: ['熔断中', 'the circuit is open'],
+      retry: ['等待重试（退避）', 'retry backoff'],
+      rate_limit: ['限流', 'rate limit'],
+    },
+    EVENTS: {
+      accepted: ['受理', 'accepted'],
+      attempt: ['投递尝试', 'attempt'],
+      delivered: ['已送达', 'delivered'],
+      result: ['收到结果', 'result'],
+      retry_scheduled: ['等待重试', 'retry scheduled'],
+      throttled: ['对方限流', 'throttled'],
+      waiting: ['等待', 'waiting'],
+      rejected: ['被拒绝', 'rejected'],
+      dead: ['投递失败', 'dead'],
+      case_corrected: ['更正办件', 'case corrected'],
+      replayed: ['重放', 'replayed'],
+      discarded: ['丢弃', 'discarded'],
+    },
+    PROBLEMS: {
+      circuit_open: ['熔断', 'circuit open'],
+      paused: ['已暂停', 'paused'],
+      window_closed: ['窗口外有等待', 'window closed, cases waiting'],
+      failing: ['故障', 'failing'],
+      dead_letters: ['有死信', 'dead letters'],
+      apply_error: ['配置未生效', 'config not applied'],
+    },
+    ERROR_CODES: {
+      invalid_json: ['请求内容不是有效的 JSON', 'the body is not valid JSON'],
+      invalid_case: ['办件内容不符合规范模型', 'the case does not match the model'],
+      invalid_request: ['请求内容不正确', 'the request is not valid'],
+      invalid_result: ['推送的结果无法识别', 'the pushed result is not valid'],
+      invalid_xml: ['XML 内容不可接受', 'the XML is not acceptable'],
+      invalid_config: ['配置不正确', 'the configuration is not valid'],
+      unauthorized: ['令牌无效或未提供', 'no valid token'],
+      forbidden: ['此令牌的角色无权执行此操作', 'this role may not do this'],
+      purpose_not_allowed: ['该用途不允许查询这些资料', 'the purpose may not use these documents'],
+      not_found: ['找不到该对象', 'not found'],
+      unknown_case: ['没有这个办件', 'no such case'],
+      unknown_system: ['没有这个业务系统', 'no such system'],
+      case_conflict: ['办件编号冲突', 'case id conflict'],
+      version_conflict: ['配置已被他人修改，请刷新后再试', 'the configuration changed meanwhile'],
+      version_mismatch: ['配置版本已过期，请刷新后重做修改', 'the version is stale'],
+      payload_too_large: ['请求内容过大', 'the body is too large'],
+      too_many_requests: ['请求过于频繁，请稍后再试', 'too many requests'],
+      unsupported_media_type: ['请求格式不受支持', 'unsupported media type'],
+      no_route: ['该事项没有配置路由', 'no route for this item'],
+      internal: ['网关内部错误（已记录日志）', 'internal gateway error (logged)'],
+      unavailable: ['网关暂时无法处理，请稍后再试', 'the gateway is unavailable for now'],
+      unmatched_full: ['未匹配结果已达上限，该结果未保存', 'unmatched results are at their cap; not kept'],
+      // The console's own, for answers that never reached the gateway or made no sense.
+      network: ['无法连接网关', 'cannot reach the gateway'],
+      bad_answer: ['网关的回答无法识别', 'the gateway answered something unreadable'],
+    },
+  };
+
+  /** A vocabulary word in the page's language; an unknown key is shown as it came. */
+  function word(vocab, key) {
+    const pair = VOCAB[vocab] && Object.hasOwn(VOCAB[vocab], key) ? VOCAB[vocab][key] : undefined;
+    return pair ? pick(pair) : String(key ?? '');
+  }
+
+  // ---------------------------------------------------------------- gateway messages
+
+  const HTTP_MEANING = {
+    400: '请求被拒绝',
+    401: '认证失败',
+    403: '禁止访问',
+    404: '地址不存在',
+    405: '方法不允许',
+    408: '请求超时',
+    409: '冲突',
+    413: '请求过大',
+    415: '格式不受支持',
+    422: '内容无法处理',
+    429: '请求过多（限流）',
+    500: '对方内部错误',
+    501: '功能未实现',
+    502: '上游网关错误',
+    503: '服务不可用',
+    504: '上游网关超时',
+  };
+
+  function httpMeaning(status) {
+    const n = Number(status);
+    return HTTP_MEANING[n] || (n >= 500 ? '对方服务器错误' : n >= 400 ? '请求被拒绝' : '非预期的状态');
+  }
+
+  // Parts a translation is made of: text, { own } (the system's words, kept as they are),
+  // { tech } (a library's or a configuration's words, kept as they are) and { time } (an instant).
+  const own = (text) => ({ own: text });
+  const tech = (text) => ({ tech: text });
+  const time = (iso) => ({ time: iso });
+
+  const SYS = '([^\\s:]+)';
+  const re = (source) => new RegExp(`^${source}$`, 's');
+
+  /**
+   * The gateway's message patterns, tried in order (the more specific first). Each `zh` gets the
+   * match and `more` (to translate an embedded message) and returns the parts of the Chinese text.
+   */
+  const MESSAGES = [
+    { id: 'throttled', re: re('(.+); holding (\\S+) ms'), zh: (m, more) => [...more(m[1]), `；整个队列暂停发送 ${m[2]} 毫秒`] },
+    { id: 'dead_after', re: re('after (\\d+) attempts: (.+)'), zh: (m, more) => [`尝试 ${m[1]} 次后放弃：`, ...more(m[2])] },
+    { id: 'stopped_by_queue', re: re('stopped by the queue: (.+)'), zh: (m) => ['被队列终止（任务多次中断）：', tech(m[1])] },
+    { id: 'unreachable', re: re(`${SYS} could not be reached \\((.+)\\)`), zh: (m) => [`${m[1]} 无法连接（`, tech(m[2]), '）'] },
+    { id: 'timeout', re: re(`${SYS} did not answer within (\\S+) ms`), zh: (m) => [`${m[1]} 在 ${m[2]} 毫秒内未应答（超时）`] },
+    { id: 'reply_too_long', re: re(`${SYS} answered with more than (\\S+) bytes \\(limits\\.maxReplyBytes\\); the reply was not read`), zh: (m) => [`${m[1]} 的应答超过 ${m[2]} 字节（limits.maxReplyBytes），未读取`] },
+    { id: 'http_not_json', re: re(`${SYS} answered HTTP (\\S+) with a body that is not JSON`), zh: (m) => [`${m[1]} 返回 HTTP ${m[2]}，但内容不是 JSON`] },
+    { id: 'http_empty_xml', re: re(`${SYS} answered HTTP (\\S+) with an empty body instead of XML`), zh: (m) => [`${m[1]} 返回 HTTP ${m[2]}，内容为空（应为 XML）`] },
+    { id: 'http_undecodable', re: re(`${SYS} answered HTTP (\\S+) with a body that cannot be decoded: (.*)`), zh: (m) => [`${m[1]} 返回 HTTP ${m[2]}，内容无法按字符集解码：`, tech(m[3])] },
+    { id: 'http_bad_xml', re: re(`${SYS} answered HTTP (\\S+) with a body that is not acceptable XML: (.*)`), zh: (m) => [`${m[1]} 返回 HTTP ${m[2]}，XML 不可接受：`, tech(m[3])] },
+    { id: 'http_not_soap', re: re(`${SYS} answered HTTP (\\S+) with a reply that is not SOAP \\(([^)]*)\\): (.*)`), zh: (m) => [`${m[1]} 返回 HTTP ${m[2]}（${httpMeaning(m[2])}），应答不是 SOAP（${m[3]}）：`, own(m[4])] },
+    { id: 'http_empty', re: re(`${SYS} answered HTTP (\\S+) with an empty body`), zh: (m) => [`${m[1]} 返回 HTTP ${m[2]}（${httpMeaning(m[2])}），内容为空`] },
+    { id: 'http_with', re: re(`${SYS} answered HTTP (\\S+) with (.+)`), zh: (m) => [`${m[1]} 返回 HTTP ${m[2]}（${httpMeaning(m[2])}）：`, own(m[3])] },
+    { id: 'http_status', re: re(`${SYS} answered HTTP (\\S+)(?:: (.*))?`), zh: (m) => [`${m[1]} 返回 HTTP ${m[2]}（${httpMeaning(m[2])}）`, m[3] ? '：' : '', m[3] ? own(m[3]) : ''] },
+    { id: 'soap_fault', re: re(`${SYS} answered with a SOAP fault (.*?): (.*)`), zh: (m) => [`${m[1]} 返回 SOAP 错误 ${m[2]}：`, own(m[3])] },
+    { id: 'soap_refused_unread', re: re(`${SYS} answered with a SOAP reply that was refused unread: (.*)`), zh: (m) => [`${m[1]} 的 SOAP 应答未读取即被拒绝：`, tech(m[2])] },
+    { id: 'soap_unreadable', re: re(`${SYS} sent a SOAP reply that could not be read: (.*)`), zh: (m) => [`${m[1]} 的 SOAP 应答无法读取：`, tech(m[2])] },
+    { id: 'soap_no_output', re: re(`${SYS} answered without a (\\S+) output`), zh: (m) => [`${m[1]} 的应答缺少 ${m[2]} 的输出`] },
+    { id: 'soap_undecodable', re: re(`${SYS} answered (.+) that could not be decoded: (.*)`), zh: (m) => [`${m[1]} 的应答（`, tech(m[2]), '）无法按字符集解码：', tech(m[3])] },
+    { id: 'soap_no_request', re: re(`${SYS}: the soap client wrote no request`), zh: (m) => [`${m[1]}：SOAP 客户端未生成请求`] },
+    { id: 'wsdl_not_loaded', re: re(`${SYS}: the WSDL (.+?) could not be loaded: (.*)`), zh: (m) => [`${m[1]}：WSDL ${m[2]} 无法加载：`, tech(m[3])] },
+    { id: 'wsdl_no_operation', re: re(`${SYS}: the WSDL has no operation (\\S+) \\(it has (.*)\\)`), zh: (m) => [`${m[1]}：WSDL 中没有操作 ${m[2]}（已有：${m[3]}）`] },
+    { id: 'wsdl_http', re: re(`${SYS}: the WSDL at (.+) answered HTTP (\\S+)`), zh: (m) => [`${m[1]}：WSDL 地址 ${m[2]} 返回 HTTP ${m[3]}（${httpMeaning(m[3])}）`] },
+    { id: 'wsdl_refused', re: re(`${SYS}: the WSDL at (.+) is refused unread: (.*)`), zh: (m) => [`${m[1]}：WSDL 地址 ${m[2]} 的内容未读取即被拒绝：`, tech(m[3])] },
+    { id: 'soap_body_not_object', re: re(`${SYS}: request\\.body must produce an object \\(the operation's arguments\\), not (.+)`), zh: (m) => [`${m[1]}：request.body 必须生成对象（操作的参数），而不是 ${m[2]}`] },
+    { id: 'xml_unwritable', re: re(`${SYS}: request body cannot be written as (\\S+) XML: (.*)`), zh: (m) => [`${m[1]}：请求内容无法写成 ${m[2]} 编码的 XML：`, tech(m[3])] },
+    { id: 'xml_wsse', re: re(`${SYS}: auth type wsse \\(WS-Security\\) needs SOAP; an XML system uses none, bearer, basic or hmac`), zh: (m) => [`${m[1]}：wsse（WS-Security）认证只用于 SOAP；XML 系统只能用 none、bearer、basic 或 hmac`] },
+    { id: 'header_char', re: re(`${SYS}: header (\\S+): U\\+(\\S+) cannot be sent in an HTTP header`), zh: (m) => [`${m[1]}：请求头 ${m[2]} 含有无法在 HTTP 头中发送的字符 U+${m[3]}`] },
+    { id: 'mapping_failed', re: re(`${SYS}: request\\.body mapping failed: (.*)`), zh: (m) => [`${m[1]}：request.body 映射失败：`, tech(m[2])] },
+    { id: 'reply_unreadable', re: re(`${SYS}: reply could not be read: (.*)`), zh: (m) => [`${m[1]}：应答无法解读：`, tech(m[2])] },
+    { id: 'lookups_only', re: re(`${SYS} only answers look-ups and receives no cases`), zh: (m) => [`${m[1]} 只提供查询，不接收办件`] },
+    { id: 'refused_for_now', re: re(`${SYS} refused for now: (.*)`), zh: (m) => [`${m[1]} 暂时拒收（稍后重试）：`, ...said(m[2])] },
+    { id: 'refused_case', re: re(`${SYS} refused the case: (.*)`), zh: (m) => [`${m[1]} 拒收该办件：`, ...said(m[2])] },
+    { id: 'no_receipt', re: re(`${SYS} acknowledged without a receipt number`), zh: (m) => [`${m[1]} 确认收到，但没有给出回执号`] },
+    { id: 'system_gone', re: re('system (\\S+) is no longer configured'), zh: (m) => [`业务系统 ${m[1]} 已不在配置中`] },
+    { id: 'case_missing', re: re('case (\\S+) is missing from the case store'), zh: (m) => [`办件 ${m[1]} 已不在办件存储中`] },
+    { id: 'window', re: re('outside the maintenance window; opens at (\\S+)'), zh: (m) => ['在维护窗口外；开放于 ', time(m[1])] },
+    { id: 'circuit', re: re('circuit open after repeated failures; next probe at (\\S+)'), zh: (m) => ['连续失败后熔断；下次试探 ', time(m[1])] },
+    { id: 'poll_aged_out', re: re('no result from (\\S+) within (\\S+) ms of polling'), zh: (m) => [`轮询 ${m[2]} 毫秒仍未从 ${m[1]} 得到结果`] },
+    { id: 'poll_over_budget', re: re('result\\.poll expression of (\\S+) (.*)'), zh: (m) => [`${m[1]} 的 result.poll 表达式超出预算：`, tech(m[2])] },
+    { id: 'unmatched_case', re: re('no delivery of case (\\S+) to (\\S+)'), zh: (m) => [`没有办件 ${m[1]} 发往 ${m[2]} 的投递`] },
+    { id: 'unmatched_receipt', re: re('unknown receipt number (.+)'), zh: (m) => [`未知的回执号 ${m[1]}`] },
+    { id: 'receipt', re: re('receiptNo (.+)'), zh: (m) => [`回执号 ${m[1]}`] },
+    { id: 'replayed_by', re: re('replayed by (.+?)(?:: (.*))?'), zh: (m) => [`由 ${m[1]} 重放`, m[2] ? `：${m[2]}` : ''] },
+    { id: 'corrected_by', re: re('by (.+?): (.*)'), zh: (m, more) => [`由 ${m[1]} 更正：`, ...more(m[2])] },
+    { id: 'discarded_by', re: re('discarded by (.+?): (.*)'), zh: (m) => [`由 ${m[1]} 丢弃：${m[2]}`] },
+    { id: 'changed', re: re('changed (.*)'), zh: (m) => [`改动：${m[1]}`] },
+    { id: 'version', re: re('version (\\S+)'), zh: (m) => [`版本 ${m[1]}`] },
+    { id: 'named_case', re: re('named case (\\S+)'), zh: (m) => [`结果所指办件 ${m[1]}`] },
+    { id: 'seal_rotated', re: re('(\\S+) key (\\S+) now signs; earlier keys are retired and still verify'), zh: (m) => [`${m[1]} 密钥 ${m[2]} 开始签章；旧密钥停用，仍可验证`] },
+    { id: 'role_refused', re: re('role (\\S+) may not do this'), zh: (m) => [`角色 ${m[1]} 无权执行此操作`] },
+    { id: 'unknown_token', re: re('unknown token'), zh: () => ['未知令牌'] },
+    { id: 'no_token', re: re('no token'), zh: () => ['未提供令牌'] },
+    { id: 'seal_refused', re: re('(unknown_key|algorithm_mismatch|bad_signature|payload_changed|not_yet_valid|expired): (.*)'), zh: (m) => [`${SEAL_REASONS[m[1]]}：`, tech(m[2])] },
+    { id: 'valid', re: re('valid'), zh: () => ['有效'] },
+    { id: 'invalid', re: re('invalid'), zh: () => ['无效'] },
+    // A result's history detail: outcome, the system's message, then the result as JSON.
+    { id: 'result', re: re('(approved|rejected|need_more|info)(?:: (.*?))? (\\{.*\\})'), zh: (m) => [word('OUTCOME', m[1]), m[2] ? '：' : '', m[2] ? own(m[2]) : '', ' ', tech(m[3])] },
+  ];
+
+  const SEAL_REASONS = {
+    unknown_key: '未知签章密钥',
+    algorithm_mismatch: '签章算法不符',
+    bad_signature: '签名无效',
+    payload_changed: '内容已被改动',
+    not_yet_valid: '签章尚未生效',
+    expired: '签章已过期',
+  };
+
+  /** What a system said when refusing; the gateway's stand-in for silence is translated. */
+  function said(text) {
+    return text === 'refused without a message' ? ['未说明原因'] : [own(text)];
+  }
+
+  /** The English message as it is, with the system's own words in it marked as in the translation. */
+  function markOwn(text, translated) {
+    const parts = [];
+    let rest = text;
+    for (const said of translated.filter((p) => p && typeof p === 'object' && p.own)) {
+      // The system's words come last in every pattern that has them: the last occurrence is theirs.
+      const at = rest.lastIndexOf(said.own);
+      if (at < 0) continue;
+      if (at > 0) parts.push(rest.slice(0, at));
+      parts.push(said);
+      rest = rest.slice(at + said.own.length);
+    }
+    if (rest) parts.push(rest);
+    return parts;
+  }
+
+  /**
+   * A gateway message as parts in the page's language. In English the message is the gateway's own
+   * text, unchanged; in Chinese each known pattern is translated, and anything else is kept as it
+   * came (`known: false`) and marked as untranslated technical text.
+   */
+  function gatewayParts(message) {
+    if (message === undefined || message === null || message === '') return { parts: [], known: true };
+    const text = String(message);
+    const english = lang() === 'en';
+    const translate = (t, depth) => {
+      if (depth < 4) {
+        for (const pattern of MESSAGES) {
+          const m = pattern.re.exec(t);
+          if (m) return { id: pattern.id, parts: pattern.zh(m, (inner) => translate(inner, depth + 1).parts) };
+        }
+      }
+      return { id: undefined, parts: [tech(t)] };
+    };
+    const found = translate(text, 0);
+    if (english) return { parts: markOwn(text, found.parts), known: found.id !== undefined, id: found.id };
+    return { parts: found.parts.filter((p) => p !== ''), known: found.id !== undefined, id: found.id };
+  }
+
+  // ---------------------------------------------------------------- the page's language
+
+  /** Static text of index.html: Chinese as written, English from data-en*; attributes likewise. */
+  const ATTRS = ['placeholder', 'aria-label', 'title'];
+
+  function applyStatic(scope) {
+    const base = scope || document;
+    const en = lang() === 'en';
+    for (const el of base.querySelectorAll('[data-en]')) {
+      if (!el.hasAttribute('data-zh')) el.setAttribute('data-zh', el.textContent);
+      el.textContent = en ? el.getAttribute('data-en') : el.getAttribute('data-zh');
+    }
+    for (const attr of ATTRS) {
+      for (const el of base.querySelectorAll(`[data-en-${attr}]`)) {
+        if (!el.hasAttribute(`data-zh-${attr}`)) el.setAttribute(`data-zh-${attr}`, el.getAttribute(attr) || '');
+        el.setAttribute(attr, en ? el.getAttribute(`data-en-${attr}`) : el.getAttribute(`data-zh-${attr}`));
+      }
+    }
+  }
+
+  function setLang(next, remember = true) {
+    const chosen = LANGS.includes(next) ? next : 'zh-CN';
+    const changed = document.documentElement.lang !== chosen;
+    document.documentElement.lang = chosen;
+    if (remember) {
+      try {
+        localStorage.setItem(LANG_KEY, chosen);
+      } catch {
+        // storage refused (private mode): the choice lasts for this page only
+      }
+    }
+    applyStatic();
+    if (changed) document.dispatchEvent(new Event('ow:lang'));
+  }
+
+  /** The remembered language, else Chinese. */
+  function initialLang() {
+    try {
+      const stored = localStorage.getItem(LANG_KEY);
+      if (LANGS.includes(stored)) return stored;
+    } catch {
+      // no storage: the default
+    }
+    return 'zh-CN';
+  }
+
+  root.OWWords = { VOCAB, MESSAGES, LANG_KEY, lang, L, pick, word, gatewayParts, httpMeaning, applyStatic, setLang, initialLang };
+})(typeof window !== 'undefined' ? window : globalThis);

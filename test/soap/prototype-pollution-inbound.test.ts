@@ -42,7 +42,7 @@ describe('when a stranger posts polluting envelopes to /soap/results of a runnin
     child.on('exit', () => (exited = true));
     const gateway = { url: `http://127.0.0.1:${port}` };
     try {
-      await eventually(async () => expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200), 20_000);
+      await eventually(async () => expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200), 45_000);
       for (const id of [...POLLUTING_IDS, '__proto__']) {
         for (const contentType of ['text/xml; charset=utf-8', 'application/soap+xml; charset=utf-8']) {
           const res = await fetch(`${gateway.url}/soap/results`, { method: 'POST', headers: { 'Content-Type': contentType }, body: envelope(id) });
@@ -62,5 +62,5 @@ describe('when a stranger posts polluting envelopes to /soap/results of a runnin
     } finally {
       child.kill('SIGKILL');
     }
-  }, 60_000);
+  }, 90_000);
 });

@@ -211,7 +211,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }
 
   let accepting = true;
-  const operations = new Operations({ config: current, live, store, queues, circuits, health, endpoints, log, redis: intakeRedis, prefix, now: options.now });
+  const operations = new Operations({ config: current, live, store, queues, circuits, health, endpoints, sealer: seals, log, redis: intakeRedis, prefix, now: options.now });
   // A rotation is audited by every process that sees it (the CLI rotates offline, without Redis).
   seals.keys.onActiveKey(({ keyId, alg }) =>
     void operations

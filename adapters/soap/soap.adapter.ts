@@ -53,7 +53,7 @@ export const createSoapAdapter: AdapterFactory<SystemOf<'soap'>> = (system, opti
 
   const adapter: Adapter = {
     async preview(body, ctx) {
-      const framed = await operationNamed(ctx.operation ?? settings.operation).preview(operationArguments(system.id, body), { 'Idempotency-Key': ctx.idempotencyKey });
+      const framed = await operationNamed(ctx.operation ?? settings.operation).preview(operationArguments(system.id, body), { 'Idempotency-Key': ctx.idempotencyKey }, ctx.seal);
       return { endpoint: framed.url, method: 'POST', headers: framed.headers, charset: charsetLabel(system.charset), body: framed.body };
     },
     async send(body, ctx) {

@@ -33,6 +33,7 @@ import { ApiError, type ErrorDetail } from '../platform/errors';
 import { errorMessage } from '../platform/failure';
 import type { Logger } from '../platform/logger';
 import { maskPersonalData, redactUrl } from '../platform/privacy';
+import { deliverySeal, type Sealer } from '../seal';
 import type { RedisClient } from '../platform/redis';
 import { CHARSETS, charsetLabel } from '../platform/charset';
 import iconv from 'iconv-lite';
@@ -60,6 +61,8 @@ export interface OperationsDeps {
   /** The adapters in use, for dry runs of the current configuration. */
   endpoints?: Endpoints;
   health?: SystemHealth;
+  /** Seals deliveries, so a dry run shows the `X-OW-Seal` a system would receive. */
+  sealer?: Sealer;
   log?: Logger;
   now?: () => Date;
 }
@@ -385,7 +388,8 @@ export class Operations {
         throw new ApiError('invalid_config', undefined, [{ path: 'request.body', message: errorMessage(err) }]);
       });
       const log = this.deps.log ?? silentLog;
-      const framed = await adapter.preview(body, { caseId: subject.caseId, systemId, idempotencyKey: `${subject.caseId}:${systemId}`, log }).catch((err: unknown) => {
+      const seal = this.deps.sealer && system.seal !== false ? deliverySeal(this.deps.sealer, systemId, subject) : undefined;
+      const framed = await adapter.preview(body, { caseId: subject.caseId, systemId, idempotencyKey: `${subject.caseId}:${systemId}`, log, seal }).catch((err: unknown) => {
         if (err instanceof ApiError) throw err;
         throw new ApiError('invalid_config', undefined, [{ path: '(request)', message: errorMessage(err) }]);
       });

@@ -9,8 +9,7 @@ import type { GatewayConfig } from '../config/loader';
 import type { SystemConfig } from '../config/schema';
 import type { CaseStore } from '../cases/store';
 import type { Logger } from '../platform/logger';
-import { sealHeader, type Sealer } from '../seal';
-import type { Case } from '../cases/model';
+import { deliverySeal, type Sealer } from '../seal';
 import type { Endpoints } from './endpoints';
 import { PermanentError, RetryableError, errorMessage } from '../platform/failure';
 import { decide, nextAttemptDelay, recordDead } from './decision';
@@ -27,9 +26,6 @@ export interface DeliveryHooks {
   /** The system acknowledged the case; runs before that is recorded, so a crash repeats it rather than skips it. */
   acknowledged(system: SystemConfig, caseId: string, receiptNo: string): Promise<void>;
 }
-
-/** Longest X-OW-Seal sent: legacy HTTP servers commonly refuse headers past 8 KB. */
-const MAX_SEAL_HEADER = 6 * 1024;
 
 export interface WorkerDeps {
   config: () => GatewayConfig;
@@ -171,20 +167,6 @@ export class DeliveryWorkers {
     }
   }
 
-  /**
-   * The seal of a delivery, over the exact bytes the adapter sends: origin the gateway, purpose the
-   * case's item. A seal too large for an HTTP header leaves out its field digests.
-   */
-  private sealFor(system: SystemConfig, kase: Case): ((payload: Buffer) => string) | undefined {
-    const { sealer } = this.deps;
-    if (!sealer || system.seal === false) return undefined;
-    const request = { purpose: `办理${kase.itemName}（${kase.itemCode}）`, caseId: kase.caseId, systemId: system.id };
-    return (payload) => {
-      const header = sealHeader(sealer.seal({ ...request, payloadBytes: payload }));
-      return header.length <= MAX_SEAL_HEADER ? header : sealHeader(sealer.seal({ ...request, payloadBytes: payload, withoutFieldDigests: true }));
-    };
-  }
-
   /** Runs an attempt in its log context: the request id that queued it, the case, the system. */
   private run(job: Job<DeliveryJob>): Promise<void> {
     const { caseId, systemId, requestId } = job.data;
@@ -234,7 +216,7 @@ export class DeliveryWorkers {
       const started = Date.now();
       answered = true; // from here on a PermanentError can only be the system's own answer
       const reply = await inSpan(`deliver ${systemId}`, SpanKind.CLIENT, { 'ow.system_id': systemId, 'ow.case_id': caseId, 'ow.attempt': begun.attempts, 'ow.protocol': system.protocol }, () =>
-        endpoint.adapter.send(body, { caseId, systemId, idempotencyKey: `${caseId}:${systemId}`, log, seal: this.sealFor(system, record.case) }),
+        endpoint.adapter.send(body, { caseId, systemId, idempotencyKey: `${caseId}:${systemId}`, log, seal: this.deps.sealer && system.seal !== false ? deliverySeal(this.deps.sealer, systemId, record.case) : undefined }),
       ).catch((err: unknown) => {
         metrics?.deliveryDuration.observe({ systemId, outcome: 'failed' }, (Date.now() - started) / 1000);
         throw err;

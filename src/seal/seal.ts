@@ -169,6 +169,22 @@ export class Sealer {
   }
 }
 
+/** Past this an `X-OW-Seal` would not pass common HTTP header limits (8 KB a line). */
+const MAX_SEAL_HEADER = 6 * 1024;
+
+/**
+ * The `X-OW-Seal` of a delivery over the exact bytes the adapter sends: origin the gateway, purpose
+ * the case's item (CONTRACT §8). A seal too large for a header leaves out its field digests. One
+ * maker for the worker and for dry runs, so what ops preview is what the system receives.
+ */
+export function deliverySeal(sealer: Sealer, systemId: string, kase: { caseId: string; itemCode: string; itemName: string }): (payload: Buffer) => string {
+  const request = { purpose: `办理${kase.itemName}（${kase.itemCode}）`, caseId: kase.caseId, systemId };
+  return (payload) => {
+    const header = sealHeader(sealer.seal({ ...request, payloadBytes: payload }));
+    return header.length <= MAX_SEAL_HEADER ? header : sealHeader(sealer.seal({ ...request, payloadBytes: payload, withoutFieldDigests: true }));
+  };
+}
+
 /** `X-OW-Seal`: base64url of the seal's JSON (canonical, so the same seal is the same header). */
 export function sealHeader(seal: Seal): string {
   return Buffer.from(jcs(seal), 'utf8').toString('base64url');

@@ -6,6 +6,7 @@
  */
 import iconv from 'iconv-lite';
 import type { RunningGateway } from '../../src/gateway';
+import { parseSealHeader, type Seal } from '../../src/seal/seal';
 import {
   admin, caseView, eventually, legacyServer, pushResult, replyJson, restSystem, sampleCase, startTestGateway, submit, writeConfig, type LegacyServer,
 } from '../support/harness';
@@ -97,6 +98,9 @@ describe('at 3 a.m. the gateway says what is broken, and ops cannot make it wors
     expect(JSON.parse(rest.body.request.body)).toMatchObject({ bizNo: stored.caseId, sqrxm: '张三', sxbm: 'STEADY-2' });
     expect(JSON.stringify(rest.body)).not.toContain('330802199001011234');
     expect(JSON.stringify(rest.body)).not.toContain('steady-secret-token');
+    // The seal the delivery would carry, made by the same maker the worker uses.
+    const restSeal = parseSealHeader(String(rest.body.request.headers['X-OW-Seal'])) as Seal;
+    expect(restSeal).toMatchObject({ caseId: stored.caseId, systemId: 'city-steady', purpose: `办理${String(stored.itemName)}（STEADY-2）` });
 
     // A proposed configuration: validated like PUT, used, not stored.
     const current = (await admin(gateway, 'GET', '/systems/city-steady')).body;
@@ -125,6 +129,7 @@ describe('at 3 a.m. the gateway says what is broken, and ops cannot make it wors
     expect(soap.body.request.body).toMatch(/<(\w+:)?SubmitCase\b/);
     expect(soap.body.request.body).toContain('[redacted]');
     expect(JSON.stringify(soap.body)).not.toContain('wsse-secret-pw');
+    expect(parseSealHeader(String(soap.body.request.headers['X-OW-Seal']))).toMatchObject({ systemId: 'prov-soap' });
 
     await new Promise((r) => setTimeout(r, 200));
     expect(legacy.received.length).toBe(sentBefore);

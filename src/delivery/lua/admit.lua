@@ -1,5 +1,6 @@
 -- Decides whether a delivery may go out now; makes the caller the probe when the cool-down is over.
 -- KEYS: the system's circuit hash. ARGV: now (ms), how long a probe may take (ms).
+-- Answers {'wait', ms}, {'probe', '0'}, or {'send', failures counted so far} (a success resets them).
 local state = redis.call('HGET', KEYS[1], 'state')
 local now = tonumber(ARGV[1])
 if state == 'open' then
@@ -16,4 +17,4 @@ if state == 'half_open' then
   redis.call('HSET', KEYS[1], 'until', tostring(now + tonumber(ARGV[2])))
   return {'probe', '0'}
 end
-return {'send', '0'}
+return {'send', redis.call('HGET', KEYS[1], 'failures') or '0'}

@@ -275,7 +275,7 @@ interface MonitorResult {
 
 /** A key with its case id (and our bench's case ids in job ids) replaced, to group alike commands. */
 function keyShape(key: string | undefined): string {
-  return (key ?? '').replace(/BENCH-[A-Za-z0-9]+-\d+-(?:MON-)?\d+/g, '<case>').replace(/:\d+$/, ':<n>');
+  return (key ?? '').replace(/BENCH-[A-Za-z0-9]+-\d+-(?:MON-)?\d+/g, '<case>').replace(/\d+/g, '<n>');
 }
 
 async function monitorPass(redisUrl: string, url: string, options: Options, standIn: StandIn, prefix: string): Promise<MonitorResult | undefined> {

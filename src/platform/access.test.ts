@@ -39,6 +39,14 @@ describe('a request budget taken from Redis in leases', () => {
     expect(await served([new LeasedBudget(shared, 10, 3), new LeasedBudget(shared, 10, 3)], 20)).toBeLessThanOrEqual(10);
   });
 
+  it('then concurrent requests share one lease at a time, so the budget is spent as fast as it is used', async () => {
+    const wide = new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}:wide`, points: 100, duration: 60 });
+    const budget = new LeasedBudget(wide, 100, 10);
+    await Promise.all(Array.from({ length: 64 }, () => budget.consume('t:caller')));
+    // 64 requests: 7 leases of 10, taken one after another, not 64 leases at once.
+    expect(await redis.get(`${prefix}:wide:t:caller`)).toBe('70');
+  });
+
   it('then a lease of one is a command per request, exactly as without leases', async () => {
     const budget = new LeasedBudget(limiter('single'), 10, 1);
     expect(await served([budget], 12)).toBe(10);

@@ -78,6 +78,7 @@ function tooMany(limited: unknown): ApiError | undefined {
  */
 export class LeasedBudget {
   private readonly leases = new Map<string, { left: number; until: number }>();
+  private readonly taking = new Map<string, Promise<void>>();
 
   constructor(
     private readonly limiter: RateLimiterRedis,
@@ -89,12 +90,30 @@ export class LeasedBudget {
 
   /** Throws the limiter's RateLimiterRes when the caller is over budget. */
   async consume(key: string): Promise<void> {
-    const t = this.now();
-    const held = this.leases.get(key);
-    if (held && held.left > 0 && t < held.until) {
-      held.left--;
-      return;
+    for (;;) {
+      const held = this.leases.get(key);
+      if (held && held.left > 0 && this.now() < held.until) {
+        held.left--;
+        return;
+      }
+      // One lease in flight per caller: concurrent requests wait for it rather than each taking a
+      // lease of its own (which would spend the budget many times faster than it is used).
+      const pending = this.taking.get(key);
+      if (!pending) break;
+      await pending;
     }
+    const taking = this.take(key);
+    this.taking.set(key, taking);
+    try {
+      await taking;
+    } finally {
+      this.taking.delete(key);
+    }
+  }
+
+  /** Takes a lease from Redis; the request that took it is its first. */
+  private async take(key: string): Promise<void> {
+    const t = this.now();
     let granted: number;
     let until: number;
     try {

@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --concurrency 64 --n 20000 --fanout 1 --max-seconds 900]`: how much the
+ * `npm run bench [-- --concurrency 64 --n 20000 --fanout 1 --max-seconds 900 --monitor-cases 50
+ * --cpu-prof --seal on|off]`: how much the
  * gateway costs on top of the queue engine it stands on, all on this machine, in one run:
  *
  *   G   the gateway as `npm start` runs it (dist/src/main.js), REDIS_URL at a fresh redis-server
@@ -11,7 +12,10 @@
  * stand-in, which answers at once and records when each delivery arrived. Reported per phase:
  * intake throughput and p50/p99, submit→arrival throughput and p50/p99, CPU seconds per 1 000 cases
  * (the server process, from /proc/<pid>/stat, plus Redis's own), Redis commands per case (INFO
- * commandstats), peak RSS (VmHWM), Redis bytes per case; then the ratios, and bench-report.json.
+ * commandstats, which counts the commands Lua scripts run inside Redis too), peak RSS (VmHWM), Redis
+ * bytes per case; then the ratios, and bench-report.json. After each timed run, `--monitor-cases`
+ * more cases are sent with Redis MONITOR on, which lists every command per case and who sent it
+ * (client commands apart from those run inside scripts); MONITOR slows Redis, hence apart.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -38,10 +42,12 @@ interface Options {
   monitorCases: number;
   /** Write a V8 CPU profile of the gateway (node --cpu-prof) next to the servers' log. */
   cpuProf: boolean;
+  /** `--seal off`: the stand-in systems get `seal: false`, to see what the delivery seal costs. */
+  seal: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { concurrency: 64, n: 20_000, fanout: 1, maxSeconds: 900, workerConcurrency: 32, monitorCases: 50, cpuProf: false };
+  const o: Options = { concurrency: 64, n: 20_000, fanout: 1, maxSeconds: 900, workerConcurrency: 32, monitorCases: 50, cpuProf: false, seal: true };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i]!, argv[i + 1] ?? ''];
     if (flag === '--cpu-prof') {
@@ -59,7 +65,8 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--fanout') o.fanout = int();
     else if (flag === '--max-seconds') o.maxSeconds = int();
     else if (flag === '--monitor-cases') o.monitorCases = value === '0' ? 0 : int();
-    else throw new Error(`unknown flag ${flag} (--concurrency, --n, --fanout, --max-seconds, --monitor-cases, --cpu-prof)`);
+    else if (flag === '--seal' && (value === 'on' || value === 'off')) o.seal = value === 'on';
+    else throw new Error(`unknown flag ${flag} (--concurrency, --n, --fanout, --max-seconds, --monitor-cases, --cpu-prof, --seal on|off)`);
   }
   if (o.fanout > 3) throw new Error('--fanout is 1, 2 or 3');
   return o;
@@ -460,7 +467,7 @@ async function main(argv: string[]): Promise<void> {
   const systems = Array.from({ length: options.fanout }, (_, i) => `bench-${i + 1}`);
   const phases: PhaseResult[] = [];
   const say = (line: string) => process.stdout.write(`${line}\n`);
-  say(`bench: n ${options.n}, concurrency ${options.concurrency}, fan-out ${options.fanout}, worker concurrency ${options.workerConcurrency}; ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), node ${process.version}; logs in ${tmp}`);
+  say(`bench: n ${options.n}, concurrency ${options.concurrency}, fan-out ${options.fanout}, worker concurrency ${options.workerConcurrency}, seal ${options.seal ? 'on' : 'off'}; ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), node ${process.version}; logs in ${tmp}`);
 
   // G: the gateway as `npm start` runs it.
   const configDir = path.join(tmp, 'config');
@@ -477,6 +484,7 @@ async function main(argv: string[]): Promise<void> {
       request: { body: '{"bizNo": caseId, "sqrxm": applicant.name, "sfzh": applicant.idNumber, "sxbm": itemCode}' },
       response: { success: 'code = "0"', receiptNo: 'data.slbh', error: 'msg' },
       result: { mode: 'push', map: '{"caseId": ywh, "outcome": "approved"}' },
+      ...(options.seal ? {} : { seal: false }),
     };
     fs.writeFileSync(path.join(configDir, 'systems', `${id}.yaml`), YAML.stringify(system));
   }

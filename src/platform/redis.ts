@@ -18,18 +18,17 @@ export type RedisClient = Redis | Cluster;
 export type ConnectionRole = 'intake' | 'worker';
 
 function roleOptions(role: ConnectionRole): RedisOptions {
-  return {
-    ...(role === 'intake'
-      ? { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, retryStrategy: (n: number) => Math.min(n * 200, 2000) }
-      : { enableOfflineQueue: true, maxRetriesPerRequest: null, retryStrategy: (n: number) => Math.min(n * 200, 2000) }),
-    // Commands issued in the same tick go out in one write: one syscall and round trip for many
-    // concurrent requests (a socket write per command was the gateway's largest CPU cost). A
-    // blocking command never joins a batch (BullMQ's workers block on duplicates of this client).
-    ...AUTO_PIPELINING,
-  };
+  return role === 'intake'
+    ? { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, retryStrategy: (n) => Math.min(n * 200, 2000) }
+    : { enableOfflineQueue: true, maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 200, 2000) };
 }
 
-/** Auto-pipelining, except for the commands that block the connection they are sent on. */
+/**
+ * Auto-pipelining (both roles): commands issued in the same tick go out in one write, one syscall
+ * and round trip for many concurrent requests (a socket write per command was the gateway's
+ * largest CPU cost). A blocking command never joins a batch: BullMQ's workers block on duplicates
+ * of these clients, which inherit the options.
+ */
 export const AUTO_PIPELINING = {
   enableAutoPipelining: true,
   autoPipeliningIgnoredCommands: ['bzpopmin', 'bzpopmax', 'blpop', 'brpop', 'brpoplpush', 'blmove', 'bzmpop', 'blmpop', 'xread', 'xreadgroup', 'wait', 'monitor', 'subscribe', 'psubscribe'],
@@ -48,7 +47,7 @@ export function createRedis(url: string, role: ConnectionRole, onError: (err: Er
 }
 
 function connect(url: string, role: ConnectionRole): RedisClient {
-  const options = roleOptions(role);
+  const options = { ...roleOptions(role), ...AUTO_PIPELINING };
   const parsed = new URL(url);
   const nodes = () =>
     parsed.host.split(',').map((hp) => {

@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --concurrency 64 --n 20000 --fanout 1 --max-seconds 900]`: how much the
+ * `npm run bench [-- --concurrency 64 --n 20000 --fanout 1 --max-seconds 900 --monitor-cases 50
+ * --cpu-prof --seal on|off]`: how much the
  * gateway costs on top of the queue engine it stands on, all on this machine, in one run:
  *
  *   G   the gateway as `npm start` runs it (dist/src/main.js), REDIS_URL at a fresh redis-server
@@ -11,9 +12,13 @@
  * stand-in, which answers at once and records when each delivery arrived. Reported per phase:
  * intake throughput and p50/p99, submit→arrival throughput and p50/p99, CPU seconds per 1 000 cases
  * (the server process, from /proc/<pid>/stat, plus Redis's own), Redis commands per case (INFO
- * commandstats), peak RSS (VmHWM), Redis bytes per case; then the ratios, and bench-report.json.
+ * commandstats, which counts the commands Lua scripts run inside Redis too), peak RSS (VmHWM), Redis
+ * bytes per case; then the ratios, and bench-report.json. After each timed run, `--monitor-cases`
+ * more cases are sent with Redis MONITOR on, which lists every command per case and who sent it
+ * (client commands apart from those run inside scripts); MONITOR slows Redis, hence apart.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -33,12 +38,23 @@ interface Options {
   fanout: number;
   maxSeconds: number;
   workerConcurrency: number;
+  /** Cases sent after the timed run with Redis MONITOR on, to list every command per case and who sent it (0: none). */
+  monitorCases: number;
+  /** Write a V8 CPU profile of the gateway (node --cpu-prof) next to the servers' log. */
+  cpuProf: boolean;
+  /** `--seal off`: the stand-in systems get `seal: false`, to see what the delivery seal costs. */
+  seal: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { concurrency: 64, n: 20_000, fanout: 1, maxSeconds: 900, workerConcurrency: 32 };
+  const o: Options = { concurrency: 64, n: 20_000, fanout: 1, maxSeconds: 900, workerConcurrency: 32, monitorCases: 50, cpuProf: false, seal: true };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i]!, argv[i + 1] ?? ''];
+    if (flag === '--cpu-prof') {
+      o.cpuProf = true;
+      i--;
+      continue;
+    }
     const int = (): number => {
       const v = Number(value);
       if (!Number.isInteger(v) || v < 1) throw new Error(`${flag} needs a positive whole number, not "${value}"`);
@@ -48,7 +64,9 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--n') o.n = int();
     else if (flag === '--fanout') o.fanout = int();
     else if (flag === '--max-seconds') o.maxSeconds = int();
-    else throw new Error(`unknown flag ${flag} (--concurrency, --n, --fanout, --max-seconds)`);
+    else if (flag === '--monitor-cases') o.monitorCases = value === '0' ? 0 : int();
+    else if (flag === '--seal' && (value === 'on' || value === 'off')) o.seal = value === 'on';
+    else throw new Error(`unknown flag ${flag} (--concurrency, --n, --fanout, --max-seconds, --monitor-cases, --cpu-prof, --seal on|off)`);
   }
   if (o.fanout > 3) throw new Error('--fanout is 1, 2 or 3');
   return o;
@@ -226,6 +244,99 @@ async function b1Server(redisUrl: string, port: number, target: string, concurre
   app.listen(port, '127.0.0.1');
 }
 
+// --- Every command of a few cases, and who sent it (Redis MONITOR) ------------------------------
+
+/** Script names by the SHA-1 ioredis sends them under: BullMQ's and the gateway's own (dist/src/**\/lua). */
+function scriptNames(): Map<string, string> {
+  const names = new Map<string, string>();
+  const sha = (text: string) => crypto.createHash('sha1').update(text).digest('hex');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const bull = require('bullmq/dist/cjs/scripts') as Record<string, { name: string; content: string }>;
+  for (const script of Object.values(bull)) names.set(sha(script.content), `bullmq ${script.name}`);
+  const shared = path.join(ROOT, 'dist/src/platform/lua');
+  const walk = (dir: string): void => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name.endsWith('.lua') && path.basename(dir) === 'lua') {
+        const text = fs.readFileSync(full, 'utf8').replace(/^--! include ([a-z-]+)\n/gm, (_, piece: string) => `${fs.readFileSync(path.join(shared, `${piece}.lua`), 'utf8')}\n`);
+        names.set(sha(text), `ow ${path.basename(path.dirname(dir))}/${entry.name.replace(/\.lua$/, '')}`);
+      }
+    }
+  };
+  walk(path.join(ROOT, 'dist/src'));
+  return names;
+}
+
+interface MonitorResult {
+  cases: number;
+  /** Commands sent by clients (each command of a MULTI or a pipeline counted once): MONITOR lines not from Lua. */
+  clientCommandsPerCase: number;
+  /** Commands Lua scripts ran inside Redis: MONITOR lines from "lua". */
+  luaCommandsPerCase: number;
+  /** What INFO commandstats counts: both of the above, MULTI and EXEC included. */
+  allCommandsPerCase: number;
+  /** Per client command (scripts by name), per case: how often, and how many commands it ran inside. */
+  byCommand: Array<{ command: string; perCase: number; innerPerCase: number }>;
+}
+
+/** A key with its case id (and our bench's case ids in job ids) replaced, to group alike commands. */
+function keyShape(key: string | undefined): string {
+  return (key ?? '').replace(/BENCH-[A-Za-z0-9]+-\d+-(?:MON-)?\d+/g, '<case>').replace(/\d+/g, '<n>');
+}
+
+async function monitorPass(redisUrl: string, url: string, options: Options, standIn: StandIn, prefix: string): Promise<MonitorResult | undefined> {
+  if (options.monitorCases === 0) return undefined;
+  const names = scriptNames();
+  const watcher = new Redis(redisUrl);
+  const monitor = await watcher.monitor();
+  // A line that arrives in the same read as MONITOR's OK reaches ioredis before it knows it is
+  // monitoring, and it reports a "command queue state error" for it: one line lost, nothing else.
+  monitor.on('error', () => undefined);
+  const lines: Array<{ source: string; args: string[] }> = [];
+  monitor.on('monitor', (_time: string, args: string[], source: string) => lines.push({ source, args }));
+  await sleep(200);
+  lines.length = 0;
+  const before = standIn.arrivals.size;
+  const few: Options = { ...options, n: options.monitorCases, concurrency: Math.min(8, options.concurrency) };
+  await load(`${url}/api/v1/cases`, few, `${prefix}-MON`);
+  const deadline = Date.now() + 30_000;
+  while (standIn.arrivals.size < before + few.n * options.fanout && Date.now() < deadline) await sleep(20);
+  await sleep(300); // the jobs' own completion steps after the arrival
+  monitor.disconnect();
+  watcher.disconnect();
+  const byCommand = new Map<string, { count: number; inner: number }>();
+  let client = 0;
+  let lua = 0;
+  let current: { count: number; inner: number } | undefined;
+  for (const line of lines) {
+    const command = (line.args[0] ?? '').toLowerCase();
+    if (line.source === 'lua') {
+      lua++;
+      if (current) current.inner++;
+      continue;
+    }
+    client++;
+    let label = command;
+    if (command === 'evalsha' || command === 'eval') {
+      const sha = command === 'evalsha' ? (line.args[1] ?? '') : crypto.createHash('sha1').update(line.args[1] ?? '').digest('hex');
+      label = names.get(sha) ?? `${command} ${sha.slice(0, 8)} ${keyShape(line.args[3])}`;
+    } else if (command !== 'multi' && command !== 'exec') label = `${command} ${keyShape(line.args[1])}`;
+    const entry = byCommand.get(label) ?? { count: 0, inner: 0 };
+    entry.count++;
+    byCommand.set(label, entry);
+    current = entry;
+  }
+  const per = (v: number) => Number((v / few.n).toFixed(2));
+  return {
+    cases: few.n,
+    clientCommandsPerCase: per(client),
+    luaCommandsPerCase: per(lua),
+    allCommandsPerCase: per(client + lua),
+    byCommand: [...byCommand.entries()].map(([command, e]) => ({ command, perCase: per(e.count), innerPerCase: per(e.inner) })).sort((a, b) => b.perCase + b.innerPerCase - (a.perCase + a.innerPerCase)),
+  };
+}
+
 // --- One phase ------------------------------------------------------------------------------------
 
 interface PhaseResult {
@@ -241,6 +352,8 @@ interface PhaseResult {
   peakRssMb?: number;
   redisBytesPerInFlightCase?: number;
   redisBytesPerCaseKept?: number;
+  /** Every command of a few more cases sent after the timed run (MONITOR slows Redis, so apart from it). */
+  monitor?: MonitorResult;
 }
 
 async function waitReady(url: string, child: ChildProcess, what: string): Promise<void> {
@@ -257,7 +370,7 @@ async function waitReady(url: string, child: ChildProcess, what: string): Promis
   }
 }
 
-async function runServerPhase(name: string, child: ChildProcess, url: string, redis: Redis, standIn: StandIn, options: Options, deadline: number): Promise<PhaseResult> {
+async function runServerPhase(name: string, child: ChildProcess, url: string, redisUrl: string, redis: Redis, standIn: StandIn, options: Options, deadline: number): Promise<PhaseResult> {
   await waitReady(url, child, name === 'gateway' ? 'gateway' : name);
   const pid = child.pid!;
   await sleep(500); // let start-up work (scripts loaded, schedulers) settle before counting
@@ -298,7 +411,9 @@ async function runServerPhase(name: string, child: ChildProcess, url: string, re
     if (sent !== undefined) e2e.push(at - sent);
     last = Math.max(last, at);
   }
-  const first = Math.min(...result.sentAt.values());
+  let first = Infinity;
+  for (const at of result.sentAt.values()) first = Math.min(first, at);
+  const monitor = await monitorPass(redisUrl, url, options, standIn, `BENCH-${name.split(' ')[0]}-${Date.now()}`);
   return {
     name,
     cases: options.n,
@@ -312,6 +427,7 @@ async function runServerPhase(name: string, child: ChildProcess, url: string, re
     peakRssMb: peakRssBytes(pid) / 2 ** 20,
     redisBytesPerInFlightCase: peakInFlight > 0 ? bytesAtPeak / (peakInFlight / options.fanout) : undefined,
     redisBytesPerCaseKept: (after.redis.memory - before.redis.memory) / options.n,
+    ...(monitor ? { monitor } : {}),
   };
 }
 
@@ -351,7 +467,7 @@ async function main(argv: string[]): Promise<void> {
   const systems = Array.from({ length: options.fanout }, (_, i) => `bench-${i + 1}`);
   const phases: PhaseResult[] = [];
   const say = (line: string) => process.stdout.write(`${line}\n`);
-  say(`bench: n ${options.n}, concurrency ${options.concurrency}, fan-out ${options.fanout}, worker concurrency ${options.workerConcurrency}; ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), node ${process.version}; logs in ${tmp}`);
+  say(`bench: n ${options.n}, concurrency ${options.concurrency}, fan-out ${options.fanout}, worker concurrency ${options.workerConcurrency}, seal ${options.seal ? 'on' : 'off'}; ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), node ${process.version}; logs in ${tmp}`);
 
   // G: the gateway as `npm start` runs it.
   const configDir = path.join(tmp, 'config');
@@ -368,18 +484,19 @@ async function main(argv: string[]): Promise<void> {
       request: { body: '{"bizNo": caseId, "sqrxm": applicant.name, "sfzh": applicant.idNumber, "sxbm": itemCode}' },
       response: { success: 'code = "0"', receiptNo: 'data.slbh', error: 'msg' },
       result: { mode: 'push', map: '{"caseId": ywh, "outcome": "approved"}' },
+      ...(options.seal ? {} : { seal: false }),
     };
     fs.writeFileSync(path.join(configDir, 'systems', `${id}.yaml`), YAML.stringify(system));
   }
   const gatewayPort = await freePort();
-  const gateway = spawn(process.execPath, [MAIN], {
+  const gateway = spawn(process.execPath, [...(options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.join(tmp, 'cpu-prof')] : []), MAIN], {
     cwd: tmp,
     env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', REDIS_URL: redisUrl, OW_CONFIG_DIR: configDir, OW_DATA_DIR: path.join(tmp, 'data'), PORT: String(gatewayPort), HOST: '127.0.0.1', OW_INTAKE_TOKEN: TOKEN, OW_OPS_TOKEN: 'bench-ops-token' },
     stdio: ['ignore', log, log],
   });
   children.push(gateway);
   say('gateway: starting (dist/src/main.js)…');
-  phases.push(await runServerPhase('gateway', gateway, `http://127.0.0.1:${gatewayPort}`, redis, standIn, options, deadline));
+  phases.push(await runServerPhase('gateway', gateway, `http://127.0.0.1:${gatewayPort}`, redisUrl, redis, standIn, options, deadline));
   await stopChild(gateway);
 
   // B1: raw BullMQ on the same Redis, emptied first.
@@ -388,7 +505,7 @@ async function main(argv: string[]): Promise<void> {
   const b1 = spawn(process.execPath, [__filename, '--b1', redisUrl, String(b1Port), `${standIn.url}/b1/cases`, String(options.workerConcurrency)], { env: { ...process.env, BENCH_TARGETS: systems.join(',') }, stdio: ['ignore', log, log] });
   children.push(b1);
   say('B1 (raw BullMQ): starting…');
-  phases.push(await runServerPhase('B1 raw BullMQ', b1, `http://127.0.0.1:${b1Port}`, redis, standIn, options, deadline));
+  phases.push(await runServerPhase('B1 raw BullMQ', b1, `http://127.0.0.1:${b1Port}`, redisUrl, redis, standIn, options, deadline));
   await stopChild(b1);
 
   // B2: the load client straight to the stand-in.
@@ -426,6 +543,12 @@ async function main(argv: string[]): Promise<void> {
       `${p.name.padEnd(16)} ${f(p.intake.perSecond).padStart(10)}  ${f(p.intake.p50Ms, 1).padStart(6)}  ${f(p.intake.p99Ms, 1).padStart(6)} | ${f(p.endToEnd?.perSecond).padStart(6)}  ${f(p.endToEnd?.p50Ms, 1).padStart(6)}  ${f(p.endToEnd?.p99Ms, 1).padStart(6)} | ` +
         `${f(p.cpuSecondsPer1000, 2).padStart(8)}  ${f(p.redisCpuSecondsPer1000, 2).padStart(14)}  ${f(p.redisCommandsPerCase, 1).padStart(9)}  ${f(p.peakRssMb).padStart(11)}  ${f(p.redisBytesPerInFlightCase).padStart(17)}  ${f(p.redisBytesPerCaseKept).padStart(11)}  ${p.errors}${p.endToEnd && !p.endToEnd.complete ? '  INCOMPLETE' : ''}`,
     );
+  }
+  for (const p of phases) {
+    if (!p.monitor) continue;
+    const m = p.monitor;
+    say(`${p.name}: under MONITOR (${m.cases} cases): ${m.clientCommandsPerCase} client commands per case + ${m.luaCommandsPerCase} run inside scripts = ${m.allCommandsPerCase}`);
+    for (const c of m.byCommand.filter((c) => c.perCase >= 0.05)) say(`  ${c.perCase.toFixed(2).padStart(6)} × ${c.command}${c.innerPerCase ? ` (+${c.innerPerCase.toFixed(2)} inside)` : ''}`);
   }
   say(`ratios: ${JSON.stringify(ratios)}`);
   say('report: bench-report.json');

@@ -45,14 +45,15 @@ export async function acceptCase(body: unknown, deps: IntakeDeps): Promise<{ cre
     throw new ApiError('case_conflict', `Case ${c.caseId} was already accepted with other content; use a new caseId.`);
   }
 
-  // Queue every delivery still waiting to be sent. For a new case that is all of them; for a
-  // resubmission it heals a crash between storing and queueing (an existing job id is a no-op).
-  const deliveries: Accepted['deliveries'] = [];
-  for (const systemId of outcome.record.targets) {
-    const status = (await deps.store.deliveryStatus(c.caseId, systemId)) ?? 'queued';
-    const system = config.systems.get(systemId);
-    if (status === 'queued' && system) await deps.queues.enqueue(system, c.caseId);
-    deliveries.push({ systemId, status });
-  }
+  // Queue every delivery still waiting to be sent. For a new case that is all of them (no status to
+  // read); for a resubmission it heals a crash between storing and queueing (an existing job id is a
+  // no-op). The adds go out together: on an auto-pipelined connection, one round trip for all.
+  const deliveries: Accepted['deliveries'] = outcome.record.targets.map((systemId, i) => ({ systemId, status: outcome.created ? 'queued' : (outcome.statuses[i] ?? 'queued') }));
+  await Promise.all(
+    deliveries.map(({ systemId, status }) => {
+      const system = config.systems.get(systemId);
+      return status === 'queued' && system ? deps.queues.enqueue(system, c.caseId) : undefined;
+    }),
+  );
   return { created: outcome.created, answer: { caseId: c.caseId, status: 'accepted', deliveries } };
 }

@@ -44,13 +44,19 @@ describe('the case store', () => {
     const first = await store.accept({ case: sampleCase('QZ-S1'), hash: 'h1', acceptedAt: at, targets: ['sys-a', 'sys-b'] });
     const second = await store.accept({ case: sampleCase('QZ-S1'), hash: 'h2', acceptedAt: at, targets: ['sys-a'] });
     expect(first.created).toBe(true);
-    expect(second).toMatchObject({ created: false, record: { hash: 'h1', targets: ['sys-a', 'sys-b'] } });
+    // Routed elsewhere this time: the stored case's own deliveries are read and answered.
+    expect(second).toMatchObject({ created: false, record: { hash: 'h1', targets: ['sys-a', 'sys-b'] }, statuses: ['queued', 'queued'] });
     expect(await store.deliveryStatus('QZ-S1', 'sys-b')).toBe('queued');
+    // Routed alike (the usual resubmission): the accept script answers each delivery's status itself.
+    await store.beginAttempt('QZ-S1', 'sys-b', at);
+    const third = await store.accept({ case: sampleCase('QZ-S1'), hash: 'h1', acceptedAt: at, targets: ['sys-a', 'sys-b'] });
+    expect(third).toMatchObject({ created: false, statuses: ['queued', 'delivering'] });
   });
 
   it('moves queued → delivering → delivered → completed, raising an event and a change for each told status', async () => {
     await accepted('QZ-S2');
-    expect(await store.beginAttempt('QZ-S2', 'sys-a', at)).toEqual({ send: true, status: 'delivering', attempts: 1 });
+    // An attempt that may send gets the stored case with it.
+    expect(await store.beginAttempt('QZ-S2', 'sys-a', at)).toEqual({ send: true, status: 'delivering', attempts: 1, record: expect.objectContaining({ case: sampleCase('QZ-S2'), targets: ['sys-a'] }) });
     expect(await store.record('QZ-S2', 'sys-a', { status: 'delivered', receiptNo: 'SL-1' }, { at, event: 'delivered' })).toBe('delivered');
     expect(await store.caseOfReceipt('sys-a', 'SL-1')).toBe('QZ-S2');
     expect(await store.recordResult({ caseId: 'QZ-S2', systemId: 'sys-a', outcome: 'approved' }, at)).toBe('recorded');
@@ -81,15 +87,23 @@ describe('the case store', () => {
   it('runs a script sent twice with the same operation id (a resend after a reconnect) only once', async () => {
     await accepted('QZ-S5');
     const scripts = new LuaScripts(redis, path.join(__dirname, 'lua'), ['begin-attempt', 'record']);
-    const keys = [`${prefix}:{QZ-S5}:d:sys-a`, `${prefix}:{QZ-S5}:h:sys-a`];
+    const keys = [`${prefix}:{QZ-S5}:d:sys-a`, `${prefix}:{QZ-S5}:h:sys-a`, `${prefix}:{QZ-S5}:case`];
     const entry = JSON.stringify({ at, event: 'attempt' });
-    expect(await scripts.run('begin-attempt', keys, [at, entry, 'op-1'])).toEqual(['delivering', '1']);
-    expect(await scripts.run('begin-attempt', keys, [at, entry, 'op-1'])).toEqual(['delivering', '1']);
+    const stored = await redis.get(`${prefix}:{QZ-S5}:case`);
+    expect(await scripts.run('begin-attempt', keys, [at, entry, 'op-1'])).toEqual(['delivering', '1', stored]);
+    expect(await scripts.run('begin-attempt', keys, [at, entry, 'op-1'])).toEqual(['delivering', '1', stored]);
     const record = [`${prefix}:{QZ-S5}:d:sys-a`, `${prefix}:{QZ-S5}:h:sys-a`, `${prefix}:{QZ-S5}:outbox`];
     const args = ['dead', '{}', JSON.stringify({ at, event: 'dead' }), '{"event":"delivery.dead"}', at, 'op-2'];
     expect(await scripts.run('record', record, args)).toBe('dead');
     expect(await scripts.run('record', record, args)).toBe('dead');
     expect(await redis.llen(`${prefix}:{QZ-S5}:outbox`)).toBe(1);
     expect(await redis.llen(`${prefix}:{QZ-S5}:h:sys-a`)).toBe(3); // accepted, attempt, dead
+    const results = new LuaScripts(redis, path.join(__dirname, 'lua'), ['record-result']);
+    const result = ['{"outcome":"approved"}', JSON.stringify({ at, event: 'result' }), '{"event":"delivery.completed"}', at, 'SL-5', 'op-3'];
+    expect(await results.run('record-result', record, result)).toBe('recorded');
+    expect(await results.run('record-result', record, result)).toBe('recorded');
+    expect(await redis.hmget(`${prefix}:{QZ-S5}:d:sys-a`, 'status', 'receiptNo', 'op')).toEqual(['completed', 'SL-5', 'op-3']);
+    expect(await redis.llen(`${prefix}:{QZ-S5}:outbox`)).toBe(2);
+    expect(await redis.llen(`${prefix}:{QZ-S5}:h:sys-a`)).toBe(4);
   });
 });

@@ -49,7 +49,19 @@ export interface CaseRecord {
   requestId?: string;
 }
 
-export type AcceptOutcome = { created: true; record: CaseRecord } | { created: false; record: CaseRecord };
+/**
+ * A new case, or the one stored before with the status of each of its deliveries (read in the same
+ * script, so a resubmission costs no read per target; absent for a delivery not yet stored).
+ */
+export type AcceptOutcome = { created: true; record: CaseRecord } | { created: false; record: CaseRecord; statuses: Array<DeliveryStatus | undefined> };
+
+/** What `beginAttempt` found; `record` is the stored case when the attempt may send. */
+export interface AttemptStart {
+  send: boolean;
+  status: string;
+  attempts: number;
+  record?: CaseRecord;
+}
 
 export interface DeliveryChange {
   status: DeliveryStatus;
@@ -191,8 +203,16 @@ export class CaseStore {
       ...record.targets.map((t) => this.historyKey(caseId, t)),
     ];
     const entry: HistoryEntry = { at: record.acceptedAt, event: 'accepted' };
-    const existing = (await this.scripts.run('accept', keys, [JSON.stringify(record), record.acceptedAt, JSON.stringify(entry)])) as string | null;
-    return existing === null ? { created: true, record } : { created: false, record: JSON.parse(existing) as CaseRecord };
+    const answer = (await this.scripts.run('accept', keys, [JSON.stringify(record), record.acceptedAt, JSON.stringify(entry)])) as [string, ...Array<string | null>] | null;
+    if (answer === null) return { created: true, record };
+    const stored = JSON.parse(answer[0]) as CaseRecord;
+    // The script read the deliveries this request routed to; the stored case may name others
+    // (routes changed since), and then each of its deliveries is read by itself.
+    const same = stored.targets.length === record.targets.length && stored.targets.every((t, i) => t === record.targets[i]);
+    const statuses = same
+      ? answer.slice(1).map((s) => (s ?? undefined) as DeliveryStatus | undefined)
+      : await Promise.all(stored.targets.map((t) => this.deliveryStatus(caseId, t)));
+    return { created: false, record: stored, statuses };
   }
 
   async getCase(caseId: string): Promise<CaseRecord | undefined> {
@@ -219,15 +239,17 @@ export class CaseStore {
 
   /**
    * Marks the start of an attempt. Answers `send: false` when the delivery is already past sending,
-   * so that a redelivered job never sends a case twice after a successful attempt.
+   * so that a redelivered job never sends a case twice after a successful attempt; when it may
+   * send, answers the stored case too (read in the same script: one round trip, not two).
    */
-  async beginAttempt(caseId: string, systemId: string, at: string): Promise<{ send: boolean; status: string; attempts: number }> {
-    const [status, attempts] = (await this.scripts.run(
+  async beginAttempt(caseId: string, systemId: string, at: string): Promise<AttemptStart> {
+    const [status, attempts, raw] = (await this.scripts.run(
       'begin-attempt',
-      [this.deliveryKey(caseId, systemId), this.historyKey(caseId, systemId)],
+      [this.deliveryKey(caseId, systemId), this.historyKey(caseId, systemId), this.caseKey(caseId)],
       [at, JSON.stringify({ at, event: 'attempt' } satisfies HistoryEntry), crypto.randomUUID()],
-    )) as [string, string];
-    return { send: status === 'delivering', status, attempts: Number(attempts) };
+    )) as [string, string, string | null];
+    const send = status === 'delivering';
+    return { send, status, attempts: Number(attempts), ...(send && raw ? { record: JSON.parse(raw) as CaseRecord } : {}) };
   }
 
   /**

@@ -21,7 +21,8 @@ export const circuitViewSchema = z.object({
 export type CircuitView = z.infer<typeof circuitViewSchema>;
 export type CircuitState = CircuitView['state'];
 
-export type Admission = { send: true; probe: boolean } | { send: false; waitMs: number };
+/** `clean`: closed with no failure counted, so a success has nothing to reset. */
+export type Admission = { send: true; probe: boolean; clean: boolean } | { send: false; waitMs: number };
 
 export class CircuitBreakers {
   private readonly scripts: LuaScripts<'admit' | 'fail'>;
@@ -41,7 +42,7 @@ export class CircuitBreakers {
   async admit(systemId: string, now: number, probeTimeoutMs: number): Promise<Admission> {
     const [verdict, wait] = (await this.scripts.run('admit', [this.key(systemId)], [now, probeTimeoutMs])) as [string, string];
     if (verdict === 'wait') return { send: false, waitMs: Number(wait) };
-    return { send: true, probe: verdict === 'probe' };
+    return { send: true, probe: verdict === 'probe', clean: verdict === 'send' && wait === '0' };
   }
 
   async succeeded(systemId: string): Promise<void> {

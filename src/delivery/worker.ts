@@ -27,6 +27,9 @@ export interface DeliveryHooks {
   acknowledged(system: SystemConfig, caseId: string, receiptNo: string): Promise<void>;
 }
 
+/** How often a run of successes is written to a system's health hash, at most. */
+const HEALTH_NOTE_MS = 1000;
+
 export interface WorkerDeps {
   config: () => GatewayConfig;
   store: CaseStore;
@@ -57,6 +60,8 @@ function stalledTiming(): { stalledInterval?: number; lockDuration?: number } {
 export class DeliveryWorkers {
   private readonly workers = new Map<string, Worker<DeliveryJob>>();
   private readonly now: () => Date;
+  /** When this process last wrote a system's success to its health hash (see noteHealth). */
+  private readonly successNoted = new Map<string, number>();
 
   constructor(private readonly deps: WorkerDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -134,7 +139,7 @@ export class DeliveryWorkers {
    * Whether the system may be sent to now: inside its maintenance window, and its circuit not open.
    * When not, answers how long the whole system queue should hold.
    */
-  private async admission(system: SystemConfig): Promise<{ holdMs: number; reason: string } | { holdMs: 0; probe: boolean }> {
+  private async admission(system: SystemConfig): Promise<{ holdMs: number; reason: string } | { holdMs: 0; probe: boolean; clean: boolean }> {
     const now = this.now();
     if (system.window) {
       const wait = msUntilOpen(system.window, now);
@@ -142,7 +147,7 @@ export class DeliveryWorkers {
     }
     const circuit = await this.deps.circuits.admit(system.id, now.getTime(), system.timeoutMs * 2 + 1000);
     if (!circuit.send) return { holdMs: circuit.waitMs, reason: `circuit open after repeated failures; next probe at ${new Date(now.getTime() + circuit.waitMs).toISOString()}` };
-    return { holdMs: 0, probe: circuit.probe };
+    return { holdMs: 0, probe: circuit.probe, clean: circuit.clean };
   }
 
   /** Holds the system's queue (in Redis, for every process) and puts this job back without spending an attempt. */
@@ -160,6 +165,14 @@ export class DeliveryWorkers {
   private async noteHealth(systemId: string, at: string, failure?: string): Promise<void> {
     const { health, log } = this.deps;
     if (!health) return;
+    // A steady run of successes is written at most once a second per system and process: the board
+    // shows "last success" to the second, and a failure in between is always written and clears this.
+    const nowMs = Date.parse(at);
+    if (failure === undefined) {
+      const last = this.successNoted.get(systemId);
+      if (last !== undefined && nowMs >= last && nowMs - last < HEALTH_NOTE_MS) return;
+      this.successNoted.set(systemId, nowMs);
+    } else this.successNoted.delete(systemId);
     try {
       await (failure === undefined ? health.succeeded(systemId, at) : health.failed(systemId, at, failure));
     } catch (err) {
@@ -184,6 +197,7 @@ export class DeliveryWorkers {
     const system = this.deps.config().systems.get(systemId);
 
     let probe = false;
+    let clean = false;
     if (system) {
       const admitted = await this.admission(system);
       if (admitted.holdMs > 0 && 'reason' in admitted) {
@@ -191,6 +205,7 @@ export class DeliveryWorkers {
         return this.hold(job, admitted.holdMs, admitted.reason);
       }
       probe = 'probe' in admitted && admitted.probe;
+      clean = 'clean' in admitted && admitted.clean;
     }
 
     const begun = await store.beginAttempt(caseId, systemId, at());
@@ -206,7 +221,8 @@ export class DeliveryWorkers {
     const took = () => Date.now() - attemptStarted;
     try {
       if (!system) throw new PermanentError(`system ${systemId} is no longer configured`);
-      const record = await store.getCase(caseId);
+      // Read with the attempt's start (one script): the case as stored.
+      const record = begun.record;
       if (!record) throw new PermanentError(`case ${caseId} is missing from the case store`);
       // A job queued before request ids (or by a path without one) still finds its case's.
       if (ctx && !ctx.requestId && record.requestId) ctx.requestId = record.requestId;
@@ -223,7 +239,8 @@ export class DeliveryWorkers {
       });
       metrics?.deliveryDuration.observe({ systemId, outcome: 'answered' }, (Date.now() - started) / 1000);
       const ack = await endpoint.mappings.acknowledgement(reply);
-      await circuits.succeeded(systemId);
+      // A circuit that was closed without a failure to forget needs no write (the common case).
+      if (!clean) await circuits.succeeded(systemId);
       await this.noteHealth(systemId, at());
       // A successful probe closed the circuit: lift the hold at once rather than at its expiry.
       if (probe) await this.deps.queues.queue(systemId).removeRateLimitKey();

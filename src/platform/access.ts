@@ -71,9 +71,89 @@ function tooMany(limited: unknown): ApiError | undefined {
   return new ApiError('too_many_requests', `Too many requests; try again in ${Math.ceil(limited.msBeforeNext / 1000)} s.`);
 }
 
+/**
+ * A caller's request budget, taken from Redis in leases of several requests rather than one command
+ * per request. Every leased request is counted in Redis before it is served, so the limit still
+ * holds in total across processes (a process may refuse a little early, by what its lease has left,
+ * never late). Near the limit a lease is what the window has left.
+ */
+export class LeasedBudget {
+  private readonly leases = new Map<string, { left: number; until: number }>();
+  private readonly taking = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly limiter: RateLimiterRedis,
+    private readonly points: number,
+    /** Requests per lease: 1 is a Redis command per request. */
+    readonly lease: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Throws the limiter's RateLimiterRes when the caller is over budget. */
+  async consume(key: string): Promise<void> {
+    for (;;) {
+      const held = this.leases.get(key);
+      if (held && held.left > 0 && this.now() < held.until) {
+        held.left--;
+        return;
+      }
+      // One lease in flight per caller: concurrent requests wait for it rather than each taking a
+      // lease of its own (which would spend the budget many times faster than it is used).
+      const pending = this.taking.get(key);
+      if (!pending) break;
+      await pending;
+    }
+    const taking = this.take(key);
+    this.taking.set(key, taking);
+    try {
+      await taking;
+    } finally {
+      this.taking.delete(key);
+    }
+  }
+
+  /** Takes a lease from Redis; the request that took it is its first. */
+  private async take(key: string): Promise<void> {
+    const t = this.now();
+    let granted: number;
+    let until: number;
+    try {
+      const taken = await this.limiter.consume(key, this.lease);
+      [granted, until] = [this.lease, t + taken.msBeforeNext];
+    } catch (err) {
+      if (!(err instanceof RateLimiterRes) || this.lease === 1) throw err;
+      // Redis counted this lease past the limit: what the window had left before it, if anything,
+      // is served, the rest refused as ever. (A refusal from the in-memory block counts nothing.)
+      granted = err.consumedPoints > this.points ? this.points - (err.consumedPoints - this.lease) : 0;
+      if (granted <= 0) throw err;
+      until = t + err.msBeforeNext;
+    }
+    if (this.leases.size >= MAX_LEASES) this.prune(t);
+    this.leases.set(key, { left: granted - 1, until });
+  }
+
+  /** Bounded memory whatever the number of callers: expired leases go, and if that is not enough, all. */
+  private prune(t: number): void {
+    for (const [key, held] of this.leases) if (held.until <= t || held.left <= 0) this.leases.delete(key);
+    if (this.leases.size >= MAX_LEASES) this.leases.clear();
+  }
+}
+
+/** Callers whose leases are kept at once (each lease is a few dozen bytes). */
+const MAX_LEASES = 10_000;
+
+/** How long "this address is not blocked for failed authentications" is believed without asking Redis. */
+const NOT_BLOCKED_MS = 1000;
+
 export function access(options: AccessOptions): RequestHandler {
   const failures = new RateLimiterRedis({ storeClient: options.redis, keyPrefix: `${options.prefix}:rl:auth`, points: options.failuresPerMinute, duration: 60, blockDuration: 60 });
   const requests = new RateLimiterRedis({ storeClient: options.redis, keyPrefix: `${options.prefix}:rl:req`, points: options.requestsPerMinute, duration: 60, inMemoryBlockOnConsumed: options.requestsPerMinute });
+  // One Redis command per 1 % of the budget (at most 50 requests), not per request.
+  const budget = new LeasedBudget(requests, options.requestsPerMinute, Math.max(1, Math.min(50, Math.floor(options.requestsPerMinute / 100))), options.now);
+  // Keys seen not blocked, until when: a valid caller's address is not looked up on every request.
+  // A failure this process counts forgets its keys at once; one counted elsewhere is seen within NOT_BLOCKED_MS.
+  const notBlocked = new Map<string, number>();
+  const clock = options.now ?? Date.now;
 
   return async (req, res, next) => {
     const need = needOf(req.method, req.path);
@@ -84,7 +164,7 @@ export function access(options: AccessOptions): RequestHandler {
     const caller: Caller = { who: token ? `token ${fingerprint(token)}` : address };
     try {
       // A limiter whose Redis is away lets the request on: intake then answers 503 by itself.
-      await requests.consume(token ? `t:${fingerprint(token)}` : `a:${address}`).catch((err: unknown) => {
+      await budget.consume(token ? `t:${fingerprint(token)}` : `a:${address}`).catch((err: unknown) => {
         if (err instanceof RateLimiterRes) throw err;
       });
       if (need === 'public') return next();
@@ -93,11 +173,18 @@ export function access(options: AccessOptions): RequestHandler {
       caller.role = options.callers.roleOf(token);
       const keys = [`a:${address}`, ...(token && !caller.role ? [`t:${fingerprint(token)}`] : [])];
       for (const key of keys) {
+        const t = clock();
+        if ((notBlocked.get(key) ?? 0) > t) continue;
         const blocked = await failures.get(key).catch(() => null);
         if (blocked && blocked.consumedPoints >= options.failuresPerMinute) throw blocked;
+        if (notBlocked.size >= MAX_LEASES) notBlocked.clear();
+        notBlocked.set(key, t + NOT_BLOCKED_MS);
       }
       if (!caller.role) {
-        for (const key of keys) await failures.penalty(key).catch(() => undefined);
+        for (const key of keys) {
+          notBlocked.delete(key);
+          await failures.penalty(key).catch(() => undefined);
+        }
         options.onRefused(caller, req, token ? 'unknown token' : 'no token');
         return next(new ApiError('unauthorized'));
       }

@@ -37,6 +37,22 @@ export const REDACT_PATHS = [
   'req.body',
 ];
 
+const bound = new WeakMap<Logger, Set<string>>();
+
+/**
+ * The keys a logger binds, once per logger: pino's bindings() parses the logger's serialized
+ * bindings on every call, which the mixin would otherwise do on every line. (Nothing here calls
+ * setBindings, which would change them afterwards.)
+ */
+function boundKeys(logger: Logger): Set<string> {
+  let keys = bound.get(logger);
+  if (!keys) {
+    keys = new Set(Object.keys(logger.bindings()));
+    bound.set(logger, keys);
+  }
+  return keys;
+}
+
 /** The options every gateway logger is made with (tests build their capturing logger from them too). */
 export function loggerOptions(level = process.env.LOG_LEVEL ?? 'info'): LoggerOptions {
   return {
@@ -54,9 +70,9 @@ export function loggerOptions(level = process.env.LOG_LEVEL ?? 'info'): LoggerOp
     mixin(_merge, _level, logger) {
       const ctx = currentContext();
       if (!ctx) return {};
-      const bound = (logger as Logger).bindings();
+      const bound = boundKeys(logger as Logger);
       const out: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(ctx)) if (value !== undefined && !(key in bound)) out[key] = value;
+      for (const [key, value] of Object.entries(ctx)) if (value !== undefined && !bound.has(key)) out[key] = value;
       return out;
     },
   };

@@ -1,15 +1,16 @@
 --! include op-guard
 -- Starts an attempt unless the delivery has already moved past sending (a job redelivered after a
--- crash, or replayed by mistake): then it answers the current status and changes nothing.
--- KEYS: delivery, history. ARGV: at, history entry, op.
-local status = redis.call('HGET', KEYS[1], 'status')
-if not status then return {'missing', '0'} end
-if replayed() then return {status, redis.call('HGET', KEYS[1], 'attempts')} end
+-- crash, or replayed by mistake): then it answers the current status and changes nothing. Answers
+-- the stored case too, so that an attempt costs one round trip before it sends, not two.
+-- KEYS: delivery, history, case. ARGV: at, history entry, op.
+-- Answers {status, attempts, case JSON or false}.
+local status, op, attempts = unpack(redis.call('HMGET', KEYS[1], 'status', 'op', 'attempts'))
+if not status then return {'missing', '0', false} end
+if isReplay(op) then return {status, attempts, redis.call('GET', KEYS[3])} end
 if status == 'delivered' or status == 'completed' or status == 'rejected' or status == 'dead' then
-  return {status, redis.call('HGET', KEYS[1], 'attempts')}
+  return {status, attempts, false}
 end
-claim()
-local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-redis.call('HSET', KEYS[1], 'status', 'delivering', 'updatedAt', ARGV[1])
+attempts = tostring((tonumber(attempts) or 0) + 1)
+redis.call('HSET', KEYS[1], 'op', OP, 'attempts', attempts, 'status', 'delivering', 'updatedAt', ARGV[1])
 redis.call('RPUSH', KEYS[2], ARGV[2])
-return {'delivering', tostring(attempts)}
+return {'delivering', attempts, redis.call('GET', KEYS[3])}

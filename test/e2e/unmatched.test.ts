@@ -186,6 +186,9 @@ describe('when results are parked and their deliveries are acknowledged later', 
     // Every command Redis runs on this gateway's unmatched keys while the two are delivered and matched.
     const client = new Redis(redisUrl());
     const monitor = await client.monitor();
+    // A line arriving in the same read as MONITOR's OK makes ioredis report a queue state error for
+    // it; no line of this test's keys is written before the cases below are submitted.
+    monitor.on('error', () => undefined);
     const seen: string[][] = [];
     const tag = `${prefix}:{unmatched:`;
     monitor.on('monitor', (_time: string, args: string[]) => {

@@ -366,7 +366,7 @@ export function buildOpenApi(): OpenApiDocument {
           operationId: 'listLookups',
           tags: ['admin'],
           summary: 'Shared-data look-ups: who looked up whom, for what (read-only)',
-          description: 'From the audit trail, newest first: the ID number masked, never its hash.',
+          description: 'From the case ledger (for `retention.ledger`, at least 180 days) and the tail not drained there yet, newest first: the ID number masked, never its hash. 503 `unavailable` while the ledger does not answer.',
           security: OPS,
           parameters: [
             queryParam('caseId', 'Only look-ups for this case.'),
@@ -376,7 +376,7 @@ export function buildOpenApi(): OpenApiDocument {
             { name: 'to', in: 'query', required: false, description: 'Not after this time.', schema: { type: 'string', format: 'date-time' } },
             { name: 'limit', in: 'query', required: false, description: 'At most this many look-ups, 1 to 1000.', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 200 } },
           ],
-          responses: { '200': { description: 'The matching look-ups, newest first.', content: json(ref('LookupPage')) }, ...errors(['invalid_request', ...OPS_ERRORS]) },
+          responses: { '200': { description: 'The matching look-ups, newest first.', content: json(ref('LookupPage')) }, ...errors(['invalid_request', 'unavailable', ...OPS_ERRORS]) },
         },
       },
       '/api/v1/results/{systemId}': {
@@ -700,7 +700,8 @@ export function buildOpenApi(): OpenApiDocument {
           operationId: 'auditTrail',
           tags: ['admin'],
           summary: 'Ops actions, newest first, filtered and paged',
-          description: 'The trail keeps about the latest 10,000 actions. A filtered query reads at most 10,000 entries per page.',
+          description:
+            'With the case ledger (the default), every action for `retention.ledger` and at least 180 days (网络安全法 §21): drained from Redis to the ledger by the sweep, the tail not drained yet read from Redis, so an action is listed at once. Without a ledger (OW_LEDGER=off) the trail keeps about the latest 10,000 actions. 503 `unavailable` while the ledger does not answer.',
           security: OPS,
           parameters: [
             { name: 'action', in: 'query', required: false, description: 'Only this action.', schema: ref('AuditAction') },
@@ -711,7 +712,60 @@ export function buildOpenApi(): OpenApiDocument {
             queryParam('cursor', 'The `next` of the page before.'),
             { name: 'limit', in: 'query', required: false, description: 'Entries per page, 1 to 500.', schema: { type: 'integer', minimum: 1, maximum: 500, default: 100 } },
           ],
-          responses: { '200': { description: 'A page, newest first.', content: json(ref('AuditPage')) }, ...errors(['invalid_request', ...OPS_ERRORS]) },
+          responses: { '200': { description: 'A page, newest first.', content: json(ref('AuditPage')) }, ...errors(['invalid_request', 'unavailable', ...OPS_ERRORS]) },
+        },
+      },
+      '/api/v1/admin/stats': {
+        get: {
+          operationId: 'stats',
+          tags: ['admin'],
+          summary: 'Per system and day: deliveries accepted, delivered, completed, rejected, dead; accept → completed median and p90 (from the case ledger)',
+          description: 'Days are Asia/Shanghai days of acceptance; only finished cases (in the ledger) are counted. JSON, or CSV with `Accept: text/csv` or `format=csv`.',
+          security: OPS,
+          parameters: [
+            queryParam('from', 'A day (YYYY-MM-DD, included) or an ISO instant; default 30 days ago.'),
+            queryParam('to', 'A day (YYYY-MM-DD, included) or an ISO instant; default now.'),
+            { name: 'level', in: 'query', required: false, description: 'Only systems of this level.', schema: { type: 'string', enum: ['national', 'provincial', 'city'] } },
+            queryParam('systemId', 'Only this system.'),
+            queryParam('itemCode', 'Only cases of this item.'),
+            { name: 'format', in: 'query', required: false, description: 'json (default) or csv.', schema: { type: 'string', enum: ['json', 'csv'] } },
+          ],
+          responses: {
+            '200': {
+              description: 'One row per system and day.',
+              content: {
+                ...json({
+                  type: 'object',
+                  required: ['from', 'to', 'items'],
+                  properties: {
+                    from: { type: 'string', format: 'date-time' },
+                    to: { type: 'string', format: 'date-time' },
+                    items: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        required: ['day', 'systemId', 'level', 'accepted', 'delivered', 'completed', 'rejected', 'dead', 'medianSeconds', 'p90Seconds'],
+                        properties: {
+                          day: { type: 'string', format: 'date' },
+                          systemId: { type: 'string' },
+                          level: { type: ['string', 'null'] },
+                          accepted: { type: 'integer' },
+                          delivered: { type: 'integer' },
+                          completed: { type: 'integer' },
+                          rejected: { type: 'integer' },
+                          dead: { type: 'integer' },
+                          medianSeconds: { type: ['number', 'null'] },
+                          p90Seconds: { type: ['number', 'null'] },
+                        },
+                      },
+                    },
+                  },
+                }),
+                'text/csv': { schema: { type: 'string' } },
+              },
+            },
+            ...errors(['invalid_request', 'unavailable', ...OPS_ERRORS]),
+          },
         },
       },
       '/console': {

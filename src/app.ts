@@ -160,7 +160,7 @@ export function createApp(deps: AppDeps): express.Express {
   if (deps.sharedData) app.use(sharedDataRoutes({ service: deps.sharedData }));
 
   app.use(consoleRoutes());
-  if (deps.ledger) app.use(ledgerRoutes({ ledger: deps.ledger, now: deps.now }));
+  app.use(ledgerRoutes({ ledger: deps.ledger, now: deps.now }));
   app.use(adminRoutes({ operations: deps.operations }));
 
   app.use((_req, _res, next) => next(new ApiError('not_found')));

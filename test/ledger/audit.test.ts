@@ -11,7 +11,7 @@ import Redis from 'ioredis';
 import YAML from 'yaml';
 import type { RunningGateway } from '../../src/gateway';
 import { drainStream, parseEntry } from '../../src/ledger/audit';
-import { INTAKE_TOKEN, admin, caseView, eventually, legacyServer, pushResult, replyJson, restSystem, sampleCase, startTestGateway, submit, uniquePrefix, writeConfig, type LegacyServer } from '../support/harness';
+import { INTAKE_TOKEN, VIEWER_TOKEN, admin, caseView, eventually, legacyServer, pushResult, replyJson, restSystem, sampleCase, startTestGateway, submit, uniquePrefix, writeConfig, type LegacyServer } from '../support/harness';
 import { startTestRedis, type TestRedis } from '../support/redis-server';
 import { BACKENDS } from './backends';
 import { startTestPostgres, type TestPostgres } from './postgres';
@@ -200,6 +200,29 @@ describe.each(BACKENDS)('the audit trail and look-ups in the ledger on $name', (
     expect((await caseView(gateway, caseId)).body).toMatchObject({ caseId, archived: true, status: 'completed' });
     await new Promise((r) => setTimeout(r, 300));
     expect(legacy.received.length).toBe(sent); // nothing delivered again
+  }, 60_000);
+});
+
+describe('the stats without a ledger, and for a viewer', () => {
+  it('when a viewer asks, then the stats answer as JSON and CSV; a gateway without a ledger says so with 503', async () => {
+    const withLedger = await startTestGateway(config(), { keyPrefix: uniquePrefix(), redisUrl: testRedis.url, ledger: { url: await pg.database() } });
+    const without = await startTestGateway(config(), { keyPrefix: uniquePrefix(), redisUrl: testRedis.url });
+    try {
+      const get = (g: RunningGateway, query: string, accept = 'application/json') => fetch(`${g.url}/api/v1/admin/stats${query}`, { headers: { Authorization: `Bearer ${VIEWER_TOKEN}`, Accept: accept } });
+      const json = await get(withLedger, '?from=2026-10-08&to=2026-10-09');
+      expect(json.status).toBe(200);
+      expect(await json.json()).toEqual({ from: '2026-10-07T16:00:00.000Z', to: '2026-10-09T16:00:00.000Z', items: [] });
+      const csv = await get(withLedger, '?from=2026-10-08', 'text/csv');
+      expect(csv.status).toBe(200);
+      expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+      expect((await csv.text()).split('\r\n')[0]).toBe('day,systemId,level,accepted,delivered,completed,rejected,dead,medianSeconds,p90Seconds');
+      const none = await get(without, '');
+      expect(none.status).toBe(503);
+      expect(((await none.json()) as { error: { message: string } }).error.message).toContain('OW_LEDGER=off');
+    } finally {
+      await withLedger.stop();
+      await without.stop();
+    }
   }, 60_000);
 });
 

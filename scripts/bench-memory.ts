@@ -23,6 +23,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import YAML from 'yaml';
+import { openPglite } from '../src/ledger/sql';
 
 const ROOT = path.resolve(__dirname, '../..');
 const MAIN = path.join(ROOT, 'dist/src/main.js');
@@ -384,6 +385,22 @@ async function main(argv: string[]): Promise<void> {
   const at2 = await sample(redis, withLedger.pid!, options.n2, ledgerBytes);
   say(`L at ${options.n2}: Redis used_memory ${(at2.redisUsedMemory / 2 ** 20).toFixed(1)} MiB, gateway RSS ${(at2.gatewayRss / 2 ** 20).toFixed(1)} MiB, ledger ${((at2.ledgerBytes ?? 0) / 2 ** 20).toFixed(1)} MiB, case keys left ${at2.caseKeys} (sweep caught up ${sweptSecondMs} ms after the last result)`);
   await stopChild(withLedger);
+  // What the rows take (tables, indexes, TOAST), without the WAL and catalogue a data folder also holds.
+  const relationSql = "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::text AS bytes, (SELECT count(*) FROM ledger_cases)::text AS cases FROM pg_class c WHERE c.relkind = 'r' AND c.relname LIKE 'ledger_%'";
+  let relations: { bytes: number; cases: number };
+  if (databaseUrl) {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    const { rows } = await client.query<{ bytes: string; cases: string }>(relationSql);
+    await client.end();
+    relations = { bytes: Number(rows[0]!.bytes), cases: Number(rows[0]!.cases) };
+  } else {
+    const db = await openPglite(path.join(ledgerDir, 'ledger'));
+    const [row] = await db.query<{ bytes: string; cases: string }>(relationSql);
+    await db.close();
+    relations = { bytes: Number(row!.bytes), cases: Number(row!.cases) };
+  }
+  say(`ledger tables: ${relations.cases} cases, ${(relations.bytes / 2 ** 20).toFixed(1)} MiB (tables, indexes, TOAST), ${Math.round(relations.bytes / relations.cases)} bytes per case`);
 
   // N: the same, without a ledger.
   await redis.flushall();
@@ -412,6 +429,8 @@ async function main(argv: string[]): Promise<void> {
       redisUsedMemoryChangePercent: change(at1.redisUsedMemory, at2.redisUsedMemory),
       gatewayRssChangePercent: change(at1.gatewayRss, at2.gatewayRss),
       ledgerBytesEmpty: emptyLedger,
+      ledgerTables: { ...relations, bytesPerCase: Math.round(relations.bytes / relations.cases) },
+      sweepCaughtUpMs: [sweptFirstMs, sweptSecondMs],
       ledgerBytesPerCase: perCase !== undefined ? Math.round(perCase) : undefined,
       ledgerBytesPerCaseOverall: at2.ledgerBytes !== undefined ? Math.round((at2.ledgerBytes - emptyLedger) / options.n2) : undefined,
     },

@@ -191,7 +191,7 @@ export function createApp(deps: AppDeps): express.Express {
   if (deps.sharedData) mount(app, sharedDataRoutes({ service: deps.sharedData }));
 
   mount(app, consoleRoutes());
-  if (deps.ledger) mount(app, ledgerRoutes({ ledger: deps.ledger, now: deps.now }));
+  mount(app, ledgerRoutes({ ledger: deps.ledger, now: deps.now }));
   mount(app, adminRoutes({ operations: deps.operations }));
 
   app.use((_req, _res, next) => next(new ApiError('not_found')));

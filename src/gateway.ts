@@ -202,7 +202,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     void workers?.reconfigure(system).catch((err: Error) => log.error({ systemId: system.id, err: err.message }, 'could not apply the new configuration to the worker'));
   });
   live.start();
-  const sweep = ledger && background ? new LedgerSweep({ ledger, store: workerStore, redis: workerRedis, queues: workerQueues, config: current, connection: workerRedis, prefix: bullPrefix, log, registry: metrics.registry, now: options.now }) : undefined;
+  const sweep = ledger && background ? new LedgerSweep({ ledger, store: workerStore, redis: workerRedis, queues: workerQueues, config: current, connection: workerRedis, prefix: bullPrefix, keyPrefix: prefix, log, registry: metrics.registry, now: options.now }) : undefined;
   if (background) {
     workers?.start();
     poller.start();
@@ -211,7 +211,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }
 
   let accepting = true;
-  const operations = new Operations({ config: current, live, store, queues, circuits, health, endpoints, sealer: seals, log, redis: intakeRedis, prefix, now: options.now });
+  const operations = new Operations({ config: current, live, store, queues, circuits, health, endpoints, sealer: seals, log, redis: intakeRedis, prefix, now: options.now, ledger });
   // A rotation is audited by every process that sees it (the CLI rotates offline, without Redis).
   seals.keys.onActiveKey(({ keyId, alg }) =>
     void operations
@@ -221,7 +221,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // Look-ups are synchronous, like intake: they use the intake connection, which fails fast.
   // Read on the intake connection (fails fast), by look-ups and the backlog gauges alike.
   const intakeCircuits = new CircuitBreakers(intakeRedis, prefix);
-  const sharedData = new SharedDataService({ config: current, redis: intakeRedis, prefix, circuits: intakeCircuits, sealer: seals, operations, log });
+  const sharedData = new SharedDataService({ config: current, redis: intakeRedis, prefix, circuits: intakeCircuits, sealer: seals, operations, log, ledger });
   countLookups(sharedData, metrics);
   // Read on the intake connection, which fails fast: a scrape during an outage answers, with ow_backlog_up 0.
   const backlog = options.backlogMetrics !== false ? new BacklogReader({ config: current, queues, circuits: intakeCircuits, redis: intakeRedis, connection: intakeRedis, bullPrefix, prefix, now: options.now }) : undefined;

@@ -80,7 +80,9 @@ async function main(): Promise<void> {
     // The shared backlog gauges come from one kind of process only, so that sums across processes are
     // right: api (or all) processes, unless OW_METRICS_BACKLOG=0.
     const backlogMetrics = process.env.OW_METRICS_BACKLOG !== '0' && processRole !== 'worker';
-    const gateway = await startGateway({ config, redisUrl, role: processRole, tokens, log, host, shutdownGraceMs, startupTimeoutMs, dataDir, ledger: { url: process.env.DATABASE_URL }, intakeHmacSecret: process.env.OW_INTAKE_HMAC_SECRET || undefined, backlogMetrics });
+    // OW_LEDGER=off: no ledger at all (cases and the audit trail stay in Redis, capped); for measuring what it costs.
+    const ledger = process.env.OW_LEDGER === 'off' ? undefined : { url: process.env.DATABASE_URL };
+    const gateway = await startGateway({ config, redisUrl, role: processRole, tokens, log, host, shutdownGraceMs, startupTimeoutMs, dataDir, ledger, intakeHmacSecret: process.env.OW_INTAKE_HMAC_SECRET || undefined, backlogMetrics });
     lifecycle.add(gateway);
     log.info({ port: gateway.port, host, role: processRole, systems: config.systems.size, configDir: config.dir }, 'gateway listening');
   } catch (err) {

@@ -32,6 +32,8 @@ import type { Role } from '../platform/auth';
 import { ApiError, type ErrorDetail } from '../platform/errors';
 import { errorMessage } from '../platform/failure';
 import type { Logger } from '../platform/logger';
+import { mergeNewestFirst, parseEntry, type StreamEntry } from '../ledger/audit';
+import type { Ledger } from '../ledger/ledger';
 import { maskPersonalData, redactUrl } from '../platform/privacy';
 import { deliverySeal, type Sealer } from '../seal';
 import type { RedisClient } from '../platform/redis';
@@ -43,6 +45,26 @@ export type { AuditEntry, DeadLetter, SystemStatus, SystemVersion };
 
 /** Which audit trail: ops actions, or shared-data look-ups (CONTRACT §9). */
 export type AuditTrail = 'ops' | 'shared-data';
+
+/**
+ * Shared-data look-ups have a trail of their own: a busy window makes thousands a day, which would
+ * push ops actions out of the capped main trail. With a ledger, both streams are only a buffer the
+ * sweep drains (src/ledger/audit.ts).
+ */
+export function auditStreamKey(prefix: string, trail: AuditTrail): string {
+  return trail === 'ops' ? `${prefix}:audit:log` : `${prefix}:audit:shared-data`;
+}
+
+/**
+ * How many entries a stream keeps (MAXLEN ~). Without a ledger the stream is the trail, capped so
+ * Redis memory stays bounded. With one it is a buffer the sweep empties every tick: the cap only
+ * matters when the ledger is away, and is set to hold days of a busy city's entries (about 300 bytes
+ * each), so an outage loses nothing short of that.
+ */
+function streamCap(trail: AuditTrail, ledger: boolean): string {
+  if (ledger) return '500000';
+  return trail === 'ops' ? '10000' : '50000';
+}
 
 export interface Operator {
   /** Who acted, for the audit trail: the X-OW-Operator header, with the token's fingerprint. */
@@ -65,6 +87,8 @@ export interface OperationsDeps {
   sealer?: Sealer;
   log?: Logger;
   now?: () => Date;
+  /** The case ledger: where the audit trail is drained to and read from (§10). */
+  ledger?: Ledger;
 }
 
 export function deadLetterId(systemId: string, caseId: string): string {
@@ -155,12 +179,8 @@ export class Operations {
 
   // ── the audit trail: a stream, newest read first, paged by entry id ─────────────────────────────
 
-  /**
-   * Shared-data look-ups have a trail of their own: a busy window makes thousands a day, which would
-   * push ops actions out of the capped main trail.
-   */
   private auditKey(trail: AuditTrail): string {
-    return trail === 'ops' ? `${this.deps.prefix}:audit:log` : `${this.deps.prefix}:audit:shared-data`;
+    return auditStreamKey(this.deps.prefix, trail);
   }
 
   /**
@@ -178,7 +198,7 @@ export class Operations {
         return; // another process took it
       }
       const entries = await this.deps.redis.lrange(moving, 0, -1);
-      for (const entry of entries.reverse()) await this.deps.redis.xadd(this.auditKey('ops'), 'MAXLEN', '~', '10000', '*', 'entry', entry);
+      for (const entry of entries.reverse()) await this.deps.redis.xadd(this.auditKey('ops'), 'MAXLEN', '~', streamCap('ops', Boolean(this.deps.ledger)), '*', 'entry', entry);
       await this.deps.redis.del(moving);
     })().catch((err: unknown) => {
       this.auditMigrated = undefined;
@@ -189,10 +209,14 @@ export class Operations {
   async audit(entry: Omit<AuditEntry, 'at'>, trail: AuditTrail = 'ops'): Promise<void> {
     if (trail === 'ops') await this.migrateAudit();
     const full: AuditEntry = { at: this.now(), ...entry };
-    await this.deps.redis.xadd(this.auditKey(trail), 'MAXLEN', '~', trail === 'ops' ? '10000' : '50000', '*', 'entry', JSON.stringify(full));
+    await this.deps.redis.xadd(this.auditKey(trail), 'MAXLEN', '~', streamCap(trail, Boolean(this.deps.ledger)), '*', 'entry', JSON.stringify(full));
   }
 
-  /** Newest first, filtered; `next` is the stream id of the last entry answered. */
+  /**
+   * Newest first, filtered; `next` is the stream id of the last entry answered. With a ledger, the
+   * drained trail comes from there and the tail not drained yet from the stream, merged, so an entry
+   * is listed the moment it is written and after Redis has let it go alike.
+   */
   async auditTrail(query: AuditQuery = {}, trail: AuditTrail = 'ops'): Promise<AuditPage> {
     if (trail === 'ops') await this.migrateAudit();
     const limit = query.limit ?? 100;
@@ -203,22 +227,41 @@ export class Operations {
       (!query.caseId || e.target === query.caseId || e.target.endsWith(`.${query.caseId}`)) &&
       (!query.from || Date.parse(e.at) >= Date.parse(query.from)) &&
       (!query.to || Date.parse(e.at) <= Date.parse(query.to));
-    const items: Array<{ id: string; entry: AuditEntry }> = [];
-    let end = query.cursor ? `(${query.cursor}` : '+';
+    // The stream first, then the ledger: an entry the drain moves in between is then in both, never in neither.
+    let items = await this.streamEntries(trail, { before: query.cursor, matches, limit: limit + 1 });
+    if (this.deps.ledger && trail === 'ops') {
+      let drained: StreamEntry[];
+      try {
+        drained = await this.deps.ledger.readAudit({ action: query.action, who: query.who, caseId: query.caseId, from: query.from, to: query.to, before: query.cursor, limit: limit + 1 });
+      } catch {
+        throw new ApiError('unavailable', 'The case ledger, where the audit trail is kept, does not answer right now; try again shortly.');
+      }
+      items = mergeNewestFirst(items, drained, limit + 1);
+    }
+    const page = items.slice(0, limit);
+    return { items: page.map((i) => i.entry), ...(items.length > limit ? { next: page.at(-1)!.id } : {}) };
+  }
+
+  /**
+   * What is still in a trail's stream, newest first, older than `before`, with the stream ids: up to
+   * `limit` matching entries, looking through at most AUDIT_SCAN.
+   */
+  async streamEntries(trail: AuditTrail, options: { before?: string; matches?: (e: AuditEntry) => boolean; limit: number }): Promise<StreamEntry[]> {
+    const items: StreamEntry[] = [];
+    let end = options.before ? `(${options.before}` : '+';
     let scanned = 0;
-    while (items.length <= limit && scanned < AUDIT_SCAN) {
+    while (items.length < options.limit && scanned < AUDIT_SCAN) {
       const batch = await this.deps.redis.xrevrange(this.auditKey(trail), end, '-', 'COUNT', 200);
       if (batch.length === 0) break;
       scanned += batch.length;
       for (const [id, fields] of batch) {
-        const entry = JSON.parse(fields[fields.indexOf('entry') + 1] ?? '{}') as AuditEntry;
-        if (matches(entry)) items.push({ id, entry });
-        if (items.length > limit) break;
+        const entry = parseEntry(id, fields);
+        if (!options.matches || options.matches(entry)) items.push({ id, entry });
+        if (items.length >= options.limit) break;
       }
       end = `(${batch.at(-1)![0]}`;
     }
-    const page = items.slice(0, limit);
-    return { items: page.map((i) => i.entry), ...(items.length > limit ? { next: page.at(-1)!.id } : {}) };
+    return items;
   }
 
   // ── systems ─────────────────────────────────────────────────────────────────────────────────────

@@ -492,7 +492,9 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
       operationId: 'auditTrail',
       tags: ['admin'],
       summary: 'Ops actions, newest first, filtered and paged',
-      description: 'The trail keeps about the latest 10,000 actions. A filtered query reads at most 10,000 entries per page.',
+      description:
+        'With the case ledger (the default), every action for `retention.ledger` and at least 180 days (网络安全法 §21): drained from Redis to the ledger by the sweep, the tail not drained yet read from Redis, so an action is listed at once. ' +
+        'Without a ledger (OW_LEDGER=off) the trail keeps about the latest 10,000 actions. 503 `unavailable` while the ledger does not answer.',
       security: OPS,
       parameters: [
         queryParam('action', 'Only this action.', ref('AuditAction')),
@@ -503,7 +505,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
         queryParam('cursor', 'The `next` of the page before.'),
         limitParam('Entries per page, 1 to 500.', 500, 100),
       ],
-      responses: { '200': answer('A page, newest first.', auditPageSchema), ...errors(['invalid_request', ...OPS_ERRORS]) },
+      responses: { '200': answer('A page, newest first.', auditPageSchema), ...errors(['invalid_request', 'unavailable', ...OPS_ERRORS]) },
     },
     async (req, res) => {
     res.json(await operations.auditTrail(parse(auditQuerySchema, req.query)));

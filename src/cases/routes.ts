@@ -10,12 +10,12 @@ import { jsonBody } from '../platform/json-body';
 import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
 import { acceptedSchema, caseIdSchema, caseSchema, caseViewSchema, type CaseView } from './model';
-import { acceptCase, type IntakeDeps } from './intake';
+import { acceptCase, type ArchiveCheck, type IntakeDeps } from './intake';
 import type { Waiting } from '../delivery/waiting';
 
 export interface CaseRoutesDeps extends IntakeDeps {
   /** Answers for cases that have left Redis (the ledger, §10); unset: Redis alone. */
-  archive?: { readCase(caseId: string): Promise<CaseView | undefined> };
+  archive?: ArchiveCheck & { readCase(caseId: string): Promise<CaseView | undefined> };
   /** Why a queued delivery waits and until when; unset: not said. */
   waiting?: (caseId: string, systemId: string) => Promise<Waiting>;
   bodyLimit: string | number;

@@ -9,6 +9,7 @@ import { caseStatusOf, type CaseStatus, type CaseView, type DeliveryStatus, type
 import type { Logger } from '../platform/logger';
 import { migrate } from './migrate';
 import { connectPostgres, openPglite, type Sql, type SqlDatabase } from './sql';
+import { insertAudit, insertLookups, readAudit, readLookups, type AuditFilter, type LookupRecord, type LookupRecordFilter, type StreamEntry } from './audit';
 import { queryStats, type StatsFilter, type StatsRow } from './stats';
 
 export interface ArchivedDelivery extends DeliveryView {
@@ -153,17 +154,63 @@ export class Ledger {
     });
   }
 
-  /** Deletes cases finished, and audit entries and look-ups made, strictly before `before`. */
-  async purge(before: Date): Promise<PurgeCount> {
-    const at = before.toISOString();
+  /**
+   * Deletes cases finished strictly before `casesBefore`, and audit entries and look-ups made
+   * strictly before `auditBefore` (the sweep keeps those six months at least, 网络安全法 §21).
+   */
+  async purge(casesBefore: Date, auditBefore: Date = casesBefore): Promise<PurgeCount> {
+    const [cutCases, cutAudit] = [casesBefore.toISOString(), auditBefore.toISOString()];
     return this.use((db) =>
       db.transaction(async (tx) => {
-        const cases = await tx.query('DELETE FROM ledger_cases WHERE finished_at < $1::timestamptz RETURNING case_id', [at]);
-        const audit = await tx.query('DELETE FROM ledger_audit WHERE at < $1::timestamptz RETURNING id', [at]);
-        const lookups = await tx.query('DELETE FROM ledger_lookups WHERE at < $1::timestamptz RETURNING query_id', [at]);
+        const cases = await tx.query('DELETE FROM ledger_cases WHERE finished_at < $1::timestamptz RETURNING case_id', [cutCases]);
+        const audit = await tx.query('DELETE FROM ledger_audit WHERE at < $1::timestamptz RETURNING id', [cutAudit]);
+        const lookups = await tx.query('DELETE FROM ledger_lookups WHERE at < $1::timestamptz RETURNING query_id', [cutAudit]);
         return { cases: cases.length, audit: audit.length, lookups: lookups.length };
       }),
     );
+  }
+
+  /** Writes drained ops audit entries (idempotent by stream id); answers how many were new. */
+  async writeAudit(entries: readonly StreamEntry[]): Promise<number> {
+    return this.use((db) => db.transaction((tx) => insertAudit(tx, entries)));
+  }
+
+  /** Writes drained shared-data look-ups (idempotent by stream id and query id); answers how many were new. */
+  async writeLookups(entries: readonly StreamEntry[]): Promise<number> {
+    return this.use((db) => db.transaction((tx) => insertLookups(tx, entries)));
+  }
+
+  /** Drained ops audit entries, newest first. */
+  async readAudit(filter: AuditFilter): Promise<StreamEntry[]> {
+    return this.use((db) => readAudit(db, filter));
+  }
+
+  /** Drained look-ups, newest first, as ops list them. */
+  async readLookups(filter: LookupRecordFilter): Promise<LookupRecord[]> {
+    return this.use((db) => readLookups(db, filter));
+  }
+
+  /**
+   * A secret that must outlive Redis (the look-ups' hashing key): the one the ledger holds, or
+   * `candidate` when it holds none yet. The first writer wins, so every process agrees.
+   */
+  async keepSecret(name: string, candidate: string): Promise<string> {
+    return this.use(async (db) => {
+      await db.query('INSERT INTO ledger_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, candidate]);
+      const [row] = await db.query<{ value: string }>('SELECT value FROM ledger_secrets WHERE name = $1', [name]);
+      if (!row) throw new Error(`the ledger did not keep the secret ${name}`);
+      return row.value;
+    });
+  }
+
+  /** The content hash and delivery statuses of an archived case, for intake's resubmission check. */
+  async archivedHash(caseId: string): Promise<{ hash: string; deliveries: Array<{ systemId: string; status: DeliveryStatus }> } | undefined> {
+    return this.use(async (db) => {
+      const [row] = await db.query<{ hash: string | null }>("SELECT record->>'hash' AS hash FROM ledger_cases WHERE case_id = $1", [caseId]);
+      if (!row) return undefined;
+      const rows = await db.query<{ system_id: string; status: DeliveryStatus }>('SELECT system_id, status FROM ledger_deliveries WHERE case_id = $1 ORDER BY position', [caseId]);
+      return { hash: row.hash ?? '', deliveries: rows.map((r) => ({ systemId: r.system_id, status: r.status })) };
+    });
   }
 
   async stats(filter: StatsFilter): Promise<StatsRow[]> {

@@ -9,7 +9,8 @@ import type { Ledger } from './ledger';
 import { statsCsv, statsRange } from './stats';
 
 export interface LedgerRoutesDeps {
-  ledger: Ledger;
+  /** Unset (OW_LEDGER=off): the routes are there, and say there is no ledger to answer from. */
+  ledger?: Ledger;
   now?: () => Date;
 }
 
@@ -55,6 +56,7 @@ export function ledgerRoutes(deps: LedgerRoutesDeps): Router {
     const { from, to, format, ...filter } = parsed.data;
     const range = statsRange(from, to, deps.now?.() ?? new Date());
     if (!range) throw new ApiError('invalid_request', 'from and to must be dates (YYYY-MM-DD, Asia/Shanghai days, both included) or ISO instants.', [{ path: 'from', message: 'not a date' }]);
+    if (!deps.ledger) throw new ApiError('unavailable', 'This gateway runs without a case ledger (OW_LEDGER=off): there are no stats to answer from.');
     let rows;
     try {
       rows = await deps.ledger.stats({ ...range, ...filter });

@@ -18,6 +18,8 @@ import type { CaseSnapshot, CaseStore } from '../cases/store';
 import type { DeliveryQueues } from '../delivery/queues';
 import type { Logger } from '../platform/logger';
 import type { RedisClient } from '../platform/redis';
+import { auditStreamKey } from '../admin/operations';
+import { drainStream } from './audit';
 import { durationMs } from './config';
 import { archiveOf, type Ledger, type PurgeCount } from './ledger';
 
@@ -27,6 +29,8 @@ const BATCH = 200;
 const MAX_PER_TICK = 5000;
 /** A case that is not final yet (a delivery still open, a dead letter not discarded) is looked at again after this. */
 const RECHECK_MS = 10 * 60_000;
+/** Audit entries and look-ups are network logs: kept six months at least (网络安全法 §21), whatever retention.ledger says. */
+export const AUDIT_MIN_RETENTION_MS = 180 * 86_400_000;
 
 export interface SweepDeps {
   ledger: Ledger;
@@ -37,6 +41,8 @@ export interface SweepDeps {
   config: () => GatewayConfig;
   connection: ConnectionOptions;
   prefix: string;
+  /** The gateway's key prefix, where the audit streams are (`prefix` is BullMQ's). */
+  keyPrefix: string;
   log: Logger;
   registry?: Registry;
   now?: () => Date;
@@ -45,6 +51,8 @@ export interface SweepDeps {
 }
 
 export interface SweepReport {
+  /** Audit entries and look-ups moved from their Redis streams to the ledger. */
+  drained: number;
   written: number;
   removed: number;
   /** Final cases whose removal waits (undelivered callbacks, a job still queued). */
@@ -108,19 +116,28 @@ export class LedgerSweep {
 
   /** One tick: write what became final, remove what is past `retention.hot`, purge past `retention.ledger`. */
   async sweep(at: Date = this.now()): Promise<SweepReport> {
-    const report: SweepReport = { written: 0, removed: 0, postponed: 0 };
+    const report: SweepReport = { drained: 0, written: 0, removed: 0, postponed: 0 };
     const { retention } = this.deps.config().gateway;
     const t = at.getTime();
     try {
+      await this.drainAudit(report);
       await this.writeFinished(t, report);
       await this.removeHot(t - durationMs(retention.hot), t, report);
-      report.purged = await this.deps.ledger.purge(new Date(t - durationMs(retention.ledger)));
+      const keep = durationMs(retention.ledger);
+      report.purged = await this.deps.ledger.purge(new Date(t - keep), new Date(t - Math.max(keep, AUDIT_MIN_RETENTION_MS)));
     } catch (err) {
       report.error = (err as Error).message;
       this.deps.log.warn({ err: report.error, written: report.written, removed: report.removed }, 'ledger sweep stopped early; Redis keeps the rest until the next tick');
     }
-    if (report.written || report.removed || report.purged?.cases) this.deps.log.info({ ...report }, 'ledger sweep');
+    if (report.written || report.removed || report.purged?.cases || report.purged?.audit || report.purged?.lookups) this.deps.log.info({ ...report }, 'ledger sweep');
     return report;
+  }
+
+  /** Both audit streams, oldest first: into the ledger, then out of Redis. */
+  private async drainAudit(report: SweepReport): Promise<void> {
+    const { redis, ledger, keyPrefix } = this.deps;
+    report.drained += await drainStream(redis, auditStreamKey(keyPrefix, 'ops'), (entries) => ledger.writeAudit(entries));
+    report.drained += await drainStream(redis, auditStreamKey(keyPrefix, 'shared-data'), (entries) => ledger.writeLookups(entries));
   }
 
   private level(systemId: string): string | undefined {

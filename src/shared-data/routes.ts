@@ -75,7 +75,7 @@ export function sharedDataRoutes(deps: SharedDataRoutesDeps): Router {
       operationId: 'listLookups',
       tags: ['admin'],
       summary: 'Shared-data look-ups: who looked up whom, for what (read-only)',
-      description: 'From the audit trail, newest first: the ID number masked, never its hash.',
+      description: 'From the case ledger (for `retention.ledger`, at least 180 days) and the tail not drained there yet, newest first: the ID number masked, never its hash. 503 `unavailable` while the ledger does not answer.',
       security: OPS,
       parameters: [
         queryParam('caseId', 'Only look-ups for this case.'),
@@ -85,7 +85,7 @@ export function sharedDataRoutes(deps: SharedDataRoutesDeps): Router {
         queryParam('to', 'Not after this time.', DATE_TIME),
         limitParam('At most this many look-ups, 1 to 1000.', 1000, 200),
       ],
-      responses: { '200': answer('The matching look-ups, newest first.', lookupPageSchema), ...errors(['invalid_request', ...OPS_ERRORS]) },
+      responses: { '200': answer('The matching look-ups, newest first.', lookupPageSchema), ...errors(['invalid_request', 'unavailable', ...OPS_ERRORS]) },
     },
     async (req, res) => {
     const parsed = listingQuery.safeParse(req.query);

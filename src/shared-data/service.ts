@@ -9,7 +9,7 @@
 import crypto from 'node:crypto';
 import picomatch from 'picomatch';
 import { z } from 'zod';
-import type { LookupAudit } from '../api-schemas';
+import type { AuditEntry, LookupAudit } from '../api-schemas';
 import type { Operations } from '../admin/operations';
 import { caseIdSchema } from '../cases/model';
 import type { GatewayConfig } from '../config/loader';
@@ -23,6 +23,8 @@ import type { RedisClient } from '../platform/redis';
 import { parseDuration } from '../seal/config';
 import { watermark, type Seal, type Sealer } from '../seal';
 import { LookupSources, type LookupSource } from './sources';
+import { mergeNewestFirst, type LookupRecord } from '../ledger/audit';
+import type { Ledger } from '../ledger/ledger';
 
 export type DocumentStatus = 'found' | 'not_found' | 'error' | 'timeout';
 
@@ -99,6 +101,8 @@ export interface SharedDataDeps {
   sealer: Sealer;
   operations: Operations;
   log: Logger;
+  /** The case ledger: where look-ups are drained to and read from, and where the hashing key is kept (§10). */
+  ledger?: Ledger;
 }
 
 interface Cached {
@@ -161,6 +165,15 @@ export class SharedDataService {
   async personKey(idNumber: string): Promise<string> {
     this.pepper ??= (async () => {
       const key = `${this.deps.prefix}:shared-data:pepper`;
+      const ledger = this.deps.ledger;
+      if (ledger) {
+        // The ledger keeps the key too: the look-ups it holds outlive Redis, and a person's must
+        // still be found after a flush. Its copy wins; Redis gets it back when it lost it.
+        const inRedis = await this.deps.redis.get(key);
+        const kept = await ledger.keepSecret('shared-data-pepper', inRedis ?? crypto.randomBytes(32).toString('hex'));
+        if (kept !== inRedis) await this.deps.redis.set(key, kept);
+        return Buffer.from(kept, 'hex');
+      }
       await this.deps.redis.set(key, crypto.randomBytes(32).toString('hex'), 'NX');
       const stored = await this.deps.redis.get(key);
       if (!stored) throw new Error('the shared-data hashing key could not be read from Redis');
@@ -341,25 +354,40 @@ export class SharedDataService {
     }
   }
 
-  /** The look-ups in the audit trail, newest first, filtered; the ID number masked, no hash. */
+  /**
+   * The look-ups, newest first, filtered; the ID number masked, no hash. With a ledger: what was
+   * drained there, and the tail still in the stream (read first, so a look-up the drain moves
+   * meanwhile is in one or both, and listed once).
+   */
   async lookups(filter: LookupFilter): Promise<LookupListing[]> {
     const personKey = filter.person ? await this.personKey(filter.person) : undefined;
-    const entries = (await this.deps.operations.auditTrail({ limit: 50_000 }, 'shared-data')).items;
-    const out: LookupListing[] = [];
-    for (const entry of entries) {
+    const limit = filter.limit ?? 200;
+    const matches = (entry: AuditEntry): boolean => {
       const lookup = entry.lookup;
-      if (!lookup) continue;
-      if (filter.caseId && lookup.caseId !== filter.caseId) continue;
-      if (filter.purpose && lookup.purpose !== filter.purpose) continue;
-      if (personKey && lookup.personKey !== personKey) continue;
+      if (!lookup) return false;
+      if (filter.caseId && lookup.caseId !== filter.caseId) return false;
+      if (filter.purpose && lookup.purpose !== filter.purpose) return false;
+      if (personKey && lookup.personKey !== personKey) return false;
       const at = Date.parse(entry.at);
-      if (filter.from && at < filter.from.getTime()) continue;
-      if (filter.to && at > filter.to.getTime()) continue;
-      const { personKey: _hidden, ...shown } = lookup;
-      out.push({ at: entry.at, who: entry.who, ...shown });
-      if (out.length >= (filter.limit ?? 200)) break;
+      if (filter.from && at < filter.from.getTime()) return false;
+      if (filter.to && at > filter.to.getTime()) return false;
+      return true;
+    };
+    const tail = await this.deps.operations.streamEntries('shared-data', { matches, limit });
+    let records: LookupRecord[] = tail.map(({ id, entry }) => {
+      const { personKey: _hidden, ...shown } = entry.lookup!;
+      return { id, listing: { at: entry.at, who: entry.who, ...shown } };
+    });
+    if (this.deps.ledger) {
+      let drained: LookupRecord[];
+      try {
+        drained = await this.deps.ledger.readLookups({ caseId: filter.caseId, purpose: filter.purpose, personKey, from: filter.from?.toISOString(), to: filter.to?.toISOString(), limit });
+      } catch {
+        throw new ApiError('unavailable', 'The case ledger, where look-ups are kept, does not answer right now; try again shortly.');
+      }
+      records = mergeNewestFirst(records, drained, limit);
     }
-    return out;
+    return records.map((r) => r.listing);
   }
 
   async close(): Promise<void> {

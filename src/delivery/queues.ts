@@ -14,13 +14,27 @@ export interface DeliveryJob {
   requestId?: string;
 }
 
-export function queueName(systemId: string): string {
-  return `delivery-${systemId}`;
+/**
+ * A BullMQ queue's name in braces: the braces are a Redis Cluster hash tag, so every key of one
+ * queue (`<prefix>:bull:{delivery-x}:wait`, `…:{delivery-x}:<jobId>`, …) lands in one slot, as its
+ * Lua scripts need, while different queues spread over the masters. On one server the braces are
+ * only characters. Every queue the gateway opens is named through this.
+ */
+export function bullQueue(name: string): string {
+  return `{${name}}`;
 }
 
-/** BullMQ ids may not contain ':'; a queue per system means the caseId alone is unique in it. */
+export function queueName(systemId: string): string {
+  return bullQueue(`delivery-${systemId}`);
+}
+
+/**
+ * BullMQ ids may not contain ':' (case ids cannot) and may not be integers ("12345" is a valid
+ * case id): those get a "case." in front, which no case id can hold, so two cases never share a job.
+ * A queue per system means the case alone is unique in it.
+ */
 export function jobIdFor(caseId: string): string {
-  return caseId;
+  return String(Number.parseInt(caseId, 10)) === caseId ? `case.${caseId}` : caseId;
 }
 
 export function jobOptions(system: SystemConfig): JobsOptions {

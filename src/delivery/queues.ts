@@ -6,6 +6,7 @@
 import { Queue, type ConnectionOptions, type JobsOptions, type Telemetry } from 'bullmq';
 import type { SystemConfig } from '../config/schema';
 import { currentContext } from '../platform/context';
+import type { RedisClient } from '../platform/redis';
 
 export interface DeliveryJob {
   caseId: string;
@@ -81,4 +82,27 @@ export class DeliveryQueues {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     this.queues.clear();
   }
+}
+
+/**
+ * Queues of the layout before hash tags (`<prefix>:bull:delivery-x:…`, no braces) that still hold
+ * jobs: a gateway of this version never reads them. Start-up names them so that ops drain them with
+ * the earlier version (or replay the cases) before they are forgotten; empty ones are only litter.
+ */
+export async function untaggedQueuesWithJobs(redis: RedisClient, bullPrefix: string, names: readonly string[]): Promise<Array<{ queue: string; jobs: number }>> {
+  const found: Array<{ queue: string; jobs: number }> = [];
+  for (const name of names) {
+    const base = `${bullPrefix}:${name}`;
+    const counts = await Promise.all([
+      redis.llen(`${base}:wait`),
+      redis.llen(`${base}:active`),
+      redis.llen(`${base}:paused`),
+      redis.zcard(`${base}:delayed`),
+      redis.zcard(`${base}:prioritized`),
+      redis.zcard(`${base}:failed`),
+    ]);
+    const jobs = counts.reduce((a, b) => a + b, 0);
+    if (jobs > 0) found.push({ queue: base, jobs });
+  }
+  return found;
 }

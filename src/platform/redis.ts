@@ -136,10 +136,12 @@ function connect(target: RedisTarget, role: ConnectionRole): RedisClient {
   }
   // A Cluster's per-node options are the role's; the Cluster itself queues (worker) or refuses
   // (intake) while it has no slot map, and follows MOVED/ASK and fail-overs on its own.
-  const { enableOfflineQueue, retryStrategy, ...perNode } = options;
+  // Auto-pipelining, when the role asks for it, is the Cluster's to do (it batches per node).
+  const { enableOfflineQueue, retryStrategy, enableAutoPipelining, autoPipeliningIgnoredCommands, ...perNode } = options;
   return new Cluster(target.nodes, {
     redisOptions: { ...perNode, ...tls, username, password },
     enableOfflineQueue,
+    ...(enableAutoPipelining ? { enableAutoPipelining, autoPipeliningIgnoredCommands } : {}),
     clusterRetryStrategy: retryStrategy as (n: number) => number,
     // While a master restarts its slots answer CLUSTERDOWN; keep trying for a few seconds.
     retryDelayOnClusterDown: 300,

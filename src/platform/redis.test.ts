@@ -66,6 +66,8 @@ describe('REDIS_URL', () => {
       // A BullMQ Worker refuses a connection whose nodes would give up on a blocking command.
       expect((cluster as Cluster).options.redisOptions?.maxRetriesPerRequest).toBeNull();
       expect((intake as Cluster).options.enableOfflineQueue).toBe(false);
+      // ioredis 5 batches a script by its key count, not its key, on a Cluster (redis/ioredis#2109).
+      for (const c of [cluster, intake] as Cluster[]) expect([c.options.enableAutoPipelining, c.options.redisOptions?.enableAutoPipelining]).toEqual([false, undefined]);
       expect(single).toBeInstanceOf(Redis);
       expect((single as Redis).options.maxRetriesPerRequest).toBeNull();
     } finally {

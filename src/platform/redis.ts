@@ -136,12 +136,15 @@ function connect(target: RedisTarget, role: ConnectionRole): RedisClient {
   }
   // A Cluster's per-node options are the role's; the Cluster itself queues (worker) or refuses
   // (intake) while it has no slot map, and follows MOVED/ASK and fail-overs on its own.
-  // Auto-pipelining, when the role asks for it, is the Cluster's to do (it batches per node).
-  const { enableOfflineQueue, retryStrategy, enableAutoPipelining, autoPipeliningIgnoredCommands, ...perNode } = options;
+  // Never auto-pipelining on a Cluster, whatever the role asks: ioredis 5 picks a script's node from
+  // its first argument, the key count, so scripts batched with other commands fail with "All keys in
+  // the pipeline should belong to the same slots allocation group" (redis/ioredis#2109). Tried: with
+  // it on, the cluster fault test lost hundreds of deliveries.
+  const { enableOfflineQueue, retryStrategy, enableAutoPipelining: _off, autoPipeliningIgnoredCommands: _unused, ...perNode } = options;
   return new Cluster(target.nodes, {
     redisOptions: { ...perNode, ...tls, username, password },
     enableOfflineQueue,
-    ...(enableAutoPipelining ? { enableAutoPipelining, autoPipeliningIgnoredCommands } : {}),
+    enableAutoPipelining: false,
     clusterRetryStrategy: retryStrategy as (n: number) => number,
     // While a master restarts its slots answer CLUSTERDOWN; keep trying for a few seconds.
     retryDelayOnClusterDown: 300,

@@ -16,7 +16,7 @@ import { CaseStore } from './cases/store';
 import { Endpoints } from './delivery/endpoints';
 import { CircuitBreakers } from './delivery/circuit';
 import { SystemHealth } from './delivery/health';
-import { DeliveryQueues } from './delivery/queues';
+import { DeliveryQueues, untaggedQueuesWithJobs } from './delivery/queues';
 import { DeliveryWorkers } from './delivery/worker';
 import type { Tokens } from './platform/auth';
 import type { Logger } from './platform/logger';
@@ -174,6 +174,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     .adoptLegacy()
     .then((n) => n && log.info({ adopted: n }, 'unmatched results of an earlier version moved to their systems'))
     .catch((err: Error) => log.warn({ err: err.message }, 'could not move the unmatched results of an earlier version; retried at next start'));
+  // Queues of the layout before hash tags are not read any more: say so loudly if they hold jobs.
+  void untaggedQueuesWithJobs(workerRedis, bullPrefix, [...[...current().systems.keys()].map((id) => `delivery-${id}`), 'callbacks', 'result-poll'])
+    .then((left) => left.length && log.error({ queues: left }, `queues of an earlier gateway version still hold jobs this version does not read: ${left.map((q) => `${q.queue} (${q.jobs})`).join(', ')}; see README "Redis Cluster and Sentinel"`))
+    .catch((err: Error) => log.warn({ err: err.message }, 'could not look for queues of an earlier version'));
   const poller = new ResultPoller({ config: current, store: workerStore, endpoints, results: workerResults, connection: workerRedis, prefix: bullPrefix, log, telemetry });
 
   const role = options.role ?? 'all';

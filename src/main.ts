@@ -9,7 +9,7 @@ import { GATEWAY_ROLES, startGateway, type GatewayRole } from './gateway';
 import { tokensFromEnv } from './platform/auth';
 import { Lifecycle } from './platform/lifecycle';
 import { createLogger } from './platform/logger';
-import { launchEmbeddedRedis, RedisMissingError } from './platform/redis';
+import { launchEmbeddedRedis, parseRedisUrl, RedisMissingError, RedisUrlError } from './platform/redis';
 import { startTracing, stopTracing } from './platform/tracing';
 
 /** A whole number of milliseconds from the environment, or a problem naming the variable. */
@@ -61,6 +61,14 @@ async function main(): Promise<void> {
   if (missing.length > 0) problems.push(`${missing.join(' and ')} must be set (bearer tokens of the intake platform and of ops staff)`);
   // An embedded redis-server is private to its process: api and worker processes would never meet.
   if (processRole !== 'all' && config && !config.gateway.redis.url) problems.push(`OW_ROLE=${processRole} needs REDIS_URL: api and worker processes must share one Redis`);
+  if (config?.gateway.redis.url) {
+    try {
+      parseRedisUrl(config.gateway.redis.url);
+    } catch (err) {
+      if (!(err instanceof RedisUrlError)) throw err;
+      problems.push(err.message);
+    }
+  }
   if (problems.length > 0 || !config) return lifecycle.exit(1, problems);
 
   let redisUrl = config.gateway.redis.url;

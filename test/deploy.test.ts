@@ -11,6 +11,7 @@ import pino from 'pino';
 import YAML from 'yaml';
 import { ConfigError, loadConfig } from '../src/config/loader';
 import { GATEWAY_ROLES, startGateway, type GatewayRole } from '../src/gateway';
+import { parseRedisUrl } from '../src/platform/redis';
 import { configItems, configMapYaml, CONFIG_MAP } from '../scripts/k8s-config';
 import { INTAKE_TOKEN, OPS_TOKEN, redisUrl, restSystem, uniquePrefix, writeConfig } from './support/harness';
 
@@ -146,6 +147,7 @@ describe('docker-compose.yml', () => {
   it('shares one Redis (append-only) and one PostgreSQL ledger, mounts the config and a data volume', () => {
     const redis = compose.services.redis!;
     expect(redis.command!.join(' ')).toContain('--appendonly yes');
+    expect(redis.command!.join(' ')).toContain('--maxmemory-policy noeviction');
     const postgres = compose.services.postgres!;
     expect(postgres.image).toMatch(/^postgres:/);
     for (const [, s] of gateways) {
@@ -291,5 +293,16 @@ describe('deploy/k8s', () => {
         await gateway.stop();
       }
     });
+  });
+});
+
+describe('REDIS_URL in the deployment files', () => {
+  // Every REDIS_URL a deployment file sets or offers as an alternative (in a comment), as written.
+  const files = ['docker-compose.yml', 'deploy/.env.example', 'deploy/k8s/secret.yaml'];
+  const offered = files.flatMap((file) => [...read(file).matchAll(/\brediss?(?:-sentinel|-cluster)?:\/\/[^\s"'`)]+/g)].map((m) => ({ file, url: m[0] })));
+
+  it('offers one Redis, Sentinel and Cluster, each in a form the gateway reads', () => {
+    expect(new Set(offered.map((o) => parseRedisUrl(o.url).kind))).toEqual(new Set(['standalone', 'sentinel', 'cluster']));
+    for (const o of offered) expect(() => parseRedisUrl(o.url)).not.toThrow();
   });
 });

@@ -191,7 +191,8 @@ export class Operations {
     return (this.auditMigrated ??= (async () => {
       const legacy = `${this.deps.prefix}:audit`;
       if ((await this.deps.redis.type(legacy)) !== 'list') return;
-      const moving = `${legacy}:moving:${process.pid}:${Date.now()}`;
+      // Tagged with the old key's name: RENAME needs both in one slot on a Cluster.
+      const moving = `{${legacy}}:moving:${process.pid}:${Date.now()}`;
       try {
         await this.deps.redis.rename(legacy, moving);
       } catch {

@@ -19,10 +19,11 @@ import { retryDelay } from '../delivery/backoff';
 import { errorMessage } from '../platform/failure';
 import type { Logger } from '../platform/logger';
 import { LuaScripts } from '../platform/lua';
-import type { RedisClient } from '../platform/redis';
+import { scanKeys, type RedisClient } from '../platform/redis';
 import { sign } from '../platform/signing';
 
-export const CALLBACK_QUEUE = 'callbacks';
+// In braces, a Cluster hash tag: one slot for all the queue's keys (see bullQueue in delivery/queues).
+export const CALLBACK_QUEUE = '{callbacks}';
 
 interface DrainJob {
   caseId: string;
@@ -116,12 +117,9 @@ export class CallbackDispatcher {
    */
   async sweep(): Promise<number> {
     let found = 0;
-    // Braces are literal in a MATCH pattern; only the * is a wildcard.
+    // Braces are literal in a MATCH pattern; only the * is a wildcard. On a Cluster, every master.
     const pattern = this.deps.store.outboxKey('*');
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.deps.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-      cursor = next;
+    for await (const keys of scanKeys(this.deps.redis, pattern)) {
       for (const key of keys) {
         const caseId = /\{(.+)\}:outbox$/.exec(key)?.[1];
         if (caseId && (await this.deps.redis.llen(key)) > 0) {
@@ -129,7 +127,7 @@ export class CallbackDispatcher {
           found++;
         }
       }
-    } while (cursor !== '0');
+    }
     return found;
   }
 

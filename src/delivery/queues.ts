@@ -6,6 +6,7 @@
 import { Queue, type ConnectionOptions, type JobsOptions, type Telemetry } from 'bullmq';
 import type { SystemConfig } from '../config/schema';
 import { currentContext } from '../platform/context';
+import type { RedisClient } from '../platform/redis';
 
 export interface DeliveryJob {
   caseId: string;
@@ -14,13 +15,27 @@ export interface DeliveryJob {
   requestId?: string;
 }
 
-export function queueName(systemId: string): string {
-  return `delivery-${systemId}`;
+/**
+ * A BullMQ queue's name in braces: the braces are a Redis Cluster hash tag, so every key of one
+ * queue (`<prefix>:bull:{delivery-x}:wait`, `…:{delivery-x}:<jobId>`, …) lands in one slot, as its
+ * Lua scripts need, while different queues spread over the masters. On one server the braces are
+ * only characters. Every queue the gateway opens is named through this.
+ */
+export function bullQueue(name: string): string {
+  return `{${name}}`;
 }
 
-/** BullMQ ids may not contain ':'; a queue per system means the caseId alone is unique in it. */
+export function queueName(systemId: string): string {
+  return bullQueue(`delivery-${systemId}`);
+}
+
+/**
+ * BullMQ ids may not contain ':' (case ids cannot) and may not be integers ("12345" is a valid
+ * case id): those get a "case." in front, which no case id can hold, so two cases never share a job.
+ * A queue per system means the case alone is unique in it.
+ */
 export function jobIdFor(caseId: string): string {
-  return caseId;
+  return String(Number.parseInt(caseId, 10)) === caseId ? `case.${caseId}` : caseId;
 }
 
 export function jobOptions(system: SystemConfig): JobsOptions {
@@ -67,4 +82,27 @@ export class DeliveryQueues {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     this.queues.clear();
   }
+}
+
+/**
+ * Queues of the layout before hash tags (`<prefix>:bull:delivery-x:…`, no braces) that still hold
+ * jobs: a gateway of this version never reads them. Start-up names them so that ops drain them with
+ * the earlier version (or replay the cases) before they are forgotten; empty ones are only litter.
+ */
+export async function untaggedQueuesWithJobs(redis: RedisClient, bullPrefix: string, names: readonly string[]): Promise<Array<{ queue: string; jobs: number }>> {
+  const found: Array<{ queue: string; jobs: number }> = [];
+  for (const name of names) {
+    const base = `${bullPrefix}:${name}`;
+    const counts = await Promise.all([
+      redis.llen(`${base}:wait`),
+      redis.llen(`${base}:active`),
+      redis.llen(`${base}:paused`),
+      redis.zcard(`${base}:delayed`),
+      redis.zcard(`${base}:prioritized`),
+      redis.zcard(`${base}:failed`),
+    ]);
+    const jobs = counts.reduce((a, b) => a + b, 0);
+    if (jobs > 0) found.push({ queue: base, jobs });
+  }
+  return found;
 }

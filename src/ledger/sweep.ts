@@ -15,7 +15,7 @@ import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import { Gauge, type Registry } from 'prom-client';
 import type { GatewayConfig } from '../config/loader';
 import type { CaseSnapshot, CaseStore } from '../cases/store';
-import type { DeliveryQueues } from '../delivery/queues';
+import { jobIdFor, type DeliveryQueues } from '../delivery/queues';
 import type { Logger } from '../platform/logger';
 import type { RedisClient } from '../platform/redis';
 import { auditStreamKey } from '../admin/operations';
@@ -23,7 +23,8 @@ import { drainStream } from './audit';
 import { durationMs } from './config';
 import { archiveOf, type Ledger, type PurgeCount } from './ledger';
 
-export const SWEEP_QUEUE = 'ledger-sweep';
+// In braces, a Cluster hash tag: one slot for all the queue's keys (see bullQueue in delivery/queues).
+export const SWEEP_QUEUE = '{ledger-sweep}';
 /** At most this many cases per sorted set and tick, so one tick stays short. */
 const BATCH = 200;
 const MAX_PER_TICK = 5000;
@@ -158,7 +159,10 @@ export class LedgerSweep {
         } else {
           const archived = archiveOf(snapshot, (id) => this.level(id));
           await ledger.writeCase(archived);
-          await redis.multi().zadd(store.archivedKey, Date.parse(archived.finishedAt), caseId).zrem(store.finishedKey, caseId).exec();
+          // Two sets in two slots (no MULTI on a Cluster): added first, so a crash between leaves the
+          // case in both, and the next tick writes it again (idempotent) rather than forgetting it.
+          await redis.zadd(store.archivedKey, Date.parse(archived.finishedAt), caseId);
+          await redis.zrem(store.finishedKey, caseId);
           report.written++;
         }
       }
@@ -181,7 +185,9 @@ export class LedgerSweep {
         }
         if (!isFinal(snapshot)) {
           // A discarded dead letter was replayed: the case is live again, and Redis answers for it.
-          await redis.multi().zrem(store.archivedKey, caseId).zadd(store.finishedKey, t + RECHECK_MS, caseId).exec();
+          // Added first, as above: in both sets for a moment is safe, in neither would be lost.
+          await redis.zadd(store.finishedKey, t + RECHECK_MS, caseId);
+          await redis.zrem(store.archivedKey, caseId);
           continue;
         }
         // Undelivered callbacks live in the case's outbox, and a job may still be due: both wait.
@@ -203,7 +209,7 @@ export class LedgerSweep {
 
   private async jobsSettled(snapshot: CaseSnapshot): Promise<boolean> {
     for (const d of snapshot.deliveries) {
-      const job = await this.deps.queues.queue(d.systemId).getJob(snapshot.record.case.caseId);
+      const job = await this.deps.queues.queue(d.systemId).getJob(jobIdFor(snapshot.record.case.caseId));
       if (!job) continue;
       const state = await job.getState();
       if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return false;
@@ -213,7 +219,7 @@ export class LedgerSweep {
 
   private async removeJobs(snapshot: CaseSnapshot): Promise<void> {
     for (const d of snapshot.deliveries) {
-      const job = await this.deps.queues.queue(d.systemId).getJob(snapshot.record.case.caseId);
+      const job = await this.deps.queues.queue(d.systemId).getJob(jobIdFor(snapshot.record.case.caseId));
       await job?.remove();
     }
   }

@@ -23,6 +23,41 @@ function roleOptions(role: ConnectionRole): RedisOptions {
     : { enableOfflineQueue: true, maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 200, 2000) };
 }
 
+/** Where REDIS_URL points: one server, a Sentinel-watched master, or a Cluster. */
+export type RedisTarget =
+  | { kind: 'standalone'; url: string }
+  | { kind: 'sentinel'; sentinels: HostPort[]; masterName: string; db: number; tls: boolean; username?: string; password?: string; sentinelUsername?: string; sentinelPassword?: string }
+  | { kind: 'cluster'; nodes: HostPort[]; tls: boolean; username?: string; password?: string };
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** A REDIS_URL that names no Redis we can connect to; the message says which forms there are. */
+export class RedisUrlError extends Error {
+  constructor(detail: string) {
+    super(
+      `REDIS_URL ${detail}; use redis://[user:password@]host:port[/db], rediss://… (TLS), ` +
+        'redis-sentinel://[user:password@]host:26379,host:26379/masterName[/db] or ' +
+        'redis-cluster://[user:password@]host:6379,host:6379 (rediss-sentinel:// and rediss-cluster:// for TLS)',
+    );
+    this.name = 'RedisUrlError';
+  }
+}
+
+const FORM = /^(rediss?)(?:-(sentinel|cluster))?:\/\/(?:([^@/]*)@)?([^/?#]+)(\/[^?#]*)?(?:\?([^#]*))?$/i;
+
+function hostPorts(list: string, defaultPort: number): HostPort[] {
+  return list.split(',').map((entry) => {
+    // [::1]:6379, host:6379 or host alone
+    const m = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(entry.trim());
+    const port = Number(m?.[3] ?? defaultPort);
+    if (!m || port < 1 || port > 65535) throw new RedisUrlError(`has a bad host:port "${entry}"`);
+    return { host: m[1] ?? m[2]!, port };
+  });
+}
+
 /**
  * Auto-pipelining (both roles): commands issued in the same tick go out in one write, one syscall
  * and round trip for many concurrent requests (a socket write per command was the gateway's
@@ -35,40 +70,119 @@ export const AUTO_PIPELINING = {
 } satisfies RedisOptions;
 
 /**
- * `redis://` and `rediss://` are standalone; `redis-sentinel://host:port,host:port/masterName`
- * and `redis-cluster://host:port,host:port` name Sentinel and Cluster deployments.
+ * Reads REDIS_URL. `redis://` and `rediss://` are one server (ioredis reads them itself);
+ * `redis-sentinel://h1:26379,h2:26379/mymaster` is the master Sentinel names `mymaster`
+ * (`?sentinelPassword=` when the Sentinels have a password of their own); `redis-cluster://h1:6379,h2:6379`
+ * is a Cluster found through any of the nodes listed. User and password in the URL are the data
+ * nodes' (ACL user or `requirepass`).
+ */
+export function parseRedisUrl(url: string): RedisTarget {
+  const m = FORM.exec(url.trim());
+  if (!m) throw new RedisUrlError(`"${url.replace(/\/\/[^@/]*@/, '//***@')}" is not a Redis URL`);
+  const [, scheme, topology, userinfo, hosts, pathPart = '', query = ''] = m;
+  const tls = scheme!.toLowerCase() === 'rediss';
+  const [user, ...rest] = (userinfo ?? '').split(':');
+  const auth = {
+    ...(user ? { username: decodeURIComponent(user) } : {}),
+    ...(rest.length ? { password: decodeURIComponent(rest.join(':')) } : {}),
+  };
+  if (!topology) {
+    hostPorts(hosts!, 6379);
+    if (hosts!.includes(',')) throw new RedisUrlError('lists several hosts: say redis-sentinel:// or redis-cluster://');
+    return { kind: 'standalone', url: url.trim() };
+  }
+  const params = new URLSearchParams(query);
+  if (topology.toLowerCase() === 'cluster') {
+    if (pathPart.replace(/\//g, '') !== '') throw new RedisUrlError('for a Cluster has a path: a Cluster has only database 0');
+    return { kind: 'cluster', nodes: hostPorts(hosts!, 6379), tls, ...auth };
+  }
+  const [masterName, db = '0', ...extra] = pathPart.split('/').filter(Boolean);
+  if (!masterName || extra.length || !/^\d{1,2}$/.test(db)) throw new RedisUrlError('for Sentinel must end in /masterName or /masterName/db');
+  const sentinelUsername = params.get('sentinelUsername') ?? undefined;
+  const sentinelPassword = params.get('sentinelPassword') ?? undefined;
+  return {
+    kind: 'sentinel',
+    sentinels: hostPorts(hosts!, 26379),
+    masterName: decodeURIComponent(masterName),
+    db: Number(db),
+    tls,
+    ...auth,
+    ...(sentinelUsername ? { sentinelUsername } : {}),
+    ...(sentinelPassword ? { sentinelPassword } : {}),
+  };
+}
+
+/**
+ * One factory for every connection the gateway opens, its own and BullMQ's (a Queue shares the
+ * client given; a Worker duplicates it for its blocking connection, which keeps these options).
  * `onError` is attached before the client can fail, so no error is ever "unhandled" (ioredis would
  * print a stack trace for each reconnect attempt); commands still reject as usual.
  */
 export function createRedis(url: string, role: ConnectionRole, onError: (err: Error) => void = () => undefined): RedisClient {
-  const client = connect(url, role);
+  const client = connect(parseRedisUrl(url), role);
   client.on('error', onError);
   return client;
 }
 
-function connect(url: string, role: ConnectionRole): RedisClient {
+function connect(target: RedisTarget, role: ConnectionRole): RedisClient {
   const options = { ...roleOptions(role), ...AUTO_PIPELINING };
-  const parsed = new URL(url);
-  const nodes = () =>
-    parsed.host.split(',').map((hp) => {
-      const [host, port] = hp.split(':');
-      return { host: host ?? '127.0.0.1', port: Number(port ?? 6379) };
-    });
-  const auth = { username: decodeURIComponent(parsed.username) || undefined, password: decodeURIComponent(parsed.password) || undefined };
-  if (parsed.protocol === 'redis-sentinel:') {
-    // URL parsing does not accept several hosts, so read them from the raw string.
-    const hosts = url.slice('redis-sentinel://'.length).split('/')[0]!.split('@').pop()!;
+  if (target.kind === 'standalone') return new Redis(target.url, options);
+  const { username, password } = target;
+  const tls = target.tls ? { tls: {} } : {};
+  if (target.kind === 'sentinel') {
     return new Redis({
       ...options,
-      ...auth,
-      sentinels: hosts.split(',').map((hp) => ({ host: hp.split(':')[0]!, port: Number(hp.split(':')[1] ?? 26379) })),
-      name: url.split('/').pop() || 'mymaster',
+      ...tls,
+      username,
+      password,
+      db: target.db,
+      sentinels: target.sentinels,
+      name: target.masterName,
+      sentinelUsername: target.sentinelUsername,
+      sentinelPassword: target.sentinelPassword,
+      // Sentinels are reached without TLS unless the URL says rediss-sentinel://.
+      ...(target.tls ? { enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
+      sentinelRetryStrategy: (n: number) => Math.min(n * 200, 2000),
     });
   }
-  if (parsed.protocol === 'redis-cluster:') {
-    return new Cluster(nodes(), { redisOptions: { ...auth }, enableOfflineQueue: options.enableOfflineQueue, clusterRetryStrategy: options.retryStrategy });
+  // A Cluster's per-node options are the role's; the Cluster itself queues (worker) or refuses
+  // (intake) while it has no slot map, and follows MOVED/ASK and fail-overs on its own.
+  // Never auto-pipelining on a Cluster, whatever the role asks: ioredis 5 picks a script's node from
+  // its first argument, the key count, so scripts batched with other commands fail with "All keys in
+  // the pipeline should belong to the same slots allocation group" (redis/ioredis#2109). Tried: with
+  // it on, the cluster fault test lost hundreds of deliveries.
+  const { enableOfflineQueue, retryStrategy, enableAutoPipelining: _off, autoPipeliningIgnoredCommands: _unused, ...perNode } = options;
+  return new Cluster(target.nodes, {
+    redisOptions: { ...perNode, ...tls, username, password },
+    enableOfflineQueue,
+    enableAutoPipelining: false,
+    clusterRetryStrategy: retryStrategy as (n: number) => number,
+    // While a master restarts its slots answer CLUSTERDOWN; keep trying for a few seconds.
+    retryDelayOnClusterDown: 300,
+    retryDelayOnFailover: 300,
+    ...(role === 'worker' ? { maxRedirections: 32 } : {}),
+  });
+}
+
+/** Whether this client is a Cluster (its keyless commands go to one random node). */
+export function isCluster(client: RedisClient): client is Cluster {
+  return (client as { isCluster?: boolean }).isCluster === true;
+}
+
+/**
+ * Every key matching `pattern`, from every master of a Cluster (a SCAN on a Cluster client reaches
+ * one node only), or from the one server. Keys may repeat (SCAN's guarantee); callers are idempotent.
+ */
+export async function* scanKeys(client: RedisClient, pattern: string, count = 500): AsyncGenerator<string[]> {
+  const servers = isCluster(client) ? client.nodes('master') : [client];
+  for (const server of servers) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await server.scan(cursor, 'MATCH', pattern, 'COUNT', count);
+      cursor = next;
+      if (keys.length) yield keys;
+    } while (cursor !== '0');
   }
-  return new Redis(url, options);
 }
 
 /**
@@ -81,7 +195,9 @@ export function isRedisUnavailable(err: unknown): boolean {
   return (
     err.name === 'MaxRetriesPerRequestError' ||
     ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTCONN'].includes(code ?? '') ||
-    /Connection is closed|Stream isn't writeable|enableOfflineQueue|Command timed out|connect ECONNREFUSED|read ECONNRESET|write ECONNRESET|write EPIPE/.test(err.message)
+    /Connection is closed|Stream isn't writeable|enableOfflineQueue|Command timed out|connect ECONNREFUSED|read ECONNRESET|write ECONNRESET|write EPIPE/.test(err.message) ||
+    // A Cluster whose master for the slot is away, or that is still learning its slot map.
+    /CLUSTERDOWN|Cluster isn't ready|Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes is available|TRYAGAIN|MASTERDOWN|LOADING/.test(err.message)
   );
 }
 

@@ -17,7 +17,8 @@ import { compileExpression, ExpressionError, type CompiledExpression } from '../
 import type { Logger } from '../platform/logger';
 import type { ResultReceiver } from './receiver';
 
-export const POLL_QUEUE = 'result-poll';
+// In braces, a Cluster hash tag: one slot for all the queue's keys (see bullQueue in delivery/queues).
+export const POLL_QUEUE = '{result-poll}';
 
 interface PollJob {
   caseId: string;

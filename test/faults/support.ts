@@ -20,6 +20,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { createRedis, type RedisClient } from '../../src/platform/redis';
+import { startTestCluster, type TestCluster } from './redis-cluster';
 import type { CaseView, DeliveryView } from '../../src/cases/model';
 import { CaseStore } from '../../src/cases/store';
 import { startSimulators, type FaultsPatch, type Simulators } from '../../sim/server';
@@ -204,6 +206,8 @@ export interface RigOptions {
   simDefaults?: FaultsPatch;
   /** Extra environment of the gateway processes. */
   gatewayEnv?: Record<string, string>;
+  /** A three-master Redis Cluster instead of one redis-server (`rig.cluster` is it). */
+  cluster?: boolean;
 }
 
 export interface DeliveryOutcome {
@@ -292,10 +296,12 @@ export class FaultRig {
   readonly timeline: string[] = [];
   readonly simLog: string[] = [];
   redis!: TestRedis;
+  /** Set with `cluster: true`; then `redis` is the same cluster, stopped and started as a whole. */
+  cluster?: TestCluster;
   sims!: Simulators;
   gateways: GatewayProcess[] = [];
   store!: CaseStore;
-  private storeRedis!: Redis;
+  private storeRedis!: RedisClient;
   configDir!: string;
   private readonly phases: Array<[string, number]> = [];
 
@@ -348,7 +354,8 @@ export class FaultRig {
 
   private async setUp(): Promise<void> {
     const { options } = this;
-    this.redis = await startTestRedis();
+    if (options.cluster) this.redis = this.cluster = await startTestCluster();
+    else this.redis = await startTestRedis();
     const routes = { routes: ROUTES, unrouted: 'reject' };
     // The simulators read only ids, dialects and result maps from the config: a placeholder endpoint
     // will do, and the gateway's copy then points at the port they got.
@@ -383,7 +390,7 @@ export class FaultRig {
     this.sims.setGatewayUrl(this.gateways[this.gateways.length - 1]!.url);
     // city-alpha refuses a few cases for good, so every scenario also shows the rejected path.
     this.sims.setFaults('city-alpha', { rejectRate: 0.03 });
-    this.storeRedis = new Redis(this.redis.url, { maxRetriesPerRequest: 2, retryStrategy: (n) => Math.min(n * 100, 1000) });
+    this.storeRedis = this.cluster ? createRedis(this.cluster.url, 'worker') : new Redis(this.redis.url, { maxRetriesPerRequest: 2, retryStrategy: (n) => Math.min(n * 100, 1000) });
     this.storeRedis.on('error', () => {}); // scenario (b) restarts Redis under it
     this.store = new CaseStore(this.storeRedis, { prefix: 'ow' });
     this.note(`set up: redis ${this.redis.url}, simulators ${this.sims.url}, gateways ${this.gateways.map((g) => `${g.name} pid ${g.pid} ${g.url}`).join(', ')}`);
@@ -505,7 +512,7 @@ export class FaultRig {
   async queueSnapshot(): Promise<string> {
     const parts: string[] = [];
     for (const id of SYSTEMS) {
-      const q = `ow:bull:delivery-${id}`;
+      const q = `ow:bull:{delivery-${id}}`;
       const active = await this.storeRedis.lrange(`${q}:active`, 0, -1);
       const ttls = await Promise.all(active.map((j) => this.storeRedis.pttl(`${q}:${j}:lock`)));
       const unlocked = active.filter((_, i) => ttls[i]! < 0);

@@ -14,7 +14,7 @@
  * Throughput is measured over the first n1 cases of each: cases accepted per second (intake) and
  * cases finished per second (submit → result recorded). Writes bench-memory-report.json.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,14 +23,11 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import YAML from 'yaml';
+import { benchCase, children, freePort, killAll, MAIN, ROOT, sleep, stopChild, TOKEN, waitReady } from './bench-support';
 import { openPglite } from '../src/ledger/sql';
 
-const ROOT = path.resolve(__dirname, '../..');
-const MAIN = path.join(ROOT, 'dist/src/main.js');
-const TOKEN = 'bench-intake-token';
 const RESULT_TOKEN = 'bench-result-token';
 const PREFIX = 'ow';
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Options {
   n1: number;
@@ -53,19 +50,6 @@ function parseArgs(argv: string[]): Options {
   }
   if (o.n2 < o.n1) throw new Error('--n2 must be at least --n1');
   return o;
-}
-
-async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-const children: ChildProcess[] = [];
-function killAll(): void {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 }
 
 function rssBytes(pid: number): number {
@@ -161,19 +145,6 @@ async function startStandIn(gatewayUrl: () => string, pushConcurrency: number): 
 
 // --- The load client ----------------------------------------------------------------------------------
 
-function benchCase(caseId: string): string {
-  return JSON.stringify({
-    caseId,
-    itemCode: '330800-FG-001',
-    itemName: '出具房改核查证明',
-    channel: 'window',
-    submittedAt: '2026-11-28T09:30:00+08:00',
-    applicant: { kind: 'person', name: '张三', idType: 'ID_CARD', idNumber: '330802199001011234', phone: '13800000000', address: '衢州市柯城区' },
-    materials: [{ name: '身份证', kind: 'ID_CARD', uri: 'share://id/330802199001011234' }],
-    form: { purpose: '购房' },
-  });
-}
-
 /** Submits cases `from`..`to`-1; answers how long it took and how many were not accepted. */
 async function submit(url: string, from: number, to: number, concurrency: number, tag: string): Promise<{ ms: number; errors: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
@@ -229,29 +200,6 @@ function writeConfig(dir: string, standInUrl: string): void {
     result: { mode: 'push', map: '{"caseId": ywh, "outcome": "approved"}', inboundToken: RESULT_TOKEN },
   };
   fs.writeFileSync(path.join(dir, 'systems', 'bench-1.yaml'), YAML.stringify(system));
-}
-
-async function waitReady(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error('the gateway exited during start-up');
-    const ok = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) }).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error('the gateway was not ready within 120 s');
-    await sleep(200);
-  }
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  await gone;
-  clearTimeout(timer);
 }
 
 /** Until `count` results are recorded; throws past the deadline or when nothing moves for 60 s. */
@@ -348,7 +296,7 @@ async function main(argv: string[]): Promise<void> {
     });
     children.push(child);
     say(`${name}: starting…`);
-    await waitReady(gatewayUrl, child);
+    await waitReady(gatewayUrl, child, 'gateway', 120_000);
     await sleep(500);
     return child;
   };
@@ -384,7 +332,7 @@ async function main(argv: string[]): Promise<void> {
   const sweptSecondMs = await untilSwept(redis, deadline);
   const at2 = await sample(redis, withLedger.pid!, options.n2, ledgerBytes);
   say(`L at ${options.n2}: Redis used_memory ${(at2.redisUsedMemory / 2 ** 20).toFixed(1)} MiB, gateway RSS ${(at2.gatewayRss / 2 ** 20).toFixed(1)} MiB, ledger ${((at2.ledgerBytes ?? 0) / 2 ** 20).toFixed(1)} MiB, case keys left ${at2.caseKeys} (sweep caught up ${sweptSecondMs} ms after the last result)`);
-  await stopChild(withLedger);
+  await stopChild(withLedger, 30_000);
   // What the rows take (tables, indexes, TOAST), without the WAL and catalogue a data folder also holds.
   const relationSql = "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::text AS bytes, (SELECT count(*) FROM ledger_cases)::text AS cases FROM pg_class c WHERE c.relkind = 'r' AND c.relname LIKE 'ledger_%'";
   let relations: { bytes: number; cases: number };
@@ -409,12 +357,12 @@ async function main(argv: string[]): Promise<void> {
   const none = await segment(0, options.n1, 'N');
   const noneMemory = await usedMemory(redis);
   say(`N: ${options.n1} cases finished (${none.intakePerSecond.toFixed(0)} accepted/s, ${none.finishedPerSecond.toFixed(0)} finished/s); Redis used_memory ${(noneMemory / 2 ** 20).toFixed(1)} MiB (cases kept in Redis)`);
-  await stopChild(without);
+  await stopChild(without, 30_000);
 
   clearTimeout(bound);
   redis.disconnect();
   await standIn.close();
-  await stopChild(redisServer);
+  await stopChild(redisServer, 30_000);
 
   const change = (a: number, b: number) => Number((((b - a) / a) * 100).toFixed(1));
   const perCase = at2.ledgerBytes !== undefined && at1.ledgerBytes !== undefined && options.n2 > options.n1 ? (at2.ledgerBytes - at1.ledgerBytes) / (options.n2 - options.n1) : undefined;

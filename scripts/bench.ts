@@ -26,11 +26,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import YAML from 'yaml';
+import { benchCase, children, freePort, killAll, MAIN, ROOT, sleep, stopChild, TOKEN, waitReady } from './bench-support';
 
-const ROOT = path.resolve(__dirname, '../..');
-const MAIN = path.join(ROOT, 'dist/src/main.js');
-const TOKEN = 'bench-intake-token';
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Options {
   concurrency: number;
@@ -70,19 +67,6 @@ function parseArgs(argv: string[]): Options {
   }
   if (o.fanout > 3) throw new Error('--fanout is 1, 2 or 3');
   return o;
-}
-
-async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-const children: ChildProcess[] = [];
-function killAll(): void {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 }
 
 // --- Measurements of a process ------------------------------------------------------------------
@@ -155,19 +139,6 @@ interface Load {
   sentAt: Map<string, number>;
   ms: number;
   errors: number;
-}
-
-function benchCase(caseId: string): string {
-  return JSON.stringify({
-    caseId,
-    itemCode: '330800-FG-001',
-    itemName: '出具房改核查证明',
-    channel: 'window',
-    submittedAt: '2026-11-28T09:30:00+08:00',
-    applicant: { kind: 'person', name: '张三', idType: 'ID_CARD', idNumber: '330802199001011234', phone: '13800000000', address: '衢州市柯城区' },
-    materials: [{ name: '身份证', kind: 'ID_CARD', uri: 'share://id/330802199001011234' }],
-    form: { purpose: '购房' },
-  });
 }
 
 async function load(url: string, options: Options, prefix: string, sentAt = new Map<string, number>()): Promise<Load> {
@@ -356,22 +327,8 @@ interface PhaseResult {
   monitor?: MonitorResult;
 }
 
-async function waitReady(url: string, child: ChildProcess, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited during start-up`);
-    const ok = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok && (what !== 'gateway' || (await fetch(`${url}/readyz`).then((r) => r.ok)))) return;
-    if (Date.now() > deadline) throw new Error(`${what} was not ready within 60 s`);
-    await sleep(100);
-  }
-}
-
 async function runServerPhase(name: string, child: ChildProcess, url: string, redisUrl: string, redis: Redis, standIn: StandIn, options: Options, deadline: number): Promise<PhaseResult> {
-  await waitReady(url, child, name === 'gateway' ? 'gateway' : name);
+  await waitReady(url, child, name, 60_000);
   const pid = child.pid!;
   await sleep(500); // let start-up work (scripts loaded, schedulers) settle before counting
   standIn.arrivals.clear();
@@ -431,15 +388,6 @@ async function runServerPhase(name: string, child: ChildProcess, url: string, re
   };
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  await gone;
-  clearTimeout(timer);
-}
-
 // --- main -----------------------------------------------------------------------------------------
 
 async function main(argv: string[]): Promise<void> {
@@ -497,7 +445,7 @@ async function main(argv: string[]): Promise<void> {
   children.push(gateway);
   say('gateway: starting (dist/src/main.js)…');
   phases.push(await runServerPhase('gateway', gateway, `http://127.0.0.1:${gatewayPort}`, redisUrl, redis, standIn, options, deadline));
-  await stopChild(gateway);
+  await stopChild(gateway, 20_000);
 
   // B1: raw BullMQ on the same Redis, emptied first.
   await redis.flushall();
@@ -506,7 +454,7 @@ async function main(argv: string[]): Promise<void> {
   children.push(b1);
   say('B1 (raw BullMQ): starting…');
   phases.push(await runServerPhase('B1 raw BullMQ', b1, `http://127.0.0.1:${b1Port}`, redisUrl, redis, standIn, options, deadline));
-  await stopChild(b1);
+  await stopChild(b1, 20_000);
 
   // B2: the load client straight to the stand-in.
   say('B2 (straight to the stand-in)…');
@@ -516,7 +464,7 @@ async function main(argv: string[]): Promise<void> {
   clearTimeout(bound);
   redis.disconnect();
   await standIn.close();
-  await stopChild(redisServer);
+  await stopChild(redisServer, 20_000);
 
   const [g, r1, r2] = phases as [PhaseResult, PhaseResult, PhaseResult];
   const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b !== 0 ? Number((a / b).toFixed(2)) : undefined);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
 import { keyPath } from '../platform/errors';
+import { EXPRESSION_PATHS } from './expression-paths';
 import { compileExpression, ExpressionError, type ExpressionBudget } from '../platform/expressions';
 import { egressRefusal, invalidEgressEntries } from './egress';
 import { SAMPLE_CASE } from './sample-case';
@@ -123,24 +124,6 @@ function validate<S extends z.ZodType>(schema: S, raw: unknown, file: string, is
 export function systemExpressions(system: SystemFile): Array<[string, string]> {
   return rawExpressions(system as unknown as Record<string, unknown>);
 }
-
-/** The places an expression sits in a system file, whatever else is wrong with the file. */
-const EXPRESSION_PATHS: ReadonlyArray<readonly string[]> = [
-  ['request', 'body'],
-  ['response', 'success'],
-  ['response', 'receiptNo'],
-  ['response', 'error'],
-  ['response', 'retryable'],
-  ['result', 'map'],
-  ['result', 'poll', 'until'],
-  ['result', 'poll', 'body'],
-  ['result', 'poll', 'map'],
-  ['lookup', 'request'],
-  ['lookup', 'response', 'found'],
-  ['lookup', 'response', 'data'],
-  ['lookup', 'response', 'notFound'],
-  ['lookup', 'response', 'error'],
-];
 
 /** What a `lookup.request` is test-run on: the shape every look-up gets (CONTRACT §4). */
 export const SAMPLE_LOOKUP_INPUT = { idNumber: '330802199001011234', name: '张三', purpose: '330800-FG-001', caseId: 'QZ-20261128-000001', kind: 'sample' } as const;

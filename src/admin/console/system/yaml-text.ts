@@ -3,6 +3,7 @@
  * (`response.success`, `retry.backoff.type`, `lookup.kinds[0]`) is written.
  */
 import YAML, { isMap, isScalar, isSeq, type Document, type Node } from 'yaml';
+import { EXPRESSION_PATHS } from '../../../config/expression-paths';
 
 /** As ops read it: one key per line, JSONata strings unfolded and single-quoted where they can be. */
 export function toYaml(system: Record<string, unknown>): string {
@@ -66,24 +67,6 @@ export function locate(doc: Document.Parsed, text: string, path: string | undefi
   if (lineEnd >= 0 && to > lineEnd) to = lineEnd;
   return { from: Math.min(from, text.length), to: Math.max(Math.min(to, text.length), Math.min(from, text.length)), exact };
 }
-
-/** The key paths whose values are JSONata expressions (src/config/schema.ts). */
-export const EXPRESSION_PATHS: ReadonlyArray<ReadonlyArray<string>> = [
-  ['request', 'body'],
-  ['response', 'success'],
-  ['response', 'receiptNo'],
-  ['response', 'error'],
-  ['response', 'retryable'],
-  ['result', 'map'],
-  ['result', 'poll', 'body'],
-  ['result', 'poll', 'until'],
-  ['result', 'poll', 'map'],
-  ['lookup', 'request'],
-  ['lookup', 'response', 'found'],
-  ['lookup', 'response', 'data'],
-  ['lookup', 'response', 'notFound'],
-  ['lookup', 'response', 'error'],
-];
 
 /** Where the JSONata expressions are written in the text (the string scalars at EXPRESSION_PATHS). */
 export function expressionRanges(doc: Document.Parsed): Array<[number, number]> {

@@ -1,0 +1,66 @@
+/**
+ * What the benchmarks share: where the built gateway is, free ports, the processes they start (all
+ * killed on the way out), waiting for readiness, a gentle stop, and the case every bench submits
+ * (the harness's sample case, copied so bench numbers stay comparable whatever the tests change).
+ */
+import type { ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '../..');
+export const MAIN = path.join(ROOT, 'dist/src/main.js');
+export const TOKEN = 'bench-intake-token';
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function freePort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Every process a bench started, so none outlives it. */
+export const children: ChildProcess[] = [];
+export function killAll(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+
+/** Until `url` answers /healthz (and, for a gateway, /readyz); throws if the process exits or time runs out. */
+export async function waitReady(url: string, child: ChildProcess, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited during start-up`);
+    const ok = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok && (what !== 'gateway' || (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)))) return;
+    if (Date.now() > deadline) throw new Error(`${what} was not ready within ${Math.round(timeoutMs / 1000)} s`);
+    await sleep(100);
+  }
+}
+
+/** SIGTERM (the gateway drains), SIGKILL after `graceMs`. */
+export async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await gone;
+  clearTimeout(timer);
+}
+
+export function benchCase(caseId: string): string {
+  return JSON.stringify({
+    caseId,
+    itemCode: '330800-FG-001',
+    itemName: '出具房改核查证明',
+    channel: 'window',
+    submittedAt: '2026-11-28T09:30:00+08:00',
+    applicant: { kind: 'person', name: '张三', idType: 'ID_CARD', idNumber: '330802199001011234', phone: '13800000000', address: '衢州市柯城区' },
+    materials: [{ name: '身份证', kind: 'ID_CARD', uri: 'share://id/330802199001011234' }],
+    form: { purpose: '购房' },
+  });
+}

@@ -424,6 +424,17 @@ function renderHistory(): void {
   );
 }
 
+/** An `X-OW-Seal` as ops read it: the seal's JSON (base64url in the header), else the header as it came. */
+function sealText(header: string): string {
+  try {
+    const json = atob(header.replace(/-/g, '+').replace(/_/g, '/'));
+    const bytes = Uint8Array.from(json, (c) => c.charCodeAt(0));
+    return JSON.stringify(JSON.parse(new TextDecoder().decode(bytes)), null, 2);
+  } catch {
+    return header;
+  }
+}
+
 function renderDry(): void {
   const node = $('sp-dry-result');
   const dry = page?.dry;
@@ -463,7 +474,7 @@ function renderDry(): void {
     h('pre', { id: 'sp-dry-body', class: 'sp-pre' }, a.request.body),
     h('h4', {}, t('drySeal')),
     sealName
-      ? h('pre', { id: 'sp-dry-seal', class: 'sp-pre sp-wrap' }, a.request.headers[sealName]!)
+      ? h('pre', { id: 'sp-dry-seal', class: 'sp-pre sp-wrap' }, sealText(a.request.headers[sealName]!))
       : h('p', { class: 'hint', id: 'sp-dry-seal', 'data-sealed': String(dry.sealed) }, t(dry.sealed ? 'drySealAtSend' : 'dryNoSeal')),
     a.reply
       ? [

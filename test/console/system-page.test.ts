@@ -154,6 +154,7 @@ describe('the system page of the ops console', () => {
     await item.waitFor();
     const line = text.split('\n').findIndex((l) => l.trimStart().startsWith('success:')) + 1;
     expect(await item.innerText()).toContain(`第 ${line} 行`);
+    expect(await item.innerText()).toContain('JSONata 表达式无效'); // the gateway's detail, in the page's language
     expect(await page.locator('#sp-notice [data-notice="error"]').innerText()).toContain('未保存');
     // Inline: the error underlined in the line of response.success, with a marker in the lint gutter.
     await page.locator('#sp-editor .cm-line', { hasText: 'success:' }).locator('.cm-lintRange-error').first().waitFor();

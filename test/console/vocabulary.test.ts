@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
+import { z } from 'zod';
 import { auditActionSchema, PROBLEMS } from '../../src/api-schemas';
 import { historyEventSchema } from '../../src/cases/model';
 import { ERROR_CATALOGUE } from '../../src/platform/errors';
@@ -140,6 +141,43 @@ describe('the console words', () => {
       // In English the gateway's message is shown as it is.
       expect(text(en.gatewayParts(message).parts)).toBe(message);
     }
+  });
+
+  it('translates every validation detail: the loader’s and the API’s own words, and zod’s English', () => {
+    const files = [...fs.readdirSync(path.join(ROOT, 'src/config')).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => `src/config/${f}`), 'src/platform/json-body.ts', 'src/admin/operations.ts'];
+    const written: string[] = [];
+    for (const file of files) {
+      const source = fs.readFileSync(path.join(ROOT, file), 'utf8');
+      for (const m of source.matchAll(/\bmessage: (?=[`'])/g)) {
+        const message = literalAt(source, m.index + m[0].length);
+        if (message && message.trim() !== 'Q' && !/^[A-Z]/.test(message)) written.push(message); // capitalised: API error texts, shown as the original
+      }
+    }
+    expect(written.length).toBeGreaterThan(20);
+    // zod's own messages, made by zod itself on wrong input.
+    const zodSaid = [
+      z.string().safeParse(1),
+      z.string().max(3).safeParse('long'),
+      z.number().min(1).safeParse(0),
+      z.array(z.string()).min(1).safeParse([]),
+      z.enum(['rest', 'soap']).safeParse('ftp'),
+      z.literal('a').safeParse('b'),
+      z.strictObject({ a: z.string() }).safeParse({ a: 'x', b: 1, c: 2 }),
+      z.string().regex(/^[a-z]+$/).safeParse('A'),
+      z.string().startsWith('http').safeParse('ftp'),
+      z.number().multipleOf(5).safeParse(3),
+      z.iso.datetime().safeParse('yesterday'),
+      z.discriminatedUnion('protocol', [z.object({ protocol: z.literal('rest') }), z.object({ protocol: z.literal('soap') })]).safeParse({ protocol: 'x' }),
+      z.union([z.string(), z.number()]).safeParse(true),
+      z.record(z.string().regex(/^a/), z.string()).safeParse({ b: 'x' }),
+    ].flatMap((r) => (r.success ? [] : r.error.issues.map((i) => i.message)));
+    expect(zodSaid.length).toBeGreaterThanOrEqual(14);
+    const untranslated = [...written, ...zodSaid].filter((message) => !zh.gatewayParts(message).known);
+    expect(untranslated).toEqual([]);
+    expect(text(zh.gatewayParts('Too big: expected string to have <=64 characters').parts)).toBe('过大：字符串应不超过 64 个字符');
+    expect(text(zh.gatewayParts('fails when test-run on a sample case: ran over its budget: took longer than 250 ms (limits.expressionTimeMs)').parts)).toBe(
+      '在样例办件上试运行失败：超出预算：运行超过 250 毫秒（limits.expressionTimeMs）',
+    );
   });
 
   it('puts the gateway’s words into Chinese and keeps the legacy system’s own words as they are', () => {

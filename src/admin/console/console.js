@@ -168,7 +168,7 @@
   function describe(err) {
     const meaning = word('ERROR_CODES', err.code) || err.code || L('未知错误', 'unknown error');
     const status = err.status ? `HTTP ${err.status}` : '';
-    const details = (err.details || []).map((d) => (d.path ? `${d.path}: ${d.message}` : String(d.message)));
+    const details = (err.details || []).map((d) => (d.path ? [`${d.path}: `, gatewayText(d.message)] : gatewayText(d.message)));
     // The gateway's own text of an API error is English: in Chinese it follows as the original.
     const said = err.message ? L(`网关原文：${err.message}`, err.message) : '';
     return { lines: [`${meaning}${status ? L(`（${status}，${err.code}）`, ` (${status}, ${err.code})`) : ''}`, said], details };

@@ -228,9 +228,63 @@
     { id: 'seal_refused', re: re('(unknown_key|algorithm_mismatch|bad_signature|payload_changed|not_yet_valid|expired): (.*)'), zh: (m) => [`${SEAL_REASONS[m[1]]}：`, tech(m[2])] },
     { id: 'valid', re: re('valid'), zh: () => ['有效'] },
     { id: 'invalid', re: re('invalid'), zh: () => ['无效'] },
+    // Validation details (a case, a configuration, a request refused): the loader's and schemas' own words…
+    { id: 'trial_failed', re: re('fails when test-run on a sample case: (.*)'), zh: (m, more) => ['在样例办件上试运行失败：', ...more(m[1])] },
+    { id: 'over_depth', re: re('ran over its budget: nested deeper than (\\S+) steps \\(limits\\.expressionDepth\\), e\\.g\\. endless recursion'), zh: (m) => [`超出预算：嵌套超过 ${m[1]} 层（limits.expressionDepth），例如无限递归`] },
+    { id: 'over_time', re: re('ran over its budget: took longer than (\\S+) ms \\(limits\\.expressionTimeMs\\)'), zh: (m) => [`超出预算：运行超过 ${m[1]} 毫秒（limits.expressionTimeMs）`] },
+    { id: 'over_sequence', re: re('ran over its budget: built a sequence of more than (\\S+) items'), zh: (m) => [`超出预算：生成的序列超过 ${m[1]} 项`] },
+    { id: 'over_budget', re: re('ran over its budget: (.*)'), zh: (m) => ['超出预算：', tech(m[1])] },
+    { id: 'bad_jsonata', re: re('invalid JSONata: (.*)'), zh: (m) => ['JSONata 表达式无效：', tech(m[1])] },
+    { id: 'env_unset', re: re('environment variable (\\S+) is not set'), zh: (m) => [`环境变量 ${m[1]} 未设置`] },
+    { id: 'env_in_api', re: re('\\$\\{…\\} environment references are read from configuration files only; send the value itself'), zh: () => ['${…} 环境变量引用只能写在配置文件中；请直接提交取值'] },
+    { id: 'file_missing', re: re('file is missing'), zh: () => ['文件不存在'] },
+    { id: 'no_config_dir', re: re('configuration folder not found \\(set OW_CONFIG_DIR\\)'), zh: () => ['找不到配置目录（请设置 OW_CONFIG_DIR）'] },
+    { id: 'no_system_files', re: re('no system files'), zh: () => ['没有业务系统配置文件'] },
+    { id: 'not_a_port', re: re('must be a port number'), zh: () => ['必须是端口号'] },
+    { id: 'not_an_address', re: re('"(.+)" is not an address, CIDR range or host name \\(optionally with :port\\)'), zh: (m) => [`"${m[1]}" 不是地址、CIDR 网段或主机名（可带 :端口）`] },
+    { id: 'unrouted', re: re('must be "reject" or a system id; unknown system "(.+)"'), zh: (m) => [`必须为 "reject" 或业务系统 ID；未知业务系统 "${m[1]}"`] },
+    { id: 'kind_not_listed', re: re('system "(.+)" does not list "(.+)" in its lookup\\.kinds'), zh: (m) => [`业务系统 "${m[1]}" 的 lookup.kinds 中没有 "${m[2]}"`] },
+    { id: 'unknown_kind', re: re('unknown document kind "(.+)"'), zh: (m) => [`未知的材料种类 "${m[1]}"`] },
+    { id: 'soap_lookup_endpoint', re: re('protocol soap calls lookup\\.operation at the system endpoint'), zh: () => ['soap 协议在系统地址上调用 lookup.operation（不另设地址）'] },
+    { id: 'must_equal_file', re: re('must equal the file name \\((\\S+)\\)'), zh: (m) => [`必须与文件名一致（${m[1]}）`] },
+    { id: 'must_stay', re: re('must stay (\\S+)'), zh: (m) => [`不可更改，必须仍为 ${m[1]}`] },
+    { id: 'must_be', re: re('must be (\\S+)'), zh: (m) => [`必须为 ${m[1]}`] },
+    { id: 'unknown_system', re: re('unknown system "(.+)"'), zh: (m) => [`未知业务系统 "${m[1]}"`] },
+    { id: 'lookup_only_target', re: re('system "(.+)" only answers look-ups; it receives no cases'), zh: (m) => [`业务系统 "${m[1]}" 只提供查询，不接收办件`] },
+    { id: 'endpoint_refused', re: re('endpoint refused: (.*)'), zh: (m) => ['地址被拒绝（egress.allow）：', tech(m[1])] },
+    { id: 'required_unless_lookup', re: re('required \\(only a system with a lookup section may leave it out\\)'), zh: () => ['必填（只有带 lookup 部分的系统可以省略）'] },
+    { id: 'required_when', re: re('required when (.+)'), zh: (m) => ['在以下情况必填：', tech(m[1])] },
+    { id: 'only_for_soap', re: re('only for protocol soap'), zh: () => ['仅用于 soap 协议'] },
+    { id: 'poll_rest_only', re: re('poll is supported for rest systems'), zh: () => ['只有 rest 系统支持轮询'] },
+    { id: 'nested_body', re: re('nested deeper than (\\S+) levels'), zh: (m) => [`嵌套超过 ${m[1]} 层`] },
+    { id: 'key_not_allowed', re: re('the key "(.+)" is not allowed'), zh: (m) => [`不允许使用键 "${m[1]}"`] },
+    { id: 'bad_cursor', re: re('not the `next` of an earlier page'), zh: () => ['不是上一页给出的 next'] },
+    // … and zod's own English (src/config/schema.ts, the API's schemas).
+    { id: 'zod_type', re: re('Invalid input: expected (\\S+), received (\\S+)'), zh: (m) => [`类型不对：应为 ${zodWord(m[1])}，实为 ${zodWord(m[2])}`] },
+    { id: 'zod_literal', re: re('Invalid input: expected (.+)'), zh: (m) => [`取值不对：应为 ${m[1]}`] },
+    { id: 'zod_enum', re: re('Invalid option: expected one of (.+)'), zh: (m) => [`不是可选值：应为 ${m[1]} 之一`] },
+    { id: 'zod_size', re: re('Too (big|small): expected (\\S+) to have (<=|<|>=|>)?(\\S+) (\\S+)'), zh: (m) => [`${m[1] === 'big' ? '过大' : '过小'}：${zodWord(m[2])}应${BOUND[m[3] || '=']} ${m[4]} ${zodWord(m[5])}`] },
+    { id: 'zod_bound', re: re('Too (big|small): expected (\\S+) to be (<=|<|>=|>)?(\\S+)'), zh: (m) => [`${m[1] === 'big' ? '过大' : '过小'}：${zodWord(m[2])}应${BOUND[m[3] || '=']} ${m[4]}`] },
+    { id: 'zod_pattern', re: re('Invalid string: must match pattern (.+)'), zh: (m) => ['格式不对：须符合 ', tech(m[1])] },
+    { id: 'zod_affix', re: re('Invalid string: must (start with|end with|include) (.+)'), zh: (m) => [`格式不对：须${{ 'start with': '以', 'end with': '以', include: '包含' }[m[1]]} ${m[2]}${{ 'start with': ' 开头', 'end with': ' 结尾', include: '' }[m[1]]}`] },
+    { id: 'zod_multiple', re: re('Invalid number: must be a multiple of (\\S+)'), zh: (m) => [`数值须为 ${m[1]} 的倍数`] },
+    { id: 'zod_keys', re: re('Unrecognized keys?: (.+)'), zh: (m) => [`不认识的键：${m[1]}`] },
+    { id: 'zod_discriminator', re: re('Invalid discriminator value\\. Expected (.+)'), zh: (m) => [`类型标识不对：应为 ${m[1]}`] },
+    { id: 'zod_in', re: re('Invalid (key|value) in (\\S+)'), zh: (m) => [`${zodWord(m[2])}中有无效的${m[1] === 'key' ? '键' : '值'}`] },
+    { id: 'zod_input', re: re('Invalid input'), zh: () => ['输入无效'] },
+    { id: 'zod_format', re: re('Invalid (.+)'), zh: (m) => [`格式无效：应为 ${m[1]}`] },
     // A result's history detail: outcome, the system's message, then the result as JSON.
     { id: 'result', re: re('(approved|rejected|need_more|info)(?:: (.*?))? (\\{.*\\})'), zh: (m) => [word('OUTCOME', m[1]), m[2] ? '：' : '', m[2] ? own(m[2]) : '', ' ', tech(m[3])] },
   ];
+
+  /** zod's words for types, origins and units, where Chinese has its own. */
+  const ZOD_WORDS = {
+    string: '字符串', number: '数值', int: '整数', boolean: '布尔值', object: '对象', array: '数组', null: '空值（null）',
+    undefined: '未填（undefined）', date: '日期', bigint: '大整数', set: '集合', map: '映射', file: '文件', value: '取值',
+    characters: '个字符', items: '项', elements: '个元素', keys: '个键', bytes: '字节',
+  };
+  const zodWord = (w) => ZOD_WORDS[w] || w;
+  const BOUND = { '<=': '不超过', '<': '小于', '>=': '不少于', '>': '大于', '=': '为' };
 
   const SEAL_REASONS = {
     unknown_key: '未知签章密钥',

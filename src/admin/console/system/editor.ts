@@ -16,6 +16,7 @@ import { Compartment, EditorState, StateEffect, type Extension, type Range } fro
 import { Decoration, EditorView, ViewPlugin, keymap, type DecorationSet, type ViewUpdate } from '@codemirror/view';
 import type { ErrorDetail } from './api';
 import { expressionRanges, locate, parseYaml } from './yaml-text';
+import { gatewayWords } from './words';
 
 // ── JSONata inside the YAML strings ────────────────────────────────────────────────────────────────
 
@@ -64,7 +65,7 @@ export function gatewayDiagnostics(text: string, details: readonly ErrorDetail[]
   return details.map((d) => {
     const at = locate(doc, text, d.path);
     const line = text.slice(0, at.from).split('\n').length;
-    return { from: at.from, to: at.to, line, severity: 'error' as const, source: 'gateway', message: d.path ? `${d.path}: ${d.message}` : d.message };
+    return { from: at.from, to: at.to, line, severity: 'error' as const, source: 'gateway', message: d.path ? `${d.path}: ${gatewayWords(d.message)}` : gatewayWords(d.message) };
   });
 }
 

@@ -12,7 +12,7 @@
 import { ApiProblem, api, signedInToken, type DryRunAnswer, type ErrorDetail, type Role, type SystemStatus, type SystemVersion, type VersionInfo } from './api';
 import { h, fill, when, type Child } from './dom';
 import { createEditor, gatewayDiagnostics, showDiff, type ConfigEditor } from './editor';
-import { codeWords, summaryWords, t, whoWords, type WordKey } from './words';
+import { codeWords, gatewayWords, summaryWords, t, whoWords, type WordKey } from './words';
 import { parseYaml, toYaml } from './yaml-text';
 
 const ROLE_ORDER: readonly Role[] = ['viewer', 'operator', 'admin'];
@@ -70,7 +70,7 @@ function may(role: Role | undefined, needed: Role): boolean {
 function describe(err: unknown): string[] {
   if (!(err instanceof ApiProblem)) return [err instanceof Error ? err.message : String(err)];
   const head = `${codeWords(err.code)}${err.status ? ` (HTTP ${err.status}, ${err.code})` : ''}`;
-  return [head, err.message, ...err.details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message))].filter(Boolean);
+  return [head, err.message, ...err.details.map((d) => (d.path ? `${d.path}: ${gatewayWords(d.message)}` : gatewayWords(d.message)))].filter(Boolean);
 }
 
 // ── showing and hiding the page ───────────────────────────────────────────────────────────────────

@@ -267,3 +267,21 @@ export function summaryWords(summary: string): string {
 export function whoWords(who: string): string {
   return who === 'file' ? (lang() === 'en' ? 'the file' : '配置文件') : who;
 }
+
+type MessagePart = string | { own?: string; tech?: string; time?: string };
+interface ConsoleWords {
+  gatewayParts(message: string): { parts: MessagePart[] };
+}
+
+/**
+ * A message the gateway wrote (a validation detail, an error) in the page's language, by the
+ * console's one table of gateway messages (words.js, loaded before this bundle); as written without it.
+ */
+export function gatewayWords(message: string): string {
+  const words = (window as unknown as { OWWords?: ConsoleWords }).OWWords;
+  if (!words) return message;
+  return words
+    .gatewayParts(message)
+    .parts.map((part) => (typeof part === 'string' ? part : (part.own ?? part.tech ?? part.time ?? '')))
+    .join('');
+}

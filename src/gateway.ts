@@ -72,11 +72,14 @@ export interface GatewayOptions {
   /**
    * Export the backlog gauges (queues, circuits, paused, windows, dead letters, unmatched, callback
    * backlog), read from Redis at scrape time. They are the same in every process sharing a Redis, so
-   * exactly one process per deployment should (default true; main.ts: OW_METRICS_BACKLOG).
+   * of the processes that may (default true; main.ts: OW_METRICS_BACKLOG), one at a time does: a
+   * lease in Redis, renewed by its scrapes, taken over by another when it lapses.
    */
   backlogMetrics?: boolean;
   /** How long a read of the backlog gauges is reused (default 5 s). */
   backlogCacheMs?: number;
+  /** How long the backlog exporter's lease lasts unrenewed (default 15 s). */
+  backlogLeaseMs?: number;
 }
 
 export interface RunningGateway {
@@ -228,7 +231,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const sharedData = new SharedDataService({ config: current, redis: intakeRedis, prefix, circuits: intakeCircuits, sealer: seals, operations, log, ledger });
   countLookups(sharedData, metrics);
   // Read on the intake connection, which fails fast: a scrape during an outage answers, with ow_backlog_up 0.
-  const backlog = options.backlogMetrics !== false ? new BacklogReader({ config: current, queues, circuits: intakeCircuits, redis: intakeRedis, connection: intakeRedis, bullPrefix, prefix, now: options.now }) : undefined;
+  const backlog = options.backlogMetrics !== false ? new BacklogReader({ config: current, queues, circuits: intakeCircuits, redis: intakeRedis, connection: intakeRedis, bullPrefix, prefix, now: options.now, exporterLeaseMs: options.backlogLeaseMs }) : undefined;
   if (backlog) registerBacklogGauges(metrics.registry, () => backlog.read(), { cacheMs: options.backlogCacheMs });
   const workersRunning = background
     ? () => {

@@ -85,8 +85,8 @@ async function main(): Promise<void> {
   }
 
   try {
-    // The shared backlog gauges come from one kind of process only, so that sums across processes are
-    // right: api (or all) processes, unless OW_METRICS_BACKLOG=0.
+    // The shared backlog gauges may come from api (or all) processes, unless OW_METRICS_BACKLOG=0;
+    // of those, one at a time exports them (a lease in Redis), so sums across processes are right.
     const backlogMetrics = process.env.OW_METRICS_BACKLOG !== '0' && processRole !== 'worker';
     // OW_LEDGER=off: no ledger at all (cases and the audit trail stay in Redis, capped); for measuring what it costs.
     const ledger = process.env.OW_LEDGER === 'off' ? undefined : { url: process.env.DATABASE_URL };

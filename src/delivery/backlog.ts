@@ -3,11 +3,15 @@
  * commands (job counts, paused flag, the oldest waiting job, the circuit, the unmatched count), and
  * two for the callback and poll queues. Never anything per case: 10 000 waiting cases cost what 10 do.
  */
+import crypto from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
 import { Queue, type ConnectionOptions } from 'bullmq';
 import type { GatewayConfig } from '../config/loader';
 import { CALLBACK_QUEUE } from '../callbacks/dispatcher';
 import { POLL_QUEUE } from '../results/poller';
 import type { BacklogSnapshot, SystemBacklog } from '../platform/metrics';
+import { LuaScripts } from '../platform/lua';
 import type { RedisClient } from '../platform/redis';
 import type { CircuitBreakers } from './circuit';
 import type { DeliveryQueues } from './queues';
@@ -24,19 +28,32 @@ export interface BacklogDeps {
   bullPrefix: string;
   prefix: string;
   now?: () => Date;
+  /** How long the exporter's claim lasts without a renewal (a scrape renews it); default 15 s. */
+  exporterLeaseMs?: number;
 }
 
 export class BacklogReader {
   private readonly callbacks: Queue;
   private readonly polls: Queue;
 
+  private readonly scripts: LuaScripts<'backlog-exporter'>;
+  /** Who this process is to the other processes reading the same backlog. */
+  private readonly id = `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`;
+
   constructor(private readonly deps: BacklogDeps) {
+    this.scripts = new LuaScripts(deps.redis, path.join(__dirname, 'lua'), ['backlog-exporter']);
     this.callbacks = new Queue(CALLBACK_QUEUE, { connection: deps.connection, prefix: deps.bullPrefix });
     this.polls = new Queue(POLL_QUEUE, { connection: deps.connection, prefix: deps.bullPrefix });
     for (const q of [this.callbacks, this.polls]) q.on('error', () => undefined); // an outage shows as ow_backlog_up 0
   }
 
-  async read(): Promise<BacklogSnapshot> {
+  /**
+   * The backlog, or null when another process of this deployment exports it: every api process
+   * reads the same queues, and Prometheus sums what they export (one Redis command decides).
+   */
+  async read(): Promise<BacklogSnapshot | null> {
+    const exporter = await this.scripts.run('backlog-exporter', [`${this.deps.prefix}:metrics:backlog-exporter`], [this.id, this.deps.exporterLeaseMs ?? 15_000]);
+    if (Number(exporter) !== 1) return null;
     const now = this.deps.now?.() ?? new Date();
     const systems = await Promise.all([...this.deps.config().systems.values()].map(async (system): Promise<SystemBacklog> => {
       const queue = this.deps.queues.queue(system.id);

@@ -134,11 +134,12 @@ const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
  * full of panels never multiplies the load. A failed read keeps the last values and says so in
  * `ow_backlog_up`.
  */
-export function registerBacklogGauges(registry: Registry, read: () => Promise<BacklogSnapshot>, options: { cacheMs?: number; now?: () => number; timeoutMs?: number } = {}): { refresh(): Promise<void> } {
+export function registerBacklogGauges(registry: Registry, read: () => Promise<BacklogSnapshot | null>, options: { cacheMs?: number; now?: () => number; timeoutMs?: number } = {}): { refresh(): Promise<void> } {
   const cacheMs = options.cacheMs ?? 5000;
   const now = options.now ?? Date.now;
   const timeoutMs = options.timeoutMs ?? 2000;
-  let last: { at: number; snapshot: BacklogSnapshot } | undefined;
+  // snapshot null: another process exports the backlog, this one leaves the gauges empty.
+  let last: { at: number; snapshot: BacklogSnapshot | null } | undefined;
   let up = 0;
   let inFlight: Promise<void> | undefined;
 
@@ -174,7 +175,7 @@ export function registerBacklogGauges(registry: Registry, read: () => Promise<Ba
       async collect() {
         await refresh();
         this.reset();
-        for (const s of last?.snapshot.systems ?? []) {
+        for (const s of last?.snapshot?.systems ?? []) {
           const v = value(s);
           if (v !== undefined) this.set({ systemId: s.systemId }, v);
         }
@@ -189,7 +190,7 @@ export function registerBacklogGauges(registry: Registry, read: () => Promise<Ba
     async collect() {
       await refresh();
       this.reset();
-      for (const s of last?.snapshot.systems ?? []) for (const state of QUEUE_STATES) this.set({ systemId: s.systemId, state }, s[state]);
+      for (const s of last?.snapshot?.systems ?? []) for (const state of QUEUE_STATES) this.set({ systemId: s.systemId, state }, s[state]);
     },
   });
   perSystem('ow_queue_oldest_waiting_seconds', 'Age of the oldest delivery waiting to be sent (0 when none waits)', (s) => (s.oldestWaitingAt ? Math.max(0, (now() - s.oldestWaitingAt) / 1000) : 0));
@@ -205,7 +206,7 @@ export function registerBacklogGauges(registry: Registry, read: () => Promise<Ba
     async collect() {
       await refresh();
       this.reset();
-      for (const s of last?.snapshot.systems ?? []) for (const state of CIRCUIT_STATES) this.set({ systemId: s.systemId, state }, Number(s.circuit === state));
+      for (const s of last?.snapshot?.systems ?? []) for (const state of CIRCUIT_STATES) this.set({ systemId: s.systemId, state }, Number(s.circuit === state));
     },
   });
   new Gauge({
@@ -216,7 +217,7 @@ export function registerBacklogGauges(registry: Registry, read: () => Promise<Ba
     async collect() {
       await refresh();
       this.reset();
-      for (const s of last?.snapshot.systems ?? []) this.set({ systemId: s.systemId, level: s.level, protocol: s.protocol }, 1);
+      for (const s of last?.snapshot?.systems ?? []) this.set({ systemId: s.systemId, level: s.level, protocol: s.protocol }, 1);
     },
   });
   new Gauge({
@@ -225,7 +226,8 @@ export function registerBacklogGauges(registry: Registry, read: () => Promise<Ba
     registers,
     async collect() {
       await refresh();
-      this.set(last?.snapshot.callbackBacklog ?? 0);
+      this.reset();
+      if (last?.snapshot) this.set(last.snapshot.callbackBacklog);
     },
   });
   new Gauge({
@@ -234,7 +236,8 @@ export function registerBacklogGauges(registry: Registry, read: () => Promise<Ba
     registers,
     async collect() {
       await refresh();
-      this.set(last?.snapshot.pollBacklog ?? 0);
+      this.reset();
+      if (last?.snapshot) this.set(last.snapshot.pollBacklog);
     },
   });
   new Gauge({

@@ -9,6 +9,11 @@ import { legacyServer, replyJson, restSystem, sampleCase, startTestGateway, subm
 import type { RunningGateway } from '../../src/gateway';
 import { sample, scrape } from './prom';
 
+type Families = Awaited<ReturnType<typeof scrape>>;
+/** Whether a scrape has a sample of `name` for the system at all (sample() reads a missing one as 0). */
+const has = (m: Families, name: string): boolean => m.some((f) => f.name === name && f.metrics.some((x) => x.labels?.systemId === 'g-closed'));
+const exporting = (m: Families): boolean => has(m, 'ow_queue_jobs');
+
 let legacy: LegacyServer, intake: LegacyServer, gateway: RunningGateway;
 let decided = false;
 let intakeAnswers = 503;
@@ -77,4 +82,32 @@ test('callback backlog, poll backlog and a closed window follow what happens; th
   }, 15_000);
   // The closed system's case still waits for its window.
   expect(sample(await scrape(gateway.url), 'ow_window_open', { systemId: 'g-closed' })).toBe(0);
+}, 60_000);
+
+test('with two api processes on one Redis, one at a time exports the backlog, and the other takes over when it stops', async () => {
+  const dir = writeConfig([restSystem('g-closed', `${legacy.url}/cases`)], { routes: [{ itemCode: '*', targets: ['g-closed'] }], unrouted: 'reject' });
+  const keyPrefix = `ow-lease-${process.pid}-${Date.now()}`;
+  const options = { backlogCacheMs: 0, backlogLeaseMs: 1000 };
+  const first = await startTestGateway(dir, { keyPrefix, options });
+  const second = await startTestGateway(dir, { keyPrefix, options });
+  const stopped = new Set<RunningGateway>();
+  try {
+    await first.queues.queue('g-closed').pause();
+    const exporters = async () => [exporting(await scrape(first.url)), exporting(await scrape(second.url))];
+    const [a, b] = await exporters();
+    expect(Number(a) + Number(b)).toBe(1);
+    // The one not exporting says nothing per system and 0 for the totals: sums over both stay right.
+    const quiet = a ? second : first;
+    const loud = a ? first : second;
+    expect(has(await scrape(quiet.url), 'ow_system_paused')).toBe(false);
+    expect(sample(await scrape(loud.url), 'ow_system_paused', { systemId: 'g-closed' })).toBe(1);
+    expect(sample(await scrape(quiet.url), 'ow_callback_backlog')).toBe(0);
+
+    await loud.stop();
+    stopped.add(loud);
+    await eventually(async () => expect(exporting(await scrape(quiet.url))).toBe(true), 10_000);
+    expect(sample(await scrape(quiet.url), 'ow_system_paused', { systemId: 'g-closed' })).toBe(1);
+  } finally {
+    for (const g of [first, second]) if (!stopped.has(g)) await g.stop();
+  }
 }, 60_000);

@@ -74,6 +74,7 @@ export function isFinal(snapshot: CaseSnapshot): boolean {
 export class LedgerSweep {
   private readonly queue: Queue;
   private worker?: Worker;
+  private watchdog?: NodeJS.Timeout;
   /** Test hook: die like kill -9 between the ledger write and the Redis delete. */
   private readonly crashAfterWrite: boolean;
 
@@ -105,12 +106,18 @@ export class LedgerSweep {
   /** Holds the schedule in Redis (job ids may not contain ':') and runs the ticks in this process. */
   async start(): Promise<void> {
     const every = durationMs(this.deps.config().gateway.retention.sweepEvery);
-    await this.queue.upsertJobScheduler('ledger-sweep', { every }, { name: 'sweep', opts: { removeOnComplete: true, removeOnFail: 50 } });
+    const schedule = () => this.queue.upsertJobScheduler('ledger-sweep', { every }, { name: 'sweep', opts: { removeOnComplete: true, removeOnFail: 50 } });
+    await schedule();
+    // A schedule held in Redis goes when Redis is flushed or replaced empty; this puts it back (an
+    // idempotent upsert). The ticks themselves stay the scheduler's, shared by every process.
+    this.watchdog = setInterval(() => void schedule().catch(() => undefined), Math.max(every * 10, 5000));
+    this.watchdog.unref();
     this.worker = new Worker(SWEEP_QUEUE, async () => this.sweep(), { connection: this.deps.connection, prefix: this.deps.prefix, concurrency: 1 });
     this.worker.on('error', (err) => this.deps.log.debug({ err: err.message }, 'ledger sweep worker error'));
   }
 
   async close(): Promise<void> {
+    clearInterval(this.watchdog);
     await this.worker?.close();
     await this.queue.close();
   }

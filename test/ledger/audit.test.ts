@@ -10,6 +10,7 @@ import path from 'node:path';
 import Redis from 'ioredis';
 import YAML from 'yaml';
 import type { RunningGateway } from '../../src/gateway';
+import { SWEEP_QUEUE } from '../../src/ledger/sweep';
 import { drainStream, parseEntry } from '../../src/ledger/audit';
 import { INTAKE_TOKEN, VIEWER_TOKEN, admin, caseView, eventually, legacyServer, pushResult, replyJson, restSystem, sampleCase, startTestGateway, submit, uniquePrefix, writeConfig, type LegacyServer } from '../support/harness';
 import { startTestRedis, type TestRedis } from '../support/redis-server';
@@ -130,6 +131,8 @@ describe.each(BACKENDS)('the audit trail and look-ups in the ledger on $name', (
 
     // Redis loses everything; a restarted gateway still lists both trails, and finds the person.
     await redis.flushdb();
+    // The sweep's schedule went with it: the running gateway puts it back by itself.
+    await eventually(async () => expect(await redis.exists(`${prefix}:bull:${SWEEP_QUEUE}:repeat`)).toBe(1), 15_000);
     await gateway.stop();
     gateway = await start();
     expect(await audit()).toEqual(first);

@@ -307,6 +307,27 @@ describe('the system page of the ops console', () => {
     expect(new URL(page.url()).hash).toBe('');
   });
 
+  withBrowser('keeps unsaved edits when another tab is chosen, and gives them back on return', async () => {
+    await page.click('#tab-systems');
+    await page.click('#systems-table a[data-open-system="city-steady"]');
+    await page.locator('#sp-editor .cm-editor').waitFor();
+    await page.click('#sp-editor .cm-content');
+    await page.keyboard.press('Control+End');
+    await page.keyboard.insertText('\n# 值班备注：稍后再改');
+    expect(await page.locator('#sp-dirty').innerText()).toBe('有未保存的修改');
+    await page.click('#tab-audit');
+    await eventually(async () => expect(await page.locator('#panel-system').isHidden()).toBe(true));
+    await page.click('#tab-systems');
+    await page.click('#systems-table a[data-open-system="city-steady"]');
+    await page.locator('#sp-editor .cm-editor').waitFor();
+    await eventually(async () => expect(await page.locator('#sp-editor .cm-content').innerText()).toContain('值班备注：稍后再改'));
+    expect(await page.locator('#sp-notice').innerText()).toContain('已恢复');
+    expect(await page.locator('#sp-dirty').innerText()).toBe('有未保存的修改');
+    await page.click('#sp-revert');
+    expect(await page.locator('#sp-dirty').innerText()).toBe('与运行版本一致');
+    expect((await runningSystem(gateway)).version).toBe(7); // nothing was saved on the way
+  });
+
   withBrowser('shows a viewer the page read-only, and an operator no save, rollback or reset', async () => {
     for (const [token, role] of [
       [VIEWER_TOKEN, 'viewer'],

@@ -125,6 +125,15 @@ async function open(id: string): Promise<void> {
     build(el, editorHost);
     editor.setText(runningText);
     editor.setReadOnly(!may(page.role, 'operator'));
+    const draft = drafts.get(id);
+    drafts.delete(id);
+    if (draft && draft.version === shown.data.version) {
+      editor.setText(draft.text);
+      page.notice = { kind: 'info', text: () => t('draftRestored', { version: draft.version }) };
+    } else if (draft) {
+      // Saved on top of a newer version, the edits would undo someone's change unseen.
+      page.notice = { kind: 'info', text: () => t('draftDropped', { old: draft.version, version: shown.data.version }) };
+    }
     render();
   } catch (err) {
     if (mine !== generation) return;
@@ -132,7 +141,14 @@ async function open(id: string): Promise<void> {
   }
 }
 
+/**
+ * Unsaved edits of a page left by a tab, Back or another system, by system id: kept in this tab's
+ * memory only, given back when the page opens again on the same version, forgotten at sign-out.
+ */
+const drafts = new Map<string, { text: string; version: number }>();
+
 function teardown(): void {
+  if (page && dirty()) drafts.set(page.id, { text: page.editor.text(), version: page.running.version });
   window.clearTimeout(diffTimer);
   page?.editor.destroy();
   page = undefined;
@@ -765,6 +781,7 @@ function start(): void {
     new MutationObserver(() => {
       if (!appShown()) {
         if (page || !panel()?.hidden) close(false);
+        drafts.clear();
         return;
       }
       if (pendingId) void open(pendingId);

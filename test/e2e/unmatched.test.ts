@@ -9,6 +9,7 @@ import iconv from 'iconv-lite';
 import * as soap from 'soap';
 import type { RunningGateway } from '../../src/gateway';
 import type { UnmatchedResult } from '../../src/cases/store';
+import { monitorRedis } from '../support/redis-monitor';
 import {
   OPS_TOKEN, admin, caseView, eventually, legacyServer, pushResult, redisUrl, replyJson, restSystem, sampleCase, startTestGateway, submit, uniquePrefix, writeConfig,
   type LegacyServer,
@@ -184,14 +185,9 @@ describe('when results are parked and their deliveries are acknowledged later', 
     expect((await pushResult(gateway, 'city-roomy', { slbh: `SL-${byReceipt}`, jg: '1', yj: '准予' }, TOKENS.roomy)).status).toBe(404);
 
     // Every command Redis runs on this gateway's unmatched keys while the two are delivered and matched.
-    const client = new Redis(redisUrl());
-    const monitor = await client.monitor();
-    // A line arriving in the same read as MONITOR's OK makes ioredis report a queue state error for
-    // it; no line of this test's keys is written before the cases below are submitted.
-    monitor.on('error', () => undefined);
     const seen: string[][] = [];
     const tag = `${prefix}:{unmatched:`;
-    monitor.on('monitor', (_time: string, args: string[]) => {
+    const monitor = await monitorRedis(redisUrl(), (args) => {
       if (args.slice(1).some((a) => a.startsWith(tag) || a === `${prefix}:unmatched`)) seen.push(args);
     });
     try {
@@ -207,8 +203,7 @@ describe('when results are parked and their deliveries are acknowledged later', 
       }
       await new Promise((r) => setTimeout(r, 100));
     } finally {
-      monitor.disconnect();
-      client.disconnect();
+      monitor.stop();
     }
     const commands = seen.map((args) => args[0]!.toLowerCase());
     // The index look-ups, the reads of the two matched results and their drops: nothing that walks the set.

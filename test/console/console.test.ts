@@ -11,32 +11,15 @@ import type { RunningGateway } from '../../src/gateway';
 import {
   admin, caseView, eventually, legacyServer, pushResult, replyJson, restSystem, sampleCase, startTestGateway, submit, writeConfig, type LegacyServer,
 } from '../support/harness';
+import { browserTest, CHROMIUM, CHROMIUM_ARGS } from './browser';
 
 jest.setTimeout(90_000);
 
 // Functions passed to page.evaluate run in the browser; the test program has no DOM typings, so they
 // reach the browser's globals through `globalThis as any`.
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
-if (!CHROMIUM) {
-  const why = 'console browser test: no Chromium at /usr/bin/chromium; run scripts/ensure-chromium (as root it installs Debian\'s chromium)';
-  if (process.env.CI) throw new Error(`${why}. In CI the browser test must run.`);
-  console.warn(`${why}. Skipping the browser tests.`);
-}
-const withBrowser = CHROMIUM ? it : it.skip;
+const withBrowser = browserTest('console');
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  // Belt and braces: no host name resolves, so nothing can leave 127.0.0.1.
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-];
 
 const OPERATOR = '值班员 王五';
 const STEADY_RESULT_TOKEN = 'steady-result-token';

@@ -5,23 +5,16 @@
  * (no full ID number anywhere on the page, not even the one typed into the filter), newest first, and
  * the person filter narrows the list.
  */
-import fs from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { World } from '../../sim/shared-data-world';
 import { VIEWER_TOKEN } from '../support/harness';
+import { browserTest, CHROMIUM, CHROMIUM_ARGS } from './browser';
 import { LI_SI, query, world, ZHANG_SAN } from '../shared-data/support';
 
 jest.setTimeout(90_000);
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
-if (!CHROMIUM) {
-  const why = 'console look-ups browser test: no Chromium at /usr/bin/chromium; run scripts/ensure-chromium (as root it installs Debian\'s chromium)';
-  if (process.env.CI) throw new Error(`${why}. In CI the browser test must run.`);
-  console.warn(`${why}. Skipping the browser tests.`);
-}
-const withBrowser = CHROMIUM ? it : it.skip;
+const withBrowser = browserTest('console look-ups');
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'];
 
 const FOUND_CASE = `QZ-LOOKUP-${Date.now()}-1`;
 const REFUSED_CASE = `QZ-LOOKUP-${Date.now()}-2`;

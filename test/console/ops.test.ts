@@ -15,18 +15,12 @@ import type { RunningGateway } from '../../src/gateway';
 import {
   OPERATOR_TOKEN, admin, caseView, eventually, legacyServer, pushResult, replyJson, restSystem, sampleCase, startTestGateway, submit, writeConfig, type LegacyServer,
 } from '../support/harness';
+import { browserTest, CHROMIUM, CHROMIUM_ARGS } from './browser';
 
 jest.setTimeout(120_000);
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
-if (!CHROMIUM) {
-  const why = 'console ops browser test: no Chromium at /usr/bin/chromium; run scripts/ensure-chromium (as root it installs Debian\'s chromium)';
-  if (process.env.CI) throw new Error(`${why}. In CI the browser test must run.`);
-  console.warn(`${why}. Skipping the browser tests.`);
-}
-const withBrowser = CHROMIUM ? it : it.skip;
+const withBrowser = browserTest('console ops');
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'];
 // The screenshots README shows are written to docs/ with OW_SCREENSHOTS=docs (else to the temp folder,
 // so that a test run leaves the work tree as it was).
 const DOCS = process.env.OW_SCREENSHOTS === 'docs' ? path.resolve(__dirname, '../../docs') : os.tmpdir();

@@ -4,25 +4,18 @@
  * control the role may not use. A viewer sees no pause, resume, replay, discard or rematch button and
  * ID numbers masked; an operator can pause a system (still masked); an admin sees full case data.
  */
-import fs from 'node:fs';
 import net from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { RunningGateway } from '../../src/gateway';
 import {
   INTAKE_TOKEN, OPERATOR_TOKEN, OPS_TOKEN, VIEWER_TOKEN, admin, caseView, eventually, legacyServer, pushResult, replyJson, restSystem, sampleCase, startTestGateway, submit, writeConfig, type LegacyServer,
 } from '../support/harness';
+import { browserTest, CHROMIUM, CHROMIUM_ARGS } from './browser';
 
 jest.setTimeout(90_000);
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
-if (!CHROMIUM) {
-  const why = 'console roles browser test: no Chromium at /usr/bin/chromium; run scripts/ensure-chromium (as root it installs Debian\'s chromium)';
-  if (process.env.CI) throw new Error(`${why}. In CI the browser test must run.`);
-  console.warn(`${why}. Skipping the browser tests.`);
-}
-const withBrowser = CHROMIUM ? it : it.skip;
+const withBrowser = browserTest('console roles');
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'];
 
 const RESULT_TOKEN = 'roles-result-token';
 const ID_NUMBER = '330802199001011234';

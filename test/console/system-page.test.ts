@@ -12,17 +12,11 @@ import YAML from 'yaml';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { RunningGateway } from '../../src/gateway';
 import { OPERATOR_TOKEN, VIEWER_TOKEN, admin, caseView, eventually, legacyServer, replyJson, restSystem, sampleCase, startTestGateway, submit, writeConfig, type LegacyServer } from '../support/harness';
+import { browserTest, CHROMIUM, CHROMIUM_ARGS } from './browser';
 
 jest.setTimeout(120_000);
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
-if (!CHROMIUM) {
-  const why = 'system page browser test: no Chromium at /usr/bin/chromium; run scripts/ensure-chromium (as root it installs Debian\'s chromium)';
-  if (process.env.CI) throw new Error(`${why}. In CI the browser test must run.`);
-  console.warn(`${why}. Skipping the browser tests.`);
-}
-const withBrowser = CHROMIUM ? it : it.skip;
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'];
+const withBrowser = browserTest('system page');
 /** `OW_DOCS_SCREENSHOTS=1 npx jest test/console/system-page` refreshes the README's screenshot (the whole page, 1280 wide). */
 const SHOT = process.env.OW_DOCS_SCREENSHOTS ? path.resolve(__dirname, '../../docs/console-system.png') : path.join(os.tmpdir(), 'ow-console-system.png');
 const SECRET = 'steady-secret-token';

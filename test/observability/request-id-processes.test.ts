@@ -75,6 +75,9 @@ beforeAll(async () => {
     LOG_LEVEL: 'info',
     HOST: '127.0.0.1',
     OW_SHUTDOWN_GRACE_MS: '1000',
+    // Request ids have nothing to do with the ledger, and two embedded ones starting at once take
+    // minutes on a loaded two-core machine (PGlite's initdb and WebAssembly compile in each process).
+    OW_LEDGER: 'off',
   };
   [api, worker] = await Promise.all([startProcess('api', { ...env, OW_ROLE: 'api' }, logs), startProcess('worker', { ...env, OW_ROLE: 'worker' }, logs)]);
 }, 120_000);

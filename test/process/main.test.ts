@@ -72,7 +72,7 @@ describe('npm start (dist/src/main.js)', () => {
     const r = run({ ...tokens, OW_CONFIG_DIR: configDir, PORT: String(port) }, cwd);
     const gateway = { url: `http://127.0.0.1:${port}` };
     // The embedded ledger (PGlite) starts with the process: slow on a loaded machine.
-    await eventually(async () => expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200), 45_000);
+    await eventually(async () => expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200), 90_000);
     const c = sampleCase();
     expect((await submit(gateway, c)).status).toBe(202);
     await eventually(async () => expect(legacy.received.some((x) => (x.json as { bizNo: string }).bizNo === c.caseId)).toBe(true));
@@ -83,5 +83,5 @@ describe('npm start (dist/src/main.js)', () => {
     // The embedded redis-server went with it: nothing listens on its port any more.
     const leftovers = execSync('ps -eo args').toString();
     expect(leftovers).not.toContain(`--dir ${path.join(cwd, 'data/redis')}`);
-  }, 70_000);
+  }, 120_000);
 });

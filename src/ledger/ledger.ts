@@ -113,19 +113,30 @@ export class Ledger {
 
   /** Writes (or rewrites) a finished case and all its deliveries, in one transaction. */
   async writeCase(archived: ArchivedCase): Promise<void> {
-    const { record } = archived;
-    const caseId = record.case.caseId;
+    await this.writeCases([archived]);
+  }
+
+  /**
+   * Upserts cases with their deliveries, all in one transaction: a sweep's batch costs one commit,
+   * not one per case, and is in the ledger whole or not at all.
+   */
+  async writeCases(cases: readonly ArchivedCase[]): Promise<void> {
+    if (cases.length === 0) return;
     await this.use((db) =>
       db.transaction(async (tx) => {
-        await tx.query(
-          `INSERT INTO ledger_cases (case_id, item_code, status, accepted_at, finished_at, record)
-           VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6::jsonb)
-           ON CONFLICT (case_id) DO UPDATE SET item_code = EXCLUDED.item_code, status = EXCLUDED.status,
-             accepted_at = EXCLUDED.accepted_at, finished_at = EXCLUDED.finished_at, record = EXCLUDED.record, archived_at = now()`,
-          [caseId, record.case.itemCode, archived.status, record.acceptedAt, archived.finishedAt, JSON.stringify(record)],
-        );
-        await tx.query('DELETE FROM ledger_deliveries WHERE case_id = $1', [caseId]);
-        for (const [position, d] of archived.deliveries.entries()) await insertDelivery(tx, caseId, position, record.acceptedAt, d);
+        for (const archived of cases) {
+          const { record } = archived;
+          const caseId = record.case.caseId;
+          await tx.query(
+            `INSERT INTO ledger_cases (case_id, item_code, status, accepted_at, finished_at, record)
+             VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6::jsonb)
+             ON CONFLICT (case_id) DO UPDATE SET item_code = EXCLUDED.item_code, status = EXCLUDED.status,
+               accepted_at = EXCLUDED.accepted_at, finished_at = EXCLUDED.finished_at, record = EXCLUDED.record, archived_at = now()`,
+            [caseId, record.case.itemCode, archived.status, record.acceptedAt, archived.finishedAt, JSON.stringify(record)],
+          );
+          await tx.query('DELETE FROM ledger_deliveries WHERE case_id = $1', [caseId]);
+          for (const [position, d] of archived.deliveries.entries()) await insertDelivery(tx, caseId, position, record.acceptedAt, d);
+        }
       }),
     );
   }

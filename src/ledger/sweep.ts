@@ -21,7 +21,7 @@ import type { RedisClient } from '../platform/redis';
 import { auditStreamKey } from '../admin/operations';
 import { drainStream } from './audit';
 import { durationMs } from './config';
-import { archiveOf, type Ledger, type PurgeCount } from './ledger';
+import { archiveOf, type ArchivedCase, type Ledger, type PurgeCount } from './ledger';
 
 // In braces, a Cluster hash tag: one slot for all the queue's keys (see bullQueue in delivery/queues).
 export const SWEEP_QUEUE = '{ledger-sweep}';
@@ -157,21 +157,21 @@ export class LedgerSweep {
     for (let seen = 0; seen < MAX_PER_TICK; ) {
       const ids = await redis.zrangebyscore(store.finishedKey, '-inf', t, 'LIMIT', 0, BATCH);
       seen += ids.length;
+      const final: Array<{ caseId: string; archived: ArchivedCase }> = [];
       for (const caseId of ids) {
         const snapshot = await store.snapshot(caseId);
-        if (!snapshot) {
-          await redis.zrem(store.finishedKey, caseId);
-        } else if (!isFinal(snapshot)) {
-          await redis.zadd(store.finishedKey, 'XX', t + RECHECK_MS, caseId);
-        } else {
-          const archived = archiveOf(snapshot, (id) => this.level(id));
-          await ledger.writeCase(archived);
-          // Two sets in two slots (no MULTI on a Cluster): added first, so a crash between leaves the
-          // case in both, and the next tick writes it again (idempotent) rather than forgetting it.
-          await redis.zadd(store.archivedKey, Date.parse(archived.finishedAt), caseId);
-          await redis.zrem(store.finishedKey, caseId);
-          report.written++;
-        }
+        if (!snapshot) await redis.zrem(store.finishedKey, caseId);
+        else if (!isFinal(snapshot)) await redis.zadd(store.finishedKey, 'XX', t + RECHECK_MS, caseId);
+        else final.push({ caseId, archived: archiveOf(snapshot, (id) => this.level(id)) });
+      }
+      // The batch into the ledger in one transaction, then the sets: a crash between repeats the batch.
+      await ledger.writeCases(final.map((f) => f.archived));
+      for (const { caseId, archived } of final) {
+        // Two sets in two slots (no MULTI on a Cluster): added first, so a crash between leaves the
+        // case in both, and the next tick writes it again (idempotent) rather than forgetting it.
+        await redis.zadd(store.archivedKey, Date.parse(archived.finishedAt), caseId);
+        await redis.zrem(store.finishedKey, caseId);
+        report.written++;
       }
       if (ids.length < BATCH) return;
     }
@@ -184,6 +184,7 @@ export class LedgerSweep {
     for (let seen = 0; seen < MAX_PER_TICK; ) {
       const ids = await redis.zrangebyscore(store.archivedKey, '-inf', cutoff, 'LIMIT', 0, BATCH);
       seen += ids.length;
+      const leaving: Array<{ caseId: string; snapshot: CaseSnapshot }> = [];
       for (const caseId of ids) {
         const snapshot = await store.snapshot(caseId);
         if (!snapshot) {
@@ -203,8 +204,13 @@ export class LedgerSweep {
           report.postponed++;
           continue;
         }
-        await ledger.writeCase(archiveOf(snapshot, (id) => this.level(id)));
-        if (this.crashAfterWrite) process.kill(process.pid, 'SIGKILL');
+        leaving.push({ caseId, snapshot });
+      }
+      // Written once more as they are now (a late history entry is not lost), in one transaction,
+      // before anything of them leaves Redis.
+      await ledger.writeCases(leaving.map(({ snapshot }) => archiveOf(snapshot, (id) => this.level(id))));
+      if (this.crashAfterWrite && leaving.length > 0) process.kill(process.pid, 'SIGKILL');
+      for (const { caseId, snapshot } of leaving) {
         await this.removeJobs(snapshot);
         await store.removeCase(snapshot);
         await redis.zrem(store.archivedKey, caseId);

@@ -3,7 +3,6 @@
  * gateway (real Redis, real legacy HTTP servers, one of them unreachable so that a dead letter appears).
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -12,6 +11,7 @@ import {
   admin, caseView, eventually, legacyServer, pushResult, replyJson, restSystem, sampleCase, startTestGateway, submit, writeConfig, type LegacyServer,
 } from '../support/harness';
 import { browserTest, CHROMIUM, CHROMIUM_ARGS } from './browser';
+import { freePort } from '../../src/platform/redis';
 
 jest.setTimeout(90_000);
 
@@ -27,13 +27,6 @@ const STEADY_RESULT_TOKEN = 'steady-result-token';
 const TRICKY_NAME = '衢州市房改办 <b>核查</b> & "测试" <img src=x onerror=alert(1)>';
 
 /** A port on 127.0.0.1 that nothing listens on: deliveries there fail with "connection refused". */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const text = (page: Page, selector: string) => page.locator(selector).first().innerText();
 
@@ -61,7 +54,7 @@ describe('the ops web console (GET /console)', () => {
       const bizNo = (req.json as { bizNo: string }).bizNo;
       replyJson(res, 200, { code: '0', msg: '成功', data: { slbh: `SL-${bizNo}` } });
     });
-    const deadPort = await closedPort();
+    const deadPort = await freePort();
     const dir = writeConfig(
       [
         restSystem('city-steady', `${legacy.url}/steady`, {

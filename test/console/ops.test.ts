@@ -7,7 +7,6 @@
  * pile up, and the page at 800 px. Takes the screenshots docs/ shows.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -16,6 +15,7 @@ import {
   OPERATOR_TOKEN, admin, caseView, eventually, legacyServer, pushResult, replyJson, restSystem, sampleCase, startTestGateway, submit, writeConfig, type LegacyServer,
 } from '../support/harness';
 import { browserTest, CHROMIUM, CHROMIUM_ARGS } from './browser';
+import { freePort } from '../../src/platform/redis';
 
 jest.setTimeout(120_000);
 
@@ -26,13 +26,6 @@ const withBrowser = browserTest('console ops');
 const DOCS = process.env.OW_SCREENSHOTS === 'docs' ? path.resolve(__dirname, '../../docs') : os.tmpdir();
 const RESULT_TOKEN = 'ops-result-token';
 
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function waitForText(page: Page, selector: string, expected: string, timeout = 10_000): Promise<void> {
   await page.waitForFunction(
@@ -74,7 +67,7 @@ describe('the ops console at 3 a.m.', () => {
         restSystem('city-steady', `${legacy.url}/steady`, { result: { mode: 'push', map: '{"caseId": ywh, "outcome": "approved", "message": yj}', inboundToken: RESULT_TOKEN } }),
         restSystem('city-night', `${legacy.url}/night`, { name: '夜间批处理系统' }),
         restSystem('city-flaky', `${legacy.url}/flaky`, { name: '时好时坏的系统', retry: { attempts: 5, backoff: { type: 'fixed', delayMs: 600_000 } }, circuitBreaker: { failureThreshold: 100, cooldownMs: 1000 } }),
-        restSystem('prov-fragile', `http://127.0.0.1:${await closedPort()}/cases`, {
+        restSystem('prov-fragile', `http://127.0.0.1:${await freePort()}/cases`, {
           name: '浙江省测试系统（不可达）',
           level: 'provincial',
           retry: { attempts: 1, backoff: { type: 'fixed', delayMs: 10 } },

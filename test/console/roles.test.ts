@@ -4,13 +4,13 @@
  * control the role may not use. A viewer sees no pause, resume, replay, discard or rematch button and
  * ID numbers masked; an operator can pause a system (still masked); an admin sees full case data.
  */
-import net from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { RunningGateway } from '../../src/gateway';
 import {
   INTAKE_TOKEN, OPERATOR_TOKEN, OPS_TOKEN, VIEWER_TOKEN, admin, caseView, eventually, legacyServer, pushResult, replyJson, restSystem, sampleCase, startTestGateway, submit, writeConfig, type LegacyServer,
 } from '../support/harness';
 import { browserTest, CHROMIUM, CHROMIUM_ARGS } from './browser';
+import { freePort } from '../../src/platform/redis';
 
 jest.setTimeout(90_000);
 
@@ -23,13 +23,6 @@ const MASKED = '330*************34';
 /** Every action button the console has, by its accessible name. */
 const ACTION_BUTTONS = '#app button[data-action]';
 
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('the ops console for each role', () => {
   let legacy: LegacyServer;
@@ -45,7 +38,7 @@ describe('the ops console for each role', () => {
     const dir = writeConfig(
       [
         restSystem('city-steady', `${legacy.url}/steady`, { result: { mode: 'push', map: '{"caseId": ywh, "outcome": "approved", "message": yj}', inboundToken: RESULT_TOKEN } }),
-        restSystem('prov-fragile', `http://127.0.0.1:${await closedPort()}/cases`, { level: 'provincial', retry: { attempts: 1, backoff: { type: 'fixed', delayMs: 10 } } }),
+        restSystem('prov-fragile', `http://127.0.0.1:${await freePort()}/cases`, { level: 'provincial', retry: { attempts: 1, backoff: { type: 'fixed', delayMs: 10 } } }),
       ],
       { routes: [{ itemCode: 'STEADY-*', targets: ['city-steady'] }, { itemCode: 'FRAGILE-*', targets: ['prov-fragile'] }] },
     );

@@ -17,8 +17,8 @@ import { browserTest, CHROMIUM, CHROMIUM_ARGS } from './browser';
 jest.setTimeout(120_000);
 
 const withBrowser = browserTest('system page');
-/** `OW_DOCS_SCREENSHOTS=1 npx jest test/console/system-page` refreshes the README's screenshot (the whole page, 1280 wide). */
-const SHOT = process.env.OW_DOCS_SCREENSHOTS ? path.resolve(__dirname, '../../docs/console-system.png') : path.join(os.tmpdir(), 'ow-console-system.png');
+/** `OW_SCREENSHOTS=docs npx jest test/console/system-page` refreshes the README's screenshot (the whole page, 1280 wide). */
+const SHOT = process.env.OW_SCREENSHOTS === 'docs' ? path.resolve(__dirname, '../../docs/console-system.png') : path.join(os.tmpdir(), 'ow-console-system.png');
 const SECRET = 'steady-secret-token';
 
 /** The YAML the page shows for a system (the same options as system/yaml-text.ts). */

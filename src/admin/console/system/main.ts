@@ -483,7 +483,10 @@ function renderDry(): void {
       h(
         'tbody',
         {},
-        Object.entries(a.request.headers).map(([name, value]) => h('tr', { class: name === sealName ? 'sp-seal' : undefined }, h('th', { scope: 'row', class: 'mono nowrap' }, name), h('td', { class: 'mono wrap' }, value))),
+        Object.entries(a.request.headers).map(([name, value]) =>
+          // The seal is kilobytes of base64: its start here, its JSON below.
+          h('tr', { class: name === sealName ? 'sp-seal' : undefined }, h('th', { scope: 'row', class: 'mono nowrap' }, name), h('td', { class: 'mono wrap' }, name === sealName && value.length > 64 ? `${value.slice(0, 64)}…` : value)),
+        ),
       ),
     ),
     h('h4', {}, t('dryBody'), ' ', h('span', { class: 'hint', id: 'sp-dry-charset' }, t('dryCharset', { charset: a.request.charset, bytes: a.request.byteLength }))),

@@ -8,7 +8,7 @@ import type { CaseRecord, CaseSnapshot } from '../cases/store';
 import { caseStatusOf, type CaseStatus, type CaseView, type DeliveryStatus, type DeliveryView, type HistoryEntry, type Result } from '../cases/model';
 import type { Logger } from '../platform/logger';
 import { migrate } from './migrate';
-import { connectPostgres, openPglite, type Sql, type SqlDatabase } from './sql';
+import { connectPostgres, openPglite, type SqlDatabase } from './sql';
 import { insertAudit, insertLookups, readAudit, readLookups, type AuditFilter, type LookupRecord, type LookupRecordFilter, type StreamEntry } from './audit';
 import { queryStats, type StatsFilter, type StatsRow } from './stats';
 
@@ -64,8 +64,21 @@ interface DeliveryRow {
   history: HistoryEntry[];
 }
 
+/** What intake needs of an archived case: was it the same content, and how did its deliveries end. */
+export interface ArchivedHash {
+  hash: string;
+  deliveries: Array<{ systemId: string; status: DeliveryStatus }>;
+}
+
+interface ArchiveAsk {
+  resolve(found: ArchivedHash | undefined): void;
+  reject(err: unknown): void;
+}
+
 export class Ledger {
   private current: LedgerState;
+  private archiveAsks = new Map<string, ArchiveAsk[]>();
+  private archiveAsking = false;
 
   constructor(
     private readonly db: SqlDatabase,
@@ -118,25 +131,63 @@ export class Ledger {
 
   /**
    * Upserts cases with their deliveries, all in one transaction: a sweep's batch costs one commit,
-   * not one per case, and is in the ledger whole or not at all.
+   * not one per case, and is in the ledger whole or not at all. Three statements whatever the batch
+   * size, the rows travelling as JSON (on the embedded database each statement costs more than the
+   * rows it writes).
    */
   async writeCases(cases: readonly ArchivedCase[]): Promise<void> {
-    if (cases.length === 0) return;
+    // One row per case: a statement may not upsert the same key twice. The last one given wins.
+    const byId = new Map(cases.map((c) => [c.record.case.caseId, c]));
+    if (byId.size === 0) return;
+    const caseRows = [...byId.values()].map(({ record, status, finishedAt }) => ({
+      case_id: record.case.caseId,
+      item_code: record.case.itemCode,
+      status,
+      accepted_at: record.acceptedAt,
+      finished_at: finishedAt,
+      record,
+    }));
+    const deliveryRows = [...byId.values()].flatMap(({ record, deliveries }) =>
+      deliveries.map((d, position) => ({
+        case_id: record.case.caseId,
+        position,
+        system_id: d.systemId,
+        level: d.level ?? null,
+        status: d.status,
+        discarded: d.discarded,
+        attempts: d.attempts,
+        receipt_no: d.receiptNo ?? null,
+        last_error: d.lastError ?? null,
+        result: d.result ?? null,
+        history: d.history,
+        accepted_at: record.acceptedAt,
+        delivered_at: d.deliveredAt ?? null,
+        completed_at: d.completedAt ?? null,
+        ended_at: d.endedAt,
+      })),
+    );
     await this.use((db) =>
       db.transaction(async (tx) => {
-        for (const archived of cases) {
-          const { record } = archived;
-          const caseId = record.case.caseId;
-          await tx.query(
-            `INSERT INTO ledger_cases (case_id, item_code, status, accepted_at, finished_at, record)
-             VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6::jsonb)
-             ON CONFLICT (case_id) DO UPDATE SET item_code = EXCLUDED.item_code, status = EXCLUDED.status,
-               accepted_at = EXCLUDED.accepted_at, finished_at = EXCLUDED.finished_at, record = EXCLUDED.record, archived_at = now()`,
-            [caseId, record.case.itemCode, archived.status, record.acceptedAt, archived.finishedAt, JSON.stringify(record)],
-          );
-          await tx.query('DELETE FROM ledger_deliveries WHERE case_id = $1', [caseId]);
-          for (const [position, d] of archived.deliveries.entries()) await insertDelivery(tx, caseId, position, record.acceptedAt, d);
-        }
+        await tx.query(
+          `INSERT INTO ledger_cases (case_id, item_code, status, accepted_at, finished_at, record)
+           SELECT case_id, item_code, status, accepted_at, finished_at, record
+             FROM jsonb_to_recordset($1::jsonb) AS r(case_id text, item_code text, status text, accepted_at timestamptz, finished_at timestamptz, record jsonb)
+           ON CONFLICT (case_id) DO UPDATE SET item_code = EXCLUDED.item_code, status = EXCLUDED.status,
+             accepted_at = EXCLUDED.accepted_at, finished_at = EXCLUDED.finished_at, record = EXCLUDED.record, archived_at = now()`,
+          [JSON.stringify(caseRows)],
+        );
+        await tx.query('DELETE FROM ledger_deliveries WHERE case_id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))', [JSON.stringify([...byId.keys()])]);
+        if (deliveryRows.length === 0) return;
+        await tx.query(
+          `INSERT INTO ledger_deliveries (case_id, position, system_id, level, status, discarded, attempts, receipt_no, last_error, result, history,
+             accepted_at, delivered_at, completed_at, ended_at)
+           SELECT case_id, position, system_id, level, status, discarded, attempts, receipt_no, last_error, result, history,
+             accepted_at, delivered_at, completed_at, ended_at
+             FROM jsonb_to_recordset($1::jsonb) AS r(case_id text, position integer, system_id text, level text, status text, discarded boolean,
+               attempts integer, receipt_no text, last_error text, result jsonb, history jsonb, accepted_at timestamptz, delivered_at timestamptz,
+               completed_at timestamptz, ended_at timestamptz)`,
+          [JSON.stringify(deliveryRows)],
+        );
       }),
     );
   }
@@ -214,13 +265,51 @@ export class Ledger {
     });
   }
 
-  /** The content hash and delivery statuses of an archived case, for intake's resubmission check. */
-  async archivedHash(caseId: string): Promise<{ hash: string; deliveries: Array<{ systemId: string; status: DeliveryStatus }> } | undefined> {
+  /**
+   * The content hash and delivery statuses of an archived case, for intake's resubmission check.
+   * Every new case asks, so the asks are batched: while one query runs, the next ones wait and go
+   * out together as one (a query costs about the same for one case id as for fifty).
+   */
+  archivedHash(caseId: string): Promise<ArchivedHash | undefined> {
+    return new Promise((resolve, reject) => {
+      const waiting = this.archiveAsks.get(caseId);
+      if (waiting) waiting.push({ resolve, reject });
+      else this.archiveAsks.set(caseId, [{ resolve, reject }]);
+      if (!this.archiveAsking) void this.askArchive();
+    });
+  }
+
+  private async askArchive(): Promise<void> {
+    this.archiveAsking = true;
+    while (this.archiveAsks.size > 0) {
+      const batch = this.archiveAsks;
+      this.archiveAsks = new Map();
+      try {
+        const found = await this.archivedHashes([...batch.keys()]);
+        for (const [caseId, asks] of batch) for (const ask of asks) ask.resolve(found.get(caseId));
+      } catch (err) {
+        for (const asks of batch.values()) for (const ask of asks) ask.reject(err);
+      }
+    }
+    this.archiveAsking = false;
+  }
+
+  private async archivedHashes(caseIds: string[]): Promise<Map<string, ArchivedHash>> {
     return this.use(async (db) => {
-      const [row] = await db.query<{ hash: string | null }>("SELECT record->>'hash' AS hash FROM ledger_cases WHERE case_id = $1", [caseId]);
-      if (!row) return undefined;
-      const rows = await db.query<{ system_id: string; status: DeliveryStatus }>('SELECT system_id, status FROM ledger_deliveries WHERE case_id = $1 ORDER BY position', [caseId]);
-      return { hash: row.hash ?? '', deliveries: rows.map((r) => ({ systemId: r.system_id, status: r.status })) };
+      // The ids travel as one JSON array: both databases read it, and the primary key is still used.
+      const ids = JSON.stringify(caseIds);
+      const cases = await db.query<{ case_id: string; hash: string | null }>(
+        "SELECT case_id, record->>'hash' AS hash FROM ledger_cases WHERE case_id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))",
+        [ids],
+      );
+      const found = new Map<string, ArchivedHash>(cases.map((c) => [c.case_id, { hash: c.hash ?? '', deliveries: [] }]));
+      if (found.size === 0) return found;
+      const deliveries = await db.query<{ case_id: string; system_id: string; status: DeliveryStatus }>(
+        'SELECT case_id, system_id, status FROM ledger_deliveries WHERE case_id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb))) ORDER BY case_id, position',
+        [JSON.stringify([...found.keys()])],
+      );
+      for (const d of deliveries) found.get(d.case_id)?.deliveries.push({ systemId: d.system_id, status: d.status });
+      return found;
     });
   }
 
@@ -236,31 +325,6 @@ export class Ledger {
   close(): Promise<void> {
     return this.db.close();
   }
-}
-
-async function insertDelivery(tx: Sql, caseId: string, position: number, acceptedAt: string, d: ArchivedDelivery): Promise<void> {
-  await tx.query(
-    `INSERT INTO ledger_deliveries (case_id, position, system_id, level, status, discarded, attempts, receipt_no, last_error, result, history,
-       accepted_at, delivered_at, completed_at, ended_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12::timestamptz, $13::timestamptz, $14::timestamptz, $15::timestamptz)`,
-    [
-      caseId,
-      position,
-      d.systemId,
-      d.level ?? null,
-      d.status,
-      d.discarded,
-      d.attempts,
-      d.receiptNo ?? null,
-      d.lastError ?? null,
-      d.result === undefined ? null : JSON.stringify(d.result),
-      JSON.stringify(d.history),
-      acceptedAt,
-      d.deliveredAt ?? null,
-      d.completedAt ?? null,
-      d.endedAt,
-    ],
-  );
 }
 
 export interface LedgerOptions {

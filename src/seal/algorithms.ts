@@ -9,6 +9,7 @@
 import crypto, { type KeyObject } from 'node:crypto';
 import { sm2, sm3 } from 'sm-crypto-v2';
 import type { SealAlgorithm } from './config';
+import { sm2Nonces } from './nonces';
 
 /** GM/T 0009: the user ID every party assumes when none was agreed. */
 export const SM2_DEFAULT_USER_ID = '1234567812345678';
@@ -45,6 +46,19 @@ export function sm2PublicPem(publicKeyHex: string): string {
   return crypto.createPublicKey({ key: der, format: 'der', type: 'spki' }).export({ format: 'pem', type: 'spki' }).toString();
 }
 
+/**
+ * Signs e = SM3(Z ‖ M) (GB/T 32918.2 §6.1) with Z, which depends only on the key and the user ID,
+ * worked out once per key rather than per seal, and k·G taken from the nonce pool.
+ */
+function sm2Signer(privateKeyHex: string, publicKeyHex: string): (message: Uint8Array) => Buffer {
+  const z = sm2.getZ(publicKeyHex, SM2_DEFAULT_USER_ID);
+  return (message) => {
+    const e = Buffer.from(sm3(Buffer.concat([z, message])), 'hex');
+    const point = sm2Nonces.take();
+    return Buffer.from(sm2.doSignature(e, privateKeyHex, { der: true, hash: false, pointPool: point ? [point] : [] }), 'hex');
+  };
+}
+
 function sm2Material(publicKeyHex: string, privateKeyHex?: string): KeyMaterial {
   const publicKeyPem = sm2PublicPem(publicKeyHex);
   // Precomputed tables make each verification several times faster; built once per key, on its
@@ -54,9 +68,7 @@ function sm2Material(publicKeyHex: string, privateKeyHex?: string): KeyMaterial 
     alg: 'SM2-SM3',
     publicKeyPem,
     publicKeyHex,
-    signer: privateKeyHex
-      ? (message) => Buffer.from(sm2.doSignature(message, privateKeyHex, { der: true, hash: true, userId: SM2_DEFAULT_USER_ID, publicKey: publicKeyHex }), 'hex')
-      : undefined,
+    signer: privateKeyHex ? sm2Signer(privateKeyHex, publicKeyHex) : undefined,
     verify(message, signature) {
       try {
         point ??= sm2.precomputePublicKey(publicKeyHex);

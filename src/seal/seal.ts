@@ -74,8 +74,18 @@ export interface VerifyRequest {
 /** Seals issued a little in the future of the verifier's clock are accepted: clocks drift. */
 const CLOCK_SKEW_MS = 5 * 60_000;
 
+// Seals are stamped in whole seconds, so a busy second asks for the same two stamps many times;
+// zone conversion is the costly part of a seal after the signature.
+const shanghaiStamps = new Map<number, string>();
 function shanghai(at: Date): string {
-  return DateTime.fromJSDate(at).setZone('Asia/Shanghai').toISO({ suppressMilliseconds: true }) as string;
+  const ms = at.getTime();
+  let stamp = shanghaiStamps.get(ms);
+  if (stamp === undefined) {
+    stamp = DateTime.fromJSDate(at).setZone('Asia/Shanghai').toISO({ suppressMilliseconds: true }) as string;
+    if (shanghaiStamps.size >= 64) shanghaiStamps.clear();
+    shanghaiStamps.set(ms, stamp);
+  }
+  return stamp;
 }
 
 /** The signed message: UTF-8 of JCS(seal without `signature`). */

@@ -91,6 +91,23 @@ describe.each(backends)('the ledger on $name', (backend) => {
     expect(await ledger.readCase('QZ-DB-nope')).toBeUndefined();
   });
 
+  it('when many intakes ask at once whether their cases were archived, then each gets its own answer (they go out batched)', async () => {
+    const twoTargets = archivedCase('QZ-ASK-2', '2026-11-28T01:30:00.000Z', '2026-11-28T02:00:00.000Z');
+    twoTargets.record.targets = ['city-a', 'city-b'];
+    twoTargets.record.hash = 'h2';
+    twoTargets.deliveries.push({ ...twoTargets.deliveries[0]!, systemId: 'city-b', status: 'rejected' });
+    await ledger.writeCases([archivedCase('QZ-ASK-1', '2026-11-28T01:30:00.000Z', '2026-11-28T02:00:00.000Z'), twoTargets]);
+    const ids = Array.from({ length: 60 }, (_, i) => `QZ-ASK-NEW-${i}`);
+    const asked = ['QZ-ASK-1', ...ids.slice(0, 30), 'QZ-ASK-2', ...ids.slice(30), 'QZ-ASK-1'];
+    const answers = await Promise.all(asked.map((id) => ledger.archivedHash(id)));
+    expect(answers[0]).toEqual({ hash: 'h', deliveries: [{ systemId: 'city-a', status: 'completed' }] });
+    expect(answers[31]).toEqual({ hash: 'h2', deliveries: [{ systemId: 'city-a', status: 'completed' }, { systemId: 'city-b', status: 'rejected' }] });
+    expect(answers.at(-1)).toEqual(answers[0]);
+    expect(answers.filter((a) => a === undefined)).toHaveLength(60);
+    // An id with JSON's special characters is one id, not a way into the query.
+    expect(await ledger.archivedHash('QZ-ASK-1", "x')).toBeUndefined();
+  });
+
   it('when retention runs, then exactly the cases finished and audit entries made before the cutoff go', async () => {
     const cutoff = new Date('2026-06-01T00:00:00.000Z');
     await ledger.writeCase(archivedCase('QZ-RET-old', '2026-05-30T00:00:00.000Z', '2026-05-31T23:59:59.999Z'));

@@ -8,7 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { sm2PublicPem, SM2_DEFAULT_USER_ID } from '../../src/seal/algorithms';
 import { jcsBytes } from '../../src/seal/canonical';
+import { sm2Nonces } from '../../src/seal/nonces';
 import { signedMessage, type Seal } from '../../src/seal/seal';
+import { eventually } from '../support/harness';
 import { ISSUED, marriageRecord, openSealer, tempDir } from './helpers';
 
 const bytesOf = (buffer: Buffer): number[] => Array.from(buffer);
@@ -24,6 +26,21 @@ describe('SM2 seals across independent implementations', () => {
     const message = bytesOf(signedMessage(seal));
     expect(independent.doVerifySignature(message, signatureHex, key.publicKeyHex as string, { der: true, hash: true })).toBe(true);
     expect(independent.doVerifySignature(message, signatureHex, key.publicKeyHex as string, { der: true, hash: true, userId: SM2_DEFAULT_USER_ID })).toBe(true);
+  });
+
+  it('seals signed with nonces made ahead on the pool thread verify independently, each nonce used once', async () => {
+    sealer.seal({ document: marriageRecord(), purpose: 'warm-up', caseId: 'QZ-0', systemId: 'nat-civil-affairs', now: ISSUED });
+    await eventually(async () => expect(sm2Nonces.available).toBeGreaterThanOrEqual(200));
+    const before = sm2Nonces.available;
+    const rs = new Set<string>();
+    for (let i = 0; i < 100; i++) {
+      const s = sealer.seal({ document: { ...marriageRecord(), n: i }, purpose: '办理出具房改核查证明（330800-FG-001）', caseId: `QZ-${i}`, systemId: 'nat-civil-affairs', now: ISSUED });
+      const signatureHex = Buffer.from(s.signature, 'base64').toString('hex');
+      expect(independent.doVerifySignature(bytesOf(signedMessage(s)), signatureHex, key.publicKeyHex as string, { der: true, hash: true })).toBe(true);
+      rs.add(signatureHex.slice(0, 72)); // the DER prefix and most of r
+    }
+    expect(rs.size).toBe(100);
+    expect(sm2Nonces.available).toBeLessThan(before); // the pool's points were what signed
   });
 
   it('the check can fail: another user ID, another message, or a raw r‖s reading refuse it', () => {

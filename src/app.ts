@@ -22,6 +22,7 @@ import type { Metrics } from './platform/metrics';
 import { observeHttp } from './platform/http-observe';
 import { isRedisUnavailable, type RedisClient } from './platform/redis';
 import { sealRoutes, type Sealer } from './seal';
+import { ArchivedIds, filteredArchive } from './ledger/archived-ids';
 import type { Ledger } from './ledger/ledger';
 import { ledgerRoutes } from './ledger/routes';
 import type { SharedDataService } from './shared-data/service';
@@ -165,7 +166,7 @@ export function createApp(deps: AppDeps): express.Express {
       log: deps.log,
       metrics: deps.metrics,
       now: deps.now,
-      archive: deps.ledger,
+      archive: deps.ledger && filteredArchive(deps.ledger, new ArchivedIds(deps.redis, deps.prefix)),
       waiting: (caseId, systemId) => deps.operations.waiting(caseId, systemId),
     }),
   );

@@ -313,6 +313,11 @@ export class Ledger {
     });
   }
 
+  /** Case ids in order, after `after`: for filling the archived-ids filter page by page. */
+  async caseIdsAfter(after: string, limit: number): Promise<string[]> {
+    return this.use(async (db) => (await db.query<{ case_id: string }>('SELECT case_id FROM ledger_cases WHERE case_id > $1 ORDER BY case_id LIMIT $2', [after, limit])).map((r) => r.case_id));
+  }
+
   async stats(filter: StatsFilter): Promise<StatsRow[]> {
     return this.use((db) => queryStats(db, filter));
   }

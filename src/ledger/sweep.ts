@@ -19,6 +19,7 @@ import { jobIdFor, type DeliveryQueues } from '../delivery/queues';
 import type { Logger } from '../platform/logger';
 import type { RedisClient } from '../platform/redis';
 import { auditStreamKey } from '../admin/operations';
+import { ArchivedIds } from './archived-ids';
 import { drainStream } from './audit';
 import { durationMs } from './config';
 import { archiveOf, type ArchivedCase, type Ledger, type PurgeCount } from './ledger';
@@ -30,6 +31,8 @@ const BATCH = 200;
 const MAX_PER_TICK = 5000;
 /** A case that is not final yet (a delivery still open, a dead letter not discarded) is looked at again after this. */
 const RECHECK_MS = 10 * 60_000;
+/** Case ids read from the ledger per query while the archived-ids filter is filled. */
+const FILL_PAGE = 5000;
 /** Audit entries and look-ups are network logs: kept six months at least (网络安全法 §21), whatever retention.ledger says. */
 export const AUDIT_MIN_RETENTION_MS = 180 * 86_400_000;
 
@@ -77,8 +80,10 @@ export class LedgerSweep {
   private watchdog?: NodeJS.Timeout;
   /** Test hook: die like kill -9 between the ledger write and the Redis delete. */
   private readonly crashAfterWrite: boolean;
+  private readonly archivedIds: ArchivedIds;
 
   constructor(private readonly deps: SweepDeps) {
+    this.archivedIds = new ArchivedIds(deps.redis, deps.keyPrefix);
     this.queue = new Queue(SWEEP_QUEUE, { connection: deps.connection, prefix: deps.prefix });
     this.queue.on('error', () => undefined); // Redis outages are waited out by the worker connection
     this.crashAfterWrite = (deps.env ?? process.env).OW_TEST_CRASH_AFTER_LEDGER_WRITE === '1';
@@ -129,6 +134,7 @@ export class LedgerSweep {
     const t = at.getTime();
     try {
       await this.drainAudit(report);
+      await this.fillArchivedIds();
       await this.writeFinished(t, report);
       await this.removeHot(t - durationMs(retention.hot), t, report);
       const keep = durationMs(retention.ledger);
@@ -146,6 +152,18 @@ export class LedgerSweep {
     const { redis, ledger, keyPrefix } = this.deps;
     report.drained += await drainStream(redis, auditStreamKey(keyPrefix, 'ops'), (entries) => ledger.writeAudit(entries));
     report.drained += await drainStream(redis, auditStreamKey(keyPrefix, 'shared-data'), (entries) => ledger.writeLookups(entries));
+  }
+
+  /** A filter without its marker (see archived-ids): every id the ledger holds goes in, then the marker. */
+  private async fillArchivedIds(): Promise<void> {
+    if (await this.archivedIds.complete()) return;
+    for (let after = ''; ; ) {
+      const ids = await this.deps.ledger.caseIdsAfter(after, FILL_PAGE);
+      await this.archivedIds.add(ids);
+      if (ids.length < FILL_PAGE) break;
+      after = ids.at(-1)!;
+    }
+    await this.archivedIds.markComplete();
   }
 
   private level(systemId: string): string | undefined {
@@ -210,6 +228,8 @@ export class LedgerSweep {
       // before anything of them leaves Redis.
       await ledger.writeCases(leaving.map(({ snapshot }) => archiveOf(snapshot, (id) => this.level(id))));
       if (this.crashAfterWrite && leaving.length > 0) process.kill(process.pid, 'SIGKILL');
+      // Into the filter before out of Redis: intake then knows to ask the ledger about them.
+      await this.archivedIds.add(leaving.map((l) => l.caseId));
       for (const { caseId, snapshot } of leaving) {
         await this.removeJobs(snapshot);
         await store.removeCase(snapshot);

@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { openLedger, type ArchivedCase, type Ledger } from '../../src/ledger/ledger';
+import { openLedger, type Ledger } from '../../src/ledger/ledger';
+import { archivedCase } from './backends';
 import { startTestPostgres, type TestPostgres } from './postgres';
 
 const log = pino({ level: 'silent' });
@@ -17,37 +18,6 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => pgServer?.destroy());
 
-export function archivedCase(caseId: string, acceptedAt: string, finishedAt: string, extra: Partial<ArchivedCase> = {}): ArchivedCase {
-  return {
-    record: {
-      case: { caseId, itemCode: '330800-FG-001', itemName: '出具房改核查证明', channel: 'window', submittedAt: acceptedAt, applicant: { kind: 'person', name: '张三', idType: 'ID_CARD', idNumber: '330802199001011234' }, materials: [], form: {} },
-      hash: 'h',
-      acceptedAt,
-      targets: ['city-a'],
-    },
-    status: 'completed',
-    finishedAt,
-    deliveries: [
-      {
-        systemId: 'city-a',
-        level: 'city',
-        status: 'completed',
-        attempts: 1,
-        receiptNo: 'SL1',
-        result: { caseId, systemId: 'city-a', outcome: 'approved', message: '同意' },
-        history: [
-          { at: acceptedAt, event: 'accepted' },
-          { at: finishedAt, event: 'result', detail: 'approved' },
-        ],
-        discarded: false,
-        endedAt: finishedAt,
-        deliveredAt: acceptedAt,
-        completedAt: finishedAt,
-      },
-    ],
-    ...extra,
-  };
-}
 
 type Backend = { name: string; open: () => Promise<{ url?: string; dataDir: string }> };
 const backends: Backend[] = [

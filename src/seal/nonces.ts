@@ -19,6 +19,8 @@ export interface SigningPoint {
 const LOW = 256;
 const HIGH = 1024;
 const BATCH = 128;
+/** A thread not asked for this long is stopped (a process that sealed once keeps no thread); the next seal starts it again. */
+const IDLE_MS = 30_000;
 
 // An eval'd worker, so that it runs the same under ts-jest and from dist; the library's path is
 // resolved here, where it is known.
@@ -40,6 +42,7 @@ class NoncePool {
   private asked = 0;
   /** Set when the thread could not start or died: signers make their own points from then on. */
   private failed = false;
+  private idle?: NodeJS.Timeout;
 
   /** Points ready now. */
   get available(): number {
@@ -50,6 +53,7 @@ class NoncePool {
   take(): SigningPoint | undefined {
     const point = this.points.pop();
     this.refill();
+    this.idle?.refresh();
     return point;
   }
 
@@ -70,14 +74,20 @@ class NoncePool {
         this.asked--;
         this.points.push(...points);
       });
-      const stop = () => {
-        this.failed = true;
+      let stopping = false;
+      worker.on('error', () => (this.failed = true));
+      worker.on('exit', () => {
+        if (!stopping) this.failed = true;
         this.worker = undefined;
         this.asked = 0;
-      };
-      worker.on('error', stop);
-      worker.on('exit', stop);
+        clearTimeout(this.idle);
+        this.idle = undefined;
+      });
       worker.unref(); // never what keeps a process alive
+      this.idle = setTimeout(() => {
+        stopping = true;
+        void worker.terminate();
+      }, IDLE_MS).unref();
       this.worker = worker;
       return worker;
     } catch {

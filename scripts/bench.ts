@@ -1,10 +1,12 @@
 /**
  * `npm run bench [-- --concurrency 64 --n 20000 --fanout 1 --max-seconds 900 --monitor-cases 50
- * --cpu-prof --seal on|off]`: how much the
+ * --cpu-prof --seal on|off --workers N]`: how much the
  * gateway costs on top of the queue engine it stands on, all on this machine, in one run:
  *
  *   G   the gateway as `npm start` runs it (dist/src/main.js), REDIS_URL at a fresh redis-server
- *       (AOF everysec), a generated config with `fanout` REST systems pointing at a stand-in;
+ *       (AOF everysec), a generated config with `fanout` REST systems pointing at a stand-in; with
+ *       `--workers N`, as deployed instead: one api and N worker processes (OW_ROLE), the ledger at
+ *       BENCH_DATABASE_URL;
  *   B1  raw BullMQ: an express handler doing `queue.add`, a bare Worker posting to the same stand-in;
  *   B2  the load client straight to the stand-in (what HTTP alone costs here).
  *
@@ -41,10 +43,16 @@ interface Options {
   cpuProf: boolean;
   /** `--seal off`: the stand-in systems get `seal: false`, to see what the delivery seal costs. */
   seal: boolean;
+  /**
+   * `--workers N` (N ≥ 1): the gateway as it is deployed, one `OW_ROLE=api` process and N
+   * `OW_ROLE=worker` processes, sharing the ledger at BENCH_DATABASE_URL (PostgreSQL: the embedded
+   * one is a single process's). 0, the default: one process, as `npm start` runs it.
+   */
+  workers: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { concurrency: 64, n: 20_000, fanout: 1, maxSeconds: 900, workerConcurrency: 32, monitorCases: 50, cpuProf: false, seal: true };
+  const o: Options = { concurrency: 64, n: 20_000, fanout: 1, maxSeconds: 900, workerConcurrency: 32, monitorCases: 50, cpuProf: false, seal: true, workers: 0 };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i]!, argv[i + 1] ?? ''];
     if (flag === '--cpu-prof') {
@@ -63,9 +71,11 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--max-seconds') o.maxSeconds = int();
     else if (flag === '--monitor-cases') o.monitorCases = value === '0' ? 0 : int();
     else if (flag === '--seal' && (value === 'on' || value === 'off')) o.seal = value === 'on';
-    else throw new Error(`unknown flag ${flag} (--concurrency, --n, --fanout, --max-seconds, --monitor-cases, --cpu-prof, --seal on|off)`);
+    else if (flag === '--workers') o.workers = value === '0' ? 0 : int();
+    else throw new Error(`unknown flag ${flag} (--concurrency, --n, --fanout, --max-seconds, --monitor-cases, --cpu-prof, --seal on|off, --workers N)`);
   }
   if (o.fanout > 3) throw new Error('--fanout is 1, 2 or 3');
+  if (o.workers > 0 && !process.env.BENCH_DATABASE_URL) throw new Error('--workers needs BENCH_DATABASE_URL: api and worker processes share one PostgreSQL ledger');
   return o;
 }
 
@@ -327,12 +337,20 @@ interface PhaseResult {
   monitor?: MonitorResult;
 }
 
-async function runServerPhase(name: string, child: ChildProcess, url: string, redisUrl: string, redis: Redis, standIn: StandIn, options: Options, deadline: number): Promise<PhaseResult> {
-  await waitReady(url, child, name, 60_000);
-  const pid = child.pid!;
+/** A server process of a phase; the first of a phase takes the cases. */
+interface Server {
+  child: ChildProcess;
+  url: string;
+}
+
+async function runServerPhase(name: string, servers: Server[], redisUrl: string, redis: Redis, standIn: StandIn, options: Options, deadline: number): Promise<PhaseResult> {
+  for (const { child, url } of servers) await waitReady(url, child, name, 90_000);
+  const url = servers[0]!.url;
+  const pids = servers.map((s) => s.child.pid!);
+  const cpuOfAll = () => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   await sleep(500); // let start-up work (scripts loaded, schedulers) settle before counting
   standIn.arrivals.clear();
-  const before = { cpu: cpuSeconds(pid), redis: await redisInfo(redis) };
+  const before = { cpu: cpuOfAll(), redis: await redisInfo(redis) };
   const expected = options.n * options.fanout;
   let peakInFlight = 0;
   let bytesAtPeak = 0;
@@ -360,7 +378,7 @@ async function runServerPhase(name: string, child: ChildProcess, url: string, re
   }
   sampling = false;
   await sampler;
-  const after = { cpu: cpuSeconds(pid), redis: await redisInfo(redis) };
+  const after = { cpu: cpuOfAll(), redis: await redisInfo(redis) };
   const e2e: number[] = [];
   let last = 0;
   for (const [key, at] of standIn.arrivals) {
@@ -381,7 +399,7 @@ async function runServerPhase(name: string, child: ChildProcess, url: string, re
     cpuSecondsPer1000: ((after.cpu - before.cpu) / options.n) * 1000,
     redisCpuSecondsPer1000: ((after.redis.cpu - before.redis.cpu) / options.n) * 1000,
     redisCommandsPerCase: (after.redis.commands - before.redis.commands - 3) / options.n, // minus our own INFO calls
-    peakRssMb: peakRssBytes(pid) / 2 ** 20,
+    peakRssMb: pids.reduce((sum, pid) => sum + peakRssBytes(pid), 0) / 2 ** 20,
     redisBytesPerInFlightCase: peakInFlight > 0 ? bytesAtPeak / (peakInFlight / options.fanout) : undefined,
     redisBytesPerCaseKept: (after.redis.memory - before.redis.memory) / options.n,
     ...(monitor ? { monitor } : {}),
@@ -436,16 +454,34 @@ async function main(argv: string[]): Promise<void> {
     };
     fs.writeFileSync(path.join(configDir, 'systems', `${id}.yaml`), YAML.stringify(system));
   }
-  const gatewayPort = await freePort();
-  const gateway = spawn(process.execPath, [...(options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.join(tmp, 'cpu-prof')] : []), MAIN], {
-    cwd: tmp,
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', REDIS_URL: redisUrl, OW_CONFIG_DIR: configDir, OW_DATA_DIR: path.join(tmp, 'data'), PORT: String(gatewayPort), HOST: '127.0.0.1', OW_INTAKE_TOKEN: TOKEN, OW_OPS_TOKEN: 'bench-ops-token' },
-    stdio: ['ignore', log, log],
-  });
-  children.push(gateway);
-  say('gateway: starting (dist/src/main.js)…');
-  phases.push(await runServerPhase('gateway', gateway, `http://127.0.0.1:${gatewayPort}`, redisUrl, redis, standIn, options, deadline));
-  await stopChild(gateway, 20_000);
+  // One process as `npm start` runs it, or an api process and --workers worker processes.
+  const roles = options.workers > 0 ? ['api', ...Array.from({ length: options.workers }, () => 'worker')] : ['all'];
+  const servers: Server[] = [];
+  for (const [i, role] of roles.entries()) {
+    const port = await freePort();
+    const child = spawn(process.execPath, [...(options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.join(tmp, 'cpu-prof')] : []), MAIN], {
+      cwd: tmp,
+      env: {
+        PATH: process.env.PATH,
+        LOG_LEVEL: 'warn',
+        REDIS_URL: redisUrl,
+        OW_CONFIG_DIR: configDir,
+        OW_DATA_DIR: path.join(tmp, `data-${i}`),
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        OW_INTAKE_TOKEN: TOKEN,
+        OW_OPS_TOKEN: 'bench-ops-token',
+        OW_ROLE: role,
+        ...(options.workers > 0 ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
+      },
+      stdio: ['ignore', log, log],
+    });
+    children.push(child);
+    servers.push({ child, url: `http://127.0.0.1:${port}` });
+  }
+  say(`gateway: starting (dist/src/main.js${options.workers > 0 ? `: 1 api, ${options.workers} worker processes` : ''})…`);
+  phases.push(await runServerPhase('gateway', servers, redisUrl, redis, standIn, options, deadline));
+  for (const { child } of servers) await stopChild(child, 20_000);
 
   // B1: raw BullMQ on the same Redis, emptied first.
   await redis.flushall();
@@ -453,7 +489,7 @@ async function main(argv: string[]): Promise<void> {
   const b1 = spawn(process.execPath, [__filename, '--b1', redisUrl, String(b1Port), `${standIn.url}/b1/cases`, String(options.workerConcurrency)], { env: { ...process.env, BENCH_TARGETS: systems.join(',') }, stdio: ['ignore', log, log] });
   children.push(b1);
   say('B1 (raw BullMQ): starting…');
-  phases.push(await runServerPhase('B1 raw BullMQ', b1, `http://127.0.0.1:${b1Port}`, redisUrl, redis, standIn, options, deadline));
+  phases.push(await runServerPhase('B1 raw BullMQ', [{ child: b1, url: `http://127.0.0.1:${b1Port}` }], redisUrl, redis, standIn, options, deadline));
   await stopChild(b1, 20_000);
 
   // B2: the load client straight to the stand-in.

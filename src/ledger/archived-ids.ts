@@ -4,8 +4,11 @@
  * Asking costs a round trip to the ledger, and about 0.3 ms of the gateway's CPU on the embedded
  * one, for every new case; the filter answers "certainly not" for nearly all of them inside Redis.
  *
- * The sweep adds an id after writing its case to the ledger and before removing it from Redis, so
- * a crash in between leaves the id in the filter (harmless) and never out of it. A filter that is
+ * The sweep adds an id when it first writes the finished case to the ledger, `retention.hot`
+ * before the case leaves Redis: a crash after the ledger write repeats both, and the filter's write
+ * has reached every replica long before the removal (on a Cluster the filter is on one master and
+ * the case on another, so a fail-over could otherwise lose the one and keep the other). A case
+ * that is in the filter and still in Redis costs intake one ledger question. A filter that is
  * missing (a new Redis, a flushed one, a gateway that archived before the filter existed) has no
  * marker: intake asks the ledger about every case, as without a filter, until the sweep has put
  * every id the ledger holds into it and set the marker. Ids purged from the ledger stay in the

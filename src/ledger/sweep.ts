@@ -184,6 +184,9 @@ export class LedgerSweep {
       }
       // The batch into the ledger in one transaction, then the sets: a crash between repeats the batch.
       await ledger.writeCases(final.map((f) => f.archived));
+      // Into the archived-ids filter now, retention.hot before the case leaves Redis: by then the
+      // filter's write has long reached every replica, even on a Cluster where it is another master's.
+      await this.archivedIds.add(final.map((f) => f.caseId));
       for (const { caseId, archived } of final) {
         // Two sets in two slots (no MULTI on a Cluster): added first, so a crash between leaves the
         // case in both, and the next tick writes it again (idempotent) rather than forgetting it.
@@ -228,8 +231,6 @@ export class LedgerSweep {
       // before anything of them leaves Redis.
       await ledger.writeCases(leaving.map(({ snapshot }) => archiveOf(snapshot, (id) => this.level(id))));
       if (this.crashAfterWrite && leaving.length > 0) process.kill(process.pid, 'SIGKILL');
-      // Into the filter before out of Redis: intake then knows to ask the ledger about them.
-      await this.archivedIds.add(leaving.map((l) => l.caseId));
       for (const { caseId, snapshot } of leaving) {
         await this.removeJobs(snapshot);
         await store.removeCase(snapshot);

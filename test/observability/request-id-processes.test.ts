@@ -5,61 +5,18 @@
  * one process). The intake platform's X-Request-Id is in every JSON line either process writes
  * about the case, in the legacy request and in the callback the intake platform receives.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { eventually, INTAKE_TOKEN, legacyServer, OPS_TOKEN, replyJson, restSystem, sampleCase, writeConfig, type LegacyServer } from '../support/harness';
-import { freePort, startTestRedis, type TestRedis } from '../support/redis-server';
+import { spawnGateway, stopGateway, untilReady, type GatewayProcess } from '../support/gateway-process';
+import { startTestRedis, type TestRedis } from '../support/redis-server';
 import { sample, scrape } from './prom';
-
-const MAIN = path.resolve(__dirname, '../../dist/src/main.js');
 
 let redis: TestRedis, legacy: LegacyServer, intake: LegacyServer;
 let api: GatewayProcess, worker: GatewayProcess;
 
-interface GatewayProcess {
-  url: string;
-  pid: number;
-  logFile: string;
-  child: ChildProcess;
-}
-
-/**
- * Spawns the built gateway with its output (stdout and stderr) in `logFile`, and waits for /readyz
- * 200. Generously: each process starts its embedded ledger (PGlite), slow on a busy machine.
- */
-async function startProcess(name: string, env: Record<string, string>, dir: string): Promise<GatewayProcess> {
-  const port = await freePort();
-  const logFile = path.join(dir, `${name}.log`);
-  const fd = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [MAIN], { cwd: dir, env: { PATH: process.env.PATH, ...env, PORT: String(port), OW_DATA_DIR: path.join(dir, `${name}-data`) }, stdio: ['ignore', fd, fd] });
-  fs.closeSync(fd);
-  const p = { url: `http://127.0.0.1:${port}`, pid: child.pid!, logFile, child };
-  const deadline = Date.now() + 100_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited during start-up:\n${fs.readFileSync(logFile, 'utf8')}`);
-    const status = await fetch(`${p.url}/readyz`, { signal: AbortSignal.timeout(1000) }).then(
-      (r) => r.status,
-      () => 0,
-    );
-    if (status === 200) return p;
-    if (Date.now() > deadline) throw new Error(`${name} was not ready within 100 s:\n${fs.readFileSync(logFile, 'utf8')}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-async function stopProcess(p: GatewayProcess | undefined): Promise<void> {
-  if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return;
-  const exited = new Promise((resolve) => p.child.once('exit', resolve));
-  p.child.kill('SIGTERM');
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 beforeAll(async () => {
-  if (!fs.existsSync(MAIN)) throw new Error('dist/ is missing: npm test builds it first (npm run build)');
   redis = await startTestRedis();
   legacy = await legacyServer((_req, _n, res) => replyJson(res, 200, { code: '0', msg: '成功', data: { slbh: 'SL-RID-1' } }));
   intake = await legacyServer((_req, _n, res) => replyJson(res, 200, {}));
@@ -79,11 +36,13 @@ beforeAll(async () => {
     // minutes on a loaded two-core machine (PGlite's initdb and WebAssembly compile in each process).
     OW_LEDGER: 'off',
   };
-  [api, worker] = await Promise.all([startProcess('api', { ...env, OW_ROLE: 'api' }, logs), startProcess('worker', { ...env, OW_ROLE: 'worker' }, logs)]);
+  [api, worker] = await Promise.all([spawnGateway('api', { ...env, OW_ROLE: 'api' }, logs), spawnGateway('worker', { ...env, OW_ROLE: 'worker' }, logs)]);
+  // Generously: two gateways starting at once on a loaded two-core machine are slow.
+  await Promise.all([untilReady(api, 100_000), untilReady(worker, 100_000)]);
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all([stopProcess(api), stopProcess(worker)]);
+  await Promise.all([stopGateway(api), stopGateway(worker)]);
   await legacy?.close();
   await intake?.close();
   await redis?.stop();
@@ -94,7 +53,7 @@ type Line = Record<string, unknown>;
 /** The JSON lines of a process's output. */
 function lines(p: GatewayProcess): Line[] {
   return fs
-    .readFileSync(p.logFile, 'utf8')
+    .readFileSync(p.log, 'utf8')
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Line);

@@ -6,19 +6,16 @@
  * jobs finished by the other, each delivery is answered once (counted by Idempotency-Key), and a
  * worker's HTTP port answers only the probes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
 import { Redis } from 'ioredis';
 import { startTestPostgres, type TestPostgres } from '../ledger/postgres';
 import { caseView, eventually, INTAKE_TOKEN, OPS_TOKEN, redisUrl, restSystem, sampleCase, submit, writeConfig } from '../support/harness';
-import { freePort } from '../support/redis-server';
+import { MAIN, spawnGateway, stopGateway, untilReady, type GatewayProcess } from '../support/gateway-process';
 
-const MAIN = path.resolve(__dirname, '../../dist/src/main.js');
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 // A database of its own on the run's Redis: main.ts always uses the key prefix "ow", which other
 // process tests use on database 0 at the same time.
 const REDIS_DB = 9;
@@ -150,50 +147,6 @@ async function startLegacy(pids: () => number[]): Promise<Legacy> {
 // ---------------------------------------------------------------------------------------------
 // Gateway processes
 
-interface Proc {
-  name: string;
-  url: string;
-  child: ChildProcess;
-  log: string;
-  exited: Promise<void>;
-}
-
-async function startProcess(name: string, role: string, env: Record<string, string>): Promise<Proc> {
-  const port = await freePort();
-  const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), `ow-role-${name}-`)), 'gateway.log');
-  const fd = fs.openSync(log, 'a');
-  const child = spawn(process.execPath, [MAIN], {
-    cwd: path.dirname(log),
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), OW_ROLE: role, OW_DATA_DIR: path.join(path.dirname(log), 'data'), ...env },
-    stdio: ['ignore', fd, fd],
-  });
-  fs.closeSync(fd);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return { name, url: `http://127.0.0.1:${port}`, child, log, exited };
-}
-
-async function ready(p: Proc): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (p.child.exitCode !== null || p.child.signalCode !== null) throw new Error(`${p.name} exited during start-up:\n${fs.readFileSync(p.log, 'utf8')}`);
-    const status = await fetch(`${p.url}/readyz`, { signal: AbortSignal.timeout(1000) }).then(
-      (r) => r.status,
-      () => 0,
-    );
-    if (status === 200) return;
-    if (Date.now() > deadline) throw new Error(`${p.name} was not ready within 30 s:\n${fs.readFileSync(p.log, 'utf8')}`);
-    await sleep(100);
-  }
-}
-
-async function stopProcess(p: Proc): Promise<void> {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  p.child.kill('SIGTERM');
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
-  await p.exited;
-  clearTimeout(timer);
-}
-
 /** The largest number of arrivals within any `windowMs` (a sliding window over arrival times). */
 function busiestWindow(times: number[], windowMs: number): number {
   const sorted = [...times].sort((a, b) => a - b);
@@ -210,12 +163,11 @@ function busiestWindow(times: number[], windowMs: number): number {
 describe('OW_ROLE: one api and two worker processes on one Redis', () => {
   let pg: TestPostgres;
   let legacy: Legacy;
-  let api: Proc;
-  let workers: Proc[] = [];
-  const all = (): Proc[] => [api, ...workers].filter(Boolean);
+  let api: GatewayProcess;
+  let workers: GatewayProcess[] = [];
+  const all = (): GatewayProcess[] => [api, ...workers].filter(Boolean);
 
   beforeAll(async () => {
-    if (!fs.existsSync(MAIN)) throw new Error('dist/ is missing: npm test builds it first (npm run build)');
     const flush = new Redis(`${redisUrl()}/${REDIS_DB}`);
     await flush.flushdb();
     flush.disconnect();
@@ -246,14 +198,14 @@ describe('OW_ROLE: one api and two worker processes on one Redis', () => {
       OW_SHUTDOWN_GRACE_MS: '1000',
     };
     // The api first: it applies the ledger's migrations, so the workers find them done.
-    api = await startProcess('api', 'api', env);
-    await ready(api);
-    workers = await Promise.all([startProcess('worker-1', 'worker', env), startProcess('worker-2', 'worker', env)]);
-    await Promise.all(workers.map(ready));
+    api = await spawnGateway('api', { ...env, OW_ROLE: 'api' });
+    await untilReady(api, 30_000);
+    workers = await Promise.all([spawnGateway('worker-1', { ...env, OW_ROLE: 'worker' }), spawnGateway('worker-2', { ...env, OW_ROLE: 'worker' })]);
+    await Promise.all(workers.map((w) => untilReady(w, 30_000)));
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all(all().map(stopProcess));
+    await Promise.all(all().map((p) => stopGateway(p)));
     await legacy?.close();
     await pg?.destroy();
   });

@@ -4,9 +4,10 @@
  * seal that the gateway must accept.
  */
 import { sm2 as independent, sm3 as independentSm3 } from 'sm-crypto';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { sm2PublicPem, SM2_DEFAULT_USER_ID } from '../../src/seal/algorithms';
+import { sm2PublicPem, sm3Hex as gatewaySm3, SM2_DEFAULT_USER_ID } from '../../src/seal/algorithms';
 import { jcsBytes } from '../../src/seal/canonical';
 import { sm2Nonces } from '../../src/seal/nonces';
 import { signedMessage, type Seal } from '../../src/seal/seal';
@@ -41,6 +42,15 @@ describe('SM2 seals across independent implementations', () => {
     }
     expect(rs.size).toBe(100);
     expect(sm2Nonces.available).toBeLessThan(before); // the pool's points were what signed
+  });
+
+  it("the gateway's SM3 (OpenSSL's where Node has it) equals the independent one's, empty input and block edges included", () => {
+    for (const length of [0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 1000, 4096]) {
+      const bytes = crypto.randomBytes(length);
+      expect(gatewaySm3(bytes)).toBe(sm3Hex(bytes));
+    }
+    // GB/T 32905 appendix A, example 1: SM3("abc").
+    expect(gatewaySm3(Buffer.from('abc'))).toBe('66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0');
   });
 
   it('the check can fail: another user ID, another message, or a raw r‖s reading refuse it', () => {

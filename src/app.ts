@@ -8,7 +8,7 @@ import type { CaseStore } from './cases/store';
 import { adminRoutes } from './admin/routes';
 import { consoleRoutes } from './admin/console';
 import type { Operations } from './admin/operations';
-import { caseRoutes } from './cases/routes';
+import { caseRoutes, type CaseRoutesDeps } from './cases/routes';
 import type { ResultReceiver } from './results/receiver';
 import { resultRoutes } from './results/routes';
 import { soapResultRoutes } from './results/soap-endpoint';
@@ -22,7 +22,6 @@ import type { Metrics } from './platform/metrics';
 import { observeHttp } from './platform/http-observe';
 import { isRedisUnavailable, type RedisClient } from './platform/redis';
 import { sealRoutes, type Sealer } from './seal';
-import { ArchivedIds, filteredArchive } from './ledger/archived-ids';
 import type { Ledger } from './ledger/ledger';
 import { ledgerRoutes } from './ledger/routes';
 import type { SharedDataService } from './shared-data/service';
@@ -52,6 +51,8 @@ export interface AppDeps {
   seals?: Sealer;
   /** The case ledger (§10): archived cases, stats; its state is reported by /readyz. */
   ledger?: Ledger;
+  /** What the case routes ask of archived cases: the ledger behind the archived-ids filter. */
+  archive?: CaseRoutesDeps['archive'];
   /** Shared-data look-ups (§9). */
   sharedData?: SharedDataService;
   /** This process's background workers, when it runs any: /readyz fails while one is not running. */
@@ -166,7 +167,7 @@ export function createApp(deps: AppDeps): express.Express {
       log: deps.log,
       metrics: deps.metrics,
       now: deps.now,
-      archive: deps.ledger && filteredArchive(deps.ledger, new ArchivedIds(deps.redis, deps.prefix)),
+      archive: deps.archive,
       waiting: (caseId, systemId) => deps.operations.waiting(caseId, systemId),
     }),
   );

@@ -27,6 +27,7 @@ import { listen } from './platform/listen';
 import { redactUrl } from './platform/privacy';
 import { createRedis } from './platform/redis';
 import { openSealRoom, type Sealer } from './seal';
+import { ArchivedIds, filteredArchive } from './ledger/archived-ids';
 import { openLedger, type Ledger } from './ledger/ledger';
 import { LedgerSweep } from './ledger/sweep';
 import { SharedDataService, type SharedDataAnswer } from './shared-data/service';
@@ -240,7 +241,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         return { running: stopped.length === 0, stopped };
       }
     : undefined;
-  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, prefix, tokens: options.tokens, intakeHmacSecret: options.intakeHmacSecret, log, metrics, accepting: () => accepting, now: options.now, seals, ledger, sharedData, workers: workersRunning, probesOnly: role === 'worker' });
+  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, prefix, tokens: options.tokens, intakeHmacSecret: options.intakeHmacSecret, log, metrics, accepting: () => accepting, now: options.now, seals, ledger, archive: ledger && filteredArchive(ledger, new ArchivedIds(intakeRedis, prefix)), sharedData, workers: workersRunning, probesOnly: role === 'worker' });
   const host = options.host ?? '0.0.0.0';
   const server = http.createServer(app);
 

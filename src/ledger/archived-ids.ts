@@ -31,7 +31,7 @@ function positions(caseId: string): number[] {
 }
 
 export class ArchivedIds {
-  private scripts?: LuaScripts<'archived-ids-check'>;
+  private readonly scripts: LuaScripts<'archived-ids-check'>;
   // One hash tag: the check script reads both keys, so they share a Cluster slot.
   private readonly filterKey: string;
   private readonly completeKey: string;
@@ -40,14 +40,13 @@ export class ArchivedIds {
     private readonly redis: RedisClient,
     prefix: string,
   ) {
+    this.scripts = new LuaScripts(redis, path.join(__dirname, 'lua'), ['archived-ids-check']);
     this.filterKey = `${prefix}:{ledger-archived}:ids`;
     this.completeKey = `${prefix}:{ledger-archived}:complete`;
   }
 
   /** false: never archived; true: may have been (or the filter is not complete yet). */
   async mightHold(caseId: string): Promise<boolean> {
-    // Defined on first use, so that an app built with a stand-in client (the OpenAPI generator) needs none.
-    this.scripts ??= new LuaScripts(this.redis, path.join(__dirname, 'lua'), ['archived-ids-check']);
     return (await this.scripts.run('archived-ids-check', [this.filterKey, this.completeKey], positions(caseId))) !== 0;
   }
 

@@ -70,15 +70,8 @@ export interface ArchivedHash {
   deliveries: Array<{ systemId: string; status: DeliveryStatus }>;
 }
 
-interface ArchiveAsk {
-  resolve(found: ArchivedHash | undefined): void;
-  reject(err: unknown): void;
-}
-
 export class Ledger {
   private current: LedgerState;
-  private archiveAsks = new Map<string, ArchiveAsk[]>();
-  private archiveAsking = false;
 
   constructor(
     private readonly db: SqlDatabase,
@@ -139,7 +132,8 @@ export class Ledger {
     // One row per case: a statement may not upsert the same key twice. The last one given wins.
     const byId = new Map(cases.map((c) => [c.record.case.caseId, c]));
     if (byId.size === 0) return;
-    const caseRows = [...byId.values()].map(({ record, status, finishedAt }) => ({
+    const unique = [...byId.values()];
+    const caseRows = unique.map(({ record, status, finishedAt }) => ({
       case_id: record.case.caseId,
       item_code: record.case.itemCode,
       status,
@@ -147,7 +141,7 @@ export class Ledger {
       finished_at: finishedAt,
       record,
     }));
-    const deliveryRows = [...byId.values()].flatMap(({ record, deliveries }) =>
+    const deliveryRows = unique.flatMap(({ record, deliveries }) =>
       deliveries.map((d, position) => ({
         case_id: record.case.caseId,
         position,
@@ -265,51 +259,13 @@ export class Ledger {
     });
   }
 
-  /**
-   * The content hash and delivery statuses of an archived case, for intake's resubmission check.
-   * Every new case asks, so the asks are batched: while one query runs, the next ones wait and go
-   * out together as one (a query costs about the same for one case id as for fifty).
-   */
-  archivedHash(caseId: string): Promise<ArchivedHash | undefined> {
-    return new Promise((resolve, reject) => {
-      const waiting = this.archiveAsks.get(caseId);
-      if (waiting) waiting.push({ resolve, reject });
-      else this.archiveAsks.set(caseId, [{ resolve, reject }]);
-      if (!this.archiveAsking) void this.askArchive();
-    });
-  }
-
-  private async askArchive(): Promise<void> {
-    this.archiveAsking = true;
-    while (this.archiveAsks.size > 0) {
-      const batch = this.archiveAsks;
-      this.archiveAsks = new Map();
-      try {
-        const found = await this.archivedHashes([...batch.keys()]);
-        for (const [caseId, asks] of batch) for (const ask of asks) ask.resolve(found.get(caseId));
-      } catch (err) {
-        for (const asks of batch.values()) for (const ask of asks) ask.reject(err);
-      }
-    }
-    this.archiveAsking = false;
-  }
-
-  private async archivedHashes(caseIds: string[]): Promise<Map<string, ArchivedHash>> {
+  /** The content hash and delivery statuses of an archived case, for intake's resubmission check. */
+  async archivedHash(caseId: string): Promise<ArchivedHash | undefined> {
     return this.use(async (db) => {
-      // The ids travel as one JSON array: both databases read it, and the primary key is still used.
-      const ids = JSON.stringify(caseIds);
-      const cases = await db.query<{ case_id: string; hash: string | null }>(
-        "SELECT case_id, record->>'hash' AS hash FROM ledger_cases WHERE case_id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))",
-        [ids],
-      );
-      const found = new Map<string, ArchivedHash>(cases.map((c) => [c.case_id, { hash: c.hash ?? '', deliveries: [] }]));
-      if (found.size === 0) return found;
-      const deliveries = await db.query<{ case_id: string; system_id: string; status: DeliveryStatus }>(
-        'SELECT case_id, system_id, status FROM ledger_deliveries WHERE case_id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb))) ORDER BY case_id, position',
-        [JSON.stringify([...found.keys()])],
-      );
-      for (const d of deliveries) found.get(d.case_id)?.deliveries.push({ systemId: d.system_id, status: d.status });
-      return found;
+      const [row] = await db.query<{ hash: string | null }>("SELECT record->>'hash' AS hash FROM ledger_cases WHERE case_id = $1", [caseId]);
+      if (!row) return undefined;
+      const rows = await db.query<{ system_id: string; status: DeliveryStatus }>('SELECT system_id, status FROM ledger_deliveries WHERE case_id = $1 ORDER BY position', [caseId]);
+      return { hash: row.hash ?? '', deliveries: rows.map((r) => ({ systemId: r.system_id, status: r.status })) };
     });
   }
 

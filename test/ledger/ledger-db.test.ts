@@ -61,7 +61,7 @@ describe.each(backends)('the ledger on $name', (backend) => {
     expect(await ledger.readCase('QZ-DB-nope')).toBeUndefined();
   });
 
-  it('when many intakes ask at once whether their cases were archived, then each gets its own answer (they go out batched)', async () => {
+  it('when many intakes ask at once whether their cases were archived, then each gets its own answer', async () => {
     const twoTargets = archivedCase('QZ-ASK-2', '2026-11-28T01:30:00.000Z', '2026-11-28T02:00:00.000Z');
     twoTargets.record.targets = ['city-a', 'city-b'];
     twoTargets.record.hash = 'h2';

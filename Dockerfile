@@ -34,4 +34,6 @@ EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 ENTRYPOINT ["/usr/bin/tini", "--"]
 # REDIS_URL must point at a Redis with append-only persistence (see docker-compose.yml).
-CMD ["node", "dist/src/main.js"]
+# As `npm start`: a 64 MB young generation, because nearly everything a delivery allocates dies young
+# and V8's default (16 MB) collects it about four times as often (BENCHMARKS.md: 6 % less CPU per case).
+CMD ["node", "--max-semi-space-size=64", "dist/src/main.js"]

@@ -23,7 +23,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import YAML from 'yaml';
-import { benchCase, children, freePort, killAll, MAIN, ROOT, sleep, stopChild, TOKEN, waitReady } from './bench-support';
+import { benchCase, children, freePort, killAll, MAIN, ROOT, sleep, startArgs, stopChild, TOKEN, waitReady } from './bench-support';
 import { openPglite } from '../src/ledger/sql';
 
 const RESULT_TOKEN = 'bench-result-token';
@@ -289,7 +289,7 @@ async function main(argv: string[]): Promise<void> {
   const runGateway = async (name: string, extraEnv: Record<string, string>, dataDir: string) => {
     const port = await freePort();
     gatewayUrl = `http://127.0.0.1:${port}`;
-    const child = spawn(process.execPath, [MAIN], {
+    const child = spawn(process.execPath, startArgs(), {
       cwd: tmp,
       env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', REDIS_URL: redisUrl, OW_CONFIG_DIR: configDir, OW_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', OW_INTAKE_TOKEN: TOKEN, OW_OPS_TOKEN: 'bench-ops-token', ...extraEnv },
       stdio: ['ignore', log, log],

@@ -4,12 +4,20 @@
  * (the harness's sample case, copied so bench numbers stay comparable whatever the tests change).
  */
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 
 export { freePort } from '../src/platform/redis';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const MAIN = path.join(ROOT, 'dist/src/main.js');
+
+/** Node's arguments as `npm start` gives them (its runtime flags, then MAIN): a bench measures what ships. */
+export function startArgs(): string[] {
+  const start = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ');
+  if (start[0] !== 'node' || start[start.length - 1] !== 'dist/src/main.js') throw new Error(`package.json's start script is not "node [flags] dist/src/main.js": ${start.join(' ')}`);
+  return [...start.slice(1, -1), MAIN];
+}
 export const TOKEN = 'bench-intake-token';
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

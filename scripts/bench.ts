@@ -28,7 +28,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import YAML from 'yaml';
-import { benchCase, children, freePort, killAll, MAIN, ROOT, sleep, stopChild, TOKEN, waitReady } from './bench-support';
+import { benchCase, children, freePort, killAll, MAIN, ROOT, sleep, startArgs, stopChild, TOKEN, waitReady } from './bench-support';
 
 
 interface Options {
@@ -459,7 +459,7 @@ async function main(argv: string[]): Promise<void> {
   const servers: Server[] = [];
   for (const [i, role] of roles.entries()) {
     const port = await freePort();
-    const child = spawn(process.execPath, [...(options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.join(tmp, 'cpu-prof')] : []), MAIN], {
+    const child = spawn(process.execPath, [...(options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.join(tmp, 'cpu-prof')] : []), ...startArgs()], {
       cwd: tmp,
       env: {
         PATH: process.env.PATH,

@@ -72,7 +72,7 @@ function unavailable<T>(): T {
 }
 
 function app() {
-  // Real ones: the HTTP edge (pino-http, the request counters) needs a whole logger and registry.
+  // Real ones: the HTTP edge (the request line, the request counters) needs a whole logger and registry.
   const log = pino({ level: 'silent' });
   const deps = {
     config: () => ({ gateway: { server: { bodyLimit: '1mb' }, limits: { failedAuthPerMinute: 1000, requestsPerMinute: 100_000 } }, systems: new Map([['x', {}]]) }),

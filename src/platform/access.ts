@@ -161,17 +161,18 @@ export function access(options: AccessOptions): RequestHandler {
     if (need === 'none') return next(new ApiError('not_found'));
     const address = req.socket.remoteAddress ?? 'unknown';
     const token = bearerToken(req.get('authorization'));
-    const caller: Caller = { who: token ? `token ${fingerprint(token)}` : address };
+    const print = token && fingerprint(token);
+    const caller: Caller = { who: print ? `token ${print}` : address };
     try {
       // A limiter whose Redis is away lets the request on: intake then answers 503 by itself.
-      await budget.consume(token ? `t:${fingerprint(token)}` : `a:${address}`).catch((err: unknown) => {
+      await budget.consume(print ? `t:${print}` : `a:${address}`).catch((err: unknown) => {
         if (err instanceof RateLimiterRes) throw err;
       });
       if (need === 'public') return next();
       // Per address and per presented credential: a guesser gains nothing by changing either alone.
       // A valid token is never penalised itself, so only its address is looked up.
       caller.role = options.callers.roleOf(token);
-      const keys = [`a:${address}`, ...(token && !caller.role ? [`t:${fingerprint(token)}`] : [])];
+      const keys = [`a:${address}`, ...(print && !caller.role ? [`t:${print}`] : [])];
       for (const key of keys) {
         const t = clock();
         if ((notBlocked.get(key) ?? 0) > t) continue;

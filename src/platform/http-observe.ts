@@ -1,16 +1,16 @@
 /**
  * The HTTP edge: every request gets its X-Request-Id (the caller's when sane, else a new one),
  * returned on every answer, errors and 404s included; a server span (continuing a caller's W3C
- * traceparent); one pino-http line when it is answered; and the request counters by route pattern.
+ * traceparent); one line when it is answered (or the caller went away first); and the request
+ * counters by route pattern.
  *
  * What a request line holds is chosen here, not filtered afterwards: method, the path with
  * personal numbers masked (no query string), the route pattern, the status and the time. No header
  * (Authorization included) and no body is ever serialized.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
-import { pinoHttp } from 'pino-http';
 import { inContext, requestIdFrom, type LogContext } from './context';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
@@ -37,8 +37,11 @@ export function requestIdOf(req: IncomingMessage): string | undefined {
   return states.get(req)?.log.requestId;
 }
 
-export function observeHttp(deps: { log: Logger; metrics: Metrics }): RequestHandler[] {
-  const edge: RequestHandler = (req, res, next) => {
+/** Probes and scrapes would drown the lines that matter. */
+const QUIET = new Set(['/healthz', '/readyz', '/metrics']);
+
+export function observeHttp(deps: { log: Logger; metrics: Metrics }): RequestHandler {
+  return (req, res, next) => {
     const requestId = requestIdFrom(req.get('x-request-id'));
     (req as IncomingMessage & { id?: string }).id = requestId;
     res.setHeader('X-Request-Id', requestId);
@@ -47,40 +50,33 @@ export function observeHttp(deps: { log: Logger; metrics: Metrics }): RequestHan
     const state: EdgeState = { log: { requestId }, otel: trace.setSpan(parent, span) };
     states.set(req, state);
     const started = process.hrtime.bigint();
-    res.once('finish', () => {
+    // Taken now: routers rewrite req.url on the way in.
+    const quiet = QUIET.has(req.url);
+    // 'close' comes after every answer, and also when the caller went away first; 'finish' is
+    // skipped when the socket failed under an answer already written.
+    res.once('close', () => {
       const route = routeOf(req);
       const status = res.statusCode;
-      deps.metrics.httpRequests.inc({ method: req.method, route, status: String(status) });
-      deps.metrics.httpDuration.observe({ method: req.method, route }, Number(process.hrtime.bigint() - started) / 1e9);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const answered = res.writableFinished;
+      // The counters are of answers: a request the caller left has no status to count.
+      if (answered) {
+        deps.metrics.httpRequests.inc({ method: req.method, route, status: String(status) });
+        deps.metrics.httpDuration.observe({ method: req.method, route }, seconds);
+      }
       span.updateName(`${req.method} ${route}`);
       span.setAttributes({ 'http.route': route, 'http.response.status_code': status });
-      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      if (status >= 500 || !answered) span.setStatus({ code: SpanStatusCode.ERROR, ...(answered ? {} : { message: 'request aborted' }) });
       span.end();
+      if (quiet) return;
+      const line = { requestId, req: { method: req.method, path: maskPersonalData(req.originalUrl.split('?')[0] ?? '') }, res: { statusCode: status }, route, responseTime: Math.round(seconds * 1000) };
+      if (!answered) deps.log.warn(line, 'request aborted');
+      else if (status >= 500) deps.log.error(line, 'request failed');
+      else if (status >= 400) deps.log.warn(line, 'request answered');
+      else deps.log.info(line, 'request answered');
     });
     context.with(state.otel, () => inContext(state.log, next));
   };
-
-  const access = pinoHttp<IncomingMessage, ServerResponse>({
-    logger: deps.log,
-    genReqId: (req) => (req as IncomingMessage & { id?: string }).id ?? requestIdFrom(undefined),
-    customAttributeKeys: { reqId: 'requestId' },
-    quietReqLogger: true,
-    wrapSerializers: false,
-    serializers: {
-      // Serialized when the request arrives, before routing: the route is added when it is answered.
-      req: (req: IncomingMessage) => ({ method: req.method, path: maskPersonalData((req as Partial<Request>).originalUrl?.split('?')[0] ?? req.url?.split('?')[0] ?? '') }),
-      res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
-    },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-    customSuccessObject: (req, _res, line: object) => ({ ...line, route: routeOf(req) }),
-    customErrorObject: (req, _res, _err, line: object) => ({ ...line, route: routeOf(req) }),
-    customSuccessMessage: () => 'request answered',
-    customErrorMessage: () => 'request failed',
-    // Probes and scrapes would drown the lines that matter.
-    autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
-  });
-
-  return [edge, (req, res, next) => access(req, res, () => next())];
 }
 
 /**

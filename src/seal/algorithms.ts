@@ -8,6 +8,8 @@
  * Ed25519 is node:crypto throughout.
  */
 import crypto, { type KeyObject } from 'node:crypto';
+import { Field } from '@noble/curves/abstract/modular';
+import { DER } from '@noble/curves/abstract/weierstrass';
 import { sm2, sm3 } from 'sm-crypto-v2';
 import type { SealAlgorithm } from './config';
 import { sm2Nonces } from './nonces';
@@ -56,16 +58,31 @@ export function sm2PublicPem(publicKeyHex: string): string {
   return crypto.createPublicKey({ key: der, format: 'der', type: 'spki' }).export({ format: 'pem', type: 'spki' }).toString();
 }
 
+/** n, the order of the SM2 base point (GB/T 32918.5). */
+const SM2_N = BigInt('0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123');
+const modN = Field(SM2_N);
+
 /**
- * Signs e = SM3(Z ‖ M) (GB/T 32918.2 §6.1) with Z, which depends only on the key and the user ID,
- * worked out once per key rather than per seal, and k·G taken from the nonce pool.
+ * Signs e = SM3(Z ‖ M), GB/T 32918.2 §6.1 steps A3–A7. Everything that depends only on the key is
+ * worked out once per key: Z (the key and the user ID) and (1 + d)⁻¹, which sm-crypto-v2's
+ * doSignature inverts again for every signature (the largest cost of a seal once k·G comes from
+ * the nonce pool). The points are the library's (`getPoint`, made ahead by the nonce thread), the
+ * arithmetic mod n and the DER encoding @noble/curves' (the library's own base); the interop test
+ * has the independent sm-crypto verify what this signs.
  */
 function sm2Signer(privateKeyHex: string, publicKeyHex: string): (message: Uint8Array) => Buffer {
   const z = sm2.getZ(publicKeyHex, SM2_DEFAULT_USER_ID);
+  const d = BigInt(`0x${privateKeyHex}`);
+  const inverse = modN.inv(modN.add(d, 1n));
   return (message) => {
-    const e = Buffer.from(sm3Hex(Buffer.concat([z, message])), 'hex');
-    const point = sm2Nonces.take();
-    return Buffer.from(sm2.doSignature(e, privateKeyHex, { der: true, hash: false, pointPool: point ? [point] : [] }), 'hex');
+    const e = BigInt(`0x${sm3Hex(Buffer.concat([z, message]))}`);
+    for (;;) {
+      const { k, x1 } = sm2Nonces.take() ?? sm2.getPoint();
+      const r = modN.add(e, x1);
+      if (r === 0n || r + k === SM2_N) continue;
+      const s = modN.mul(inverse, modN.sub(k, modN.mul(r, d)));
+      if (s !== 0n) return Buffer.from(DER.hexFromSig({ r, s }), 'hex');
+    }
   };
 }
 

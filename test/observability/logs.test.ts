@@ -5,6 +5,7 @@
  */
 import { capturingLogger, INTAKE_TOKEN, legacyServer, replyJson, restSystem, sampleCase, startTestGateway, eventually, uniquePrefix, writeConfig, type LegacyServer } from '../support/harness';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import type { RunningGateway } from '../../src/gateway';
 
@@ -93,6 +94,27 @@ test('an insane or missing request id is replaced at the edge, on every answer',
     const line = parse(apiLog.lines).find((l) => l.requestId === missing.headers.get('x-request-id') && l.msg === 'request answered');
     expect(line?.req).toEqual({ method: 'GET', path: '/nowhere/330*************34' });
     expect(line?.route).toBe('unmatched');
+  });
+});
+
+test('a caller that hangs up mid-body still leaves its request line, without its query string', async () => {
+  // Half a body: the parser waits for the rest, the caller hangs up, and the 400 written then never
+  // gets its 'finish' (the socket failed under it): the line must not depend on that event.
+  const { port } = new URL(api.url);
+  await new Promise<void>((resolve, reject) => {
+    const socket = net.connect(Number(port), '127.0.0.1', () => {
+      socket.write(`POST /api/v1/cases?idNumber=330802199001011234 HTTP/1.1\r\nHost: x\r\nX-Request-Id: r-gone\r\nAuthorization: Bearer ${INTAKE_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":`);
+      setTimeout(() => socket.destroy(), 200);
+    });
+    socket.on('close', () => resolve());
+    socket.on('error', reject);
+  });
+  await eventually(async () => {
+    const lines = parse(apiLog.lines).filter((l) => l.requestId === 'r-gone');
+    // Answered (400, written to the kernel before the hang-up was seen) or aborted: a race, but one line either way.
+    expect(lines).toHaveLength(1);
+    expect(['request answered 400', 'request aborted 200']).toContain(`${String(lines[0]!.msg)} ${(lines[0]!.res as { statusCode: number }).statusCode}`);
+    expect(lines[0]!.req).toEqual({ method: 'POST', path: '/api/v1/cases' });
   });
 });
 

@@ -4,6 +4,7 @@ import express from 'express';
 import pino from 'pino';
 import { createMetrics } from './metrics';
 import { observeHttp } from './http-observe';
+import { eventually } from '../../test/support/harness';
 
 /** The edge in front of two handlers: one that answers, one that never does. */
 async function edge(): Promise<{ url: URL; lines: Record<string, unknown>[]; close: () => Promise<void> }> {
@@ -20,16 +21,12 @@ async function edge(): Promise<{ url: URL; lines: Record<string, unknown>[]; clo
   return { url: new URL(`http://127.0.0.1:${port}`), lines, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-const until = async (check: () => boolean): Promise<void> => {
-  for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
-};
-
 test('one line per answer, with the masked path, the route and the status; none for probes', async () => {
   const e = await edge();
   await fetch(new URL('/answer/330802199001011234?phone=13800000000', e.url), { headers: { 'X-Request-Id': 'r-1' } });
   await fetch(new URL('/healthz', e.url));
-  await until(() => e.lines.length > 0);
-  await new Promise((r) => setTimeout(r, 100));
+  await eventually(async () => expect(e.lines.length).toBeGreaterThan(0));
+  await new Promise((r) => setTimeout(r, 100)); // time for a probe's line, were one written
   expect(e.lines.map(({ msg, level, requestId, req, res, route }) => ({ msg, level, requestId, req, res, route }))).toEqual([
     { msg: 'request answered', level: 40, requestId: 'r-1', req: { method: 'GET', path: '/answer/330*************34' }, res: { statusCode: 404 }, route: '/answer/:id' },
   ]);
@@ -47,7 +44,7 @@ test('a caller that leaves before the answer gets a "request aborted" line', asy
     socket.on('close', () => resolve());
     socket.on('error', reject);
   });
-  await until(() => e.lines.length > 0);
+  await eventually(async () => expect(e.lines.length).toBeGreaterThan(0));
   expect(e.lines.map(({ msg, requestId, req }) => ({ msg, requestId, req }))).toEqual([{ msg: 'request aborted', requestId: 'r-gone', req: { method: 'GET', path: '/never/330*************34' } }]);
   await e.close();
 });

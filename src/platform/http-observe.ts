@@ -32,18 +32,12 @@ export function routeOf(req: IncomingMessage): string {
   return `${r.baseUrl ?? ''}${path}`;
 }
 
-/** The request id of a request that passed the edge. */
-export function requestIdOf(req: IncomingMessage): string | undefined {
-  return states.get(req)?.log.requestId;
-}
-
 /** Probes and scrapes would drown the lines that matter. */
 const QUIET = new Set(['/healthz', '/readyz', '/metrics']);
 
 export function observeHttp(deps: { log: Logger; metrics: Metrics }): RequestHandler {
   return (req, res, next) => {
     const requestId = requestIdFrom(req.get('x-request-id'));
-    (req as IncomingMessage & { id?: string }).id = requestId;
     res.setHeader('X-Request-Id', requestId);
     const parent = propagation.extract(context.active(), req.headers);
     const span = tracer().startSpan(`${req.method}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'ow.request_id': requestId } }, parent);
@@ -66,7 +60,8 @@ export function observeHttp(deps: { log: Logger; metrics: Metrics }): RequestHan
       }
       span.updateName(`${req.method} ${route}`);
       span.setAttributes({ 'http.route': route, 'http.response.status_code': status });
-      if (status >= 500 || !answered) span.setStatus({ code: SpanStatusCode.ERROR, ...(answered ? {} : { message: 'request aborted' }) });
+      if (!answered) span.setStatus({ code: SpanStatusCode.ERROR, message: 'request aborted' });
+      else if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();
       if (quiet) return;
       const line = { requestId, req: { method: req.method, path: maskPersonalData(req.originalUrl.split('?')[0] ?? '') }, res: { statusCode: status }, route, responseTime: Math.round(seconds * 1000) };

@@ -1,6 +1,8 @@
 import { compileExpression, ExpressionError } from './expressions';
 
 const budget = { timeMs: 100, depth: 50 };
+// For what is not about time: a busy machine must not turn a first regex compile into "over budget".
+const roomy = { timeMs: 60_000, depth: 50 };
 
 async function failure(source: string, input: unknown = {}): Promise<ExpressionError> {
   const err = await compileExpression(source, budget)
@@ -32,14 +34,14 @@ describe('when a configured expression runs on input', () => {
 
   it('then a backtracking regex runs in linear time on RE2', async () => {
     const started = Date.now();
-    const out = await compileExpression('$contains(s, /(a+)+$/)', budget).evaluate({ s: 'a'.repeat(50_000) + 'b' });
+    const out = await compileExpression('$contains(s, /(a+)+$/)', roomy).evaluate({ s: 'a'.repeat(50_000) + 'b' });
     expect(out).toBe(false);
     expect(Date.now() - started).toBeLessThan(5000); // the native engine takes longer than the universe
   });
 
   it('then regexes still match, replace and split as JSONata documents', async () => {
     // JSONata's sequences are arrays with extra properties: compared as plain JSON.
-    const e = async (src: string) => JSON.parse(JSON.stringify(await compileExpression(src, budget).evaluate({ s: '衢州 12 衢州 345' })));
+    const e = async (src: string) => JSON.parse(JSON.stringify(await compileExpression(src, roomy).evaluate({ s: '衢州 12 衢州 345' })));
     expect(await e('$match(s, /衢州 (\\d+)/).groups[0]')).toEqual(['12', '345']);
     expect(await e('$replace(s, /\\d+/, "#")')).toBe('衢州 # 衢州 #');
     expect(await e('$split(s, / /)')).toEqual(['衢州', '12', '衢州', '345']);

@@ -16,6 +16,7 @@ import { inSpan, SpanKind, traceHeaders } from '../platform/tracing';
 import type { GatewayConfig } from '../config/loader';
 import type { CaseStore } from '../cases/store';
 import { retryDelay } from '../delivery/backoff';
+import { replyLimit } from '../delivery/endpoints';
 import { errorMessage } from '../platform/failure';
 import type { Logger } from '../platform/logger';
 import { LuaScripts } from '../platform/lua';
@@ -38,8 +39,27 @@ class OutboxBusy extends Error {
   }
 }
 
-
 const LOCK_MS = 60_000;
+
+/**
+ * Reads and drops the platform's reply, at most `limit` bytes (`limits.maxReplyBytes`): only its
+ * status counts, and a reply that keeps coming must hold neither memory nor the outbox.
+ */
+async function discardReply(res: Response, limit: number): Promise<void> {
+  if (!res.body) return;
+  const reader = res.body.getReader();
+  let read = 0;
+  try {
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk.done) return;
+      read += chunk.value.byteLength;
+      if (read > limit) return void (await reader.cancel());
+    }
+  } catch {
+    // The status is known; what follows it does not matter.
+  }
+}
 
 export interface CallbackDeps {
   config: () => GatewayConfig;
@@ -183,7 +203,7 @@ export class CallbackDispatcher {
         signal: AbortSignal.timeout(this.deps.timeoutMs ?? 10_000),
       });
       status = res.status;
-      await res.arrayBuffer().catch(() => undefined);
+      await discardReply(res, replyLimit(this.deps.config().gateway.limits.maxReplyBytes));
     } catch (err) {
       count('failed');
       log.warn({ err: errorMessage(err) }, 'callback not delivered; will retry');

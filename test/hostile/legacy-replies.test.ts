@@ -13,6 +13,8 @@ const PHONE = '13800000000';
 describe('when legacy systems answer with hostile replies', () => {
   let legacy: LegacyServer;
   let callbacks: LegacyServer;
+  /** How many 1 MB chunks of an endless callback reply were written before the gateway hung up. */
+  const callbackReplyChunks: number[] = [];
   let gateway: RunningGateway;
   const captured = capturingLogger();
 
@@ -42,7 +44,26 @@ describe('when legacy systems answer with hostile replies', () => {
       res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8' });
       res.end(`<html><body><h1>Error</h1><pre>${req.body} Authorization: ${req.headers.authorization}</pre></body></html>`);
     });
-    callbacks = await legacyServer((_req, _n, res) => replyJson(res, 200, { ok: true }));
+    callbacks = await legacyServer((req, _n, res) => {
+      if (!String((req.json as { caseId?: string } | undefined)?.caseId).startsWith('QZ-BIGCB-')) return replyJson(res, 200, { ok: true });
+      // 200, then 300 MB written lazily: the gateway must hang up long before the end.
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      let sent = 0;
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      const more = () => {
+        while (sent < 300) {
+          sent++;
+          if (!res.write(chunk)) return;
+        }
+        res.end();
+      };
+      res.on('drain', more);
+      res.on('close', () => {
+        res.off('drain', more);
+        callbackReplyChunks.push(sent);
+      });
+      more();
+    });
     const retry = { attempts: 2, backoff: { type: 'fixed', delayMs: 20 } };
     const dir = writeConfig(
       [
@@ -109,5 +130,15 @@ describe('when legacy systems answer with hostile replies', () => {
     expect(everything).not.toContain(ID);
     expect(everything).not.toContain(PHONE);
     expect(everything).not.toContain('echoed-bearer-secret');
+  });
+
+  it('then a callback reply of 300 MB is read no further than limits.maxReplyBytes, and the next event still goes out', async () => {
+    const c = sampleCase({ caseId: `QZ-BIGCB-${Date.now()}`, itemCode: 'ECHO-2' });
+    await submit(gateway, c);
+    // Two events for the case: the second is posted only after the first was taken as delivered.
+    await eventually(async () => expect(callbacks.received.filter((r) => (r.json as { caseId: string }).caseId === c.caseId)).toHaveLength(2), 20_000);
+    await eventually(async () => expect(callbackReplyChunks).toHaveLength(2));
+    // 1 MB read, plus what the sockets' buffers held when the gateway hung up (a reply read whole would be 300).
+    for (const chunks of callbackReplyChunks) expect(chunks).toBeLessThanOrEqual(16);
   });
 });

@@ -4,7 +4,7 @@
  * they put the mapped body on the wire and hand back the system's reply as a plain object for the
  * `response.*` expressions, or throw RetryableError / PermanentError for what went wrong on the way.
  */
-import type { SystemConfig } from '../src/config/schema';
+import type { Egress, SystemConfig } from '../src/config/schema';
 import type { Logger } from '../src/platform/logger';
 
 export interface DeliveryContext {
@@ -53,6 +53,8 @@ export interface AdapterOptions {
   configDir: string;
   /** Largest reply read from the system (`limits.maxReplyBytes`); a longer one is cut off and retried. */
   maxReplyBytes: number;
+  /** gateway.yaml's `egress.allow`: also checked for what no configuration names, e.g. a WSDL's imports. */
+  egress?: Egress;
 }
 
 export type AdapterFactory<S extends SystemConfig = SystemConfig> = (system: S, options: AdapterOptions) => Adapter;

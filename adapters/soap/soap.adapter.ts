@@ -11,7 +11,7 @@ import type { SystemOf } from '../../src/config/schema';
 import type { Adapter, AdapterFactory } from '../adapter';
 import { SoapOperation } from './soap.client';
 
-/** Where the WSDL is: a URL as written, a file relative to the configuration folder. */
+/** Where the WSDL is: a URL as written, a file relative to the configuration folder (the loader keeps it inside). */
 export function wsdlLocation(wsdl: string, configDir: string): string {
   return /^https?:\/\//i.test(wsdl) ? wsdl : path.resolve(configDir, wsdl);
 }
@@ -35,6 +35,8 @@ export const createSoapAdapter: AdapterFactory<SystemOf<'soap'>> = (system, opti
       operation = new SoapOperation({
         systemId: system.id,
         wsdl: wsdlLocation(settings.wsdl, options.configDir),
+        folder: options.configDir,
+        egress: options.egress,
         endpoint: system.endpoint,
         service: settings.service,
         port: settings.port,

@@ -5,22 +5,29 @@
  * PermanentError. The SOAP adapter holds one per configured system and config version; the
  * simulators use one to push results to the gateway.
  */
+import path from 'node:path';
 import * as soap from 'soap';
 import type { IHttpClient, SoapMethod } from 'soap';
-import type { Auth } from '../../src/config/schema';
+import type { Auth, Egress } from '../../src/config/schema';
+import { fileRefusal } from '../../src/config/egress';
+import { redactUrl } from '../../src/platform/privacy';
 import type { Charset } from '../../src/platform/charset';
-import { PermanentError, RetryableError, errorMessage } from '../../src/platform/failure';
+import { PermanentError, RetryableError } from '../../src/platform/failure';
 import { secretsOf } from '../../src/config/schema';
 import { redactedHeaders } from '../http';
 import { classifySoapError } from './soap.faults';
-import { CapturingHttpClient, GuardedHttpClient, NotSent, type CapturedRequest, type GuardedCallOptions } from './soap.http';
+import { CapturingHttpClient, GuardedHttpClient, NotSent, originOf, type CapturedRequest, type GuardedCallOptions } from './soap.http';
 import type { SoapVersion } from './soap.wire';
 
 export interface SoapOperationOptions {
   /** Who is called, for every error message. */
   systemId: string;
-  /** The WSDL: an absolute file path or an http(s) URL. */
+  /** The WSDL: an absolute file path (inside `folder`) or an http(s) URL. */
   wsdl: string;
+  /** The folder a WSDL file and the files it imports must lie in; without one, a WSDL imports no file. */
+  folder?: string;
+  /** gateway.yaml's `egress.allow`, which the WSDL's imports must pass too. */
+  egress?: Egress;
   /** Where calls go, whatever address the WSDL names. */
   endpoint: string;
   service: string;
@@ -42,6 +49,20 @@ export type CallOptions = Pick<GuardedCallOptions, 'signal' | 'seal'>;
 
 type Call = (args: Record<string, unknown>, headers: Record<string, string>, options: CallOptions) => Promise<unknown>;
 
+const isUrl = (location: string): boolean => /^https?:\/\//i.test(location);
+
+/**
+ * Why the soap package could not load a WSDL, in words that quote nothing of the document: its own
+ * complaints quote the bytes it choked on. Ours (the guarded client's) are kept, less the system id.
+ */
+function loadFailure(systemId: string, err: unknown): string {
+  if (err instanceof RetryableError || err instanceof PermanentError) return err.message.startsWith(`${systemId}: `) ? err.message.slice(systemId.length + 2) : err.message;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'ENOENT') return 'no such file';
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return `the file could not be read (${code})`;
+  return 'it is not a WSDL document the soap client can read';
+}
+
 export class SoapOperation {
   private readonly http: GuardedHttpClient;
   private loading?: Promise<Call>;
@@ -54,6 +75,8 @@ export class SoapOperation {
       concurrency: options.concurrency,
       maxReplyBytes: options.maxReplyBytes,
       auth: options.auth,
+      egress: options.egress,
+      credentialOrigins: new Set([options.endpoint, options.wsdl].filter(isUrl).map(originOf).filter((o): o is string => o !== undefined)),
     });
   }
 
@@ -112,13 +135,19 @@ export class SoapOperation {
 
   /** The operation's method on a soap client sending through `http`; `redacted`: the WS-Security password written as `[redacted]`. */
   private async method(http: IHttpClient, redacted: boolean): Promise<SoapMethod> {
-    const { systemId, wsdl, endpoint, service, port, operation, version, auth } = this.options;
+    const { systemId, wsdl, folder, endpoint, service, port, operation, version, auth } = this.options;
+    // The package reads imported files itself: only those inside the folder (a URL goes through `http`).
+    const overrideImportLocation = (location: string): string => {
+      if (isUrl(location) || (folder && path.isAbsolute(location) && !fileRefusal(location, folder))) return location;
+      throw new RetryableError(`${systemId}: it imports a file outside the configuration folder, which is not read`);
+    };
     let client: soap.Client;
     try {
       // The package's own WSDL cache would outlive a config reload; ours is this object.
-      client = await soap.createClientAsync(wsdl, { httpClient: http, disableCache: true, forceSoap12Headers: version === '1.2' }, endpoint);
+      client = await soap.createClientAsync(wsdl, { httpClient: http, disableCache: true, forceSoap12Headers: version === '1.2', wsdl_options: { overrideImportLocation } }, endpoint);
     } catch (err) {
-      throw new RetryableError(`${systemId}: the WSDL ${wsdl} could not be loaded: ${errorMessage(err)}`, undefined, { cause: err });
+      const shown = isUrl(wsdl) ? redactUrl(wsdl) : folder ? path.relative(folder, wsdl) : wsdl;
+      throw new RetryableError(`${systemId}: the WSDL ${shown} could not be loaded: ${loadFailure(systemId, err)}`);
     }
     if (auth.type === 'wsse') {
       client.setSecurity(new soap.WSSecurity(auth.username, redacted ? '[redacted]' : auth.password, { passwordType: auth.passwordType, hasTokenCreated: true }));

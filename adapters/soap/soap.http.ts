@@ -3,10 +3,13 @@
  * adapter meets the wire: requests are transcoded to the system's charset; every reply is decoded,
  * checked to be a SOAP envelope and screened by the hardened XML reader before the soap package may
  * parse it; and whatever went wrong on the way is already a RetryableError or a PermanentError.
+ * Every URL the package asks for, a WSDL's imports included, must pass `egress.allow`, and the
+ * system's credentials go only to the origins of its endpoint and its WSDL.
  */
 import type { AxiosInstance, AxiosPromise, AxiosResponse } from 'axios';
 import type { IExOptions, IHeaders, IHttpClient } from 'soap';
-import type { Auth } from '../../src/config/schema';
+import type { Auth, Egress } from '../../src/config/schema';
+import { egressRefusal } from '../../src/config/egress';
 import type { Charset } from '../../src/platform/charset';
 import { RetryableError } from '../../src/platform/failure';
 import { CharsetError } from '../../src/platform/charset';
@@ -25,6 +28,19 @@ export interface GuardedHttpOptions {
   auth: Auth;
   /** Largest reply (or WSDL) read. */
   maxReplyBytes: number;
+  /** gateway.yaml's `egress.allow`, which every URL asked for must pass. */
+  egress?: Egress;
+  /** Where basic, bearer and hmac headers may go: the origins of the system's endpoint and its WSDL. */
+  credentialOrigins: ReadonlySet<string>;
+}
+
+/** `url`'s scheme, host and port, or undefined when it is not a URL. */
+export function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
 }
 
 /** What the soap package is handed for a reply: it reads `status`, `headers` and `data`. */
@@ -52,6 +68,12 @@ function header(headers: Record<string, unknown>, name: string): string | undefi
   return typeof value === 'string' ? value : undefined;
 }
 
+/**
+ * The documents (WSDLs and what they import) fetched for each system's calls, by system and URL: a
+ * dry run reads them here, so it fetches nothing, whatever URL a proposed configuration names.
+ */
+const fetchedDocuments = new Map<string, Map<string, SoapHttpReply>>();
+
 export class GuardedHttpClient implements IHttpClient {
   private readonly client: AxiosInstance;
 
@@ -59,8 +81,22 @@ export class GuardedHttpClient implements IHttpClient {
     this.client = httpClient(options, options.maxReplyBytes);
   }
 
+  get systemId(): string {
+    return this.options.systemId;
+  }
+
+  /** The document at `url` as fetched earlier for this system's calls, if it was. */
+  fetched(url: string): SoapHttpReply | undefined {
+    return fetchedDocuments.get(this.options.systemId)?.get(url);
+  }
+
   request(url: string, data: unknown, callback: (error: unknown, res?: unknown, body?: unknown) => unknown, exheaders?: IHeaders, exoptions?: GuardedCallOptions): AxiosPromise {
-    const exchange = data === null || data === undefined ? this.fetchWsdl(url, exheaders ?? {}) : this.post(url, String(data), exheaders ?? {}, exoptions);
+    const refusal = egressRefusal(url, this.options.egress);
+    const exchange = refusal
+      ? Promise.reject(new RetryableError(`${this.options.systemId}: ${redactUrl(url)} is not fetched: ${refusal}`))
+      : data === null || data === undefined
+        ? this.fetchWsdl(url, exheaders ?? {})
+        : this.post(url, String(data), exheaders ?? {}, exoptions);
     // The soap package drops the promise it gets back: the callback carries the outcome, and the
     // promise must never reject.
     const settled = exchange
@@ -99,10 +135,16 @@ export class GuardedHttpClient implements IHttpClient {
     }
   }
 
-  /** The WSDL, when it is a URL: fetched (once per config version, by the adapter) and screened. */
+  /** The system's credentials as headers, for a request to `url`: none to an origin it does not trust. */
+  private credentials(url: string, body: Buffer): Record<string, string> {
+    const origin = originOf(url);
+    return origin && this.options.credentialOrigins.has(origin) ? authHeaders(this.options.auth, body) : {};
+  }
+
+  /** The WSDL, or a document it imports: fetched (once per config version, by the adapter) and screened. */
   private async fetchWsdl(url: string, headers: IHeaders): Promise<SoapHttpReply> {
-    const { systemId, auth } = this.options;
-    const res = await this.exchange(url, 'GET', { Accept: 'text/xml, application/xml, */*', ...(headers as Record<string, string>), ...authHeaders(auth, Buffer.alloc(0)) });
+    const { systemId } = this.options;
+    const res = await this.exchange(url, 'GET', { Accept: 'text/xml, application/xml, */*', ...(headers as Record<string, string>), ...this.credentials(url, Buffer.alloc(0)) });
     if (res.status !== 200) throw new RetryableError(`${systemId}: the WSDL at ${redactUrl(url)} answered HTTP ${res.status}`);
     const text = this.decode(res, 'a WSDL');
     try {
@@ -111,12 +153,15 @@ export class GuardedHttpClient implements IHttpClient {
       if (err instanceof XmlRejectedError) throw new RetryableError(`${systemId}: the WSDL at ${redactUrl(url)} is refused unread: ${err.message}`);
       throw err;
     }
-    return { status: res.status, headers: res.headers as Record<string, unknown>, data: text };
+    const reply = { status: res.status, headers: res.headers as Record<string, unknown>, data: text };
+    if (!fetchedDocuments.has(systemId)) fetchedDocuments.set(systemId, new Map());
+    fetchedDocuments.get(systemId)!.set(url, reply);
+    return reply;
   }
 
   /** An envelope the soap package wrote, as bytes in the system's charset, with the headers that go with it. */
-  frame(xml: string, headers: IHeaders, seal?: (payload: Buffer) => string): { body: Buffer; headers: Record<string, string> } {
-    const { charset, auth } = this.options;
+  frame(url: string, xml: string, headers: IHeaders, seal?: (payload: Buffer) => string): { body: Buffer; headers: Record<string, string> } {
+    const { charset } = this.options;
     const contentType = typeof headers['Content-Type'] === 'string' ? headers['Content-Type'] : 'text/xml; charset=utf-8';
     const body = encodeEnvelope(xml, charset);
     return {
@@ -126,7 +171,7 @@ export class GuardedHttpClient implements IHttpClient {
         'Content-Type': withCharset(contentType, charset),
         Accept: 'text/xml, application/soap+xml, */*;q=0.1',
         // WS-Security goes in the envelope; bearer, basic and hmac go in headers as for REST.
-        ...authHeaders(auth, body),
+        ...this.credentials(url, body),
         ...sealHeaders(seal, body),
       },
     };
@@ -134,7 +179,7 @@ export class GuardedHttpClient implements IHttpClient {
 
   private async post(url: string, xml: string, headers: IHeaders, options: GuardedCallOptions = {}): Promise<SoapHttpReply> {
     const { systemId, auth } = this.options;
-    const framed = this.frame(xml, headers, options.seal);
+    const framed = this.frame(url, xml, headers, options.seal);
     const res = await this.exchange(url, 'POST', framed.headers, framed.body, options.signal);
     const text = this.decode(res, `HTTP ${res.status} with a body`);
     if (!isEnvelope(text) || !hasBody(text)) this.notSoap(res, text);
@@ -177,8 +222,9 @@ export class NotSent extends Error {
 }
 
 /**
- * The soap package's HTTP client for a dry run: the WSDL is read through the guarded client (as for
- * a delivery), the envelope is framed exactly as `post` frames it and kept, and nothing is posted.
+ * The soap package's HTTP client for a dry run, which sends and fetches nothing: a WSDL (or what it
+ * imports) is read from what the system's calls already fetched, or the preview is refused; the
+ * envelope is framed exactly as `post` frames it and kept.
  */
 export class CapturingHttpClient implements IHttpClient {
   captured?: CapturedRequest;
@@ -186,8 +232,13 @@ export class CapturingHttpClient implements IHttpClient {
   constructor(private readonly guarded: GuardedHttpClient) {}
 
   request(url: string, data: unknown, callback: (error: unknown, res?: unknown, body?: unknown) => unknown, exheaders?: IHeaders, exoptions?: GuardedCallOptions): AxiosPromise {
-    if (data === null || data === undefined) return this.guarded.request(url, data, callback, exheaders, exoptions);
-    const framed = this.guarded.frame(String(data), exheaders ?? {}, exoptions?.seal);
+    if (data === null || data === undefined) {
+      const fetched = this.guarded.fetched(url);
+      if (fetched) callback(null, fetched, fetched.data);
+      else callback(new RetryableError(`${this.guarded.systemId}: the envelope cannot be previewed without fetching ${redactUrl(url)}, and a dry run fetches nothing; it can be once a delivery to this system has loaded it (a WSDL file in the configuration folder can be at any time)`));
+      return Promise.resolve() as unknown as AxiosPromise;
+    }
+    const framed = this.guarded.frame(url, String(data), exheaders ?? {}, exoptions?.seal);
     this.captured = { url, headers: framed.headers, body: framed.body };
     callback(new NotSent());
     return Promise.resolve() as unknown as AxiosPromise;

@@ -1,4 +1,4 @@
-import { egressRefusal, invalidEgressEntries } from './egress';
+import { egressRefusal, fileRefusal, invalidEgressEntries } from './egress';
 
 const egress = { allow: ['127.0.0.1:9100', '10.0.0.0/8', '*.zj.gov.cn', '[::1]:9100', 'intake.qz.gov.cn'] };
 
@@ -36,5 +36,15 @@ describe('when an endpoint is checked against egress.allow', () => {
 
   it('then entries that mean nothing are named', () => {
     expect(invalidEgressEntries({ allow: ['10.0.0.0/8', 'a b', '1.2.3.4:99999', 'host:x'] })).toEqual(['a b', '1.2.3.4:99999', 'host:x']);
+  });
+});
+
+describe('when a WSDL file is checked against the configuration folder', () => {
+  it.each(['./wsdl/a.wsdl', 'wsdl/a.wsdl', '/etc/ow/wsdl/a.wsdl', 'wsdl/../a.wsdl', '..a.wsdl'])('then %s is inside and may be read', (file) => {
+    expect(fileRefusal(file, '/etc/ow')).toBeUndefined();
+  });
+
+  it.each(['../a.wsdl', './wsdl/../../etc/passwd', '/etc/passwd', '/etc/owner/a.wsdl', '.', ''])('then %s is refused', (file) => {
+    expect(fileRefusal(file, '/etc/ow')).toMatch(/inside the configuration folder/);
   });
 });

@@ -2,8 +2,10 @@
  * Where configuration may send the gateway (`egress.allow`, CONTRACT §4): checked when a file
  * loads and when ops store a version, so an endpoint cannot be pointed at the gateway's own Redis,
  * a metadata service or a file. Only http and https are ever spoken. Host names are matched as
- * written; what they resolve to is the network's firewall to decide.
+ * written; what they resolve to is the network's firewall to decide. Files (a WSDL and what it
+ * imports) are read only from inside the configuration folder.
  */
+import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import type { Egress } from './schema';
 
@@ -77,4 +79,15 @@ export function egressRefusal(url: string, egress: Egress | undefined): string |
   const rules = egress.allow.map(parseRule).filter((r): r is Rule => r !== undefined);
   if (rules.some((rule) => matches(rule, host, port))) return undefined;
   return `${host}:${port} is not allowed by egress.allow in gateway.yaml`;
+}
+
+/**
+ * Why `file` (relative to the configuration folder, or absolute) may not be read as a document of
+ * the configuration, or undefined when it may: only files inside the folder are.
+ */
+export function fileRefusal(file: string, configDir: string): string | undefined {
+  const folder = path.resolve(configDir);
+  const relative = path.relative(folder, path.resolve(folder, file));
+  if (relative === '' || relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) return 'must be a file inside the configuration folder (or an http(s) URL)';
+  return undefined;
 }

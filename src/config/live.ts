@@ -255,7 +255,7 @@ export class LiveConfig {
   private async validate(id: string, raw: Record<string, unknown>): Promise<SystemConfig> {
     const file = `systems/${id}`;
     const issues = environmentReferences(raw, this.files.sources.get(id) ?? {}, file);
-    const system = parseSystem(raw, file, this.options.env, this.current.gateway, issues);
+    const system = parseSystem(raw, file, this.options.env, this.current.gateway, this.current.dir, issues);
     if (system && system.id !== id) issues.push({ file, path: 'id', message: `must be ${id}` });
     if (system && issues.length === 0) issues.push(...(await trialRun(system, file, this.current.gateway)));
     if (!system || issues.length > 0) throw new SystemConfigInvalid(issues);

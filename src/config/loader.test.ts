@@ -96,6 +96,15 @@ describe('config loader', () => {
     expect(issues).toEqual([expect.objectContaining({ file: 'systems/city-b.yaml', path: 'response.success', message: expect.stringContaining('invalid JSONata') })]);
   });
 
+  it('when a WSDL file lies outside the configuration folder, then soap.wsdl is refused before anything reads it', () => {
+    const soap = (id: string, wsdl: string) => ({ ...restSystem(id, 'http://127.0.0.1:9/s'), protocol: 'soap', soap: { wsdl, service: 'S', port: 'P', operation: 'o', version: '1.1' } });
+    const dir = writeConfig([soap('prov-up', '../secret.wsdl'), soap('prov-abs', '/etc/passwd'), soap('prov-in', './wsdl/in.wsdl')], { routes: [] });
+    expect(issuesOf(dir)).toEqual([
+      { file: 'systems/prov-abs.yaml', path: 'soap.wsdl', message: 'must be a file inside the configuration folder (or an http(s) URL)' },
+      { file: 'systems/prov-up.yaml', path: 'soap.wsdl', message: 'must be a file inside the configuration folder (or an http(s) URL)' },
+    ]);
+  });
+
   it('when the folder is missing, then one clear error', () => {
     expect(issuesOf('/nonexistent/ow-config')).toEqual([expect.objectContaining({ message: expect.stringContaining('not found') })]);
   });

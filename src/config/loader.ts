@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import { keyPath } from '../platform/errors';
 import { EXPRESSION_PATHS } from './expression-paths';
 import { compileExpression, ExpressionError, type ExpressionBudget } from '../platform/expressions';
-import { egressRefusal, invalidEgressEntries } from './egress';
+import { egressRefusal, fileRefusal, invalidEgressEntries } from './egress';
 import { SAMPLE_CASE } from './sample-case';
 import {
   gatewaySchema,
@@ -199,12 +199,15 @@ export async function trialRunAll(config: GatewayConfig): Promise<void> {
   if (issues.length > 0) throw new ConfigError(issues);
 }
 
+/** A WSDL named with a scheme is a URL (checked against egress.allow); without one, a file. */
+const hasScheme = (location: string): boolean => /^[a-z][a-z0-9+.-]*:/i.test(location);
+
 /** Every URL a system makes the gateway call, by key path. */
 function systemUrls(system: SystemFile): Array<[string, string]> {
   const out: Array<[string, string]> = [['endpoint', system.endpoint]];
   if (system.result?.poll) out.push(['result.poll.endpoint', system.result.poll.endpoint]);
   if (system.lookup?.endpoint) out.push(['lookup.endpoint', system.lookup.endpoint]);
-  if (system.protocol === 'soap' && /^[a-z][a-z0-9+.-]*:/i.test(system.soap.wsdl)) out.push(['soap.wsdl', system.soap.wsdl]);
+  if (system.protocol === 'soap' && hasScheme(system.soap.wsdl)) out.push(['soap.wsdl', system.soap.wsdl]);
   return out;
 }
 
@@ -221,8 +224,11 @@ export function withDefaults(system: SystemFile, gateway: GatewayFile): SystemCo
   };
 }
 
-/** Validates one system file's content; used by the loader and by the admin API's PUT. */
-export function parseSystem(raw: unknown, file: string, env: Env, gateway: GatewayFile, issues: ConfigIssue[]): SystemConfig | undefined {
+/**
+ * Validates one system file's content; used by the loader and by the admin API's PUT. `configDir`
+ * is the folder a WSDL file must lie in.
+ */
+export function parseSystem(raw: unknown, file: string, env: Env, gateway: GatewayFile, configDir: string, issues: ConfigIssue[]): SystemConfig | undefined {
   const expanded = expandEnv(raw, env, file, issues);
   const before = issues.length;
   checkExpressions(expanded, file, expressionBudget(gateway), issues);
@@ -232,6 +238,9 @@ export function parseSystem(raw: unknown, file: string, env: Env, gateway: Gatew
     const refusal = egressRefusal(url, gateway.egress);
     if (refusal) issues.push({ file, path: at, message: `endpoint refused: ${refusal}` });
   }
+  // Checked before anything reads it, so no answer tells whether a file elsewhere exists.
+  const wsdlFile = system.protocol === 'soap' && !hasScheme(system.soap.wsdl) ? fileRefusal(system.soap.wsdl, configDir) : undefined;
+  if (wsdlFile) issues.push({ file, path: 'soap.wsdl', message: wsdlFile });
   return issues.length > before ? undefined : withDefaults(system, gateway);
 }
 
@@ -272,7 +281,7 @@ export function loadConfig(dir: string, env: Env = process.env): GatewayConfig {
     systemIds.add(name.replace(/\.ya?ml$/, ''));
     const raw = readYaml(dir, file, issues, true);
     if (raw === undefined) continue;
-    const system = parseSystem(raw, file, env, gateway, issues);
+    const system = parseSystem(raw, file, env, gateway, dir, issues);
     if (!system) continue;
     const expectedId = name.replace(/\.ya?ml$/, '');
     if (system.id !== expectedId) {

@@ -24,7 +24,7 @@ export function replyLimit(size: string | number): number {
 
 /** What every adapter of this configuration is made with (deliveries, look-ups, dry runs). */
 export function adapterOptions(config: Pick<GatewayConfig, 'dir' | 'gateway'>): AdapterOptions {
-  return { configDir: config.dir, maxReplyBytes: replyLimit(config.gateway.limits.maxReplyBytes) };
+  return { configDir: config.dir, maxReplyBytes: replyLimit(config.gateway.limits.maxReplyBytes), egress: config.gateway.egress };
 }
 
 export class Endpoints {

@@ -92,9 +92,10 @@ export class SoapOperation {
     } catch (err) {
       throw classifySoapError(this.options.systemId, err, secretsOf(this.options.auth));
     }
-    // A Body without the output element (or with an empty one) cannot be read: retried.
-    if (output === undefined || output === null) throw new RetryableError(`${this.options.systemId} answered without a ${this.options.operation} output`);
-    return output;
+    // A Body without the output element cannot be read: retried. An empty one (`<SubmitCaseResponse/>`,
+    // which the package reads as null) is an answer with no fields: response.* decides what it means.
+    if (output === undefined) throw new RetryableError(`${this.options.systemId} answered without a ${this.options.operation} output`);
+    return output ?? {};
   }
 
   /**

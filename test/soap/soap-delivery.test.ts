@@ -6,6 +6,7 @@ import iconv from 'iconv-lite';
 import * as soap from 'soap';
 import type { RunningGateway } from '../../src/gateway';
 import { caseView, eventually, sampleCase, startTestGateway, submit, writeConfig } from '../support/harness';
+import { strictGbk } from '../xml/support';
 import { CASE_NS, addWsdls, caseServiceWsdl, soapPeer, soapSystem, type SoapPeer } from './support';
 
 async function settled(gateway: RunningGateway, caseId: string, status: string): Promise<any> {
@@ -276,6 +277,18 @@ describe('when a SOAP system answers in GBK, slowly, or is asked 100 times', () 
     await submit(gateway, refused);
     const rejected = await settled(gateway, refused.caseId as string, 'rejected');
     expect(rejected.lastError).toBe('prov-gbk refused the case: 申请人“李四”材料不齐全：缺少《房屋所有权证》');
+  });
+
+  it('then characters outside GBK proper (䶮, €) go out as character references, so a strict GBK decoder reads the envelope', async () => {
+    const c = sampleCase({ itemCode: '330800-GBK-003', applicant: { ...(sampleCase().applicant as object), name: '张䶮€' } });
+    await submit(gateway, c);
+    // The system reads the name back as text and names it in its refusal: the characters survive both ways.
+    const rejected = await settled(gateway, c.caseId as string, 'rejected');
+    expect(rejected.lastError).toBe('prov-gbk refused the case: 申请人“张䶮€”材料不齐全：缺少《房屋所有权证》');
+    const sent = peer.received.find((r) => r.headers['idempotency-key'] === `${c.caseId}:prov-gbk`)!;
+    const read = strictGbk.python(sent.raw);
+    expect(strictGbk.glibc(sent.raw)).toBe(read);
+    expect(read).toMatch(/^<\?xml version="1.0" encoding="GBK"\?>.*<sqrxm>张&#x4DAE;&#x20AC;<\/sqrxm>/);
   });
 
   it('then a system slower than timeoutMs is given up on and retried', async () => {

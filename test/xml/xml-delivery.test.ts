@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import iconv from 'iconv-lite';
 import type { RunningGateway } from '../../src/gateway';
 import { caseView, eventually, sampleCase, startTestGateway, submit, writeConfig } from '../support/harness';
-import { countingServer, reply, xmlSystem } from './support';
+import { countingServer, reply, strictGbk, xmlSystem } from './support';
 import { legacyServer, type LegacyServer, type Received } from '../support/harness';
 
 type Answer = (bytes: Buffer, n: number) => { status?: number; type?: string; body: Buffer };
@@ -125,6 +125,22 @@ describe('a GBK system', () => {
     expect(text.replace(/^<\?xml[^>]*\?>/, '')).not.toContain('?');
     expect(headers['content-type']).toBe('text/xml; charset=GBK');
     expect(headers['idempotency-key']).toBe(`${caseId}:${SYSTEMS.gbk}`);
+  });
+
+  it('sends characters outside GBK proper (䶮, €, private use) as character references, so a strict GBK decoder reads the whole request', async () => {
+    let raw: Buffer | undefined;
+    answers.set(SYSTEMS.gbk, (bytes) => {
+      raw = bytes;
+      return { type: 'text/xml; charset=GBK', body: gbk(accepted('0012301')) };
+    });
+    const { caseId } = await deliver(SYSTEMS.gbk, {
+      applicant: { kind: 'person', name: '王䶮', idType: 'ID_CARD', idNumber: '33080219900101123X', address: '衢州市€\uE000街' },
+    });
+    await settled(caseId, 'delivered');
+    const read = strictGbk.python(raw!);
+    expect(strictGbk.glibc(raw!)).toBe(read);
+    expect(read).toContain('<sqrxm>王&#x4DAE;</sqrxm>');
+    expect(read).toContain('<dz>衢州市&#x20AC;&#xE000;街</dz>');
   });
 
   it('keeps leading zeros and a trailing X of a receipt number exactly', async () => {

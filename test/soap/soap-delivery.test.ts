@@ -311,3 +311,77 @@ describe('when a SOAP system answers in GBK, slowly, or is asked 100 times', () 
     expect(peer.wsdlRequests).toBe(1);
   });
 });
+
+describe('when case data tries to write SOAP markup (XML injection)', () => {
+  let peer: SoapPeer;
+  let gateway: RunningGateway;
+  const INJECTION = 'LSJZ</sqrxm><sfzh>INJECTED</sfzh><jzje>999999</jzje><sqrxm>LSJZ';
+  const sentFor = (caseId: string) => peer.received.filter((r) => String(r.headers['idempotency-key']).startsWith(`${caseId}:`));
+
+  beforeAll(async () => {
+    peer = await soapPeer({ version: '1.1', submitCase: ok });
+    const dir = writeConfig(
+      [
+        // As prov-civil-affairs maps its 救助类型: a form field straight into an argument.
+        soapSystem('prov-form-field', peer.url, { request: { body: '{"bizNo": caseId, "sqrxm": form.jzlx, "sfzh": applicant.idNumber, "sxbm": itemCode}' } }),
+        // A mapping that turns case values into keys: only the adapter can see what those become.
+        soapSystem('prov-built-keys', peer.url, {
+          request: { body: '$merge([{"bizNo": caseId, "sqrxm": form.jzlx, "sfzh": applicant.idNumber, "sxbm": itemCode}, form.extra.{name: value}])' },
+          circuitBreaker: { failureThreshold: 100, cooldownMs: 1000 },
+        }),
+      ],
+      { routes: [{ itemCode: '330800-JZ-*', targets: ['prov-form-field'] }, { itemCode: '330800-KEYS-*', targets: ['prov-built-keys'] }] },
+    );
+    addWsdls(dir, { 'case.wsdl': caseServiceWsdl('1.1') });
+    gateway = await startTestGateway(dir);
+  });
+  afterAll(async () => {
+    await gateway.stop();
+    await peer.close();
+  });
+
+  it('then a case whose form holds a key the soap package or an XML writer reads as markup is refused at intake with its path, and nothing is sent', async () => {
+    const markup: Array<[Record<string, unknown>, string]> = [
+      [{ jzlx: { $xml: INJECTION } }, 'form.jzlx.$xml'],
+      [{ jzlx: { $value: 'LSJZ' } }, 'form.jzlx.$value'],
+      [{ jzlx: { attributes: { 'x="1"><sfzh>INJECTED</sfzh><y': '1' }, $value: 'LSJZ' } }, 'form.jzlx.attributes'],
+      [{ jzlx: { $attributes: { id: '1' } } }, 'form.jzlx.$attributes'],
+      [{ jzlx: { $type: 'xsd:int' } }, 'form.jzlx.$type'],
+      [{ jzlx: 'LSJZ', items: [{ '@id': '1', '#text': 'x' }] }, 'form.items[0].@id'],
+      [{ _xml: INJECTION }, 'form._xml'],
+      [{ jzlx: { '?xml-stylesheet': 'href="x"' } }, 'form.jzlx.?xml-stylesheet'],
+    ];
+    for (const [form, path] of markup) {
+      const c = sampleCase({ itemCode: '330800-JZ-001', form });
+      const res = await submit(gateway, c);
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('invalid_case');
+      expect(res.body.error.details).toEqual(expect.arrayContaining([{ path, message: expect.stringContaining('XML markup') }]));
+      expect((await caseView(gateway, c.caseId as string)).status).toBe(404);
+    }
+    // The same text as a plain value arrives as text: one sfzh, the applicant's.
+    const plain = sampleCase({ itemCode: '330800-JZ-002', form: { jzlx: INJECTION } });
+    expect((await submit(gateway, plain)).status).toBe(202);
+    await settled(gateway, plain.caseId as string, 'delivered');
+    const [sent] = sentFor(plain.caseId as string);
+    expect(sent.raw.toString('utf8').match(/<(\w+:)?sfzh>/g)).toHaveLength(1);
+    expect(sent.raw.toString('utf8')).not.toContain('<jzje>');
+  });
+
+  it('then a mapped body whose keys or values the soap package would write as markup is rejected, naming the field, and never sent', async () => {
+    const built: Array<[Record<string, unknown>, string]> = [
+      [{ jzlx: 'LSJZ', extra: [{ name: '$xml', value: '<sfzh>INJECTED</sfzh>' }] }, '$xml: "$xml" is markup to the soap package, not an element name'],
+      [{ jzlx: 'LSJZ', extra: [{ name: 'attributes', value: { 'x="1"><sfzh>INJECTED</sfzh><y': '1' } }] }, 'attributes: "attributes" is markup to the soap package, not an element name'],
+      [{ jzlx: 'LSJZ', extra: [{ name: 'sfzh><jzje', value: '999999' }] }, 'sfzh><jzje: "sfzh><jzje" is not a valid XML name'],
+      // The soap package writes a string shaped like a CDATA section as it is.
+      [{ jzlx: '<![CDATA[LSJZ]]></sqrxm><sfzh>INJECTED</sfzh><sqrxm><![CDATA[LSJZ]]>' }, 'sqrxm: a value shaped like a CDATA section would be written unescaped'],
+    ];
+    for (const [form, problem] of built) {
+      const c = sampleCase({ itemCode: '330800-KEYS-001', form });
+      expect((await submit(gateway, c)).status).toBe(202);
+      const rejected = await settled(gateway, c.caseId as string, 'rejected');
+      expect(rejected.lastError).toBe(`prov-built-keys: request.body cannot be written as SOAP: ${problem}`);
+      expect(sentFor(c.caseId as string)).toHaveLength(0);
+    }
+  });
+});

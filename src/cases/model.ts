@@ -70,7 +70,11 @@ export const caseSchema = z.strictObject({
   submittedAt: z.iso.datetime({ offset: true }),
   applicant: applicantSchema,
   materials: z.array(materialSchema).max(200).default([]),
-  form: z.record(z.string(), z.unknown()).superRefine(refuseMarkupKeys).default({}),
+  form: z
+    .record(z.string(), z.unknown())
+    .superRefine(refuseMarkupKeys)
+    .default({})
+    .describe('The item\'s own fields, any JSON. Keys that XML and SOAP writers read as markup are refused, at any depth: those starting with $, @, #, ? or :, and attributes, _xml, _xmlns.'),
   targets: z.array(z.string().regex(/^[a-z0-9-]+$/, 'a system id')).min(1).max(44).optional(),
 });
 

@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import iconv from 'iconv-lite';
 import type { RunningGateway } from '../../src/gateway';
+import { readXml } from '../../src/platform/xml';
 import { caseView, eventually, sampleCase, startTestGateway, submit, writeConfig } from '../support/harness';
 import { countingServer, reply, strictGbk, xmlSystem } from './support';
 import { legacyServer, type LegacyServer, type Received } from '../support/harness';
@@ -253,6 +254,16 @@ describe('what can never be sent', () => {
     const delivery = await settled(caseId, 'rejected');
     expect(delivery.lastError).toBe(`${SYSTEMS.utf8}: request body cannot be written as UTF-8 XML: Request.bz: U+0007 cannot be carried by XML 1.0`);
     expect(server.received.length).toBe(before);
+  });
+
+  it('writes markup-shaped case text as text: a tag- or CDATA-shaped value arrives escaped, and adds no element', async () => {
+    answers.set(SYSTEMS.utf8, () => ({ type: 'text/xml; charset=UTF-8', body: Buffer.from(accepted('X', 'UTF-8')) }));
+    const bz = '<![CDATA[LSJZ]]></bz><sfzh>INJECTED</sfzh><bz><![CDATA[LSJZ]]>';
+    const { caseId } = await deliver(SYSTEMS.utf8, { form: { bz } });
+    await settled(caseId, 'delivered');
+    const text = lastTo(SYSTEMS.utf8).bytes.toString('utf8');
+    expect(text).not.toContain('<sfzh>');
+    expect(readXml(text)).toEqual({ Request: { ywh: caseId, bz } });
   });
 
   it('rejects an element name GBK cannot hold (references are impossible in names), naming the field', async () => {

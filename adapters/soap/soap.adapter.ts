@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { PermanentError } from '../../src/platform/failure';
 import { CharsetError, charsetLabel, encodeStrict, type Charset } from '../../src/platform/charset';
-import { isMarkupKey, xmlNameProblem } from '../../src/platform/xml';
+import { isMarkupKey, shown, xmlNameProblem } from '../../src/platform/xml';
 import type { SystemOf } from '../../src/config/schema';
 import type { Adapter, AdapterFactory } from '../adapter';
 import { SoapOperation } from './soap.client';
@@ -28,7 +28,7 @@ function notText(args: Record<string, unknown>, charset: Charset): string | unde
   while (stack.length > 0) {
     const { field, value } = stack.pop()!;
     if (typeof value === 'string' && value.startsWith('<![CDATA[') && value.endsWith(']]>')) {
-      return `${field}: a value shaped like a CDATA section would be written unescaped`;
+      return `${shown(field)}: a value shaped like a CDATA section would be written unescaped`;
     }
     if (value === null || typeof value !== 'object') continue;
     if (Array.isArray(value)) {
@@ -37,11 +37,11 @@ function notText(args: Record<string, unknown>, charset: Charset): string | unde
     }
     for (const [key, child] of Object.entries(value)) {
       const at = field ? `${field}.${key}` : key;
-      if (isMarkupKey(key)) return `${at}: "${key}" is markup to the soap package, not an element name`;
+      if (isMarkupKey(key)) return `${shown(at)}: "${shown(key)}" is markup to the soap package, not an element name`;
       const problem = xmlNameProblem(key);
-      if (problem) return `${at}: ${problem}`;
+      if (problem) return `${shown(at)}: ${problem}`;
       try {
-        encodeStrict(key, charset, at);
+        encodeStrict(key, charset, shown(at));
       } catch (err) {
         if (err instanceof CharsetError) return err.message;
         throw err;

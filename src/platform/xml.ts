@@ -57,7 +57,7 @@ function localName(qualified: string): string {
 }
 
 /** A name as a message may quote it: an attacker's megabyte-long name is not echoed back. */
-function shown(name: string): string {
+export function shown(name: string): string {
   return name.length > 64 ? `${name.slice(0, 64)}…` : name;
 }
 

@@ -47,17 +47,16 @@ function pathOf(place: Place): PropertyKey[] {
 function refuseMarkupKeys(form: Record<string, unknown>, ctx: z.RefinementCtx): void {
   const stack: Place[] = [{ value: form }];
   let named = 0;
-  while (stack.length > 0 && named < MARKUP_KEYS_NAMED) {
+  while (stack.length > 0) {
     const place = stack.pop()!;
-    const { value } = place;
-    if (value === null || typeof value !== 'object') continue;
+    const value = place.value as object;
     const entries: Array<[PropertyKey, unknown]> = Array.isArray(value) ? value.map((item, i) => [i, item]) : Object.entries(value);
     for (const [key, child] of entries) {
-      const at: Place = { parent: place, key, value: child };
-      if (typeof key === 'string' && isMarkupKey(key) && named++ < MARKUP_KEYS_NAMED) {
-        ctx.addIssue({ code: 'custom', path: pathOf(at), message: 'a key starting with $, @, #, ? or :, or named attributes, _xml or _xmlns, is XML markup and not allowed in case data' });
+      if (typeof key === 'string' && isMarkupKey(key)) {
+        ctx.addIssue({ code: 'custom', path: pathOf({ parent: place, key, value: child }), message: 'a key starting with $, @, #, ? or :, or named attributes, _xml or _xmlns, is XML markup and not allowed in case data' });
+        if (++named === MARKUP_KEYS_NAMED) return;
       }
-      stack.push(at);
+      if (child !== null && typeof child === 'object') stack.push({ parent: place, key, value: child });
     }
   }
 }

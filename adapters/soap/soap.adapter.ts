@@ -6,7 +6,8 @@
  */
 import path from 'node:path';
 import { PermanentError } from '../../src/platform/failure';
-import { charsetLabel } from '../../src/platform/charset';
+import { CharsetError, charsetLabel, encodeStrict, type Charset } from '../../src/platform/charset';
+import { isMarkupKey, shown, xmlNameProblem } from '../../src/platform/xml';
 import type { SystemOf } from '../../src/config/schema';
 import type { Adapter, AdapterFactory } from '../adapter';
 import { SoapOperation } from './soap.client';
@@ -16,13 +17,51 @@ export function wsdlLocation(wsdl: string, configDir: string): string {
   return /^https?:\/\//i.test(wsdl) ? wsdl : path.resolve(configDir, wsdl);
 }
 
-/** The operation's arguments: the mapped body as plain JSON (JSONata's arrays carry extra properties). */
-function operationArguments(systemId: string, body: unknown): Record<string, unknown> {
+/**
+ * What in `args` the soap package would not write as text, or undefined: it writes `$xml` and a
+ * string shaped like a CDATA section unescaped, reads its other special keys (`attributes`,
+ * `$value`…) as markup, and writes every other key as an element name unchecked. Intake refuses such
+ * keys in case data; a mapping can still build one from a case's values, or a case may predate that.
+ */
+function notText(args: Record<string, unknown>, charset: Charset): string | undefined {
+  const stack: Array<{ field: string; value: unknown }> = [{ field: '', value: args }];
+  while (stack.length > 0) {
+    const { field, value } = stack.pop()!;
+    if (typeof value === 'string' && value.startsWith('<![CDATA[') && value.endsWith(']]>')) {
+      return `${shown(field)}: a value shaped like a CDATA section would be written unescaped`;
+    }
+    if (value === null || typeof value !== 'object') continue;
+    if (Array.isArray(value)) {
+      value.forEach((item, i) => stack.push({ field: `${field}[${i}]`, value: item }));
+      continue;
+    }
+    for (const [key, child] of Object.entries(value)) {
+      const at = field ? `${field}.${key}` : key;
+      if (isMarkupKey(key)) return `${shown(at)}: "${shown(key)}" is markup to the soap package, not an element name`;
+      const problem = xmlNameProblem(key);
+      if (problem) return `${shown(at)}: ${problem}`;
+      try {
+        encodeStrict(key, charset, shown(at));
+      } catch (err) {
+        if (err instanceof CharsetError) return err.message;
+        throw err;
+      }
+      stack.push({ field: at, value: child });
+    }
+  }
+  return undefined;
+}
+
+/** The operation's arguments: the mapped body as plain JSON (JSONata's arrays carry extra properties), elements and text only. */
+function operationArguments(system: SystemOf<'soap'>, body: unknown): Record<string, unknown> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     // The mapping builds the same thing on every attempt: permanent, like a failing mapping.
-    throw new PermanentError(`${systemId}: request.body must produce an object (the operation's arguments), not ${Array.isArray(body) ? 'an array' : typeof body}`);
+    throw new PermanentError(`${system.id}: request.body must produce an object (the operation's arguments), not ${Array.isArray(body) ? 'an array' : typeof body}`);
   }
-  return JSON.parse(JSON.stringify(body)) as Record<string, unknown>;
+  const args = JSON.parse(JSON.stringify(body)) as Record<string, unknown>;
+  const problem = notText(args, system.charset);
+  if (problem) throw new PermanentError(`${system.id}: request.body cannot be written as SOAP: ${problem}`);
+  return args;
 }
 
 export const createSoapAdapter: AdapterFactory<SystemOf<'soap'>> = (system, options) => {
@@ -55,11 +94,11 @@ export const createSoapAdapter: AdapterFactory<SystemOf<'soap'>> = (system, opti
 
   const adapter: Adapter = {
     async preview(body, ctx) {
-      const framed = await operationNamed(ctx.operation ?? settings.operation).preview(operationArguments(system.id, body), { 'Idempotency-Key': ctx.idempotencyKey }, ctx.seal);
+      const framed = await operationNamed(ctx.operation ?? settings.operation).preview(operationArguments(system, body), { 'Idempotency-Key': ctx.idempotencyKey }, ctx.seal);
       return { endpoint: framed.url, method: 'POST', headers: framed.headers, charset: charsetLabel(system.charset), body: framed.body };
     },
     async send(body, ctx) {
-      return operationNamed(ctx.operation ?? settings.operation).call(operationArguments(system.id, body), { 'Idempotency-Key': ctx.idempotencyKey }, { signal: ctx.signal, seal: ctx.seal });
+      return operationNamed(ctx.operation ?? settings.operation).call(operationArguments(system, body), { 'Idempotency-Key': ctx.idempotencyKey }, { signal: ctx.signal, seal: ctx.seal });
     },
     async close() {
       for (const operation of operations.values()) operation.close();

@@ -3,6 +3,7 @@
  * system's answer becomes, and the delivery that ties a case to one target system.
  */
 import { z } from 'zod';
+import { isMarkupKey } from '../platform/xml';
 
 export const caseIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, '1-64 of A-Z, a-z, 0-9, _ and -');
 
@@ -22,6 +23,44 @@ export const materialSchema = z.strictObject({
   sha256: z.string().regex(/^[0-9a-f]{64}$/i, '64 hex digits').optional(),
 });
 
+/** At most this many markup keys are named in one answer. */
+const MARKUP_KEYS_NAMED = 20;
+
+/** A place in the form being walked: its key under its parent, kept as a chain so that no path is copied. */
+interface Place {
+  parent?: Place;
+  key?: PropertyKey;
+  value: unknown;
+}
+
+function pathOf(place: Place): PropertyKey[] {
+  const path: PropertyKey[] = [];
+  for (let p: Place | undefined = place; p?.key !== undefined; p = p.parent) path.unshift(p.key);
+  return path;
+}
+
+/**
+ * Refuses keys an XML or SOAP writer reads as markup (`$xml`, `attributes`, `@id`…) anywhere in the
+ * form: a legacy system must receive what a case says as text, never as elements or attributes.
+ * A walk with its own stack, so that no nesting depth can overflow the call stack.
+ */
+function refuseMarkupKeys(form: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  const stack: Place[] = [{ value: form }];
+  let named = 0;
+  while (stack.length > 0) {
+    const place = stack.pop()!;
+    const value = place.value as object;
+    const entries: Array<[PropertyKey, unknown]> = Array.isArray(value) ? value.map((item, i) => [i, item]) : Object.entries(value);
+    for (const [key, child] of entries) {
+      if (typeof key === 'string' && isMarkupKey(key)) {
+        ctx.addIssue({ code: 'custom', path: pathOf({ parent: place, key, value: child }), message: 'a key starting with $, @, #, ? or :, or named attributes, _xml or _xmlns, is XML markup and not allowed in case data' });
+        if (++named === MARKUP_KEYS_NAMED) return;
+      }
+      if (child !== null && typeof child === 'object') stack.push({ parent: place, key, value: child });
+    }
+  }
+}
+
 export const caseSchema = z.strictObject({
   caseId: caseIdSchema,
   itemCode: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, '1-64 of A-Z, a-z, 0-9, _, . and -'),
@@ -30,7 +69,11 @@ export const caseSchema = z.strictObject({
   submittedAt: z.iso.datetime({ offset: true }),
   applicant: applicantSchema,
   materials: z.array(materialSchema).max(200).default([]),
-  form: z.record(z.string(), z.unknown()).default({}),
+  form: z
+    .record(z.string(), z.unknown())
+    .superRefine(refuseMarkupKeys)
+    .default({})
+    .describe('The item\'s own fields, any JSON. Keys that XML and SOAP writers read as markup are refused, at any depth: those starting with $, @, #, ? or :, and attributes, _xml, _xmlns.'),
   targets: z.array(z.string().regex(/^[a-z0-9-]+$/, 'a system id')).min(1).max(44).optional(),
 });
 

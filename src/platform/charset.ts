@@ -99,16 +99,32 @@ export function decodeBody(bytes: Buffer, contentType: string | undefined, confi
   return { text: strictDecode(bytes, configured), charset: configured, source: 'configured' };
 }
 
+/**
+ * What each charset is written with. GBK proper is code page 936 without its one-byte euro (0x80):
+ * iconv-lite's 'gbk' also writes GB18030's mappings (䶮 as FE 9F, private-use characters in the
+ * user-defined areas), and strict GBK decoders (glibc, Python, libxml2) refuse the whole document.
+ */
+const ENCODER: Record<Charset, string> = { 'utf-8': 'utf-8', gbk: 'cp936', 'gb18030': 'gb18030' };
+const EURO = '\u20AC';
+
 /** ASCII is the same in every charset we speak; other characters are tried once each and remembered. */
 const ENCODABLE = { gbk: new Map<string, boolean>(), 'gb18030': new Map<string, boolean>(), 'utf-8': new Map<string, boolean>() };
 
+/** Whether `char` (one code point) can be written in `charset` as itself. */
 function encodable(char: string, charset: Charset): boolean {
   if (char.charCodeAt(0) < 0x80) return true;
   const known = ENCODABLE[charset].get(char);
   if (known !== undefined) return known;
-  const ok = iconv.decode(iconv.encode(char, charset), charset) === char;
+  const ok = !(charset === 'gbk' && char === EURO) && iconv.decode(iconv.encode(char, ENCODER[charset]), ENCODER[charset]) === char;
   if (ENCODABLE[charset].size < 65_536) ENCODABLE[charset].set(char, ok);
   return ok;
+}
+
+/** `text` in `charset`'s bytes when every character of it can be written as itself. */
+function encodedWhole(text: string, charset: Charset): Buffer | undefined {
+  if (charset === 'gbk' && text.includes(EURO)) return undefined;
+  const bytes = iconv.encode(text, ENCODER[charset]);
+  return iconv.decode(bytes, ENCODER[charset]) === text ? bytes : undefined;
 }
 
 /**
@@ -118,17 +134,17 @@ function encodable(char: string, charset: Charset): boolean {
  */
 export function encodeXml(text: string, charset: Charset): Buffer {
   if (charset !== 'gbk') return iconv.encode(text, charset); // UTF-8 and GB18030 hold all of Unicode
-  const whole = iconv.encode(text, charset);
-  if (iconv.decode(whole, charset) === text) return whole;
+  const whole = encodedWhole(text, charset);
+  if (whole) return whole;
   let out = '';
   for (const char of text) out += encodable(char, charset) ? char : `&#x${char.codePointAt(0)!.toString(16).toUpperCase()};`;
-  return iconv.encode(out, charset);
+  return iconv.encode(out, ENCODER[charset]);
 }
 
 /** Encodes text where references are not available; an unencodable character is an error naming `field`. */
 export function encodeStrict(text: string, charset: Charset, field: string): Buffer {
-  const bytes = iconv.encode(text, charset);
-  if (iconv.decode(bytes, charset) === text) return bytes;
+  const whole = encodedWhole(text, charset);
+  if (whole) return whole;
   const bad = [...text].find((c) => !encodable(c, charset));
   throw new CharsetError(`${field}: "${bad}" (U+${bad?.codePointAt(0)?.toString(16).toUpperCase()}) cannot be written in ${charsetLabel(charset)}`);
 }

@@ -57,7 +57,7 @@ function localName(qualified: string): string {
 }
 
 /** A name as a message may quote it: an attacker's megabyte-long name is not echoed back. */
-function shown(name: string): string {
+export function shown(name: string): string {
   return name.length > 64 ? `${name.slice(0, 64)}…` : name;
 }
 
@@ -275,6 +275,25 @@ const XML_NAME = new RegExp(`^[${NAME_START}][${NAME_CHAR}]*(:[${NAME_START}][${
 /** What XML 1.0 cannot carry at all, not even as a character reference (controls, lone surrogates). */
 const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
+/** Why `name` cannot be an element or attribute name, or undefined when it can. */
+export function xmlNameProblem(name: string): string | undefined {
+  if (!XML_NAME.test(name)) return `"${shown(name)}" is not a valid XML name`;
+  const forbidden = name.includes(':') ? name.split(':').some((part) => FORBIDDEN_NAMES.has(part)) : FORBIDDEN_NAMES.has(name);
+  return forbidden ? `"${name}" is not allowed as an XML name` : undefined;
+}
+
+/**
+ * Keys that XML writers read as markup, not as an element's name: ours (`@name` an attribute, `#text`
+ * the element's text); the soap package's (`$xml` written raw, `$value`, `attributes` whose keys
+ * become attribute names unescaped, `_xml` raw arguments, `_xmlns`, a leading `:` dropping the
+ * namespace; its schema keys `$type`, `$name`…); fast-xml-parser's builder (`@_name`, `#text`,
+ * `?name` a processing instruction, `:@`). Case data holds none (intake refuses them), so what a case
+ * says reaches a legacy system as text only.
+ */
+export function isMarkupKey(key: string): boolean {
+  return /^[$@#?:]/.test(key) || key === 'attributes' || key === '_xml' || key === '_xmlns';
+}
+
 /** `text` with every character XML cannot carry replaced by U+FFFD: for messages that quote input. */
 export function xmlSafeText(text: string): string {
   return text.replace(new RegExp(NOT_XML_CHAR.source, 'gu'), '\uFFFD');
@@ -303,9 +322,8 @@ class XmlWriter {
   }
 
   private name(name: string, field: string): string {
-    if (!XML_NAME.test(name)) throw new XmlWriteError(field, `"${shown(name)}" is not a valid XML name`);
-    const forbidden = name.includes(':') ? name.split(':').some((part) => FORBIDDEN_NAMES.has(part)) : FORBIDDEN_NAMES.has(name);
-  if (forbidden) throw new XmlWriteError(field, `"${name}" is not allowed as an XML name`);
+    const problem = xmlNameProblem(name);
+    if (problem) throw new XmlWriteError(field, problem);
     this.options.checkName?.(name, field);
     return name;
   }

@@ -32,6 +32,7 @@ describe('intake: POST /api/v1/cases', () => {
       ['a date that is not ISO 8601', (c) => ({ ...c, submittedAt: 'yesterday' }), ['submittedAt']],
       ['an unknown key', (c) => ({ ...c, extra: 1, applicant: { ...(c.applicant as object), age: 3 } }), ['extra', 'applicant.age']],
       ['several problems at once', (c) => ({ ...c, channel: 'fax', materials: [{ name: '' }] }), ['channel', 'materials[0].name', 'materials[0].kind', 'materials[0].uri']],
+      ['a form key that XML and SOAP writers read as markup', (c) => ({ ...c, form: { jzlx: { $xml: '</jzlx><sfzh>INJECTED</sfzh>' }, fj: [{ '@id': '1' }] } }), ['form.jzlx.$xml', 'form.fj[0].@id']],
       ['not an object', () => [1, 2], ['(body)']],
     ];
     it.each(cases)('%s', async (_what, spoil, paths) => {

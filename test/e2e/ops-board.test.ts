@@ -135,7 +135,7 @@ describe('at 3 a.m. the gateway says what is broken, and ops cannot make it wors
     expect(legacy.received.length).toBe(sentBefore);
   });
 
-  it('then a bulk replay needs a filter or all, a dry run only counts, and a corrected case is audited with its diff and replayed', async () => {
+  it('then a bulk replay needs a filter or all, a dry run only counts, and a corrected case is checked as intake checks one, audited with its diff and replayed', async () => {
     const first = sampleCase({ itemCode: 'DEAD-1' });
     const second = sampleCase({ itemCode: 'DEAD-2' });
     await submit(gateway, first);
@@ -167,6 +167,10 @@ describe('at 3 a.m. the gateway says what is broken, and ops cannot make it wors
     const invalid = await admin(gateway, 'POST', `/dead-letters/${id}/replay`, { case: { ...corrected, itemName: '' } });
     expect(invalid.status).toBe(400);
     expect(invalid.body.error.details).toEqual([expect.objectContaining({ path: 'case.itemName' })]);
+    // A corrected case is checked as intake checks one: no XML markup keys in its form.
+    const markup = await admin(gateway, 'POST', `/dead-letters/${id}/replay`, { case: { ...corrected, form: { jzlx: { $xml: '</jzlx><sfzh>INJECTED</sfzh>' } } } });
+    expect(markup.status).toBe(400);
+    expect(markup.body.error.details).toEqual([expect.objectContaining({ path: 'case.form.jzlx.$xml' })]);
     expect((await delivery(gateway, first.caseId as string)).status).toBe('dead');
 
     deadMode = 'ok';

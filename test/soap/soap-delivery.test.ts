@@ -6,6 +6,7 @@ import iconv from 'iconv-lite';
 import * as soap from 'soap';
 import type { RunningGateway } from '../../src/gateway';
 import { caseView, eventually, sampleCase, startTestGateway, submit, writeConfig } from '../support/harness';
+import { strictGbk } from '../xml/support';
 import { CASE_NS, addWsdls, caseServiceWsdl, soapPeer, soapSystem, type SoapPeer } from './support';
 
 async function settled(gateway: RunningGateway, caseId: string, status: string): Promise<any> {
@@ -278,6 +279,18 @@ describe('when a SOAP system answers in GBK, slowly, or is asked 100 times', () 
     expect(rejected.lastError).toBe('prov-gbk refused the case: 申请人“李四”材料不齐全：缺少《房屋所有权证》');
   });
 
+  it('then characters outside GBK proper (䶮, €) go out as character references, so a strict GBK decoder reads the envelope', async () => {
+    const c = sampleCase({ itemCode: '330800-GBK-003', applicant: { ...(sampleCase().applicant as object), name: '张䶮€' } });
+    await submit(gateway, c);
+    // The system reads the name back as text and names it in its refusal: the characters survive both ways.
+    const rejected = await settled(gateway, c.caseId as string, 'rejected');
+    expect(rejected.lastError).toBe('prov-gbk refused the case: 申请人“张䶮€”材料不齐全：缺少《房屋所有权证》');
+    const sent = peer.received.find((r) => r.headers['idempotency-key'] === `${c.caseId}:prov-gbk`)!;
+    const read = strictGbk.python(sent.raw);
+    expect(strictGbk.glibc(sent.raw)).toBe(read);
+    expect(read).toMatch(/^<\?xml version="1.0" encoding="GBK"\?>.*<sqrxm>张&#x4DAE;&#x20AC;<\/sqrxm>/);
+  });
+
   it('then a system slower than timeoutMs is given up on and retried', async () => {
     const c = sampleCase({ itemCode: '330800-SLOW-001' });
     await submit(gateway, c);
@@ -296,5 +309,79 @@ describe('when a SOAP system answers in GBK, slowly, or is asked 100 times', () 
     }, 20_000);
     for (const c of cases.slice(0, 5)) expect((await settled(gateway, c.caseId as string, 'delivered')).receiptNo).toBe(`SL-${c.caseId}`);
     expect(peer.wsdlRequests).toBe(1);
+  });
+});
+
+describe('when case data tries to write SOAP markup (XML injection)', () => {
+  let peer: SoapPeer;
+  let gateway: RunningGateway;
+  const INJECTION = 'LSJZ</sqrxm><sfzh>INJECTED</sfzh><jzje>999999</jzje><sqrxm>LSJZ';
+  const sentFor = (caseId: string) => peer.received.filter((r) => String(r.headers['idempotency-key']).startsWith(`${caseId}:`));
+
+  beforeAll(async () => {
+    peer = await soapPeer({ version: '1.1', submitCase: ok });
+    const dir = writeConfig(
+      [
+        // As prov-civil-affairs maps its 救助类型: a form field straight into an argument.
+        soapSystem('prov-form-field', peer.url, { request: { body: '{"bizNo": caseId, "sqrxm": form.jzlx, "sfzh": applicant.idNumber, "sxbm": itemCode}' } }),
+        // A mapping that turns case values into keys: only the adapter can see what those become.
+        soapSystem('prov-built-keys', peer.url, {
+          request: { body: '$merge([{"bizNo": caseId, "sqrxm": form.jzlx, "sfzh": applicant.idNumber, "sxbm": itemCode}, form.extra.{name: value}])' },
+          circuitBreaker: { failureThreshold: 100, cooldownMs: 1000 },
+        }),
+      ],
+      { routes: [{ itemCode: '330800-JZ-*', targets: ['prov-form-field'] }, { itemCode: '330800-KEYS-*', targets: ['prov-built-keys'] }] },
+    );
+    addWsdls(dir, { 'case.wsdl': caseServiceWsdl('1.1') });
+    gateway = await startTestGateway(dir);
+  });
+  afterAll(async () => {
+    await gateway.stop();
+    await peer.close();
+  });
+
+  it('then a case whose form holds a key the soap package or an XML writer reads as markup is refused at intake with its path, and nothing is sent', async () => {
+    const markup: Array<[Record<string, unknown>, string]> = [
+      [{ jzlx: { $xml: INJECTION } }, 'form.jzlx.$xml'],
+      [{ jzlx: { $value: 'LSJZ' } }, 'form.jzlx.$value'],
+      [{ jzlx: { attributes: { 'x="1"><sfzh>INJECTED</sfzh><y': '1' }, $value: 'LSJZ' } }, 'form.jzlx.attributes'],
+      [{ jzlx: { $attributes: { id: '1' } } }, 'form.jzlx.$attributes'],
+      [{ jzlx: { $type: 'xsd:int' } }, 'form.jzlx.$type'],
+      [{ jzlx: 'LSJZ', items: [{ '@id': '1', '#text': 'x' }] }, 'form.items[0].@id'],
+      [{ _xml: INJECTION }, 'form._xml'],
+      [{ jzlx: { '?xml-stylesheet': 'href="x"' } }, 'form.jzlx.?xml-stylesheet'],
+    ];
+    for (const [form, path] of markup) {
+      const c = sampleCase({ itemCode: '330800-JZ-001', form });
+      const res = await submit(gateway, c);
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('invalid_case');
+      expect(res.body.error.details).toEqual(expect.arrayContaining([{ path, message: expect.stringContaining('XML markup') }]));
+      expect((await caseView(gateway, c.caseId as string)).status).toBe(404);
+    }
+    // The same text as a plain value arrives as text: one sfzh, the applicant's.
+    const plain = sampleCase({ itemCode: '330800-JZ-002', form: { jzlx: INJECTION } });
+    expect((await submit(gateway, plain)).status).toBe(202);
+    await settled(gateway, plain.caseId as string, 'delivered');
+    const [sent] = sentFor(plain.caseId as string);
+    expect(sent.raw.toString('utf8').match(/<(\w+:)?sfzh>/g)).toHaveLength(1);
+    expect(sent.raw.toString('utf8')).not.toContain('<jzje>');
+  });
+
+  it('then a mapped body whose keys or values the soap package would write as markup is rejected, naming the field, and never sent', async () => {
+    const built: Array<[Record<string, unknown>, string]> = [
+      [{ jzlx: 'LSJZ', extra: [{ name: '$xml', value: '<sfzh>INJECTED</sfzh>' }] }, '$xml: "$xml" is markup to the soap package, not an element name'],
+      [{ jzlx: 'LSJZ', extra: [{ name: 'attributes', value: { 'x="1"><sfzh>INJECTED</sfzh><y': '1' } }] }, 'attributes: "attributes" is markup to the soap package, not an element name'],
+      [{ jzlx: 'LSJZ', extra: [{ name: 'sfzh><jzje', value: '999999' }] }, 'sfzh><jzje: "sfzh><jzje" is not a valid XML name'],
+      // The soap package writes a string shaped like a CDATA section as it is.
+      [{ jzlx: '<![CDATA[LSJZ]]></sqrxm><sfzh>INJECTED</sfzh><sqrxm><![CDATA[LSJZ]]>' }, 'sqrxm: a value shaped like a CDATA section would be written unescaped'],
+    ];
+    for (const [form, problem] of built) {
+      const c = sampleCase({ itemCode: '330800-KEYS-001', form });
+      expect((await submit(gateway, c)).status).toBe(202);
+      const rejected = await settled(gateway, c.caseId as string, 'rejected');
+      expect(rejected.lastError).toBe(`prov-built-keys: request.body cannot be written as SOAP: ${problem}`);
+      expect(sentFor(c.caseId as string)).toHaveLength(0);
+    }
   });
 });

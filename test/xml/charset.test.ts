@@ -4,6 +4,7 @@
  */
 import iconv from 'iconv-lite';
 import { CharsetError, decodeBody, encodeStrict, encodeXml } from '../../src/platform/charset';
+import { pythonGbkWithReferences, strictGbk } from './support';
 
 const gbk = (text: string): Buffer => iconv.encode(text, 'gbk');
 const declared = (label: string, body: string): string => `<?xml version="1.0" encoding="${label}"?>${body}`;
@@ -75,5 +76,27 @@ describe('encoding', () => {
   it('refuses it elsewhere, naming the field', () => {
     expect(() => encodeStrict('王𬇕', 'gbk', 'applicant.name')).toThrow(new CharsetError('applicant.name: "𬇕" (U+2C1D5) cannot be written in GBK'));
     expect(encodeStrict('王五', 'gbk', 'applicant.name')).toEqual(gbk('王五'));
+  });
+});
+
+describe('GBK as strict GBK decoders read it', () => {
+  it('writes every character outside GBK proper (GB18030-only mappings such as 䶮, CP936\'s one-byte €, private use) as a character reference', () => {
+    expect(encodeXml('<xm>䶮€\uE000王</xm>', 'gbk')).toEqual(Buffer.concat([Buffer.from('<xm>&#x4DAE;&#x20AC;&#xE000;'), gbk('王'), Buffer.from('</xm>')]));
+    // The whole BMP and two 生僻字 beyond it: Python's codec and glibc's iconv read every byte we write.
+    let all = '';
+    for (let cp = 0x80; cp <= 0xffff; cp++) if (cp < 0xd800 || cp > 0xdfff) all += String.fromCharCode(cp);
+    const text = `<r>${all}𬇕𠈌</r>`;
+    const bytes = encodeXml(text, 'gbk');
+    const read = strictGbk.python(bytes);
+    expect(strictGbk.glibc(bytes)).toBe(read);
+    expect(read.replace(/&#x([0-9A-F]+);/g, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)))).toBe(text);
+    // And nothing GBK holds is sent as a reference: byte for byte what Python's own GBK writes.
+    expect(bytes.equals(pythonGbkWithReferences(text))).toBe(true);
+  });
+
+  it('refuses a character outside GBK proper where a reference is impossible', () => {
+    expect(() => encodeStrict('王䶮', 'gbk', 'Request.name')).toThrow(new CharsetError('Request.name: "䶮" (U+4DAE) cannot be written in GBK'));
+    expect(() => encodeStrict('€', 'gbk', 'Request.name')).toThrow(/U\+20AC\) cannot be written in GBK/);
+    expect(encodeStrict('䶮€', 'gb18030', 'Request.name')).toEqual(iconv.encode('䶮€', 'gb18030'));
   });
 });

@@ -3,6 +3,7 @@
  * bytes it received (GBK must be checked as bytes, not as a UTF-8 string), the attack corpus, and
  * the measurements that show a refusal cost nothing: time, heap, and the Redis keys of a gateway.
  */
+import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import v8 from 'node:v8';
@@ -26,6 +27,27 @@ export function xmlSystem(id: string, endpoint: string, overrides: Record<string
 export function reply(res: http.ServerResponse, status: number, contentType: string | undefined, bytes: Buffer): void {
   res.writeHead(status, contentType ? { 'Content-Type': contentType } : {});
   res.end(bytes);
+}
+
+function run(command: string, args: string[], input: Buffer): Buffer {
+  return execFileSync(command, args, { input, maxBuffer: 64 * 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/**
+ * GBK bytes read by strict decoders other than iconv-lite, as GBK-only legacy systems read them;
+ * each throws on bytes outside GBK (GB18030's mappings; Python also refuses CP936's one-byte euro).
+ */
+export const strictGbk = {
+  python: (bytes: Buffer): string => run('python3', ['-c', 'import sys; sys.stdout.buffer.write(sys.stdin.buffer.read().decode("gbk").encode("utf-8"))'], bytes).toString('utf8'),
+  glibc: (bytes: Buffer): string => run('iconv', ['-f', 'GBK', '-t', 'UTF-8'], bytes).toString('utf8'),
+};
+
+/** `text` as Python's GBK codec writes it, with a hex character reference (`&#x4DAE;`) for what GBK cannot hold. */
+export function pythonGbkWithReferences(text: string): Buffer {
+  const bytes = run('python3', ['-c', 'import sys; sys.stdout.buffer.write(sys.stdin.buffer.read().decode("utf-8").encode("gbk", "xmlcharrefreplace"))'], Buffer.from(text, 'utf8'));
+  // Python writes decimal references; no GBK trail byte is `&`, `#`, a digit or `;`, so this touches only them.
+  const hex = bytes.toString('latin1').replace(/&#(\d+);/g, (_, code: string) => `&#x${Number(code).toString(16).toUpperCase()};`);
+  return Buffer.from(hex, 'latin1');
 }
 
 /** A garbage collection, when one can be had (node --expose-gc, or V8's flag set at run time). */

@@ -6,8 +6,9 @@
 import crypto from 'node:crypto';
 import iconv from 'iconv-lite';
 import type { RunningGateway } from '../../src/gateway';
+import { readXml } from '../../src/platform/xml';
 import { caseView, eventually, sampleCase, startTestGateway, submit, writeConfig } from '../support/harness';
-import { countingServer, reply, xmlSystem } from './support';
+import { countingServer, reply, strictGbk, xmlSystem } from './support';
 import { legacyServer, type LegacyServer, type Received } from '../support/harness';
 
 type Answer = (bytes: Buffer, n: number) => { status?: number; type?: string; body: Buffer };
@@ -127,6 +128,22 @@ describe('a GBK system', () => {
     expect(headers['idempotency-key']).toBe(`${caseId}:${SYSTEMS.gbk}`);
   });
 
+  it('sends characters outside GBK proper (䶮, €, private use) as character references, so a strict GBK decoder reads the whole request', async () => {
+    let raw: Buffer | undefined;
+    answers.set(SYSTEMS.gbk, (bytes) => {
+      raw = bytes;
+      return { type: 'text/xml; charset=GBK', body: gbk(accepted('0012301')) };
+    });
+    const { caseId } = await deliver(SYSTEMS.gbk, {
+      applicant: { kind: 'person', name: '王䶮', idType: 'ID_CARD', idNumber: '33080219900101123X', address: '衢州市€\uE000街' },
+    });
+    await settled(caseId, 'delivered');
+    const read = strictGbk.python(raw!);
+    expect(strictGbk.glibc(raw!)).toBe(read);
+    expect(read).toContain('<sqrxm>王&#x4DAE;</sqrxm>');
+    expect(read).toContain('<dz>衢州市&#x20AC;&#xE000;街</dz>');
+  });
+
   it('keeps leading zeros and a trailing X of a receipt number exactly', async () => {
     answers.set(SYSTEMS.gbk, () => ({ type: 'text/xml; charset=GBK', body: gbk(accepted('00330802199001011X')) }));
     const { caseId } = await deliver(SYSTEMS.gbk);
@@ -237,6 +254,16 @@ describe('what can never be sent', () => {
     const delivery = await settled(caseId, 'rejected');
     expect(delivery.lastError).toBe(`${SYSTEMS.utf8}: request body cannot be written as UTF-8 XML: Request.bz: U+0007 cannot be carried by XML 1.0`);
     expect(server.received.length).toBe(before);
+  });
+
+  it('writes markup-shaped case text as text: a tag- or CDATA-shaped value arrives escaped, and adds no element', async () => {
+    answers.set(SYSTEMS.utf8, () => ({ type: 'text/xml; charset=UTF-8', body: Buffer.from(accepted('X', 'UTF-8')) }));
+    const bz = '<![CDATA[LSJZ]]></bz><sfzh>INJECTED</sfzh><bz><![CDATA[LSJZ]]>';
+    const { caseId } = await deliver(SYSTEMS.utf8, { form: { bz } });
+    await settled(caseId, 'delivered');
+    const text = lastTo(SYSTEMS.utf8).bytes.toString('utf8');
+    expect(text).not.toContain('<sfzh>');
+    expect(readXml(text)).toEqual({ Request: { ywh: caseId, bz } });
   });
 
   it('rejects an element name GBK cannot hold (references are impossible in names), naming the field', async () => {

@@ -1,4 +1,4 @@
-import { legacyExcerpt, maskPersonalData, redactUrl } from './privacy';
+import { legacyExcerpt, maskPersonalData, redactUrl, redactUrlsIn } from './privacy';
 
 describe('when free text from a legacy system is masked', () => {
   it('then ID, phone and bank card numbers are masked, other numbers left alone', () => {
@@ -37,5 +37,21 @@ describe('when a URL is shown', () => {
     expect(redactUrl('http://h/r/{caseId}?appKey=k')).toBe('http://h/r/{caseId}?appKey=***');
     expect(redactUrl('http://h/a?x=1')).toBe('http://h/a?x=1');
     expect(redactUrl('redis-sentinel://:pw@h1:26379,h2:26379/mymaster')).toBe('redis-sentinel://:***@h1:26379,h2:26379/mymaster');
+  });
+});
+
+describe('when an error message names a URL with credentials in it', () => {
+  it('then every URL in the text keeps its place with its password and credential-like parameters as ***', () => {
+    expect(redactUrlsIn('p: the WSDL http://ow:pw@127.0.0.1:1/case?wsdl&token=abc could not be loaded')).toBe('p: the WSDL http://ow:***@127.0.0.1:1/case?wsdl&token=*** could not be loaded');
+    expect(redactUrlsIn('at http://u@h/p?x=1&client_secret=2#f and "https://a:b@c"')).toBe('at http://u@h/p?x=1&client_secret=***#f and "https://a:***@c"');
+    expect(redactUrlsIn('http://h?sign=x&y=2')).toBe('http://h?sign=***&y=2');
+    expect(redactUrlsIn('redis-sentinel://:pw@h1:26379,h2:26379/m down')).toBe('redis-sentinel://:***@h1:26379,h2:26379/m down');
+    expect(redactUrlsIn('no URL here: ECONNREFUSED')).toBe('no URL here: ECONNREFUSED');
+  });
+
+  it('then hostile text costs linear time', () => {
+    const started = process.hrtime.bigint();
+    for (const text of ['a'.repeat(200_000) + '://'.repeat(100_000), 'x://u:@'.repeat(100_000), ':// '.repeat(100_000), 'h://a/?k=&'.repeat(50_000)]) redactUrlsIn(text);
+    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(1000);
   });
 });

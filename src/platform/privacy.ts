@@ -73,6 +73,62 @@ export function legacyExcerpt(text: string, options: { max?: number; secrets?: r
   return plain.length > max ? `${plain.slice(0, max)}…` : plain;
 }
 
+/** Query parameters whose value is a credential. */
+const SECRET_PARAM = /token|secret|password|passwd|pwd|key|sign|auth/i;
+
+/** Characters of a URL scheme, read backwards from its `://`. */
+const SCHEME_CHAR = /[a-z0-9+.-]/i;
+/** Where a URL in free text ends. */
+const URL_END = /[\s"'<>`]/;
+
+/** One URL written out with the password of its userinfo and its credential-like query values as `***`, nothing else changed. */
+function redactUrlText(url: string): string {
+  const hostFrom = url.indexOf('://') + 3;
+  const slash = url.indexOf('/', hostFrom);
+  // As in redactUrl: the userinfo is what comes before the last @ of the authority.
+  const at = url.lastIndexOf('@', slash < 0 ? url.length : slash);
+  const colon = at >= hostFrom ? url.indexOf(':', hostFrom) : -1;
+  const masked = colon >= 0 && colon < at;
+  const head = masked ? `${url.slice(0, colon + 1)}***` : '';
+  const rest = masked ? url.slice(at) : url;
+  const query = rest.indexOf('?');
+  if (query < 0) return head + rest;
+  const hash = rest.indexOf('#', query);
+  const end = hash < 0 ? rest.length : hash;
+  const params = rest
+    .slice(query + 1, end)
+    .split('&')
+    .map((param) => {
+      const eq = param.indexOf('=');
+      return eq > 0 && SECRET_PARAM.test(param.slice(0, eq)) ? `${param.slice(0, eq)}=***` : param;
+    });
+  return `${head}${rest.slice(0, query + 1)}${params.join('&')}${rest.slice(end)}`;
+}
+
+/**
+ * Free text (an error message) with every URL in it redacted as `redactUrl` shows one: a fetch that
+ * failed names its URL, and a URL may carry a password or a token. One pass: each character is
+ * looked at a bounded number of times, whatever the text.
+ */
+export function redactUrlsIn(text: string): string {
+  let at = text.indexOf('://');
+  if (at < 0) return text;
+  let out = '';
+  let copied = 0;
+  while (at >= 0) {
+    let start = at;
+    while (start > copied && SCHEME_CHAR.test(text[start - 1]!)) start--;
+    let end = at + 3;
+    while (end < text.length && !URL_END.test(text[end]!)) end++;
+    if (start < at) {
+      out += text.slice(copied, start) + redactUrlText(text.slice(start, end));
+      copied = end;
+    }
+    at = text.indexOf('://', end);
+  }
+  return out + text.slice(copied);
+}
+
 /**
  * A URL as it may be shown: a password in it and credential-like query parameters become `***`.
  * The password step is textual, so it also covers what `URL` cannot parse (`redis-sentinel://a,b/m`).
@@ -85,7 +141,7 @@ export function redactUrl(url: string): string {
   } catch {
     return shown;
   }
-  const secret = [...parsed.searchParams.keys()].filter((name) => /token|secret|password|passwd|pwd|key|sign|auth/i.test(name));
+  const secret = [...parsed.searchParams.keys()].filter((name) => SECRET_PARAM.test(name));
   if (secret.length === 0) return shown;
   for (const name of secret) parsed.searchParams.set(name, '***');
   return parsed.toString().replace(/__(caseId|receiptNo)__/g, '{$1}');

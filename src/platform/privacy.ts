@@ -11,11 +11,10 @@ export function mask(value: string): string {
   return value.slice(0, 3) + '*'.repeat(value.length - 5) + value.slice(-2);
 }
 
-// Maximal runs of digits (an ID number may end in X); each run is judged by its length, so
-// nothing backtracks and a run inside a longer number (a timestamp, a receipt) is left alone.
-const DIGIT_RUN = /\d+[Xx]?/g;
-
-function isPersonalNumber(run: string): boolean {
+/** `grouped`: written in groups; a bank card number then counts only in groups of four, as cards print it (a date range is not one). */
+function isPersonalNumber(run: string, grouped?: readonly number[]): boolean {
+  // The shortest is a mobile number: most runs (amounts, counts, dates) are decided here.
+  if (run.length < 11) return false;
   const digits = run.replace(/[Xx]$/, '');
   const checkLetter = digits.length !== run.length;
   // Resident ID numbers: 18 characters (the last may be X), or the old 15-digit form.
@@ -26,19 +25,95 @@ function isPersonalNumber(run: string): boolean {
   if (digits.length === 11 && /^1[3-9]/.test(digits)) return true;
   if (digits.length === 13 && /^861[3-9]/.test(digits)) return true;
   // Bank card numbers.
+  if (grouped && grouped.slice(0, -1).some((length) => length !== 4)) return false;
   return digits.length >= 16 && digits.length <= 19;
 }
 
-/** Masks ID, phone and bank card numbers, and each of `secrets`, wherever they appear in `text`. */
+const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
+const isCheckLetter = (c: string | undefined): boolean => c === 'X' || c === 'x';
+const isWordChar = (c: string | undefined): boolean => c !== undefined && /[A-Za-z0-9]/.test(c);
+/** What people write between groups of a number: spaces and dashes, of any width. */
+const GROUP_SEPARATORS = new Set([' ', '-', '\u00a0', '\u3000', '\u2010', '\u2011', '\u2012', '\u2013', '\u2014', '\u2212', '\uff0d']);
+/** At most this many separator characters between two groups ("138 - 0000 - 0000"). */
+const MAX_SEPARATOR = 3;
+
+/**
+ * Masks ID, phone and bank card numbers, and each of `secrets`, wherever they appear in `text`.
+ * A number is a maximal run of digits (an ID number may end in X), or runs joined by spaces or
+ * dashes ("3308 0219 9001 0112 34", "138-0000-0000") when the joined digits are such a number and
+ * the whole stands alone (not inside a word: a UUID or a time stamp is not joined). Each run and
+ * group is judged by its length, so a run inside a longer number (a time stamp, a receipt) is left
+ * alone; one pass, each character looked at a bounded number of times.
+ */
 export function maskPersonalData(text: string, secrets: readonly string[] = []): string {
-  let out = text.replace(DIGIT_RUN, (run) => (isPersonalNumber(run) ? mask(run) : run));
+  let out = '';
+  let copied = 0;
+  let i = 0;
+  const nextDigit = /\d/g;
+  for (;;) {
+    nextDigit.lastIndex = i;
+    const found = nextDigit.exec(text);
+    if (!found) break;
+    i = found.index;
+    // The runs of one group: digits, an optional check letter that ends the group, separators between.
+    const runs: Array<[number, number]> = [];
+    let at = i;
+    for (;;) {
+      let end = at;
+      while (isDigit(text[end])) end++;
+      const lettered = isCheckLetter(text[end]);
+      if (lettered) end++;
+      runs.push([at, end]);
+      let next = end;
+      while (!lettered && next - end < MAX_SEPARATOR && GROUP_SEPARATORS.has(text[next]!)) next++;
+      if (next === end || !isDigit(text[next])) break;
+      at = next;
+    }
+    const start = runs[0]![0];
+    const end = runs[runs.length - 1]![1];
+    const joined = runs.map(([from, to]) => text.slice(from, to)).join('');
+    if (runs.length > 1 && !isWordChar(text[start - 1]) && !isWordChar(text[end]) && isPersonalNumber(joined, runs.map(([from, to]) => to - from))) {
+      out += text.slice(copied, start) + mask(joined);
+      copied = end;
+    } else {
+      for (const [from, to] of runs) {
+        const run = text.slice(from, to);
+        if (!isPersonalNumber(run)) continue;
+        out += text.slice(copied, from) + mask(run);
+        copied = to;
+      }
+    }
+    i = end;
+  }
+  out += text.slice(copied);
   for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
   return out;
+}
+
+/** A request path as the request log and the audit trail keep it: decoded (so "%20" is a space), then masked. */
+export function maskPath(path: string): string {
+  let decoded = path;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    // Not percent-encoding after all: masked as it came.
+  }
+  return maskPersonalData(decoded);
+}
+
+/** A phone or ID number may arrive as a JSON number: it is shown masked, as text; any other number as it is. */
+export function maskNumber(value: number): number | string {
+  // Below 10 digits nothing is personal (the common case: counts, durations, statuses).
+  if (!Number.isInteger(value) || Math.abs(value) < 1e10) return value;
+  const digits = value.toFixed(0);
+  const masked = maskPersonalData(digits);
+  return masked === digits ? value : masked;
 }
 
 /** A copy of a JSON value (our own answers: bounded depth) with every string masked. */
 export function maskDeep<T>(value: T): T {
   if (typeof value === 'string') return maskPersonalData(value) as T;
+  if (typeof value === 'number') return maskNumber(value) as T;
   if (Array.isArray(value)) return value.map((v: unknown) => maskDeep(v)) as T;
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskDeep(v)])) as T;
   return value;

@@ -108,6 +108,17 @@ describe('when each caller calls each route', () => {
     expect(refused.some((e) => e.role === 'viewer' && e.target === 'PUT /api/v1/admin/systems/city-other')).toBe(true);
     expect(JSON.stringify(audit)).not.toContain('guessed-token-123');
   });
+
+  it('then a refused request is audited with the ID number in its path masked, however the number is written', async () => {
+    for (const path of ['/api/v1/cases/330802199001011234', '/api/v1/cases/3308%200219%209001%200112%2034', '/api/v1/cases/330802-19900101-1234']) {
+      expect((await call(gateway, 'GET', path, 'guessed-token-456')).status).toBe(401);
+    }
+    await eventually(async () => {
+      const audit = (await call(gateway, 'GET', '/api/v1/admin/audit?action=auth.refused&limit=500', VIEWER_TOKEN)).body.items as Array<Record<string, string>>;
+      const targets = audit.map((e) => e.target).filter((t) => t.startsWith('GET /api/v1/cases/330'));
+      expect(targets).toEqual(['GET /api/v1/cases/330*************34', 'GET /api/v1/cases/330*************34', 'GET /api/v1/cases/330*************34']);
+    });
+  });
 });
 
 describe('when an address keeps failing to authenticate', () => {

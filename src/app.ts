@@ -11,7 +11,7 @@ import type { Operations } from './admin/operations';
 import { caseRoutes, type CaseRoutesDeps } from './cases/routes';
 import type { ResultReceiver } from './results/receiver';
 import { resultRoutes } from './results/routes';
-import { soapResultRoutes } from './results/soap-endpoint';
+import { noncesInRedis, soapResultRoutes } from './results/soap-endpoint';
 import { xmlResultRoutes } from './results/xml-endpoint';
 import type { DeliveryQueues } from './delivery/queues';
 import { access } from './platform/access';
@@ -175,7 +175,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   mount(app, resultRoutes({ results: deps.results, bodyLimit }));
   mount(app, xmlResultRoutes({ results: deps.results, bodyLimit, log: deps.log }));
-  mount(app, soapResultRoutes({ results: deps.results, bodyLimit, log: deps.log }));
+  mount(app, soapResultRoutes({ results: deps.results, bodyLimit, log: deps.log, nonces: noncesInRedis(deps.redis, deps.prefix) }));
 
   if (deps.seals) {
     mount(

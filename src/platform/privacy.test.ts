@@ -45,6 +45,7 @@ describe('when free text from a legacy system is masked', () => {
     expect(maskPath('/api/v1/cases/330802199001011234')).toBe('/api/v1/cases/330*************34');
     expect(maskPath('/api/v1/cases/3308%200219%209001%200112%2034')).toBe('/api/v1/cases/330*************34');
     expect(maskPath('/api/v1/cases/%E0%A4%A')).toBe('/api/v1/cases/%E0%A4%A');
+    expect(maskPath('/api/v1/cases/a%00b%0A%7F%E8%A1%A2')).toBe('/api/v1/cases/a%00b%0A%7F衢');
   });
 
   it('then hostile digit text costs linear time', () => {

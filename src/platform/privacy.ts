@@ -90,11 +90,14 @@ export function maskPersonalData(text: string, secrets: readonly string[] = []):
   return out;
 }
 
-/** A request path as the request log and the audit trail keep it: decoded (so "%20" is a space), then masked. */
+/**
+ * A request path as the request log and the audit trail keep it: decoded (so "%20" is a space),
+ * then masked. Control characters stay encoded: a stored NUL would stop the ledger's sweep.
+ */
 export function maskPath(path: string): string {
   let decoded = path;
   try {
-    decoded = decodeURIComponent(path);
+    decoded = Array.from(decodeURIComponent(path), (c) => (c < ' ' || c === '\u007f' ? encodeURIComponent(c) : c)).join('');
   } catch {
     // Not percent-encoding after all: masked as it came.
   }

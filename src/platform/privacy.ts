@@ -11,7 +11,7 @@ export function mask(value: string): string {
   return value.slice(0, 3) + '*'.repeat(value.length - 5) + value.slice(-2);
 }
 
-/** `grouped`: written in groups; a bank card number then counts only in groups of four, as cards print it (a date range is not one). */
+/** `grouped`: the lengths of the groups it was written in (a bank card number counts only in groups of four, as cards print it: a date range is not one). */
 function isPersonalNumber(run: string, grouped?: readonly number[]): boolean {
   // The shortest is a mobile number: most runs (amounts, counts, dates) are decided here.
   if (run.length < 11) return false;
@@ -20,7 +20,9 @@ function isPersonalNumber(run: string, grouped?: readonly number[]): boolean {
   // Resident ID numbers: 18 characters (the last may be X), or the old 15-digit form.
   if (digits.length === 17 && checkLetter) return true;
   if (checkLetter) return false;
-  if (digits.length === 18 || digits.length === 15) return true;
+  if (digits.length === 18) return true;
+  // The old 15-digit form (retired in 2013) only as one run: joined, it would take case ids for one.
+  if (digits.length === 15) return !grouped;
   // Mobile numbers, with or without the country code.
   if (digits.length === 11 && /^1[3-9]/.test(digits)) return true;
   if (digits.length === 13 && /^861[3-9]/.test(digits)) return true;

@@ -347,7 +347,15 @@ export function buildOpenApi(): OpenApiDocument {
   const schemas = resolve(operations);
   const registry = new OpenAPIRegistry();
   for (const [id, schema] of Object.entries(schemas)) registry.registerComponent('schemas', id, schema);
-  registry.registerComponent('securitySchemes', 'intakeToken', { type: 'http', scheme: 'bearer', description: 'The intake platform: one of the comma-separated tokens of `OW_INTAKE_TOKEN`.' });
+  registry.registerComponent('securitySchemes', 'intakeToken', {
+    type: 'http',
+    scheme: 'bearer',
+    description:
+      'The intake platform: one of the comma-separated tokens of `OW_INTAKE_TOKEN`. With `OW_INTAKE_HMAC_SECRET` set, every intake request is also signed: ' +
+      '`X-OW-Timestamp` (unix seconds, within 300 s), `X-OW-Nonce` (8 to 128 of `A-Za-z0-9_-`, never used before) and ' +
+      '`X-OW-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + nonce + "." + METHOD + "." + path-with-query + "." + body)>`, ' +
+      'the path as in the request line and the body as its exact bytes (empty for a GET); anything else is 401.',
+  });
   registry.registerComponent('securitySchemes', 'opsToken', { type: 'http', scheme: 'bearer', description: 'Ops staff: `OW_OPS_TOKEN`.' });
   registry.registerComponent('securitySchemes', 'systemToken', { type: 'http', scheme: 'bearer', description: "A legacy system: its configuration's `result.inboundToken`." });
   const webhook = operations.pop()!;

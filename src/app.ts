@@ -11,7 +11,7 @@ import type { Operations } from './admin/operations';
 import { caseRoutes, type CaseRoutesDeps } from './cases/routes';
 import type { ResultReceiver } from './results/receiver';
 import { resultRoutes } from './results/routes';
-import { soapResultRoutes } from './results/soap-endpoint';
+import { noncesInRedis, soapResultRoutes } from './results/soap-endpoint';
 import { xmlResultRoutes } from './results/xml-endpoint';
 import type { DeliveryQueues } from './delivery/queues';
 import { access } from './platform/access';
@@ -29,6 +29,7 @@ import { sharedDataRoutes } from './shared-data/routes';
 import { answer, NONE } from './api-docs';
 import { healthSchema, readinessSchema } from './api-schemas';
 import { mount, route } from './platform/route';
+import { maskPath } from './platform/privacy';
 
 export interface AppDeps {
   config: () => GatewayConfig;
@@ -152,7 +153,7 @@ export function createApp(deps: AppDeps): express.Express {
       intakeHmacSecret: deps.intakeHmacSecret,
       onRefused: (caller, req, why) =>
         void deps.operations
-          .audit({ who: caller.who, role: caller.role, action: 'auth.refused', target: `${req.method} ${req.path.slice(0, 200)}`, detail: why })
+          .audit({ who: caller.who, role: caller.role, action: 'auth.refused', target: `${req.method} ${maskPath(req.path).slice(0, 200)}`, detail: why })
           .catch((err: Error) => deps.log.warn({ err: err.message }, 'could not audit a refused credential')),
     }),
   );
@@ -174,7 +175,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   mount(app, resultRoutes({ results: deps.results, bodyLimit }));
   mount(app, xmlResultRoutes({ results: deps.results, bodyLimit, log: deps.log }));
-  mount(app, soapResultRoutes({ results: deps.results, bodyLimit, log: deps.log }));
+  mount(app, soapResultRoutes({ results: deps.results, bodyLimit, log: deps.log, nonces: noncesInRedis(deps.redis, deps.prefix) }));
 
   if (deps.seals) {
     mount(

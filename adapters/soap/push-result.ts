@@ -8,7 +8,7 @@ import type { Logger } from '../../src/platform/logger';
 import { soapFault, type FaultParty } from './soap.faults';
 import { GuardedSoapServer, type SoapHttpAnswer, type SoapHttpRequest } from './soap.server';
 import { escapeXml, versionOfContentType, type SoapVersion } from './soap.wire';
-import { presentedToken, UsernameTokenVerifier, type UsernameCredentials } from './wsse';
+import { presentedToken, UsernameTokenVerifier, type SeenNonces, type UsernameCredentials } from './wsse';
 
 export const PUSH_RESULT_NAMESPACE = 'http://ycsl.qz.gov.cn/gateway/results/v1';
 
@@ -31,6 +31,8 @@ export interface PushResultHandlers {
   /** The sender's fault (it will fail again) or ours (it may try again later), in words for the sender. */
   faultOf(err: unknown): { party: FaultParty; message: string };
   log?: Logger;
+  /** Where accepted WS-Security nonces are remembered (shared by every api process in the gateway). */
+  nonces?: SeenNonces;
 }
 
 /** The WSDL of `/soap/results`, its address `location` (the URL the system reached us at). */
@@ -117,10 +119,12 @@ function argument(args: PushResultArgs, name: string): string | undefined {
 
 /** `/soap/results`: one guarded soap-package server per SOAP version, chosen by the request's media type. */
 export class PushResultEndpoint {
-  private readonly verifier = new UsernameTokenVerifier();
+  private readonly verifier: UsernameTokenVerifier;
   private servers?: Record<SoapVersion, GuardedSoapServer>;
 
-  private constructor(private readonly handlers: PushResultHandlers) {}
+  private constructor(private readonly handlers: PushResultHandlers) {
+    this.verifier = new UsernameTokenVerifier({ nonces: handlers.nonces });
+  }
 
   static async create(handlers: PushResultHandlers): Promise<PushResultEndpoint> {
     const endpoint = new PushResultEndpoint(handlers);
@@ -153,7 +157,14 @@ export class PushResultEndpoint {
     const expected = this.handlers.credentials(systemId);
     const token = presentedToken(header);
     if (!token) throw soapFault(version, 'sender', 'A WS-Security UsernameToken is required.');
-    if (!expected || !this.verifier.verify(token, expected)) {
+    let verified: boolean;
+    try {
+      verified = expected !== undefined && (await this.verifier.verify(token, expected));
+    } catch (err) {
+      this.handlers.log?.error({ systemId, err: (err as Error)?.message }, 'SOAP PushResult: the nonce store did not answer');
+      throw soapFault(version, 'receiver', 'The gateway could not check the UsernameToken right now; push it again later.');
+    }
+    if (!verified) {
       this.handlers.log?.warn({ systemId, passwordType: token.passwordType }, 'SOAP PushResult refused: bad UsernameToken');
       throw soapFault(version, 'sender', `Authentication failed for ${systemId}.`);
     }

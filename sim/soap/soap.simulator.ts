@@ -61,14 +61,14 @@ function wsdlPath(system: SystemOf<'soap'>, configDir: string): string {
 }
 
 /** Whether the credentials the system's config asks for came with the request (HTTP and WS-Security). */
-function authorized(system: SystemConfig, exchange: Exchange, soapHeader: unknown, verifier: UsernameTokenVerifier): boolean {
+async function authorized(system: SystemConfig, exchange: Exchange, soapHeader: unknown, verifier: UsernameTokenVerifier): Promise<boolean> {
   const http = httpAuthorized(system.auth, (name) => {
     const value = exchange.headers[name];
     return typeof value === 'string' ? value : undefined;
   }, exchange.raw);
   if (system.auth.type !== 'wsse') return http;
   const token = presentedToken(soapHeader);
-  return token !== undefined && token.passwordType === system.auth.passwordType && verifier.verify(token, system.auth);
+  return token !== undefined && token.passwordType === system.auth.passwordType && (await verifier.verify(token, system.auth));
 }
 
 /** The operation's answer to a verdict: its output, or a thrown fault; undefined when the system is down. */
@@ -104,7 +104,7 @@ async function serve(system: SystemOf<'soap'>, configDir: string, ctx: SimContex
       systemId: system.id,
       body: args !== null && typeof args === 'object' ? args : {},
       idempotencyKey: typeof exchange.headers['idempotency-key'] === 'string' ? exchange.headers['idempotency-key'] : undefined,
-      authorized: authorized(system, exchange, soapHeader, verifier),
+      authorized: await authorized(system, exchange, soapHeader, verifier),
       headers: flatHeaders(exchange.headers, EXCHANGE_HEADER),
     });
     const output = reply(system, dialect, verdict);
@@ -115,7 +115,7 @@ async function serve(system: SystemOf<'soap'>, configDir: string, ctx: SimContex
   const lookupOperation = async (args: unknown, _callback: unknown, soapHeader: unknown, req: { headers: IncomingHttpHeaders }) => {
     const exchange = exchanges.get(String(req.headers[EXCHANGE_HEADER]));
     if (!exchange || !ctx.lookup) throw soapFault(settings.version, 'receiver', 'lost track of the request');
-    const verdict = await ctx.lookup({ systemId: system.id, body: args !== null && typeof args === 'object' ? args : {}, authorized: authorized(system, exchange, soapHeader, verifier) });
+    const verdict = await ctx.lookup({ systemId: system.id, body: args !== null && typeof args === 'object' ? args : {}, authorized: await authorized(system, exchange, soapHeader, verifier) });
     switch (verdict.kind) {
       case 'found':
       case 'not_found':

@@ -3,13 +3,14 @@
  * whatever path they guess, a caller in the wrong role 403. Failed authentications are limited
  * per address and per presented token in Redis (so the limit holds across processes) and audited; every caller has a
  * request budget too. Intake requests may also have to be HMAC-signed (`OW_INTAKE_HMAC_SECRET`),
- * over timestamp, nonce and the exact body bytes, with a nonce seen twice refused.
+ * over timestamp, nonce, method, path with query and the exact body bytes, with a nonce seen twice refused.
  */
 import crypto from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { bearerToken, Callers, fingerprint, grants, type Role } from './auth';
 import { ApiError } from './errors';
+import { signIntakeRequest } from './signing';
 import type { RedisClient } from './redis';
 
 /** The least role that may (for ops, the roles above it may too), any of several, or anyone. */
@@ -212,8 +213,8 @@ export interface SignatureCheck {
 }
 
 /**
- * `X-OW-Signature: sha256=<hex HMAC(secret, timestamp + "." + nonce + "." + body)>` within 300 s of
- * `X-OW-Timestamp`, and `X-OW-Nonce` never seen before (kept in Redis for the window).
+ * `X-OW-Signature` as `signIntakeRequest` makes it (timestamp, nonce, method, path with query and
+ * body) within 300 s of `X-OW-Timestamp`, and `X-OW-Nonce` never seen before (kept in Redis for the window).
  */
 export async function verifyIntakeSignature(req: Request, body: Buffer, check: SignatureCheck): Promise<void> {
   const timestamp = req.get('x-ow-timestamp') ?? '';
@@ -223,8 +224,9 @@ export async function verifyIntakeSignature(req: Request, body: Buffer, check: S
   if (!/^\d{1,12}$/.test(timestamp) || !/^[A-Za-z0-9_-]{8,128}$/.test(nonce) || !/^sha256=[0-9a-f]{64}$/.test(signature)) throw refuse('X-OW-Timestamp, X-OW-Nonce and X-OW-Signature are required');
   const now = Math.floor((check.now?.() ?? Date.now()) / 1000);
   if (Math.abs(now - Number(timestamp)) > SIGNATURE_WINDOW_S) throw refuse(`the timestamp is more than ${SIGNATURE_WINDOW_S} s away`);
-  const expected = crypto.createHmac('sha256', check.secret).update(`${timestamp}.${nonce}.`).update(body).digest();
-  if (!crypto.timingSafeEqual(expected, Buffer.from(signature.slice(7), 'hex'))) throw refuse('it does not match the body');
+  // The path as the request line sent it, query included: what the caller signed.
+  const expected = Buffer.from(signIntakeRequest(check.secret, { timestamp, nonce, method: req.method, pathWithQuery: req.originalUrl, body }).slice(7), 'hex');
+  if (!crypto.timingSafeEqual(expected, Buffer.from(signature.slice(7), 'hex'))) throw refuse('it does not match the method, path and body');
   const fresh = await check.redis.set(`${check.prefix}:nonce:${nonce}`, '1', 'EX', SIGNATURE_WINDOW_S * 2, 'NX');
   if (fresh !== 'OK') throw refuse('this nonce was used before (a replay)');
 }

@@ -14,7 +14,7 @@ import { context, propagation, SpanKind, SpanStatusCode, trace, type Context } f
 import { inContext, requestIdFrom, type LogContext } from './context';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
-import { maskPersonalData } from './privacy';
+import { maskPath } from './privacy';
 import { tracer } from './tracing';
 
 interface EdgeState {
@@ -64,7 +64,7 @@ export function observeHttp(deps: { log: Logger; metrics: Metrics }): RequestHan
       else if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();
       if (quiet) return;
-      const line = { requestId, req: { method: req.method, path: maskPersonalData(req.originalUrl.split('?')[0] ?? '') }, res: { statusCode: status }, route, responseTime: Math.round(seconds * 1000) };
+      const line = { requestId, req: { method: req.method, path: maskPath(req.originalUrl.split('?')[0] ?? '') }, res: { statusCode: status }, route, responseTime: Math.round(seconds * 1000) };
       if (!answered) deps.log.warn(line, 'request aborted');
       else if (status >= 500) deps.log.error(line, 'request failed');
       else if (status >= 400) deps.log.warn(line, 'request answered');

@@ -8,14 +8,14 @@
  */
 import pino, { type Logger, type LoggerOptions } from 'pino';
 import { currentContext } from './context';
-import { maskPersonalData } from './privacy';
+import { maskNumber, maskPersonalData } from './privacy';
 
-/** A log call's arguments with free text masked: the message, and the string fields of its object. */
+/** A log call's arguments with free text masked: the message, and the string (and number) fields of its object. */
 function maskedArgs(args: unknown[]): unknown[] {
   return args.map((arg) => {
     if (typeof arg === 'string') return maskPersonalData(arg);
     if (!arg || typeof arg !== 'object' || Array.isArray(arg) || arg instanceof Error) return arg;
-    return Object.fromEntries(Object.entries(arg).map(([k, v]) => [k, typeof v === 'string' ? maskPersonalData(v) : v]));
+    return Object.fromEntries(Object.entries(arg).map(([k, v]) => [k, typeof v === 'string' ? maskPersonalData(v) : typeof v === 'number' ? maskNumber(v) : v]));
   });
 }
 

@@ -11,6 +11,8 @@ import { faultEnvelope, faultStatus } from '../../adapters/soap/soap.faults';
 import { MEDIA_TYPE, versionOfContentType } from '../../adapters/soap/soap.wire';
 import { ApiError } from '../platform/errors';
 import type { Logger } from '../platform/logger';
+import type { RedisClient } from '../platform/redis';
+import type { SeenNonces } from '../../adapters/soap/wsse';
 import type { ResultReceiver } from './receiver';
 import { NONE, SOAP_CONTENT, XML_CONTENT } from '../api-docs';
 import { route } from '../platform/route';
@@ -19,6 +21,16 @@ export interface SoapResultDeps {
   results: ResultReceiver;
   bodyLimit: string | number;
   log: Logger;
+  /** Accepted WS-Security nonces, remembered for every api process: see `noncesInRedis`. */
+  nonces: SeenNonces;
+}
+
+/**
+ * WS-Security nonces kept in Redis (SET NX with an expiry) under the gateway's prefix, so a digest
+ * accepted by one api process is refused as a replay by every other.
+ */
+export function noncesInRedis(redis: RedisClient, prefix: string): SeenNonces {
+  return { firstUse: async (key, ttlMs) => (await redis.set(`${prefix}:wsse-nonce:${key}`, '1', 'PX', ttlMs, 'NX')) === 'OK' };
 }
 
 export const SOAP_RESULTS_PATH = '/soap/results';
@@ -60,6 +72,7 @@ export function soapResultRoutes(deps: SoapResultDeps): Router {
         return fault;
       },
       log,
+      nonces: deps.nonces,
     }).catch((err: unknown) => {
       endpoint = undefined;
       throw err;

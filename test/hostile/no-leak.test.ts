@@ -9,6 +9,7 @@ import type { RunningGateway } from '../../src/gateway';
 import {
   INTAKE_TOKEN, OPS_TOKEN, VIEWER_TOKEN, capturingLogger, eventually, legacyServer, pushResult, replyJson, restSystem, sampleCase, startTestGateway, submit, writeConfig, type LegacyServer,
 } from '../support/harness';
+import { soapSystem } from '../soap/support';
 
 const PEOPLE = [
   { idNumber: '330802199001011234', phone: '13800000000' },
@@ -102,5 +103,62 @@ describe('after a mixed load with echoing and failing legacy systems', () => {
     expect(JSON.parse(exits['dead letters']!).items.length).toBeGreaterThan(0);
     expect(JSON.parse(exits['unmatched results to a viewer']!).items.length).toBe(1);
     for (const [exit, text] of Object.entries(exits)) expect({ exit, leaks: leaks(text), where: text.split('\n').filter((l) => leaks(l).length).slice(0, 2) }).toEqual({ exit, leaks: [], where: [] });
+  });
+});
+
+describe('a system whose endpoint and WSDL URLs carry credentials, and cannot be reached', () => {
+  // A password in the userinfo and a token in the query, on a loopback port nobody listens on.
+  const URL_SECRETS = ['wsdl-pass-in-url', 'wsdl-query-token', 'endpoint-pass-in-url', 'endpoint-query-token'];
+  let callbacks: LegacyServer;
+  let gateway: RunningGateway;
+  const captured = capturingLogger();
+  let caseId: string;
+
+  beforeAll(async () => {
+    const closed = await legacyServer(() => undefined);
+    const port = new URL(closed.url).port;
+    await closed.close();
+    callbacks = await legacyServer((_req, _n, res) => replyJson(res, 200, { ok: true }));
+    const endpoint = `http://ow:${URL_SECRETS[2]}@127.0.0.1:${port}/case?access_token=${URL_SECRETS[3]}`;
+    const dir = writeConfig(
+      [
+        soapSystem('prov-locked', endpoint, {
+          soap: { wsdl: `http://ow:${URL_SECRETS[0]}@127.0.0.1:${port}/case?wsdl&token=${URL_SECRETS[1]}`, service: 'CaseService', port: 'CasePort', operation: 'SubmitCase', version: '1.1' },
+          retry: { attempts: 2, backoff: { type: 'fixed', delayMs: 10 } },
+        }),
+        restSystem('city-locked', endpoint, { retry: { attempts: 2, backoff: { type: 'fixed', delayMs: 10 } } }),
+      ],
+      { routes: [{ itemCode: '*', targets: ['prov-locked', 'city-locked'] }] },
+      { intake: { callbackUrl: `${callbacks.url}/cb`, callbackSecret: 'cb-secret-of-locked' } },
+    );
+    gateway = await startTestGateway(dir, { log: captured.log });
+    const c = sampleCase();
+    caseId = c.caseId as string;
+    expect((await submit(gateway, c)).status).toBe(202);
+    await eventually(async () => {
+      const view = JSON.parse(await read(gateway, `/api/v1/cases/${caseId}`, OPS_TOKEN));
+      expect(view.deliveries.map((d: { status: string }) => d.status)).toEqual(['dead', 'dead']);
+      expect(callbacks.received.filter((r) => (r.json as { event: string }).event === 'delivery.dead')).toHaveLength(2);
+    }, 30_000);
+  }, 60_000);
+  afterAll(async () => {
+    await gateway.stop();
+    await callbacks.close();
+  });
+
+  it('then neither its password nor its query token reaches lastError, the history, dead letters, callbacks or the logs', async () => {
+    const view = JSON.parse(await read(gateway, `/api/v1/cases/${caseId}`, OPS_TOKEN));
+    const exits: Record<string, string> = {
+      'lastError and history': JSON.stringify(view.deliveries.map((d: { lastError?: string; history: unknown }) => [d.lastError, d.history])),
+      'dead letters': await read(gateway, '/api/v1/admin/dead-letters?limit=500', OPS_TOKEN),
+      'callbacks (error fields)': JSON.stringify(callbacks.received.map((r) => (r.json as { error?: string }).error)),
+      'systems board': await read(gateway, '/api/v1/admin/systems', VIEWER_TOKEN),
+      'log lines': captured.lines.join('\n'),
+    };
+    // The failure is still told, with where it happened (the password and token masked).
+    expect(view.deliveries.find((d: { systemId: string }) => d.systemId === 'prov-locked').lastError).toMatch(/the WSDL http:\/\/ow:\*\*\*@127\.0\.0\.1:\d+\/case\?wsdl.*could not be loaded/);
+    expect(JSON.parse(exits['dead letters']!).items).toHaveLength(2);
+    const found = (text: string) => URL_SECRETS.filter((s) => text.includes(s));
+    for (const [exit, text] of Object.entries(exits)) expect({ exit, found: found(text), where: text.split('\n').filter((l) => found(l).length).slice(0, 2) }).toEqual({ exit, found: [], where: [] });
   });
 });

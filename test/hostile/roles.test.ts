@@ -108,6 +108,17 @@ describe('when each caller calls each route', () => {
     expect(refused.some((e) => e.role === 'viewer' && e.target === 'PUT /api/v1/admin/systems/city-other')).toBe(true);
     expect(JSON.stringify(audit)).not.toContain('guessed-token-123');
   });
+
+  it('then a refused request is audited with the ID number in its path masked, however the number is written', async () => {
+    for (const path of ['/api/v1/cases/330802199001011234', '/api/v1/cases/3308%200219%209001%200112%2034', '/api/v1/cases/330802-19900101-1234']) {
+      expect((await call(gateway, 'GET', path, 'guessed-token-456')).status).toBe(401);
+    }
+    await eventually(async () => {
+      const audit = (await call(gateway, 'GET', '/api/v1/admin/audit?action=auth.refused&limit=500', VIEWER_TOKEN)).body.items as Array<Record<string, string>>;
+      const targets = audit.map((e) => e.target).filter((t) => t.startsWith('GET /api/v1/cases/330'));
+      expect(targets).toEqual(['GET /api/v1/cases/330*************34', 'GET /api/v1/cases/330*************34', 'GET /api/v1/cases/330*************34']);
+    });
+  });
 });
 
 describe('when an address keeps failing to authenticate', () => {
@@ -143,17 +154,18 @@ describe('when intake requests must be HMAC-signed', () => {
     await legacy.close();
   });
 
-  function signed(body: string, overrides: { timestamp?: number; nonce?: string; secret?: string } = {}): Record<string, string> {
+  /** The intake platform's signature, written out here as a client would: timestamp.nonce.METHOD.path-with-query.body. */
+  function signed(method: string, path: string, body: string, overrides: { timestamp?: number; nonce?: string; secret?: string } = {}): Record<string, string> {
     const timestamp = String(overrides.timestamp ?? Math.floor(Date.now() / 1000));
     const nonce = overrides.nonce ?? crypto.randomUUID();
-    const signature = crypto.createHmac('sha256', overrides.secret ?? SECRET).update(`${timestamp}.${nonce}.${body}`).digest('hex');
+    const signature = crypto.createHmac('sha256', overrides.secret ?? SECRET).update(`${timestamp}.${nonce}.${method}.${path}.${body}`).digest('hex');
     return { 'X-OW-Timestamp': timestamp, 'X-OW-Nonce': nonce, 'X-OW-Signature': `sha256=${signature}` };
   }
 
   it('then a signed case is accepted, and an unsigned, wrongly signed, stale or replayed one is 401 and stores nothing', async () => {
     const c = sampleCase();
     const body = JSON.stringify(c);
-    const headers = signed(body);
+    const headers = signed('POST', '/api/v1/cases', body);
     expect((await call(gateway, 'POST', '/api/v1/cases', INTAKE_TOKEN, body, headers)).status).toBe(202);
     const replayed = await call(gateway, 'POST', '/api/v1/cases', INTAKE_TOKEN, body, headers);
     expect(replayed.status).toBe(401);
@@ -161,12 +173,30 @@ describe('when intake requests must be HMAC-signed', () => {
 
     const other = sampleCase();
     const otherBody = JSON.stringify(other);
-    for (const headers of [{}, signed(otherBody, { secret: 'wrong' }), signed(otherBody, { timestamp: Math.floor(Date.now() / 1000) - 301 }), signed(`${otherBody} `)]) {
+    for (const headers of [{}, signed('POST', '/api/v1/cases', otherBody, { secret: 'wrong' }), signed('POST', '/api/v1/cases', otherBody, { timestamp: Math.floor(Date.now() / 1000) - 301 }), signed('POST', '/api/v1/cases', `${otherBody} `)]) {
       expect((await call(gateway, 'POST', '/api/v1/cases', INTAKE_TOKEN, otherBody, headers)).status).toBe(401);
     }
-    expect((await call(gateway, 'GET', `/api/v1/cases/${other.caseId}`, INTAKE_TOKEN, undefined, signed(''))).status).toBe(404);
+    expect((await call(gateway, 'GET', `/api/v1/cases/${other.caseId}`, INTAKE_TOKEN, undefined, signed('GET', `/api/v1/cases/${other.caseId}`, ''))).status).toBe(404);
     // A GET is signed over the empty body.
-    expect((await call(gateway, 'GET', `/api/v1/cases/${c.caseId}`, INTAKE_TOKEN, undefined, signed(''))).status).toBe(200);
+    expect((await call(gateway, 'GET', `/api/v1/cases/${c.caseId}`, INTAKE_TOKEN, undefined, signed('GET', `/api/v1/cases/${c.caseId}`, ''))).status).toBe(200);
     expect((await call(gateway, 'GET', `/api/v1/cases/${c.caseId}`, INTAKE_TOKEN)).status).toBe(401);
+  });
+
+  it('then a signature made for one method and path is refused on another, and what it signed is untouched', async () => {
+    const c = sampleCase();
+    const body = JSON.stringify(c);
+    // Signed to read one case: presented with the same body to submit, or to read another case.
+    const forRead = signed('GET', `/api/v1/cases/${c.caseId}`, body);
+    const submitted = await call(gateway, 'POST', '/api/v1/cases', INTAKE_TOKEN, body, forRead);
+    expect(submitted.status).toBe(401);
+    expect(submitted.body.error.message).toContain('does not match');
+    const forOne = signed('GET', '/api/v1/cases/QZ-ONE', '');
+    expect((await call(gateway, 'GET', '/api/v1/cases/QZ-OTHER', INTAKE_TOKEN, undefined, forOne)).status).toBe(401);
+    // The query is part of the path that is signed.
+    const withQuery = signed('GET', `/api/v1/cases/${c.caseId}?view=a`, '');
+    expect((await call(gateway, 'GET', `/api/v1/cases/${c.caseId}?view=b`, INTAKE_TOKEN, undefined, withQuery)).status).toBe(401);
+    expect((await call(gateway, 'GET', `/api/v1/cases/${c.caseId}`, INTAKE_TOKEN, undefined, signed('GET', `/api/v1/cases/${c.caseId}`, ''))).status).toBe(404);
+    // Signed for what it is, the same case goes in.
+    expect((await call(gateway, 'POST', '/api/v1/cases', INTAKE_TOKEN, body, signed('POST', '/api/v1/cases', body))).status).toBe(202);
   });
 });

@@ -2,9 +2,11 @@
  * Results pushed over SOAP: `POST /soap/results` (PushResult), its WSDL, WS-Security per system,
  * and everything that must be refused with a Fault while changing nothing.
  */
+import crypto from 'node:crypto';
 import * as soap from 'soap';
 import type { RunningGateway } from '../../src/gateway';
-import { caseView, eventually, sampleCase, startTestGateway, submit, writeConfig } from '../support/harness';
+import { passwordDigest } from '../../adapters/soap/wsse';
+import { caseView, eventually, sampleCase, startTestGateway, submit, uniquePrefix, writeConfig } from '../support/harness';
 import { addWsdls, caseServiceWsdl, soapPeer, soapSystem, type SoapPeer } from './support';
 
 const NS = 'http://ycsl.qz.gov.cn/gateway/results/v1';
@@ -162,5 +164,63 @@ describe('when legacy systems push results over SOAP', () => {
     const huge = await postRaw(`<soap:Envelope xmlns:soap="${SOAP11}"><soap:Body>${'<x/>'.repeat(300_000)}</soap:Body></soap:Envelope>`);
     expect(huge.status).toBe(413);
     expect(huge.text).toContain('<faultcode>soap:Client</faultcode>');
+  });
+});
+
+describe('when two api processes share one Redis and a digest push is captured', () => {
+  let peer: SoapPeer;
+  let first: RunningGateway;
+  let second: RunningGateway;
+
+  beforeAll(async () => {
+    peer = await soapPeer({ version: '1.1', submitCase: (args) => ({ code: '0', msg: '成功', slbh: `SL-${args.bizNo}` }) });
+    const dir = writeConfig(
+      [soapSystem('prov-push', peer.url, { result: { ...(soapSystem('x', '').result as object), inboundToken: 'push-secret', inboundUsername: 'qz-push' } })],
+      { routes: [{ itemCode: '330800-FG-*', targets: ['prov-push'] }] },
+    );
+    addWsdls(dir, { 'case.wsdl': caseServiceWsdl('1.1') });
+    // Two replicas of one gateway: the same Redis, the same key prefix.
+    const keyPrefix = uniquePrefix();
+    first = await startTestGateway(dir, { keyPrefix });
+    second = await startTestGateway(dir, { keyPrefix });
+  });
+  afterAll(async () => {
+    await first.stop();
+    await second.stop();
+    await peer.close();
+  });
+
+  /** A PushResult with a PasswordDigest UsernameToken, as a legacy system writes one. */
+  function digestPush(caseId: string, nonce = crypto.randomBytes(16).toString('base64')): string {
+    const created = new Date().toISOString();
+    const wss = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss';
+    return (
+      `<soap:Envelope xmlns:soap="${SOAP11}" xmlns:wsse="${wss}-wssecurity-secext-1.0.xsd" xmlns:wsu="${wss}-wssecurity-utility-1.0.xsd"><soap:Header><wsse:Security><wsse:UsernameToken>` +
+      `<wsse:Username>qz-push</wsse:Username><wsse:Password Type="${wss}-username-token-profile-1.0#PasswordDigest">${passwordDigest(nonce, created, 'push-secret')}</wsse:Password>` +
+      `<wsse:Nonce EncodingType="${wss}-soap-message-security-1.0#Base64Binary">${nonce}</wsse:Nonce><wsu:Created>${created}</wsu:Created></wsse:UsernameToken></wsse:Security></soap:Header>` +
+      `<soap:Body><PushResult xmlns="${NS}"><systemId>prov-push</systemId><caseId>${caseId}</caseId><outcome>1</outcome><message>准予办理</message></PushResult></soap:Body></soap:Envelope>`
+    );
+  }
+
+  async function post(gateway: { url: string }, body: string): Promise<{ status: number; text: string }> {
+    const res = await fetch(`${gateway.url}/soap/results`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8' }, body });
+    return { status: res.status, text: await res.text() };
+  }
+
+  it('then the push replayed to the other replica is refused: its nonce is remembered in Redis', async () => {
+    const c = sampleCase();
+    await submit(first, c);
+    const caseId = c.caseId as string;
+    await eventually(async () => expect((await caseView(first, caseId)).body.deliveries[0].status).toBe('delivered'));
+    const captured = digestPush(caseId);
+    const accepted = await post(first, captured);
+    expect(accepted).toMatchObject({ status: 200, text: expect.stringContaining('<duplicate>false</duplicate>') });
+    for (const replica of [second, first]) {
+      const replayed = await post(replica, captured);
+      expect(replayed.status).toBe(500);
+      expect(replayed.text).toContain('Authentication failed for prov-push.');
+    }
+    // The other replica itself is fine: a fresh token is accepted there (a duplicate of the recorded result).
+    expect(await post(second, digestPush(caseId))).toMatchObject({ status: 200, text: expect.stringContaining('<duplicate>true</duplicate>') });
   });
 });

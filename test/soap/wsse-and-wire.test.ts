@@ -19,24 +19,24 @@ describe('when a UsernameToken is verified', () => {
   const now = Date.parse('2026-11-28T09:30:00Z');
   const verifier = new UsernameTokenVerifier({ now: () => now });
 
-  it('then PasswordText needs the exact username and password', () => {
-    expect(verifier.verify({ username: 'qz-push', password: '密码-secret', passwordType: 'PasswordText' }, expected)).toBe(true);
-    expect(verifier.verify({ username: 'qz-push', password: '密码-secreT', passwordType: 'PasswordText' }, expected)).toBe(false);
-    expect(verifier.verify({ username: 'qz-pusher', password: '密码-secret', passwordType: 'PasswordText' }, expected)).toBe(false);
+  it('then PasswordText needs the exact username and password', async () => {
+    expect(await verifier.verify({ username: 'qz-push', password: '密码-secret', passwordType: 'PasswordText' }, expected)).toBe(true);
+    expect(await verifier.verify({ username: 'qz-push', password: '密码-secreT', passwordType: 'PasswordText' }, expected)).toBe(false);
+    expect(await verifier.verify({ username: 'qz-pusher', password: '密码-secret', passwordType: 'PasswordText' }, expected)).toBe(false);
   });
 
-  it('then a PasswordDigest is recomputed from nonce, created and password, and used once', () => {
+  it('then a PasswordDigest is recomputed from nonce, created and password, and used once', async () => {
     const token = digestToken('2026-11-28T09:29:00Z');
-    expect(verifier.verify(token, expected)).toBe(true);
-    expect(verifier.verify(token, expected)).toBe(false); // replayed
-    expect(verifier.verify(digestToken('2026-11-28T09:29:01Z', undefined, 'wrong'), expected)).toBe(false);
-    expect(verifier.verify({ ...digestToken('2026-11-28T09:29:02Z'), nonce: undefined }, expected)).toBe(false);
+    expect(await verifier.verify(token, expected)).toBe(true);
+    expect(await verifier.verify(token, expected)).toBe(false); // replayed
+    expect(await verifier.verify(digestToken('2026-11-28T09:29:01Z', undefined, 'wrong'), expected)).toBe(false);
+    expect(await verifier.verify({ ...digestToken('2026-11-28T09:29:02Z'), nonce: undefined }, expected)).toBe(false);
   });
 
-  it('then a digest created too long ago (or ahead) is refused', () => {
-    expect(verifier.verify(digestToken('2026-11-28T09:20:00Z'), expected)).toBe(false);
-    expect(verifier.verify(digestToken('2026-11-28T09:40:00Z'), expected)).toBe(false);
-    expect(verifier.verify(digestToken('not a date'), expected)).toBe(false);
+  it('then a digest created too long ago (or ahead) is refused', async () => {
+    expect(await verifier.verify(digestToken('2026-11-28T09:20:00Z'), expected)).toBe(false);
+    expect(await verifier.verify(digestToken('2026-11-28T09:40:00Z'), expected)).toBe(false);
+    expect(await verifier.verify(digestToken('not a date'), expected)).toBe(false);
   });
 });
 

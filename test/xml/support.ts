@@ -130,14 +130,15 @@ export function attackCorpus(entityUrl: string, root = 'Result'): Array<{ name: 
 }
 
 /**
- * What a gateway keeps in Redis under its prefix (BullMQ's own keys and the rate limiters' counters aside): every key with its
- * content, so that "nothing stored" can be compared exactly.
+ * What a gateway keeps in Redis under its prefix (BullMQ's own keys, the rate limiters' counters and the
+ * replay guards' nonces aside): every key with its content, so that "nothing stored" can be compared exactly.
  */
 export async function storedState(prefix: string): Promise<Record<string, unknown>> {
   const redis = new Redis(redisUrl(), { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
   try {
-    const keys = (await redis.keys(`${prefix}:*`)).filter((k) => !k.startsWith(`${prefix}:bull:`) && !k.startsWith(`${prefix}:rl:`)).sort();
+    const bookkeeping = ['bull', 'rl', 'nonce', 'wsse-nonce'].map((part) => `${prefix}:${part}:`);
+    const keys = (await redis.keys(`${prefix}:*`)).filter((k) => !bookkeeping.some((start) => k.startsWith(start))).sort();
     const state: Record<string, unknown> = {};
     for (const key of keys) {
       const type = await redis.type(key);

@@ -66,6 +66,9 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // Only named proxies are believed about who called (req.ip); a list read once, at start.
+  const proxies = deps.config().gateway.server.trustProxy;
+  if (proxies.length > 0) app.set('trust proxy', proxies);
   const accepting = deps.accepting ?? (() => true);
   const bodyLimit = deps.config().gateway.server.bodyLimit;
 
@@ -153,7 +156,7 @@ export function createApp(deps: AppDeps): express.Express {
       intakeHmacSecret: deps.intakeHmacSecret,
       onRefused: (caller, req, why) =>
         void deps.operations
-          .audit({ who: caller.who, role: caller.role, action: 'auth.refused', target: `${req.method} ${maskPath(req.path).slice(0, 200)}`, detail: why })
+          .audit({ who: caller.who, role: caller.role, action: 'auth.refused', target: `${req.method} ${maskPath(req.path).slice(0, 200)}`, detail: `${why}, from ${req.ip ?? req.socket.remoteAddress}` })
           .catch((err: Error) => deps.log.warn({ err: err.message }, 'could not audit a refused credential')),
     }),
   );

@@ -3,6 +3,7 @@
  * Every object is strict, so an unknown key is an error that names its path.
  */
 import { DateTime } from 'luxon';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { CHARSETS } from '../platform/charset';
 import { SEAL_DEFAULTS, sealSchema } from '../seal/config';
@@ -108,10 +109,23 @@ export const egressSchema = z.strictObject({
   allow: z.array(z.string().min(1)).min(1),
 });
 
+/** An address or CIDR range as express's `trust proxy` reads them. */
+function isProxyAddress(entry: string): boolean {
+  return entry.includes('/') ? ipaddr.isValidCIDR(entry) : ipaddr.isValid(entry);
+}
+
 export const gatewaySchema = z.strictObject({
   server: z
-    .strictObject({ port: z.coerce.number().int().min(0).max(65535).default(8080), bodyLimit: byteSize.default('1mb') })
-    .default({ port: 8080, bodyLimit: '1mb' }),
+    .strictObject({
+      port: z.coerce.number().int().min(0).max(65535).default(8080),
+      bodyLimit: byteSize.default('1mb'),
+      /**
+       * Proxies (addresses or CIDR ranges) whose X-Forwarded-For names the caller's address, for the
+       * per-address limits and the audit trail. None by default: the address is the socket's.
+       */
+      trustProxy: z.array(z.string().refine(isProxyAddress, 'an IP address or CIDR range, e.g. 10.0.0.0/8')).default([]),
+    })
+    .default({ port: 8080, bodyLimit: '1mb', trustProxy: [] }),
   redis: z.strictObject({ url: z.string().optional() }).default({}),
   intake: z
     .strictObject({ callbackUrl: z.url().optional(), callbackSecret: z.string().optional() })

@@ -151,7 +151,7 @@ export function access(options: AccessOptions): RequestHandler {
   const requests = new RateLimiterRedis({ storeClient: options.redis, keyPrefix: `${options.prefix}:rl:req`, points: options.requestsPerMinute, duration: 60, inMemoryBlockOnConsumed: options.requestsPerMinute });
   // One Redis command per 1 % of the budget (at most 50 requests), not per request.
   const budget = new LeasedBudget(requests, options.requestsPerMinute, Math.max(1, Math.min(50, Math.floor(options.requestsPerMinute / 100))), options.now);
-  // Keys seen not blocked, until when: a valid caller's address is not looked up on every request.
+  // Keys seen not blocked, until when: a stranger's address is not looked up on every request.
   // A failure this process counts forgets its keys at once; one counted elsewhere is seen within NOT_BLOCKED_MS.
   const notBlocked = new Map<string, number>();
   const clock = options.now ?? Date.now;
@@ -160,29 +160,34 @@ export function access(options: AccessOptions): RequestHandler {
     const need = needOf(req.method, req.path);
     if (need === undefined) return next();
     if (need === 'none') return next(new ApiError('not_found'));
-    const address = req.socket.remoteAddress ?? 'unknown';
+    // The socket's address, or the caller's as a proxy named in server.trustProxy reports it.
+    const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
     const token = bearerToken(req.get('authorization'));
     const print = token && fingerprint(token);
     const caller: Caller = { who: print ? `token ${print}` : address };
     try {
+      // Only a valid credential has a budget of its own: an unknown one (or a legacy system's, checked
+      // at its endpoint) spends its address's, so a guesser gains nothing by inventing tokens.
+      const role = need === 'public' ? undefined : options.callers.roleOf(token);
       // A limiter whose Redis is away lets the request on: intake then answers 503 by itself.
-      await budget.consume(print ? `t:${print}` : `a:${address}`).catch((err: unknown) => {
+      await budget.consume(role ? `t:${print}` : `a:${address}`).catch((err: unknown) => {
         if (err instanceof RateLimiterRes) throw err;
       });
       if (need === 'public') return next();
-      // Per address and per presented credential: a guesser gains nothing by changing either alone.
-      // A valid token is never penalised itself, so only its address is looked up.
-      caller.role = options.callers.roleOf(token);
-      const keys = [`a:${address}`, ...(print && !caller.role ? [`t:${print}`] : [])];
-      for (const key of keys) {
-        const t = clock();
-        if ((notBlocked.get(key) ?? 0) > t) continue;
-        const blocked = await failures.get(key).catch(() => null);
-        if (blocked && blocked.consumedPoints >= options.failuresPerMinute) throw blocked;
-        if (notBlocked.size >= MAX_LEASES) notBlocked.clear();
-        notBlocked.set(key, t + NOT_BLOCKED_MS);
-      }
+      caller.role = role;
       if (!caller.role) {
+        // Failures count per address and per presented credential (a guesser gains nothing by changing
+        // either alone), and only against callers without a valid one: behind a proxy or a NAT every
+        // caller shares an address, and a valid credential is never refused for others' failures.
+        const keys = [`a:${address}`, ...(print ? [`t:${print}`] : [])];
+        for (const key of keys) {
+          const t = clock();
+          if ((notBlocked.get(key) ?? 0) > t) continue;
+          const blocked = await failures.get(key).catch(() => null);
+          if (blocked && blocked.consumedPoints >= options.failuresPerMinute) throw blocked;
+          if (notBlocked.size >= MAX_LEASES) notBlocked.clear();
+          notBlocked.set(key, t + NOT_BLOCKED_MS);
+        }
         for (const key of keys) {
           notBlocked.delete(key);
           await failures.penalty(key).catch(() => undefined);

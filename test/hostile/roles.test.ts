@@ -5,6 +5,7 @@
  * ops below admin see ID and phone numbers masked.
  */
 import crypto from 'node:crypto';
+import { loadConfig } from '../../src/config/loader';
 import type { RunningGateway } from '../../src/gateway';
 import {
   INTAKE_TOKEN, OPERATOR_TOKEN, OPS_TOKEN, VIEWER_TOKEN, admin, caseView, eventually, legacyServer, pushResult, replyJson, restSystem, sampleCase, startTestGateway, submit, writeConfig, type LegacyServer,
@@ -104,7 +105,7 @@ describe('when each caller calls each route', () => {
     await call(gateway, 'PUT', '/api/v1/admin/systems/city-other', VIEWER_TOKEN, {});
     const audit = (await admin(gateway, 'GET', '/audit')).body.items as Array<Record<string, string>>;
     const refused = audit.filter((e) => e.action === 'auth.refused');
-    expect(refused.some((e) => e.detail === 'unknown token' && e.target === 'GET /api/v1/admin/systems')).toBe(true);
+    expect(refused.some((e) => e.detail === 'unknown token, from 127.0.0.1' && e.target === 'GET /api/v1/admin/systems')).toBe(true);
     expect(refused.some((e) => e.role === 'viewer' && e.target === 'PUT /api/v1/admin/systems/city-other')).toBe(true);
     expect(JSON.stringify(audit)).not.toContain('guessed-token-123');
   });
@@ -130,12 +131,58 @@ describe('when an address keeps failing to authenticate', () => {
   });
   afterAll(() => gateway.stop());
 
-  it('then after the limit it is refused with 429 for a minute, even with a valid token', async () => {
+  it('then after the limit strangers on that address get 429 for a minute, and valid intake and ops tokens on it go on', async () => {
     for (let i = 0; i < 5; i++) expect((await call(gateway, 'GET', '/api/v1/admin/systems', `wrong-${i}`)).status).toBe(401);
-    expect((await call(gateway, 'GET', '/api/v1/admin/systems', 'wrong-6')).status).toBe(429);
-    const blocked = await call(gateway, 'GET', '/api/v1/admin/systems', OPS_TOKEN);
+    const blocked = await call(gateway, 'GET', '/api/v1/admin/systems', 'wrong-6');
     expect(blocked.status).toBe(429);
     expect(blocked.body.error.code).toBe('too_many_requests');
+    expect((await call(gateway, 'GET', '/api/v1/admin/systems', undefined)).status).toBe(429);
+    // Behind an ingress every caller shares the address: one misconfigured caller locks nobody else out.
+    expect((await call(gateway, 'GET', '/api/v1/admin/systems', OPS_TOKEN)).status).toBe(200);
+    expect((await call(gateway, 'GET', '/api/v1/cases/QZ-NO-SUCH', INTAKE_TOKEN)).status).toBe(404);
+  });
+});
+
+describe('when the gateway runs behind a proxy named in server.trustProxy', () => {
+  let gateway: RunningGateway;
+
+  beforeAll(async () => {
+    const dir = writeConfig([restSystem('city-a', 'http://127.0.0.1:1/x')], { routes: [{ itemCode: '*', targets: ['city-a'] }] }, { server: { trustProxy: ['127.0.0.1/32'] }, limits: { failedAuthPerMinute: 3 } });
+    gateway = await startTestGateway(dir);
+  });
+  afterAll(() => gateway.stop());
+
+  const from = (address: string, token?: string) => call(gateway, 'GET', '/api/v1/admin/systems', token, undefined, { 'X-Forwarded-For': address });
+
+  it("then failures count against the caller's address as the proxy reports it, not against the proxy's", async () => {
+    for (let i = 0; i < 3; i++) expect((await from('203.0.113.7', `wrong-${i}`)).status).toBe(401);
+    expect((await from('203.0.113.7', 'wrong-4')).status).toBe(429);
+    expect((await from('203.0.113.8', 'wrong-5')).status).toBe(401);
+    const audit = (await admin(gateway, 'GET', '/audit?action=auth.refused')).body.items.map((x: { detail: string }) => x.detail);
+    expect(audit).toEqual(expect.arrayContaining(['unknown token, from 203.0.113.7', 'unknown token, from 203.0.113.8']));
+  });
+
+  it('then an entry that is no address or range is a configuration error', () => {
+    const dir = writeConfig([restSystem('city-a', 'http://127.0.0.1:1/x')], { routes: [{ itemCode: '*', targets: ['city-a'] }] }, { server: { trustProxy: ['proxy.example'] } });
+    expect(() => loadConfig(dir, {})).toThrow(/server\.trustProxy\[0\]: an IP address or CIDR range/);
+  });
+});
+
+describe('when a caller invents a new token for every request', () => {
+  let gateway: RunningGateway;
+
+  beforeAll(async () => {
+    const dir = writeConfig([restSystem('city-a', 'http://127.0.0.1:1/x')], { routes: [{ itemCode: '*', targets: ['city-a'] }] }, { limits: { failedAuthPerMinute: 1000, requestsPerMinute: 30 } });
+    gateway = await startTestGateway(dir);
+  });
+  afterAll(() => gateway.stop());
+
+  it("then the inventions spend their address's request budget, and a valid token keeps its own", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) statuses.push((await call(gateway, 'GET', '/api/v1/admin/systems', `invented-${i}`)).status);
+    expect(statuses.slice(0, 30).every((s) => s === 401)).toBe(true);
+    expect(statuses.slice(30).every((s) => s === 429)).toBe(true);
+    expect((await call(gateway, 'GET', '/api/v1/admin/systems', OPS_TOKEN)).status).toBe(200);
   });
 });
 

@@ -166,6 +166,8 @@
 
   const SYS = '([^\\s:]+)';
   const re = (source) => new RegExp(`^${source}$`, 's');
+  // Where a refused credential came from, when the audit entry says.
+  const from = (address) => (address ? `（来自 ${address}）` : '');
 
   /**
    * The gateway's message patterns, tried in order (the more specific first). Each `zh` gets the
@@ -200,6 +202,10 @@
     { id: 'xml_unwritable', re: re(`${SYS}: request body cannot be written as (\\S+) XML: (.*)`), zh: (m) => [`${m[1]}：请求内容无法写成 ${m[2]} 编码的 XML：`, tech(m[3])] },
     { id: 'xml_wsse', re: re(`${SYS}: auth type wsse \\(WS-Security\\) needs SOAP; an XML system uses none, bearer, basic or hmac`), zh: (m) => [`${m[1]}：wsse（WS-Security）认证只用于 SOAP；XML 系统只能用 none、bearer、basic 或 hmac`] },
     { id: 'header_char', re: re(`${SYS}: header (\\S+): U\\+(\\S+) cannot be sent in an HTTP header`), zh: (m) => [`${m[1]}：请求头 ${m[2]} 含有无法在 HTTP 头中发送的字符 U+${m[3]}`] },
+    { id: 'soap_unwritable', re: re(`${SYS}: request\\.body cannot be written as SOAP: (.*)`), zh: (m) => [`${m[1]}：请求内容无法写成 SOAP：`, tech(m[2])] },
+    { id: 'wsdl_import_outside', re: re(`${SYS}: it imports a file outside the configuration folder, which is not read`), zh: (m) => [`${m[1]}：WSDL 引用了配置目录之外的文件，不予读取`] },
+    { id: 'not_fetched', re: re(`${SYS}: (\\S+) is not fetched: (.*)`), zh: (m) => [`${m[1]}：不获取 ${m[2]}：`, tech(m[3])] },
+    { id: 'preview_needs_fetch', re: re(`${SYS}: the envelope cannot be previewed without fetching (\\S+), and a dry run fetches nothing; it can be once a delivery to this system has loaded it \\(a WSDL file in the configuration folder can be at any time\\)`), zh: (m) => [`${m[1]}：预览报文须先获取 ${m[2]}，而试运行不获取任何内容；待该系统的投递加载过它后即可预览（配置目录中的 WSDL 文件随时可预览）`] },
     { id: 'mapping_failed', re: re(`${SYS}: request\\.body mapping failed: (.*)`), zh: (m) => [`${m[1]}：request.body 映射失败：`, tech(m[2])] },
     { id: 'reply_unreadable', re: re(`${SYS}: reply could not be read: (.*)`), zh: (m) => [`${m[1]}：应答无法解读：`, tech(m[2])] },
     { id: 'lookups_only', re: re(`${SYS} only answers look-ups and receives no cases`), zh: (m) => [`${m[1]} 只提供查询，不接收办件`] },
@@ -222,9 +228,9 @@
     { id: 'version', re: re('version (\\S+)'), zh: (m) => [`版本 ${m[1]}`] },
     { id: 'named_case', re: re('named case (\\S+)'), zh: (m) => [`结果所指办件 ${m[1]}`] },
     { id: 'seal_rotated', re: re('(\\S+) key (\\S+) now signs; earlier keys are retired and still verify'), zh: (m) => [`${m[1]} 密钥 ${m[2]} 开始签章；旧密钥停用，仍可验证`] },
-    { id: 'role_refused', re: re('role (\\S+) may not do this'), zh: (m) => [`角色 ${m[1]} 无权执行此操作`] },
-    { id: 'unknown_token', re: re('unknown token'), zh: () => ['未知令牌'] },
-    { id: 'no_token', re: re('no token'), zh: () => ['未提供令牌'] },
+    { id: 'role_refused', re: re('role (\\S+) may not do this(?:, from (\\S+))?'), zh: (m) => [`角色 ${m[1]} 无权执行此操作`, from(m[2])] },
+    { id: 'unknown_token', re: re('unknown token(?:, from (\\S+))?'), zh: (m) => ['未知令牌', from(m[1])] },
+    { id: 'no_token', re: re('no token(?:, from (\\S+))?'), zh: (m) => ['未提供令牌', from(m[1])] },
     { id: 'seal_refused', re: re('(unknown_key|algorithm_mismatch|bad_signature|payload_changed|not_yet_valid|expired): (.*)'), zh: (m) => [`${SEAL_REASONS[m[1]]}：`, tech(m[2])] },
     { id: 'valid', re: re('valid'), zh: () => ['有效'] },
     { id: 'invalid', re: re('invalid'), zh: () => ['无效'] },

@@ -58,6 +58,7 @@
       'system.configure': ['修改配置', 'change configuration'],
       'system.rollback': ['回滚配置', 'roll configuration back'],
       'system.reset': ['恢复文件配置', 'reset to the file'],
+      'system.dry_run': ['试运行', 'dry-run a system'],
       'dead_letter.replay': ['重放死信', 'replay a dead letter'],
       'dead_letter.correct': ['更正办件', 'correct a case'],
       'dead_letter.discard': ['丢弃死信', 'discard a dead letter'],

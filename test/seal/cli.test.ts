@@ -54,6 +54,21 @@ describe('seal CLI', () => {
     expect(cli(['frobnicate'], env).code).toBe(2);
   });
 
+  it('refuses to rotate to an algorithm other than the configured one, in one clear line, and makes no key (a gateway would undo it within 5 s)', () => {
+    const before = fs.readdirSync(path.join(dataDir, 'seal')).sort();
+    const active = () => (JSON.parse(cli(['keys'], env).out).keys as Array<{ keyId: string; status: string }>).find((k) => k.status === 'active')?.keyId;
+    const was = active();
+    const refused = cli(['rotate', '--alg', 'Ed25519'], env);
+    expect(refused.code).not.toBe(0);
+    expect(refused.out).toBe('');
+    expect(refused.err).toMatch(/Ed25519.*configured seal algorithm is SM2-SM3.*set seal\.algorithm to Ed25519 first/);
+    expect(refused.err.trim().split('\n')).toHaveLength(1);
+    expect(fs.readdirSync(path.join(dataDir, 'seal')).sort()).toEqual(before);
+    expect(active()).toBe(was);
+    // The configured algorithm named explicitly is a rotation as any other.
+    expect(cli(['rotate', '--alg', 'SM2-SM3'], env, () => new Date(ISSUED.getTime() + 2000)).code).toBe(0);
+  });
+
   it('refuses to rotate keys the operator provides, and says so in one line', () => {
     const provided = tempDir('cli-provided');
     const result = cli(['rotate'], { ...env, OW_SEAL_KEYS_DIR: provided });

@@ -169,34 +169,23 @@ export class Keyring {
     const signing = this.signingKey();
     return [...this.keys.values()]
       .sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt) || a.keyId.localeCompare(b.keyId))
-      .map((k) => {
-        const retiredAt = this.retirement(k, signing);
-        return {
-          keyId: k.keyId,
-          alg: k.alg,
-          publicKeyPem: k.publicKeyPem,
-          ...(k.publicKeyHex ? { publicKeyHex: k.publicKeyHex } : {}),
-          status: k === signing ? 'active' : 'retired',
-          createdAt: k.createdAt,
-          ...(retiredAt ? { retiredAt } : {}),
-        };
-      });
-  }
-
-  /** When this key stopped signing, if it has: seals it says it issued after that are not valid. */
-  retiredAt(keyId: string): string | undefined {
-    const key = this.get(keyId);
-    return key && this.retirement(key, this.signingKey());
+      .map((k) => ({
+        keyId: k.keyId,
+        alg: k.alg,
+        publicKeyPem: k.publicKeyPem,
+        ...(k.publicKeyHex ? { publicKeyHex: k.publicKeyHex } : {}),
+        status: k === signing ? 'active' : 'retired',
+        createdAt: k.createdAt,
+        ...(k.retiredAt ? { retiredAt: k.retiredAt } : {}),
+      }));
   }
 
   /**
-   * Its file says when it was retired; a key still marked active in a folder the operator provides
-   * stopped signing when a newer key of the configured algorithm took over.
+   * When this key was retired, as its file says (a rotation writes it). A key only superseded, in a
+   * folder the operator provides, has none: file times are no record of when it stopped signing.
    */
-  private retirement(key: SealKey, signing: SealKey | undefined): string | undefined {
-    if (key.retiredAt) return key.retiredAt;
-    if (!signing || key === signing || Date.parse(signing.createdAt) <= Date.parse(key.createdAt)) return undefined;
-    return signing.createdAt;
+  retiredAt(keyId: string): string | undefined {
+    return this.get(keyId)?.retiredAt;
   }
 
   /** The key with this id; an unknown id looks at the folder again (at most once a second). */

@@ -48,6 +48,16 @@ describe('seal CLI', () => {
     const late = cli(['verify', file('ok.json', { seal, payload: marriageRecord() }), '--now', '2027-02-01T00:00:00+08:00'], env);
     expect(late.code).toBe(1);
     expect(JSON.parse(late.out).expired).toBe(true);
+    // A dry run's seal (a preview, unsigned) is never valid offline either.
+    const preview = sealer.preview({ document: marriageRecord(), purpose: 'p', caseId: 'QZ-1', systemId: 's', now: ISSUED });
+    const shown = cli(['verify', file('preview.json', { seal: preview, payload: marriageRecord() })], env);
+    expect(shown.code).toBe(1);
+    expect(JSON.parse(shown.out)).toMatchObject({ valid: false, reason: expect.stringMatching(/^preview: a dry run's seal is never valid/) });
+    // Nor is a seal valid for longer than gateway.yaml's seal.validity (30d), whatever key signed it.
+    const year = openSealRoom({ config: { origin: '衢州市一窗受理云平台', algorithm: 'SM2-SM3', validity: '365d', maxFieldDigests: 256 }, dataDir, env: {} });
+    const long = cli(['verify', file('long.json', { seal: year.seal({ document: marriageRecord(), purpose: 'p', caseId: 'QZ-1', systemId: 's', now: ISSUED }), payload: marriageRecord() })], env);
+    expect(long.code).toBe(1);
+    expect(JSON.parse(long.out).reason).toMatch(/^validity_too_long/);
     expect(cli(['verify', file('junk.json', '{')], env)).toMatchObject({ code: 2, err: expect.stringMatching(/not JSON/) });
     expect(cli(['verify', file('noseal.json', { payload: {} })], env)).toMatchObject({ code: 2, err: expect.stringMatching(/seal/) });
     expect(cli(['verify', path.join(dataDir, 'missing.json')], env)).toMatchObject({ code: 2, err: expect.stringMatching(/no such file/) });

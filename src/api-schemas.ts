@@ -178,10 +178,11 @@ export const dryRunAnswerSchema = z.object({
     method: z.string(),
     headers: z.record(z.string(), z.string()).describe('Credentials redacted.'),
     charset: z.string(),
-    body: z.string().describe('The exact bytes that would be sent, decoded in `charset`, ID and phone numbers masked.'),
+    body: z.string().describe('The exact bytes that would be sent, decoded in `charset`, ID and phone numbers masked (below admin, the case itself is masked before it is mapped).'),
     byteLength: count,
   }),
   reply: z.object({ success: z.boolean(), receiptNo: z.string().optional(), error: z.string().optional(), retryable: z.boolean() }).optional().describe('What `response.*` made of the sample reply.'),
+  sealPreview: z.string().optional().describe('For a sealed system: the `X-OW-Seal` in `headers` is a preview, not signed, and never verifies.'),
   sent: z.literal(false).describe('Nothing was sent.'),
 });
 export type DryRunAnswer = z.infer<typeof dryRunAnswerSchema>;
@@ -222,6 +223,7 @@ export const auditActionSchema = z.enum([
   'system.configure',
   'system.rollback',
   'system.reset',
+  'system.dry_run',
   'dead_letter.replay',
   'dead_letter.correct',
   'dead_letter.discard',
@@ -294,7 +296,7 @@ export const auditEntrySchema = z.object({
   who: z.string().describe('The X-OW-Operator name, with a fingerprint of the token used (or the address of a stranger).'),
   role: z.enum(['intake', 'viewer', 'operator', 'admin']).optional().describe('The role of the token used; absent when none was valid.'),
   action: auditActionSchema,
-  target: z.string().describe('A system id, or a dead letter id.'),
+  target: z.string().describe('A system id, or `<systemId>.<caseId>` (a dead letter, a dry run).'),
   reason: z.string().optional(),
   detail: z.string().optional(),
   lookup: lookupAuditSchema.optional().describe('For shared-data.query: what was asked and answered.'),
@@ -382,8 +384,9 @@ export const sealKeysAnswerSchema = z.object({
       alg: sealAlgorithmSchema,
       publicKeyPem: z.string(),
       publicKeyHex: z.string().optional().describe('SM2: the uncompressed point `04‖x‖y`, hex.'),
-      status: z.enum(['active', 'retired']).describe('Retired keys seal nothing new and still verify.'),
+      status: z.enum(['active', 'retired']).describe('Retired keys seal nothing new and still verify what they sealed before `retiredAt`.'),
       createdAt: z.iso.datetime(),
+      retiredAt: z.iso.datetime({ offset: true }).optional().describe('When it stopped signing: a seal it says it issued later is not valid.'),
     }),
   ),
 });
@@ -398,7 +401,10 @@ export const verificationSchema = z.object({
   expiresAt: z.iso.datetime({ offset: true }),
   expired: z.boolean(),
   changed: z.array(z.string()).describe('JSON Pointers of the fields that differ from the sealed ones.'),
-  reason: z.string().optional().describe('Why it is not valid: `unknown_key`, `algorithm_mismatch`, `bad_signature`, `payload_changed`, `expired`, `not_yet_valid`.'),
+  reason: z
+    .string()
+    .optional()
+    .describe('Why it is not valid: `preview` (a dry run’s seal), `unknown_key`, `algorithm_mismatch`, `bad_signature`, `retired_key`, `validity_too_long`, `payload_changed`, `expired`, `not_yet_valid`.'),
 });
 
 /** `GET /api/v1/admin/stats` as JSON: per system and Asia/Shanghai day of acceptance. */

@@ -34,7 +34,7 @@ import { errorMessage } from '../platform/failure';
 import type { Logger } from '../platform/logger';
 import { mergeNewestFirst, parseEntry, type StreamEntry } from '../ledger/audit';
 import type { Ledger } from '../ledger/ledger';
-import { maskPersonalData, redactUrl } from '../platform/privacy';
+import { maskDeep, maskPersonalData, redactUrl } from '../platform/privacy';
 import { deliverySeal, type Sealer } from '../seal';
 import type { RedisClient } from '../platform/redis';
 import { CHARSETS, charsetLabel } from '../platform/charset';
@@ -398,9 +398,11 @@ export class Operations {
   /**
    * What would be sent to a system for a case, with the configuration in use or a proposed one
    * (validated as a PUT is, not stored), and what `response.*` makes of a sample reply. The
-   * adapter frames the request; nothing is sent.
+   * adapter frames the request; nothing is sent. Below admin the case is masked before it is
+   * mapped (no expression can take a number apart), the seal shown is an unsigned preview, and
+   * every dry run is audited: it can show a stored case and what would vouch for it.
    */
-  async dryRun(systemId: string, input: { caseId?: string; case?: Case; system?: unknown; reply?: unknown }): Promise<DryRunAnswer> {
+  async dryRun(systemId: string, input: { caseId?: string; case?: Case; system?: unknown; reply?: unknown }, by: Operator): Promise<DryRunAnswer> {
     this.system(systemId);
     let subject: Case;
     let caseSource: DryRunAnswer['caseSource'];
@@ -416,7 +418,16 @@ export class Operations {
       subject = SAMPLE_CASE;
       caseSource = 'sample';
     }
+    // The case id stays: it names the case, and is the idempotency key's half.
+    if (by.role !== 'admin') subject = { ...maskDeep(subject), caseId: subject.caseId };
     const proposed = input.system !== undefined;
+    await this.audit({
+      who: by.who,
+      role: by.role,
+      action: 'system.dry_run',
+      target: `${systemId}.${subject.caseId}`, // found by the trail's caseId filter, as a dead letter is
+      detail: `case ${subject.caseId} (${caseSource}${by.role === 'admin' ? '' : ', masked'}), ${proposed ? 'a proposed configuration' : `version ${this.deps.live.version(systemId)}`}`,
+    });
     let system: SystemConfig;
     try {
       system = proposed ? await this.deps.live.check(systemId, systemOfBody(systemId, input.system)) : this.system(systemId);
@@ -432,7 +443,7 @@ export class Operations {
         throw new ApiError('invalid_config', undefined, [{ path: 'request.body', message: errorMessage(err) }]);
       });
       const log = this.deps.log ?? silentLog;
-      const seal = this.deps.sealer && system.seal !== false ? deliverySeal(this.deps.sealer, systemId, subject) : undefined;
+      const seal = this.deps.sealer && system.seal !== false ? deliverySeal(this.deps.sealer, systemId, subject, { preview: true }) : undefined;
       const framed = await adapter.preview(body, { caseId: subject.caseId, systemId, idempotencyKey: `${subject.caseId}:${systemId}`, log, seal }).catch((err: unknown) => {
         if (err instanceof ApiError) throw err;
         throw new ApiError('invalid_config', undefined, [{ path: '(request)', message: errorMessage(err) }]);
@@ -456,6 +467,7 @@ export class Operations {
           byteLength: framed.body.length,
         },
         ...(reply ? { reply: { success: reply.success, ...(reply.receiptNo ? { receiptNo: reply.receiptNo } : {}), ...(reply.error ? { error: reply.error } : {}), retryable: reply.retryable } } : {}),
+        ...(seal ? { sealPreview: "X-OW-Seal is a preview of the seal this delivery would carry: it is not signed, and verifying it answers valid: false (a dry run's seal is never valid). A delivery's seal is signed over the bytes it sends." } : {}),
         sent: false,
       };
     } finally {

@@ -295,7 +295,8 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
       summary: 'What would be sent for a case, with the current or a proposed configuration; nothing is sent',
       description:
         'The adapter frames the request exactly as for a delivery (JSON, XML in the system charset, the SOAP envelope) and sends nothing; ' +
-        'a WSDL given as a URL is read. A proposed `system` is validated as PUT validates it and is not stored.',
+        'a WSDL given as a URL is read. A proposed `system` is validated as PUT validates it and is not stored. ' +
+        'Below admin the case is masked before it is mapped. The `X-OW-Seal` shown is an unsigned preview that never verifies. Every dry run is audited.',
       security: OPS,
       parameters: [id],
       requestBody: body(dryRunBodySchema, false),
@@ -307,7 +308,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
     async (req, res) => {
     const body = parse(dryRunBodySchema, req.body);
     if (body.caseId && body.case) throw new ApiError('invalid_request', 'Give caseId or case, not both.', [{ path: 'case', message: 'caseId is given too' }]);
-    res.json(await operations.dryRun(param(req, 'id'), body));
+    res.json(await operations.dryRun(param(req, 'id'), body, operatorOf(req)));
   });
   route(
     router,

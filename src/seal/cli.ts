@@ -3,7 +3,8 @@
  *
  *   verify <file>   the file holds {seal, payload} or {seal, payloadBase64}; prints the
  *                   verification as JSON; exit 0 valid, 1 invalid, 2 bad input
- *   rotate          a new active key, every other retired (they still verify)
+ *   rotate          a new active key, every other retired (they still verify what they sealed
+ *                   before); --alg must be the configured seal.algorithm
  *   keys            the keys, as GET /api/v1/seal/keys answers them
  *
  * Only gateway.yaml's `seal:` section is read, so the CLI works without the systems' secrets.
@@ -28,7 +29,7 @@ export interface CliIo {
 
 const USAGE = `usage: npm run seal -- <command> [options]
   verify <file>   check {seal, payload} or {seal, payloadBase64} from a JSON file (exit 0 valid, 1 invalid, 2 bad input)
-  rotate          make a new active key and retire the others  [--alg SM2-SM3|Ed25519]
+  rotate          make a new active key and retire the others  [--alg SM2-SM3|Ed25519: must be seal.algorithm]
   keys            list the keys
 options:
   --keys-dir DIR  the keys folder (default: OW_SEAL_KEYS_DIR, seal.keysDir, else $OW_DATA_DIR/seal)
@@ -97,7 +98,8 @@ function run(argv: readonly string[], io: CliIo): number {
     if (located.provided && !parsed.values['keys-dir']) throw new BadInput(`the keys in ${dir} are provided by the operator (OW_SEAL_KEYS_DIR or seal.keysDir); add a key file there, or pass --keys-dir to write into it`);
     const alg = parsed.values.alg ?? config.algorithm;
     if (!SEAL_ALGORITHMS.includes(alg as SealAlgorithm)) throw new BadInput(`--alg must be one of ${SEAL_ALGORITHMS.join(', ')}`);
-    const keyring = new Keyring({ dir, algorithm: alg as SealAlgorithm, writable: true, generate: false, now });
+    // The configured algorithm, not --alg: the keyring refuses a key the gateways would replace at once.
+    const keyring = new Keyring({ dir, algorithm: config.algorithm, writable: true, generate: false, now });
     const made = keyring.rotate(alg as SealAlgorithm);
     const retired = keyring.list().filter((k) => k.status === 'retired').map((k) => k.keyId);
     io.out(`${JSON.stringify({ dir, active: { keyId: made.keyId, alg: made.alg, createdAt: made.createdAt }, retired }, null, 2)}\n`);

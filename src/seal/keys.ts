@@ -31,10 +31,11 @@ export interface SealKeyInfo {
   publicKeyHex?: string;
   status: KeyStatus;
   createdAt: string;
+  /** When it stopped signing: seals it says it issued later are not valid. */
+  retiredAt?: string;
 }
 
 export interface SealKey extends SealKeyInfo {
-  retiredAt?: string;
   material: KeyMaterial;
 }
 
@@ -44,15 +45,20 @@ export type SigningKey = SealKey & { material: KeyMaterial & Required<Pick<KeyMa
 /** A key id is also a file name, so it is kept to a safe alphabet. */
 export const KEY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-const publicFileSchema = z.strictObject({
-  keyId: z.string().regex(KEY_ID),
-  alg: z.enum(SEAL_ALGORITHMS),
-  status: z.enum(['active', 'retired']).default('active'),
-  createdAt: z.iso.datetime({ offset: true }),
-  retiredAt: z.iso.datetime({ offset: true }).optional(),
-  publicKeyPem: z.string().min(1),
-  publicKeyHex: z.string().regex(/^04[0-9a-f]{128}$/).optional(),
-});
+const publicFileSchema = z
+  .strictObject({
+    keyId: z.string().regex(KEY_ID),
+    alg: z.enum(SEAL_ALGORITHMS),
+    status: z.enum(['active', 'retired']).default('active'),
+    createdAt: z.iso.datetime({ offset: true }),
+    retiredAt: z.iso.datetime({ offset: true }).optional(),
+    publicKeyPem: z.string().min(1),
+    publicKeyHex: z.string().regex(/^04[0-9a-f]{128}$/).optional(),
+  })
+  .refine((info) => info.status !== 'retired' || info.retiredAt !== undefined, {
+    path: ['retiredAt'],
+    message: 'a retired key must say when it was retired (seals it says it issued later are refused)',
+  });
 
 export class KeyringError extends Error {
   override name = 'KeyringError';
@@ -170,7 +176,16 @@ export class Keyring {
         ...(k.publicKeyHex ? { publicKeyHex: k.publicKeyHex } : {}),
         status: k === signing ? 'active' : 'retired',
         createdAt: k.createdAt,
+        ...(k.retiredAt ? { retiredAt: k.retiredAt } : {}),
       }));
+  }
+
+  /**
+   * When this key was retired, as its file says (a rotation writes it). A key only superseded, in a
+   * folder the operator provides, has none: file times are no record of when it stopped signing.
+   */
+  retiredAt(keyId: string): string | undefined {
+    return this.get(keyId)?.retiredAt;
   }
 
   /** The key with this id; an unknown id looks at the folder again (at most once a second). */
@@ -193,11 +208,17 @@ export class Keyring {
   }
 
   /**
-   * Makes a new active key (of `alg`, default the configured algorithm) and retires every other:
-   * seals already issued keep verifying with the retired keys.
+   * Makes a new active key of the configured algorithm and retires every other: seals already issued
+   * keep verifying with the retired keys. A key of another algorithm is refused: every gateway would
+   * find no active key of its algorithm and make one within seconds, undoing the rotation.
    */
   rotate(alg: SealAlgorithm = this.options.algorithm): SealKeyInfo {
     if (!this.options.writable) throw new KeyringError(`the seal keys in ${this.options.dir} are provided by the operator; rotate them there`);
+    if (alg !== this.options.algorithm) {
+      throw new KeyringError(
+        `cannot make a ${alg} key: the configured seal algorithm is ${this.options.algorithm} (seal.algorithm in gateway.yaml), so gateways would replace it with a new ${this.options.algorithm} key within seconds; set seal.algorithm to ${alg} first, then rotate`,
+      );
+    }
     this.scan();
     const at = this.now();
     const month = DateTime.fromJSDate(at).setZone('Asia/Shanghai').toFormat('yyyy-MM');

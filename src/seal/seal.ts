@@ -3,6 +3,7 @@
  * vouches for a payload (origin), what it may be used for (purpose), until when, and a digest of
  * the payload and of each of its fields, signed with SM2-SM3 or Ed25519.
  */
+import crypto from 'node:crypto';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { DIGEST_OF, digestHex, type DigestAlgorithm } from './algorithms';
@@ -12,6 +13,15 @@ import type { Keyring } from './keys';
 
 const hex = (length: number) => z.string().regex(new RegExp(`^[0-9a-f]{${length}}$`), `${length} lower-case hex digits`);
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64').refine((s) => s.length % 4 === 0, 'base64 (length a multiple of 4)');
+
+/** Bytes of salt before each field digest: enough that no table of phone or ID numbers can be built ahead. */
+const SALT_BYTES = 16;
+
+/**
+ * The key id of a dry run's seal: it shows what a delivery's seal would say, is not signed, and
+ * never verifies. No key file can carry it (a key id has no colon).
+ */
+export const PREVIEW_KEY_ID = 'preview:dry-run';
 
 /** A seal as it travels; strict, so that what a verifier shows is all that was signed. */
 export const sealObjectSchema = z.strictObject({
@@ -26,6 +36,8 @@ export const sealObjectSchema = z.strictObject({
   expiresAt: z.iso.datetime({ offset: true }),
   digestAlg: z.enum(['SM3', 'SHA-256']),
   digest: hex(64),
+  // Absent only from seals made before field digests were salted: theirs are digests of the value alone.
+  salt: z.string().regex(/^[A-Za-z0-9+/]{22}==$/, `base64 of ${SALT_BYTES} bytes`).optional(),
   fieldDigests: z.record(z.string().max(MAX_POINTER_LENGTH), hex(64)).optional(),
   signature: base64.max(256),
 });
@@ -47,7 +59,7 @@ export interface SealRequest {
   withoutFieldDigests?: boolean;
 }
 
-export type VerifyReason = 'unknown_key' | 'algorithm_mismatch' | 'bad_signature' | 'payload_changed' | 'expired' | 'not_yet_valid';
+export type VerifyReason = 'preview' | 'unknown_key' | 'algorithm_mismatch' | 'bad_signature' | 'retired_key' | 'validity_too_long' | 'payload_changed' | 'expired' | 'not_yet_valid';
 
 export interface Verification {
   valid: boolean;
@@ -71,7 +83,10 @@ export interface VerifyRequest {
   now?: Date;
 }
 
-/** Seals issued a little in the future of the verifier's clock are accepted: clocks drift. */
+/**
+ * Seals issued a little in the future of the verifier's clock are accepted: clocks drift. So are
+ * seals issued a little after their key was retired: other gateways notice a rotation within 5 s.
+ */
 const CLOCK_SKEW_MS = 5 * 60_000;
 
 // Seals are stamped in whole seconds, so a busy second asks for the same two stamps many times;
@@ -86,6 +101,11 @@ function shanghai(at: Date): string {
     shanghaiStamps.set(ms, stamp);
   }
   return stamp;
+}
+
+/** A field digest: of the seal's salt followed by JCS(value), so a short value cannot be guessed from it. */
+function saltedDigest(digest: (bytes: Uint8Array) => string, salt: Buffer | undefined): (bytes: Uint8Array) => string {
+  return salt ? (bytes) => digest(Buffer.concat([salt, bytes])) : digest;
 }
 
 /** The signed message: UTF-8 of JCS(seal without `signature`). */
@@ -110,19 +130,35 @@ export class Sealer {
   }
 
   seal(request: SealRequest): Seal {
-    if ((request.payloadBytes === undefined) === (request.document === undefined)) throw new TypeError('seal() needs payloadBytes or document, not both');
     const key = this.keyring.active();
-    const digestAlg = DIGEST_OF[key.alg];
+    const unsigned = this.unsigned(request, key.alg, key.keyId);
+    const signature = key.material.signer(signedMessage(unsigned)).toString('base64');
+    // Never hand out a seal that our own verifier would call malformed (an over-long purpose, say).
+    return this.checked({ ...unsigned, signature });
+  }
+
+  /**
+   * What a seal of this payload would say, not signed (keyId PREVIEW_KEY_ID, empty signature): a dry
+   * run shows it, and the verifier answers it is never valid. No key is used, so none can be misused.
+   */
+  preview(request: SealRequest): Seal {
+    return this.checked({ ...this.unsigned(request, this.config.algorithm, PREVIEW_KEY_ID), signature: '' });
+  }
+
+  private unsigned(request: SealRequest, alg: SealAlgorithm, keyId: string): Omit<Seal, 'signature'> {
+    if ((request.payloadBytes === undefined) === (request.document === undefined)) throw new TypeError('seal() needs payloadBytes or document, not both');
+    const digestAlg = DIGEST_OF[alg];
     const digest = (bytes: Uint8Array) => digestHex(digestAlg, bytes);
+    const salt = crypto.randomBytes(SALT_BYTES);
     const bytes = request.payloadBytes ?? jcsBytes(request.document);
     const json = request.payloadBytes ? parseJsonPayload(request.payloadBytes) : { document: request.document };
-    const fields = json && !request.withoutFieldDigests ? fieldDigests(json.document, digest, this.config.maxFieldDigests) : undefined;
+    const fields = json && !request.withoutFieldDigests ? fieldDigests(json.document, saltedDigest(digest, salt), this.config.maxFieldDigests) : undefined;
     // Whole seconds: the timestamps read as the contract shows them, in Beijing time.
     const issued = new Date(Math.floor((request.now ?? this.clock()).getTime() / 1000) * 1000);
-    const unsigned: Omit<Seal, 'signature'> = {
+    return {
       v: 1,
-      alg: key.alg,
-      keyId: key.keyId,
+      alg,
+      keyId,
       origin: request.origin ?? this.config.origin,
       purpose: request.purpose,
       caseId: request.caseId,
@@ -131,11 +167,13 @@ export class Sealer {
       expiresAt: shanghai(new Date(issued.getTime() + this.validityMs)),
       digestAlg,
       digest: digest(bytes),
+      salt: salt.toString('base64'),
       ...(fields ? { fieldDigests: fields } : {}),
     };
-    const signature = key.material.signer(signedMessage(unsigned)).toString('base64');
-    // Never hand out a seal that our own verifier would call malformed (an over-long purpose, say).
-    const checked = sealObjectSchema.safeParse({ ...unsigned, signature });
+  }
+
+  private checked(seal: Seal): Seal {
+    const checked = sealObjectSchema.safeParse(seal);
     if (!checked.success) throw new TypeError(`cannot seal: ${checked.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
     return checked.data;
   }
@@ -157,18 +195,25 @@ export class Sealer {
       ...(reason ? { reason } : {}),
     });
 
+    if (seal.keyId === PREVIEW_KEY_ID) return answer(false, [], "preview: a dry run's seal is never valid (it shows what a delivery's seal would say, and is not signed)");
     const key = this.keyring.get(seal.keyId);
     if (!key) return answer(false, [], `unknown_key: no seal key ${seal.keyId} here (GET /api/v1/seal/keys lists them)`);
     if (key.alg !== seal.alg || DIGEST_OF[seal.alg] !== seal.digestAlg) return answer(false, [], `algorithm_mismatch: key ${seal.keyId} is ${key.alg} with ${DIGEST_OF[key.alg]}`);
     // The signature first: until it holds, nothing in the seal (field digests included) is to be believed.
     if (!key.material.verify(signedMessage(seal), Buffer.from(seal.signature, 'base64'))) return answer(false, [], 'bad_signature: the seal was not signed by this key, or was altered');
+    // A retired key that leaks must not vouch for anything new: what it signs now is dated after its
+    // retirement, or backdated and so expired once the configured validity has passed.
+    const retiredAt = this.keyring.retiredAt(seal.keyId);
+    if (retiredAt !== undefined && Date.parse(seal.issuedAt) > Date.parse(retiredAt) + CLOCK_SKEW_MS) return answer(false, [], `retired_key: key ${seal.keyId} was retired at ${retiredAt}, before this seal says it was issued`);
+    if (Date.parse(seal.expiresAt) - Date.parse(seal.issuedAt) > this.validityMs) return answer(false, [], `validity_too_long: the seal runs from ${seal.issuedAt} to ${seal.expiresAt}, longer than the ${this.config.validity} seals are issued for`);
 
     const digest = (bytes: Uint8Array) => digestHex(seal.digestAlg as DigestAlgorithm, bytes);
+    const fieldDigest = saltedDigest(digest, seal.salt === undefined ? undefined : Buffer.from(seal.salt, 'base64'));
     const bytes = request.payloadBase64 !== undefined ? Buffer.from(request.payloadBase64, 'base64') : jcsBytes(request.payload);
     if (digest(bytes) !== seal.digest) {
       const json = request.payloadBase64 !== undefined ? parseJsonPayload(bytes) : { document: request.payload };
       if (!seal.fieldDigests || !json) return answer(false, [''], 'payload_changed: the payload differs from the sealed one');
-      const actual = fieldDigests(json.document, digest) ?? {};
+      const actual = fieldDigests(json.document, fieldDigest) ?? {};
       const changed = changedFields(seal.fieldDigests, actual);
       if (changed.length === 0) return answer(false, [], 'payload_changed: every field is as sealed, but the bytes differ (formatting or key order; send payloadBase64 with the exact bytes)');
       return answer(false, changed, `payload_changed: ${changed.length} field${changed.length === 1 ? '' : 's'} changed`);
@@ -185,13 +230,15 @@ const MAX_SEAL_HEADER = 6 * 1024;
 /**
  * The `X-OW-Seal` of a delivery over the exact bytes the adapter sends: origin the gateway, purpose
  * the case's item (CONTRACT §8). A seal too large for a header leaves out its field digests. One
- * maker for the worker and for dry runs, so what ops preview is what the system receives.
+ * maker for the worker and for dry runs, so what ops preview is what the system receives; a dry
+ * run's (`preview`) is not signed and never verifies.
  */
-export function deliverySeal(sealer: Sealer, systemId: string, kase: { caseId: string; itemCode: string; itemName: string }): (payload: Buffer) => string {
+export function deliverySeal(sealer: Sealer, systemId: string, kase: { caseId: string; itemCode: string; itemName: string }, options: { preview?: boolean } = {}): (payload: Buffer) => string {
   const request = { purpose: `办理${kase.itemName}（${kase.itemCode}）`, caseId: kase.caseId, systemId };
+  const make = (r: SealRequest) => (options.preview ? sealer.preview(r) : sealer.seal(r));
   return (payload) => {
-    const header = sealHeader(sealer.seal({ ...request, payloadBytes: payload }));
-    return header.length <= MAX_SEAL_HEADER ? header : sealHeader(sealer.seal({ ...request, payloadBytes: payload, withoutFieldDigests: true }));
+    const header = sealHeader(make({ ...request, payloadBytes: payload }));
+    return header.length <= MAX_SEAL_HEADER ? header : sealHeader(make({ ...request, payloadBytes: payload, withoutFieldDigests: true }));
   };
 }
 

@@ -195,6 +195,9 @@ describe('the system page of the ops console', () => {
       const shown = JSON.parse(await page.locator('#sp-dry-seal').innerText()) as Record<string, unknown>;
       const made = JSON.parse(Buffer.from(seal[1], 'base64url').toString('utf8')) as Record<string, unknown>;
       expect(shown).toMatchObject({ digest: made.digest, purpose: made.purpose, keyId: made.keyId, caseId: stored.caseId, systemId: 'city-steady' });
+      // A preview, and the page says so: a dry run's seal is not signed and never verifies.
+      expect(shown).toMatchObject({ keyId: 'preview:dry-run', signature: '' });
+      expect(await page.locator('#sp-dry-seal-preview').innerText()).toContain('永远无效');
     }
     // The seal is made over the bytes when they are sent: the dry run says the system's seal is on.
     else expect(await page.locator('#sp-dry-seal').getAttribute('data-sealed')).toBe('true');

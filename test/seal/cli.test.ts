@@ -48,10 +48,35 @@ describe('seal CLI', () => {
     const late = cli(['verify', file('ok.json', { seal, payload: marriageRecord() }), '--now', '2027-02-01T00:00:00+08:00'], env);
     expect(late.code).toBe(1);
     expect(JSON.parse(late.out).expired).toBe(true);
+    // A dry run's seal (a preview, unsigned) is never valid offline either.
+    const preview = sealer.preview({ document: marriageRecord(), purpose: 'p', caseId: 'QZ-1', systemId: 's', now: ISSUED });
+    const shown = cli(['verify', file('preview.json', { seal: preview, payload: marriageRecord() })], env);
+    expect(shown.code).toBe(1);
+    expect(JSON.parse(shown.out)).toMatchObject({ valid: false, reason: expect.stringMatching(/^preview: a dry run's seal is never valid/) });
+    // Nor is a seal valid for longer than gateway.yaml's seal.validity (30d), whatever key signed it.
+    const year = openSealRoom({ config: { origin: '衢州市一窗受理云平台', algorithm: 'SM2-SM3', validity: '365d', maxFieldDigests: 256 }, dataDir, env: {} });
+    const long = cli(['verify', file('long.json', { seal: year.seal({ document: marriageRecord(), purpose: 'p', caseId: 'QZ-1', systemId: 's', now: ISSUED }), payload: marriageRecord() })], env);
+    expect(long.code).toBe(1);
+    expect(JSON.parse(long.out).reason).toMatch(/^validity_too_long/);
     expect(cli(['verify', file('junk.json', '{')], env)).toMatchObject({ code: 2, err: expect.stringMatching(/not JSON/) });
     expect(cli(['verify', file('noseal.json', { payload: {} })], env)).toMatchObject({ code: 2, err: expect.stringMatching(/seal/) });
     expect(cli(['verify', path.join(dataDir, 'missing.json')], env)).toMatchObject({ code: 2, err: expect.stringMatching(/no such file/) });
     expect(cli(['frobnicate'], env).code).toBe(2);
+  });
+
+  it('refuses to rotate to an algorithm other than the configured one, in one clear line, and makes no key (a gateway would undo it within 5 s)', () => {
+    const before = fs.readdirSync(path.join(dataDir, 'seal')).sort();
+    const active = () => (JSON.parse(cli(['keys'], env).out).keys as Array<{ keyId: string; status: string }>).find((k) => k.status === 'active')?.keyId;
+    const was = active();
+    const refused = cli(['rotate', '--alg', 'Ed25519'], env);
+    expect(refused.code).not.toBe(0);
+    expect(refused.out).toBe('');
+    expect(refused.err).toMatch(/Ed25519.*configured seal algorithm is SM2-SM3.*set seal\.algorithm to Ed25519 first/);
+    expect(refused.err.trim().split('\n')).toHaveLength(1);
+    expect(fs.readdirSync(path.join(dataDir, 'seal')).sort()).toEqual(before);
+    expect(active()).toBe(was);
+    // The configured algorithm named explicitly is a rotation as any other.
+    expect(cli(['rotate', '--alg', 'SM2-SM3'], env, () => new Date(ISSUED.getTime() + 2000)).code).toBe(0);
   });
 
   it('refuses to rotate keys the operator provides, and says so in one line', () => {

@@ -53,6 +53,16 @@ describe('SM2 seals across independent implementations', () => {
     expect(gatewaySm3(Buffer.from('abc'))).toBe('66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0');
   });
 
+  it("a gateway seal's field digests are SM3 of its salt followed by the value's canonical JSON, recomputed independently", () => {
+    const salt = Buffer.from(seal.salt as string, 'base64');
+    expect(salt).toHaveLength(16);
+    // JSON.stringify writes these strings as RFC 8785 does: no escapes, no numbers to normalise.
+    expect(seal.fieldDigests?.['/spouseName']).toBe(sm3Hex(Buffer.concat([salt, Buffer.from(JSON.stringify('李四'), 'utf8')])));
+    expect(seal.fieldDigests?.['/applicant/idNumber']).toBe(sm3Hex(Buffer.concat([salt, Buffer.from(JSON.stringify('330802199001011234'), 'utf8')])));
+    // Unsalted, the ID number's digest would be found by trying every birth date and sequence number.
+    expect(seal.fieldDigests?.['/applicant/idNumber']).not.toBe(sm3Hex(Buffer.from(JSON.stringify('330802199001011234'), 'utf8')));
+  });
+
   it('the check can fail: another user ID, another message, or a raw r‖s reading refuse it', () => {
     const signatureHex = Buffer.from(seal.signature, 'base64').toString('hex');
     const message = bytesOf(signedMessage(seal));
@@ -65,10 +75,11 @@ describe('SM2 seals across independent implementations', () => {
     const pair = independent.generateKeyPairHex();
     fs.writeFileSync(
       path.join(dir, 'peer-2026-12-a.pub.json'),
-      JSON.stringify({ keyId: 'peer-2026-12-a', alg: 'SM2-SM3', status: 'retired', createdAt: '2026-11-01T00:00:00+08:00', publicKeyPem: sm2PublicPem(pair.publicKey) }),
+      JSON.stringify({ keyId: 'peer-2026-12-a', alg: 'SM2-SM3', status: 'retired', createdAt: '2026-11-01T00:00:00+08:00', retiredAt: '2026-12-02T00:00:00+08:00', publicKeyPem: sm2PublicPem(pair.publicKey) }),
     );
     expect(sealer.keys.refresh()).toEqual([]);
     const document = { spouseName: '李四', registeredAt: '2015-06-01' };
+    const salt = crypto.randomBytes(16);
     const unsigned: Omit<Seal, 'signature'> = {
       v: 1,
       alg: 'SM2-SM3',
@@ -81,7 +92,8 @@ describe('SM2 seals across independent implementations', () => {
       expiresAt: '2026-12-31T09:30:00+08:00',
       digestAlg: 'SM3',
       digest: sm3Hex(jcsBytes(document)),
-      fieldDigests: { '/spouseName': sm3Hex(jcsBytes('李四')), '/registeredAt': sm3Hex(jcsBytes('2015-06-01')) },
+      salt: salt.toString('base64'),
+      fieldDigests: { '/spouseName': sm3Hex(Buffer.concat([salt, jcsBytes('李四')])), '/registeredAt': sm3Hex(Buffer.concat([salt, jcsBytes('2015-06-01')])) },
     };
     const signatureHex = independent.doSignature(bytesOf(signedMessage(unsigned)), pair.privateKey, { der: true, hash: true });
     const peerSeal: Seal = { ...unsigned, signature: Buffer.from(signatureHex, 'hex').toString('base64') };

@@ -39,7 +39,21 @@ describe.each(['SM2-SM3', 'Ed25519'] as const)('%s seals', (alg) => {
     expect(sealObjectSchema.safeParse(seal).success).toBe(true);
     expect(seal).toMatchObject({ v: 1, alg, origin: '衢州市一窗受理云平台', issuedAt: '2026-12-01T09:30:00+08:00', expiresAt: '2026-12-31T09:30:00+08:00', digestAlg: alg === 'SM2-SM3' ? 'SM3' : 'SHA-256' });
     expect(Object.keys(seal.fieldDigests ?? {}).sort()).toEqual(['/applicant/idNumber', '/applicant/name', '/children/0/born', '/children/0/name', '/empty', '/flags/notes', '/flags/remarried', '/registeredAt', '/registry', '/spouseName']);
-    expect(seal.fieldDigests?.['/spouseName']).toBe(digestHex(seal.digestAlg, Buffer.from('"李四"')));
+    // Salted: the digest of the seal's salt followed by the value's canonical JSON.
+    expect(Buffer.from(seal.salt!, 'base64')).toHaveLength(16);
+    expect(seal.fieldDigests?.['/spouseName']).toBe(digestHex(seal.digestAlg, Buffer.concat([Buffer.from(seal.salt!, 'base64'), Buffer.from('"李四"')])));
+  });
+
+  it('salts field digests afresh for every seal, so a digest of a phone or ID number cannot be looked up without the document', () => {
+    const again = sealer.seal({ document, purpose: seal.purpose, caseId: seal.caseId, systemId: seal.systemId, now: ISSUED });
+    expect(again.salt).not.toBe(seal.salt);
+    expect(again.digest).toBe(seal.digest);
+    expect(again.fieldDigests?.['/applicant/idNumber']).not.toBe(seal.fieldDigests?.['/applicant/idNumber']);
+    // Neither is the plain digest of the value, which a table of every ID number would find.
+    for (const s of [seal, again]) expect(s.fieldDigests?.['/applicant/idNumber']).not.toBe(digestHex(s.digestAlg, Buffer.from('"330802199001011234"')));
+    // The verifier salts what it is given the same way, and still names the changed field.
+    const tampered = { ...marriageRecord(), spouseName: '李五' };
+    expect(sealer.verify({ seal: again, payload: tampered, now: ISSUED }).changed).toEqual(['/spouseName']);
   });
 
   it('signs in the contract encoding', () => {

@@ -58,6 +58,7 @@
       'system.configure': ['修改配置', 'change configuration'],
       'system.rollback': ['回滚配置', 'roll configuration back'],
       'system.reset': ['恢复文件配置', 'reset to the file'],
+      'system.dry_run': ['试运行', 'dry-run a system'],
       'dead_letter.replay': ['重放死信', 'replay a dead letter'],
       'dead_letter.correct': ['更正办件', 'correct a case'],
       'dead_letter.discard': ['丢弃死信', 'discard a dead letter'],
@@ -225,13 +226,15 @@
     { id: 'corrected_by', re: re('by (.+?): (.*)'), zh: (m, more) => [`由 ${m[1]} 更正：`, ...more(m[2])] },
     { id: 'discarded_by', re: re('discarded by (.+?): (.*)'), zh: (m) => [`由 ${m[1]} 丢弃：${m[2]}`] },
     { id: 'changed', re: re('changed (.*)'), zh: (m) => [`改动：${m[1]}`] },
+    { id: 'dry_run', re: re('case (\\S+) \\(([^,)]+)(, masked)?\\), (.+)'), zh: (m, more) => [`办件 ${m[1]}（${DRY_CASES[m[2]] ?? m[2]}${m[3] ? '，已脱敏' : ''}），`, ...more(m[4])] },
+    { id: 'proposed', re: re('a proposed configuration'), zh: () => ['编辑中的配置'] },
     { id: 'version', re: re('version (\\S+)'), zh: (m) => [`版本 ${m[1]}`] },
     { id: 'named_case', re: re('named case (\\S+)'), zh: (m) => [`结果所指办件 ${m[1]}`] },
     { id: 'seal_rotated', re: re('(\\S+) key (\\S+) now signs; earlier keys are retired and still verify'), zh: (m) => [`${m[1]} 密钥 ${m[2]} 开始签章；旧密钥停用，仍可验证`] },
     { id: 'role_refused', re: re('role (\\S+) may not do this(?:, from (\\S+))?'), zh: (m) => [`角色 ${m[1]} 无权执行此操作`, from(m[2])] },
     { id: 'unknown_token', re: re('unknown token(?:, from (\\S+))?'), zh: (m) => ['未知令牌', from(m[1])] },
     { id: 'no_token', re: re('no token(?:, from (\\S+))?'), zh: (m) => ['未提供令牌', from(m[1])] },
-    { id: 'seal_refused', re: re('(unknown_key|algorithm_mismatch|bad_signature|payload_changed|not_yet_valid|expired): (.*)'), zh: (m) => [`${SEAL_REASONS[m[1]]}：`, tech(m[2])] },
+    { id: 'seal_refused', re: re('(preview|unknown_key|algorithm_mismatch|bad_signature|retired_key|validity_too_long|payload_changed|not_yet_valid|expired): (.*)'), zh: (m) => [`${SEAL_REASONS[m[1]]}：`, tech(m[2])] },
     { id: 'valid', re: re('valid'), zh: () => ['有效'] },
     { id: 'invalid', re: re('invalid'), zh: () => ['无效'] },
     // Validation details (a case, a configuration, a request refused): the loader's and schemas' own words…
@@ -292,10 +295,15 @@
   const zodWord = (w) => ZOD_WORDS[w] || w;
   const BOUND = { '<=': '不超过', '<': '小于', '>=': '不少于', '>': '大于', '=': '为' };
 
+  const DRY_CASES = { stored: '已存储的办件', given: '给定的办件', sample: '示例办件' };
+
   const SEAL_REASONS = {
+    preview: '试运行的签章预览（永远无效）',
     unknown_key: '未知签章密钥',
     algorithm_mismatch: '签章算法不符',
     bad_signature: '签名无效',
+    retired_key: '签章晚于密钥停用时间',
+    validity_too_long: '有效期超过配置',
     payload_changed: '内容已被改动',
     not_yet_valid: '签章尚未生效',
     expired: '签章已过期',

@@ -98,5 +98,6 @@ export interface DryRunAnswer {
   caseSource: 'stored' | 'given' | 'sample';
   request: { endpoint: string; method: string; headers: Record<string, string>; charset: string; body: string; byteLength: number };
   reply?: { success: boolean; receiptNo?: string; error?: string; retryable: boolean };
+  sealPreview?: string;
   sent: false;
 }

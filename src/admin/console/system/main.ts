@@ -493,7 +493,7 @@ function renderDry(): void {
     h('pre', { id: 'sp-dry-body', class: 'sp-pre' }, a.request.body),
     h('h4', {}, t('drySeal')),
     sealName
-      ? h('pre', { id: 'sp-dry-seal', class: 'sp-pre sp-wrap' }, sealText(a.request.headers[sealName]!))
+      ? [h('p', { class: 'hint', id: 'sp-dry-seal-preview' }, t('drySealPreview')), h('pre', { id: 'sp-dry-seal', class: 'sp-pre sp-wrap' }, sealText(a.request.headers[sealName]!))]
       : h('p', { class: 'hint', id: 'sp-dry-seal', 'data-sealed': String(dry.sealed) }, t(dry.sealed ? 'drySealAtSend' : 'dryNoSeal')),
     a.reply
       ? [

@@ -80,7 +80,7 @@ import {
 import { createMetrics } from '../src/platform/metrics';
 import { operationsOf, type Content, type Operation, type Schema } from '../src/platform/route';
 import { sealObjectSchema } from '../src/seal/seal';
-import { verifyRequestSchema } from '../src/seal/routes';
+import { verifyRequestSchema } from '../src/seal/verify';
 import { sharedDataQuerySchema } from '../src/shared-data/service';
 
 type Method = Operation['method'];

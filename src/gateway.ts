@@ -26,7 +26,7 @@ import { BacklogReader } from './delivery/backlog';
 import { listen } from './platform/listen';
 import { redactUrl } from './platform/privacy';
 import { createRedis } from './platform/redis';
-import { openSealRoom, type Sealer } from './seal';
+import { openSealRoom, VerifyThread, type Sealer, type Verification } from './seal';
 import { ArchivedIds, filteredArchive } from './ledger/archived-ids';
 import { openLedger, type Ledger } from './ledger/ledger';
 import { LedgerSweep } from './ledger/sweep';
@@ -136,7 +136,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }
 
   const metrics = createMetrics();
-  countSeals(seals, metrics);
+  const sealVerifier = new VerifyThread(seals);
+  countSeals(seals, sealVerifier, metrics);
   // bullmq-otel only when a tracer provider is registered (OTEL_* variables, or a test's).
   const telemetry = bullTelemetry();
   const live = new LiveConfig(config, { redis: workerRedis, prefix, env: options.env ?? process.env, log, refreshMs: options.configRefreshMs });
@@ -241,7 +242,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         return { running: stopped.length === 0, stopped };
       }
     : undefined;
-  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, prefix, tokens: options.tokens, intakeHmacSecret: options.intakeHmacSecret, log, metrics, accepting: () => accepting, now: options.now, seals, ledger, archive: ledger && filteredArchive(ledger, new ArchivedIds(intakeRedis, prefix)), sharedData, workers: workersRunning, probesOnly: role === 'worker' });
+  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, prefix, tokens: options.tokens, intakeHmacSecret: options.intakeHmacSecret, log, metrics, accepting: () => accepting, now: options.now, seals, sealVerifier, ledger, archive: ledger && filteredArchive(ledger, new ArchivedIds(intakeRedis, prefix)), sharedData, workers: workersRunning, probesOnly: role === 'worker' });
   const host = options.host ?? '0.0.0.0';
   const server = http.createServer(app);
 
@@ -266,6 +267,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     if (!(await within(CLOSE_MS, closing))) log.warn({ redis: intakeRedis.status }, `Redis did not answer within ${CLOSE_MS / 1000} s of shutdown; connections cut`);
     await endpoints.close();
     await sharedData.close();
+    await sealVerifier.close();
     intakeRedis.disconnect();
     workerRedis.disconnect();
     await ledger?.close();
@@ -295,27 +297,41 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   };
 }
 
-/** Counts seal operations by algorithm and outcome (CONTRACT §8), around the sealer the gateway serves. */
-function countSeals(seals: Sealer, metrics: Metrics): void {
+/** Counts seal operations by algorithm and outcome (CONTRACT §8), around the sealer and verifier the gateway serves. */
+function countSeals(seals: Sealer, verifier: VerifyThread, metrics: Metrics): void {
   const seal = seals.seal.bind(seals);
   const verify = seals.verify.bind(seals);
+  const verifyBody = verifier.verify.bind(verifier);
+  const counted = (checked: Verification) => metrics.seals.inc({ operation: 'verify', alg: checked.alg, outcome: checked.valid ? 'ok' : 'invalid' });
+  const failed = (operation: 'sign' | 'verify') => metrics.seals.inc({ operation, alg: 'unknown', outcome: 'error' });
   seals.seal = (request) => {
     try {
       const made = seal(request);
       metrics.seals.inc({ operation: 'sign', alg: made.alg, outcome: 'ok' });
       return made;
     } catch (err) {
-      metrics.seals.inc({ operation: 'sign', alg: 'unknown', outcome: 'error' });
+      failed('sign');
       throw err;
     }
   };
   seals.verify = (request) => {
     try {
       const checked = verify(request);
-      metrics.seals.inc({ operation: 'verify', alg: checked.alg, outcome: checked.valid ? 'ok' : 'invalid' });
+      counted(checked);
       return checked;
     } catch (err) {
-      metrics.seals.inc({ operation: 'verify', alg: 'unknown', outcome: 'error' });
+      failed('verify');
+      throw err;
+    }
+  };
+  // A refused body (400) is no verification: only what was verified is counted.
+  verifier.verify = async (body) => {
+    try {
+      const outcome = await verifyBody(body);
+      if ('verification' in outcome) counted(outcome.verification);
+      return outcome;
+    } catch (err) {
+      failed('verify');
       throw err;
     }
   };

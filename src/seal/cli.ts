@@ -17,7 +17,7 @@ import { expandEnv, type ConfigIssue } from '../config/loader';
 import { SEAL_ALGORITHMS, sealSchema, type SealAlgorithm, type SealConfig } from './config';
 import { keysLocation } from './index';
 import { Keyring, KeyringError } from './keys';
-import { verifyRequestSchema } from './routes';
+import { verifyRequestSchema } from './verify';
 import { Sealer } from './seal';
 
 export interface CliIo {

@@ -12,6 +12,7 @@ export { SEAL_DEFAULTS, sealSchema, type SealAlgorithm, type SealConfig } from '
 export { Keyring, KeyringError, type SealKeyInfo } from './keys';
 export { deliverySeal, parseSealHeader, sealHeader, sealObjectSchema, Sealer, watermark, type Seal, type SealRequest, type Verification, type VerifyRequest } from './seal';
 export { sealRoutes } from './routes';
+export { VerifyThread } from './verify-thread';
 
 export interface SealRoomOptions {
   config: SealConfig;

@@ -180,14 +180,6 @@ export class Keyring {
       }));
   }
 
-  /**
-   * When this key was retired, as its file says (a rotation writes it). A key only superseded, in a
-   * folder the operator provides, has none: file times are no record of when it stopped signing.
-   */
-  retiredAt(keyId: string): string | undefined {
-    return this.get(keyId)?.retiredAt;
-  }
-
   /** The key with this id; an unknown id looks at the folder again (at most once a second). */
   get(keyId: string): SealKey | undefined {
     this.maybeRefresh(this.refreshMs);

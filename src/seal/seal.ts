@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import { DIGEST_OF, digestHex, type DigestAlgorithm } from './algorithms';
+import { DIGEST_OF, digestHex, type DigestAlgorithm, type KeyMaterial } from './algorithms';
 import { changedFields, fieldDigests, jcs, jcsBytes, MAX_POINTER_LENGTH, parseJsonPayload } from './canonical';
 import { parseDuration, SEAL_ALGORITHMS, type SealAlgorithm, type SealConfig } from './config';
 import type { Keyring } from './keys';
@@ -89,6 +89,9 @@ export interface VerifyRequest {
  */
 const CLOCK_SKEW_MS = 5 * 60_000;
 
+/** Changed fields named in one answer; the reason gives their count. */
+const MAX_CHANGED_LISTED = 100;
+
 // Seals are stamped in whole seconds, so a busy second asks for the same two stamps many times;
 // zone conversion is the costly part of a seal after the signature.
 const shanghaiStamps = new Map<number, string>();
@@ -114,16 +117,19 @@ export function signedMessage(seal: Omit<Seal, 'signature'> | Seal): Buffer {
   return jcsBytes(unsigned);
 }
 
-export class Sealer {
-  private readonly validityMs: number;
+/** How long a seal is valid for: `seal.validity`. */
+function validityMs(config: SealConfig): number {
+  return parseDuration(config.validity) ?? 30 * 86_400_000;
+}
 
+export class Sealer {
   constructor(
     private readonly keyring: Keyring,
-    private readonly config: SealConfig,
-    private readonly clock: () => Date = () => new Date(),
-  ) {
-    this.validityMs = parseDuration(config.validity) ?? 30 * 86_400_000;
-  }
+    /** The `seal:` configuration it seals and verifies by. */
+    readonly config: SealConfig,
+    /** Its clock (tests set it). */
+    readonly clock: () => Date = () => new Date(),
+  ) {}
 
   get keys(): Keyring {
     return this.keyring;
@@ -164,7 +170,7 @@ export class Sealer {
       caseId: request.caseId,
       systemId: request.systemId,
       issuedAt: shanghai(issued),
-      expiresAt: shanghai(new Date(issued.getTime() + this.validityMs)),
+      expiresAt: shanghai(new Date(issued.getTime() + validityMs(this.config))),
       digestAlg,
       digest: digest(bytes),
       salt: salt.toString('base64'),
@@ -179,49 +185,66 @@ export class Sealer {
   }
 
   verify(request: VerifyRequest): Verification {
-    const { seal } = request;
-    if (request.payloadBase64 === undefined && !('payload' in request)) throw new TypeError('verify() needs payload or payloadBase64');
-    const now = request.now ?? this.clock();
-    const expired = now.getTime() > Date.parse(seal.expiresAt);
-    const answer = (valid: boolean, changed: string[], reason?: string): Verification => ({
-      valid,
-      keyId: seal.keyId,
-      alg: seal.alg,
-      origin: seal.origin,
-      purpose: seal.purpose,
-      expiresAt: seal.expiresAt,
-      expired,
-      changed,
-      ...(reason ? { reason } : {}),
-    });
-
-    if (seal.keyId === PREVIEW_KEY_ID) return answer(false, [], "preview: a dry run's seal is never valid (it shows what a delivery's seal would say, and is not signed)");
-    const key = this.keyring.get(seal.keyId);
-    if (!key) return answer(false, [], `unknown_key: no seal key ${seal.keyId} here (GET /api/v1/seal/keys lists them)`);
-    if (key.alg !== seal.alg || DIGEST_OF[seal.alg] !== seal.digestAlg) return answer(false, [], `algorithm_mismatch: key ${seal.keyId} is ${key.alg} with ${DIGEST_OF[key.alg]}`);
-    // The signature first: until it holds, nothing in the seal (field digests included) is to be believed.
-    if (!key.material.verify(signedMessage(seal), Buffer.from(seal.signature, 'base64'))) return answer(false, [], 'bad_signature: the seal was not signed by this key, or was altered');
-    // A retired key that leaks must not vouch for anything new: what it signs now is dated after its
-    // retirement, or backdated and so expired once the configured validity has passed.
-    const retiredAt = this.keyring.retiredAt(seal.keyId);
-    if (retiredAt !== undefined && Date.parse(seal.issuedAt) > Date.parse(retiredAt) + CLOCK_SKEW_MS) return answer(false, [], `retired_key: key ${seal.keyId} was retired at ${retiredAt}, before this seal says it was issued`);
-    if (Date.parse(seal.expiresAt) - Date.parse(seal.issuedAt) > this.validityMs) return answer(false, [], `validity_too_long: the seal runs from ${seal.issuedAt} to ${seal.expiresAt}, longer than the ${this.config.validity} seals are issued for`);
-
-    const digest = (bytes: Uint8Array) => digestHex(seal.digestAlg as DigestAlgorithm, bytes);
-    const fieldDigest = saltedDigest(digest, seal.salt === undefined ? undefined : Buffer.from(seal.salt, 'base64'));
-    const bytes = request.payloadBase64 !== undefined ? Buffer.from(request.payloadBase64, 'base64') : jcsBytes(request.payload);
-    if (digest(bytes) !== seal.digest) {
-      const json = request.payloadBase64 !== undefined ? parseJsonPayload(bytes) : { document: request.payload };
-      if (!seal.fieldDigests || !json) return answer(false, [''], 'payload_changed: the payload differs from the sealed one');
-      const actual = fieldDigests(json.document, fieldDigest) ?? {};
-      const changed = changedFields(seal.fieldDigests, actual);
-      if (changed.length === 0) return answer(false, [], 'payload_changed: every field is as sealed, but the bytes differ (formatting or key order; send payloadBase64 with the exact bytes)');
-      return answer(false, changed, `payload_changed: ${changed.length} field${changed.length === 1 ? '' : 's'} changed`);
-    }
-    if (Date.parse(seal.issuedAt) > now.getTime() + CLOCK_SKEW_MS) return answer(false, [], 'not_yet_valid: issued in the future');
-    if (expired) return answer(false, [], `expired: the seal expired at ${seal.expiresAt}`);
-    return answer(true, []);
+    return verifySeal(this.keyring, this.config, { ...request, now: request.now ?? this.clock() });
   }
+}
+
+/** What verifying needs of a keyring: each key's algorithm, public half and when it was retired. */
+export interface VerifyingKeys {
+  get(keyId: string): { alg: SealAlgorithm; material: Pick<KeyMaterial, 'verify'>; retiredAt?: string } | undefined;
+}
+
+/**
+ * Whether a seal holds for a payload, on these keys and this configuration: the one verifier, for
+ * the sealer, the CLI and the verify endpoint's thread.
+ */
+export function verifySeal(keys: VerifyingKeys, config: SealConfig, request: VerifyRequest & { now: Date }): Verification {
+  const { seal, now } = request;
+  if (request.payloadBase64 === undefined && !('payload' in request)) throw new TypeError('verify() needs payload or payloadBase64');
+  const expired = now.getTime() > Date.parse(seal.expiresAt);
+  const answer = (valid: boolean, changed: string[], reason?: string): Verification => ({
+    valid,
+    keyId: seal.keyId,
+    alg: seal.alg,
+    origin: seal.origin,
+    purpose: seal.purpose,
+    expiresAt: seal.expiresAt,
+    expired,
+    changed,
+    ...(reason ? { reason } : {}),
+  });
+
+  if (seal.keyId === PREVIEW_KEY_ID) return answer(false, [], "preview: a dry run's seal is never valid (it shows what a delivery's seal would say, and is not signed)");
+  const key = keys.get(seal.keyId);
+  if (!key) return answer(false, [], `unknown_key: no seal key ${seal.keyId} here (GET /api/v1/seal/keys lists them)`);
+  if (key.alg !== seal.alg || DIGEST_OF[seal.alg] !== seal.digestAlg) return answer(false, [], `algorithm_mismatch: key ${seal.keyId} is ${key.alg} with ${DIGEST_OF[key.alg]}`);
+  // The signature first: until it holds, nothing in the seal (field digests included) is to be believed.
+  if (!key.material.verify(signedMessage(seal), Buffer.from(seal.signature, 'base64'))) return answer(false, [], 'bad_signature: the seal was not signed by this key, or was altered');
+  // A retired key that leaks must not vouch for anything new: what it signs now is dated after its
+  // retirement, or backdated and so expired once the configured validity has passed.
+  const retiredAt = key.retiredAt;
+  if (retiredAt !== undefined && Date.parse(seal.issuedAt) > Date.parse(retiredAt) + CLOCK_SKEW_MS) return answer(false, [], `retired_key: key ${seal.keyId} was retired at ${retiredAt}, before this seal says it was issued`);
+  if (Date.parse(seal.expiresAt) - Date.parse(seal.issuedAt) > validityMs(config)) return answer(false, [], `validity_too_long: the seal runs from ${seal.issuedAt} to ${seal.expiresAt}, longer than the ${config.validity} seals are issued for`);
+
+  const digest = (bytes: Uint8Array) => digestHex(seal.digestAlg as DigestAlgorithm, bytes);
+  const fieldDigest = saltedDigest(digest, seal.salt === undefined ? undefined : Buffer.from(seal.salt, 'base64'));
+  const bytes = request.payloadBase64 !== undefined ? Buffer.from(request.payloadBase64, 'base64') : jcsBytes(request.payload);
+  if (digest(bytes) !== seal.digest) {
+    const json = request.payloadBase64 !== undefined ? parseJsonPayload(bytes) : { document: request.payload };
+    if (!seal.fieldDigests || !json) return answer(false, [''], 'payload_changed: the payload differs from the sealed one');
+    // Fields are compared only as far as seals list them (seal.maxFieldDigests): a payload of a
+    // hundred thousand fields must not buy a second of digests and a megabyte of answer.
+    const max = config.maxFieldDigests;
+    const actual = Object.keys(seal.fieldDigests).length <= max ? fieldDigests(json.document, fieldDigest, max) : undefined;
+    if (!actual) return answer(false, [''], `payload_changed: the payload differs from the sealed one (more than ${max} fields, too many to compare one by one)`);
+    const changed = changedFields(seal.fieldDigests, actual);
+    if (changed.length === 0) return answer(false, [], 'payload_changed: every field is as sealed, but the bytes differ (formatting or key order; send payloadBase64 with the exact bytes)');
+    const listed = changed.length > MAX_CHANGED_LISTED ? ` (the first ${MAX_CHANGED_LISTED} listed)` : '';
+    return answer(false, changed.slice(0, MAX_CHANGED_LISTED), `payload_changed: ${changed.length} field${changed.length === 1 ? '' : 's'} changed${listed}`);
+  }
+  if (Date.parse(seal.issuedAt) > now.getTime() + CLOCK_SKEW_MS) return answer(false, [], 'not_yet_valid: issued in the future');
+  if (expired) return answer(false, [], `expired: the seal expired at ${seal.expiresAt}`);
+  return answer(true, []);
 }
 
 /** Past this an `X-OW-Seal` would not pass common HTTP header limits (8 KB a line). */

@@ -58,7 +58,7 @@ describe('the case store', () => {
     // An attempt that may send gets the stored case with it.
     expect(await store.beginAttempt('QZ-S2', 'sys-a', at)).toEqual({ send: true, status: 'delivering', attempts: 1, record: expect.objectContaining({ case: sampleCase('QZ-S2'), targets: ['sys-a'] }) });
     expect(await store.record('QZ-S2', 'sys-a', { status: 'delivered', receiptNo: 'SL-1' }, { at, event: 'delivered' })).toBe('delivered');
-    expect(await store.caseOfReceipt('sys-a', 'SL-1')).toBe('QZ-S2');
+    expect(await store.receiptHolders('sys-a', 'SL-1')).toEqual([{ caseId: 'QZ-S2', status: 'delivered', open: true }]);
     expect(await store.recordResult({ caseId: 'QZ-S2', systemId: 'sys-a', outcome: 'approved' }, at)).toBe('recorded');
     expect(await store.recordResult({ caseId: 'QZ-S2', systemId: 'sys-a', outcome: 'approved' }, at)).toBe('duplicate');
     expect((await store.outbox('QZ-S2')).map((e) => e.event)).toEqual(['delivery.delivered', 'delivery.completed']);

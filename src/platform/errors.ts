@@ -18,6 +18,8 @@ export const ERROR_CATALOGUE = {
   unknown_case: { status: 404, message: 'No case with this id.' },
   unknown_system: { status: 404, message: 'No legacy system with this id.' },
   case_conflict: { status: 409, message: 'A different case with this caseId was already accepted.' },
+  ambiguous_receipt: { status: 409, message: 'The receipt number is held by several open deliveries of this system; the result is kept for ops. Push it again with its caseId.' },
+  receipt_mismatch: { status: 409, message: 'The caseId and the receipt number name different deliveries; nothing was recorded.' },
   version_conflict: { status: 409, message: 'The configuration changed meanwhile; fetch it and try again.' },
   version_mismatch: { status: 412, message: 'If-Match names a version that is no longer current; fetch the system again and redo the change.' },
   payload_too_large: { status: 413, message: 'The body is larger than the configured limit.' },

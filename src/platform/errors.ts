@@ -14,6 +14,7 @@ export const ERROR_CATALOGUE = {
   unauthorized: { status: 401, message: 'A valid bearer token is required.' },
   forbidden: { status: 403, message: 'This token may not use this endpoint.' },
   purpose_not_allowed: { status: 403, message: 'The purpose (item) may not use every document kind asked for.' },
+  purpose_mismatch: { status: 403, message: 'The purpose is not the item of the case named: look-ups are made for the item of a case the gateway holds.' },
   not_found: { status: 404, message: 'No such resource.' },
   unknown_case: { status: 404, message: 'No case with this id.' },
   unknown_system: { status: 404, message: 'No legacy system with this id.' },

@@ -108,6 +108,7 @@
       unauthorized: ['令牌无效或未提供', 'no valid token'],
       forbidden: ['此令牌的角色无权执行此操作', 'this role may not do this'],
       purpose_not_allowed: ['该用途不允许查询这些资料', 'the purpose may not use these documents'],
+      purpose_mismatch: ['用途不是该办件的事项', 'the purpose is not the item of the case'],
       not_found: ['找不到该对象', 'not found'],
       unknown_case: ['没有这个办件', 'no such case'],
       unknown_system: ['没有这个业务系统', 'no such system'],

@@ -1,5 +1,4 @@
 /** Shared bits of the shared-data tests: a look-up world on the run's Redis, the case a look-up is for, and the query call. */
-import crypto from 'node:crypto';
 import { startLookupWorld, type World, type WorldOptions } from '../../sim/shared-data-world';
 import { INTAKE_TOKEN, OPS_TOKEN, redisUrl, uniquePrefix } from '../support/harness';
 
@@ -15,24 +14,9 @@ export function world(options: Partial<WorldOptions> = {}): Promise<World> {
   return startLookupWorld({ redisUrl: redisUrl(), keyPrefix: uniquePrefix(), intakeToken: INTAKE_TOKEN, opsToken: OPS_TOKEN, patchSystem: generousRateLimit, ...options });
 }
 
-/**
- * Submits a case of this item to the world's gateway and answers its caseId: a look-up is made for
- * a case the gateway holds, its item the purpose. Sent to city-civil-affairs, which the world's
- * gateway (api role) only queues.
- */
-export async function submittedCase(w: { url: string }, itemCode: string, caseId = `QZ-SD-${crypto.randomBytes(6).toString('hex')}`): Promise<string> {
-  const kase = {
-    caseId,
-    itemCode,
-    itemName: '窗口查询测试',
-    channel: 'window',
-    submittedAt: new Date().toISOString(),
-    applicant: { kind: 'person', name: '张三', idType: 'ID_CARD', idNumber: '330802199001011234' },
-    targets: ['city-civil-affairs'],
-  };
-  const res = await fetch(`${w.url}/api/v1/cases`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${INTAKE_TOKEN}` }, body: JSON.stringify(kase) });
-  if (res.status !== 202 && res.status !== 200) throw new Error(`case ${caseId} not accepted: HTTP ${res.status} ${await res.text()}`);
-  return caseId;
+/** A submitted case of this item (look-ups are made for a case the gateway holds): its caseId. */
+export function submittedCase(w: World, itemCode: string, caseId?: string): Promise<string> {
+  return w.submitCase(itemCode, caseId);
 }
 
 export interface Answer {

@@ -245,7 +245,7 @@ export const lookupAuditSchema = z.object({
   sources: z.array(z.string()),
   outcome: z.enum(['answered', 'refused']),
   statuses: z.array(z.object({ kind: z.string(), source: z.string(), status: documentStatusSchema, cached: z.boolean().optional() })),
-  /** Kinds the purpose may not use (outcome refused). */
+  /** Kinds refused (outcome refused): those the purpose may not use, or all when the case is refused. */
   refused: z.array(z.string()).optional(),
   refusal: z.enum(['purpose_not_allowed', 'unknown_case', 'purpose_mismatch']).optional().describe('Why it was refused (outcome refused): the error code answered.'),
   ms: z.number().int().min(0),

@@ -297,7 +297,9 @@ export class CaseStore {
       [change.status, JSON.stringify(fields), historyJson(entry), event, entry.at, crypto.randomUUID()],
     )) as DeliveryStatus | 'missing';
     if (ending) await this.mayBeFinal(caseId, entry.at);
-    if (change.receiptNo !== undefined && outcome !== 'missing') await this.noteSharedReceipt(caseId, systemId, change.receiptNo, entry.at);
+    // Only an open delivery competes for a result that names nothing but the receipt number.
+    const open = outcome !== 'missing' && outcome !== 'completed' && outcome !== 'rejected';
+    if (change.receiptNo !== undefined && open) await this.noteSharedReceipt(caseId, systemId, change.receiptNo, entry.at);
     if (outcome === change.status && type) this.changes?.emit({ caseId, systemId, status: outcome, receiptNo: change.receiptNo });
     return outcome;
   }

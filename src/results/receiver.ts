@@ -142,7 +142,7 @@ export class ResultReceiver {
     if (outcome === 'missing') {
       const candidates = 'candidates' in match ? match.candidates : undefined;
       const reason = candidates
-        ? `receipt number ${mapped.receiptNo} is held by the open deliveries of cases ${candidates.join(', ')}`
+        ? `receipt number ${mapped.receiptNo} is held by more than one delivery (cases ${candidates.join(', ')})`
         : caseId
           ? `no delivery of case ${caseId} to ${systemId}`
           : `unknown receipt number ${mapped.receiptNo}`;
@@ -161,7 +161,7 @@ export class ResultReceiver {
       }
       if (candidates) {
         this.deps.log.warn({ ...names, candidates, unmatchedId: parked.id }, 'result naming a receipt number several open deliveries hold kept as unmatched');
-        throw new ApiError('ambiguous_receipt', `Receipt number ${mapped.receiptNo} is held by the open deliveries of cases ${candidates.join(', ')}; the result is kept for ops as unmatched result ${parked.id}. Push it again with its caseId.`);
+        throw new ApiError('ambiguous_receipt', `Receipt number ${mapped.receiptNo} is held by more than one delivery of ${systemId} (cases ${candidates.join(', ')}); the result is kept for ops as unmatched result ${parked.id}. Push it again with its caseId.`);
       }
       this.deps.log.warn({ ...names, unmatchedId: parked.id }, 'result for an unknown case kept as unmatched');
       throw new ApiError('unknown_case', `No delivery matches this result; it is kept for ops as unmatched result ${parked.id}.`);

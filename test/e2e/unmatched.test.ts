@@ -363,12 +363,12 @@ describe('when a system whose receipt counter restarted gives two open deliverie
     const pushed = await pushResult(gateway, 'city-restarted', { slbh: receiptNo, jg: '1', yj: '准予' }, TOKEN);
     expect(pushed.status).toBe(409);
     expect(pushed.body.error.code).toBe('ambiguous_receipt');
-    expect(pushed.body.error.message).toContain(`cases ${[a, b].sort().join(', ')}`);
+    expect(pushed.body.error.message).toContain(`(cases ${[a, b].sort().join(', ')})`);
     expect((await delivery(a)).status).toBe('delivered');
     expect((await delivery(b)).status).toBe('delivered');
     const listed = (await admin(gateway, 'GET', '/unmatched-results?systemId=city-restarted')).body.items as UnmatchedResult[];
     const parked = listed.find((u) => u.result.receiptNo === receiptNo)!;
-    expect(parked).toMatchObject({ candidates: [a, b].sort(), reason: expect.stringContaining('held by the open deliveries of cases') });
+    expect(parked).toMatchObject({ candidates: [a, b].sort(), reason: expect.stringContaining('is held by more than one delivery (cases') });
 
     // Named by its caseId, a result still goes where it says; the other delivery keeps waiting.
     expect((await pushResult(gateway, 'city-restarted', { ywh: a, slbh: receiptNo, jg: '0', yj: '不予受理' }, TOKEN)).status).toBe(200);

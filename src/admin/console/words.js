@@ -218,7 +218,7 @@
     { id: 'poll_over_budget', re: re('result\\.poll expression of (\\S+) (.*)'), zh: (m) => [`${m[1]} 的 result.poll 表达式超出预算：`, tech(m[2])] },
     { id: 'unmatched_case', re: re('no delivery of case (\\S+) to (\\S+)'), zh: (m) => [`没有办件 ${m[1]} 发往 ${m[2]} 的投递`] },
     { id: 'unmatched_receipt', re: re('unknown receipt number (.+)'), zh: (m) => [`未知的回执号 ${m[1]}`] },
-    { id: 'ambiguous_receipt', re: re('receipt number (.+) is held by the open deliveries of cases (.+)'), zh: (m) => [`回执号 ${m[1]} 同时属于办件 ${m[2]} 的未办结投递`] },
+    { id: 'ambiguous_receipt', re: re('receipt number (.+) is held by more than one delivery \\(cases (.+)\\)'), zh: (m) => [`回执号 ${m[1]} 同时属于多个投递（办件 ${m[2]}）`] },
     { id: 'receipt_shared', re: re('receipt number (.+) is also held by the open delivery of case (\\S+): a result naming only this number is parked as ambiguous'), zh: (m) => [`回执号 ${m[1]} 也属于办件 ${m[2]} 的未办结投递：只带回执号的结果将留待人工处理`] },
     { id: 'receipt', re: re('receiptNo (.+)'), zh: (m) => [`回执号 ${m[1]}`] },
     { id: 'replayed_by', re: re('replayed by (.+?)(?:: (.*))?'), zh: (m) => [`由 ${m[1]} 重放`, m[2] ? `：${m[2]}` : ''] },

@@ -226,7 +226,7 @@ export class SharedDataService {
     // invent a case, or borrow a real one, to reach records another item may use.
     const itemCode = await this.deps.caseItem(query.caseId).catch((err: unknown) => {
       if (err instanceof ApiError) throw err;
-      throw new ApiError('unavailable', 'The case is not in Redis and the case ledger does not answer right now; try again shortly.');
+      throw new ApiError('unavailable', `Whether the gateway holds case ${query.caseId} cannot be told right now (Redis or the case ledger does not answer); try again shortly.`);
     });
     if (itemCode !== query.purpose) {
       const refusal = itemCode === undefined ? 'unknown_case' : 'purpose_mismatch';

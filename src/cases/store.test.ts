@@ -106,4 +106,19 @@ describe('the case store', () => {
     expect(await redis.llen(`${prefix}:{QZ-S5}:outbox`)).toBe(2);
     expect(await redis.llen(`${prefix}:{QZ-S5}:h:sys-a`)).toBe(4);
   });
+
+  it('indexes every delivery holding a receipt number, drops one given another number, and reads the single-case index of an earlier gateway', async () => {
+    for (const caseId of ['QZ-R1', 'QZ-R2', 'QZ-R3']) await accepted(caseId);
+    await store.record('QZ-R1', 'sys-a', { status: 'delivered', receiptNo: 'SL-R' }, { at, event: 'delivered' });
+    await store.record('QZ-R2', 'sys-a', { status: 'delivered', receiptNo: 'SL-R' }, { at, event: 'delivered' });
+    expect((await store.receiptHolders('sys-a', 'SL-R')).map((h) => [h.caseId, h.open])).toEqual([['QZ-R1', true], ['QZ-R2', true]]);
+    // A replay acknowledged under a new number leaves the old one.
+    await store.record('QZ-R2', 'sys-a', { status: 'delivered', receiptNo: 'SL-R2' }, { at, event: 'delivered' });
+    expect((await store.receiptHolders('sys-a', 'SL-R')).map((h) => h.caseId)).toEqual(['QZ-R1']);
+    expect(await redis.smembers(`${prefix}:receipts:sys-a:SL-R`)).toEqual(['QZ-R1']);
+    // Before the sets, one string named the last case given the number.
+    await redis.hset(`${prefix}:{QZ-R3}:d:sys-a`, 'receiptNo', 'SL-R');
+    await redis.set(`${prefix}:receipt:sys-a:SL-R`, 'QZ-R3');
+    expect((await store.receiptHolders('sys-a', 'SL-R')).map((h) => h.caseId)).toEqual(['QZ-R1', 'QZ-R3']);
+  });
 });

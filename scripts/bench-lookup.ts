@@ -62,12 +62,14 @@ async function main(): Promise<void> {
     });
     const w = world;
     for (const [systemId, latencyMs] of Object.entries(LATENCY)) await w.setFaults(systemId, { latencyMs });
+    // A look-up is for a case the gateway holds: every query of the run asks for this one.
+    const caseId = await w.submitCase('330800-FG-001', `QZ-BENCH-${Date.now()}`);
 
     const ask = async (i: number) => {
       const res = await fetch(`${w.url}/api/v1/shared-data/query`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${INTAKE}` },
-        body: JSON.stringify({ caseId: `QZ-BENCH-${i}`, purpose: '330800-FG-001', idNumber: person.idNumber, name: person.name, documents: Object.values(KINDS) }),
+        body: JSON.stringify({ caseId, purpose: '330800-FG-001', idNumber: person.idNumber, name: person.name, documents: Object.values(KINDS) }),
       });
       const body = (await res.json()) as { documents?: Array<{ status: string }> };
       if (!res.ok || body.documents?.some((d) => d.status !== 'found')) throw new Error(`query ${i}: HTTP ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
@@ -78,11 +80,11 @@ async function main(): Promise<void> {
     // The floor: each source alone (a one-kind query), at the same concurrency, in the same run.
     const floors: Record<string, number[]> = {};
     for (const [systemId, kind] of Object.entries(KINDS)) {
-      floors[systemId] = await load(async (i) => {
+      floors[systemId] = await load(async () => {
         const res = await fetch(`${w.url}/api/v1/shared-data/query`, {
           method: 'POST',
           headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${INTAKE}` },
-          body: JSON.stringify({ caseId: `QZ-FLOOR-${i}`, purpose: '330800-FG-001', idNumber: person.idNumber, documents: [kind] }),
+          body: JSON.stringify({ caseId, purpose: '330800-FG-001', idNumber: person.idNumber, documents: [kind] }),
         });
         await res.json();
       });

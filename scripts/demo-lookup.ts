@@ -1,10 +1,10 @@
 /**
  * The demo's window look-up (CONTRACT §9): the clerk reads 张三's ID card for a 房改核查 case, the
- * intake platform asks the gateway for four documents, and the demo prints each one's status, time
- * and watermark, then checks a seal with the seal room's verifier.
+ * intake platform submits the case and asks the gateway for four documents for it, and the demo
+ * prints each one's status, time and watermark, then checks a seal with the seal room's verifier.
  */
 import type { Seal, Sealer } from '../src/seal';
-import { SAMPLE_PEOPLE } from '../sim/samples';
+import { SAMPLE_PEOPLE, samplePersonCase } from '../sim/samples';
 
 interface Shown {
   kind: string;
@@ -23,6 +23,11 @@ export async function windowLookup(options: { url: string; intakeToken: string; 
   const person = SAMPLE_PEOPLE[0]!;
   const query = { caseId: `QZ-WINDOW-${Date.now()}`, purpose: '330800-FG-001', idNumber: person.idNumber, name: person.name, documents: ['identity', 'household', 'marriage', 'realestate'] };
   write(`\nWindow look-up (数据跑路): the clerk reads ${person.name}'s ID card for 出具房改核查证明 (${query.purpose})\n`);
+  // A look-up is for a case the gateway holds, its item the purpose: the case goes in first.
+  const kase = samplePersonCase({ caseId: query.caseId, itemCode: query.purpose, submittedAt: new Date().toISOString() });
+  const submitted = await fetch(`${options.url}/api/v1/cases`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${options.intakeToken}` }, body: JSON.stringify(kase) });
+  await submitted.arrayBuffer();
+  write(`  POST /api/v1/cases  ${query.caseId}: HTTP ${submitted.status}\n`);
   write(`  POST /api/v1/shared-data/query  documents: ${query.documents.join(', ')}\n`);
   const started = Date.now();
   const res = await fetch(`${options.url}/api/v1/shared-data/query`, {

@@ -171,6 +171,18 @@ function containsValue(value: unknown, wanted: string): boolean {
   return false;
 }
 
+/** The field a system's look-up request puts the applicant's name in (`"xm": name`), when it sends one. */
+function nameField(system: SystemConfig): string | undefined {
+  return /"([^"]+)"\s*:\s*name\b/.exec(system.lookup?.request ?? '')?.[1];
+}
+
+/** The name a look-up asks with, if any: a registry compares it with the ID number's holder. */
+function askedName(system: SystemConfig, body: unknown): string | undefined {
+  const field = nameField(system);
+  const value = field && body !== null && typeof body === 'object' ? (body as Record<string, unknown>)[field] : undefined;
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface SimSystem {
@@ -284,7 +296,9 @@ export class SimCore {
     const wait = faults.latencyMs + (person?.slowMs ?? 0);
     // Unref'd: a look-up still "thinking" when the simulators close must not hold the process open.
     if (wait > 0) await new Promise<void>((resolve) => setTimeout(resolve, wait).unref());
-    const record = person && kind ? person.records[kind] : undefined;
+    // As a registry does (人证比对): an ID number asked with someone else's name finds nothing.
+    const asked = askedName(sim.config, request.body);
+    const record = person && kind && (asked === undefined || asked === person.name) ? person.records[kind] : undefined;
     return record ? { kind: 'found', record } : { kind: 'not_found' };
   }
 

@@ -4,6 +4,7 @@
  * a free port, and a gateway on port 0 in front of them. Real HTTP, SOAP and XML all the way.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +13,7 @@ import YAML from 'yaml';
 import { loadConfig } from '../src/config/loader';
 import { startGateway, type RunningGateway } from '../src/gateway';
 import type { Logger } from '../src/platform/logger';
-import { demoEnv } from './samples';
+import { demoEnv, samplePersonCase } from './samples';
 import type { FaultsPatch } from './core';
 import { startSimulators, type Simulators } from './server';
 
@@ -53,6 +54,11 @@ export interface World {
   simUrl: string;
   /** Changes a simulated system's knobs (in either process). */
   setFaults(systemId: string, faults: FaultsPatch): Promise<void>;
+  /**
+   * Submits a case of this item (to city-civil-affairs, which the world's gateway only queues) and
+   * answers its caseId: a look-up is made for a case the gateway holds, its item the purpose.
+   */
+  submitCase(itemCode: string, caseId?: string): Promise<string>;
   configDir: string;
   stop(): Promise<void>;
 }
@@ -83,6 +89,13 @@ async function listeningProcess(script: string, env: Record<string, string | und
     child.once('exit', (code) => reject(new Error(`simulators exited with ${code}: ${out}`)));
   });
   return { child, url };
+}
+
+async function submitCaseTo(url: string, intakeToken: string, itemCode: string, caseId = `QZ-SD-${crypto.randomBytes(6).toString('hex')}`): Promise<string> {
+  const kase = samplePersonCase({ caseId, itemCode, submittedAt: new Date().toISOString(), targets: ['city-civil-affairs'] });
+  const res = await fetch(`${url}/api/v1/cases`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${intakeToken}` }, body: JSON.stringify(kase) });
+  if (res.status !== 202 && res.status !== 200) throw new Error(`case ${caseId} not accepted: HTTP ${res.status} ${await res.text()}`);
+  return caseId;
 }
 
 async function setFaultsOver(simUrl: string, systemId: string, faults: FaultsPatch): Promise<void> {
@@ -147,6 +160,7 @@ export async function startLookupWorld(options: WorldOptions): Promise<World> {
       simUrl,
       configDir: dir,
       setFaults: (systemId, faults) => setFaultsOver(simUrl, systemId, faults),
+      submitCase: (itemCode, caseId) => submitCaseTo(gatewayChild.url, options.intakeToken, itemCode, caseId),
       async stop() {
         await stopChildren();
         fs.rmSync(dir, { recursive: true, force: true });
@@ -174,6 +188,7 @@ export async function startLookupWorld(options: WorldOptions): Promise<World> {
       if (sims) sims.setFaults(systemId, faults);
       else await setFaultsOver(simUrl, systemId, faults);
     },
+    submitCase: (itemCode, caseId) => submitCaseTo(gateway.url, options.intakeToken, itemCode, caseId),
     async stop() {
       await gateway.stop();
       await sims?.close();

@@ -247,8 +247,9 @@ export const lookupAuditSchema = z.object({
   sources: z.array(z.string()),
   outcome: z.enum(['answered', 'refused']),
   statuses: z.array(z.object({ kind: z.string(), source: z.string(), status: documentStatusSchema, cached: z.boolean().optional() })),
-  /** Kinds the purpose may not use (outcome refused). */
+  /** Kinds refused (outcome refused): those the purpose may not use, or all when the case is refused. */
   refused: z.array(z.string()).optional(),
+  refusal: z.enum(['purpose_not_allowed', 'unknown_case', 'purpose_mismatch']).optional().describe('Why it was refused (outcome refused): the error code answered.'),
   ms: z.number().int().min(0),
 });
 export type LookupAudit = z.infer<typeof lookupAuditSchema>;
@@ -280,7 +281,7 @@ export const sharedDocumentSchema = z.object({
   seal: sealObjectSchema.optional(),
   error: z.string().optional(),
   ms: z.number().int().min(0),
-  cached: z.boolean().optional().describe('Answered from the cache: the seal is the one issued when it was first found.'),
+  cached: z.boolean().optional().describe('Answered from the cache (same person, name, kind and item within the kind’s cacheTtl); sealed afresh for this case.'),
   sources: z.array(sourceAnswerSchema).describe('Every source asked for this kind, and what each said.'),
 });
 

@@ -230,7 +230,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // Look-ups are synchronous, like intake: they use the intake connection, which fails fast.
   // Read on the intake connection (fails fast), by look-ups and the backlog gauges alike.
   const intakeCircuits = new CircuitBreakers(intakeRedis, prefix);
-  const sharedData = new SharedDataService({ config: current, redis: intakeRedis, prefix, circuits: intakeCircuits, sealer: seals, operations, log, ledger });
+  const archivedIds = new ArchivedIds(intakeRedis, prefix);
+  const archive = ledger && filteredArchive(ledger, archivedIds);
+  // A look-up's case: in Redis, else archived (the filter spares the ledger a question about an invented id).
+  const caseItem = async (caseId: string): Promise<string | undefined> =>
+    (await store.getCase(caseId))?.case.itemCode ?? (archive && (await archivedIds.mightHold(caseId)) ? (await archive.readCase(caseId))?.itemCode : undefined);
+  const sharedData = new SharedDataService({ config: current, redis: intakeRedis, prefix, circuits: intakeCircuits, sealer: seals, operations, log, ledger, caseItem });
   countLookups(sharedData, metrics);
   // Read on the intake connection, which fails fast: a scrape during an outage answers, with ow_backlog_up 0.
   const backlog = options.backlogMetrics !== false ? new BacklogReader({ config: current, queues, circuits: intakeCircuits, redis: intakeRedis, connection: intakeRedis, bullPrefix, prefix, now: options.now, exporterLeaseMs: options.backlogLeaseMs }) : undefined;
@@ -242,7 +247,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         return { running: stopped.length === 0, stopped };
       }
     : undefined;
-  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, prefix, tokens: options.tokens, intakeHmacSecret: options.intakeHmacSecret, log, metrics, accepting: () => accepting, now: options.now, seals, sealVerifier, ledger, archive: ledger && filteredArchive(ledger, new ArchivedIds(intakeRedis, prefix)), sharedData, workers: workersRunning, probesOnly: role === 'worker' });
+  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, prefix, tokens: options.tokens, intakeHmacSecret: options.intakeHmacSecret, log, metrics, accepting: () => accepting, now: options.now, seals, sealVerifier, ledger, archive, sharedData, workers: workersRunning, probesOnly: role === 'worker' });
   const host = options.host ?? '0.0.0.0';
   const server = http.createServer(app);
 
@@ -350,7 +355,8 @@ function countLookups(sharedData: SharedDataService, metrics: Metrics): void {
       answer = await query(...args);
     } catch (err) {
       const code = err instanceof ApiError ? err.code : undefined;
-      metrics.sharedDataQueries.inc({ outcome: code === 'purpose_not_allowed' ? 'refused' : code === 'invalid_request' ? 'invalid' : 'failed' });
+      const refused = code === 'purpose_not_allowed' || code === 'unknown_case' || code === 'purpose_mismatch';
+      metrics.sharedDataQueries.inc({ outcome: refused ? 'refused' : code === 'invalid_request' ? 'invalid' : 'failed' });
       throw err;
     }
     metrics.sharedDataQueries.inc({ outcome: 'answered' });

@@ -106,6 +106,7 @@ export const historyEventSchema = z.enum([
   'throttled', // the system said 429: the queue holds, the attempt is given back
   'retry_scheduled', // failed, retried after a backoff
   'delivered', // the system acknowledged it, with a receipt number
+  'receipt_shared', // another open delivery to the same system holds the same receipt number
   'result', // the system's decision came back
   'rejected', // refused for good
   'dead', // attempts exhausted, or no result in time

@@ -58,7 +58,7 @@ describe('the case store', () => {
     // An attempt that may send gets the stored case with it.
     expect(await store.beginAttempt('QZ-S2', 'sys-a', at)).toEqual({ send: true, status: 'delivering', attempts: 1, record: expect.objectContaining({ case: sampleCase('QZ-S2'), targets: ['sys-a'] }) });
     expect(await store.record('QZ-S2', 'sys-a', { status: 'delivered', receiptNo: 'SL-1' }, { at, event: 'delivered' })).toBe('delivered');
-    expect(await store.caseOfReceipt('sys-a', 'SL-1')).toBe('QZ-S2');
+    expect(await store.receiptHolders('sys-a', 'SL-1')).toEqual([{ caseId: 'QZ-S2', status: 'delivered', open: true }]);
     expect(await store.recordResult({ caseId: 'QZ-S2', systemId: 'sys-a', outcome: 'approved' }, at)).toBe('recorded');
     expect(await store.recordResult({ caseId: 'QZ-S2', systemId: 'sys-a', outcome: 'approved' }, at)).toBe('duplicate');
     expect((await store.outbox('QZ-S2')).map((e) => e.event)).toEqual(['delivery.delivered', 'delivery.completed']);
@@ -105,5 +105,20 @@ describe('the case store', () => {
     expect(await redis.hmget(`${prefix}:{QZ-S5}:d:sys-a`, 'status', 'receiptNo', 'op')).toEqual(['completed', 'SL-5', 'op-3']);
     expect(await redis.llen(`${prefix}:{QZ-S5}:outbox`)).toBe(2);
     expect(await redis.llen(`${prefix}:{QZ-S5}:h:sys-a`)).toBe(4);
+  });
+
+  it('indexes every delivery holding a receipt number, drops one given another number, and reads the single-case index of an earlier gateway', async () => {
+    for (const caseId of ['QZ-R1', 'QZ-R2', 'QZ-R3']) await accepted(caseId);
+    await store.record('QZ-R1', 'sys-a', { status: 'delivered', receiptNo: 'SL-R' }, { at, event: 'delivered' });
+    await store.record('QZ-R2', 'sys-a', { status: 'delivered', receiptNo: 'SL-R' }, { at, event: 'delivered' });
+    expect((await store.receiptHolders('sys-a', 'SL-R')).map((h) => [h.caseId, h.open])).toEqual([['QZ-R1', true], ['QZ-R2', true]]);
+    // A replay acknowledged under a new number leaves the old one.
+    await store.record('QZ-R2', 'sys-a', { status: 'delivered', receiptNo: 'SL-R2' }, { at, event: 'delivered' });
+    expect((await store.receiptHolders('sys-a', 'SL-R')).map((h) => h.caseId)).toEqual(['QZ-R1']);
+    expect(await redis.smembers(`${prefix}:receipts:sys-a:SL-R`)).toEqual(['QZ-R1']);
+    // Before the sets, one string named the last case given the number.
+    await redis.hset(`${prefix}:{QZ-R3}:d:sys-a`, 'receiptNo', 'SL-R');
+    await redis.set(`${prefix}:receipt:sys-a:SL-R`, 'QZ-R3');
+    expect((await store.receiptHolders('sys-a', 'SL-R')).map((h) => h.caseId)).toEqual(['QZ-R1', 'QZ-R3']);
   });
 });

@@ -8,7 +8,9 @@
  *   <prefix>:{caseId}:h:<systemId>   list: history entries, oldest first
  *   <prefix>:{caseId}:outbox         list: case events not yet acknowledged by the intake platform
  * and, outside any case:
- *   <prefix>:receipt:<systemId>:<receiptNo>   caseId, for results that only carry the receipt number
+ *   <prefix>:receipts:<systemId>:<receiptNo>  set: every case whose delivery to the system holds this
+ *                                             receipt number, for results that carry only the number (a
+ *                                             system whose counter restarted hands one number out twice)
  *   <prefix>:ledger:finished                  sorted set: cases that may be final, by when to look
  *   <prefix>:ledger:archived                  sorted set: cases written to the ledger, by finish time
  * The two ledger indexes are what the ledger sweep reads (src/ledger/sweep.ts), so it never scans keys.
@@ -79,6 +81,7 @@ export const unmatchedResultSchema = z.object({
   pushed: z.unknown().describe('What the system sent, as parsed.'),
   result: resultSchema.partial().describe("What the system's `result.map` made of it."),
   reason: z.string(),
+  candidates: z.array(z.string()).optional().describe('The cases it may belong to, when it named only a receipt number that several deliveries hold.'),
 });
 export type UnmatchedResult = z.infer<typeof unmatchedResultSchema>;
 
@@ -114,6 +117,21 @@ export interface CaseSnapshot {
   deliveries: DeliverySnapshot[];
   complete: boolean;
   outboxLength: number;
+}
+
+/** A delivery holding a receipt number, as correlating a result by that number needs it. */
+export interface ReceiptHolder {
+  caseId: string;
+  status: DeliveryStatus;
+  /** Still waiting for its result: neither completed nor rejected, nor dead and discarded. */
+  open: boolean;
+  /** The result recorded, as stored (compare with `resultJson`). */
+  result?: string;
+}
+
+/** A result as the store keeps it: the same result is the same string. */
+export function resultJson(result: Result): string {
+  return stringify(result) ?? '{}';
 }
 
 /** A delivery as its hash and history list hold it. */
@@ -168,6 +186,10 @@ export class CaseStore {
     return `${this.prefix}:{${caseId}}:outbox`;
   }
   private receiptKey(systemId: string, receiptNo: string) {
+    return `${this.prefix}:receipts:${systemId}:${receiptNo}`;
+  }
+  /** Where a gateway before the receipt sets kept the last case to get a receipt number (a string). */
+  private legacyReceiptKey(systemId: string, receiptNo: string) {
     return `${this.prefix}:receipt:${systemId}:${receiptNo}`;
   }
   /** Outside every case's slot on purpose: one index for the whole gateway (fine in Cluster). */
@@ -265,7 +287,8 @@ export class CaseStore {
     if (change.attempts !== undefined) fields.attempts = String(change.attempts);
     const type = EVENT_OF[change.status];
     const event = type ? this.event(type, caseId, systemId, change.status, entry.at, { receiptNo: change.receiptNo, error: lastError }) : '';
-    if (change.receiptNo !== undefined) await this.redis.set(this.receiptKey(systemId, change.receiptNo), caseId);
+    // Indexed before the change, so that a crash right after it never leaves a receipt unfindable.
+    if (change.receiptNo !== undefined) await this.indexReceipt(caseId, systemId, change.receiptNo);
     const ending = change.status === 'completed' || change.status === 'rejected';
     if (ending) await this.mayBeFinal(caseId, entry.at);
     const outcome = (await this.scripts.run(
@@ -274,8 +297,49 @@ export class CaseStore {
       [change.status, JSON.stringify(fields), historyJson(entry), event, entry.at, crypto.randomUUID()],
     )) as DeliveryStatus | 'missing';
     if (ending) await this.mayBeFinal(caseId, entry.at);
+    // Only an open delivery competes for a result that names nothing but the receipt number.
+    const open = outcome !== 'missing' && outcome !== 'completed' && outcome !== 'rejected';
+    if (change.receiptNo !== undefined && open) await this.noteSharedReceipt(caseId, systemId, change.receiptNo, entry.at);
     if (outcome === change.status && type) this.changes?.emit({ caseId, systemId, status: outcome, receiptNo: change.receiptNo });
     return outcome;
+  }
+
+  /** Adds the case to the holders of a receipt number, and takes it off the number its delivery held before (a replay's new receipt). */
+  private async indexReceipt(caseId: string, systemId: string, receiptNo: string): Promise<void> {
+    const before = await this.receiptOf(caseId, systemId);
+    if (before !== undefined && before !== receiptNo) await this.redis.srem(this.receiptKey(systemId, before), caseId);
+    await this.redis.sadd(this.receiptKey(systemId, receiptNo), caseId);
+  }
+
+  /**
+   * A receipt number another open delivery to the same system already holds: noted in both
+   * histories, so ops see why a result naming only that number is parked rather than recorded.
+   */
+  private async noteSharedReceipt(caseId: string, systemId: string, receiptNo: string, at: string): Promise<void> {
+    const others = (await this.receiptHolders(systemId, receiptNo)).filter((h) => h.open && h.caseId !== caseId);
+    const shared = (holder: string): HistoryEntry => ({ at, event: 'receipt_shared', detail: `receipt number ${receiptNo} is also held by the open delivery of case ${holder}: a result naming only this number is parked as ambiguous` });
+    for (const other of others) {
+      await this.note(caseId, systemId, shared(other.caseId));
+      await this.note(other.caseId, systemId, shared(caseId));
+    }
+  }
+
+  /**
+   * Every delivery to a system that holds this receipt number now. A case whose delivery has since
+   * been given another number (a replay) is left out.
+   */
+  async receiptHolders(systemId: string, receiptNo: string): Promise<ReceiptHolder[]> {
+    const [members, legacy] = await Promise.all([this.redis.smembers(this.receiptKey(systemId, receiptNo)), this.redis.get(this.legacyReceiptKey(systemId, receiptNo))]);
+    const caseIds = [...new Set(legacy ? [...members, legacy] : members)].sort();
+    const holders = await Promise.all(
+      caseIds.map(async (caseId): Promise<ReceiptHolder | undefined> => {
+        const [status, held, result, discarded] = await this.redis.hmget(this.deliveryKey(caseId, systemId), 'status', 'receiptNo', 'result', 'discarded');
+        if (!status || held !== receiptNo) return undefined;
+        const open = status !== 'completed' && status !== 'rejected' && !(status === 'dead' && discarded === '1');
+        return { caseId, status: status as DeliveryStatus, open, ...(result ? { result } : {}) };
+      }),
+    );
+    return holders.filter((h): h is ReceiptHolder => h !== undefined);
   }
 
   /** Gives up on a dead delivery for good: it stays `dead`, and its case may now be final. */
@@ -294,10 +358,13 @@ export class CaseStore {
     await this.redis.rpush(this.historyKey(caseId, systemId), historyJson(entry));
   }
 
-  /** Records a legacy system's decision; the delivery is then `completed`. */
-  async recordResult(result: Result, at: string): Promise<'recorded' | 'duplicate' | 'missing'> {
+  /**
+   * Records a legacy system's decision; the delivery is then `completed`. A result naming another
+   * receipt number than the delivery holds changes nothing ('mismatch').
+   */
+  async recordResult(result: Result, at: string): Promise<'recorded' | 'duplicate' | 'missing' | 'mismatch'> {
     const { caseId, systemId } = result;
-    const json = stringify(result) ?? '{}';
+    const json = resultJson(result);
     const detail = `${result.outcome}${result.message ? `: ${result.message}` : ''} ${json}`;
     const event = this.event('delivery.completed', caseId, systemId, 'completed', at, { receiptNo: result.receiptNo, result });
     await this.mayBeFinal(caseId, at);
@@ -305,7 +372,7 @@ export class CaseStore {
       'record-result',
       [this.deliveryKey(caseId, systemId), this.historyKey(caseId, systemId), this.outboxKey(caseId)],
       [json, historyJson({ at, event: 'result', detail }), event, at, result.receiptNo ?? '', crypto.randomUUID()],
-    )) as 'recorded' | 'duplicate' | 'missing';
+    )) as 'recorded' | 'duplicate' | 'missing' | 'mismatch';
     await this.mayBeFinal(caseId, at);
     if (outcome === 'recorded') this.changes?.emit({ caseId, systemId, status: 'completed', receiptNo: result.receiptNo });
     return outcome;
@@ -313,11 +380,6 @@ export class CaseStore {
 
   async receiptOf(caseId: string, systemId: string): Promise<string | undefined> {
     return (await this.redis.hget(this.deliveryKey(caseId, systemId), 'receiptNo')) ?? undefined;
-  }
-
-  /** The case a system's receipt number belongs to. */
-  async caseOfReceipt(systemId: string, receiptNo: string): Promise<string | undefined> {
-    return (await this.redis.get(this.receiptKey(systemId, receiptNo))) ?? undefined;
   }
 
   /** Case events waiting in a case's outbox, oldest first. */
@@ -384,8 +446,9 @@ export class CaseStore {
     const { caseId } = snapshot.record.case;
     for (const d of snapshot.deliveries) {
       if (!d.receiptNo) continue;
-      const key = this.receiptKey(d.systemId, d.receiptNo);
-      if ((await this.redis.get(key)) === caseId) await this.redis.del(key);
+      await this.redis.srem(this.receiptKey(d.systemId, d.receiptNo), caseId);
+      const legacy = this.legacyReceiptKey(d.systemId, d.receiptNo);
+      if ((await this.redis.get(legacy)) === caseId) await this.redis.del(legacy);
     }
     const targets = snapshot.record.targets;
     await this.redis.del(this.caseKey(caseId), ...targets.map((t) => this.deliveryKey(caseId, t)), ...targets.map((t) => this.historyKey(caseId, t)), this.outboxKey(caseId));

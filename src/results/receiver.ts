@@ -10,7 +10,7 @@ import type { GatewayConfig } from '../config/loader';
 import { expressionBudget } from '../config/loader';
 import type { SystemConfig } from '../config/schema';
 import { outcomeSchema, caseIdSchema, type Result } from '../cases/model';
-import type { CaseStore, UnmatchedResult } from '../cases/store';
+import { resultJson, type CaseStore, type UnmatchedResult } from '../cases/store';
 import { ApiError, issueDetails } from '../platform/errors';
 import { compileExpression } from '../platform/expressions';
 import { maskPersonalData } from '../platform/privacy';
@@ -131,10 +131,22 @@ export class ResultReceiver {
       count('refused');
       throw err;
     }
-    const caseId = mapped.caseId ?? (mapped.receiptNo ? await this.deps.store.caseOfReceipt(systemId, mapped.receiptNo) : undefined);
+    const match = await this.correlate(systemId, mapped);
+    const caseId = 'caseId' in match ? match.caseId : undefined;
     const outcome = caseId ? await this.record({ ...mapped, caseId, systemId }, 'push') : 'missing';
+    if (outcome === 'mismatch') {
+      count('refused');
+      this.deps.log.warn({ caseId, systemId, receiptNo: mapped.receiptNo }, 'result refused: its caseId and receipt number name different deliveries');
+      throw new ApiError('receipt_mismatch', `The delivery of case ${caseId} to ${systemId} holds another receipt number than ${mapped.receiptNo}; nothing was recorded. Push it with the caseId and receipt number of one delivery.`);
+    }
     if (outcome === 'missing') {
-      const parked: UnmatchedResult = { id: unmatchedId(systemId), systemId, receivedAt: this.now(), pushed, result: mapped, reason: caseId ? `no delivery of case ${caseId} to ${systemId}` : `unknown receipt number ${mapped.receiptNo}` };
+      const candidates = 'candidates' in match ? match.candidates : undefined;
+      const reason = candidates
+        ? `receipt number ${mapped.receiptNo} is held by more than one delivery (cases ${candidates.join(', ')})`
+        : caseId
+          ? `no delivery of case ${caseId} to ${systemId}`
+          : `unknown receipt number ${mapped.receiptNo}`;
+      const parked: UnmatchedResult = { id: unmatchedId(systemId), systemId, receivedAt: this.now(), pushed, result: mapped, reason, ...(candidates ? { candidates } : {}) };
       const cap = this.cap();
       const kept = await this.deps.store.unmatched.park(parked, cap);
       const names = { systemId, caseId: mapped.caseId, receiptNo: mapped.receiptNo };
@@ -147,12 +159,36 @@ export class ResultReceiver {
             `and may park at most ${cap.maxPerSystem} results or ${cap.maxBytesPerSystem} bytes. Push it again once its case is known or ops have cleared them.`,
         );
       }
+      if (candidates) {
+        this.deps.log.warn({ ...names, candidates, unmatchedId: parked.id }, 'result naming a receipt number several open deliveries hold kept as unmatched');
+        throw new ApiError('ambiguous_receipt', `Receipt number ${mapped.receiptNo} is held by more than one delivery of ${systemId} (cases ${candidates.join(', ')}); the result is kept for ops as unmatched result ${parked.id}. Push it again with its caseId.`);
+      }
       this.deps.log.warn({ ...names, unmatchedId: parked.id }, 'result for an unknown case kept as unmatched');
       throw new ApiError('unknown_case', `No delivery matches this result; it is kept for ops as unmatched result ${parked.id}.`);
     }
     count(outcome);
     this.deps.log.info({ caseId, systemId, outcome: mapped.outcome, duplicate: outcome === 'duplicate' }, 'result received');
     return { caseId: caseId!, systemId, duplicate: outcome === 'duplicate' };
+  }
+
+  /**
+   * The delivery a result belongs to: the one its caseId names, else the one delivery holding its
+   * receipt number that it can mean. A receipt number is one system's counter, which may restart
+   * and hand a number out twice: the result then goes to the one holder still open, or to the one
+   * that already has this very result (a repeated push); with several open holders it is ambiguous.
+   */
+  private async correlate(systemId: string, mapped: MappedResult): Promise<{ caseId: string } | { candidates: string[] } | { unknown: true }> {
+    if (mapped.caseId) return { caseId: mapped.caseId };
+    const receiptNo = mapped.receiptNo;
+    if (!receiptNo) return { unknown: true };
+    const holders = await this.deps.store.receiptHolders(systemId, receiptNo);
+    if (holders.length === 1) return { caseId: holders[0]!.caseId };
+    const same = holders.find((h) => h.result === resultJson({ ...mapped, caseId: h.caseId, systemId, receiptNo }));
+    if (same) return { caseId: same.caseId };
+    const open = holders.filter((h) => h.open);
+    if (open.length === 1) return { caseId: open[0]!.caseId };
+    if (open.length > 1) return { candidates: open.map((h) => h.caseId) };
+    return holders.length ? { candidates: holders.map((h) => h.caseId) } : { unknown: true };
   }
 
   /** How much each system may park (gateway.yaml `unmatched`). */
@@ -171,10 +207,11 @@ export class ResultReceiver {
       throw err;
     }
     const outcome = await this.record({ ...mapped, caseId: delivery.caseId, systemId: system.id }, 'poll');
-    this.deps.metrics?.results.inc({ systemId: system.id, source: 'poll', outcome: outcome === 'missing' ? 'unmatched' : outcome });
+    this.deps.metrics?.results.inc({ systemId: system.id, source: 'poll', outcome: outcome === 'missing' ? 'unmatched' : outcome === 'mismatch' ? 'refused' : outcome });
+    if (outcome === 'mismatch') throw new ApiError('receipt_mismatch', `${system.id} answered the poll of receipt number ${delivery.receiptNo} with a result for another receipt number; nothing was recorded.`);
   }
 
-  private async record(result: Result, source?: ResultSource): Promise<'recorded' | 'duplicate' | 'missing'> {
+  private async record(result: Result, source?: ResultSource): Promise<'recorded' | 'duplicate' | 'missing' | 'mismatch'> {
     // A result that leaves out the receipt number still carries the one the delivery was given.
     const receiptNo = result.receiptNo ?? (await this.deps.store.receiptOf(result.caseId, result.systemId));
     const outcome = await this.deps.store.recordResult(receiptNo ? { ...result, receiptNo } : result, this.now());
@@ -221,13 +258,13 @@ export class ResultReceiver {
 
   /** Records a parked result if its delivery is now known, then forgets it; false when still unmatched. */
   private async retry(parked: UnmatchedResult): Promise<boolean> {
-    const { caseId: pushedCaseId, receiptNo } = parked.result;
-    const caseId = pushedCaseId ?? (receiptNo ? await this.deps.store.caseOfReceipt(parked.systemId, receiptNo) : undefined);
-    if (!caseId) return false;
     const mapped = mappedResultSchema.safeParse(parked.result);
     if (!mapped.success) return false;
+    const match = await this.correlate(parked.systemId, mapped.data);
+    if (!('caseId' in match)) return false;
+    const { caseId } = match;
     const outcome = await this.record({ ...mapped.data, caseId, systemId: parked.systemId });
-    if (outcome === 'missing') return false;
+    if (outcome === 'missing' || outcome === 'mismatch') return false;
     // Recorded first, dropped second: a crash in between leaves a duplicate, which the next try drops.
     await this.deps.store.unmatched.drop(parked);
     this.deps.log.info({ caseId, systemId: parked.systemId, unmatchedId: parked.id }, 'unmatched result re-matched');

@@ -39,13 +39,15 @@ export function resultRoutes(deps: ResultRoutesDeps): Router {
       description:
         "The body is the system's own result document, read by its `result.map` (JSONata) into a result naming a caseId or the system's receipt number. " +
         'A result no delivery is found for is answered `unknown_case` and kept for ops as an unmatched result; it is re-matched when its case or receipt number appears. ' +
+        'A result naming only a receipt number that several open deliveries of the system hold (its counter restarted) is answered `ambiguous_receipt` and kept the same way, naming them as `candidates`; ' +
+        'one whose caseId and receipt number name different deliveries is refused `receipt_mismatch` and changes nothing. ' +
         'Each system may park at most `unmatched.maxPerSystem` results and `unmatched.maxBytesPerSystem` bytes of them (gateway.yaml; 1000 and 16mb): beyond that such a result is answered `unmatched_full` and NOT kept.',
       security: SYSTEM,
       parameters: [pathParam('systemId', 'A legacy system id.')],
       requestBody: { required: true, content: json({ description: "The system's result document, in its own format; `result.map` reads it." }) },
       responses: {
         '200': answer('Recorded (`duplicate: true` when the same result was recorded before: nothing changed).', pushAnswerSchema),
-        ...errors(['invalid_result', 'invalid_json', 'unauthorized', 'unknown_case', 'unknown_system', 'payload_too_large', 'unsupported_media_type', 'internal', 'unmatched_full']),
+        ...errors(['invalid_result', 'invalid_json', 'unauthorized', 'unknown_case', 'unknown_system', 'ambiguous_receipt', 'receipt_mismatch', 'payload_too_large', 'unsupported_media_type', 'internal', 'unmatched_full']),
       },
     },
     (req, _res, next) => {

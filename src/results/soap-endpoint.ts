@@ -111,7 +111,7 @@ export function soapResultRoutes(deps: SoapResultDeps): Router {
       description:
         'A SOAP 1.1 (`text/xml`) or SOAP 1.2 (`application/soap+xml`) envelope carrying `PushResult(systemId, caseId?, receiptNo?, outcome, message?, decidedAt?)`, ' +
         'authenticated by a WS-Security UsernameToken in its header: the username and password (`result.inboundToken`) configured for the system named in `systemId`. ' +
-        "The arguments go to the system's `result.map`. The envelopes, the WSDL and the faults are documented in docs/soap.md.",
+        "The arguments go to the system's `result.map`; correlation is that of every push (`ambiguous_receipt`, `receipt_mismatch`: a sender Fault). The envelopes, the WSDL and the faults are documented in docs/soap.md.",
       security: NONE,
       requestBody: { required: true, content: SOAP_CONTENT },
       responses: {

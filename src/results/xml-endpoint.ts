@@ -48,7 +48,7 @@ export function xmlResultRoutes(deps: XmlResultRoutesDeps): Router {
       requestBody: { required: true, content: XML_REQUEST },
       responses: {
         '200': { description: 'Recorded: `<Ack><code>0</code><msg>成功</msg><caseId>…</caseId><duplicate>false</duplicate></Ack>`.', content: XML_CONTENT },
-        ...errors(['invalid_xml', 'invalid_result', 'invalid_request', 'unauthorized', 'unknown_case', 'unknown_system', 'payload_too_large', 'internal', 'unmatched_full'], XML_CONTENT),
+        ...errors(['invalid_xml', 'invalid_result', 'invalid_request', 'unauthorized', 'unknown_case', 'unknown_system', 'ambiguous_receipt', 'receipt_mismatch', 'payload_too_large', 'internal', 'unmatched_full'], XML_CONTENT),
       },
     },
     (req, _res, next) => {

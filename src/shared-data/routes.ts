@@ -39,14 +39,17 @@ export function sharedDataRoutes(deps: SharedDataRoutesDeps): Router {
       tags: ['shared-data'],
       summary: 'Look up the records a case needs by ID number (audited)',
       description:
-        'Each kind asked must be allowed for the purpose (the item code) in shared-data.yaml, else 403 `purpose_not_allowed` and no source is asked. ' +
+        'The `caseId` must name a case the gateway holds (submitted, in Redis or archived in the ledger), else 404 `unknown_case`; the `purpose` must be that case’s itemCode, else 403 `purpose_mismatch`. ' +
+        'Each kind asked must be allowed for the purpose (the item code) in shared-data.yaml, else 403 `purpose_not_allowed`. A refused query asks no source. ' +
         'Every source of every kind is asked at once; the answer leaves within `deadlineMs` (default 3000) whatever the sources do. ' +
-        'A found document is sealed (the item as purpose) and carries the watermark. Every query, answered or refused, is audited with the ID number masked.',
+        'A found document is sealed for the asking case (the item as purpose) and carries the watermark. `name`, when given, is sent to the sources. ' +
+        'A kind with a `cacheTtl` is answered from the cache for the same ID number, name and item within it (`cached: true`), sealed afresh for the asking case. ' +
+        'Every query, answered or refused, is audited with the ID number masked.',
       security: INTAKE,
       requestBody: body(sharedDataQuerySchema, true),
       responses: {
         '200': answer('One entry per kind asked, in the order asked.', sharedDataAnswerSchema),
-        ...errors(['invalid_request', 'invalid_json', 'unauthorized', 'forbidden', 'purpose_not_allowed', 'payload_too_large', 'unsupported_media_type', 'internal', 'unavailable']),
+        ...errors(['invalid_request', 'invalid_json', 'unauthorized', 'forbidden', 'purpose_not_allowed', 'purpose_mismatch', 'unknown_case', 'payload_too_large', 'unsupported_media_type', 'internal', 'unavailable']),
       },
     },
     (_req, res, next) => {

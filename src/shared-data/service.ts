@@ -1,10 +1,11 @@
 /**
  * Shared data (数据跑路, CONTRACT §9): one ID card fetches the records a case needs. A query is
- * checked against its purpose first (a kind the item may not use is refused before any system is
- * asked), then every source of every kind is asked in parallel through the adapters; whatever the
- * sources do, the answer goes out at the deadline. A found document is sealed (§8) with the item
- * as its purpose and carries the watermark. Every query, answered or refused, is audited with the
- * ID number masked and a keyed hash of it, never the number itself.
+ * checked first: its case must be one the gateway holds, its purpose that case's item, and every
+ * kind one the item may use; a refused query asks no system. Then every source of every kind is
+ * asked in parallel through the adapters; whatever the sources do, the answer goes out at the
+ * deadline. A found document is sealed (§8) for the asking case, with the item as its purpose, and
+ * carries the watermark. Every query, answered or refused, is audited with the ID number masked
+ * and a keyed hash of it, never the number itself.
  */
 import crypto from 'node:crypto';
 import picomatch from 'picomatch';
@@ -67,7 +68,7 @@ export interface SharedDocument {
   seal?: Seal;
   error?: string;
   ms: number;
-  /** Answered from the cache (the seal is the one issued when it was first found). */
+  /** Answered from the cache (sealed afresh for the asking case). */
   cached?: boolean;
   /** Every source asked for this kind, and what each said. */
   sources: SourceAnswer[];
@@ -103,13 +104,17 @@ export interface SharedDataDeps {
   log: Logger;
   /** The case ledger: where look-ups are drained to and read from, and where the hashing key is kept (§10). */
   ledger?: Ledger;
+  /**
+   * The item code of a case the gateway holds (in Redis, or archived in the ledger); undefined when
+   * it holds none. Rejects when it cannot tell (the case is not in Redis and the ledger is away).
+   */
+  caseItem: (caseId: string) => Promise<string | undefined>;
 }
 
+/** A found document as the cache keeps it: the record, not a seal (each answer is sealed for its own case). */
 interface Cached {
   source: string;
   data: Record<string, unknown>;
-  seal: Seal;
-  watermark: string;
 }
 
 /** One source's outcome, with the document's data when found. */
@@ -163,6 +168,15 @@ export class SharedDataService {
    * could be reversed by trying every birth date and region.
    */
   async personKey(idNumber: string): Promise<string> {
+    return this.keyed(idNumber.toUpperCase());
+  }
+
+  /** Whom a cached document is about: the ID number and the name the source was asked with, keyed. */
+  private cacheSubject(idNumber: string, name: string | undefined): Promise<string> {
+    return this.keyed(`${idNumber.toUpperCase()}\u0000${name ?? ''}`);
+  }
+
+  private async keyed(text: string): Promise<string> {
     this.pepper ??= (async () => {
       const key = `${this.deps.prefix}:shared-data:pepper`;
       const ledger = this.deps.ledger;
@@ -182,7 +196,7 @@ export class SharedDataService {
       this.pepper = undefined;
       throw err;
     });
-    return crypto.createHmac('sha256', await this.pepper).update(idNumber.toUpperCase()).digest('hex');
+    return crypto.createHmac('sha256', await this.pepper).update(text).digest('hex');
   }
 
   /** `receivedAt`: when the request arrived (epoch ms); the deadline counts from then, not from when it was parsed. */
@@ -208,9 +222,24 @@ export class SharedDataService {
         'shared-data',
       );
 
+    // A look-up is for a case the gateway holds, and for that case's item only: a caller cannot
+    // invent a case, or borrow a real one, to reach records another item may use.
+    const itemCode = await this.deps.caseItem(query.caseId).catch((err: unknown) => {
+      if (err instanceof ApiError) throw err;
+      throw new ApiError('unavailable', `Whether the gateway holds case ${query.caseId} cannot be told right now (Redis or the case ledger does not answer); try again shortly.`);
+    });
+    if (itemCode !== query.purpose) {
+      const refusal = itemCode === undefined ? 'unknown_case' : 'purpose_mismatch';
+      await audit({ sources: [], outcome: 'refused', statuses: [], refused: query.documents, refusal, ms: Date.now() - started });
+      this.deps.log.warn({ queryId, caseId: query.caseId, purpose: query.purpose, refusal }, 'shared-data query refused: not for the item of a case the gateway holds');
+      throw itemCode === undefined
+        ? new ApiError('unknown_case', `The gateway holds no case ${query.caseId}: submit the case before looking up its records.`, [{ path: 'caseId', message: 'no such case' }])
+        : new ApiError('purpose_mismatch', `Case ${query.caseId} is for item ${itemCode}, not ${query.purpose}.`, [{ path: 'purpose', message: `must be ${itemCode}, the item of case ${query.caseId}` }]);
+    }
+
     if (refused.length > 0) {
       // Refused before any source is asked: the purpose decides what may be known, not the caller.
-      await audit({ sources: [], outcome: 'refused', statuses: [], refused, ms: Date.now() - started });
+      await audit({ sources: [], outcome: 'refused', statuses: [], refused, refusal: 'purpose_not_allowed', ms: Date.now() - started });
       this.deps.log.warn({ queryId, caseId: query.caseId, purpose: query.purpose, refused }, 'shared-data query refused: purpose not allowed');
       throw new ApiError(
         'purpose_not_allowed',
@@ -226,7 +255,8 @@ export class SharedDataService {
     const timer = setTimeout(() => deadline.abort(), Math.max(0, started + deadlineMs - ANSWER_MARGIN_MS - Date.now()));
     let documents: SharedDocument[];
     try {
-      documents = await Promise.all(query.documents.map((kind) => this.document(kind, query, purposeLabel, personKey, queryId, deadline.signal, started, deadlineMs)));
+      const subject = await this.cacheSubject(query.idNumber, query.name);
+      documents = await Promise.all(query.documents.map((kind) => this.document(kind, query, purposeLabel, subject, queryId, deadline.signal, started, deadlineMs)));
     } finally {
       clearTimeout(timer);
       deadline.abort(); // nothing still running may write to an answer that has gone
@@ -238,15 +268,22 @@ export class SharedDataService {
     return { queryId, caseId: query.caseId, purpose: query.purpose, documents };
   }
 
-  private cacheKey(personKey: string, kind: string, purpose: string): string {
-    return `${this.deps.prefix}:shared-data:cache:${personKey}:${kind}:${purpose}`;
+  /** Per person as asked (ID number and name), kind and item. */
+  private cacheKey(subject: string, kind: string, purpose: string): string {
+    return `${this.deps.prefix}:shared-data:cached:${subject}:${kind}:${purpose}`;
+  }
+
+  /** A found document sealed for this query's case, with its watermark. */
+  private sealed(data: Record<string, unknown>, source: string, query: SharedDataQuery, purposeLabel: string): { seal: Seal; watermark: string } {
+    const seal = this.deps.sealer.seal({ document: data, purpose: purposeLabel, caseId: query.caseId, systemId: source });
+    return { seal, watermark: watermark(seal) };
   }
 
   /** One kind: from the cache, else from every source at once; the first `found` wins. */
-  private async document(kind: string, query: SharedDataQuery, purposeLabel: string, personKey: string, queryId: string, deadline: AbortSignal, started: number, deadlineMs: number): Promise<SharedDocument> {
+  private async document(kind: string, query: SharedDataQuery, purposeLabel: string, subject: string, queryId: string, deadline: AbortSignal, started: number, deadlineMs: number): Promise<SharedDocument> {
     const spec = this.deps.config().sharedData.documents[kind]!;
     const ttlMs = parseDuration(spec.cacheTtl) ?? 0;
-    const key = this.cacheKey(personKey, kind, query.purpose);
+    const key = this.cacheKey(subject, kind, query.purpose);
     if (ttlMs > 0) {
       const hit = await this.deps.redis.get(key).catch((err: Error) => {
         this.deps.log.warn({ queryId, kind, err: err.message }, 'shared-data cache unreadable; asking the sources');
@@ -254,8 +291,9 @@ export class SharedDataService {
       });
       if (hit) {
         const cached = JSON.parse(hit) as Cached;
+        const { seal, watermark: mark } = this.sealed(cached.data, cached.source, query, purposeLabel);
         const ms = Date.now() - started;
-        return { kind, name: spec.name, status: 'found', source: cached.source, data: cached.data, watermark: cached.watermark, seal: cached.seal, ms, cached: true, sources: [{ source: cached.source, status: 'found', ms }] };
+        return { kind, name: spec.name, status: 'found', source: cached.source, data: cached.data, watermark: mark, seal, ms, cached: true, sources: [{ source: cached.source, status: 'found', ms }] };
       }
     }
 
@@ -270,13 +308,10 @@ export class SharedDataService {
     );
     const answers: SourceAnswer[] = outcomes.map(({ source, status, ms, error }) => ({ source, status, ms, ...(error ? { error } : {}) }));
     if (winner?.data) {
-      const seal = this.deps.sealer.seal({ document: winner.data, purpose: purposeLabel, caseId: query.caseId, systemId: winner.source });
-      const mark = watermark(seal);
+      const { seal, watermark: mark } = this.sealed(winner.data, winner.source, query, purposeLabel);
       if (ttlMs > 0) {
-        // Never kept past the seal's own expiry: a cached document keeps its original seal.
-        const keepMs = Math.min(ttlMs, Date.parse(seal.expiresAt) - Date.now());
-        const value: Cached = { source: winner.source, data: winner.data, seal, watermark: mark };
-        if (keepMs > 0) await this.deps.redis.set(key, JSON.stringify(value), 'PX', keepMs).catch((err: Error) => this.deps.log.warn({ queryId, kind, err: err.message }, 'shared-data cache not written'));
+        const value: Cached = { source: winner.source, data: winner.data };
+        await this.deps.redis.set(key, JSON.stringify(value), 'PX', ttlMs).catch((err: Error) => this.deps.log.warn({ queryId, kind, err: err.message }, 'shared-data cache not written'));
       }
       return { kind, name: spec.name, status: 'found', source: winner.source, data: winner.data, watermark: mark, seal, ms: winner.ms, sources: answers };
     }

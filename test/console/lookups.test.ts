@@ -9,7 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { World } from '../../sim/shared-data-world';
 import { VIEWER_TOKEN } from '../support/harness';
 import { browserTest, CHROMIUM, CHROMIUM_ARGS } from './browser';
-import { LI_SI, query, world, ZHANG_SAN } from '../shared-data/support';
+import { LI_SI, query, submittedCase, world, ZHANG_SAN } from '../shared-data/support';
 
 jest.setTimeout(90_000);
 
@@ -27,6 +27,9 @@ describe('the console look-ups tab (查询记录)', () => {
 
   beforeAll(async () => {
     w = await world({ viewerToken: VIEWER_TOKEN });
+    // Look-ups are for cases the gateway holds, their item the purpose.
+    await submittedCase(w, '330800-FG-001', FOUND_CASE);
+    await submittedCase(w, '330800-RS-001', REFUSED_CASE);
     const found = await query(w, { caseId: FOUND_CASE, purpose: '330800-FG-001', ...ZHANG_SAN, documents: ['marriage'] });
     expect(found.status).toBe(200);
     expect(found.body.documents[0].status).toBe('found');

@@ -302,3 +302,123 @@ describe('when an earlier gateway left its unmatched results in one hash', () =>
     }
   });
 });
+
+describe('when a system whose receipt counter restarted gives two open deliveries one receipt number', () => {
+  const TOKEN = 'restarted-token';
+  const SOAP_TOKEN = 'restarted-soap-token';
+  const XML_TOKEN = 'restarted-xml-token';
+  const soapMap = '{"caseId": caseId, "receiptNo": receiptNo, "outcome": outcome = "1" ? "approved" : "rejected", "message": message}';
+  // The receipt number each case is acknowledged with; SL-<caseId> for any other.
+  const receiptOf = new Map<string, string>();
+  let counter: LegacyServer;
+  let gateway: RunningGateway;
+
+  beforeAll(async () => {
+    counter = await legacyServer((req, _n, res) => {
+      const bizNo = (req.json as { bizNo: string }).bizNo;
+      replyJson(res, 200, { code: '0', msg: '成功', data: { slbh: receiptOf.get(bizNo) ?? `SL-${bizNo}` } });
+    });
+    const dir = writeConfig(
+      [
+        pushSystem('city-restarted', `${counter.url}/cases`, TOKEN),
+        // Pushes over SOAP: PushResult's own argument names.
+        restSystem('city-restarted-soap', `${counter.url}/cases`, { result: { mode: 'push', map: soapMap, inboundToken: SOAP_TOKEN, inboundUsername: 'qz-restarted' } }),
+        // Pushes XML: the document with its root element.
+        restSystem('city-restarted-xml', `${counter.url}/cases`, { result: { mode: 'push', map: `Result.${map}`, inboundToken: XML_TOKEN } }),
+      ],
+      {
+        routes: [
+          { itemCode: '330800-FG-*', targets: ['city-restarted'] },
+          { itemCode: '330800-BDC-*', targets: ['city-restarted-soap'] },
+          { itemCode: '330800-RS-*', targets: ['city-restarted-xml'] },
+        ],
+      },
+    );
+    gateway = await startTestGateway(dir);
+  });
+  afterAll(async () => {
+    await gateway.stop();
+    await counter.close();
+  });
+
+  /** Two cases (of the item routed to `itemCode`'s system), both acknowledged with the same receipt number. */
+  async function twoWithOneReceipt(itemCode = '330800-FG-001'): Promise<{ a: string; b: string; receiptNo: string }> {
+    const receiptNo = `SL-${crypto.randomBytes(4).toString('hex')}`;
+    const [a, b] = [sampleCase({ itemCode }), sampleCase({ itemCode })].map((c) => c.caseId as string) as [string, string];
+    for (const caseId of [a, b]) {
+      receiptOf.set(caseId, receiptNo);
+      expect((await submit(gateway, sampleCase({ caseId, itemCode }))).status).toBe(202);
+      await eventually(async () => expect((await caseView(gateway, caseId)).body.deliveries[0]).toMatchObject({ status: 'delivered', receiptNo }));
+    }
+    return { a, b, receiptNo };
+  }
+  const delivery = async (caseId: string) => (await caseView(gateway, caseId)).body.deliveries[0];
+
+  it('then the collision is noted in both histories, a result naming only that number is parked as ambiguous_receipt (409) with both cases, and completes neither', async () => {
+    const { a, b, receiptNo } = await twoWithOneReceipt();
+    // Noted in both histories when the second receipt was recorded.
+    expect((await delivery(a)).history).toContainEqual(expect.objectContaining({ event: 'receipt_shared', detail: expect.stringContaining(`held by the open delivery of case ${b}`) }));
+    expect((await delivery(b)).history).toContainEqual(expect.objectContaining({ event: 'receipt_shared', detail: expect.stringContaining(`held by the open delivery of case ${a}`) }));
+
+    const pushed = await pushResult(gateway, 'city-restarted', { slbh: receiptNo, jg: '1', yj: '准予' }, TOKEN);
+    expect(pushed.status).toBe(409);
+    expect(pushed.body.error.code).toBe('ambiguous_receipt');
+    expect(pushed.body.error.message).toContain(`(cases ${[a, b].sort().join(', ')})`);
+    expect((await delivery(a)).status).toBe('delivered');
+    expect((await delivery(b)).status).toBe('delivered');
+    const listed = (await admin(gateway, 'GET', '/unmatched-results?systemId=city-restarted')).body.items as UnmatchedResult[];
+    const parked = listed.find((u) => u.result.receiptNo === receiptNo)!;
+    expect(parked).toMatchObject({ candidates: [a, b].sort(), reason: expect.stringContaining('is held by more than one delivery (cases') });
+
+    // Named by its caseId, a result still goes where it says; the other delivery keeps waiting.
+    expect((await pushResult(gateway, 'city-restarted', { ywh: a, slbh: receiptNo, jg: '0', yj: '不予受理' }, TOKEN)).status).toBe(200);
+    expect(await delivery(a)).toMatchObject({ status: 'completed', result: { outcome: 'rejected' } });
+    expect((await delivery(b)).status).toBe('delivered');
+    // The same result again, by the receipt number alone, is a duplicate of a's: b is not completed with it.
+    expect((await pushResult(gateway, 'city-restarted', { slbh: receiptNo, jg: '0', yj: '不予受理' }, TOKEN)).body).toMatchObject({ caseId: a, duplicate: true });
+    expect((await delivery(b)).status).toBe('delivered');
+    // Now only b is open: ops re-match the parked result to it.
+    expect(await admin(gateway, 'POST', `/unmatched-results/${parked.id}/rematch`)).toEqual({ status: 200, body: { id: parked.id, matched: true } });
+    expect(await delivery(b)).toMatchObject({ status: 'completed', result: { outcome: 'approved', message: '准予', receiptNo } });
+  });
+
+  it('then a result whose caseId and receipt number name different deliveries is refused with 409 receipt_mismatch, and nothing changes', async () => {
+    const kase = sampleCase();
+    const caseId = kase.caseId as string;
+    await submit(gateway, kase);
+    await eventually(async () => expect((await delivery(caseId)).status).toBe('delivered'));
+    const before = await gateway.store.unmatched.usage('city-restarted');
+    const refused = await pushResult(gateway, 'city-restarted', { ywh: caseId, slbh: 'SL-SOMEONE-ELSE', jg: '1', yj: '准予' }, TOKEN);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: 'receipt_mismatch', message: expect.stringContaining(`case ${caseId}`) });
+    expect(await delivery(caseId)).toMatchObject({ status: 'delivered', receiptNo: `SL-${caseId}` });
+    expect(await gateway.store.unmatched.usage('city-restarted')).toEqual(before);
+  });
+
+  it('then the XML endpoint acks 409 <code>ambiguous_receipt</code> and SOAP PushResult answers a sender Fault that says so', async () => {
+    const { a, b, receiptNo } = await twoWithOneReceipt('330800-RS-001');
+    const xml = await fetch(`${gateway.url}/xml/results/city-restarted-xml`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/xml; charset=utf-8', authorization: `Bearer ${XML_TOKEN}` },
+      body: `<Result><slbh>${receiptNo}</slbh><jg>1</jg><yj>准予</yj></Result>`,
+    });
+    expect(xml.status).toBe(409);
+    expect(await xml.text()).toContain('<code>ambiguous_receipt</code>');
+    const mismatch = await fetch(`${gateway.url}/xml/results/city-restarted-xml`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/xml; charset=utf-8', authorization: `Bearer ${XML_TOKEN}` },
+      body: `<Result><ywh>${a}</ywh><slbh>SL-SOMEONE-ELSE</slbh><jg>1</jg></Result>`,
+    });
+    expect(mismatch.status).toBe(409);
+    expect(await mismatch.text()).toContain('<code>receipt_mismatch</code>');
+
+    const soapCase = await twoWithOneReceipt('330800-BDC-001');
+    const client = await soap.createClientAsync(`${gateway.url}/soap/results?wsdl`, { disableCache: true });
+    client.setSecurity(new soap.WSSecurity('qz-restarted', SOAP_TOKEN, { passwordType: 'PasswordDigest' }));
+    const fault = await new Promise<any>((resolve, reject) => {
+      (client as any).ResultService.ResultSoap11.PushResult({ systemId: 'city-restarted-soap', receiptNo: soapCase.receiptNo, outcome: '1' }, (err: any) => (err ? resolve(err) : reject(new Error('accepted'))));
+    });
+    expect(fault.root?.Envelope?.Body?.Fault).toMatchObject({ faultcode: expect.stringMatching(/Client$/), faultstring: expect.stringMatching(/^ambiguous_receipt: Receipt number /) });
+    for (const caseId of [a, b, soapCase.a, soapCase.b]) expect((await delivery(caseId)).status).toBe('delivered');
+  });
+});

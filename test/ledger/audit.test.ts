@@ -103,7 +103,10 @@ describe.each(BACKENDS)('the audit trail and look-ups in the ledger on $name', (
     const headers = { 'X-OW-Operator': encodeURIComponent(who) };
     expect((await admin(gateway, 'POST', '/systems/city-a/pause', { reason: '系统维护' }, headers)).status).toBe(200);
     expect((await admin(gateway, 'POST', '/systems/city-a/resume', {}, headers)).status).toBe(200);
-    const caseId = String(sampleCase().caseId);
+    // Look-ups are for a case the gateway holds.
+    const kase = sampleCase();
+    const caseId = String(kase.caseId);
+    expect((await submit(gateway, kase)).status).toBe(202);
     expect(await lookupQuery(gateway, { caseId, purpose: '330800-FG-001', ...PERSON, documents: ['marriage'] })).toBe(200);
     expect(await lookupQuery(gateway, { caseId, purpose: '330800-RS-001', ...PERSON, documents: ['marriage'] })).toBe(403);
 
@@ -203,6 +206,9 @@ describe.each(BACKENDS)('the audit trail and look-ups in the ledger on $name', (
     expect((await caseView(gateway, caseId)).body).toMatchObject({ caseId, archived: true, status: 'completed' });
     await new Promise((r) => setTimeout(r, 300));
     expect(legacy.received.length).toBe(sent); // nothing delivered again
+    // The gateway still holds it, in the ledger: its records may still be looked up, for its own item only.
+    expect(await lookupQuery(gateway, { caseId, purpose: String(c.itemCode), ...PERSON, documents: ['marriage'] })).toBe(200);
+    expect(await lookupQuery(gateway, { caseId, purpose: '330800-FG-002', ...PERSON, documents: ['marriage'] })).toBe(403);
   }, 60_000);
 });
 

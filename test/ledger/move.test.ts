@@ -64,7 +64,7 @@ describe.each(BACKENDS)('moving finished cases to the ledger on $name', (backend
     expect(cold.body).toEqual({ ...hot, archived: true });
     // Nothing of it is left in Redis: case keys, receipt index, finished job, the sweep's indexes.
     expect(await redis.keys(`${prefix}:{${caseId}}*`)).toEqual([]);
-    expect(await redis.exists(`${prefix}:receipt:city-a:${receiptNo}`)).toBe(0);
+    expect(await redis.exists(`${prefix}:receipts:city-a:${receiptNo}`, `${prefix}:receipt:city-a:${receiptNo}`)).toBe(0);
     expect(await gateway.queues.queue('city-a').getJob(caseId)).toBeUndefined();
     expect(await redis.zscore(`${prefix}:ledger:finished`, caseId)).toBeNull();
     expect(await redis.zscore(`${prefix}:ledger:archived`, caseId)).toBeNull();

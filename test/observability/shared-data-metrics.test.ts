@@ -5,16 +5,17 @@
  * every verification, valid or not. No label holds a case id or an ID number.
  */
 import type { World } from '../../sim/shared-data-world';
-import { LI_SI, query, world, ZHANG_SAN } from '../shared-data/support';
+import { LI_SI, query, submittedCase, world, ZHANG_SAN } from '../shared-data/support';
 import { labelValues, sample, scrape, type Family } from './prom';
 
 let w: World;
 let caseNo = 0;
 const caseIds: string[] = [];
-const caseId = () => {
+/** A submitted case of this item: look-ups are made for a case the gateway holds. */
+const caseOf = (itemCode: string) => {
   const id = `QZ-SDM-${Date.now()}-${++caseNo}`;
   caseIds.push(id);
-  return id;
+  return submittedCase(w, itemCode, id);
 };
 const FG = '330800-FG-001';
 
@@ -32,25 +33,25 @@ test('look-ups are counted per source, kind and status; seals per operation and 
   const signedBefore = sample(before, 'ow_seal_operations_total', { operation: 'sign', outcome: 'ok' });
 
   // 1. Found everywhere: identity is asked of two sources (both find it), household of one.
-  const first = await query(w, { caseId: caseId(), purpose: FG, ...ZHANG_SAN, documents: ['identity', 'household'] });
+  const first = await query(w, { caseId: await caseOf(FG), purpose: FG, ...ZHANG_SAN, documents: ['identity', 'household'] });
   expect(first.body.documents.map((d: { status: string }) => d.status)).toEqual(['found', 'found']);
   // 2. The same again: both kinds keep 10 minutes, so the cache answers and no source is asked.
-  const second = await query(w, { caseId: caseId(), purpose: FG, ...ZHANG_SAN, documents: ['identity', 'household'] });
+  const second = await query(w, { caseId: await caseOf(FG), purpose: FG, ...ZHANG_SAN, documents: ['identity', 'household'] });
   expect(second.body.documents.map((d: { cached?: boolean }) => d.cached)).toEqual([true, true]);
   // 3. No marriage record for 李四.
-  const third = await query(w, { caseId: caseId(), purpose: FG, ...LI_SI, documents: ['marriage'] });
+  const third = await query(w, { caseId: await caseOf(FG), purpose: FG, ...LI_SI, documents: ['marriage'] });
   expect(third.body.documents[0].status).toBe('not_found');
   // 4. The real-estate registry down, the civil-affairs registry slower than the deadline.
   await w.setFaults('city-real-estate-registration', { down: true });
   await w.setFaults('city-civil-affairs', { latencyMs: 2000 });
-  const fourth = await query(w, { caseId: caseId(), purpose: '330800-FG-702', ...LI_SI, documents: ['realestate', 'marriage'], deadlineMs: 800 });
+  const fourth = await query(w, { caseId: await caseOf('330800-FG-702'), purpose: '330800-FG-702', ...LI_SI, documents: ['realestate', 'marriage'], deadlineMs: 800 });
   expect(fourth.body.documents.map((d: { status: string }) => d.status)).toEqual(['error', 'timeout']);
   await w.setFaults('city-real-estate-registration', { down: false });
   await w.setFaults('city-civil-affairs', { latencyMs: 0 });
   // 5. Refused: the purpose may not use marriage; nothing is asked.
-  expect((await query(w, { caseId: caseId(), purpose: '330800-RS-001', ...ZHANG_SAN, documents: ['identity', 'marriage'] })).status).toBe(403);
+  expect((await query(w, { caseId: await caseOf('330800-RS-001'), purpose: '330800-RS-001', ...ZHANG_SAN, documents: ['identity', 'marriage'] })).status).toBe(403);
   // 5b. Not a query: a kind nobody configured.
-  expect((await query(w, { caseId: caseId(), purpose: FG, ...ZHANG_SAN, documents: ['horoscope'] })).status).toBe(400);
+  expect((await query(w, { caseId: await caseOf(FG), purpose: FG, ...ZHANG_SAN, documents: ['horoscope'] })).status).toBe(400);
 
   // 6. One found document's seal verified as sent, then with a field changed.
   const doc = first.body.documents[1] as { seal: unknown; data: Record<string, unknown> };
@@ -82,9 +83,9 @@ test('look-ups are counted per source, kind and status; seals per operation and 
   expect(counts.reduce((sum, v) => sum + v.value, 0)).toBe(6);
   expect(counts.find((v) => v.labels.systemId === 'city-civil-affairs' && v.labels.status === 'timeout')?.value).toBe(1);
 
-  // Seals: one per document found from a source (cache hits keep their seal), and the two verifications.
-  expect(sample(m, 'ow_seal_operations_total', { operation: 'sign', outcome: 'ok' }) - signedBefore).toBe(2);
-  expect(sample(m, 'ow_seal_operations_total', { operation: 'sign', outcome: 'ok', alg: 'SM2-SM3' }) - signedBefore).toBe(2);
+  // Seals: one per document found, from a source or the cache (sealed for the asking case), and the two verifications.
+  expect(sample(m, 'ow_seal_operations_total', { operation: 'sign', outcome: 'ok' }) - signedBefore).toBe(4);
+  expect(sample(m, 'ow_seal_operations_total', { operation: 'sign', outcome: 'ok', alg: 'SM2-SM3' }) - signedBefore).toBe(4);
   expect(sample(m, 'ow_seal_operations_total', { operation: 'verify', outcome: 'ok' })).toBe(1);
   expect(sample(m, 'ow_seal_operations_total', { operation: 'verify', outcome: 'invalid' })).toBe(1);
 

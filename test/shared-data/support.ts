@@ -1,4 +1,4 @@
-/** Shared bits of the shared-data tests: a look-up world on the run's Redis, and the query call. */
+/** Shared bits of the shared-data tests: a look-up world on the run's Redis, the case a look-up is for, and the query call. */
 import { startLookupWorld, type World, type WorldOptions } from '../../sim/shared-data-world';
 import { INTAKE_TOKEN, OPS_TOKEN, redisUrl, uniquePrefix } from '../support/harness';
 
@@ -12,6 +12,11 @@ export function generousRateLimit(system: Record<string, unknown>): void {
 
 export function world(options: Partial<WorldOptions> = {}): Promise<World> {
   return startLookupWorld({ redisUrl: redisUrl(), keyPrefix: uniquePrefix(), intakeToken: INTAKE_TOKEN, opsToken: OPS_TOKEN, patchSystem: generousRateLimit, ...options });
+}
+
+/** A submitted case of this item (look-ups are made for a case the gateway holds): its caseId. */
+export function submittedCase(w: World, itemCode: string, caseId?: string): Promise<string> {
+  return w.submitCase(itemCode, caseId);
 }
 
 export interface Answer {

@@ -1182,7 +1182,9 @@
 
   function statusCell(l) {
     if (l.outcome === 'refused') {
-      return [plainBadge(L('拒绝', 'refused'), 'bad'), h('div', { class: 'hint' }, L('用途不允许：', 'purpose not allowed: '), (l.refused || []).join('、') || '—')];
+      // Entries before `refusal` existed were all refused for a kind the purpose may not use.
+      const why = l.refusal && l.refusal !== 'purpose_not_allowed' ? word('ERROR_CODES', l.refusal) : null;
+      return [plainBadge(L('拒绝', 'refused'), 'bad'), h('div', { class: 'hint' }, why ?? [L('用途不允许：', 'purpose not allowed: '), (l.refused || []).join('、') || '—'])];
     }
     return (l.statuses || []).map((s) =>
       h('div', { 'data-kind': s.kind }, h('span', { class: 'mono' }, s.kind), ' ', badge('DOCUMENT_STATUS', s.status, DOCUMENT_TONE[s.status]), ' ', h('span', { class: 'hint' }, s.source), s.cached ? h('span', { class: 'hint' }, L(' 缓存', ' cached')) : null),

@@ -1,10 +1,12 @@
 --! include op-guard
 -- Records a result: the same result again changes nothing; a different one is kept as a new
--- history entry and wins.
+-- history entry and wins. A result naming another receipt number than the delivery holds is
+-- another delivery's (or a mistake): 'mismatch', nothing changed.
 -- KEYS: delivery, history, outbox. ARGV: result JSON, history entry, event ('' for none), at, receiptNo ('' if none), op.
 local current, op, result, receiptNo = unpack(redis.call('HMGET', KEYS[1], 'status', 'op', 'result', 'receiptNo'))
 if not current then return 'missing' end
 if isReplay(op) then return 'recorded' end
+if ARGV[5] ~= '' and receiptNo and receiptNo ~= ARGV[5] then return 'mismatch' end
 if result == ARGV[1] then
   redis.call('HSET', KEYS[1], 'op', OP)
   return 'duplicate'

@@ -6,8 +6,9 @@
  * a legacy system says back is cleaned where it is kept.
  */
 
-// Linear: one character class, no repetition to backtrack over.
-const NOT_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]|\p{Cs}/u;
+// Anything but tab, LF, CR and U+0020 up; with `u`, a lone surrogate is a code point of its own and
+// matches, a pair does not. Linear: one character class, nothing to backtrack over.
+const NOT_TEXT = /[^\t\n\r\u{20}-\u{D7FF}\u{E000}-\u{10FFFF}]/u;
 const NOT_TEXT_ALL = new RegExp(NOT_TEXT.source, 'gu');
 
 /** Why `text` is not storable text (the first offending character, named), or undefined when it is. */

@@ -3,6 +3,7 @@
  * contract's shape and changes nothing.
  */
 import http from 'node:http';
+import net from 'node:net';
 import iconv from 'iconv-lite';
 import type { RunningGateway } from '../../src/gateway';
 import {
@@ -147,6 +148,28 @@ describe('when hostile or malformed requests arrive', () => {
     const res = await rawRequest(`${gateway.url}/api/v1/admin/systems/city-housing-reform/pause`, 'POST', { 'Content-Type': 'application/json', Authorization: `Bearer ${OPS_TOKEN}`, 'X-OW-Operator': 'ops%00admin' }, Buffer.from('{"reason":"maintenance"}'));
     expect(res.status).toBe(400);
     expect(JSON.parse(res.text).error).toMatchObject({ code: 'invalid_request', details: [{ path: 'X-OW-Operator', message: 'contains the control character U+0000' }] });
+    const board = (await admin(gateway, 'GET', '/systems')).body as Array<{ id: string; paused: boolean }>;
+    expect(board.find((s) => s.id === 'city-housing-reform')!.paused).toBe(false);
+  });
+
+  it('then a raw control character in a header is a 400 in the error shape naming the header, not a bare 400 from the parser', async () => {
+    const { port } = new URL(gateway.url);
+    for (const [header, value] of [['X-OW-Operator', 'ops\u0000admin'], ['X-Request-Id', 'abc\u0001'], ['Authorization', `Bearer ${OPS_TOKEN}\u001b`]] as const) {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(Number(port), '127.0.0.1', () =>
+          socket.write(`POST /api/v1/admin/systems/city-housing-reform/pause HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${OPS_TOKEN}\r\n${header === 'Authorization' ? '' : `${header}: ${value}\r\n`}${header === 'Authorization' ? `${header}: ${value}\r\n` : ''}Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`),
+        );
+        let text = '';
+        socket.on('data', (d: Buffer) => (text += d.toString('utf8')));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+      const [head, body] = answer.split('\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+      expect(head).toMatch(/\r\nContent-Type: application\/json; charset=utf-8\r\n/i);
+      expect(head).toMatch(/\r\nX-Request-Id: [0-9a-f-]{36}\r\n/i);
+      expect(JSON.parse(body!).error).toEqual({ code: 'invalid_request', message: `The header ${header} contains a control character.`, details: [{ path: header, message: 'contains a control character' }] });
+    }
     const board = (await admin(gateway, 'GET', '/systems')).body as Array<{ id: string; paused: boolean }>;
     expect(board.find((s) => s.id === 'city-housing-reform')!.paused).toBe(false);
   });

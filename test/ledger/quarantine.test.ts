@@ -92,3 +92,48 @@ describe.each(BACKENDS)('a row the ledger refuses, on $name', (backend) => {
     expect(await (await fetch(`${gateway.url}/metrics`)).text()).toMatch(/^ow_ledger_quarantined 2$/m);
   }, 60_000);
 });
+
+describe.each(BACKENDS)('a case the ledger refuses before it leaves Redis, on $name', (backend) => {
+  let gateway: RunningGateway;
+  let prefix: string;
+  beforeAll(async () => {
+    prefix = uniquePrefix();
+    const place = await backend.place(pg);
+    // Ticks driven by hand: the schedule's own come once an hour.
+    const config = writeConfig(
+      [restSystem('city-a', `${legacy.url}/cases`, { result: { mode: 'push', map: '{"caseId": ywh, "outcome": "approved"}', inboundToken: RESULT_TOKEN } })],
+      { routes: [{ itemCode: '*', targets: ['city-a'] }] },
+      { retention: { hot: '1h', ledger: '36500d', sweepEvery: '1h' } },
+    );
+    gateway = await startTestGateway(config, { keyPrefix: prefix, ledger: { url: place.url }, dataDir: place.dataDir });
+  }, 60_000);
+  afterAll(() => gateway?.stop());
+
+  it('when a late history entry holds a NUL, then the case stays in Redis, set aside at the archived stage, and the others leave', async () => {
+    const cases = [sampleCase(), sampleCase()];
+    const ids = cases.map((c) => String(c.caseId));
+    for (const c of cases) expect((await submit(gateway, c)).status).toBe(202);
+    await eventually(async () => {
+      for (const id of ids) expect((await caseView(gateway, id)).body.deliveries[0].status).toBe('delivered');
+    });
+    for (const id of ids) expect((await pushResult(gateway, 'city-a', { ywh: id }, RESULT_TOKEN)).status).toBe(200);
+    const first = await gateway.sweep!.sweep(new Date(Date.now() + 1000));
+    expect(first).toMatchObject({ written: 2, quarantined: 0 });
+
+    // After its first write, a history entry with a NUL reaches Redis past the store's cleaning.
+    const [poisoned, clean] = ids as [string, string];
+    await redis.rpush(`${prefix}:{${poisoned}}:h:city-a`, JSON.stringify({ at: new Date().toISOString(), event: 'note', detail: 'late\u0000note' }));
+    const later = await gateway.sweep!.sweep(new Date(Date.now() + 2 * 3600_000));
+    expect(later).toMatchObject({ removed: 1, quarantined: 1 });
+    expect(later.error).toBeUndefined();
+
+    expect((await caseView(gateway, clean)).body.archived).toBe(true);
+    expect((await caseView(gateway, poisoned)).body.archived).toBeUndefined();
+    expect(await redis.exists(`${prefix}:{${poisoned}}:case`)).toBe(1);
+    expect(await redis.zscore(`${prefix}:ledger:archived`, poisoned)).toBeNull();
+    const row = JSON.parse((await redis.hget(`${prefix}:ledger:quarantine`, `case:${poisoned}`))!) as Record<string, unknown>;
+    expect(row).toMatchObject({ kind: 'case', id: poisoned, stage: 'archived', path: expect.stringMatching(/^deliveries\[0\]\.history\[\d+\]\.detail$/), error: expect.stringMatching(/^22P05 /) });
+    // Its first write is still in the ledger, as it was.
+    expect(await gateway.ledger!.query('SELECT 1 FROM ledger_cases WHERE case_id = $1', [poisoned])).toHaveLength(1);
+  }, 60_000);
+});

@@ -17,6 +17,7 @@ import { SEAL_ALGORITHMS } from './seal/config';
 import type { SealKeyInfo } from './seal/keys';
 import type { StatsRow } from './ledger/stats';
 import type { LedgerState } from './ledger/ledger';
+import type { QuarantinedRow } from './ledger/quarantine';
 
 export { circuitViewSchema };
 import { errorBodySchema, errorCodeSchema, errorDetailSchema } from './platform/errors';
@@ -428,6 +429,21 @@ export const statsAnswerSchema = z.object({
   ),
 });
 
+/** `GET /api/v1/admin/ledger/quarantine`: rows the ledger refused, set aside by the sweep. */
+export const quarantineAnswerSchema = z.object({
+  items: z.array(
+    z.object({
+      kind: z.enum(['case', 'audit', 'lookup']).describe('A case (still in Redis, answered by the status API), an ops audit entry or a shared-data look-up.'),
+      id: z.string().describe('The case id, or the audit stream entry id.'),
+      at: z.iso.datetime().describe('When it was set aside.'),
+      stage: z.enum(['finished', 'archived']).optional().describe('A case: refused at its first write (finished) or at its last before leaving Redis (archived).'),
+      path: z.string().optional().describe('Where in the row the text the database refused is, when the gateway can tell.'),
+      error: z.string().describe('What the database said: SQLSTATE and message.'),
+      entry: auditEntrySchema.optional().describe('An audit entry or look-up, kept whole since it left its stream.'),
+    }),
+  ),
+});
+
 // The seal room, the ledger and the readiness probe type their answers themselves: a field they add or retype without
 // adding it here fails the typecheck, so the document cannot fall behind them.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -436,4 +452,5 @@ export const SEAL_AND_STATS_AGREE: [
   Same<z.infer<typeof verificationSchema>, Verification>,
   Same<z.infer<typeof statsAnswerSchema>['items'][number], StatsRow>,
   Same<NonNullable<z.infer<typeof readinessSchema>['ledger']>, LedgerState>,
-] = [true, true, true, true];
+  Same<z.infer<typeof quarantineAnswerSchema>['items'][number], QuarantinedRow>,
+] = [true, true, true, true, true];

@@ -24,6 +24,7 @@ import { createMetrics, registerBacklogGauges, type Metrics } from './platform/m
 import { bullTelemetry } from './platform/tracing';
 import { BacklogReader } from './delivery/backlog';
 import { listen } from './platform/listen';
+import { answerUnparsable } from './platform/http-observe';
 import { redactUrl } from './platform/privacy';
 import { createRedis } from './platform/redis';
 import { openSealRoom, VerifyThread, type Sealer, type Verification } from './seal';
@@ -250,6 +251,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, prefix, tokens: options.tokens, intakeHmacSecret: options.intakeHmacSecret, log, metrics, accepting: () => accepting, now: options.now, seals, sealVerifier, ledger, archive, sharedData, workers: workersRunning, probesOnly: role === 'worker' });
   const host = options.host ?? '0.0.0.0';
   const server = http.createServer(app);
+  answerUnparsable(server);
 
   const stop = async (): Promise<void> => {
     accepting = false;

@@ -35,6 +35,7 @@ import type { Logger } from '../platform/logger';
 import { mergeNewestFirst, parseEntry, type StreamEntry } from '../ledger/audit';
 import type { Ledger } from '../ledger/ledger';
 import { maskDeep, maskPersonalData, redactUrl } from '../platform/privacy';
+import { storableText } from '../platform/text';
 import { deliverySeal, type Sealer } from '../seal';
 import type { RedisClient } from '../platform/redis';
 import { CHARSETS, charsetLabel } from '../platform/charset';
@@ -210,7 +211,9 @@ export class Operations {
   async audit(entry: Omit<AuditEntry, 'at'>, trail: AuditTrail = 'ops'): Promise<void> {
     if (trail === 'ops') await this.migrateAudit();
     const full: AuditEntry = { at: this.now(), ...entry };
-    await this.deps.redis.xadd(this.auditKey(trail), 'MAXLEN', '~', streamCap(trail, Boolean(this.deps.ledger)), '*', 'entry', JSON.stringify(full));
+    // Details may quote what a legacy source said: the ledger must be able to keep every entry.
+    const json = JSON.stringify(full, (_key, value: unknown) => (typeof value === 'string' ? storableText(value) : value));
+    await this.deps.redis.xadd(this.auditKey(trail), 'MAXLEN', '~', streamCap(trail, Boolean(this.deps.ledger)), '*', 'entry', json);
   }
 
   /**

@@ -49,6 +49,7 @@ import { bearerToken, fingerprint } from '../platform/auth';
 import { ApiError, issueDetails } from '../platform/errors';
 import { jsonBody } from '../platform/json-body';
 import { route } from '../platform/route';
+import { notTextReason } from '../platform/text';
 import type { Operations, Operator } from './operations';
 
 export interface AdminRoutesDeps {
@@ -63,12 +64,16 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
  * stored as mojibake, so it is refused.
  */
 function operatorName(header: string): string {
+  let name: string;
   try {
-    if (/[^ -~\t]/.test(header)) return UTF8.decode(Buffer.from(header, 'latin1'));
-    return decodeURIComponent(header);
+    name = /[^ -~\t]/.test(header) ? UTF8.decode(Buffer.from(header, 'latin1')) : decodeURIComponent(header);
   } catch {
     throw new ApiError('invalid_request', 'X-OW-Operator must be UTF-8, raw or percent-encoded (e.g. %E5%80%BC%E7%8F%AD%E5%91%98).', [{ path: 'X-OW-Operator', message: 'not UTF-8' }]);
   }
+  // Percent-encoding can carry what the header itself cannot (%00): refused like any body's.
+  const reason = notTextReason(name);
+  if (reason) throw new ApiError('invalid_request', `X-OW-Operator ${reason}.`, [{ path: 'X-OW-Operator', message: reason }]);
+  return name;
 }
 
 /**

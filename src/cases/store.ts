@@ -25,6 +25,7 @@ import stringify from 'safe-stable-stringify';
 import { z } from 'zod';
 import { LuaScripts } from '../platform/lua';
 import { maskPersonalData } from '../platform/privacy';
+import { storableText } from '../platform/text';
 import type { CaseChanges } from './changes';
 import type { RedisClient } from '../platform/redis';
 import { UnmatchedStore } from '../results/unmatched-store';
@@ -149,7 +150,7 @@ function deliveryView(systemId: string, fields: Record<string, string>, history:
 
 /** A history entry as stored: its detail masked (a result's message may quote the applicant). */
 function historyJson(entry: HistoryEntry): string {
-  return JSON.stringify(entry.detail === undefined ? entry : { ...entry, detail: maskPersonalData(entry.detail) });
+  return JSON.stringify(entry.detail === undefined ? entry : { ...entry, detail: storableText(maskPersonalData(entry.detail)) });
 }
 
 export class CaseStore {
@@ -281,8 +282,9 @@ export class CaseStore {
   async record(caseId: string, systemId: string, change: DeliveryChange, entry: HistoryEntry): Promise<DeliveryStatus | 'missing'> {
     const fields: Record<string, string> = {};
     if (change.receiptNo !== undefined) fields.receiptNo = change.receiptNo;
-    // The last line of defence: whatever wrote it, no full ID or phone number is stored in an error or a history entry.
-    const lastError = change.lastError === undefined ? undefined : maskPersonalData(change.lastError);
+    // The last line of defence: whatever wrote it, no full ID or phone number is stored in an error or
+    // a history entry, nor a control character a legacy system sent (the ledger could not keep it).
+    const lastError = change.lastError === undefined ? undefined : storableText(maskPersonalData(change.lastError));
     if (lastError !== undefined) fields.lastError = lastError;
     if (change.attempts !== undefined) fields.attempts = String(change.attempts);
     const type = EVENT_OF[change.status];

@@ -8,6 +8,7 @@ import type { Case } from '../cases/model';
 import { compileExpression, ExpressionError, type CompiledExpression, type ExpressionBudget } from '../platform/expressions';
 import { maskPersonalData } from '../platform/privacy';
 import { PermanentError, RetryableError, errorMessage } from '../platform/failure';
+import { notTextReason } from '../platform/text';
 
 export interface Acknowledgement {
   success: boolean;
@@ -73,6 +74,9 @@ export class SystemMappings {
     try {
       const success = (await this.success.evaluate(reply)) === true;
       const receiptNo = scalarText(this.receiptNo ? await this.receiptNo.evaluate(reply) : undefined);
+      // A receipt is matched and stored as sent; one the ledger could not keep is a garbled reply.
+      const notText = receiptNo === undefined ? undefined : notTextReason(receiptNo);
+      if (notText) throw new Error(`the receipt number ${notText}`);
       // The system's own words may echo the request: masked where they are taken.
       const said = scalarText(this.error ? await this.error.evaluate(reply) : undefined);
       const error = said === undefined ? undefined : maskPersonalData(said.slice(0, 500), secretsOf(this.system.auth));

@@ -7,6 +7,7 @@
  */
 import type { AuditEntry, LookupAudit } from '../api-schemas';
 import type { RedisClient } from '../platform/redis';
+import { writeOrSetAside } from './quarantine';
 import type { Sql, SqlValue } from './sql';
 
 /** A stream entry id, `<ms>-<seq>`, split so the ledger can order and page by it. */
@@ -98,16 +99,22 @@ const DRAIN_PER_TICK = 20_000;
 
 /**
  * Moves a stream's entries into the ledger, oldest first: insert (idempotent) and commit, then XDEL
- * exactly the ids inserted. Answers how many entries left the stream. Throws when the ledger does
- * not answer; what was not committed stays in the stream.
+ * exactly the ids inserted, or set aside (an entry the ledger refuses is kept by `setAside` first).
+ * Answers how many entries left the stream. Throws when the ledger does not answer; what was not
+ * committed stays in the stream.
  */
-export async function drainStream(redis: RedisClient, key: string, write: (entries: StreamEntry[]) => Promise<unknown>): Promise<number> {
+export async function drainStream(
+  redis: RedisClient,
+  key: string,
+  write: (entries: readonly StreamEntry[]) => Promise<unknown>,
+  setAside: (entry: StreamEntry, err: unknown) => Promise<void>,
+): Promise<number> {
   let drained = 0;
   while (drained < DRAIN_PER_TICK) {
     const batch = await redis.xrange(key, '-', '+', 'COUNT', DRAIN_BATCH);
     if (batch.length === 0) break;
     const entries = batch.map(([id, fields]) => ({ id, entry: parseEntry(id, fields) }));
-    await write(entries);
+    await writeOrSetAside(entries, write, setAside);
     await redis.xdel(key, ...entries.map((e) => e.id));
     drained += entries.length;
     if (batch.length < DRAIN_BATCH) break;

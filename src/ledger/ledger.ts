@@ -11,6 +11,7 @@ import { migrate } from './migrate';
 import { connectPostgres, openPglite, type SqlDatabase } from './sql';
 import { insertAudit, insertLookups, readAudit, readLookups, type AuditFilter, type LookupRecord, type LookupRecordFilter, type StreamEntry } from './audit';
 import { queryStats, type StatsFilter, type StatsRow } from './stats';
+import { isRowRefusal } from './quarantine';
 
 export interface ArchivedDelivery extends DeliveryView {
   level?: string;
@@ -97,17 +98,25 @@ export class Ledger {
   private async use<T>(work: (db: SqlDatabase) => Promise<T>): Promise<T> {
     try {
       const result = await work(this.db);
-      if (!this.current.healthy) {
-        this.log.info({ ledger: this.db.kind }, 'the ledger answers again');
-        this.current = { kind: this.db.kind, healthy: true, since: new Date().toISOString() };
-      }
+      this.answered();
       return result;
     } catch (err) {
+      // A row it refuses (see quarantine.ts) is an answer: the ledger is up, the row is set aside.
+      if (isRowRefusal(err)) {
+        this.answered();
+        throw err;
+      }
       const message = (err as Error).message;
       if (this.current.healthy) this.log.warn({ ledger: this.db.kind, err: message }, 'the ledger does not answer: finished cases stay in Redis until it does');
       this.current = { kind: this.db.kind, healthy: false, lastError: message, since: this.current.healthy ? new Date().toISOString() : this.current.since };
       throw err;
     }
+  }
+
+  private answered(): void {
+    if (this.current.healthy) return;
+    this.log.info({ ledger: this.db.kind }, 'the ledger answers again');
+    this.current = { kind: this.db.kind, healthy: true, since: new Date().toISOString() };
   }
 
   async ping(): Promise<boolean> {

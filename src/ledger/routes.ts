@@ -1,16 +1,22 @@
-/** `GET /api/v1/admin/stats` (ops): per system and day, from the ledger; JSON or CSV. */
+/**
+ * `GET /api/v1/admin/stats` (ops): per system and day, from the ledger; JSON or CSV.
+ * `GET /api/v1/admin/ledger/quarantine` (ops): the rows the ledger refused, set aside by the sweep.
+ */
 import { Router } from 'express';
 import { z } from 'zod';
 import { ApiError } from '../platform/errors';
 import { errors, json, OPS, OPS_ERRORS, queryParam } from '../api-docs';
-import { statsAnswerSchema } from '../api-schemas';
+import { quarantineAnswerSchema, statsAnswerSchema } from '../api-schemas';
 import { route } from '../platform/route';
 import type { Ledger } from './ledger';
+import type { Quarantine } from './quarantine';
 import { statsCsv, statsRange } from './stats';
 
 export interface LedgerRoutesDeps {
   /** Unset (OW_LEDGER=off): the routes are there, and say there is no ledger to answer from. */
   ledger?: Ledger;
+  /** Kept in Redis, so listed even while the ledger does not answer. */
+  quarantine: Quarantine;
   now?: () => Date;
 }
 
@@ -67,5 +73,26 @@ export function ledgerRoutes(deps: LedgerRoutesDeps): Router {
     if (csv) res.type('text/csv; charset=utf-8').send(statsCsv(rows));
     else res.json({ from: range.from, to: range.to, items: rows });
   });
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/api/v1/admin/ledger/quarantine',
+      operationId: 'ledgerQuarantine',
+      tags: ['admin'],
+      summary: 'Rows the case ledger refused, set aside by the sweep',
+      description:
+        'A case or audit entry the ledger database refused (e.g. text it cannot store) is set aside instead of stopping the sweep: ' +
+        'a case stays in Redis and is still answered by the status API; an audit entry is kept here whole. Newest first, at most 1000.',
+      security: OPS,
+      responses: {
+        '200': { description: 'The rows set aside, with what the database said.', content: json(quarantineAnswerSchema) },
+        ...errors(OPS_ERRORS),
+      },
+    },
+    async (_req, res) => {
+      res.json({ items: await deps.quarantine.list() });
+    },
+  );
   return router;
 }

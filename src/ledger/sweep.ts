@@ -9,20 +9,23 @@
  *                    meanwhile) and only then removed from Redis.
  * Ledger write first, Redis delete second: a crash in between repeats the move, an upsert, and the
  * ledger holds the case either way. A ledger outage stops the sweep where it is; Redis keeps every
- * case and the next tick carries on.
+ * case and the next tick carries on. A row the ledger refuses is set aside (quarantine.ts) and the
+ * rest go on.
  */
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
-import { Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { GatewayConfig } from '../config/loader';
 import type { CaseSnapshot, CaseStore } from '../cases/store';
 import { jobIdFor, type DeliveryQueues } from '../delivery/queues';
 import type { Logger } from '../platform/logger';
+import { registerLedgerGauges } from '../platform/metrics';
 import type { RedisClient } from '../platform/redis';
 import { auditStreamKey } from '../admin/operations';
 import { ArchivedIds } from './archived-ids';
-import { drainStream } from './audit';
+import { drainStream, type StreamEntry } from './audit';
 import { durationMs } from './config';
 import { archiveOf, type ArchivedCase, type Ledger, type PurgeCount } from './ledger';
+import { Quarantine, refusalOf, refusedTextPath, writeOrSetAside, type QuarantinedKind } from './quarantine';
 
 // In braces, a Cluster hash tag: one slot for all the queue's keys (see bullQueue in delivery/queues).
 export const SWEEP_QUEUE = '{ledger-sweep}';
@@ -61,6 +64,8 @@ export interface SweepReport {
   removed: number;
   /** Final cases whose removal waits (undelivered callbacks, a job still queued). */
   postponed: number;
+  /** Cases and audit entries the ledger refused, set aside in the quarantine. */
+  quarantined: number;
   purged?: PurgeCount;
   /** Set when the ledger did not answer: the sweep stopped there and Redis keeps the rest. */
   error?: string;
@@ -81,25 +86,23 @@ export class LedgerSweep {
   /** Test hook: die like kill -9 between the ledger write and the Redis delete. */
   private readonly crashAfterWrite: boolean;
   private readonly archivedIds: ArchivedIds;
+  private readonly quarantine: Quarantine;
 
   constructor(private readonly deps: SweepDeps) {
     this.archivedIds = new ArchivedIds(deps.redis, deps.keyPrefix);
+    this.quarantine = new Quarantine(deps.redis, deps.keyPrefix);
     this.queue = new Queue(SWEEP_QUEUE, { connection: deps.connection, prefix: deps.prefix });
     this.queue.on('error', () => undefined); // Redis outages are waited out by the worker connection
     this.crashAfterWrite = (deps.env ?? process.env).OW_TEST_CRASH_AFTER_LEDGER_WRITE === '1';
     if (deps.registry) {
       const { ledger, redis, store } = deps;
-      new Gauge({ name: 'ow_ledger_up', help: '1 while the case ledger answers', registers: [deps.registry], collect() { this.set(ledger.healthy() ? 1 : 0); } });
-      new Gauge({
-        name: 'ow_ledger_waiting_cases',
-        help: 'Cases in Redis waiting to be written to the ledger (finished) or removed after retention.hot (archived)',
-        labelNames: ['stage'],
-        registers: [deps.registry],
-        async collect() {
-          const [finished, archived] = await Promise.all([redis.zcard(store.finishedKey), redis.zcard(store.archivedKey)]).catch(() => [0, 0]);
-          this.set({ stage: 'finished' }, finished);
-          this.set({ stage: 'archived' }, archived);
+      registerLedgerGauges(deps.registry, {
+        up: () => ledger.healthy(),
+        waiting: async () => {
+          const [finished, archived] = await Promise.all([redis.zcard(store.finishedKey), redis.zcard(store.archivedKey)]);
+          return { finished, archived };
         },
+        quarantined: () => this.quarantine.count(),
       });
     }
   }
@@ -129,7 +132,7 @@ export class LedgerSweep {
 
   /** One tick: write what became final, remove what is past `retention.hot`, purge past `retention.ledger`. */
   async sweep(at: Date = this.now()): Promise<SweepReport> {
-    const report: SweepReport = { drained: 0, written: 0, removed: 0, postponed: 0 };
+    const report: SweepReport = { drained: 0, written: 0, removed: 0, postponed: 0, quarantined: 0 };
     const { retention } = this.deps.config().gateway;
     const t = at.getTime();
     try {
@@ -143,15 +146,34 @@ export class LedgerSweep {
       report.error = (err as Error).message;
       this.deps.log.warn({ err: report.error, written: report.written, removed: report.removed }, 'ledger sweep stopped early; Redis keeps the rest until the next tick');
     }
-    if (report.written || report.removed || report.purged?.cases || report.purged?.audit || report.purged?.lookups) this.deps.log.info({ ...report }, 'ledger sweep');
+    if (report.written || report.removed || report.quarantined || report.purged?.cases || report.purged?.audit || report.purged?.lookups) this.deps.log.info({ ...report }, 'ledger sweep');
     return report;
   }
 
   /** Both audit streams, oldest first: into the ledger, then out of Redis. */
   private async drainAudit(report: SweepReport): Promise<void> {
     const { redis, ledger, keyPrefix } = this.deps;
-    report.drained += await drainStream(redis, auditStreamKey(keyPrefix, 'ops'), (entries) => ledger.writeAudit(entries));
-    report.drained += await drainStream(redis, auditStreamKey(keyPrefix, 'shared-data'), (entries) => ledger.writeLookups(entries));
+    const setAside = (kind: QuarantinedKind) => async ({ id, entry }: StreamEntry, err: unknown) => {
+      // The look-up's person hash stays out: the quarantine is listed to viewers.
+      const kept = entry.lookup ? { ...entry, lookup: { ...entry.lookup, personKey: undefined } } : entry;
+      await this.setAside(kind, id, err, refusedTextPath(entry), report, { entry: kept });
+    };
+    report.drained += await drainStream(redis, auditStreamKey(keyPrefix, 'ops'), (entries) => ledger.writeAudit(entries), setAside('audit'));
+    report.drained += await drainStream(redis, auditStreamKey(keyPrefix, 'shared-data'), (entries) => ledger.writeLookups(entries), setAside('lookup'));
+  }
+
+  /** Keeps a refused row in the quarantine, says so, and counts it. */
+  private async setAside(kind: QuarantinedKind, id: string, err: unknown, path: string | undefined, report: SweepReport, more: { stage?: 'finished' | 'archived'; entry?: StreamEntry['entry'] } = {}): Promise<void> {
+    const error = refusalOf(err);
+    await this.quarantine.add({ kind, id, at: this.now().toISOString(), ...more, ...(path ? { path } : {}), error });
+    this.deps.log.error({ kind, id, path, err: error }, 'the ledger refused a row: set aside in the quarantine, the sweep goes on');
+    report.quarantined++;
+  }
+
+  /** A case the ledger refused: set aside, and out of the sweep's set so no tick tries it again. */
+  private async setAsideCase(caseId: string, archived: ArchivedCase, err: unknown, stage: 'finished' | 'archived', report: SweepReport): Promise<void> {
+    await this.setAside('case', caseId, err, refusedTextPath(archived), report, { stage });
+    await this.deps.redis.zrem(stage === 'finished' ? this.deps.store.finishedKey : this.deps.store.archivedKey, caseId);
   }
 
   /** A filter without its marker (see archived-ids): every id the ledger holds goes in, then the marker. */
@@ -183,11 +205,15 @@ export class LedgerSweep {
         else final.push({ caseId, archived: archiveOf(snapshot, (id) => this.level(id)) });
       }
       // The batch into the ledger in one transaction, then the sets: a crash between repeats the batch.
-      await ledger.writeCases(final.map((f) => f.archived));
+      const written = await writeOrSetAside(
+        final,
+        (batch) => ledger.writeCases(batch.map((f) => f.archived)),
+        (f, err) => this.setAsideCase(f.caseId, f.archived, err, 'finished', report),
+      );
       // Into the archived-ids filter now, retention.hot before the case leaves Redis: by then the
       // filter's write has long reached every replica, even on a Cluster where it is another master's.
-      await this.archivedIds.add(final.map((f) => f.caseId));
-      for (const { caseId, archived } of final) {
+      await this.archivedIds.add(written.map((f) => f.caseId));
+      for (const { caseId, archived } of written) {
         // Two sets in two slots (no MULTI on a Cluster): added first, so a crash between leaves the
         // case in both, and the next tick writes it again (idempotent) rather than forgetting it.
         await redis.zadd(store.archivedKey, Date.parse(archived.finishedAt), caseId);
@@ -205,7 +231,7 @@ export class LedgerSweep {
     for (let seen = 0; seen < MAX_PER_TICK; ) {
       const ids = await redis.zrangebyscore(store.archivedKey, '-inf', cutoff, 'LIMIT', 0, BATCH);
       seen += ids.length;
-      const leaving: Array<{ caseId: string; snapshot: CaseSnapshot }> = [];
+      const ripe: Array<{ caseId: string; snapshot: CaseSnapshot; archived: ArchivedCase }> = [];
       for (const caseId of ids) {
         const snapshot = await store.snapshot(caseId);
         if (!snapshot) {
@@ -225,11 +251,15 @@ export class LedgerSweep {
           report.postponed++;
           continue;
         }
-        leaving.push({ caseId, snapshot });
+        ripe.push({ caseId, snapshot, archived: archiveOf(snapshot, (id) => this.level(id)) });
       }
       // Written once more as they are now (a late history entry is not lost), in one transaction,
-      // before anything of them leaves Redis.
-      await ledger.writeCases(leaving.map(({ snapshot }) => archiveOf(snapshot, (id) => this.level(id))));
+      // before anything of them leaves Redis. One the ledger now refuses stays in Redis, set aside.
+      const leaving = await writeOrSetAside(
+        ripe,
+        (batch) => ledger.writeCases(batch.map((r) => r.archived)),
+        (r, err) => this.setAsideCase(r.caseId, r.archived, err, 'archived', report),
+      );
       if (this.crashAfterWrite && leaving.length > 0) process.kill(process.pid, 'SIGKILL');
       for (const { caseId, snapshot } of leaving) {
         await this.removeJobs(snapshot);

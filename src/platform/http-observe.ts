@@ -8,10 +8,12 @@
  * personal numbers masked (no query string), the route pattern, the status and the time. No header
  * (Authorization included) and no body is ever serialized.
  */
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Request, RequestHandler, Response } from 'express';
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
 import { inContext, requestIdFrom, type LogContext } from './context';
+import { ApiError } from './errors';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import { maskPath } from './privacy';
@@ -83,3 +85,29 @@ export const reenterRequest: RequestHandler = (req, _res: Response, next) => {
   if (!state) return next();
   context.with(state.otel, () => inContext(state.log, next));
 };
+
+/** A header line (latin1) whose value holds a character Node's parser refuses: a control, tab aside. */
+const HEADER_WITH_CONTROL = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):.*?[^\t -~\u0080-\u00ff]/;
+
+/**
+ * Requests Node's parser refuses before express sees them (a control character in a header, a
+ * malformed request line) get the answer shape of every other refusal, naming the header when the
+ * raw bytes tell which; a request id too. A connection already gone is simply closed.
+ */
+export function answerUnparsable(server: Server): void {
+  server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const lines = err.rawPacket?.toString('latin1').split('\r\n').slice(1) ?? [];
+    const header = lines.map((line) => HEADER_WITH_CONTROL.exec(line)?.[1]).find((name) => name !== undefined);
+    const error = header
+      ? new ApiError('invalid_request', `The header ${header} contains a control character.`, [{ path: header, message: 'contains a control character' }])
+      : new ApiError('invalid_request', `The request could not be read as HTTP (${err.code ?? 'malformed'}).`);
+    const body = JSON.stringify(error.toBody());
+    const reason = STATUS_CODES[status] ?? 'Bad Request';
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `X-Request-Id: ${requestIdFrom(undefined)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+}

@@ -251,3 +251,35 @@ export function registerBacklogGauges(registry: Registry, read: () => Promise<Ba
   });
   return { refresh };
 }
+
+/** What the ledger gauges read at scrape time (the sweep's view of the ledger and of Redis). */
+export interface LedgerGaugeSource {
+  up(): boolean;
+  waiting(): Promise<{ finished: number; archived: number }>;
+  quarantined(): Promise<number>;
+}
+
+/** The ledger's gauges, registered where the sweep runs (workers). */
+export function registerLedgerGauges(registry: Registry, source: LedgerGaugeSource): void {
+  const registers = [registry];
+  new Gauge({ name: 'ow_ledger_up', help: '1 while the case ledger answers', registers, collect() { this.set(source.up() ? 1 : 0); } });
+  new Gauge({
+    name: 'ow_ledger_waiting_cases',
+    help: 'Cases in Redis waiting to be written to the ledger (finished) or removed after retention.hot (archived)',
+    labelNames: ['stage'],
+    registers,
+    async collect() {
+      const { finished, archived } = await source.waiting().catch(() => ({ finished: 0, archived: 0 }));
+      this.set({ stage: 'finished' }, finished);
+      this.set({ stage: 'archived' }, archived);
+    },
+  });
+  new Gauge({
+    name: 'ow_ledger_quarantined',
+    help: 'Cases and audit entries the ledger refused, set aside for ops (GET /api/v1/admin/ledger/quarantine)',
+    registers,
+    async collect() {
+      this.set(await source.quarantined().catch(() => 0));
+    },
+  });
+}

@@ -69,6 +69,31 @@ function checkName(name: string, what: string, limits: XmlLimits): void {
   if (forbidden) throw new XmlRejectedError('forbidden_name', `XML ${what} name "${shown(name)}" is not allowed`);
 }
 
+/** XML 1.0's Char: tab, LF, CR and U+0020 up, no surrogates, no U+FFFE/U+FFFF (NaN is not one either). */
+function isXmlCharCode(code: number): boolean {
+  if (code === 0x9 || code === 0xa || code === 0xd) return true;
+  return (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+}
+
+const CHAR_REFERENCE = /&#(?:x([0-9a-f]{1,8})|([0-9]{1,10}));/gi;
+
+/**
+ * A character XML 1.0 cannot carry (a NUL, another C0 control), written or as a reference a parser
+ * would decode (`&#0;`, `&#x1F;`): refused, so none reaches a case's result or the ledger.
+ */
+function checkCharacters(text: string): void {
+  const literal = NOT_XML_CHAR.exec(text)?.[0];
+  if (literal !== undefined) throw new XmlRejectedError('malformed', `XML contains the character ${codePointName(literal.codePointAt(0)!)}, which XML cannot carry`);
+  for (const m of text.matchAll(CHAR_REFERENCE)) {
+    const code = m[1] !== undefined ? parseInt(m[1], 16) : Number(m[2]);
+    if (!isXmlCharCode(code)) throw new XmlRejectedError('malformed', `XML contains the reference ${shown(m[0])}, a character XML cannot carry`);
+  }
+}
+
+function codePointName(code: number): string {
+  return `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
 const PREDEFINED_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
 /**
@@ -89,7 +114,7 @@ export function decodeAttributeValue(raw: string, attribute: string): string {
     let decoded = Object.hasOwn(PREDEFINED_ENTITIES, name) ? PREDEFINED_ENTITIES[name] : undefined;
     if (decoded === undefined) {
       const code = /^#x[0-9a-f]{1,6}$/i.test(name) ? parseInt(name.slice(2), 16) : /^#[0-9]{1,7}$/.test(name) ? parseInt(name.slice(1), 10) : NaN;
-      if (!(code >= 0x9 && code <= 0x10ffff) || (code >= 0xd800 && code <= 0xdfff)) {
+      if (!isXmlCharCode(code)) {
         throw new XmlRejectedError('malformed', `XML attribute ${shown(attribute)} has an unknown reference &${shown(name)};`);
       }
       decoded = String.fromCodePoint(code);
@@ -178,6 +203,7 @@ export function inspectXml(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS)
   if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) {
     throw new XmlRejectedError('doctype', 'XML with a DOCTYPE or ENTITY declaration is refused');
   }
+  checkCharacters(text);
   let depth = 0;
   let elements = 0;
   let i = text.indexOf('<');

@@ -12,6 +12,7 @@ import type { SystemConfig } from '../config/schema';
 import { outcomeSchema, caseIdSchema, type Result } from '../cases/model';
 import { resultJson, type CaseStore, type UnmatchedResult } from '../cases/store';
 import { ApiError, issueDetails } from '../platform/errors';
+import { jsonShapeProblem } from '../platform/json-body';
 import { compileExpression } from '../platform/expressions';
 import { maskPersonalData } from '../platform/privacy';
 import { safeEqual } from '../platform/signing';
@@ -106,6 +107,9 @@ export class ResultReceiver {
     if (!parsed.success) {
       throw new ApiError('invalid_result', undefined, issueDetails(parsed.error.issues, '(result)'));
     }
+    // A pushed body was checked at the door; a polled reply was not, and the ledger must keep what is recorded.
+    const notText = jsonShapeProblem(parsed.data);
+    if (notText) throw new ApiError('invalid_result', `The result is refused at ${notText.path}: ${notText.message}.`, [notText]);
     if (!parsed.data.caseId && !parsed.data.receiptNo) {
       throw new ApiError('invalid_result', 'The result names neither a caseId nor a receiptNo.', [{ path: 'caseId', message: 'required when there is no receiptNo' }]);
     }

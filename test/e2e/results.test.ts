@@ -16,6 +16,8 @@ describe('results come home', () => {
   const pushFirst = new Set<string>();
   // Poll answers by receipt number: pending until decided.
   const decided = new Map<string, string>();
+  // Receipts whose decision comes with a NUL in its message.
+  const garbled = new Set<string>();
 
   beforeAll(async () => {
     callbacks = await legacyServer((_req, _n, res) => replyJson(res, callbackStatus, { ok: callbackStatus < 300 }));
@@ -23,7 +25,7 @@ describe('results come home', () => {
       if (req.method === 'GET') {
         const receiptNo = decodeURIComponent(/^\/results\/([^?]+)/.exec(req.url)?.[1] ?? '');
         const outcome = decided.get(receiptNo);
-        return replyJson(res, 200, outcome ? { code: '0', data: { status: 'DONE', jg: outcome, yj: '办结' } } : { code: '0', data: { status: 'PENDING' } });
+        return replyJson(res, 200, outcome ? { code: '0', data: { status: 'DONE', jg: outcome, yj: garbled.has(receiptNo) ? '办\u0000结' : '办结' } } : { code: '0', data: { status: 'PENDING' } });
       }
       const body = req.json as { bizNo: string };
       const receiptNo = `SL-${body.bizNo}`;
@@ -179,6 +181,21 @@ describe('results come home', () => {
     const after = polls();
     await new Promise((r) => setTimeout(r, 300));
     expect(polls()).toBe(after);
+  });
+
+  it('when a polled decision carries a NUL, then it is not recorded: the poll is a miss, and the delivery ages out dead', async () => {
+    const c = sampleCase({ itemCode: '330000-POLL-003' });
+    garbled.add(`SL-${c.caseId}`);
+    decided.set(`SL-${c.caseId}`, '1');
+    await submit(gateway, c);
+    const d = await eventually(async () => {
+      const v = (await caseView(gateway, c.caseId as string)).body.deliveries[0];
+      expect(v.status).toBe('dead');
+      return v;
+    }, 8000);
+    expect(d.result).toBeUndefined();
+    expect(d.lastError).toBe('no result from prov-polled within 1500 ms of polling');
+    expect(legacy.received.filter((r) => r.method === 'GET' && r.url.startsWith(`/results/SL-${c.caseId}`)).length).toBeGreaterThanOrEqual(2);
   });
 
   it('when a polled system never decides, then the delivery ages out dead with a clear error', async () => {

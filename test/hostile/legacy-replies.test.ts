@@ -34,6 +34,9 @@ describe('when legacy systems answer with hostile replies', () => {
         more();
         return;
       }
+      // Control characters in a refusal and in a receipt number: the ledger could keep neither.
+      if (req.url.startsWith('/nul-refuse')) return replyJson(res, 200, { code: '1', msg: '拒绝\u0000受理\u001b[2J' });
+      if (req.url.startsWith('/nul-receipt')) return replyJson(res, 200, { code: '0', msg: '成功', data: { slbh: 'SL\u00001' } });
       if (req.url.startsWith('/script')) {
         res.writeHead(502, { 'Content-Type': 'text/html' });
         res.end('<script'.repeat(40_000));
@@ -69,6 +72,8 @@ describe('when legacy systems answer with hostile replies', () => {
       [
         restSystem('city-huge', `${legacy.url}/huge`, { retry }),
         restSystem('city-script', `${legacy.url}/script`, { retry }),
+        restSystem('city-nul-refuse', `${legacy.url}/nul-refuse`, { retry }),
+        restSystem('city-nul-receipt', `${legacy.url}/nul-receipt`, { retry }),
         restSystem('city-echo', `${legacy.url}/echo-500`, { retry, auth: { type: 'bearer', token: 'echoed-bearer-secret' } }),
         restSystem('city-echo-refuse', `${legacy.url}/echo-400`, { retry, request: { body: '{"sfzh": applicant.idNumber, "sjhm": applicant.phone}' } }),
       ],
@@ -76,6 +81,7 @@ describe('when legacy systems answer with hostile replies', () => {
         routes: [
           { itemCode: 'HUGE-*', targets: ['city-huge'] },
           { itemCode: 'SCRIPT-*', targets: ['city-script'] },
+          { itemCode: 'NUL-*', targets: ['city-nul-refuse', 'city-nul-receipt'] },
           { itemCode: 'ECHO-*', targets: ['city-echo', 'city-echo-refuse'] },
         ],
       },
@@ -113,6 +119,21 @@ describe('when legacy systems answer with hostile replies', () => {
     });
     expect(d.lastError).toMatch(/^city-script answered HTTP 502/);
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('then a NUL or another control character in a refusal is kept as U+FFFD, and in a receipt number makes the reply unreadable: none is stored', async () => {
+    const c = sampleCase({ itemCode: 'NUL-1' });
+    await submit(gateway, c);
+    const view = await eventually(async () => {
+      const body = (await caseView(gateway, c.caseId as string)).body;
+      expect(body.deliveries.map((d: { systemId: string; status: string }) => `${d.systemId} ${d.status}`).sort()).toEqual(['city-nul-receipt dead', 'city-nul-refuse rejected']);
+      return body;
+    });
+    const delivery = (id: string) => view.deliveries.find((d: { systemId: string }) => d.systemId === id);
+    expect(delivery('city-nul-refuse').lastError).toContain('拒绝\uFFFD受理\uFFFD[2J');
+    expect(delivery('city-nul-receipt').lastError).toContain('the receipt number contains the control character U+0000');
+    expect(delivery('city-nul-receipt').receiptNo).toBeUndefined();
+    expect(JSON.stringify(view)).not.toMatch(/\\u00[01][0-9a-f]/);
   });
 
   it('then an echoed ID number, phone number or credential reaches no lastError, history, callback or log line', async () => {

@@ -3,10 +3,11 @@
  * contract's shape and changes nothing.
  */
 import http from 'node:http';
+import net from 'node:net';
 import iconv from 'iconv-lite';
 import type { RunningGateway } from '../../src/gateway';
 import {
-  INTAKE_TOKEN, OPS_TOKEN, admin, caseView, legacyServer, replyJson, restSystem, sampleCase, startTestGateway, submit, writeConfig, type LegacyServer,
+  INTAKE_TOKEN, OPS_TOKEN, admin, caseView, eventually, legacyServer, pushResult, replyJson, restSystem, sampleCase, startTestGateway, submit, writeConfig, type LegacyServer,
 } from '../support/harness';
 
 interface Raw {
@@ -110,5 +111,80 @@ describe('when hostile or malformed requests arrive', () => {
     expect(JSON.parse(garbled.text).error).toMatchObject({ code: 'invalid_request', details: [{ path: 'X-OW-Operator' }] });
     const badPercent = await rawRequest(`${gateway.url}/api/v1/admin/systems/city-xml/resume`, 'POST', headers('%E5%80'), Buffer.from('{}'));
     expect(badPercent.status).toBe(400);
+  });
+
+  // One U+0000 in a stored text once stopped the ledger sweep for good (PostgreSQL cannot store it).
+  it('then a NUL or another control character in any JSON string or key is a 400 naming its path, and nothing is stored or changed', async () => {
+    const refused = async (res: { status: number; body: any }, path: string, message: string) => {
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatchObject({ code: 'invalid_json', details: [{ path, message }] });
+    };
+    // A case field, a form key, an unpaired surrogate: refused, never stored.
+    const named = sampleCase();
+    await refused(await submit(gateway, { ...named, applicant: { ...(named.applicant as object), name: '张\u0000三' } }), 'applicant.name', 'contains the control character U+0000');
+    expect((await caseView(gateway, named.caseId as string)).status).toBe(404);
+    const keyed = sampleCase({ form: { 'purpose\u001b[2J': '购房' } });
+    await refused(await submit(gateway, keyed), 'form.purpose\u001b[2J', 'a key that contains the control character U+001B');
+    await refused(await submit(gateway, JSON.stringify(sampleCase({ itemName: 'SURROGATE' })).replace('SURROGATE', '\\ud800')), 'itemName', 'contains an unpaired surrogate (U+D800)');
+    // Tab, line feed and carriage return are text.
+    expect((await submit(gateway, sampleCase({ form: { remark: '第一行\r\n第二行\t完' } }))).status).toBe(202);
+
+    // An ops reason: refused, the system not paused, nothing audited.
+    const before = ((await admin(gateway, 'GET', '/audit')).body.items as unknown[]).length;
+    await refused(await admin(gateway, 'POST', '/systems/city-housing-reform/pause', { reason: 'night\u0000work' }), 'reason', 'contains the control character U+0000');
+    const board = (await admin(gateway, 'GET', '/systems')).body as Array<{ id: string; paused: boolean }>;
+    expect(board.find((s) => s.id === 'city-housing-reform')!.paused).toBe(false);
+    expect(((await admin(gateway, 'GET', '/audit')).body.items as unknown[]).length).toBe(before);
+
+    // A pushed result's message: refused, the delivery still waits for its result.
+    const c = sampleCase();
+    expect((await submit(gateway, c)).status).toBe(202);
+    await eventually(async () => expect((await caseView(gateway, c.caseId as string)).body.deliveries[0].status).toBe('delivered'));
+    await refused(await pushResult(gateway, 'city-housing-reform', { ywh: c.caseId, yj: '同意\u0007' }, 'housing-result-token'), 'yj', 'contains the control character U+0007');
+    expect((await caseView(gateway, c.caseId as string)).body.deliveries[0]).toMatchObject({ status: 'delivered' });
+  });
+
+  it('then a NUL percent-encoded in X-OW-Operator is a 400 naming the header, and nothing is done', async () => {
+    const res = await rawRequest(`${gateway.url}/api/v1/admin/systems/city-housing-reform/pause`, 'POST', { 'Content-Type': 'application/json', Authorization: `Bearer ${OPS_TOKEN}`, 'X-OW-Operator': 'ops%00admin' }, Buffer.from('{"reason":"maintenance"}'));
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.text).error).toMatchObject({ code: 'invalid_request', details: [{ path: 'X-OW-Operator', message: 'contains the control character U+0000' }] });
+    const board = (await admin(gateway, 'GET', '/systems')).body as Array<{ id: string; paused: boolean }>;
+    expect(board.find((s) => s.id === 'city-housing-reform')!.paused).toBe(false);
+  });
+
+  it('then a raw control character in a header is a 400 in the error shape naming the header, not a bare 400 from the parser', async () => {
+    const { port } = new URL(gateway.url);
+    for (const [header, value] of [['X-OW-Operator', 'ops\u0000admin'], ['X-Request-Id', 'abc\u0001'], ['Authorization', `Bearer ${OPS_TOKEN}\u001b`]] as const) {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(Number(port), '127.0.0.1', () =>
+          socket.write(`POST /api/v1/admin/systems/city-housing-reform/pause HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${OPS_TOKEN}\r\n${header === 'Authorization' ? '' : `${header}: ${value}\r\n`}${header === 'Authorization' ? `${header}: ${value}\r\n` : ''}Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`),
+        );
+        let text = '';
+        socket.on('data', (d: Buffer) => (text += d.toString('utf8')));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+      const [head, body] = answer.split('\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+      expect(head).toMatch(/\r\nContent-Type: application\/json; charset=utf-8\r\n/i);
+      expect(head).toMatch(/\r\nX-Request-Id: [0-9a-f-]{36}\r\n/i);
+      expect(JSON.parse(body!).error).toEqual({ code: 'invalid_request', message: `The header ${header} contains a control character.`, details: [{ path: header, message: 'contains a control character' }] });
+    }
+    const board = (await admin(gateway, 'GET', '/systems')).body as Array<{ id: string; paused: boolean }>;
+    expect(board.find((s) => s.id === 'city-housing-reform')!.paused).toBe(false);
+  });
+
+  it('then an XML push carrying a control character, written or as a reference (&#0;, &#x1F;), gets a refusal in GBK and nothing is parked', async () => {
+    const unmatched = async () => ((await admin(gateway, 'GET', '/unmatched-results?systemId=city-xml')).body.items as unknown[]).length;
+    const before = await unmatched();
+    for (const yj of ['同意&#0;', '同意&#x1F;', '同意\u0001', '同意&#65535;']) {
+      const body = iconv.encode(`<?xml version="1.0" encoding="GBK"?><Result><ywh>QZ-NO-SUCH-CASE</ywh><yj>${yj}</yj></Result>`, 'gbk');
+      const res = await rawRequest(`${gateway.url}/xml/results/city-xml`, 'POST', { 'Content-Type': 'text/xml; charset=GBK', Authorization: 'Bearer xml-result-token' }, body);
+      expect({ yj, status: res.status }).toEqual({ yj, status: 400 });
+      const ack = iconv.decode(Buffer.from(res.text, 'latin1'), 'gbk');
+      expect(ack).toContain('<code>invalid_xml</code>');
+      expect(ack).toMatch(/XML cannot carry/);
+    }
+    expect(await unmatched()).toBe(before);
   });
 });

@@ -160,6 +160,20 @@ describe('when legacy systems push results over SOAP', () => {
     expect((await resultOf(caseId)).result).toBeUndefined();
   });
 
+  it('then a PushResult carrying a control character, written or as a reference (&#0;), is a Client Fault and nothing is stored', async () => {
+    const caseId = await deliveredCase();
+    // Through a real client with the right token: the soap package writes the NUL as it is.
+    const written = await push(await client('push-secret'), { systemId: 'prov-push', caseId, outcome: '1', message: '准予\u0000办理' }).catch(faultOf);
+    expect(written).toMatch(/XML contains the character U\+0000, which XML cannot carry/);
+    const referenced = await postRaw(`<soap:Envelope xmlns:soap="${SOAP11}"><soap:Body><PushResult xmlns="${NS}"><systemId>prov-push</systemId><caseId>${caseId}</caseId><outcome>1</outcome><message>准予&#0;办理</message></PushResult></soap:Body></soap:Envelope>`);
+    expect(referenced.status).toBe(500);
+    expect(referenced.text).toContain('<faultcode>soap:Client</faultcode>');
+    expect(referenced.text).toContain('XML contains the reference &amp;#0;, a character XML cannot carry');
+    const delivery = await resultOf(caseId);
+    expect(delivery.status).toBe('delivered');
+    expect(delivery.result).toBeUndefined();
+  });
+
   it('then a body over the size limit is a Fault too', async () => {
     const huge = await postRaw(`<soap:Envelope xmlns:soap="${SOAP11}"><soap:Body>${'<x/>'.repeat(300_000)}</soap:Body></soap:Envelope>`);
     expect(huge.status).toBe(413);

@@ -40,6 +40,13 @@ describe('reading XML', () => {
     expect(rejection('').reason).toBe('malformed');
   });
 
+  it('refuses a character XML cannot carry, written or as a reference in text or an attribute, and reads tab, LF and CR', () => {
+    for (const xml of ['<r>a\u0000b</r>', '<r>a&#0;b</r>', '<r>a&#x1F;b</r>', '<r>a&#X0B;b</r>', '<r a="&#1;"/>', '<r>&#65535;</r>', '<r>&#xD800;</r>', '<r><![CDATA[a\u0001b]]></r>']) {
+      expect({ xml, reason: rejection(xml).reason, message: rejection(xml).message }).toEqual({ xml, reason: 'malformed', message: expect.stringMatching(/XML cannot carry|unknown reference/) });
+    }
+    expect(readXml('<r a="x&#9;y">a&#10;b&#13;c\td</r>')).toEqual({ r: { '@a': 'x\ty', '#text': 'a\nb\rc\td' } });
+  });
+
   it('never echoes a huge name back in its message', () => {
     const err = rejection(`<r ${'n'.repeat(100_000)}="1"/>`);
     expect(err.reason).toBe('name_too_long');

@@ -285,7 +285,7 @@ const NOT_SERVING: object = new Proxy(
 /** The operations the app declares, every optional room (seals, ledger, shared data) mounted. */
 export function declaredOperations(): Operation[] {
   const app = createApp({
-    config: () => ({ gateway: { server: { bodyLimit: '1mb' }, limits: { failedAuthPerMinute: 1, requestsPerMinute: 1 } }, systems: new Map() }),
+    config: () => ({ gateway: { server: { bodyLimit: '1mb', trustProxy: [] }, limits: { failedAuthPerMinute: 1, requestsPerMinute: 1 } }, systems: new Map() }),
     store: NOT_SERVING,
     queues: NOT_SERVING,
     results: NOT_SERVING,
@@ -297,6 +297,7 @@ export function declaredOperations(): Operation[] {
     log: pino({ level: 'silent' }),
     metrics: createMetrics(),
     seals: NOT_SERVING,
+    sealVerifier: NOT_SERVING,
     ledger: NOT_SERVING,
     sharedData: NOT_SERVING,
   } as unknown as AppDeps);

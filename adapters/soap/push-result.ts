@@ -30,6 +30,8 @@ export interface PushResultHandlers {
   receive(systemId: string, args: PushResultArgs): Promise<{ caseId: string; duplicate: boolean }>;
   /** The sender's fault (it will fail again) or ours (it may try again later), in words for the sender. */
   faultOf(err: unknown): { party: FaultParty; message: string };
+  /** Told of a UsernameToken refused (missing, wrong, replayed), in the push's own async context. */
+  credentialRefused?(systemId: string): void;
   log?: Logger;
   /** Where accepted WS-Security nonces are remembered (shared by every api process in the gateway). */
   nonces?: SeenNonces;
@@ -156,7 +158,10 @@ export class PushResultEndpoint {
     // fails like a wrong password: a stranger learns nothing about which system ids exist.
     const expected = this.handlers.credentials(systemId);
     const token = presentedToken(header);
-    if (!token) throw soapFault(version, 'sender', 'A WS-Security UsernameToken is required.');
+    if (!token) {
+      this.handlers.credentialRefused?.(systemId);
+      throw soapFault(version, 'sender', 'A WS-Security UsernameToken is required.');
+    }
     let verified: boolean;
     try {
       verified = expected !== undefined && (await this.verifier.verify(token, expected));
@@ -166,6 +171,7 @@ export class PushResultEndpoint {
     }
     if (!verified) {
       this.handlers.log?.warn({ systemId, passwordType: token.passwordType }, 'SOAP PushResult refused: bad UsernameToken');
+      this.handlers.credentialRefused?.(systemId);
       throw soapFault(version, 'sender', `Authentication failed for ${systemId}.`);
     }
 

@@ -13,8 +13,11 @@ import { ApiError } from './errors';
 import { signIntakeRequest } from './signing';
 import type { RedisClient } from './redis';
 
-/** The least role that may (for ops, the roles above it may too), any of several, or anyone. */
-type Need = Role | readonly Role[] | 'public';
+/**
+ * The least role that may (for ops, the roles above it may too), any of several, anyone, or a
+ * legacy system, whose credential its own endpoint checks (and reports with `credentialRefused`).
+ */
+type Need = Role | readonly Role[] | 'public' | 'system';
 
 /** First match wins; paths are matched case-insensitively, as express routes them. */
 const RULES: ReadonlyArray<{ method: string; path: RegExp; need: Need }> = [
@@ -22,9 +25,9 @@ const RULES: ReadonlyArray<{ method: string; path: RegExp; need: Need }> = [
   { method: 'GET', path: /^\/api\/v1\/cases\/[^/]+\/?$/i, need: ['intake', 'viewer'] },
   { method: 'POST', path: /^\/api\/v1\/shared-data\/query\/?$/i, need: 'intake' },
   // Legacy systems authenticate per system at their own endpoints; the seal keys are for anyone.
-  { method: 'POST', path: /^\/api\/v1\/results\/[^/]+\/?$/i, need: 'public' },
+  { method: 'POST', path: /^\/api\/v1\/results\/[^/]+\/?$/i, need: 'system' },
   { method: '*', path: /^\/api\/v1\/seal\/(keys|verify)\/?$/i, need: 'public' },
-  { method: 'POST', path: /^\/(soap\/results|xml\/results\/[^/]+)\/?$/i, need: 'public' },
+  { method: 'POST', path: /^\/(soap\/results|xml\/results\/[^/]+)\/?$/i, need: 'system' },
   { method: 'GET', path: /^\/api\/v1\/admin\/config\/export\/?$/i, need: 'admin' },
   { method: 'GET', path: /^\/api\/v1\/admin\/dead-letters\/[^/]+\/case\/?$/i, need: 'admin' },
   { method: 'GET', path: /^\/api\/v1\/admin\//i, need: 'viewer' },
@@ -64,6 +67,22 @@ export interface AccessOptions {
 export function callerOf(res: { locals: Record<string, unknown> }): Caller | undefined {
   return res.locals.caller as Caller | undefined;
 }
+
+// Where access leaves, for an endpoint that checks its own credential, what to do when it refuses one.
+const CREDENTIAL_REFUSED = 'credentialRefused';
+
+/**
+ * Tells the access layer that the credential an endpoint checks itself (a legacy system's) was
+ * refused: it counts against the caller's address and is audited, as any failed authentication.
+ * Answers what to refuse with: `refusal`, or 429 when the address is held back already.
+ */
+export async function credentialRefused(res: { locals: Record<string, unknown> }, why: string, refusal: ApiError): Promise<ApiError> {
+  const report = res.locals[CREDENTIAL_REFUSED] as ((why: string, refusal: ApiError) => Promise<ApiError>) | undefined;
+  return report ? report(why, refusal) : refusal;
+}
+
+/** Refusals from one address audited per minute: a guesser cannot fill the audit trail. */
+const AUDITED_PER_ADDRESS_S = 60;
 
 const SIGNATURE_WINDOW_S = 300;
 
@@ -168,31 +187,52 @@ export function access(options: AccessOptions): RequestHandler {
     try {
       // Only a valid credential has a budget of its own: an unknown one (or a legacy system's, checked
       // at its endpoint) spends its address's, so a guesser gains nothing by inventing tokens.
-      const role = need === 'public' ? undefined : options.callers.roleOf(token);
+      const role = need === 'public' || need === 'system' ? undefined : options.callers.roleOf(token);
       // A limiter whose Redis is away lets the request on: intake then answers 503 by itself.
       await budget.consume(role ? `t:${print}` : `a:${address}`).catch((err: unknown) => {
         if (err instanceof RateLimiterRes) throw err;
       });
       if (need === 'public') return next();
-      caller.role = role;
-      if (!caller.role) {
-        // Failures count per address and per presented credential (a guesser gains nothing by changing
-        // either alone), and only against callers without a valid one: behind a proxy or a NAT every
-        // caller shares an address, and a valid credential is never refused for others' failures.
-        const keys = [`a:${address}`, ...(print ? [`t:${print}`] : [])];
-        for (const key of keys) {
-          const t = clock();
-          if ((notBlocked.get(key) ?? 0) > t) continue;
-          const blocked = await failures.get(key).catch(() => null);
-          if (blocked && blocked.consumedPoints >= options.failuresPerMinute) throw blocked;
-          if (notBlocked.size >= MAX_LEASES) notBlocked.clear();
-          notBlocked.set(key, t + NOT_BLOCKED_MS);
-        }
+      // Failures count per address and per presented credential (a guesser gains nothing by changing
+      // either alone), and only against callers without a valid one: behind a proxy or a NAT every
+      // caller shares an address, and a valid credential is never refused for others' failures.
+      const keys = [`a:${address}`, ...(print ? [`t:${print}`] : [])];
+      const refuse = async (why: string) => {
         for (const key of keys) {
           notBlocked.delete(key);
           await failures.penalty(key).catch(() => undefined);
         }
-        options.onRefused(caller, req, token ? 'unknown token' : 'no token');
+        // The first refusal of the minute from an address is audited; the rest are only counted.
+        const first = await options.redis.set(`${options.prefix}:auth-audited:${address}`, '1', 'EX', AUDITED_PER_ADDRESS_S, 'NX').catch(() => 'OK');
+        if (first === 'OK') options.onRefused(caller, req, why);
+      };
+      const blocked = async (): Promise<RateLimiterRes | undefined> => {
+        for (const key of keys) {
+          const t = clock();
+          if ((notBlocked.get(key) ?? 0) > t) continue;
+          const held = await failures.get(key).catch(() => null);
+          if (held && held.consumedPoints >= options.failuresPerMinute) return held;
+          if (notBlocked.size >= MAX_LEASES) notBlocked.clear();
+          notBlocked.set(key, t + NOT_BLOCKED_MS);
+        }
+        return undefined;
+      };
+      // A legacy system's credential is its endpoint's to check, which then reports a refusal here:
+      // a held-back address learns 429 only when what it presented is refused.
+      if (need === 'system') {
+        res.locals[CREDENTIAL_REFUSED] = async (why: string, refusal: ApiError): Promise<ApiError> => {
+          const held = await blocked();
+          if (held) return tooMany(held) as ApiError;
+          await refuse(why);
+          return refusal;
+        };
+        return next();
+      }
+      caller.role = role;
+      if (!caller.role) {
+        const held = await blocked();
+        if (held) throw held;
+        await refuse(token ? 'unknown token' : 'no token');
         return next(new ApiError('unauthorized'));
       }
       if (!(typeof need === 'string' ? [need] : need).some((n) => grants(caller.role!, n))) {

@@ -1,9 +1,9 @@
 /**
  * Results pushed over REST (CONTRACT §6), and the ops view of results no case was found for.
  */
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { bearerToken } from '../platform/auth';
-import { callerOf } from '../platform/access';
+import { callerOf, credentialRefused } from '../platform/access';
 import { seesFullData } from '../platform/auth';
 import { ApiError, issueDetails } from '../platform/errors';
 import { maskDeep } from '../platform/privacy';
@@ -23,6 +23,18 @@ function cursorOf(cursor: string): UnmatchedCursor {
 export interface ResultRoutesDeps {
   results: ResultReceiver;
   bodyLimit: string | number;
+}
+
+/**
+ * A pushing system's bearer token, checked against the system named in the path; a refusal counts
+ * as a failed authentication of its address (and is audited), as on every other endpoint.
+ */
+export function systemCredential(results: ResultReceiver): RequestHandler {
+  return async (req, res, next) => {
+    const systemId = String(req.params.systemId);
+    if (results.authenticates(systemId, bearerToken(req.get('authorization')))) return next();
+    next(await credentialRefused(res, `no valid result token for ${systemId.slice(0, 64)}`, new ApiError('unauthorized', 'A valid bearer token of the pushing system is required.')));
+  };
 }
 
 export function resultRoutes(deps: ResultRoutesDeps): Router {
@@ -50,9 +62,7 @@ export function resultRoutes(deps: ResultRoutesDeps): Router {
         ...errors(['invalid_result', 'invalid_json', 'unauthorized', 'unknown_case', 'unknown_system', 'ambiguous_receipt', 'receipt_mismatch', 'payload_too_large', 'unsupported_media_type', 'internal', 'unmatched_full']),
       },
     },
-    (req, _res, next) => {
-      next(deps.results.authenticates(String(req.params.systemId), bearerToken(req.get('authorization'))) ? undefined : new ApiError('unauthorized', 'A valid bearer token of the pushing system is required.'));
-    },
+    systemCredential(deps.results),
     (req, _res, next) => next(req.is('application/json') ? undefined : new ApiError('unsupported_media_type')),
     ...jsonBody(deps.bodyLimit),
     async (req, res) => {

@@ -4,6 +4,8 @@
  * system's credentials come from its config, and what it pushes takes the one path every result
  * takes, ResultReceiver.receive. Anything refused is answered with a SOAP Fault and changes nothing.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { credentialRefused } from '../platform/access';
 import { reenterRequest } from '../platform/http-observe';
 import { Router, raw, type ErrorRequestHandler, type Request } from 'express';
 import { PushResultEndpoint, pushResultWsdl } from '../../adapters/soap/push-result';
@@ -55,6 +57,8 @@ function selfUrl(req: Request): string {
 /** The SOAP results endpoint, ready to mount on the app: `app.use(soapResultRoutes({...}))`. */
 export function soapResultRoutes(deps: SoapResultDeps): Router {
   const { results, log } = deps;
+  // Which push had its UsernameToken refused: the soap package calls the operation inside the push's handling.
+  const refusals = new AsyncLocalStorage<{ systemId?: string }>();
   // Built once, on first use: the soap package parses the WSDL asynchronously.
   let endpoint: Promise<PushResultEndpoint> | undefined;
   const ready = (): Promise<PushResultEndpoint> =>
@@ -65,6 +69,10 @@ export function soapResultRoutes(deps: SoapResultDeps): Router {
         return system && password ? { username: system.result?.inboundUsername ?? system.id, password } : undefined;
       },
       receive: (systemId, args) => results.receive(systemId, args),
+      credentialRefused: (systemId) => {
+        const push = refusals.getStore();
+        if (push) push.systemId = systemId;
+      },
       faultOf: (err) => {
         const fault = faultOf(err);
         // unmatched_full was logged by the receiver: it is a cap doing its job, not a failure.
@@ -127,8 +135,14 @@ export function soapResultRoutes(deps: SoapResultDeps): Router {
     raw({ type: () => true, limit: deps.bodyLimit }),
     reenterRequest,
     async (req, res) => {
-    const answer = await (await ready()).handle({ body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), headers: req.headers, url: req.originalUrl });
+    const endpoint = await ready();
+    const push: { systemId?: string } = {};
+    const answer = await refusals.run(push, () => endpoint.handle({ body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), headers: req.headers, url: req.originalUrl }));
     if (answer.refused) log.warn({ reason: answer.refused }, 'SOAP PushResult refused before parsing');
+    // A refused UsernameToken counts against the address, as any failed authentication; an address
+    // held back already gets 429 (as a Fault), whatever it presented.
+    const refusal = push.systemId === undefined ? undefined : await credentialRefused(res, `no valid UsernameToken for ${push.systemId.slice(0, 64)}`, new ApiError('unauthorized'));
+    if (refusal?.code === 'too_many_requests') throw refusal;
     res.status(answer.status).type(answer.contentType).send(answer.body);
   });
 

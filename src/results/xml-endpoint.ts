@@ -8,11 +8,11 @@
 import { reenterRequest } from '../platform/http-observe';
 import { Router, raw, type ErrorRequestHandler, type Response } from 'express';
 import { ackReply, readPushedXml, XmlPushRefused, type XmlAck } from '../../adapters/xml/xml.push';
-import { bearerToken } from '../platform/auth';
 import type { Charset } from '../platform/charset';
 import { ApiError, requestError } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import type { ResultReceiver } from './receiver';
+import { systemCredential } from './routes';
 import { errors, pathParam, SYSTEM, XML_CONTENT, XML_REQUEST } from '../api-docs';
 import { expressPath, route } from '../platform/route';
 
@@ -51,9 +51,7 @@ export function xmlResultRoutes(deps: XmlResultRoutesDeps): Router {
         ...errors(['invalid_xml', 'invalid_result', 'invalid_request', 'unauthorized', 'unknown_case', 'unknown_system', 'ambiguous_receipt', 'receipt_mismatch', 'payload_too_large', 'internal', 'unmatched_full'], XML_CONTENT),
       },
     },
-    (req, _res, next) => {
-      next(deps.results.authenticates(String(req.params.systemId), bearerToken(req.get('authorization'))) ? undefined : new ApiError('unauthorized', 'A valid bearer token of the pushing system is required.'));
-    },
+    systemCredential(deps.results),
     // Raw bytes whatever the Content-Type: GBK senders label their bodies in every possible way.
     raw({ type: () => true, limit: deps.bodyLimit }), reenterRequest,
     async (req, res) => {

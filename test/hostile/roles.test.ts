@@ -5,6 +5,7 @@
  * ops below admin see ID and phone numbers masked.
  */
 import crypto from 'node:crypto';
+import http from 'node:http';
 import { loadConfig } from '../../src/config/loader';
 import type { RunningGateway } from '../../src/gateway';
 import {
@@ -43,6 +44,18 @@ const ROUTES: Array<{ method: string; path: string; body?: unknown; allowed: Cal
   { method: 'GET', path: '/API/V1/ADMIN/SYSTEMS', allowed: ['viewer', 'operator', 'admin'] },
   { method: 'GET', path: '/api/v1/seal/keys', allowed: CALLERS },
 ];
+
+/** A GET from a given loopback address (the gateway limits and audits per address). */
+function statusFrom(localAddress: string, url: string, token: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { localAddress, headers: { Authorization: `Bearer ${token}` } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      })
+      .on('error', reject);
+  });
+}
 
 async function call(gateway: { url: string }, method: string, path: string, token: string | undefined, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
   const res = await fetch(`${gateway.url}${path}`, {
@@ -100,25 +113,51 @@ describe('when each caller calls each route', () => {
     }
   });
 
-  it('then refused credentials are audited with the address or token fingerprint, never the token', async () => {
-    await call(gateway, 'GET', '/api/v1/admin/systems', 'guessed-token-123');
-    await call(gateway, 'PUT', '/api/v1/admin/systems/city-other', VIEWER_TOKEN, {});
-    const audit = (await admin(gateway, 'GET', '/audit')).body.items as Array<Record<string, string>>;
-    const refused = audit.filter((e) => e.action === 'auth.refused');
-    expect(refused.some((e) => e.detail === 'unknown token, from 127.0.0.1' && e.target === 'GET /api/v1/admin/systems')).toBe(true);
-    expect(refused.some((e) => e.role === 'viewer' && e.target === 'PUT /api/v1/admin/systems/city-other')).toBe(true);
-    expect(JSON.stringify(audit)).not.toContain('guessed-token-123');
-  });
-
   it('then a refused request is audited with the ID number in its path masked, however the number is written', async () => {
-    for (const path of ['/api/v1/cases/330802199001011234', '/api/v1/cases/3308%200219%209001%200112%2034', '/api/v1/cases/330802-19900101-1234']) {
-      expect((await call(gateway, 'GET', path, 'guessed-token-456')).status).toBe(401);
-    }
+    // From three loopback addresses: only an address's first refusal in a minute is audited.
+    const forms = ['/api/v1/cases/330802199001011234', '/api/v1/cases/3308%200219%209001%200112%2034', '/api/v1/cases/330802-19900101-1234'];
+    for (const [i, path] of forms.entries()) expect(await statusFrom(`127.0.0.${11 + i}`, `${gateway.url}${path}`, 'guessed-token-456')).toBe(401);
     await eventually(async () => {
       const audit = (await call(gateway, 'GET', '/api/v1/admin/audit?action=auth.refused&limit=500', VIEWER_TOKEN)).body.items as Array<Record<string, string>>;
       const targets = audit.map((e) => e.target).filter((t) => t.startsWith('GET /api/v1/cases/330'));
       expect(targets).toEqual(['GET /api/v1/cases/330*************34', 'GET /api/v1/cases/330*************34', 'GET /api/v1/cases/330*************34']);
     });
+  });
+});
+
+describe('when strangers and callers in the wrong role are refused', () => {
+  let gateway: RunningGateway;
+
+  beforeAll(async () => {
+    const result = { mode: 'push', map: '{"caseId": ywh, "outcome": "approved", "message": yj}', inboundToken: 'housing-result-token' };
+    const dir = writeConfig([restSystem('city-housing-reform', 'http://127.0.0.1:1/x', { result })], { routes: [{ itemCode: '*', targets: ['city-housing-reform'] }] }, { limits: { failedAuthPerMinute: 3 } });
+    gateway = await startTestGateway(dir);
+  });
+  afterAll(() => gateway.stop());
+
+  const refusals = async () => ((await admin(gateway, 'GET', '/audit?action=auth.refused')).body.items as Array<Record<string, string>>);
+
+  it('then the first refusal of a stranger in a minute is audited with its address and fingerprint, never the token, the rest only counted', async () => {
+    await call(gateway, 'GET', '/api/v1/admin/systems', 'guessed-token-123');
+    await call(gateway, 'GET', '/api/v1/admin/systems', 'guessed-token-456');
+    await call(gateway, 'PUT', '/api/v1/admin/systems/city-housing-reform', VIEWER_TOKEN, {});
+    await call(gateway, 'PUT', '/api/v1/admin/systems/city-housing-reform', VIEWER_TOKEN, {});
+    const refused = await refusals();
+    expect(refused.filter((e) => e.detail === 'unknown token, from 127.0.0.1' && e.target === 'GET /api/v1/admin/systems')).toHaveLength(1);
+    // A valid credential in the wrong role is an insider: every refusal is audited, with its role.
+    expect(refused.filter((e) => e.role === 'viewer' && e.target === 'PUT /api/v1/admin/systems/city-housing-reform')).toHaveLength(2);
+    expect(JSON.stringify(refused)).not.toContain('guessed-token');
+  });
+
+  it("then guesses at a legacy system's result token count against the address: after the limit 429, while the system's own token goes on", async () => {
+    const push = (token: string) => pushResult(gateway, 'city-housing-reform', { ywh: 'QZ-NONE', yj: 'x' }, token);
+    // One failure is already counted against this address above; the limit is 3.
+    expect((await push('guess-1')).status).toBe(401);
+    expect((await push('guess-2')).status).toBe(429);
+    expect((await push('guess-3')).status).toBe(429);
+    expect((await push('housing-result-token')).status).toBe(404); // through: no such case
+    // Still one audit entry for this address in this minute.
+    expect((await refusals()).filter((e) => e.detail?.includes('from 127.0.0.1') && e.role === undefined)).toHaveLength(1);
   });
 });
 

@@ -205,12 +205,12 @@ describe('when two api processes share one Redis and a digest push is captured',
   });
 
   /** A PushResult with a PasswordDigest UsernameToken, as a legacy system writes one. */
-  function digestPush(caseId: string, nonce = crypto.randomBytes(16).toString('base64')): string {
+  function digestPush(caseId: string, nonce = crypto.randomBytes(16).toString('base64'), password = 'push-secret'): string {
     const created = new Date().toISOString();
     const wss = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss';
     return (
       `<soap:Envelope xmlns:soap="${SOAP11}" xmlns:wsse="${wss}-wssecurity-secext-1.0.xsd" xmlns:wsu="${wss}-wssecurity-utility-1.0.xsd"><soap:Header><wsse:Security><wsse:UsernameToken>` +
-      `<wsse:Username>qz-push</wsse:Username><wsse:Password Type="${wss}-username-token-profile-1.0#PasswordDigest">${passwordDigest(nonce, created, 'push-secret')}</wsse:Password>` +
+      `<wsse:Username>qz-push</wsse:Username><wsse:Password Type="${wss}-username-token-profile-1.0#PasswordDigest">${passwordDigest(nonce, created, password)}</wsse:Password>` +
       `<wsse:Nonce EncodingType="${wss}-soap-message-security-1.0#Base64Binary">${nonce}</wsse:Nonce><wsu:Created>${created}</wsu:Created></wsse:UsernameToken></wsse:Security></soap:Header>` +
       `<soap:Body><PushResult xmlns="${NS}"><systemId>prov-push</systemId><caseId>${caseId}</caseId><outcome>1</outcome><message>准予办理</message></PushResult></soap:Body></soap:Envelope>`
     );
@@ -236,5 +236,16 @@ describe('when two api processes share one Redis and a digest push is captured',
     }
     // The other replica itself is fine: a fresh token is accepted there (a duplicate of the recorded result).
     expect(await post(second, digestPush(caseId))).toMatchObject({ status: 200, text: expect.stringContaining('<duplicate>true</duplicate>') });
+  });
+
+  it('then guessed passwords count against the address as any failed authentication: a Fault with 429 after the limit, while the right password goes on', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 25 && !statuses.includes(429); i++) statuses.push((await post(first, digestPush('QZ-NO-SUCH', undefined, `guess-${i}`))).status);
+    expect(statuses.at(-1)).toBe(429);
+    expect(statuses.slice(0, -1).every((status) => status === 500)).toBe(true);
+    expect(statuses.length).toBeLessThanOrEqual(21); // limits.failedAuthPerMinute: 20, with the replays above counted too
+    const right = await post(second, digestPush('QZ-NO-SUCH'));
+    expect(right.status).not.toBe(429);
+    expect(right.text).toContain('unknown_case');
   });
 });

@@ -137,7 +137,9 @@ export async function storedState(prefix: string): Promise<Record<string, unknow
   const redis = new Redis(redisUrl(), { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
   try {
-    const bookkeeping = ['bull', 'rl', 'nonce', 'wsse-nonce'].map((part) => `${prefix}:${part}:`);
+    // Limits, nonces and the audit trail are the bookkeeping of a refusal (a refused credential is
+    // counted and audited), not stored state.
+    const bookkeeping = ['bull', 'rl', 'nonce', 'wsse-nonce', 'auth-audited', 'audit'].map((part) => `${prefix}:${part}:`);
     const keys = (await redis.keys(`${prefix}:*`)).filter((k) => !bookkeeping.some((start) => k.startsWith(start))).sort();
     const state: Record<string, unknown> = {};
     for (const key of keys) {

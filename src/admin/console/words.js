@@ -272,6 +272,9 @@
     { id: 'only_for_soap', re: re('only for protocol soap'), zh: () => ['仅用于 soap 协议'] },
     { id: 'poll_rest_only', re: re('poll is supported for rest systems'), zh: () => ['只有 rest 系统支持轮询'] },
     { id: 'nested_body', re: re('nested deeper than (\\S+) levels'), zh: (m) => [`嵌套超过 ${m[1]} 层`] },
+    { id: 'key_that', re: re('a key that (.*)'), zh: (m, more) => ['键', ...more(m[1])] },
+    { id: 'control_char', re: re('contains the control character (U\\+\\S+)'), zh: (m) => [`含有控制字符 ${m[1]}`] },
+    { id: 'lone_surrogate', re: re('contains an unpaired surrogate \\((U\\+\\S+)\\)'), zh: (m) => [`含有不成对的代理字符（${m[1]}）`] },
     { id: 'key_not_allowed', re: re('the key "(.+)" is not allowed'), zh: (m) => [`不允许使用键 "${m[1]}"`] },
     { id: 'bad_cursor', re: re('not the `next` of an earlier page'), zh: () => ['不是上一页给出的 next'] },
     // … and zod's own English (src/config/schema.ts, the API's schemas).

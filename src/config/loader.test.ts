@@ -31,7 +31,7 @@ describe('config loader', () => {
     expect(a.auth).toEqual({ type: 'bearer', token: 'secret-a' });
     expect(a.charset).toBe('utf-8');
     expect(config.systems.get('city-b')!.concurrency).toBe(2);
-    expect(config.gateway.server).toEqual({ port: 8080, bodyLimit: '1mb' });
+    expect(config.gateway.server).toEqual({ port: 8080, bodyLimit: '1mb', trustProxy: [] });
     expect(config.routes.unrouted).toBe('reject');
   });
 

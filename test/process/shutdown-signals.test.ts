@@ -14,6 +14,7 @@ const CONFIG = path.resolve(__dirname, '../../config');
 const GRACE_MS = 2000;
 // main.ts exits at the latest this long after the signal (grace for deliveries, then a margin).
 const DEADLINE_MS = GRACE_MS + 5000;
+const REAP_SLACK_MS = 1500;
 const TRIES = 20;
 const BATCH = 5;
 
@@ -62,7 +63,7 @@ async function startAndTerminate(delayMs: number): Promise<Outcome> {
   const signalledAt = Date.now();
   process.kill(-pgid, 'SIGTERM');
   let goneAfterMs: number | undefined;
-  while (Date.now() - signalledAt < DEADLINE_MS + 1500) {
+  while (Date.now() - signalledAt < DEADLINE_MS + REAP_SLACK_MS + 1000) {
     if (alive({ pgid }).length === 0) {
       goneAfterMs = Date.now() - signalledAt;
       break;
@@ -87,7 +88,9 @@ describe('npm start under SIGTERM to its process group at random moments of star
       outcomes.push(...(await Promise.all(delays.map(startAndTerminate))));
     }
     const bad = outcomes.filter(
-      (o) => o.goneAfterMs === undefined || o.goneAfterMs > DEADLINE_MS || o.leftovers.length > 0 || !(o.code === 0 || o.signal === 'SIGTERM') || /\n\s+at /.test(o.stderr),
+      // The deadline is the process's own (its timer); a loaded machine may take a moment more to
+      // run that timer and reap the group, which the slack below allows (a hang is still caught).
+      (o) => o.goneAfterMs === undefined || o.goneAfterMs > DEADLINE_MS + REAP_SLACK_MS || o.leftovers.length > 0 || !(o.code === 0 || o.signal === 'SIGTERM') || /\n\s+at /.test(o.stderr),
     );
     // Printed in full on failure: which moments hung, and what was left over.
     expect(bad).toEqual([]);

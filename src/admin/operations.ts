@@ -25,7 +25,7 @@ import type { CircuitBreakers } from '../delivery/circuit';
 import { adapterOptions, type Endpoints } from '../delivery/endpoints';
 import type { SystemHealth } from '../delivery/health';
 import { SystemMappings } from '../delivery/mapping';
-import { jobIdFor, type DeliveryQueues } from '../delivery/queues';
+import { caseIdOfJob, jobIdFor, type DeliveryQueues } from '../delivery/queues';
 import { explainWaiting, type Waiting } from '../delivery/waiting';
 import { windowView } from '../delivery/window';
 import type { Role } from '../platform/auth';
@@ -159,9 +159,11 @@ interface AuditQuery {
   limit?: number;
 }
 
-/** How far one audit query reads before it answers with what it found (a filter matching nothing). */
 /** Most entries one page of the trail looks through (a filter that matches little stops there). */
 const AUDIT_SCAN = 50_000;
+
+/** Failed jobs read from a system's failed set at a time, while a page of dead letters fills. */
+const DEAD_LETTER_BATCH = 200;
 
 export class Operations {
   private auditMigrated?: Promise<void>;
@@ -480,31 +482,47 @@ export class Operations {
 
   // ── dead letters ────────────────────────────────────────────────────────────────────────────────
 
-  private async allDeadLetters(filter: { systemId?: string; error?: string }): Promise<DeadLetter[]> {
-    const systems = [...this.deps.config().systems.keys()].filter((id) => !filter.systemId || id === filter.systemId);
+  /**
+   * One system's dead letters after `after` (failedAt, id), oldest first, at most `want`: read from
+   * its failed set (scored by when each failed) a batch at a time, so a page costs a page, not every
+   * failed job there is.
+   */
+  private async deadLettersOf(systemId: string, filter: { error?: string }, after: [string, string] | undefined, want: number): Promise<DeadLetter[]> {
+    const queue = this.deps.queues.queue(systemId);
     const letters: DeadLetter[] = [];
-    for (const systemId of systems) {
-      const failed = await this.deps.queues.queue(systemId).getFailed(0, -1);
-      for (const job of failed) {
-        const caseId = job.data.caseId;
+    const from = after ? Date.parse(after[0]) : '-inf';
+    for (let offset = 0; letters.length < want; offset += DEAD_LETTER_BATCH) {
+      const batch = await this.deps.redis.zrangebyscore(queue.keys.failed, from, '+inf', 'WITHSCORES', 'LIMIT', offset, DEAD_LETTER_BATCH);
+      for (let i = 0; i < batch.length && letters.length < want; i += 2) {
+        const caseId = caseIdOfJob(batch[i]!);
+        const letter = { id: deadLetterId(systemId, caseId), failedAt: new Date(Number(batch[i + 1])).toISOString() };
+        if (after && (letter.failedAt < after[0] || (letter.failedAt === after[0] && letter.id <= after[1]))) continue;
         const delivery = await this.deps.store.delivery(caseId, systemId);
         if (!delivery || delivery.status !== 'dead') continue;
-        const lastError = delivery.lastError ?? job.failedReason ?? '';
+        const lastError = delivery.lastError ?? '';
         if (filter.error && !lastError.toLowerCase().includes(filter.error.toLowerCase())) continue;
-        letters.push({ id: deadLetterId(systemId, caseId), caseId, systemId, attempts: delivery.attempts, lastError, failedAt: new Date(job.finishedOn ?? job.timestamp).toISOString() });
+        letters.push({ ...letter, caseId, systemId, attempts: delivery.attempts, lastError });
       }
+      if (batch.length < 2 * DEAD_LETTER_BATCH) break;
     }
-    return letters.sort((a, b) => a.failedAt.localeCompare(b.failedAt) || a.id.localeCompare(b.id));
+    return letters;
+  }
+
+  /** Every system's (or one system's) dead letters after `after`, oldest first, at most `want`. */
+  private async deadLettersAfter(filter: { systemId?: string; error?: string }, after: [string, string] | undefined, want: number): Promise<DeadLetter[]> {
+    const systems = [...this.deps.config().systems.keys()].filter((id) => !filter.systemId || id === filter.systemId);
+    const letters: DeadLetter[] = [];
+    for (const systemId of systems) letters.push(...(await this.deadLettersOf(systemId, filter, after, want)));
+    return letters.sort((a, b) => a.failedAt.localeCompare(b.failedAt) || a.id.localeCompare(b.id)).slice(0, want);
   }
 
   /** A page of dead letters, oldest first; the cursor is the last one answered (when, which). */
   async deadLetters(filter: { systemId?: string; error?: string; cursor?: string; limit?: number } = {}): Promise<DeadLetterPage> {
     const after = filter.cursor ? decodeCursor(filter.cursor, (v): v is [string, string] => Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'string')) : undefined;
     const limit = filter.limit ?? 100;
-    const all = await this.allDeadLetters(filter);
-    const rest = after ? all.filter((l) => l.failedAt > after[0] || (l.failedAt === after[0] && l.id > after[1])) : all;
-    const items = rest.slice(0, limit);
-    return { items, ...(rest.length > limit ? { next: encodeCursor([items.at(-1)!.failedAt, items.at(-1)!.id]) } : {}) };
+    const found = await this.deadLettersAfter(filter, after, limit + 1);
+    const items = found.slice(0, limit);
+    return { items, ...(found.length > limit ? { next: encodeCursor([items.at(-1)!.failedAt, items.at(-1)!.id]) } : {}) };
   }
 
   private async deadLetter(id: string) {
@@ -555,7 +573,7 @@ export class Operations {
   /** Replays the dead letters a filter (or `all`) picks; `dryRun` only counts them. */
   async replayMany(filter: { systemId?: string; error?: string }, by: Operator, options: { reason?: string; dryRun?: boolean } = {}): Promise<{ count: number; replayed?: string[] }> {
     if (filter.systemId) this.system(filter.systemId);
-    const letters = await this.allDeadLetters(filter);
+    const letters = await this.deadLettersAfter(filter, undefined, Number.POSITIVE_INFINITY);
     if (options.dryRun) return { count: letters.length };
     for (const letter of letters) await this.replay(letter.id, by, { reason: options.reason });
     return { count: letters.length, replayed: letters.map((l) => l.id) };

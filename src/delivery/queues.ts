@@ -38,6 +38,11 @@ export function jobIdFor(caseId: string): string {
   return String(Number.parseInt(caseId, 10)) === caseId ? `case.${caseId}` : caseId;
 }
 
+/** The case of a delivery job: jobIdFor undone (a case id holds no '.'). */
+export function caseIdOfJob(jobId: string): string {
+  return jobId.startsWith('case.') ? jobId.slice('case.'.length) : jobId;
+}
+
 export function jobOptions(system: SystemConfig): JobsOptions {
   return {
     attempts: system.retry.attempts,

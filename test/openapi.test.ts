@@ -75,7 +75,7 @@ function app() {
   // Real ones: the HTTP edge (the request line, the request counters) needs a whole logger and registry.
   const log = pino({ level: 'silent' });
   const deps = {
-    config: () => ({ gateway: { server: { bodyLimit: '1mb' }, limits: { failedAuthPerMinute: 1000, requestsPerMinute: 100_000 } }, systems: new Map([['x', {}]]) }),
+    config: () => ({ gateway: { server: { bodyLimit: '1mb', trustProxy: [] }, limits: { failedAuthPerMinute: 1000, requestsPerMinute: 100_000 } }, systems: new Map([['x', {}]]) }),
     store: unavailable(),
     queues: unavailable(),
     operations: unavailable(),
@@ -91,6 +91,7 @@ function app() {
     },
     // Every optional room mounted, as the document describes them all.
     seals: unavailable(),
+    sealVerifier: unavailable(),
     ledger: unavailable(),
     sharedData: unavailable(),
     redis: { ping: async () => 'PONG' },

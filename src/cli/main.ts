@@ -70,8 +70,10 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     throw new CliError(`${(err as Error).message}\n${USAGE}`, EXIT.usage);
   }
   const { values, positionals } = parsed;
-  if (values.help) return io.out(`${USAGE}\n`), EXIT.ok;
-  if (values.version) return io.out(`${gatewayVersion()}\n`), EXIT.ok;
+  if (values.help || values.version) {
+    io.out(`${values.help ? USAGE : gatewayVersion()}\n`);
+    return EXIT.ok;
+  }
   const [command, ...args] = positionals;
   if (!command) throw new CliError(`a command is needed\n${USAGE}`, EXIT.usage);
   const envFileProblem = applyEnvFile(io.env);
@@ -82,7 +84,10 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     return args[0];
   };
   const api = new Api(io.env);
-  const show = (answer: unknown, human: () => string): number => (io.out(values.json ? `${JSON.stringify(answer, null, 2)}\n` : human()), EXIT.ok);
+  const show = (answer: unknown, human: () => string): number => {
+    io.out(values.json ? `${JSON.stringify(answer, null, 2)}\n` : human());
+    return EXIT.ok;
+  };
   const reasonBody = values.reason ? { reason: values.reason } : {};
   switch (command) {
     case 'systems': {

@@ -49,7 +49,7 @@ async function main(): Promise<void> {
       redisUrl,
       keyPrefix: `bench${Date.now()}`,
       intakeToken: INTAKE,
-      opsToken: 'bench-ops-token',
+      opsToken: 'bench-ops-admin-token',
       separateProcess: true,
       patchSystem: (system) => {
         const lookup = system.lookup as Record<string, unknown> | undefined;

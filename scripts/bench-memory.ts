@@ -291,7 +291,7 @@ async function main(argv: string[]): Promise<void> {
     gatewayUrl = `http://127.0.0.1:${port}`;
     const child = spawn(process.execPath, startArgs(), {
       cwd: tmp,
-      env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', REDIS_URL: redisUrl, OW_CONFIG_DIR: configDir, OW_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', OW_INTAKE_TOKEN: TOKEN, OW_OPS_TOKEN: 'bench-ops-token', ...extraEnv },
+      env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', REDIS_URL: redisUrl, OW_CONFIG_DIR: configDir, OW_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', OW_INTAKE_TOKEN: TOKEN, OW_OPS_TOKEN: 'bench-ops-admin-token', ...extraEnv },
       stdio: ['ignore', log, log],
     });
     children.push(child);

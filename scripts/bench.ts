@@ -470,7 +470,7 @@ async function main(argv: string[]): Promise<void> {
         PORT: String(port),
         HOST: '127.0.0.1',
         OW_INTAKE_TOKEN: TOKEN,
-        OW_OPS_TOKEN: 'bench-ops-token',
+        OW_OPS_TOKEN: 'bench-ops-admin-token',
         OW_ROLE: role,
         ...(options.workers > 0 ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
       },

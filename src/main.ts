@@ -4,35 +4,45 @@
  * every way out stops what has been started (the embedded redis-server included), within a deadline.
  */
 import path from 'node:path';
-import { ConfigError, loadConfig, type GatewayConfig } from './config/loader';
-import { GATEWAY_ROLES, startGateway, type GatewayRole } from './gateway';
-import { tokensFromEnv } from './platform/auth';
+import { startGateway } from './gateway';
+import { applyEnvFile } from './platform/env-file';
 import { Lifecycle } from './platform/lifecycle';
 import { createLogger } from './platform/logger';
-import { launchEmbeddedRedis, parseRedisUrl, RedisMissingError, RedisUrlError } from './platform/redis';
+import { launchEmbeddedRedis, RedisMissingError } from './platform/redis';
 import { startTracing, stopTracing } from './platform/tracing';
+import { gatewayVersion } from './platform/version';
+import { readStartup, type StartupSettings } from './startup';
 
-/** A whole number of milliseconds from the environment, or a problem naming the variable. */
-function millis(name: string, fallback: number, problems: string[]): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (Number.isInteger(value) && value >= 0) return value;
-  problems.push(`${name} must be a number of milliseconds, not "${raw}"`);
-  return fallback;
+const USAGE = `usage: npm start   (node dist/src/main.js)
+Starts the gateway: configuration from OW_CONFIG_DIR (default ./config), settings and secrets from the
+environment, or from the file OW_ENV_FILE names (variables already set win). Listens on HOST:PORT
+(default 0.0.0.0 and gateway.yaml's port) until SIGTERM or Ctrl-C.
+  --help      this text
+  --version   the gateway's version
+To check a configuration without starting anything: npm run -s ow -- check-config [dir]`;
+
+// Asking for help never starts a gateway listening on every interface.
+const flag = process.argv[2];
+if (flag === '--help' || flag === '-h' || flag === '--version') {
+  process.stdout.write(`${flag === '--version' ? gatewayVersion() : USAGE}\n`);
+  process.exit(0);
+}
+if (flag !== undefined) {
+  process.stderr.write(`onewindow-gateway: unknown argument "${flag}"\n${USAGE}\n`);
+  process.exit(2);
 }
 
-/** OW_ROLE: what this process does (default all), or a problem listing the roles there are. */
-function role(problems: string[]): GatewayRole {
-  const raw = process.env.OW_ROLE;
-  if (raw === undefined || raw === '') return 'all';
-  if ((GATEWAY_ROLES as readonly string[]).includes(raw)) return raw as GatewayRole;
-  problems.push(`OW_ROLE must be one of ${GATEWAY_ROLES.join(', ')}, not "${raw}"`);
-  return 'all';
+// Before anything else reads the environment.
+const envFileProblem = applyEnvFile(process.env);
+let settings: StartupSettings;
+try {
+  settings = readStartup(process.env);
+} catch (err) {
+  process.stderr.write(`onewindow-gateway: ${(err as Error).message}\n`);
+  process.exit(1);
 }
-
-const problems: string[] = [];
-const shutdownGraceMs = millis('OW_SHUTDOWN_GRACE_MS', 10_000, problems);
+const problems = envFileProblem ? [envFileProblem, ...settings.problems] : settings.problems;
+const { shutdownGraceMs } = settings;
 // Deliveries in flight get the grace; Redis, connections and the redis-server child a few seconds more.
 const lifecycle = new Lifecycle('onewindow-gateway', shutdownGraceMs + 5000);
 const log = createLogger();
@@ -42,33 +52,7 @@ if (startTracing()) lifecycle.add({ stop: stopTracing });
 lifecycle.exitOnSignals((signal) => log.info({ signal }, 'shutting down: intake closed, finishing in-flight deliveries'));
 
 async function main(): Promise<void> {
-
-  const startupTimeoutMs = millis('OW_STARTUP_TIMEOUT_MS', 15_000, problems);
-  const processRole = role(problems);
-  const host = process.env.HOST || '0.0.0.0';
-  const dataDir = path.resolve(process.env.OW_DATA_DIR || 'data');
-  const configDir = process.env.OW_CONFIG_DIR ?? './config';
-  let config: GatewayConfig | undefined;
-  try {
-    config = loadConfig(configDir);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    problems.push(`${err.message}\n  (configuration folder: ${path.resolve(configDir)})`);
-  }
-  // Reported with the configuration's problems, so one run lists everything to fix.
-  const tokens = tokensFromEnv(process.env);
-  const missing = [tokens.intake.length === 0 && 'OW_INTAKE_TOKEN', tokens.ops.length === 0 && 'OW_OPS_TOKEN'].filter(Boolean);
-  if (missing.length > 0) problems.push(`${missing.join(' and ')} must be set (bearer tokens of the intake platform and of ops staff)`);
-  // An embedded redis-server is private to its process: api and worker processes would never meet.
-  if (processRole !== 'all' && config && !config.gateway.redis.url) problems.push(`OW_ROLE=${processRole} needs REDIS_URL: api and worker processes must share one Redis`);
-  if (config?.gateway.redis.url) {
-    try {
-      parseRedisUrl(config.gateway.redis.url);
-    } catch (err) {
-      if (!(err instanceof RedisUrlError)) throw err;
-      problems.push(err.message);
-    }
-  }
+  const { config, role: processRole, host, dataDir, startupTimeoutMs, tokens } = settings;
   if (problems.length > 0 || !config) return lifecycle.exit(1, problems);
 
   let redisUrl = config.gateway.redis.url;

@@ -138,7 +138,7 @@ describe('docker-compose.yml', () => {
       const provided = { ...example, ...s.environment };
       expect({ name, missing: needed.filter((v) => !provided[v]) }).toEqual({ name, missing: [] });
     }
-    // The placeholders make a configuration that starts: nothing missing, nothing invalid.
+    // The placeholders make a configuration that loads: nothing missing, nothing invalid (start-up then refuses them).
     expect(() => loadConfig(path.join(ROOT, 'config'), example)).not.toThrow();
     // deploy/.env (the operator's values) comes after and wins, and is never committed.
     expect(fs.readFileSync(path.join(ROOT, '.gitignore'), 'utf8')).toMatch(/^\.env$/m);

@@ -150,7 +150,7 @@ describe('the ops web console (GET /console)', () => {
     await waitForText(page, '#login-error', '令牌无效');
     expect(await page.locator('#app').isHidden()).toBe(true);
 
-    await page.fill('#login-token', 'test-ops-token');
+    await page.fill('#login-token', 'test-ops-admin-token');
     await page.press('#login-token', 'Enter');
     await page.locator('#systems-table tbody tr[data-system="city-steady"]').waitFor();
     expect(await text(page, '#who-name')).toBe(OPERATOR);
@@ -176,7 +176,7 @@ describe('the ops web console (GET /console)', () => {
 
     // The token lives in this tab's sessionStorage only: never in the URL or localStorage.
     const storage = await page.evaluate(() => ({ local: (globalThis as any).localStorage.length, session: (globalThis as any).sessionStorage.getItem('ow.console.token') }));
-    expect(storage).toEqual({ local: 0, session: 'test-ops-token' });
+    expect(storage).toEqual({ local: 0, session: 'test-ops-admin-token' });
     expect(page.url()).toBe(`${gateway.url}/console`);
   });
 

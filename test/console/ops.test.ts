@@ -101,7 +101,7 @@ describe('the ops console at 3 a.m.', () => {
         if (!req.url().startsWith(`${gateway.url}/`) && !req.url().startsWith('data:')) pageErrors.push(`off origin: ${req.url()}`);
       });
       await page.goto(`${gateway.url}/console`);
-      await page.fill('#login-token', 'test-ops-token');
+      await page.fill('#login-token', 'test-ops-admin-token');
       await page.fill('#login-name', '值班员 王五');
       await page.click('#login-form button[type=submit]');
       await page.locator('#systems-table tbody tr[data-system="city-steady"]').waitFor();

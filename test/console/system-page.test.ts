@@ -108,7 +108,7 @@ describe('the system page of the ops console', () => {
 
   withBrowser('opens from the systems board by the system id, with the configuration in the editor', async () => {
     await page.goto(`${gateway.url}/console`);
-    await signIn(page, 'test-ops-token', '值班员 王五');
+    await signIn(page, 'test-ops-admin-token', '值班员 王五');
     await page.click('#systems-table a[data-open-system="city-steady"]');
     await page.locator('#sp-editor .cm-editor').waitFor();
     expect(new URL(page.url()).hash).toBe('#system/city-steady');

@@ -38,7 +38,7 @@ describe('npm start (dist/src/main.js)', () => {
   });
   afterAll(() => legacy.close());
 
-  const tokens = { OW_INTAKE_TOKEN: 'test-intake-token', OW_OPS_TOKEN: 'test-ops-token' };
+  const tokens = { OW_INTAKE_TOKEN: 'test-intake-token', OW_OPS_TOKEN: 'test-ops-admin-token' };
 
   it('when the configuration is broken, then it lists every error and exits 1 without a stack trace', async () => {
     const broken = writeConfig([restSystem('city-a', 'nope', { colour: 'red' })], { routes: [{ itemCode: '*', targets: ['city-x'] }] });

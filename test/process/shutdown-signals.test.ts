@@ -47,7 +47,7 @@ async function startAndTerminate(delayMs: number): Promise<Outcome> {
     OW_CONFIG_DIR: CONFIG,
     OW_DATA_DIR: dataDir,
     OW_INTAKE_TOKEN: 'test-intake-token',
-    OW_OPS_TOKEN: 'test-ops-token',
+    OW_OPS_TOKEN: 'test-ops-admin-token',
     OW_SHUTDOWN_GRACE_MS: String(GRACE_MS),
     PORT: '0',
     HOST: '127.0.0.1',

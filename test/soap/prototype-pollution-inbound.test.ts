@@ -35,7 +35,7 @@ describe('when a stranger posts polluting envelopes to /soap/results of a runnin
     let stderr = '';
     const child = spawn(process.execPath, [MAIN], {
       cwd: fs.mkdtempSync(path.join(os.tmpdir(), 'ow-pollute-')),
-      env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', OW_CONFIG_DIR: configDir, PORT: String(port), HOST: '127.0.0.1', REDIS_URL: redisUrl(), OW_INTAKE_TOKEN: 'test-intake-token', OW_OPS_TOKEN: 'test-ops-token' },
+      env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', OW_CONFIG_DIR: configDir, PORT: String(port), HOST: '127.0.0.1', REDIS_URL: redisUrl(), OW_INTAKE_TOKEN: 'test-intake-token', OW_OPS_TOKEN: 'test-ops-admin-token' },
     });
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     let exited = false;

@@ -23,7 +23,7 @@ export function capturingLogger(): { log: Logger; lines: string[] } {
 }
 
 export const INTAKE_TOKEN = 'test-intake-token';
-export const OPS_TOKEN = 'test-ops-token';
+export const OPS_TOKEN = 'test-ops-admin-token';
 export const OPERATOR_TOKEN = 'test-operator-token';
 export const VIEWER_TOKEN = 'test-viewer-token';
 

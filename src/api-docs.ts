@@ -43,7 +43,8 @@ export function errors(codes: ErrorCode[], content: Content = json(ref('Error'))
   );
 }
 
-export const pathParam = (name: string, description: string, schema: Schema = { type: 'string' }): Parameter => ({ name, in: 'path', required: true, description, schema });
+/** A path segment: never empty (`/systems/` is another route). */
+export const pathParam = (name: string, description: string, schema: Schema = { type: 'string', minLength: 1 }): Parameter => ({ name, in: 'path', required: true, description, schema });
 export const headerParam = (name: string, description: string, schema: Schema): Parameter => ({ name, in: 'header', required: true, description, schema });
 
 /** Who is acting, for the audit trail of every ops action. */

@@ -76,7 +76,7 @@ describe('the gateway, asked what docs/openapi.yaml describes', () => {
   let legacy: LegacyServer;
   let gateway: RunningGateway;
   let dataDir: string;
-  const figures = { requests: 0, operations: 0, byStatus: new Map<number, number>() };
+  const figures = { requests: 0, operations: 0, byStatus: new Map<number, number>(), byOperation: new Map<string, Record<number, number>>() };
 
   beforeAll(async () => {
     // The housing system answers every delivery; the XML system fails every one, so dead letters appear.
@@ -187,6 +187,9 @@ describe('the gateway, asked what docs/openapi.yaml describes', () => {
     const text = await res.text();
     figures.requests++;
     figures.byStatus.set(res.status, (figures.byStatus.get(res.status) ?? 0) + 1);
+    const mine = figures.byOperation.get(op.operationId) ?? {};
+    figures.byOperation.set(op.operationId, { ...mine, [res.status]: (mine[res.status] ?? 0) + 1 });
+    if (process.env.OW_PROPERTY_DEBUG && res.status === Number(process.env.OW_PROPERTY_DEBUG)) process.stdout.write(`${op.operationId} ${sent.body?.slice(0, 300)} → ${text.slice(0, 300)}\n`);
     const said = `${res.status} ${res.headers.get('content-type') ?? '(no type)'} ${text.slice(0, 300)}`;
     const status = [String(res.status), `${String(res.status)[0]}XX`, 'default'].find((s) => s in op.responses);
     if (!status) return `status ${res.status} is not documented: ${said}`;
@@ -227,6 +230,7 @@ describe('the gateway, asked what docs/openapi.yaml describes', () => {
     const health = await fetch(`${gateway.url}/healthz`);
     // The figures, for the record: requests, operations, answers by status.
     process.stdout.write(`openapi properties: seed ${SEED}, ${figures.requests} requests, ${figures.operations} operations, statuses ${JSON.stringify(Object.fromEntries(figures.byStatus))}, ${failures.length} failing operations\n`);
+    if (process.env.OW_PROPERTY_DEBUG) process.stdout.write(`${JSON.stringify(Object.fromEntries(figures.byOperation))}\n`);
     expect(failures).toEqual([]);
     expect(health.status).toBe(200);
     expect(figures.requests).toBeGreaterThan(1000);

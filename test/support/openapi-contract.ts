@@ -142,7 +142,11 @@ function stringOf(schema: Schema, options: ArbitraryOptions, name: string): fc.A
   if (schema.format === 'date-time') base = fc.date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2030-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString());
   else if (schema.format === 'date') base = fc.date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2030-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
   else if (schema.format === 'uri') base = fc.constantFrom('http://127.0.0.1:9/x', 'https://127.0.0.1:9/y', 'share://id/330802199001011234');
-  else if (typeof schema.pattern === 'string') base = fc.stringMatching(new RegExp(schema.pattern as string)).filter((s) => s.length >= minLength && s.length <= maxLength);
+  else if (typeof schema.pattern === 'string') {
+    // The pattern says the length unless minLength or maxLength say more.
+    const fits = (s: string) => s.length >= minLength && (schema.maxLength === undefined || s.length <= maxLength);
+    base = fc.stringMatching(new RegExp(schema.pattern as string)).filter(fits);
+  }
   else base = fc.string({ minLength, maxLength: Math.min(maxLength, minLength + 24), unit: fc.constantFrom(...'aZ09 -_.:/%&=?#<>"\'\\中文张三衢州\n'.split('')) as fc.Arbitrary<string> });
   const known = options.known?.(name)?.filter((s) => s.length >= minLength && s.length <= maxLength);
   return known && known.length > 0 ? fc.oneof(base, fc.constantFrom(...known)) : base;

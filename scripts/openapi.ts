@@ -15,7 +15,7 @@ import { OpenApiGeneratorV31, OpenAPIRegistry, type RouteConfig } from '@asteaso
 import pino from 'pino';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { headerParam, NONE, ref } from '../src/api-docs';
+import { errors, headerParam, NONE, ref } from '../src/api-docs';
 import {
   applyErrorSchema,
   auditActionSchema,
@@ -341,6 +341,15 @@ const CASE_EVENT: Operation = {
   responses: { '2XX': { description: 'Received; any other answer (or none) is retried.' } },
 };
 
+/**
+ * Every operation but the probes is served behind the access layer (app.ts), whose request budget
+ * and failed-authentication limit answer 429 on any of them.
+ */
+function behindAccess(operation: Operation): Operation {
+  if (operation.tags.includes('probes') || operation.responses['429']) return operation;
+  return { ...operation, responses: { ...operation.responses, ...errors(['too_many_requests']) } };
+}
+
 /** The document's groups of operations, in the order it lists them. */
 const TAGS = [
   { name: 'intake', description: 'The intake platform submits cases and follows them.' },
@@ -357,7 +366,7 @@ export function buildOpenApi(): OpenApiDocument {
   // Listed by tag, in the order of TAGS, then as the app mounts them (a stable sort).
   const byTag = (op: Operation) => TAGS.findIndex((tag) => tag.name === op.tags[0]);
   const declared = declaredOperations().sort((a, b) => byTag(a) - byTag(b));
-  const operations = [...declared, CASE_EVENT].map((op) => structuredCloneWithSchemas(op));
+  const operations = [...declared.map(behindAccess), CASE_EVENT].map((op) => structuredCloneWithSchemas(op));
   const schemas = resolve(operations);
   shippedDocumentKinds(schemas.SharedDataQuery!);
   for (const operation of operations) queryParameters(operation);

@@ -100,8 +100,8 @@ describe('the gateway, asked what docs/openapi.yaml describes', () => {
           retry: { attempts: 1, backoff: { type: 'fixed', delayMs: 10 } },
           // Every case's delivery dies, none waits on an open circuit.
           circuitBreaker: { failureThreshold: 1_000_000, cooldownMs: 100 },
-          // Its XML pushes name the case in ywh, its SOAP pushes in caseId.
-          result: { mode: 'push', map: '{"caseId": ywh ? ywh : caseId, "outcome": "approved"}', inboundToken: SYSTEMS['city-xml'] },
+          // Its XML pushes name the case in Result.ywh (the map sees the root element), its SOAP pushes in caseId.
+          result: { mode: 'push', map: '{"caseId": $exists(Result.ywh) ? Result.ywh : caseId, "outcome": "approved"}', inboundToken: SYSTEMS['city-xml'] },
         }),
       ],
       { routes: [{ itemCode: '*', targets: ['city-housing-reform', 'city-xml'] }] },

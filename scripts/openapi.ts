@@ -15,7 +15,7 @@ import { OpenApiGeneratorV31, OpenAPIRegistry, type RouteConfig } from '@asteaso
 import pino from 'pino';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { headerParam, NONE, ref } from '../src/api-docs';
+import { errors, headerParam, NONE, ref } from '../src/api-docs';
 import {
   applyErrorSchema,
   auditActionSchema,
@@ -78,10 +78,11 @@ import {
   resultSchema,
 } from '../src/cases/model';
 import { createMetrics } from '../src/platform/metrics';
-import { operationsOf, type Content, type Operation, type Schema } from '../src/platform/route';
+import { operationsOf, type Content, type Operation, type Parameter, type Schema } from '../src/platform/route';
 import { sealObjectSchema } from '../src/seal/seal';
 import { verifyRequestSchema } from '../src/seal/verify';
 import { sharedDataQuerySchema } from '../src/shared-data/service';
+import { sharedDataSchema } from '../src/config/schema';
 
 type Method = Operation['method'];
 type Documented = Omit<Operation, 'method' | 'path'>;
@@ -119,8 +120,8 @@ function components(io: 'input' | 'output', named: Record<string, z.ZodType>): R
     io,
     uri: (id) => `#/components/schemas/${id}`,
     override: ({ zodSchema, jsonSchema }) => {
-      // `format: date-time` says it; zod's full RFC 3339 regex only makes the document unreadable.
-      if (jsonSchema.format === 'date-time') delete jsonSchema.pattern;
+      // `format: date-time` (or `date`) says it; zod's full RFC 3339 regex only makes the document unreadable.
+      if (jsonSchema.format === 'date-time' || jsonSchema.format === 'date') delete jsonSchema.pattern;
       // z.number().int() bounds are the safe-integer range: noise to a reader.
       if (jsonSchema.minimum === Number.MIN_SAFE_INTEGER) delete jsonSchema.minimum;
       if (jsonSchema.maximum === Number.MAX_SAFE_INTEGER) delete jsonSchema.maximum;
@@ -218,9 +219,22 @@ function namedAnswers(): Record<string, z.ZodType> {
 
 const isZod = (schema: unknown): schema is z.ZodType => schema instanceof z.ZodType;
 
-/** Every body (input) and answer (output) of the operations, each content entry with its side. */
+/** Each operation's query as a content entry of its own, resolved in place like a body's. */
+const queries = new WeakMap<Documented, Content>();
+function queryOf(operation: Documented): Content | undefined {
+  if (!operation.query) return undefined;
+  if (!queries.has(operation)) queries.set(operation, { query: { schema: operation.query } });
+  return queries.get(operation);
+}
+
+/**
+ * Every body (input) and answer (output) of the operations, each content entry with its side; the
+ * query's zod object counts as an input, turned into parameters once resolved (`queryParameters`).
+ */
 function contentsOf(operation: Documented): Array<{ io: 'input' | 'output'; content: Content }> {
+  const query = queryOf(operation);
   return [
+    ...(query ? [{ io: 'input' as const, content: query }] : []),
     ...(operation.requestBody ? [{ io: 'input' as const, content: operation.requestBody.content }] : []),
     ...Object.values(operation.responses).flatMap((r) => (r.content ? [{ io: 'output' as const, content: r.content }] : [])),
   ];
@@ -328,6 +342,15 @@ const CASE_EVENT: Operation = {
   responses: { '2XX': { description: 'Received; any other answer (or none) is retried.' } },
 };
 
+/**
+ * Every operation but the probes is served behind the access layer (app.ts), whose request budget
+ * and failed-authentication limit answer 429 on any of them.
+ */
+function behindAccess(operation: Operation): Operation {
+  if (operation.tags.includes('probes') || operation.responses['429']) return operation;
+  return { ...operation, responses: { ...operation.responses, ...errors(['too_many_requests']) } };
+}
+
 /** The document's groups of operations, in the order it lists them. */
 const TAGS = [
   { name: 'intake', description: 'The intake platform submits cases and follows them.' },
@@ -344,8 +367,10 @@ export function buildOpenApi(): OpenApiDocument {
   // Listed by tag, in the order of TAGS, then as the app mounts them (a stable sort).
   const byTag = (op: Operation) => TAGS.findIndex((tag) => tag.name === op.tags[0]);
   const declared = declaredOperations().sort((a, b) => byTag(a) - byTag(b));
-  const operations = [...declared, CASE_EVENT].map((op) => structuredCloneWithSchemas(op));
+  const operations = [...declared.map(behindAccess), CASE_EVENT].map((op) => structuredCloneWithSchemas(op));
   const schemas = resolve(operations);
+  shippedDocumentKinds(schemas.SharedDataQuery!);
+  for (const operation of operations) queryParameters(operation);
   const registry = new OpenAPIRegistry();
   for (const [id, schema] of Object.entries(schemas)) registry.registerComponent('schemas', id, schema);
   registry.registerComponent('securitySchemes', 'intakeToken', {
@@ -380,6 +405,41 @@ export function buildOpenApi(): OpenApiDocument {
   const { openapi, info, servers, tags, paths, webhooks, components: parts } = generated;
   const jsonSchemaDialect = 'https://json-schema.org/draft/2020-12/schema';
   return { openapi, jsonSchemaDialect, info, servers, tags, paths, webhooks, components: { schemas: parts.schemas, securitySchemes: parts.securitySchemes } };
+}
+
+/**
+ * The document kinds a look-up may ask for are configuration (shared-data.yaml); the service refuses
+ * any other with 400. The document names those of the shipped configuration folder as the enum.
+ */
+function shippedDocumentKinds(query: Schema): void {
+  const file = path.join(path.dirname(path.dirname(openApiFile())), 'config', 'shared-data.yaml');
+  const kinds = Object.keys(sharedDataSchema.parse(YAML.parse(fs.readFileSync(file, 'utf8'))).documents);
+  const documents = (query.properties as Record<string, { items: Schema }>).documents;
+  if (!documents?.items || kinds.length === 0) throw new Error('openapi: SharedDataQuery.documents or the shipped document kinds are missing');
+  documents.items = { type: 'string', enum: kinds };
+}
+
+/**
+ * The resolved query object as parameters, one per field in the order declared, before any other
+ * parameter: the field's description becomes the parameter's, its schema the rest.
+ */
+function queryParameters(operation: Documented): void {
+  const query = queryOf(operation)?.query?.schema as Schema | undefined;
+  delete operation.query;
+  if (!query) return;
+  const properties = (query.properties ?? {}) as Record<string, Schema>;
+  const required = (query.required ?? []) as string[];
+  if (query.type !== 'object' || Object.keys(query).some((k) => !['type', 'properties', 'required', 'additionalProperties'].includes(k))) {
+    throw new Error(`openapi: the query of ${operation.operationId} must be a plain zod object: ${JSON.stringify(query)}`);
+  }
+  const fromQuery: Parameter[] = Object.entries(properties).map(([name, { description, ...schema }]) => ({
+    name,
+    in: 'query',
+    required: required.includes(name),
+    ...(typeof description === 'string' ? { description } : {}),
+    schema,
+  }));
+  operation.parameters = [...(operation.parameters ?? []), ...fromQuery];
 }
 
 /** A copy of an operation whose objects are new, the zod schemas in it the same. */

@@ -1,6 +1,7 @@
 /**
  * The words routes are documented in (see `route` in platform/route.ts): who may call, the error
- * answers by code, the shared headers and parameters. Bodies and answers are given as the zod schemas
+ * answers by code, the shared headers and parameters (a query is declared as the zod object its
+ * handler parses). Bodies and answers are given as the zod schemas
  * the handlers validate with (src/api-schemas.ts, cases/model.ts); scripts/openapi.ts names them as
  * components and turns the declarations into docs/openapi.yaml.
  */
@@ -42,12 +43,9 @@ export function errors(codes: ErrorCode[], content: Content = json(ref('Error'))
   );
 }
 
-export const pathParam = (name: string, description: string, schema: Schema = { type: 'string' }): Parameter => ({ name, in: 'path', required: true, description, schema });
-export const queryParam = (name: string, description: string, schema: Schema = { type: 'string' }): Parameter => ({ name, in: 'query', required: false, description, schema });
+/** A path segment: never empty (`/systems/` is another route). */
+export const pathParam = (name: string, description: string, schema: Schema = { type: 'string', minLength: 1 }): Parameter => ({ name, in: 'path', required: true, description, schema });
 export const headerParam = (name: string, description: string, schema: Schema): Parameter => ({ name, in: 'header', required: true, description, schema });
-/** `limit`: how many per page, with its bounds and default. */
-export const limitParam = (description: string, maximum: number, dflt: number): Parameter => queryParam('limit', description, { type: 'integer', minimum: 1, maximum, default: dflt });
-export const DATE_TIME: Schema = { type: 'string', format: 'date-time' };
 
 /** Who is acting, for the audit trail of every ops action. */
 export const OPERATOR: Parameter = {

@@ -53,9 +53,9 @@ export type PushAnswer = z.infer<typeof pushAnswerSchema>;
 
 /** The query of `GET /api/v1/admin/unmatched-results`; `cursor` is the `next` of the page before. */
 export const unmatchedListQuerySchema = z.strictObject({
-  systemId: z.string().regex(/^[a-z0-9-]+$/, 'a system id').optional(),
-  cursor: z.string().regex(/^[a-z0-9-]+:\d{1,15}$/, 'the `next` of an earlier page').optional(),
-  limit: z.coerce.number().int().min(1).max(500).optional(),
+  systemId: z.string().regex(/^[a-z0-9-]+$/, 'a system id').optional().describe('Only this system’s unmatched results.'),
+  cursor: z.string().regex(/^[a-z0-9-]+:\d{1,15}$/, 'the `next` of an earlier page').optional().describe('The `next` of the page before (opaque).'),
+  limit: z.coerce.number().int().min(1).max(500).default(50).describe('Results per page, 1 to 500.'),
 });
 
 /** A page of unmatched results: by system id, then oldest first; `next` when there are more. */
@@ -201,14 +201,14 @@ export const deadLetterSchema = z.object({
 export type DeadLetter = z.infer<typeof deadLetterSchema>;
 
 const cursor = z.string().regex(/^[A-Za-z0-9_-]{1,400}$/, 'the `next` of an earlier page');
-const limit = z.coerce.number().int().min(1).max(500).optional();
+const limit = z.coerce.number().int().min(1).max(500).default(100);
 
 /** The query of `GET /api/v1/admin/dead-letters`. */
 export const deadLetterQuerySchema = z.strictObject({
-  systemId: z.string().optional(),
-  error: z.string().optional(),
-  cursor: cursor.optional(),
-  limit,
+  systemId: z.string().optional().describe('Only this system’s dead letters.'),
+  error: z.string().optional().describe('Only dead letters whose last error contains this (any case).'),
+  cursor: cursor.optional().describe('The `next` of the page before (opaque).'),
+  limit: limit.describe('Dead letters per page, 1 to 500.'),
 });
 
 /** A page of dead letters, oldest first; `next` when there are more. */
@@ -307,13 +307,13 @@ export type AuditEntry = z.infer<typeof auditEntrySchema>;
 
 /** The query of `GET /api/v1/admin/audit`. */
 export const auditQuerySchema = z.strictObject({
-  action: auditActionSchema.optional(),
-  who: z.string().optional().describe('Entries whose `who` contains this.'),
-  caseId: z.string().optional(),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
-  cursor: cursor.optional(),
-  limit,
+  action: auditActionSchema.optional().describe('Only this action.'),
+  who: z.string().optional().describe('Only actions whose `who` contains this.'),
+  caseId: z.string().optional().describe('Only actions on this case (its dead letters).'),
+  from: z.iso.datetime({ offset: true }).optional().describe('Not before this time.'),
+  to: z.iso.datetime({ offset: true }).optional().describe('Not after this time.'),
+  cursor: cursor.optional().describe('The `next` of the page before.'),
+  limit: limit.describe('Entries per page, 1 to 500.'),
 });
 
 export const auditPageSchema = z.object({

@@ -163,6 +163,9 @@ export function createApp(deps: AppDeps): express.Express {
           .catch((err: Error) => deps.log.warn({ err: err.message }, 'could not audit a refused credential')),
     }),
   );
+  // No route answers OPTIONS (nothing is called cross-origin): express's automatic answer would list a
+  // route's methods before its own credential check (the result endpoints check theirs in the route).
+  app.use((req, _res, next) => next(req.method === 'OPTIONS' ? new ApiError('not_found') : undefined));
   app.use('/api/v1/cases', (_req, _res, next) => next(accepting() ? undefined : new ApiError('unavailable', 'The gateway is shutting down; try again shortly.')));
   mount(
     app,

@@ -8,6 +8,7 @@ import { createApp, type AppDeps } from '../src/app';
 import { ApiError, ERROR_CATALOGUE } from '../src/platform/errors';
 import { sign } from '../src/platform/signing';
 import { buildOpenApi, declaredOperations, openApiFile, renderOpenApi } from '../scripts/openapi';
+import { openApiContract, pointerSegment } from './support/openapi-contract';
 
 const doc = buildOpenApi();
 
@@ -151,6 +152,30 @@ describe('docs/openapi.yaml', () => {
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+
+  it('documents as refused every empty query value its handler refuses, from the zod schema the handler parses', async () => {
+    // The handler's own verdict on `?name=`: 400 when its schema refuses the value, else it goes on (and finds nothing to ask).
+    const contract = openApiContract();
+    const server = http.createServer(app());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const disagreements: string[] = [];
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      for (const op of contract.operations) {
+        const security = Object.keys(op.security[0] ?? {})[0];
+        for (const [i, p] of (op.parameters ?? []).entries()) {
+          if (p.in !== 'query' || p.name === 'wsdl') continue;
+          const res = await fetch(`${base}${op.path}?${p.name}=`, { headers: security ? { authorization: `Bearer ${TOKEN_OF[security]}` } : {} });
+          const refused = res.status === 400;
+          const documented = contract.invalid(`#/paths/${pointerSegment(op.path)}/${op.method.toLowerCase()}/parameters/${i}/schema`, '') !== undefined;
+          if (refused !== documented) disagreements.push(`${op.operationId} ?${p.name}= is ${res.status}, documented as ${documented ? 'refused' : 'accepted'}`);
+        }
+      }
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    expect(disagreements).toEqual([]);
   });
 
   it('describes the callbacks as a webhook carrying the CaseEvent and the signature headers', () => {

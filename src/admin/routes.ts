@@ -1,20 +1,7 @@
 /** The ops interface (CONTRACT §6): systems, pause/resume, dead letters, audit. Bearer OW_OPS_TOKEN. */
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import {
-  answer,
-  body,
-  DATE_TIME,
-  errors,
-  IF_MATCH,
-  limitParam,
-  OPERATOR,
-  OPS,
-  OPS_ERRORS,
-  pathParam,
-  queryParam,
-  ref,
-} from '../api-docs';
+import { answer, body, errors, IF_MATCH, OPERATOR, OPS, OPS_ERRORS, pathParam } from '../api-docs';
 import {
   auditPageSchema,
   auditQuerySchema,
@@ -60,13 +47,16 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * The operator's name as sent: percent-encoded UTF-8 (what browsers and curl users are told to
- * send), or raw UTF-8 bytes, which Node hands over as Latin-1 characters. Anything else would be
- * stored as mojibake, so it is refused.
+ * send), or raw: UTF-8 bytes, which Node hands over as Latin-1 characters, or plain ASCII (a `%`
+ * that starts no escape, `100% sure`, is taken as written). Anything else would be stored as
+ * mojibake, so it is refused.
  */
 function operatorName(header: string): string {
   let name: string;
   try {
-    name = /[^ -~\t]/.test(header) ? UTF8.decode(Buffer.from(header, 'latin1')) : decodeURIComponent(header);
+    if (/[^ -~\t]/.test(header)) name = UTF8.decode(Buffer.from(header, 'latin1'));
+    else if (/%(?![0-9A-Fa-f]{2})/.test(header)) name = header;
+    else name = decodeURIComponent(header);
   } catch {
     throw new ApiError('invalid_request', 'X-OW-Operator must be UTF-8, raw or percent-encoded (e.g. %E5%80%BC%E7%8F%AD%E5%91%98).', [{ path: 'X-OW-Operator', message: 'not UTF-8' }]);
   }
@@ -378,12 +368,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
       tags: ['admin'],
       summary: 'Deliveries whose attempts ran out',
       security: OPS,
-      parameters: [
-        queryParam('systemId', 'Only this system’s dead letters.'),
-        queryParam('error', 'Only dead letters whose last error contains this (any case).'),
-        queryParam('cursor', 'The `next` of the page before (opaque).'),
-        limitParam('Dead letters per page, 1 to 500.', 500, 100),
-      ],
+      query: deadLetterQuerySchema,
       responses: { '200': answer('A page of dead letters, oldest first.', deadLetterPageSchema), ...errors(['invalid_request', ...OPS_ERRORS]) },
     },
     async (req, res) => {
@@ -502,15 +487,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
         'With the case ledger (the default), every action for `retention.ledger` and at least 180 days (网络安全法 §21): drained from Redis to the ledger by the sweep, the tail not drained yet read from Redis, so an action is listed at once. ' +
         'Without a ledger (OW_LEDGER=off) the trail keeps about the latest 10,000 actions. 503 `unavailable` while the ledger does not answer.',
       security: OPS,
-      parameters: [
-        queryParam('action', 'Only this action.', ref('AuditAction')),
-        queryParam('who', 'Only actions whose `who` contains this.'),
-        queryParam('caseId', 'Only actions on this case (its dead letters).'),
-        queryParam('from', 'Not before this time.', DATE_TIME),
-        queryParam('to', 'Not after this time.', DATE_TIME),
-        queryParam('cursor', 'The `next` of the page before.'),
-        limitParam('Entries per page, 1 to 500.', 500, 100),
-      ],
+      query: auditQuerySchema,
       responses: { '200': answer('A page, newest first.', auditPageSchema), ...errors(['invalid_request', 'unavailable', ...OPS_ERRORS]) },
     },
     async (req, res) => {

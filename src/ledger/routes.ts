@@ -5,7 +5,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { ApiError } from '../platform/errors';
-import { errors, json, OPS, OPS_ERRORS, queryParam } from '../api-docs';
+import { errors, json, OPS, OPS_ERRORS } from '../api-docs';
 import { quarantineAnswerSchema, statsAnswerSchema } from '../api-schemas';
 import { route } from '../platform/route';
 import type { Ledger } from './ledger';
@@ -20,13 +20,15 @@ export interface LedgerRoutesDeps {
   now?: () => Date;
 }
 
+/** A day (an Asia/Shanghai day, included) or an instant with its offset. */
+const dayOrInstant = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
 const querySchema = z.strictObject({
-  from: z.string().optional(),
-  to: z.string().optional(),
-  level: z.enum(['national', 'provincial', 'city']).optional(),
-  systemId: z.string().regex(/^[a-z0-9-]+$/).optional(),
-  itemCode: z.string().min(1).max(64).optional(),
-  format: z.enum(['json', 'csv']).optional(),
+  from: dayOrInstant.optional().describe('A day (YYYY-MM-DD, Asia/Shanghai, included) or an ISO instant; default 30 days before `to`.'),
+  to: dayOrInstant.optional().describe('A day (included) or an ISO instant; default now.'),
+  level: z.enum(['national', 'provincial', 'city']).optional().describe('Only systems of this level.'),
+  systemId: z.string().regex(/^[a-z0-9-]+$/).optional().describe('Only this system.'),
+  itemCode: z.string().min(1).max(64).optional().describe('Only cases of this item.'),
+  format: z.enum(['json', 'csv']).optional().describe('`csv` for CSV whatever the Accept header says.'),
 });
 
 export function ledgerRoutes(deps: LedgerRoutesDeps): Router {
@@ -43,14 +45,7 @@ export function ledgerRoutes(deps: LedgerRoutesDeps): Router {
         'Per system and Asia/Shanghai day of acceptance: deliveries accepted, delivered, completed, rejected and dead, and the median and p90 seconds from acceptance to the result. ' +
         'Only finished cases (in the ledger) are counted. JSON, or CSV with `Accept: text/csv` or `format=csv`.',
       security: OPS,
-      parameters: [
-        queryParam('from', 'A day (YYYY-MM-DD, Asia/Shanghai, included) or an ISO instant; default 30 days before `to`.'),
-        queryParam('to', 'A day (included) or an ISO instant; default now.'),
-        queryParam('level', 'Only systems of this level.', { type: 'string', enum: ['national', 'provincial', 'city'] }),
-        queryParam('systemId', 'Only this system.'),
-        queryParam('itemCode', 'Only cases of this item.'),
-        queryParam('format', '`csv` for CSV whatever the Accept header says.', { type: 'string', enum: ['json', 'csv'] }),
-      ],
+      query: querySchema,
       responses: {
         '200': { description: 'The rows, by day and system.', content: { ...json(statsAnswerSchema), 'text/csv': { schema: { type: 'string' } } } },
         ...errors(['invalid_request', 'unavailable', ...OPS_ERRORS]),

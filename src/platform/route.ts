@@ -40,6 +40,12 @@ export interface Operation {
   description?: string;
   /** Said on every operation, `[]` for a public one: an operation that forgot it would read as public. */
   security: Record<string, string[]>[];
+  /**
+   * The query as the handler parses it: each field a query parameter, described by its `.describe()`,
+   * so the document states exactly what the handler accepts (an empty `cursor`, a `limit` of 0 …).
+   */
+  query?: z.ZodObject;
+  /** Path and header parameters (and a query parameter no zod schema reads). */
   parameters?: Parameter[];
   requestBody?: { required: boolean; description?: string; content: Content };
   responses: Record<string, Response>;

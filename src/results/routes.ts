@@ -9,7 +9,7 @@ import { ApiError, issueDetails } from '../platform/errors';
 import { maskDeep } from '../platform/privacy';
 import { jsonBody } from '../platform/json-body';
 import { pushAnswerSchema, rematchAnswerSchema, unmatchedListQuerySchema, unmatchedPageSchema, type RematchAnswer, type UnmatchedPageAnswer } from '../api-schemas';
-import { answer, errors, json, limitParam, OPS, OPS_ERRORS, pathParam, queryParam, SYSTEM } from '../api-docs';
+import { answer, errors, json, OPS, OPS_ERRORS, pathParam, SYSTEM } from '../api-docs';
 import { route } from '../platform/route';
 import type { ResultReceiver } from './receiver';
 import type { UnmatchedCursor } from './unmatched-store';
@@ -83,7 +83,7 @@ export function resultRoutes(deps: ResultRoutesDeps): Router {
         'They are re-matched automatically when their case or receipt number is acknowledged. Paged: by system id, then oldest first; ' +
         'a page holds at most `limit` results and stops early past about 4 MB of them. Follow `next` until it is absent: every result parked throughout is listed exactly once.',
       security: OPS,
-      parameters: [queryParam('systemId', 'Only this system’s unmatched results.'), queryParam('cursor', 'The `next` of the page before (opaque).'), limitParam('Results per page, 1 to 500.', 500, 50)],
+      query: unmatchedListQuerySchema,
       responses: { '200': answer('A page of unmatched results.', unmatchedPageSchema), ...errors(['invalid_request', ...OPS_ERRORS]) },
     },
     async (req, res) => {

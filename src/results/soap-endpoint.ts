@@ -16,7 +16,7 @@ import type { Logger } from '../platform/logger';
 import type { RedisClient } from '../platform/redis';
 import type { SeenNonces } from '../../adapters/soap/wsse';
 import type { ResultReceiver } from './receiver';
-import { NONE, SOAP_CONTENT, XML_CONTENT } from '../api-docs';
+import { errors, NONE, SOAP_CONTENT, XML_CONTENT } from '../api-docs';
 import { route } from '../platform/route';
 
 export interface SoapResultDeps {
@@ -100,8 +100,11 @@ export function soapResultRoutes(deps: SoapResultDeps): Router {
       summary: 'The WSDL of the SOAP result endpoint',
       description: 'See docs/soap.md.',
       security: NONE,
-      parameters: [{ name: 'wsdl', in: 'query', required: true, allowEmptyValue: true, description: 'Present, with no value: `GET /soap/results?wsdl`.', schema: { type: 'string' } }],
-      responses: { '200': { description: 'The WSDL (document/literal, SOAP 1.1 and 1.2 bindings), its address the URL it was fetched from.', content: XML_CONTENT } },
+      parameters: [{ name: 'wsdl', in: 'query', required: true, allowEmptyValue: true, description: 'Present, with no value: `GET /soap/results?wsdl`; without it the answer is 404.', schema: { type: 'string' } }],
+      responses: {
+        '200': { description: 'The WSDL (document/literal, SOAP 1.1 and 1.2 bindings), its address the URL it was fetched from.', content: XML_CONTENT },
+        ...errors(['not_found']),
+      },
     },
     (req, res, next) => {
     if (!Object.keys(req.query).some((k) => k.toLowerCase() === 'wsdl')) return next();

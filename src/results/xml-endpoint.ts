@@ -41,7 +41,7 @@ export function xmlResultRoutes(deps: XmlResultRoutesDeps): Router {
       summary: 'A legacy system pushes a result (XML over HTTP)',
       description:
         "An XML document in the system's charset (from the Content-Type, else the XML declaration, else the system's `charset`): " +
-        "the children of its root element go to the system's `result.map`. Every answer is an XML `<Ack>` in the system's charset " +
+        "the document, its root element included (`Result.ywh`), goes to the system's `result.map`. Every answer is an XML `<Ack>` in the system's charset " +
         '(`<code>0</code>` when recorded, else the error code), documented in docs/xml.md.',
       security: SYSTEM,
       parameters: [pathParam('systemId', 'A legacy system id.')],

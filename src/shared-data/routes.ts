@@ -6,7 +6,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { operatorOf } from '../admin/routes';
 import { lookupPageSchema, sharedDataAnswerSchema } from '../api-schemas';
-import { answer, body, DATE_TIME, errors, INTAKE, limitParam, OPS, OPS_ERRORS, queryParam } from '../api-docs';
+import { answer, body, errors, INTAKE, OPS, OPS_ERRORS } from '../api-docs';
 import { route } from '../platform/route';
 import { ApiError } from '../platform/errors';
 import { jsonBody } from '../platform/json-body';
@@ -18,13 +18,16 @@ export interface SharedDataRoutesDeps {
 
 const when = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 const listingQuery = z.strictObject({
-  caseId: z.string().min(1).max(64).optional(),
-  /** A full ID number: matched by its keyed hash, never stored or shown. */
-  person: z.string().regex(/^[0-9A-Za-z]{6,32}$/, '6-32 letters and digits').optional(),
-  purpose: z.string().min(1).max(64).optional(),
-  from: when.optional(),
-  to: when.optional(),
-  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  caseId: z.string().min(1).max(64).optional().describe('Only look-ups for this case.'),
+  person: z
+    .string()
+    .regex(/^[0-9A-Za-z]{6,32}$/, '6-32 letters and digits')
+    .optional()
+    .describe('Only look-ups of this ID number (the full number, compared by its keyed hash; never shown).'),
+  purpose: z.string().min(1).max(64).optional().describe('Only look-ups for this item code.'),
+  from: when.optional().describe('Not before this time.'),
+  to: when.optional().describe('Not after this time.'),
+  limit: z.coerce.number().int().min(1).max(1000).default(200).describe('At most this many look-ups, 1 to 1000.'),
 });
 
 export function sharedDataRoutes(deps: SharedDataRoutesDeps): Router {
@@ -80,14 +83,7 @@ export function sharedDataRoutes(deps: SharedDataRoutesDeps): Router {
       summary: 'Shared-data look-ups: who looked up whom, for what (read-only)',
       description: 'From the case ledger (for `retention.ledger`, at least 180 days) and the tail not drained there yet, newest first: the ID number masked, never its hash. 503 `unavailable` while the ledger does not answer.',
       security: OPS,
-      parameters: [
-        queryParam('caseId', 'Only look-ups for this case.'),
-        queryParam('person', 'Only look-ups of this ID number (the full number, compared by its keyed hash; never shown).'),
-        queryParam('purpose', 'Only look-ups for this item code.'),
-        queryParam('from', 'Not before this time.', DATE_TIME),
-        queryParam('to', 'Not after this time.', DATE_TIME),
-        limitParam('At most this many look-ups, 1 to 1000.', 1000, 200),
-      ],
+      query: listingQuery,
       responses: { '200': answer('The matching look-ups, newest first.', lookupPageSchema), ...errors(['invalid_request', 'unavailable', ...OPS_ERRORS]) },
     },
     async (req, res) => {

@@ -44,7 +44,8 @@ export const sharedDataQuerySchema = z.strictObject({
     .array(z.string().min(1).max(64))
     .min(1)
     .max(20)
-    .refine((kinds) => new Set(kinds).size === kinds.length, 'each kind once'),
+    .refine((kinds) => new Set(kinds).size === kinds.length, 'each kind once')
+    .meta({ uniqueItems: true, description: 'Kinds of shared-data.yaml, each once (the document lists the shipped ones).' }),
   deadlineMs: z.number().int().min(100).max(30_000).optional(),
 });
 export type SharedDataQuery = z.infer<typeof sharedDataQuerySchema>;

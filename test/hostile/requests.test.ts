@@ -187,4 +187,25 @@ describe('when hostile or malformed requests arrive', () => {
     }
     expect(await unmatched()).toBe(before);
   });
+
+  it('then an ASCII X-OW-Operator with a % that starts no escape is taken as written', async () => {
+    const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${OPS_TOKEN}`, 'X-OW-Operator': '100% sure' };
+    const resumed = await rawRequest(`${gateway.url}/api/v1/admin/systems/city-xml/resume`, 'POST', headers, Buffer.from('{}'));
+    expect(resumed.status).toBe(200);
+    const audit = (await admin(gateway, 'GET', '/audit')).body.items as Array<{ who: string }>;
+    expect(audit[0]!.who).toMatch(/^100 sure \(token [0-9a-f]{8}\)$/);
+  });
+
+  it.each([
+    ['a stranger', {}],
+    ['the intake platform', { Authorization: `Bearer ${INTAKE_TOKEN}` }],
+    ['ops', { Authorization: `Bearer ${OPS_TOKEN}` }],
+    ['a legacy system', { Authorization: 'Bearer xml-result-token' }],
+  ])('then OPTIONS, which no route answers, is refused on every path to %s (no automatic 200 listing methods)', async (_who, auth: Record<string, string>) => {
+    for (const path of ['/xml/results/city-xml', '/soap/results', '/api/v1/results/city-housing-reform', '/api/v1/cases', '/api/v1/admin/systems', '/healthz']) {
+      const res = await rawRequest(`${gateway.url}${path}`, 'OPTIONS', auth);
+      expect({ path, status: res.status, allow: res.headers.allow }).toEqual({ path, status: expect.any(Number), allow: undefined });
+      expect([401, 403, 404]).toContain(res.status);
+    }
+  });
 });

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { eventually, INTAKE_TOKEN, legacyServer, OPS_TOKEN, replyJson, restSystem, sampleCase, writeConfig, type LegacyServer } from '../support/harness';
-import { spawnGateway, stopGateway, untilReady, type GatewayProcess } from '../support/gateway-process';
+import { READY_WAIT_MS, spawnGateway, stopGateway, untilReady, type GatewayProcess } from '../support/gateway-process';
 import { startTestRedis, type TestRedis } from '../support/redis-server';
 import { sample, scrape } from './prom';
 
@@ -37,9 +37,8 @@ beforeAll(async () => {
     OW_LEDGER: 'off',
   };
   [api, worker] = await Promise.all([spawnGateway('api', { ...env, OW_ROLE: 'api' }, logs), spawnGateway('worker', { ...env, OW_ROLE: 'worker' }, logs)]);
-  // Generously: two gateways starting at once on a loaded two-core machine are slow.
-  await Promise.all([untilReady(api, 100_000), untilReady(worker, 100_000)]);
-}, 120_000);
+  await Promise.all([untilReady(api), untilReady(worker)]);
+}, READY_WAIT_MS + 30_000);
 
 afterAll(async () => {
   await Promise.all([stopGateway(api), stopGateway(worker)]);

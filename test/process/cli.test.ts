@@ -12,7 +12,7 @@ import Redis from 'ioredis';
 import YAML from 'yaml';
 import { demoEnv } from '../../sim/samples';
 import { eventually, INTAKE_TOKEN, legacyServer, OPS_TOKEN, redisUrl, replyJson, restSystem, sampleCase, submit, writeConfig, type LegacyServer } from '../support/harness';
-import { spawnGateway, stopGateway, untilReady, type GatewayProcess } from '../support/gateway-process';
+import { READY_WAIT_MS, spawnGateway, stopGateway, untilReady, type GatewayProcess } from '../support/gateway-process';
 import { freePort } from '../support/redis-server';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -128,8 +128,8 @@ describe('OW_ENV_FILE and the daily actions against a running gateway', () => {
     // The intake token only in the file; the ops token in both, where the environment's wins.
     const file = envFile(['# the gateway\'s own', '', `OW_INTAKE_TOKEN="${INTAKE_TOKEN}"`, `OW_OPS_TOKEN=${FILE_OPS_TOKEN}`, `OW_CONFIG_DIR='${dir}'`]);
     gateway = await spawnGateway('cli', { OW_ENV_FILE: file, OW_OPS_TOKEN: OPS_TOKEN, REDIS_URL: `${redisUrl()}/${REDIS_DB}`, OW_LEDGER: 'off', OW_SHUTDOWN_GRACE_MS: '1000' });
-    await untilReady(gateway, 30_000);
-  }, 60_000);
+    await untilReady(gateway);
+  }, READY_WAIT_MS + 30_000);
 
   afterAll(async () => {
     await stopGateway(gateway);

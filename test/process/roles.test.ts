@@ -14,7 +14,7 @@ import os from 'node:os';
 import { Redis } from 'ioredis';
 import { startTestPostgres, type TestPostgres } from '../ledger/postgres';
 import { caseView, eventually, INTAKE_TOKEN, OPS_TOKEN, redisUrl, restSystem, sampleCase, submit, writeConfig } from '../support/harness';
-import { MAIN, spawnGateway, stopGateway, untilReady, type GatewayProcess } from '../support/gateway-process';
+import { MAIN, READY_WAIT_MS, spawnGateway, stopGateway, untilReady, type GatewayProcess } from '../support/gateway-process';
 
 // A database of its own on the run's Redis: main.ts always uses the key prefix "ow", which other
 // process tests use on database 0 at the same time.
@@ -199,10 +199,10 @@ describe('OW_ROLE: one api and two worker processes on one Redis', () => {
     };
     // The api first: it applies the ledger's migrations, so the workers find them done.
     api = await spawnGateway('api', { ...env, OW_ROLE: 'api' });
-    await untilReady(api, 30_000);
+    await untilReady(api);
     workers = await Promise.all([spawnGateway('worker-1', { ...env, OW_ROLE: 'worker' }), spawnGateway('worker-2', { ...env, OW_ROLE: 'worker' })]);
-    await Promise.all(workers.map((w) => untilReady(w, 30_000)));
-  }, 60_000);
+    await Promise.all(workers.map((w) => untilReady(w)));
+  }, 2 * READY_WAIT_MS + 30_000);
 
   afterAll(async () => {
     await Promise.all(all().map((p) => stopGateway(p)));

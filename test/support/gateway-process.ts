@@ -40,8 +40,14 @@ export async function spawnGateway(name: string, env: Record<string, string>, di
   return { name, url: `http://127.0.0.1:${port}`, pid: child.pid!, child, log, exited };
 }
 
-/** Waits for /readyz 200; a process that exits or is not ready in time fails with its log. */
-export async function untilReady(p: GatewayProcess, timeoutMs: number): Promise<void> {
+/**
+ * Waits for /readyz 200; a process that exits fails with its log. A start takes what the code allows
+ * it (Redis, the ledger's first start, on whatever the machine is doing), so the wait is long: it only
+ * turns a hang into a failure with the log, well inside the hook's own timeout.
+ */
+export const READY_WAIT_MS = 150_000;
+
+export async function untilReady(p: GatewayProcess, timeoutMs = READY_WAIT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (p.child.exitCode !== null || p.child.signalCode !== null) throw new Error(`${p.name} exited during start-up:\n${fs.readFileSync(p.log, 'utf8')}`);

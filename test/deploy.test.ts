@@ -2,7 +2,9 @@
  * The deployment files agree with the code: the Dockerfile, docker-compose.yml, deploy/.env.example
  * and every manifest under deploy/k8s, parsed (there is no Docker daemon or cluster here) and checked
  * against what the gateway really reads and serves: its port, every variable the shipped config/
- * needs, the OW_ROLE values, the probe paths (asked of a real gateway of each role), the command.
+ * needs, the OW_ROLE values, the probe paths (asked of a real gateway of each role), the command,
+ * and that every alert rule reads only metrics that a pod Prometheus scrapes exports (asked of the
+ * built gateway run in each Deployment's role).
  */
 import fs from 'node:fs';
 import os from 'node:os';

@@ -25,6 +25,8 @@ describe('when ops change a system configuration at 3 a.m.', () => {
   const bLog = capturingLogger();
   const keyPrefix = uniquePrefix();
   const others: RunningGateway[] = [];
+  /** Processes started later on A's and B's Redis keys: they deliver too. */
+  const peers: RunningGateway[] = [];
 
   beforeAll(async () => {
     legacy = await legacyServer((req, n, res) => {
@@ -160,6 +162,7 @@ describe('when ops change a system configuration at 3 a.m.', () => {
     const captured = capturingLogger();
     const late = await startTestGateway(dirA, { keyPrefix, log: captured.log });
     others.push(late);
+    peers.push(late);
     const warning = captured.lines.map((l) => JSON.parse(l) as { msg: string; systems?: string[] }).find((l) => l.msg.includes('differs from the file'));
     expect(warning?.systems).toEqual([ID]);
     expect(warning?.msg).toContain('reset');
@@ -176,6 +179,8 @@ describe('when ops change a system configuration at 3 a.m.', () => {
     expect(reset.status).toBe(200);
     expect(reset.body).toMatchObject({ source: 'file', system: { timeoutMs: 2500, request: { body: '{"edited": caseId}' } } });
     expect((await admin(a, 'GET', `/systems/${ID}/history`)).body[0]).toMatchObject({ version: reset.body.version, source: 'file', summary: expect.stringMatching(/^reset to the file: changed .*timeoutMs/) });
+    // Every process delivering for this system follows (any of them may take the next delivery).
+    for (const g of [b, ...peers]) await eventually(async () => expect((await admin(g, 'GET', `/systems/${ID}`)).body.version).toBe(reset.body.version), 5000);
     const c = sampleCase();
     await submit(a, c);
     await eventually(async () => expect((await caseView(a, c.caseId as string)).body.deliveries[0].status).toBe('delivered'));

@@ -2,7 +2,9 @@
  * The deployment files agree with the code: the Dockerfile, docker-compose.yml, deploy/.env.example
  * and every manifest under deploy/k8s, parsed (there is no Docker daemon or cluster here) and checked
  * against what the gateway really reads and serves: its port, every variable the shipped config/
- * needs, the OW_ROLE values, the probe paths (asked of a real gateway of each role), the command.
+ * needs, the OW_ROLE values, the probe paths (asked of a real gateway of each role), the command,
+ * and that every alert rule reads only metrics that a pod Prometheus scrapes exports (asked of the
+ * built gateway run in each Deployment's role).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,6 +16,8 @@ import { GATEWAY_ROLES, startGateway, type GatewayRole } from '../src/gateway';
 import { parseRedisUrl } from '../src/platform/redis';
 import { configItems, configMapYaml, CONFIG_MAP } from '../scripts/k8s-config';
 import { INTAKE_TOKEN, OPS_TOKEN, redisUrl, restSystem, uniquePrefix, writeConfig } from './support/harness';
+import { spawnGateway, stopGateway, untilReady, type GatewayProcess } from './support/gateway-process';
+import { startTestPostgres, type TestPostgres } from './ledger/postgres';
 
 const ROOT = path.resolve(__dirname, '..');
 const read = (file: string): string => fs.readFileSync(path.join(ROOT, file), 'utf8');
@@ -192,7 +196,7 @@ interface Manifest {
   resources?: string[];
 }
 interface PodTemplate {
-  metadata: { labels: Record<string, string> };
+  metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
   spec: { containers: Container[]; volumes: Array<{ name: string; projected?: { sources: Array<{ configMap: { name: string; items: Array<{ key: string; path: string }> } }> }; secret?: { secretName: string } }> };
 }
 
@@ -293,6 +297,127 @@ describe('deploy/k8s', () => {
         await gateway.stop();
       }
     });
+  });
+});
+
+// --- alert rules on the deployed topology ---------------------------------------------------------
+
+interface AlertRule {
+  alert: string;
+  expr: string;
+}
+
+/** Every alert rule under deploy/ (any YAML file holding Prometheus rule groups). */
+function alertRules(): Array<AlertRule & { file: string }> {
+  const files = (dir: string): string[] => fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : /\.ya?ml$/.test(e.name) ? [path.join(dir, e.name)] : []));
+  return files('deploy').flatMap((file) =>
+    YAML.parseAllDocuments(read(file)).flatMap((d) => {
+      const doc = d.toJS() as { groups?: Array<{ rules?: Array<Partial<AlertRule>> }> } | null;
+      return (doc?.groups ?? []).flatMap((g) => (g.rules ?? []).filter((r): r is AlertRule => Boolean(r.alert && r.expr)).map((r) => ({ ...r, file })));
+    }),
+  );
+}
+
+/** The gateway's metric names a PromQL expression reads, with where each occurs. */
+function metricsIn(expr: string): Array<{ name: string; at: number }> {
+  return [...expr.matchAll(/\b(ow_[a-z_]+)\b/g)].map((m) => ({ name: m[1]!, at: m.index }));
+}
+
+const AGGREGATIONS = new Set(['sum', 'max', 'min', 'avg', 'count', 'group', 'stddev', 'stdvar', 'topk', 'bottomk', 'quantile', 'count_values']);
+
+/** The aggregation operator closest around position `at` of `expr` (`max by (x) (delta(m[5m]))`: max). */
+function aggregationAround(expr: string, at: number): string | undefined {
+  let depth = 0;
+  for (let i = at - 1; i >= 0; i--) {
+    if (expr[i] === ')') depth++;
+    else if (expr[i] === '(' && depth > 0) depth--;
+    else if (expr[i] === '(') {
+      // An enclosing parenthesis: what precedes it is a function, an aggregation (its `by (…)` clause skipped) or nothing.
+      let before = expr.slice(0, i).trimEnd();
+      if (before.endsWith(')')) before = before.slice(0, before.lastIndexOf('(')).trimEnd();
+      const words = /(\w+)\s+(by|without)$/.exec(before) ?? /(\w+)$/.exec(before);
+      if (words && AGGREGATIONS.has(words[1]!)) return words[1];
+    }
+  }
+  return undefined;
+}
+
+/** Metric families a /metrics answer declares (`# TYPE`), a histogram's series names included. */
+async function declared(url: string): Promise<Map<string, string>> {
+  const res = await fetch(`${url}/metrics`);
+  expect(res.status).toBe(200);
+  const out = new Map<string, string>();
+  for (const [, name, type] of (await res.text()).matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+    out.set(name!, type!);
+    if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) out.set(name! + suffix, type);
+  }
+  return out;
+}
+
+describe('the alert rules on the topology deploy/k8s deploys', () => {
+  const deployments = fs
+    .readdirSync(path.join(ROOT, 'deploy/k8s'))
+    .filter((f) => f.endsWith('.yaml'))
+    .flatMap((f) => YAML.parseAllDocuments(read(`deploy/k8s/${f}`)).map((d) => d.toJS() as Manifest))
+    .filter((m) => m.kind === 'Deployment');
+  const pods = deployments.map((d) => {
+    const pod = d.spec!.template as PodTemplate;
+    const c = pod.spec.containers[0]!;
+    const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? '']));
+    const a = pod.metadata.annotations ?? {};
+    // Prometheus's kubernetes_sd "prometheus.io/*" convention: scraped when asked to, at that port and path.
+    const scraped = a['prometheus.io/scrape'] === 'true' && a['prometheus.io/port'] === env.PORT && (a['prometheus.io/path'] ?? '/metrics') === '/metrics';
+    return { name: d.metadata.name, env, scraped };
+  });
+  const rules = alertRules();
+  let pg: TestPostgres | undefined;
+  const gateways: GatewayProcess[] = [];
+  /** What each Deployment's pod exports, asked of the built gateway run with that pod's environment. */
+  const exported = new Map<string, Map<string, string>>();
+
+  beforeAll(async () => {
+    pg = await startTestPostgres();
+    const configDir = writeConfig([restSystem('city-a', 'http://127.0.0.1:1/cases')], { routes: [{ itemCode: '*', targets: ['city-a'] }] });
+    const shared = { OW_CONFIG_DIR: configDir, REDIS_URL: `${redisUrl()}/12`, DATABASE_URL: await pg.database(), OW_INTAKE_TOKEN: INTAKE_TOKEN, OW_OPS_TOKEN: OPS_TOKEN };
+    // One at a time: the first applies the ledger's migrations.
+    for (const pod of pods) {
+      const gateway = await spawnGateway(pod.name, { ...shared, OW_ROLE: pod.env.OW_ROLE! });
+      gateways.push(gateway);
+      await untilReady(gateway, 30_000);
+      exported.set(pod.name, await declared(gateway.url));
+    }
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.all(gateways.map((g) => stopGateway(g)));
+    await pg?.destroy();
+  });
+
+  it('has rules to check, and pods Prometheus scrapes', () => {
+    expect(rules.length).toBeGreaterThanOrEqual(8);
+    expect(pods.map((p) => p.env.OW_ROLE).sort()).toEqual(['api', 'worker']);
+  });
+
+  it('can fire every rule: each metric it reads is exported by a process whose pods are scraped', () => {
+    const fromScraped = new Set(pods.filter((p) => p.scraped).flatMap((p) => [...exported.get(p.name)!.keys()]));
+    const unseen = rules.flatMap((r) => metricsIn(r.expr).filter((m) => !fromScraped.has(m.name)).map((m) => `${r.alert}: ${m.name}`));
+    expect(unseen).toEqual([]);
+  });
+
+  it('never sums a gauge over instances: every process exporting it reads the same Redis or ledger', () => {
+    const types = new Map(pods.flatMap((p) => [...exported.get(p.name)!]));
+    const summed = rules.flatMap((r) =>
+      metricsIn(r.expr)
+        .filter((m) => types.get(m.name) === 'gauge' && !['max', 'min'].includes(aggregationAround(r.expr, m.at) ?? ''))
+        .map((m) => `${r.alert}: ${m.name} under ${aggregationAround(r.expr, m.at) ?? 'no aggregation'}`),
+    );
+    expect(summed).toEqual([]);
+    // The check reads aggregations as written.
+    const around = (expr: string) => aggregationAround(expr, metricsIn(expr)[0]!.at);
+    expect(around('sum by (systemId) (delta(ow_dead_letters[30m])) > 0')).toBe('sum');
+    expect(around('max(ow_backlog_up) == 0')).toBe('max');
+    expect(around('x and on (systemId) (max by (systemId) (ow_window_open) == 1)')).toBe('max');
+    expect(around('rate(ow_dead_letters[5m]) > 0')).toBeUndefined();
   });
 });
 

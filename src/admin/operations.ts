@@ -386,10 +386,16 @@ export class Operations {
     return this.store(systemId, found.raw, by, { expected, reason, source: found.info.source, summary: `rollback to version ${version}` }, 'system.rollback');
   }
 
-  /** Back to the file in OW_CONFIG_DIR, as a new version (`source: file`). */
+  /**
+   * Back to the file in OW_CONFIG_DIR as it is now (read and checked as at start-up), as a new version
+   * (`source: file`); a folder that would not start is refused with each problem's file and key.
+   */
   async reset(systemId: string, by: Operator, expected?: number, reason?: string): Promise<SystemVersion> {
     this.system(systemId);
-    const file = this.deps.live.fileContent(systemId);
+    const file = await this.deps.live.fileNow(systemId).catch((err: unknown) => {
+      if (err instanceof SystemConfigInvalid) throw new ApiError('invalid_config', 'The configuration folder does not load as at start-up; nothing was changed.', err.issues.map((i): ErrorDetail => ({ path: i.path ? `${i.file} at ${i.path}` : i.file, message: i.message })));
+      throw err;
+    });
     if (!file) throw new ApiError('unknown_system', `System ${systemId} has no configuration file.`);
     return this.store(systemId, file, by, { expected, reason, source: 'file', summary: 'reset to the file' }, 'system.reset');
   }

@@ -264,7 +264,9 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
       operationId: 'resetSystem',
       tags: ['admin'],
       summary: 'Go back to the file in OW_CONFIG_DIR (admin, audited)',
-      description: 'Stores the file this process read as a new version, `source: file`: after editing a file, reset makes it the one in use.',
+      description:
+        'Reads the file as it is on disk now and stores it as a new version, `source: file`: after editing a file, reset makes it the one in use. ' +
+        'The configuration folder is checked as at start-up; a problem anywhere in it refuses the reset (`invalid_config`, each problem\'s file and key in `details`) and nothing changes.',
       security: OPS,
       parameters: [id, OPERATOR, IF_MATCH],
       requestBody: body(reasonBodySchema, false),

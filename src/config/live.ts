@@ -12,7 +12,7 @@ import { LuaScripts } from '../platform/lua';
 import { redactUrl } from '../platform/privacy';
 import type { RedisClient } from '../platform/redis';
 import { keyPath } from '../platform/errors';
-import { parseSystem, trialRun, type ConfigIssue, type GatewayConfig } from './loader';
+import { ConfigError, loadConfig, parseSystem, trialRun, type ConfigIssue, type GatewayConfig } from './loader';
 import type { SystemConfig } from './schema';
 
 /** Written in place of a secret when a system is shown; sent back unchanged, it keeps the secret. */
@@ -233,9 +233,24 @@ export class LiveConfig {
     return this.versions.get(systemId) ?? 0;
   }
 
-  /** The content of the system's file, as this process read it at start. */
-  fileContent(systemId: string): Record<string, unknown> | undefined {
-    return this.files.sources.get(systemId);
+  /**
+   * The content of the system's file as it is on disk now, checked as a start-up checks the folder
+   * (every file, then the system's expressions test-run): undefined when the file is gone, else
+   * SystemConfigInvalid with each problem's file and key.
+   */
+  async fileNow(systemId: string): Promise<Record<string, unknown> | undefined> {
+    let files: GatewayConfig;
+    try {
+      files = loadConfig(this.files.dir, this.options.env);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new SystemConfigInvalid(err.issues);
+      throw err;
+    }
+    const system = files.systems.get(systemId);
+    if (!system) return undefined;
+    const issues = await trialRun(system, `systems/${systemId}.yaml`, files.gateway);
+    if (issues.length > 0) throw new SystemConfigInvalid(issues);
+    return files.sources.get(systemId);
   }
 
   /** The raw content of the version in use here (secrets unredacted: never answered as it is). */
@@ -250,11 +265,12 @@ export class LiveConfig {
 
   /**
    * Checks a version ops stored: its schema, expressions (compiled and test-run on a sample case),
-   * endpoints (egress), and that it reads no environment variable.
+   * endpoints (egress), and that it reads no environment variable. A version whose source is the
+   * file (a reset, or a rollback to one) was read from a file, so its `${…}` references are the file's.
    */
-  private async validate(id: string, raw: Record<string, unknown>): Promise<SystemConfig> {
+  private async validate(id: string, raw: Record<string, unknown>, source: VersionSource): Promise<SystemConfig> {
     const file = `systems/${id}`;
-    const issues = environmentReferences(raw, this.files.sources.get(id) ?? {}, file);
+    const issues = environmentReferences(raw, source === 'file' ? raw : (this.files.sources.get(id) ?? {}), file);
     const system = parseSystem(raw, file, this.options.env, this.current.gateway, this.current.dir, issues);
     if (system && system.id !== id) issues.push({ file, path: 'id', message: `must be ${id}` });
     if (system && issues.length === 0) issues.push(...(await trialRun(system, file, this.current.gateway)));
@@ -269,11 +285,11 @@ export class LiveConfig {
   async check(systemId: string, raw: Record<string, unknown>): Promise<SystemConfig> {
     const next = structuredClone(raw);
     restoreRedacted(next, this.raws.get(systemId) ?? {});
-    return this.validate(systemId, next);
+    return this.validate(systemId, next, 'api');
   }
 
   private async apply(id: string, version: number, raw: Record<string, unknown>, source: VersionSource): Promise<void> {
-    const system = await this.validate(id, raw);
+    const system = await this.validate(id, raw, source);
     const systems = new Map(this.current.systems);
     systems.set(id, system);
     this.current = { ...this.current, systems };
@@ -395,10 +411,10 @@ export class LiveConfig {
     const previous = latest?.raw ?? this.files.sources.get(systemId) ?? {};
     const next = structuredClone(raw);
     restoreRedacted(next, previous);
-    await this.validate(systemId, next);
+    const source = options.source ?? 'api';
+    await this.validate(systemId, next, source);
     const version = base + 1;
     const change = describeChange(previous, next);
-    const source = options.source ?? 'api';
     const entry: StoredVersion = { version, raw: next, at: this.now(), by, source, summary: options.summary ? `${options.summary}: ${change}` : change, ...(options.reason ? { reason: options.reason } : {}) };
     const current = Number(await this.scripts.run('store-version', [this.key], [systemId, base, JSON.stringify(entry)]));
     if (current !== 0) {

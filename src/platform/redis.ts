@@ -205,7 +205,7 @@ export interface EmbeddedRedis {
   url: string;
   /** SIGTERM (it flushes its append-only file), SIGKILL if it has not gone within `graceMs`. */
   stop(graceMs?: number): Promise<void>;
-  /** SIGKILL at once, synchronously: for a process that must exit now. */
+  /** SIGKILL (to it and its watchdog) at once, synchronously: for a process that must exit now. */
   kill(): void;
 }
 
@@ -237,8 +237,25 @@ function redisServerBinary(): string | undefined {
 }
 
 /**
+ * `sh -c WATCHDOG redis-server args…`: runs redis-server and SIGTERMs it when its own stdin (a pipe
+ * from the gateway) closes, which happens however the gateway ends, SIGKILL included; it exits with
+ * redis-server's status once redis-server is gone.
+ */
+const WATCHDOG = [
+  'exec 3<&0',
+  '"$0" "$@" </dev/null 3<&- & r=$!',
+  '{ while read -r _ <&3; do :; done; kill $r 2>/dev/null; } & w=$!',
+  'wait $r; c=$?',
+  'kill $w 2>/dev/null',
+  'exit $c',
+].join('\n');
+
+/**
  * Starts redis-server on a free loopback port, append-only on, and waits until it answers.
- * An aborted `signal` kills the half-started server, so a shutdown during start-up leaves no orphan.
+ * It runs in a process group of its own (under a watchdog, WATCHDOG), so Ctrl-C, which signals the
+ * terminal's whole group, reaches only the gateway: the deliveries in flight drain against a Redis
+ * still up, and the gateway stops it last. An aborted `signal` kills the half-started server, so a
+ * shutdown during start-up leaves no orphan.
  */
 export async function launchEmbeddedRedis(dataDir: string, signal?: AbortSignal): Promise<EmbeddedRedis> {
   const binary = redisServerBinary();
@@ -246,15 +263,21 @@ export async function launchEmbeddedRedis(dataDir: string, signal?: AbortSignal)
   fs.mkdirSync(dataDir, { recursive: true });
   const port = await freePort();
   const child = spawn(
-    binary,
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', path.resolve(dataDir), '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--daemonize', 'no'],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
+    '/bin/sh',
+    ['-c', WATCHDOG, binary, '--port', String(port), '--bind', '127.0.0.1', '--dir', path.resolve(dataDir), '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--daemonize', 'no'],
+    { detached: true, stdio: ['pipe', 'ignore', 'inherit'] },
   );
-  // exitCode stays null when the child died of a signal (e.g. the terminal's SIGINT reached it too).
+  child.stdin!.on('error', () => {}); // EPIPE once the watchdog has gone: nothing is ever written
+  // The watchdog's exit is redis-server's (exitCode null when the watchdog itself was killed).
   const exited = () => child.exitCode !== null || child.signalCode !== null;
   const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const kill = () => {
-    if (!exited()) child.kill('SIGKILL');
+    if (exited()) return;
+    try {
+      process.kill(-child.pid!, 'SIGKILL'); // the group: the watchdog and redis-server alike
+    } catch {
+      // gone meanwhile
+    }
   };
   signal?.addEventListener('abort', kill, { once: true });
   const url = `redis://127.0.0.1:${port}`;
@@ -277,6 +300,7 @@ export async function launchEmbeddedRedis(dataDir: string, signal?: AbortSignal)
     }
   } catch (err) {
     kill();
+    await gone;
     throw err;
   } finally {
     probe.disconnect();
@@ -287,7 +311,7 @@ export async function launchEmbeddedRedis(dataDir: string, signal?: AbortSignal)
     kill,
     async stop(graceMs = 5000) {
       if (exited()) return;
-      child.kill('SIGTERM');
+      child.stdin!.end(); // the watchdog SIGTERMs redis-server and exits once it is gone
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([gone, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
       clearTimeout(timer);

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import YAML from 'yaml';
 import type { RunningGateway } from '../../src/gateway';
 import { loadConfig } from '../../src/config/loader';
 import {
@@ -24,6 +25,8 @@ describe('when ops change a system configuration at 3 a.m.', () => {
   const bLog = capturingLogger();
   const keyPrefix = uniquePrefix();
   const others: RunningGateway[] = [];
+  /** Processes started later on A's and B's Redis keys: they deliver too. */
+  const peers: RunningGateway[] = [];
 
   beforeAll(async () => {
     legacy = await legacyServer((req, n, res) => {
@@ -159,8 +162,50 @@ describe('when ops change a system configuration at 3 a.m.', () => {
     const captured = capturingLogger();
     const late = await startTestGateway(dirA, { keyPrefix, log: captured.log });
     others.push(late);
+    peers.push(late);
     const warning = captured.lines.map((l) => JSON.parse(l) as { msg: string; systems?: string[] }).find((l) => l.msg.includes('differs from the file'));
     expect(warning?.systems).toEqual([ID]);
     expect(warning?.msg).toContain('reset');
+  });
+
+  it('then a reset reads the file as it is on disk now: an edit becomes the version in use, a broken edit is refused naming file and key, and changes nothing', async () => {
+    const file = path.join(dirA, 'systems', `${ID}.yaml`);
+    const original = fs.readFileSync(file, 'utf8');
+    const onDisk = YAML.parse(original) as Record<string, unknown>;
+    // A file may name a variable of the process environment (a version stored through the API may not).
+    process.env.OW_TEST_RESET_TOKEN = 's3cret';
+    fs.writeFileSync(file, YAML.stringify({ ...onDisk, timeoutMs: 2500, request: { body: '{"edited": caseId}' }, auth: { type: 'bearer', token: '${OW_TEST_RESET_TOKEN}' } }));
+    const reset = await admin(a, 'POST', `/systems/${ID}/reset`, { reason: '文件已改' });
+    expect(reset.status).toBe(200);
+    expect(reset.body).toMatchObject({ source: 'file', system: { timeoutMs: 2500, request: { body: '{"edited": caseId}' } } });
+    expect((await admin(a, 'GET', `/systems/${ID}/history`)).body[0]).toMatchObject({ version: reset.body.version, source: 'file', summary: expect.stringMatching(/^reset to the file: changed .*timeoutMs/) });
+    // Every process delivering for this system follows (any of them may take the next delivery).
+    for (const g of [b, ...peers]) await eventually(async () => expect((await admin(g, 'GET', `/systems/${ID}`)).body.version).toBe(reset.body.version), 5000);
+    const c = sampleCase();
+    await submit(a, c);
+    await eventually(async () => expect((await caseView(a, c.caseId as string)).body.deliveries[0].status).toBe('delivered'));
+    expect(legacy.received.find((r) => (r.json as { edited?: string }).edited === c.caseId)?.json).toEqual({ edited: c.caseId });
+
+    // Broken on disk: a key the schema refuses and a variable the process does not have, listed as a start-up lists them.
+    fs.writeFileSync(file, YAML.stringify({ ...onDisk, timeoutMs: 'fast', auth: { type: 'bearer', token: '${OW_TEST_NEVER_SET}' } }));
+    const refused = await admin(a, 'POST', `/systems/${ID}/reset`);
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe('invalid_config');
+    expect(refused.body.error.details).toEqual(
+      expect.arrayContaining([
+        { path: `systems/${ID}.yaml at auth.token`, message: 'environment variable OW_TEST_NEVER_SET is not set' },
+        expect.objectContaining({ path: `systems/${ID}.yaml at timeoutMs` }),
+      ]),
+    );
+    expect((await admin(a, 'GET', `/systems/${ID}`)).body).toMatchObject({ version: reset.body.version, source: 'file', system: { timeoutMs: 2500 } });
+    expect((await admin(a, 'GET', `/systems/${ID}/history`)).body[0].version).toBe(reset.body.version);
+    // A file that no longer parses is refused with its line, as at start-up.
+    fs.writeFileSync(file, `${original}\ntimeoutMs: [unclosed\n`);
+    const unparsable = await admin(a, 'POST', `/systems/${ID}/reset`);
+    expect(unparsable.status).toBe(400);
+    expect(unparsable.body.error.details[0].path).toMatch(new RegExp(`^systems/${ID}\\.yaml at line \\d+$`));
+    expect((await admin(a, 'GET', `/systems/${ID}`)).body.version).toBe(reset.body.version);
+    fs.writeFileSync(file, original);
+    delete process.env.OW_TEST_RESET_TOKEN;
   });
 });

@@ -7,7 +7,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type http from 'node:http';
 import { demoEnv } from '../../sim/samples';
+import { caseView, eventually, INTAKE_TOKEN, legacyServer, OPS_TOKEN, replyJson, restSystem, sampleCase, submit, writeConfig } from '../support/harness';
+import { spawnGateway, stopGateway, untilReady, type GatewayProcess } from '../support/gateway-process';
 
 const MAIN = path.resolve(__dirname, '../../dist/src/main.js');
 const CONFIG = path.resolve(__dirname, '../../config');
@@ -119,4 +122,68 @@ describe('npm start under SIGTERM to its process group at random moments of star
     expect(out).toContain('killed');
     expect(err).toBe('stuck: did not stop within 1 s; exiting anyway\n');
   });
+});
+
+describe('Ctrl-C on npm start (SIGINT to the terminal\'s process group) with the embedded Redis', () => {
+  const started: GatewayProcess[] = [];
+  afterAll(async () => {
+    for (const p of started) await stopGateway(p);
+  });
+
+  it('when a delivery is in flight, then the embedded redis-server outlives the drain: the delivery is recorded, nothing is refused or cut, and no redis-server is left', async () => {
+    const held: http.ServerResponse[] = [];
+    const legacy = await legacyServer((_req, _n, res) => held.push(res));
+    try {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ow-ctrl-c-'));
+      const env = {
+        OW_CONFIG_DIR: writeConfig([restSystem('city-slow', `${legacy.url}/cases`, { timeoutMs: 20_000 })], { routes: [{ itemCode: '*', targets: ['city-slow'] }] }),
+        OW_INTAKE_TOKEN: INTAKE_TOKEN,
+        OW_OPS_TOKEN: OPS_TOKEN,
+        OW_LEDGER: 'off',
+        OW_SHUTDOWN_GRACE_MS: '10000',
+      };
+      const gateway = await spawnGateway('ctrl-c', env, dir, { detached: true });
+      started.push(gateway);
+      await untilReady(gateway, 30_000);
+      const c = sampleCase();
+      expect((await submit(gateway, c)).status).toBe(202);
+      await eventually(async () => expect(held).toHaveLength(1), 15_000);
+
+      process.kill(-gateway.pid, 'SIGINT');
+      // Answered once the gateway is on its way out (it no longer answers /readyz 200).
+      await eventually(async () => expect(await fetch(`${gateway.url}/readyz`).then((r) => r.status, () => 0)).not.toBe(200), 15_000);
+      const answered = new Promise<boolean>((resolve) => {
+        held[0]!.once('finish', () => resolve(true));
+        held[0]!.once('close', () => resolve(held[0]!.writableFinished));
+      });
+      replyJson(held[0]!, 200, { code: '0', msg: '成功', data: { slbh: 'SL-CTRL-C' } });
+      expect(await answered).toBe(true);
+      await gateway.exited;
+      expect(gateway.child.exitCode).toBe(0);
+      const log = fs.readFileSync(gateway.log, 'utf8');
+      expect(log).not.toMatch(/ECONNREFUSED|connections cut|Connection is closed/);
+      expect(alive({ needle: dir })).toEqual([]);
+
+      // Started again on the same data: the delivery finished before Redis stopped, and was kept.
+      const again = await spawnGateway('ctrl-c', env, dir);
+      started.push(again);
+      await untilReady(again, 30_000);
+      expect((await caseView(again, c.caseId as string)).body.deliveries[0]).toMatchObject({ status: 'delivered' });
+    } finally {
+      await legacy.close();
+    }
+  }, 90_000);
+
+  it('when the gateway itself is killed (SIGKILL: nothing of it runs), then its redis-server stops all the same', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ow-sigkill-'));
+    const configDir = writeConfig([restSystem('city-a', 'http://127.0.0.1:1/cases')], { routes: [{ itemCode: '*', targets: ['city-a'] }] });
+    const gateway = await spawnGateway('sigkill', { OW_CONFIG_DIR: configDir, OW_INTAKE_TOKEN: INTAKE_TOKEN, OW_OPS_TOKEN: OPS_TOKEN, OW_LEDGER: 'off' }, dir, { detached: true });
+    started.push(gateway);
+    await untilReady(gateway, 30_000);
+    expect(alive({ needle: dir }).some((row) => row.includes('redis-server'))).toBe(true);
+    process.kill(gateway.pid, 'SIGKILL');
+    await gateway.exited;
+    // Its watchdog sees the gateway's end of the pipe close and stops redis-server (SIGTERM: the append-only file is flushed).
+    await eventually(async () => expect(alive({ needle: dir })).toEqual([]), 15_000);
+  }, 60_000);
 });

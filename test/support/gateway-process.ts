@@ -25,7 +25,7 @@ export interface GatewayProcess {
  * Spawns a gateway in `dir` (default: a new temporary folder), its data under `<dir>/<name>-data`.
  * `env` comes on top of PATH, a loopback HOST, a free PORT and LOG_LEVEL warn.
  */
-export async function spawnGateway(name: string, env: Record<string, string>, dir = fs.mkdtempSync(path.join(os.tmpdir(), `ow-${name}-`))): Promise<GatewayProcess> {
+export async function spawnGateway(name: string, env: Record<string, string>, dir = fs.mkdtempSync(path.join(os.tmpdir(), `ow-${name}-`)), options: { detached?: boolean } = {}): Promise<GatewayProcess> {
   if (!fs.existsSync(MAIN)) throw new Error('dist/ is missing: npm test builds it first (npm run build)');
   const port = await freePort();
   const log = path.join(dir, `${name}.log`);
@@ -34,6 +34,8 @@ export async function spawnGateway(name: string, env: Record<string, string>, di
     cwd: dir,
     env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', HOST: '127.0.0.1', OW_DATA_DIR: path.join(dir, `${name}-data`), ...env, PORT: String(port) },
     stdio: ['ignore', fd, fd],
+    // detached: a process group of its own, as a terminal starts `npm start` (its pid is the group's id).
+    detached: options.detached,
   });
   fs.closeSync(fd);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

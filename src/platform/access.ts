@@ -1,9 +1,12 @@
 /**
  * Who may do what, in one table, checked before anything else (CONTRACT §6): a stranger gets 401
- * whatever path they guess, a caller in the wrong role 403. Failed authentications are limited
- * per address and per presented token in Redis (so the limit holds across processes) and audited; every caller has a
- * request budget too. Intake requests may also have to be HMAC-signed (`OW_INTAKE_HMAC_SECRET`),
- * over timestamp, nonce, method, path with query and the exact body bytes, with a nonce seen twice refused.
+ * whatever path they guess, a caller in the wrong role 403. Failed authentications (legacy systems'
+ * included, which their endpoints report here) are limited per address and per presented token in
+ * Redis, so the limit holds across processes, and hold back only callers without a valid credential;
+ * a stranger's refusals are audited once per address and minute. Every valid credential has a
+ * request budget of its own; everyone else shares their address's. Intake requests may also have to
+ * be HMAC-signed (`OW_INTAKE_HMAC_SECRET`), over timestamp, nonce, method, path with query and the
+ * exact body bytes, with a nonce seen twice refused.
  */
 import crypto from 'node:crypto';
 import type { Request, RequestHandler } from 'express';

@@ -134,6 +134,14 @@ describe('health probes across processes, egress and credentials', () => {
     expect(await readProbe(redis, prefix, 'city-probed')).toMatchObject({ ok: true });
   });
 
+  it('when the probe is wsdl, then it GETs the endpoint with ?wsdl, as SOAP stacks serve it', async () => {
+    const prefix = uniquePrefix();
+    const loaded = loadConfig(writeConfig([restSystem('city-wsdl', `${legacy.url}/ws/case`, { health: { probe: 'wsdl' } })], { routes: [{ itemCode: '*', targets: ['city-wsdl'] }] }), {});
+    const before = legacy.received.length;
+    expect(await new SystemProbes({ config: () => loaded, redis, prefix, log }).runDue()).toEqual(['city-wsdl']);
+    expect(legacy.received.slice(before).map((r) => [r.method, r.url])).toEqual([['GET', '/ws/case?wsdl']]);
+  });
+
   it('when egress.allow does not admit the system, then no probe is sent and the board says why', async () => {
     const prefix = uniquePrefix();
     const loaded = config();

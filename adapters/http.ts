@@ -3,7 +3,8 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance } from 'axios';
-import { secretsOf, type Auth, type SystemConfig } from '../src/config/schema';
+import { egressRefusal } from '../src/config/egress';
+import { secretsOf, type Auth, type Egress, type HealthProbe, type SystemConfig } from '../src/config/schema';
 import { PermanentError, RetryableError, errorMessage } from '../src/platform/failure';
 import { legacyExcerpt } from '../src/platform/privacy';
 import { sign } from '../src/platform/signing';
@@ -118,4 +119,37 @@ export function transportError(systemId: string, timeoutMs: number, err: unknown
     return new RetryableError(`${systemId} could not be reached (${err.code ?? err.message})`, undefined, { cause: err });
   }
   return new RetryableError(`${systemId} could not be reached (${errorMessage(err).split('\n')[0]})`, undefined, { cause: err });
+}
+
+/**
+ * Where a system's health probe goes: a path on the endpoint's origin, the endpoint itself, or for
+ * `wsdl` the WSDL when it is served over HTTP(S) (else the endpoint with `?wsdl`, as SOAP stacks serve it).
+ */
+export function probeUrl(system: SystemConfig & { health: HealthProbe }): string {
+  const endpoint = new URL(system.endpoint);
+  if (system.health.path) return new URL(system.health.path, endpoint.origin).toString();
+  if (system.health.probe !== 'wsdl') return system.endpoint;
+  if (system.protocol === 'soap' && /^https?:\/\//i.test(system.soap.wsdl)) return system.soap.wsdl;
+  return `${endpoint.origin}${endpoint.pathname}?wsdl`;
+}
+
+/**
+ * One health probe: resolves when the system answered below 500, throws its reason otherwise. Never
+ * goes where egress refuses; the system's credentials are sent only to its endpoint's own origin.
+ */
+export async function probeSystem(system: SystemConfig & { health: HealthProbe }, egress: Egress | undefined): Promise<void> {
+  const url = probeUrl(system);
+  const refusal = egressRefusal(url, egress);
+  if (refusal) throw new PermanentError(`${system.id}'s probe was not sent: ${refusal}`);
+  const ownOrigin = new URL(url).origin === new URL(system.endpoint).origin;
+  const client = httpClient({ timeoutMs: system.health.timeoutMs, concurrency: 1 }, 64 * 1024);
+  try {
+    const reply = await client.request({ url, method: system.health.probe === 'head' ? 'HEAD' : 'GET', headers: ownOrigin ? authHeaders(system.auth, Buffer.alloc(0)) : {} });
+    if (reply.status >= 500) throw httpStatusError(`${system.id} answered HTTP ${reply.status}`, reply.status, undefined);
+  } catch (err) {
+    if (err instanceof RetryableError || err instanceof PermanentError) throw err;
+    throw transportError(system.id, system.health.timeoutMs, err);
+  } finally {
+    closeHttpClient(client);
+  }
 }

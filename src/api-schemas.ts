@@ -82,7 +82,7 @@ export type WhoamiAnswer = z.infer<typeof whoamiSchema>;
 const count = z.number().int().min(0);
 
 /** What makes a system a problem, in the order the board lists problem systems. */
-export const PROBLEMS = ['circuit_open', 'paused', 'window_closed', 'failing', 'dead_letters', 'apply_error'] as const;
+export const PROBLEMS = ['circuit_open', 'unreachable', 'paused', 'window_closed', 'failing', 'dead_letters', 'apply_error'] as const;
 export const problemSchema = z.enum(PROBLEMS);
 
 export const applyErrorSchema = z.object({
@@ -107,6 +107,15 @@ export const systemStatusSchema = z.object({
   lastError: z.string().optional().describe('What went wrong last (the system’s own words kept as they are).'),
   failingSince: z.iso.datetime().optional().describe('The first failure since the last success; absent while it takes cases.'),
   oldestWaitingAt: z.iso.datetime().optional().describe('When the oldest delivery still queued for it was queued.'),
+  probe: z
+    .object({
+      ok: z.boolean().describe('The last probe got an HTTP answer below 500.'),
+      checkedAt: z.iso.datetime(),
+      error: z.string().optional().describe('Why the last probe failed.'),
+      unreachableSince: z.iso.datetime().optional().describe('The first failed probe since the last good one.'),
+    })
+    .optional()
+    .describe('The health probe (`health:` in the system file), when it has one and it has run: reachability found out without a delivery.'),
   problems: z.array(problemSchema).describe('Why it is listed among the problem systems (first), in this order of urgency; empty when fine.'),
   version: z.number().int().min(1).describe('The configuration version this process uses.'),
   source: z.enum(['file', 'api']),

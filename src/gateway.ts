@@ -16,6 +16,7 @@ import { CaseStore } from './cases/store';
 import { Endpoints } from './delivery/endpoints';
 import { CircuitBreakers } from './delivery/circuit';
 import { SystemHealth } from './delivery/health';
+import { SystemProbes } from './delivery/probe';
 import { DeliveryQueues, untaggedQueuesWithJobs } from './delivery/queues';
 import { DeliveryWorkers } from './delivery/worker';
 import type { Tokens } from './platform/auth';
@@ -82,6 +83,8 @@ export interface GatewayOptions {
   backlogCacheMs?: number;
   /** How long the backlog exporter's lease lasts unrenewed (default 15 s). */
   backlogLeaseMs?: number;
+  /** How often a worker process looks for a system health probe that is due (default 1 s). */
+  probeTickMs?: number;
 }
 
 export interface RunningGateway {
@@ -213,11 +216,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   live.start();
   const sweep = ledger && background ? new LedgerSweep({ ledger, store: workerStore, redis: workerRedis, queues: workerQueues, config: current, connection: workerRedis, prefix: bullPrefix, keyPrefix: prefix, log, registry: metrics.registry, now: options.now }) : undefined;
+  // Health probes spend no delivery attempt: they are apart from the queues, in the processes that send.
+  const probes = background ? new SystemProbes({ config: current, redis: workerRedis, prefix, log, now: options.now, tickMs: options.probeTickMs }) : undefined;
   if (background) {
     workers?.start();
     poller.start();
     callbacks.start();
     await sweep?.start();
+    probes?.start();
   }
 
   let accepting = true;
@@ -264,6 +270,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // These need Redis; when it has gone first (a signal to the whole process group) they would
     // wait for it for ever, so they get a bounded time and the connections are cut after it.
     const closing = (async () => {
+      await probes?.stop();
       await poller.close();
       await callbacks.close();
       await sweep?.close();

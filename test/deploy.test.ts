@@ -6,6 +6,7 @@
  * and that every alert rule reads only metrics that a pod Prometheus scrapes exports (asked of the
  * built gateway run in each Deployment's role).
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +26,8 @@ const read = (file: string): string => fs.readFileSync(path.join(ROOT, file), 'u
 const GATEWAY_REQUIRED = ['OW_INTAKE_TOKEN', 'OW_OPS_TOKEN'];
 /** What a deployment of several processes must set (one Redis, one ledger for all). */
 const SHARED = ['REDIS_URL', 'DATABASE_URL'];
+/** docker compose's own variables in deploy/.env.example (the ledger's password, the published port). */
+const COMPOSE_ONLY = ['POSTGRES_PASSWORD', 'OW_PUBLISH'];
 
 /** The variables the shipped config/ references, as the loader reports them when unset. */
 function configVariables(): string[] {
@@ -114,7 +117,7 @@ interface ComposeService {
   build?: string;
   command?: string[];
   environment?: Record<string, string>;
-  env_file?: Array<{ path: string; required?: boolean }>;
+  env_file?: string[];
   volumes?: string[];
   ports?: string[];
   deploy?: { replicas?: number };
@@ -136,9 +139,8 @@ describe('docker-compose.yml', () => {
   it('gives every gateway process every variable it and the shipped config/ need', () => {
     const needed = [...configVariables(), ...GATEWAY_REQUIRED, ...SHARED];
     for (const [name, s] of gateways) {
-      const files = (s.env_file ?? []).map((f) => f.path);
-      expect(files[0]).toBe('deploy/.env.example');
-      expect(s.env_file![0]!.required).toBe(true);
+      // The list form every Compose v2 reads ({path, required} needs 2.24): the template, then yours.
+      expect(s.env_file).toEqual(['deploy/.env.example', 'deploy/.env']);
       const provided = { ...example, ...s.environment };
       expect({ name, missing: needed.filter((v) => !provided[v]) }).toEqual({ name, missing: [] });
     }
@@ -156,13 +158,37 @@ describe('docker-compose.yml', () => {
     expect(postgres.image).toMatch(/^postgres:/);
     for (const [, s] of gateways) {
       expect(new URL(s.environment!.REDIS_URL!).hostname).toBe('redis');
-      const db = new URL(s.environment!.DATABASE_URL!.replace('${POSTGRES_PASSWORD:-ow-local-only}', 'pw'));
+      const db = new URL(s.environment!.DATABASE_URL!.replace(/\$\{POSTGRES_PASSWORD[^}]*\}/, 'pw'));
       expect({ host: db.hostname, user: db.username, db: db.pathname.slice(1) }).toEqual({ host: 'postgres', user: postgres.environment!.POSTGRES_USER, db: postgres.environment!.POSTGRES_DB });
       expect(s.environment!.DATABASE_URL).toContain(`:${postgres.environment!.POSTGRES_PASSWORD}@`);
       expect(s.volumes).toContain('./config:/app/config:ro');
       expect(s.volumes!.some((v) => v.endsWith(':/app/data') && compose.volumes[v.split(':')[0]!] !== undefined)).toBe(true);
       expect(s.depends_on?.redis?.condition).toBe('service_healthy');
     }
+  });
+
+  // What compose substitutes itself, from the shell or --env-file deploy/.env: never from env_file.
+  const substituted = [...read('docker-compose.yml').replace(/^\s*#.*$/gm, '').matchAll(/\$\{(\w+)(:?[-?])?([^}]*)\}/g)].map((m) => ({ name: m[1]!, op: m[2] ?? '', rest: m[3]! }));
+
+  it('documents in deploy/.env.example every ${VAR} compose substitutes, and requires the password instead of defaulting it', () => {
+    expect(substituted.map((v) => v.name)).toEqual(expect.arrayContaining(['POSTGRES_PASSWORD', 'OW_PUBLISH']));
+    const documented = new Set([...read('deploy/.env.example').matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]!));
+    expect(substituted.map((v) => v.name).filter((v) => !documented.has(v))).toEqual([]);
+    for (const v of substituted.filter((x) => x.name === 'POSTGRES_PASSWORD')) expect({ op: v.op, says: v.rest }).toEqual({ op: ':?', says: expect.stringContaining('--env-file deploy/.env') });
+    // Empty in the template: a copied template still stops compose until a password is set.
+    expect(example.POSTGRES_PASSWORD).toBe('');
+    expect(read('README.md')).toContain('docker compose --env-file deploy/.env up --build');
+  });
+
+  it('tags the image it builds as deploy/k8s runs it: onewindow-gateway:<package.json version>', () => {
+    const version = (JSON.parse(read('package.json')) as { version: string }).version;
+    const k8sImages = fs
+      .readdirSync(path.join(ROOT, 'deploy/k8s'))
+      .filter((f) => f.endsWith('.yaml'))
+      .flatMap((f) => [...read(`deploy/k8s/${f}`).matchAll(/^\s*image:\s*(\S+)/gm)].map((m) => m[1]!));
+    expect(k8sImages.length).toBeGreaterThan(0);
+    for (const image of [...gateways.map(([, s]) => s.image), ...k8sImages]) expect(image).toBe(`onewindow-gateway:${version}`);
+    expect(read('README.md')).toContain(`docker build -t onewindow-gateway:${version} .`);
   });
 
   it('publishes the api on the port the image listens on, and no worker', () => {
@@ -234,7 +260,7 @@ describe('deploy/k8s', () => {
       const needed = [...configVariables(), ...GATEWAY_REQUIRED, ...SHARED];
       expect({ deployment: d.metadata.name, missing: needed.filter((v) => !provided[v]) }).toEqual({ deployment: d.metadata.name, missing: [] });
       // The Secret holds what .env.example holds: one list for both deployments.
-      expect(Object.keys(example).filter((k) => k !== 'LOG_LEVEL' && !(k in fromSecrets))).toEqual([]);
+      expect(Object.keys(example).filter((k) => k !== 'LOG_LEVEL' && !COMPOSE_ONLY.includes(k) && !(k in fromSecrets))).toEqual([]);
       for (const m of c.volumeMounts ?? []) expect(pod.spec.volumes.map((v) => v.name)).toContain(m.name);
       expect(c.volumeMounts!.find((m) => m.name === 'config')!.mountPath).toBe(env.OW_CONFIG_DIR);
       expect(c.volumeMounts!.find((m) => m.mountPath === env.OW_SEAL_KEYS_DIR)).toBeDefined();
@@ -418,6 +444,46 @@ describe('the alert rules on the topology deploy/k8s deploys', () => {
     expect(around('max(ow_backlog_up) == 0')).toBe('max');
     expect(around('x and on (systemId) (max by (systemId) (ow_window_open) == 1)')).toBe('max');
     expect(around('rate(ow_dead_letters[5m]) > 0')).toBeUndefined();
+  });
+});
+
+describe('npm start and npm run ow build first when dist/ is older than the sources', () => {
+  const run = (cwd: string) => execFileSync(path.join(ROOT, 'scripts/ensure-build'), { cwd, stdio: 'pipe' });
+  /** A package whose build counts its runs and stamps dist/.built, as the real one does. */
+  function project(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ow-ensure-build-'));
+    fs.mkdirSync(path.join(dir, 'src'));
+    fs.writeFileSync(path.join(dir, 'src/main.ts'), 'export {};\n');
+    fs.writeFileSync(path.join(dir, 'src/main.test.ts'), 'export {};\n');
+    const build = "node -e \"require('fs').appendFileSync('builds','x')\" && mkdir -p dist && touch dist/.built";
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'p', version: '0.0.0', scripts: { build } }));
+    return dir;
+  }
+  const builds = (dir: string) => (fs.existsSync(path.join(dir, 'builds')) ? fs.readFileSync(path.join(dir, 'builds'), 'utf8').length : 0);
+  const age = (file: string, seconds: number) => fs.utimesSync(file, seconds, seconds);
+
+  it('runs the build as the prestep of start and ow, and the build stamps dist/.built last', () => {
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    expect({ prestart: scripts.prestart, preow: scripts.preow }).toEqual({ prestart: 'scripts/ensure-build', preow: 'scripts/ensure-build' });
+    expect(scripts.build).toMatch(/&& touch dist\/\.built$/);
+  });
+
+  it('builds when dist/ is missing, or a source is newer than the stamp, and not otherwise', () => {
+    const dir = project();
+    run(dir);
+    expect(builds(dir)).toBe(1);
+    // Times set explicitly (no wall clock): the source older than the stamp, then newer (a pull).
+    age(path.join(dir, 'src/main.ts'), 1_000_000);
+    age(path.join(dir, 'package.json'), 1_000_000);
+    age(path.join(dir, 'dist/.built'), 2_000_000);
+    run(dir);
+    expect(builds(dir)).toBe(1);
+    age(path.join(dir, 'src/main.test.ts'), 3_000_000); // a test is not part of dist/
+    run(dir);
+    expect(builds(dir)).toBe(1);
+    age(path.join(dir, 'src/main.ts'), 3_000_000);
+    run(dir);
+    expect(builds(dir)).toBe(2);
   });
 });
 

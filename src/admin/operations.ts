@@ -24,6 +24,7 @@ import type { CaseStore } from '../cases/store';
 import type { CircuitBreakers } from '../delivery/circuit';
 import { adapterOptions, type Endpoints } from '../delivery/endpoints';
 import type { SystemHealth } from '../delivery/health';
+import { readProbe } from '../delivery/probe';
 import { SystemMappings } from '../delivery/mapping';
 import { caseIdOfJob, jobIdFor, type DeliveryQueues } from '../delivery/queues';
 import { explainWaiting, type Waiting } from '../delivery/waiting';
@@ -286,7 +287,7 @@ export class Operations {
 
   private async status(s: SystemConfig, now: Date): Promise<SystemStatus> {
     const queue = this.deps.queues.queue(s.id);
-    const [paused, counts, circuit, health, oldest, applyErrors] = await Promise.all([
+    const [paused, counts, circuit, health, oldest, applyErrors, probe] = await Promise.all([
       queue.isPaused(),
       queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized'),
       this.deps.circuits.view(s.id),
@@ -294,6 +295,7 @@ export class Operations {
       // The head of each waiting state; for delayed jobs the one due first, which is near enough the oldest.
       queue.getJobs(['waiting', 'prioritized', 'delayed'], 0, 0, true),
       this.deps.live.applyErrors(s.id),
+      s.health ? readProbe(this.deps.redis, this.deps.prefix, s.id) : Promise.resolve(undefined),
     ]);
     const waiting = (counts.waiting ?? 0) + (counts.prioritized ?? 0);
     const window = windowView(s.window, now);
@@ -302,6 +304,7 @@ export class Operations {
     const oldestAt = oldest.filter(Boolean).map((j) => j.timestamp).filter((t) => Number.isFinite(t));
     const problems: SystemStatus['problems'] = [];
     if (circuit.state !== 'closed') problems.push('circuit_open');
+    if (probe && !probe.ok) problems.push('unreachable');
     if (paused) problems.push('paused');
     if (!window.open && waiting + (counts.delayed ?? 0) > 0) problems.push('window_closed');
     if (health.failingSince) problems.push('failing');
@@ -321,6 +324,7 @@ export class Operations {
       ...(health.lastError ? { lastError: health.lastError } : {}),
       ...(health.failingSince ? { failingSince: health.failingSince } : {}),
       ...(oldestAt.length ? { oldestWaitingAt: new Date(Math.min(...oldestAt)).toISOString() } : {}),
+      ...(probe ? { probe } : {}),
       problems,
       version,
       source: shown?.source ?? 'file',

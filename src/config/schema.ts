@@ -178,6 +178,19 @@ export const lookupSchema = z.strictObject({
   rateLimit: rateLimitSchema.optional(),
 });
 
+/**
+ * An optional health probe (none by default): HEAD or GET of a path on the endpoint's own origin, or
+ * its WSDL, every `intervalMs` from a worker process, outside the delivery queue. Any HTTP answer
+ * below 500 counts as reachable (a 401 or 405 is still the system answering).
+ */
+export const healthProbeSchema = z.strictObject({
+  probe: z.enum(['head', 'get', 'wsdl']),
+  /** A path on the endpoint's origin (never another host: credentials go only there); default the endpoint's own path, or `?wsdl`. */
+  path: z.string().regex(/^\/[^\s]*$/, 'a path starting with /, on the endpoint\'s own host').optional(),
+  intervalMs: z.number().int().min(100).default(30_000),
+  timeoutMs: z.number().int().min(50).max(60_000).default(5000),
+});
+
 export const levelSchema = z.enum(['national', 'provincial', 'city']);
 export const protocolSchema = z.enum(['rest', 'soap', 'xml']);
 
@@ -235,6 +248,7 @@ const systemFields = {
     })
     .optional(),
   lookup: lookupSchema.optional(),
+  health: healthProbeSchema.optional(),
 };
 
 export const soapSettingsSchema = z.strictObject({
@@ -332,6 +346,7 @@ export type Auth = z.infer<typeof authSchema>;
 export type MaintenanceWindow = z.infer<typeof windowSchema>;
 export type CircuitBreakerPolicy = z.infer<typeof circuitBreakerSchema>;
 export type LookupConfig = z.infer<typeof lookupSchema>;
+export type HealthProbe = z.infer<typeof healthProbeSchema>;
 
 /** A system with every default filled in: what the rest of the gateway works with. */
 export type SystemConfig = SystemFile & {

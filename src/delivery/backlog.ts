@@ -15,6 +15,7 @@ import { LuaScripts } from '../platform/lua';
 import type { RedisClient } from '../platform/redis';
 import type { CircuitBreakers } from './circuit';
 import type { DeliveryQueues } from './queues';
+import { probeKey } from './probe';
 import { msUntilOpen } from './window';
 
 export interface BacklogDeps {
@@ -57,13 +58,14 @@ export class BacklogReader {
     const now = this.deps.now?.() ?? new Date();
     const systems = await Promise.all([...this.deps.config().systems.values()].map(async (system): Promise<SystemBacklog> => {
       const queue = this.deps.queues.queue(system.id);
-      const [counts, paused, oldest, circuit, unmatched] = await Promise.all([
+      const [counts, paused, oldest, circuit, unmatched, probeOk] = await Promise.all([
         queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed'),
         queue.isPaused(),
         // The wait list's far end is its oldest job; one job read, whatever the list's length.
         queue.getJobs(['wait'], 0, 0, true),
         this.deps.circuits.view(system.id),
         this.deps.redis.hlen(`${this.deps.prefix}:{unmatched:${system.id}}:items`),
+        system.health ? this.deps.redis.hget(probeKey(this.deps.prefix, system.id), 'ok') : Promise.resolve(null),
       ]);
       const oldestAt = oldest[0]?.timestamp;
       return {
@@ -79,6 +81,7 @@ export class BacklogReader {
         circuit: circuit.state,
         windowOpen: !system.window || msUntilOpen(system.window, now) === 0,
         unmatched,
+        ...(probeOk !== null ? { probeUp: Number(probeOk === '1') } : {}),
       };
     }));
     const [callbacks, polls] = await Promise.all([this.callbacks.getJobCounts('waiting', 'active', 'delayed', 'prioritized'), this.polls.getJobCounts('waiting', 'active', 'delayed', 'prioritized')]);

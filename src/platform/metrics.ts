@@ -115,6 +115,8 @@ export interface SystemBacklog {
   circuit: 'closed' | 'open' | 'half_open';
   windowOpen: boolean;
   unmatched: number;
+  /** 1 when the last health probe got an answer, 0 when not; unset without a probe (or before its first). */
+  probeUp?: number;
 }
 
 export interface BacklogSnapshot {
@@ -197,6 +199,7 @@ export function registerBacklogGauges(registry: Registry, read: () => Promise<Ba
   perSystem('ow_system_paused', '1 when ops paused the system', (s) => Number(s.paused));
   perSystem('ow_window_open', '1 when the system is inside its maintenance window (or has none)', (s) => Number(s.windowOpen));
   perSystem('ow_dead_letters', 'Dead letters of the system (failed jobs awaiting replay or discard)', (s) => s.failed);
+  perSystem('ow_system_probe_up', "1 when the system's last health probe got an answer, 0 when it did not (only systems with a probe)", (s) => s.probeUp);
   perSystem('ow_unmatched_results', 'Results of the system parked because no delivery matched them', (s) => s.unmatched);
   new Gauge({
     name: 'ow_circuit_state',

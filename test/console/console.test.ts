@@ -66,6 +66,7 @@ describe('the ops web console (GET /console)', () => {
           level: 'provincial',
           retry: { attempts: 2, backoff: { type: 'fixed', delayMs: 10 } },
           circuitBreaker: { failureThreshold: 100, cooldownMs: 1000 },
+          health: { probe: 'head', intervalMs: 1000 },
         }),
         restSystem('nat-population', `${legacy.url}/population`, { name: '国家人口基础信息库', level: 'national' }),
       ],
@@ -84,6 +85,7 @@ describe('the ops web console (GET /console)', () => {
     await eventually(async () => {
       expect((await caseView(gateway, deliveredCase.caseId as string)).body.deliveries[0].status).toBe('delivered');
       expect((await caseView(gateway, deadCase.caseId as string)).body.deliveries[0].status).toBe('dead');
+      expect((await admin(gateway, 'GET', '/systems')).body.find((s: { id: string }) => s.id === 'prov-fragile').probe).toMatchObject({ ok: false });
     });
     // A result for a case the gateway never saw: kept as unmatched for ops.
     expect((await pushResult(gateway, 'city-steady', { ywh: 'QZ-NO-SUCH-CASE', jg: '1', yj: '同意' }, STEADY_RESULT_TOKEN)).status).toBe(404);
@@ -163,6 +165,8 @@ describe('the ops web console (GET /console)', () => {
     expect(fragile).toContain('故障自');
     // The gateway's words in Chinese: "could not be reached (ECONNREFUSED)".
     expect(fragile).toContain('prov-fragile 无法连接（ECONNREFUSED）');
+    // Its health probe finds it unreachable, with the time of the first failed probe.
+    expect(fragile).toContain('不可达，自');
     // The failing counter is a link to the systems it counts; a second click shows them all again.
     await page.click('button[data-problem="failing"]');
     expect(await page.locator('#systems-table tbody tr:not([hidden])').evaluateAll((rows: any[]) => rows.map((r) => r.getAttribute('data-system')))).toEqual(['prov-fragile']);

@@ -29,7 +29,7 @@
   const CIRCUIT_TONE = { closed: 'ok', open: 'bad', half_open: 'warn' };
   const DOCUMENT_TONE = { found: 'ok', not_found: 'muted', error: 'bad', timeout: 'warn' };
   // The API's order of urgency: a system with a problem is listed before every system without one.
-  const PROBLEM_ORDER = ['circuit_open', 'paused', 'window_closed', 'failing', 'dead_letters', 'apply_error'];
+  const PROBLEM_ORDER = ['circuit_open', 'unreachable', 'paused', 'window_closed', 'failing', 'dead_letters', 'apply_error'];
 
   // ---------------------------------------------------------------- DOM helpers (text only)
 
@@ -564,6 +564,8 @@
     const problems = Array.isArray(s.problems) ? s.problems : [];
     if (problems.length) lines.push(h('div', { class: 'problems' }, problems.map((p) => [badge('PROBLEMS', p, p === 'dead_letters' || p === 'window_closed' ? 'warn' : 'bad'), ' '])));
     if (s.window && !s.window.open) lines.push(h('div', { class: 'hint' }, L('维护窗口外，开放于 ', 'outside the window; opens '), when(s.window.opensAt)));
+    // The health probe's view: unreachable since its first failed probe, with what it met.
+    if (s.probe && !s.probe.ok) lines.push(h('div', { class: 'hint bad-text', 'data-field': 'unreachable-since' }, L('不可达，自 ', 'unreachable since '), when(s.probe.unreachableSince || s.probe.checkedAt), relative(s.probe.unreachableSince || s.probe.checkedAt), s.probe.error ? h('div', { class: 'hint wrap' }, gatewayText(s.probe.error)) : null));
     if (s.failingSince) lines.push(h('div', { class: 'hint bad-text', 'data-field': 'failing-since' }, L('故障自 ', 'failing since '), when(s.failingSince), relative(s.failingSince)));
     if (s.lastError) lines.push(h('div', { class: 'hint wrap', 'data-field': 'last-error' }, L('最后错误：', 'last error: '), gatewayText(s.lastError)));
     if (s.lastSuccessAt) lines.push(h('div', { class: 'hint', 'data-field': 'last-success' }, L('最近成功 ', 'last success '), when(s.lastSuccessAt), relative(s.lastSuccessAt)));
@@ -692,6 +694,7 @@
       $('systems-summary'),
       h('span', {}, L('共 ', ''), h('strong', {}, String(systems.length)), L(' 个系统', ' systems')),
       counter('circuit_open', having('circuit_open')),
+      counter('unreachable', having('unreachable')),
       counter('paused', having('paused')),
       counter('window_closed', having('window_closed')),
       counter('failing', having('failing')),

@@ -93,6 +93,7 @@
     },
     PROBLEMS: {
       circuit_open: ['熔断', 'circuit open'],
+      unreachable: ['不可达', 'unreachable'],
       paused: ['已暂停', 'paused'],
       window_closed: ['窗口外有等待', 'window closed, cases waiting'],
       failing: ['故障', 'failing'],
@@ -183,6 +184,7 @@
     { id: 'dead_after', re: re('after (\\d+) attempts: (.+)'), zh: (m, more) => [`尝试 ${m[1]} 次后放弃：`, ...more(m[2])] },
     { id: 'stopped_by_queue', re: re('stopped by the queue: (.+)'), zh: (m) => ['被队列终止（任务多次中断）：', tech(m[1])] },
     { id: 'unreachable', re: re(`${SYS} could not be reached \\((.+)\\)`), zh: (m) => [`${m[1]} 无法连接（`, tech(m[2]), '）'] },
+    { id: 'probe_refused', re: re(`${SYS}'s probe was not sent: (.+)`), zh: (m) => [`${m[1]} 的健康探测未发送：`, tech(m[2])] },
     { id: 'timeout', re: re(`${SYS} did not answer within (\\S+) ms`), zh: (m) => [`${m[1]} 在 ${m[2]} 毫秒内未应答（超时）`] },
     { id: 'reply_too_long', re: re(`${SYS} answered with more than (\\S+) bytes \\(limits\\.maxReplyBytes\\); the reply was not read`), zh: (m) => [`${m[1]} 的应答超过 ${m[2]} 字节（limits.maxReplyBytes），未读取`] },
     { id: 'http_not_json', re: re(`${SYS} answered HTTP (\\S+) with a body that is not JSON`), zh: (m) => [`${m[1]} 返回 HTTP ${m[2]}，但内容不是 JSON`] },

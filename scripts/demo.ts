@@ -4,6 +4,7 @@
  * progress bar, a summary per level, and then it keeps serving until Ctrl-C.
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import pretty from 'pino-pretty';
 import { ConfigError, loadConfig, type GatewayConfig } from '../src/config/loader';
+import type { SystemConfig } from '../src/config/schema';
 import type { CaseView, DeliveryStatus } from '../src/cases/model';
 import { routeCase } from '../src/cases/routing';
 import { startGateway } from '../src/gateway';
@@ -28,6 +30,12 @@ const CASES = 200;
 /** Where the shipped system files send (http://127.0.0.1:9100/sim/…). */
 const SHIPPED_SIM_PORT = 9100;
 const CALLBACK_SECRET = 'demo-callback-secret';
+/**
+ * The simulated system that is down throughout the demo, with few attempts, so that its cases (5 of
+ * the 200, the only ones its route gets) become dead letters for the console's dead-letter page.
+ */
+const DOWN_SYSTEM = 'city-urban-management';
+const DOWN_RETRY: SystemConfig['retry'] = { attempts: 2, backoff: { type: 'fixed', delayMs: 1000, maxDelayMs: 1000 } };
 
 /** Plays the intake platform: accepts callbacks and checks each one's HMAC signature. */
 async function startCallbackReceiver(secret: string) {
@@ -163,7 +171,21 @@ async function main(): Promise<void> {
         `point their endpoints at 127.0.0.1:${simPort} in a copy of config/ (OW_CONFIG_DIR), or leave OW_SIM_PORT unset`,
     );
   }
+  const args = process.argv.slice(2);
+  const fresh = args.includes('--fresh');
+  for (const arg of args.filter((a) => a !== '--fresh')) problems.push(`unknown argument "${arg}" (npm run demo -- --fresh starts over)`);
+  if (fresh && (dataDir === path.parse(dataDir).root || process.cwd().startsWith(dataDir))) problems.push(`--fresh will not clear ${dataDir}: it holds the working directory`);
   if (problems.length > 0 || !config) return lifecycle.exit(1, problems);
+
+  // A second run continues the first one's cases, dead letters and paused systems: said, and --fresh starts over.
+  const shownDir = path.relative(process.cwd(), dataDir) || dataDir;
+  const earlier = fs.existsSync(dataDir) && fs.readdirSync(dataDir).length > 0;
+  if (fresh && earlier) {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    process.stdout.write(`Starting over: cleared ./${shownDir}${process.env.REDIS_URL ? ` (not the Redis at REDIS_URL, which keeps its data)` : ''}.\n`);
+  } else if (earlier) {
+    process.stdout.write(`Continuing the state in ./${shownDir} (cases, dead letters, paused systems of earlier runs); npm run demo -- --fresh starts over.\n`);
+  }
 
   let redisUrl = process.env.REDIS_URL;
   if (!redisUrl) {
@@ -189,6 +211,14 @@ async function main(): Promise<void> {
   const ids = [...config.systems.keys()];
   for (const id of ids.filter((_, i) => i % 7 === 3)) sims.setFaults(id, { failureRate: 0.2 });
   for (const id of ids.filter((_, i) => i % 11 === 5)) sims.setFaults(id, { latencyMs: 300 });
+  // And one system down all along, giving up after two attempts: its cases are the demo's dead letters.
+  const down = config.systems.get(DOWN_SYSTEM);
+  if (down) {
+    sims.setFaults(DOWN_SYSTEM, { down: true });
+    const systems = new Map(config.systems);
+    systems.set(DOWN_SYSTEM, { ...down, retry: DOWN_RETRY, circuitBreaker: { ...down.circuitBreaker, failureThreshold: 100 } });
+    config = { ...config, systems };
+  }
 
   const logFile = path.join(dataDir, 'gateway.log');
   const { log, showOnTerminal } = demoLogger(process.env.LOG_LEVEL ?? 'info', logFile);
@@ -275,7 +305,9 @@ async function main(): Promise<void> {
   process.stdout.write(`  callbacks received by the intake side: ${receiver.received()} (bad signatures: ${receiver.badSignatures()})\n`);
   await windowLookup({ url: `http://127.0.0.1:${gateway.port}`, intakeToken: INTAKE_TOKEN, sealer: gateway.seals });
   process.stdout.write(`\nThe gateway keeps serving: try\n  curl -H 'Authorization: Bearer ${INTAKE_TOKEN}' ${base}/api/v1/cases/${submitted[0]?.caseId ?? ''}\n`);
-  process.stdout.write(`  console: ${shown}/console   (ops token: ${OPS_TOKEN})\nPress Ctrl-C to stop.\n`);
+  process.stdout.write(`  console: ${shown}/console   (ops token: ${OPS_TOKEN})\n`);
+  if (down) process.stdout.write(`  ${DOWN_SYSTEM} is down throughout (simulated), so its cases are dead letters: see 死信 / Dead letters, and replay them after\n    curl -X PUT ${sims.url}/sim/_control/${DOWN_SYSTEM} -H 'Content-Type: application/json' -d '{"down": false}'\n`);
+  process.stdout.write('Press Ctrl-C to stop.\n');
   process.stdout.write(`\nThe gateway's log from now on (JSON in ${logFile}; prettified here by pino-pretty):\n`);
   showOnTerminal();
 

@@ -29,10 +29,10 @@ interface Run {
   exited: Promise<number | null>;
 }
 
-function run(script: string, env: Record<string, string | undefined>, cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'ow-cwd-'))): Run {
+function run(script: string, env: Record<string, string | undefined>, cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'ow-cwd-')), args: string[] = []): Run {
   let out = '';
   let err = '';
-  const child = spawn(process.execPath, [script], { cwd, env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env } as NodeJS.ProcessEnv });
+  const child = spawn(process.execPath, [script, ...args], { cwd, env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env } as NodeJS.ProcessEnv });
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -181,6 +181,47 @@ describe('npm run demo and npm run sim: ports and data', () => {
       await busy.close();
     }
   }, 40_000);
+
+  it('when run again, then the demo says it continues the state in ./data/demo, and -- --fresh clears it first', async () => {
+    // A taken gateway port ends each run right after the embedded Redis wrote its folder: enough to see the start.
+    const busy = await occupy();
+    const simPort = await freePort();
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'ow-demo-again-'));
+    const env = { OW_CONFIG_DIR: shippedConfigOn(simPort), OW_SIM_PORT: String(simPort), PORT: String(busy.port) };
+    try {
+      const first = run(DEMO, env, cwd);
+      expect(await first.exited).toBe(1);
+      expect(first.stdout()).not.toContain('Continuing');
+      const again = run(DEMO, env, cwd);
+      expect(await again.exited).toBe(1);
+      expect(again.stdout()).toContain('Continuing the state in ./data/demo (cases, dead letters, paused systems of earlier runs); npm run demo -- --fresh starts over.');
+      const marker = path.join(cwd, 'data/demo/earlier-run');
+      fs.writeFileSync(marker, '');
+      const fresh = run(DEMO, env, cwd, ['--fresh']);
+      expect(await fresh.exited).toBe(1);
+      expect(fresh.stdout()).toContain('Starting over: cleared ./data/demo.');
+      expect(fresh.stdout()).not.toContain('Continuing');
+      expect(fs.existsSync(marker)).toBe(false);
+      expect(redisServersUnder(cwd)).toEqual([]);
+      const wrong = run(DEMO, env, cwd, ['--frseh']);
+      expect(await wrong.exited).toBe(1);
+      expect(wrong.stderr()).toBe('demo: unknown argument "--frseh" (npm run demo -- --fresh starts over)\n');
+    } finally {
+      await busy.close();
+    }
+  }, 90_000);
+
+  it('when it has run, then the demo has made dead letters: the system it keeps down gave its cases up after two attempts', async () => {
+    const simPort = await freePort();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ow-demo-dead-'));
+    const r = run(DEMO, { OW_CONFIG_DIR: shippedConfigOn(simPort), OW_SIM_PORT: String(simPort), OW_DATA_DIR: dataDir, PORT: '0', OW_DEMO_EXIT: '1' });
+    expect(await r.exited).toBe(0);
+    // 200 cases over 45 routes: the down system's route gets 5 of them, each a dead letter.
+    const city = r.stdout().split('\n').find((line) => /^\s+city\s/.test(line))!.trim().split(/\s+/);
+    expect(city[6]).toBe('5');
+    expect(r.stdout()).toContain('city-urban-management is down throughout (simulated), so its cases are dead letters');
+    expect(redisServersUnder(dataDir)).toEqual([]);
+  }, 180_000);
 
   it('when the simulator port is taken, then the demo names OW_SIM_PORT and leaves no redis-server', async () => {
     const busy = await occupy();

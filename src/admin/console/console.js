@@ -91,8 +91,11 @@
     return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
   }
 
+  /** An instant in Beijing time, the zone said in English (where the reader may be elsewhere); the ISO instant on hover. */
   function when(iso) {
-    return h('time', { datetime: iso, title: iso ? `${iso}（${L('北京时间', 'Beijing time')}）` : undefined }, beijing(iso));
+    const shown = beijing(iso);
+    const zoned = shown !== '—' && shown !== String(iso) ? L(shown, `${shown} UTC+8`) : shown;
+    return h('time', { datetime: iso, title: iso || undefined }, zoned);
   }
 
   /** A span of time in words: "2 小时 5 分" / "2 h 5 min". */
@@ -1028,14 +1031,39 @@
     fill($('case-result'), h('h3', { class: 'visually-hidden' }, `${L('办件', 'Case')} ${c.caseId}`), head, h('div', { class: 'deliveries' }, cards));
   }
 
-  function resultText(r) {
-    if (!r) return '—';
-    return [
-      word('OUTCOME', r.outcome),
-      r.message ? [' · ', h('q', { class: 'own', title: L('业务系统原话', 'the system’s own words') }, r.message)] : '',
-      r.receiptNo ? ` · ${L('回执', 'receipt')} ${r.receiptNo}` : '',
-      r.decidedAt ? [` · ${L('决定于 ', 'decided ')}`, when(r.decidedAt)] : '',
-    ];
+  /** A result as labelled fields: the outcome in words, the system's message, when it was decided, its documents. */
+  function resultFields(r) {
+    if (!r || typeof r !== 'object') return '—';
+    const field = (name, label, value) => [h('dt', {}, label), h('dd', { 'data-field': name }, value)];
+    return h(
+      'dl',
+      { class: 'result-fields' },
+      field('outcome', L('结论', 'Outcome'), r.outcome ? word('OUTCOME', r.outcome) : '—'),
+      r.message ? field('message', L('意见', 'Message'), h('q', { class: 'own', title: L('业务系统原话', 'the system’s own words') }, r.message)) : null,
+      r.receiptNo ? field('receipt', L('回执号', 'Receipt'), h('span', { class: 'mono' }, r.receiptNo)) : null,
+      r.decidedAt ? field('decided-at', L('决定时间', 'Decided at'), when(r.decidedAt)) : null,
+      Array.isArray(r.documents) && r.documents.length ? field('documents', L('文书', 'Documents'), h('ul', { class: 'documents' }, r.documents.map((doc) => h('li', {}, documentText(doc))))) : null,
+    );
+  }
+
+  /** A document of a result, by whatever names it: its name or title, its kind and number, its link. */
+  function documentText(doc) {
+    if (!doc || typeof doc !== 'object') return String(doc);
+    const named = ['name', 'title', 'fileName', 'kind', 'type', 'number', 'no', 'url'].map((k) => doc[k]).filter((v) => typeof v === 'string' || typeof v === 'number');
+    return named.length ? named.join(' · ') : JSON.stringify(doc);
+  }
+
+  /** A timeline step's detail: a result step as its fields (its detail ends in the result as JSON), anything else as the gateway wrote it. */
+  function stepDetail(e) {
+    if (e.event === 'result') {
+      const at = e.detail.indexOf(' {');
+      try {
+        if (at >= 0) return resultFields(JSON.parse(e.detail.slice(at + 1)));
+      } catch {
+        // not the result's JSON: shown as written
+      }
+    }
+    return gatewayText(e.detail);
   }
 
   /** Why a queued delivery waits and until when, in a sentence. */
@@ -1049,13 +1077,14 @@
   function deliveryCard(caseId, d) {
     // The timeline, oldest first as the history is kept.
     const steps = (d.history || []).map((e) =>
-      h('li', { class: `step ev-${e.event}`, 'data-event': e.event }, h('span', { class: 'at' }, when(e.at)), h('span', { class: 'ev' }, word('EVENTS', e.event)), e.detail ? h('span', { class: 'detail' }, gatewayText(e.detail)) : null),
+      h('li', { class: `step ev-${e.event}`, 'data-event': e.event }, h('span', { class: 'at' }, when(e.at)), h('span', { class: 'ev' }, word('EVENTS', e.event)), e.detail ? h('span', { class: 'detail' }, stepDetail(e)) : null),
     );
     let action = null;
     if (d.status === 'dead' && may('operator')) {
       const letter = { id: `${d.systemId}.${caseId}`, caseId, systemId: d.systemId };
       action = actionButton('replay', letter.id, L('重放', 'Replay'), 'secondary', (b) => replayOne(letter, b, lookupCase));
     }
+    const settled = d.status === 'delivered' || d.status === 'completed';
     const waiting = d.waitingFor ? h('p', { class: 'waiting', 'data-waiting': d.waitingFor }, h('span', { class: 'label' }, L('为何等待：', 'Why it waits: ')), waitingSentence(d)) : null;
     return h(
       'article',
@@ -1069,10 +1098,11 @@
         h('dd', {}, String(d.attempts ?? 0)),
         h('dt', {}, L('回执号', 'Receipt')),
         h('dd', { class: 'mono' }, dash(d.receiptNo)),
-        h('dt', {}, L('最后错误', 'Last error')),
-        h('dd', {}, gatewayText(d.lastError)),
+        // Once delivered or decided, an earlier error is history (the timeline keeps it), not the state.
+        settled ? null : h('dt', {}, L('最后错误', 'Last error')),
+        settled ? null : h('dd', { 'data-field': 'last-error' }, gatewayText(d.lastError)),
         h('dt', {}, L('办理结果', 'Result')),
-        h('dd', {}, resultText(d.result)),
+        h('dd', {}, resultFields(d.result)),
       ),
       h('h4', {}, L('时间线', 'Timeline')),
       h('ol', { class: 'timeline', 'aria-label': `${L('投递时间线', 'Delivery timeline')} ${d.systemId}` }, steps),

@@ -325,6 +325,14 @@
     return text === 'refused without a message' ? ['未说明原因'] : [own(text)];
   }
 
+  const INSTANT = /(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}))/;
+
+  /** The gateway's own instants in an English text as times, shown like every other time on the page (not raw UTC). */
+  function instants(part) {
+    if (typeof part !== 'string') return [part];
+    return part.split(INSTANT).filter((p) => p !== '').map((p) => (INSTANT.test(p) ? time(p) : p));
+  }
+
   /** The English message as it is, with the system's own words in it marked as in the translation. */
   function markOwn(text, translated) {
     const parts = [];
@@ -360,7 +368,7 @@
       return { id: undefined, parts: [tech(t)] };
     };
     const found = translate(text, 0);
-    if (english) return { parts: markOwn(text, found.parts), known: found.id !== undefined, id: found.id };
+    if (english) return { parts: markOwn(text, found.parts).flatMap(instants), known: found.id !== undefined, id: found.id };
     return { parts: found.parts.filter((p) => p !== ''), known: found.id !== undefined, id: found.id };
   }
 

@@ -88,6 +88,7 @@ export interface SystemStatus {
   level: string;
   protocol: string;
   paused: boolean;
+  circuit?: { state: 'closed' | 'open' | 'half_open'; failures: number; openUntil?: string };
 }
 
 export interface DryRunAnswer {

@@ -82,6 +82,12 @@ function appShown(): boolean {
 
 function showPanel(): void {
   for (const other of document.querySelectorAll<HTMLElement>('#app [role="tabpanel"]')) other.hidden = true;
+  // The page belongs to the systems board: its tab is the one highlighted, whichever tab it was opened from.
+  for (const tab of document.querySelectorAll<HTMLElement>('#app [role="tab"]')) {
+    const board = tab.id === 'tab-systems';
+    tab.setAttribute('aria-selected', String(board));
+    tab.tabIndex = board ? 0 : -1;
+  }
   const el = panel();
   if (el) el.hidden = false;
 }
@@ -270,9 +276,13 @@ function render(): void {
   $('sp-source')!.textContent = t(p.running.source === 'file' ? 'sourceFile' : 'sourceApi');
   $('sp-source')!.dataset.source = p.running.source;
   const paused = Boolean(p.status?.paused);
+  // Paused first (it sends nothing either way), then the circuit: "running" only while it takes cases.
+  const circuit = p.status?.circuit?.state ?? 'closed';
+  const [state, tone]: [WordKey, string] = paused ? ['paused', 'warn'] : circuit === 'open' ? ['circuitOpen', 'bad'] : circuit === 'half_open' ? ['circuitHalfOpen', 'warn'] : ['running', 'ok'];
   const pausedBadge = $('sp-paused')!;
-  pausedBadge.textContent = t(paused ? 'paused' : 'running');
-  pausedBadge.className = `badge ${paused ? 'warn' : 'ok'}`;
+  pausedBadge.textContent = t(state);
+  pausedBadge.className = `badge ${tone}`;
+  pausedBadge.dataset.state = paused ? 'paused' : circuit;
   const pause = $('sp-pause');
   if (pause) {
     pause.textContent = t(paused ? 'resume' : 'pause');

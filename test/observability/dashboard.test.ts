@@ -65,7 +65,7 @@ test('every alert rule names exported metrics and the alerts asked for are there
   const rules = YAML.parse(fs.readFileSync(path.join(root, 'deploy/prometheus/onewindow-alerts.yml'), 'utf8')) as { groups: Array<{ name: string; rules: Array<{ alert: string; expr: string; labels?: Record<string, string>; annotations?: Record<string, string> }> }> };
   const names = await exported();
   const all = rules.groups.flatMap((g) => g.rules);
-  expect(all.map((r) => r.alert)).toEqual(expect.arrayContaining(['OneWindowSystemCircuitOpen', 'OneWindowSystemDown', 'OneWindowDeadLettersRising', 'OneWindowCallbackBacklog', 'OneWindowOldestWaitingCase', 'OneWindowIntake5xx', 'OneWindowLedgerQuarantine']));
+  expect(all.map((r) => r.alert)).toEqual(expect.arrayContaining(['OneWindowSystemCircuitOpen', 'OneWindowSystemDown', 'OneWindowDeadLettersRising', 'OneWindowCallbackBacklog', 'OneWindowOldestWaitingCase', 'OneWindowIntake5xx', 'OneWindowLedgerQuarantine', 'OneWindowSystemUnreachable']));
   for (const rule of all) {
     expect(rule.labels?.severity).toMatch(/^(warning|critical)$/);
     expect(rule.annotations?.summary).toBeTruthy();

@@ -10,7 +10,7 @@ import type { Logger } from '../src/platform/logger';
 export interface DeliveryContext {
   caseId: string;
   systemId: string;
-  /** `caseId:systemId`, sent so the legacy system can drop a redelivery (CONTRACT §7). */
+  /** `caseId:systemId`, sent so the legacy system can drop a redelivery. */
   idempotencyKey: string;
   log: Logger;
   /** Somewhere other than the system's endpoint, e.g. its result-polling URL; GET sends no body. */
@@ -19,7 +19,7 @@ export interface DeliveryContext {
   operation?: string;
   /** Aborts the exchange (a look-up past its deadline): the socket is let go and nothing more is read. */
   signal?: AbortSignal;
-  /** The `X-OW-Seal` value for the exact bytes about to be sent (CONTRACT §8), when the system is sealed. */
+  /** The `X-OW-Seal` value for the exact bytes about to be sent, when the system is sealed. */
   seal?: (payload: Buffer) => string;
 }
 

@@ -1,6 +1,6 @@
 /**
  * `npm run bench:memory [-- --n1 20000 --n2 100000 --concurrency 32 --max-seconds 7200]`: does Redis
- * memory stay flat once finished cases leave for the ledger (CONTRACT §10), what does a case cost in
+ * memory stay flat once finished cases leave for the ledger, what does a case cost in
  * the ledger, and what does the ledger cost in throughput?
  *
  *   L    the gateway as `npm start` runs it (dist/src/main.js), REDIS_URL at a fresh redis-server,

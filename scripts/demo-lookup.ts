@@ -1,5 +1,5 @@
 /**
- * The demo's window look-up (CONTRACT §9): the clerk reads 张三's ID card for a 房改核查 case, the
+ * The demo's window look-up: the clerk reads 张三's ID card for a 房改核查 case, the
  * intake platform submits the case and asks the gateway for four documents for it, and the demo
  * prints each one's status, time and watermark, then checks a seal with the seal room's verifier.
  */

@@ -1,5 +1,5 @@
 /**
- * The gateway's HTTP interface (CONTRACT §6) as an OpenAPI 3.1 document, generated from the routes
+ * The gateway's HTTP interface as an OpenAPI 3.1 document, generated from the routes
  * themselves: each route declares its operation where it is served (`route()` in
  * src/platform/route.ts), so this script builds the app, takes the operations it declared, names
  * the zod schemas they use as components, and lets zod-to-openapi assemble the document. What is

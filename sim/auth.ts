@@ -23,7 +23,7 @@ export function httpAuthorized(auth: Auth, header: (name: string) => string | un
     case 'basic':
       return authorization === `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
     case 'hmac': {
-      // Signed the way the gateway signs its callbacks (CONTRACT §6), over the exact bytes sent:
+      // Signed the way the gateway signs its callbacks, over the exact bytes sent:
       // X-OW-Signature: sha256=<hex HMAC-SHA256(secret, X-OW-Timestamp + "." + body)>.
       const timestamp = header('x-ow-timestamp') ?? '';
       const signature = header('x-ow-signature') ?? '';

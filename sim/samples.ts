@@ -127,7 +127,7 @@ export function sampleOrganizationCase(overrides: Partial<Case> = {}): Case {
 /** A document kind of config/shared-data.yaml, as the simulated systems hold it: flat fields, every value a string. */
 export type SampleRecord = Readonly<Record<string, string>>;
 
-/** A person the simulated systems hold records of, for shared-data look-ups (CONTRACT §9). */
+/** A person the simulated systems hold records of, for shared-data look-ups. */
 export interface SamplePerson {
   idNumber: string;
   name: string;

@@ -3,7 +3,7 @@
  * so the demo and the tests need no real back end.
  *
  * A protocol-neutral core (core.ts) keeps each system's state whatever it speaks: knobs, counters,
- * receipts, the redeliveries it drops by `Idempotency-Key` as CONTRACT §7 expects a real system to,
+ * receipts, the redeliveries it drops by `Idempotency-Key` as the gateway expects a real system to,
  * and the decisions it later pushes home or keeps for polls. Each protocol simulator in PROTOCOLS
  * (protocol.ts) only translates its wire format; a system whose protocol has none gets no routes.
  *

@@ -1,5 +1,5 @@
 /**
- * Zod schemas of HTTP bodies that are not part of the canonical model (CONTRACT §6): the error body
+ * Zod schemas of HTTP bodies that are not part of the canonical model: the error body
  * every endpoint answers with, the probes' answers, what legacy systems are answered when they push a
  * result, and the ops interface's bodies and answers. Route handlers validate with the request
  * schemas, the code's types are inferred from (or checked against) the answer schemas, and

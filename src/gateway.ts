@@ -43,7 +43,7 @@ export interface GatewayOptions {
   config: GatewayConfig;
   redisUrl: string;
   tokens: Tokens;
-  /** `OW_INTAKE_HMAC_SECRET`: intake requests must then be HMAC-signed as well (CONTRACT §6). */
+  /** `OW_INTAKE_HMAC_SECRET`: intake requests must then be HMAC-signed as well. */
   intakeHmacSecret?: string;
   log: Logger;
   /** Overrides gateway.yaml's server.port (tests pass 0). */
@@ -311,7 +311,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   };
 }
 
-/** Counts seal operations by algorithm and outcome (CONTRACT §8), around the sealer and verifier the gateway serves. */
+/** Counts seal operations by algorithm and outcome, around the sealer and verifier the gateway serves. */
 function countSeals(seals: Sealer, verifier: VerifyThread, metrics: Metrics): void {
   const seal = seals.seal.bind(seals);
   const verify = seals.verify.bind(seals);
@@ -352,7 +352,7 @@ function countSeals(seals: Sealer, verifier: VerifyThread, metrics: Metrics): vo
 }
 
 /**
- * Counts shared-data queries (CONTRACT §9) and what each source said of each kind, around the
+ * Counts shared-data queries and what each source said of each kind, around the
  * service the routes call, as countSeals does for seals. Label values are system ids and kinds of
  * the configuration (unknown kinds are refused before any counting) and fixed status lists.
  */

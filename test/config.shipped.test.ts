@@ -1,5 +1,5 @@
 /**
- * The configuration shipped in config/: it must load, describe the 44 systems of CONTRACT §4, route
+ * The configuration shipped in config/: it must load, describe the 44 systems, route
  * every one of them, and map the sample cases into bodies the legacy systems can use.
  */
 import path from 'node:path';

@@ -10,7 +10,7 @@ import { CharsetError, charsetLabel, decodeBody, type Charset } from '../../src/
 import { XmlRejectedError, encodeXmlDocument, readXml, xmlSafeText, type XmlObject } from '../../src/platform/xml';
 
 export interface XmlAck {
-  /** "0" when the result was recorded; otherwise the error code of CONTRACT §6 (e.g. `invalid_xml`). */
+  /** "0" when the result was recorded; otherwise the API's error code (e.g. `invalid_xml`). */
   code: string;
   msg: string;
   caseId?: string;

@@ -135,7 +135,7 @@ export const xmlSimulator: ProtocolSimulator = {
   async push(system, body, gatewayUrl) {
     const token = system.result?.inboundToken;
     if (!token) throw new PushError(`system ${system.id} has no result.inboundToken to push with`, false);
-    // result.map reads the document with its root element (CONTRACT §4), e.g. Result.{…}: the body
+    // result.map reads the document with its root element, e.g. Result.{…}: the body
     // built from it is then {Result: {…}}, whose one key names the root.
     const [root, content] = rootOf(body);
     let bytes: Buffer;

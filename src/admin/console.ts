@@ -1,5 +1,5 @@
 /**
- * The ops web console (CONTRACT §6, `GET /console`): static files served from the source folder
+ * The ops web console (`GET /console`): static files served from the source folder
  * `src/admin/console/`: four hand-written ones (index.html, console.css, words.js, console.js), and
  * the system page's bundle that `npm run build` writes beside them (scripts/bundle-console.ts). The
  * page itself holds no data and is public; everything it

@@ -45,7 +45,7 @@ import iconv from 'iconv-lite';
 // The shapes ops are answered with are the zod schemas docs/openapi.yaml is generated from.
 export type { AuditEntry, DeadLetter, SystemStatus, SystemVersion };
 
-/** Which audit trail: ops actions, or shared-data look-ups (CONTRACT §9). */
+/** Which audit trail: ops actions, or shared-data look-ups. */
 export type AuditTrail = 'ops' | 'shared-data';
 
 /**

@@ -1,4 +1,4 @@
-/** The ops interface (CONTRACT §6): systems, pause/resume, dead letters, audit. Bearer OW_OPS_TOKEN. */
+/** The ops interface: systems, pause/resume, dead letters, audit. Bearer OW_OPS_TOKEN. */
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { answer, body, errors, IF_MATCH, OPERATOR, OPS, OPS_ERRORS, pathParam } from '../api-docs';
@@ -77,7 +77,7 @@ export function operatorOf(req: Request): Operator {
 }
 
 /**
- * What only an admin may do (CONTRACT §6: change configuration, export it, correct a case). Most
+ * What only an admin may do (change configuration, export it, correct a case). Most
  * such routes are admin-only in the permission table already; this also covers an admin-only part
  * of an operator's route (a dead letter's corrected case).
  */
@@ -399,7 +399,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
     const done = await operations.replayMany(filter, operatorOf(req), { reason, dryRun });
     res.json({ count: done.count, dryRun: dryRun === true, ...(done.replayed ? { replayed: done.replayed } : {}) } satisfies ReplayManyAnswer);
   });
-  // The full case (ID numbers and all) is an admin's to see, as is correcting it (CONTRACT §6).
+  // The full case (ID numbers and all) is an admin's to see, as is correcting it.
   route(
     router,
     {

@@ -1,5 +1,5 @@
 /**
- * Signed callbacks to the intake platform (CONTRACT §6).
+ * Signed callbacks to the intake platform.
  *
  * Each case has an outbox in Redis, written in the same script as the status change it reports, so
  * no event is lost even if the process dies right after the change. A BullMQ job per new event asks

@@ -1,5 +1,5 @@
 /**
- * The canonical model (CONTRACT §5): the case the intake platform sends, the result a legacy
+ * The canonical model: the case the intake platform sends, the result a legacy
  * system's answer becomes, and the delivery that ties a case to one target system.
  */
 import { z } from 'zod';
@@ -158,7 +158,7 @@ export const acceptedSchema = z.object({
 });
 export type Accepted = z.infer<typeof acceptedSchema>;
 
-/** What a case's deliveries add up to (CONTRACT §6). */
+/** What a case's deliveries add up to. */
 export function caseStatusOf(statuses: readonly DeliveryStatus[]): CaseStatus {
   if (!statuses.every((s) => FINAL_STATUSES.includes(s))) return 'in_progress';
   const failed = statuses.filter((s) => s === 'rejected' || s === 'dead').length;
@@ -169,7 +169,7 @@ export function caseStatusOf(statuses: readonly DeliveryStatus[]): CaseStatus {
 export const caseEventTypeSchema = z.enum(['delivery.delivered', 'delivery.completed', 'delivery.rejected', 'delivery.dead']);
 export type CaseEventType = z.infer<typeof caseEventTypeSchema>;
 
-/** What the intake platform is told (CONTRACT §6 callbacks); the same eventId on every try. */
+/** What the intake platform is told (callbacks); the same eventId on every try. */
 export const caseEventSchema = z.object({
   eventId: z.string(),
   event: caseEventTypeSchema,

@@ -1,4 +1,4 @@
-/** The intake platform's HTTP interface: submit a case, ask what became of it (CONTRACT §6). */
+/** The intake platform's HTTP interface: submit a case, ask what became of it. */
 import { Router } from 'express';
 import { CASE_EXAMPLE, errors, INTAKE, OPS, pathParam, ref, answer } from '../api-docs';
 import { route } from '../platform/route';

@@ -398,7 +398,7 @@ export class CaseStore {
     return deliveryView(systemId, fields, history);
   }
 
-  /** The case as the status API shows it (CONTRACT §6). */
+  /** The case as the status API shows it. */
   async view(caseId: string): Promise<CaseView | undefined> {
     const record = await this.getCase(caseId);
     if (!record) return undefined;

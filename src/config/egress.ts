@@ -1,5 +1,5 @@
 /**
- * Where configuration may send the gateway (`egress.allow`, CONTRACT §4): checked when a file
+ * Where configuration may send the gateway (`egress.allow`): checked when a file
  * loads and when ops store a version, so an endpoint cannot be pointed at the gateway's own Redis,
  * a metadata service or a file. Only http and https are ever spoken. Host names are matched as
  * written; what they resolve to is the network's firewall to decide. Files (a WSDL and what it

@@ -100,7 +100,7 @@ function setPath(value: Record<string, unknown>, path: readonly string[], to: un
 }
 
 /**
- * `${NAME}` belongs to the files (CONTRACT §3): a version stored through the API that could name a
+ * `${NAME}` belongs to the files: a version stored through the API that could name a
  * variable would let any admin read the process environment. The one exception is the file's own
  * reference, unchanged, at its own place (a secret sent back as shown, a rollback to the file's
  * content, a reset): it names nothing the file did not already read.

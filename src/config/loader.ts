@@ -1,5 +1,5 @@
 /**
- * Reads OW_CONFIG_DIR (CONTRACT §4): gateway.yaml, routes.yaml and systems/*.yaml.
+ * Reads OW_CONFIG_DIR: gateway.yaml, routes.yaml and systems/*.yaml.
  * Nothing is half-loaded: every problem in every file is collected and reported together,
  * each with its file and key path, so an operator fixes them all in one pass.
  */
@@ -125,7 +125,7 @@ export function systemExpressions(system: SystemFile): Array<[string, string]> {
   return rawExpressions(system as unknown as Record<string, unknown>);
 }
 
-/** What a `lookup.request` is test-run on: the shape every look-up gets (CONTRACT §4). */
+/** What a `lookup.request` is test-run on: the shape every look-up gets. */
 export const SAMPLE_LOOKUP_INPUT = { idNumber: '330802199001011234', name: '张三', purpose: '330800-FG-001', caseId: 'QZ-20261128-000001', kind: 'sample' } as const;
 
 /** The expressions found at their places in a (possibly invalid) system file, by key path. */
@@ -252,7 +252,7 @@ export function loadConfig(dir: string, env: Env = process.env): GatewayConfig {
 
   const gatewayRaw = expandEnv(readYaml(dir, 'gateway.yaml', issues, false) ?? {}, env, 'gateway.yaml', issues);
   const gateway = validate(gatewaySchema, gatewayRaw, 'gateway.yaml', issues) ?? gatewaySchema.parse({});
-  // Environment variables win over the file (CONTRACT §3).
+  // Environment variables win over the file.
   if (env.PORT !== undefined) gateway.server.port = Number(env.PORT);
   if (env.REDIS_URL) gateway.redis.url = env.REDIS_URL;
   if (env.OW_CALLBACK_URL) gateway.intake.callbackUrl = env.OW_CALLBACK_URL;

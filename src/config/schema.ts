@@ -1,5 +1,5 @@
 /**
- * The configuration's schemas (CONTRACT §4): the single source of the config types.
+ * The configuration's schemas: the single source of the config types.
  * Every object is strict, so an unknown key is an error that names its path.
  */
 import { DateTime } from 'luxon';
@@ -135,7 +135,7 @@ export const gatewaySchema = z.strictObject({
   /** Unset: any http(s) endpoint. */
   egress: egressSchema.optional(),
   seal: sealSchema.default(SEAL_DEFAULTS), // §8
-  // Results no delivery matched are parked for ops, but within a cap per system (CONTRACT §6), so
+  // Results no delivery matched are parked for ops, but within a cap per system, so
   // that a system pushing garbage with a valid token cannot fill Redis.
   unmatched: z
     .strictObject({ maxPerSystem: z.number().int().positive().default(1000), maxBytesPerSystem: byteSize.default('16mb') })
@@ -147,7 +147,7 @@ export const gatewaySchema = z.strictObject({
 export const expression = z.string().min(1);
 
 /**
- * The `lookup` section of a system file (CONTRACT §4, §9): this system answers shared-data look-ups
+ * The `lookup` section of a system file: this system answers shared-data look-ups
  * of `kinds`. Everything about look-ups sits in this one block; the only other rule it brings is
  * that a system with a lookup block may leave out `request`, `response` and `result`.
  */
@@ -210,7 +210,7 @@ const systemFields = {
   retry: retrySchema.optional(),
   circuitBreaker: circuitBreakerSchema.optional(),
   window: windowSchema.optional(),
-  /** Send `X-OW-Seal` with every delivery (CONTRACT §8). */
+  /** Send `X-OW-Seal` with every delivery. */
   seal: z.boolean().default(true),
   /** request, response and result: required unless the system only serves look-ups (see superRefine). */
   request: z.strictObject({ body: expression }).optional(),
@@ -306,7 +306,7 @@ export const routesSchema = z.strictObject({
 /** "0s", "10m", "12h", "7d": how long a shared document may be served from the cache (0s: never). */
 export const cacheTtl = z.string().regex(/^\d{1,6}\s*[smhd]$/, 'a duration such as 0s, 10m or 12h');
 
-/** config/shared-data.yaml (CONTRACT §9): which systems hold which documents, which items may use them. */
+/** config/shared-data.yaml: which systems hold which documents, which items may use them. */
 export const sharedDataSchema = z.strictObject({
   documents: z
     .record(

@@ -1,5 +1,5 @@
 /**
- * Why a queued delivery waits and until when (CONTRACT §6 `waitingFor`, `nextAttemptAt`), read from
+ * Why a queued delivery waits and until when (`waitingFor`, `nextAttemptAt` in the case view), read from
  * what actually holds it: the queue's paused flag, the system's maintenance window, its circuit, the
  * BullMQ job's backoff (its score in the delayed set) and the queue's rate-limit hold. A paused
  * system has no next attempt time: nothing is sent until someone resumes it.

@@ -33,7 +33,7 @@ const HEALTH_NOTE_MS = 1000;
 export interface WorkerDeps {
   config: () => GatewayConfig;
   store: CaseStore;
-  /** Stamps deliveries to systems with `seal: true` (CONTRACT §8). */
+  /** Stamps deliveries to systems with `seal: true`. */
   sealer?: Sealer;
   endpoints: Endpoints;
   connection: ConnectionOptions;

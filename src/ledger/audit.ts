@@ -1,5 +1,5 @@
 /**
- * The audit trail and the shared-data look-ups in the ledger (CONTRACT §10). Every process writes
+ * The audit trail and the shared-data look-ups in the ledger. Every process writes
  * them to a Redis stream (a durable buffer that never waits on the database); the sweep drains the
  * streams here, keyed by the stream entry id, and only then deletes what it drained. A drain that is
  * repeated (a crash between the insert and the XDEL, two ticks racing) inserts nothing twice; a

@@ -1,4 +1,4 @@
-/** gateway.yaml `retention` (CONTRACT §4, §10): how long finished cases stay hot, and in the ledger. */
+/** gateway.yaml `retention`: how long finished cases stay hot, and in the ledger. */
 import { z } from 'zod';
 
 /** A span such as 500ms, 30s, 10m, 12h or 7d. */

@@ -1,5 +1,5 @@
 /**
- * The case ledger (CONTRACT §10): where a finished case is kept once Redis lets it go, and what
+ * The case ledger: where a finished case is kept once Redis lets it go, and what
  * answers for it afterwards. Writes are idempotent upserts, so a move repeated after a crash
  * changes nothing; every call records whether the database answered, for /readyz and the sweep.
  */

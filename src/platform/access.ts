@@ -1,5 +1,5 @@
 /**
- * Who may do what, in one table, checked before anything else (CONTRACT §6): a stranger gets 401
+ * Who may do what, in one table, checked before anything else: a stranger gets 401
  * whatever path they guess, a caller in the wrong role 403. Failed authentications (legacy systems'
  * included, which their endpoints report here) are limited per address and per presented token in
  * Redis, so the limit holds across processes, and hold back only callers without a valid credential;

@@ -1,5 +1,5 @@
 /**
- * Who is calling (CONTRACT §6). The intake platform and ops staff present bearer tokens; ops come
+ * Who is calling. The intake platform and ops staff present bearer tokens; ops come
  * in three roles, each allowed what the one below may do and more: `viewer` reads (ID and phone
  * numbers masked), `operator` also pauses, replays, discards, re-matches and dry-runs, `admin` also
  * changes configuration and sees full case data. Tokens are kept only as SHA-256 hashes and every
@@ -68,7 +68,7 @@ export function grants(role: Role, needed: Role): boolean {
   return OPS_ROLES.indexOf(role) >= OPS_ROLES.indexOf(needed);
 }
 
-/** Whether a caller in `role` sees full case data (CONTRACT §6: the intake platform and admin). */
+/** Whether a caller in `role` sees full case data (the intake platform and admin). */
 export function seesFullData(role: Role | undefined): boolean {
   return role === 'intake' || role === 'admin';
 }

@@ -1,5 +1,5 @@
 /**
- * What a log line is about: the request id (CONTRACT §6: taken at the edge, or made there) and the
+ * What a log line is about: the request id (taken at the edge, or made there) and the
  * case, system and attempt being worked on. Held in AsyncLocalStorage so that every line a case
  * causes carries them, whichever module writes it, without threading a logger through every call.
  * Job data carries the request id across processes; each job's run re-enters its context.

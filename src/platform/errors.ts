@@ -1,5 +1,5 @@
 /**
- * The one catalogue of API error codes (CONTRACT §6). Every error the HTTP interface sends is
+ * The one catalogue of API error codes. Every error the HTTP interface sends is
  * `{"error": {code, message, details?}}` with a code from here, so clients can switch on it.
  */
 import { z } from 'zod';
@@ -44,7 +44,7 @@ export const errorDetailSchema = z.object({
 });
 export type ErrorDetail = z.infer<typeof errorDetailSchema>;
 
-/** The one error shape of the HTTP interface (CONTRACT §6). */
+/** The one error shape of the HTTP interface. */
 export const errorBodySchema = z.object({
   error: z.object({
     code: errorCodeSchema,

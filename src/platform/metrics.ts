@@ -72,7 +72,7 @@ export function createMetrics() {
     }),
     sharedDataQueries: new Counter({
       name: 'ow_shared_data_queries_total',
-      help: 'Shared-data queries (CONTRACT §9), by outcome: answered; refused (no such case, the purpose is not its item, or the item may not use a kind asked for); invalid (not a query); failed (e.g. Redis did not answer)',
+      help: 'Shared-data queries, by outcome: answered; refused (no such case, the purpose is not its item, or the item may not use a kind asked for); invalid (not a query); failed (e.g. Redis did not answer)',
       labelNames: ['outcome'],
       registers,
     }),

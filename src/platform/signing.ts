@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 
 /**
- * `sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`, as CONTRACT §6 signs callbacks. The
+ * `sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`, as callbacks are signed. The
  * body may be the exact bytes sent, which for a GBK or GB18030 system are not the text's UTF-8.
  */
 export function sign(secret: string, timestamp: number, body: string | Buffer): string {

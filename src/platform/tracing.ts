@@ -1,5 +1,5 @@
 /**
- * OpenTelemetry traces, off by default (CONTRACT §3): on when OTEL_EXPORTER_OTLP_ENDPOINT or
+ * OpenTelemetry traces, off by default: on when OTEL_EXPORTER_OTLP_ENDPOINT or
  * OTEL_TRACES_EXPORTER is set. The OTLP exporter reads the other standard OTEL_* variables itself
  * (headers, timeout, per-signal endpoint). Code everywhere else uses @opentelemetry/api only, which
  * is a no-op until a provider is registered, so tracing costs nothing when it is off.

@@ -1,5 +1,5 @@
 /**
- * Results pushed over REST (CONTRACT §6), and the ops view of results no case was found for.
+ * Results pushed over REST, and the ops view of results no case was found for.
  */
 import { Router, type RequestHandler } from 'express';
 import { bearerToken } from '../platform/auth';

@@ -1,5 +1,5 @@
 /**
- * Results pushed over SOAP (CONTRACT §6): `POST /soap/results`, its WSDL at `GET /soap/results?wsdl`.
+ * Results pushed over SOAP: `POST /soap/results`, its WSDL at `GET /soap/results?wsdl`.
  * The SOAP itself (envelopes, WS-Security, faults, the input filter) lives in adapters/soap; here a
  * system's credentials come from its config, and what it pushes takes the one path every result
  * takes, ResultReceiver.receive. Anything refused is answered with a SOAP Fault and changes nothing.

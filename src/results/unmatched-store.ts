@@ -1,6 +1,6 @@
 /**
  * Unmatched results: pushed (or polled) results no delivery was found for, parked for ops and
- * re-matched when their case or receipt number turns up (CONTRACT §6, "kept for ops, never dropped,
+ * re-matched when their case or receipt number turns up ("kept for ops, never dropped,
  * within a per-system cap").
  *
  * Every key of one system shares the hash tag `{unmatched:<systemId>}`, so parking and dropping are

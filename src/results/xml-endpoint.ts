@@ -1,5 +1,5 @@
 /**
- * Results pushed as plain XML (CONTRACT §6): `POST /xml/results/:systemId`. The XML itself (the
+ * Results pushed as plain XML: `POST /xml/results/:systemId`. The XML itself (the
  * charset, the hardened reader, the acknowledgement) lives in adapters/xml/xml.push.ts; here the
  * system's credential is checked and what it pushed takes the one path every result takes,
  * ResultReceiver.receive. Every answer, refusals included, is an XML acknowledgement, in the

@@ -1,5 +1,5 @@
 /**
- * The two seal algorithms of CONTRACT §8, behind one interface.
+ * The two seal algorithms (SM2-SM3 and Ed25519), behind one interface.
  *
  * SM2-SM3 is signed with sm-crypto-v2, not node:crypto: OpenSSL 3 (Node 20) signs SM2 keys either
  * as plain ECDSA-with-SM3 or with an empty user ID, neither of which a GB/T 32918.2 verifier

@@ -1,6 +1,6 @@
 /**
  * RFC 8785 (JCS) canonical JSON and the per-leaf digests that let a verifier say which field of a
- * document changed (CONTRACT §8).
+ * document changed.
  */
 import canonicalize from 'canonicalize';
 

@@ -1,5 +1,5 @@
 /**
- * `npm run seal -- <command>`: the seal room offline, on the keys folder (CONTRACT §8).
+ * `npm run seal -- <command>`: the seal room offline, on the keys folder.
  *
  *   verify <file>   the file holds {seal, payload} or {seal, payloadBase64}; prints the
  *                   verification as JSON; exit 0 valid, 1 invalid, 2 bad input

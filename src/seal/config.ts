@@ -1,5 +1,5 @@
 /**
- * The `seal:` section of gateway.yaml (CONTRACT §4, §8). Kept beside the seal room so the config
+ * The `seal:` section of gateway.yaml. Kept beside the seal room so the config
  * schema only has to name it; every key is optional.
  */
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 /**
- * The seal room (CONTRACT §8) in one import: open it once per process, then
+ * The seal room in one import: open it once per process, then
  * `sealer.seal({...})` → a seal, `sealHeader(seal)` → the X-OW-Seal value, `sealer.verify({...})`.
  */
 import path from 'node:path';

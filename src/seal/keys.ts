@@ -1,5 +1,5 @@
 /**
- * The seal keys (CONTRACT §8): one folder, one key per keyId.
+ * The seal keys: one folder, one key per keyId.
  *
  *   <keyId>.key.pem    PKCS#8 private key (SM2 or Ed25519), mode 0600: signs
  *   <keyId>.pub.json   {keyId, alg, status, createdAt, retiredAt?, publicKeyPem, publicKeyHex?}: what

@@ -1,5 +1,5 @@
 /**
- * The seal room's HTTP interface (CONTRACT §6, §8), open to anyone: the public keys, and a
+ * The seal room's HTTP interface, open to anyone: the public keys, and a
  * verifier that says whether a seal holds and which fields changed.
  */
 import { raw, Router } from 'express';

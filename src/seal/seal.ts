@@ -1,5 +1,5 @@
 /**
- * Making and checking seals (防篡改电子签章, CONTRACT §8): a detached JSON object that says who
+ * Making and checking seals (防篡改电子签章): a detached JSON object that says who
  * vouches for a payload (origin), what it may be used for (purpose), until when, and a digest of
  * the payload and of each of its fields, signed with SM2-SM3 or Ed25519.
  */
@@ -252,7 +252,7 @@ const MAX_SEAL_HEADER = 6 * 1024;
 
 /**
  * The `X-OW-Seal` of a delivery over the exact bytes the adapter sends: origin the gateway, purpose
- * the case's item (CONTRACT §8). A seal too large for a header leaves out its field digests. One
+ * the case's item. A seal too large for a header leaves out its field digests. One
  * maker for the worker and for dry runs, so what ops preview is what the system receives; a dry
  * run's (`preview`) is not signed and never verifies.
  */
@@ -280,7 +280,7 @@ export function parseSealHeader(value: string): unknown {
   }
 }
 
-/** 国办函〔2016〕108号 watermark in CONTRACT §8's wording: 此件由{origin}提供，仅供办理{purpose}使用，有效期至{YYYY年M月D日}. */
+/** 国办函〔2016〕108号 watermark in the README's wording: 此件由{origin}提供，仅供办理{purpose}使用，有效期至{YYYY年M月D日}. */
 export function watermark(seal: Pick<Seal, 'origin' | 'purpose' | 'expiresAt'>): string {
   const until = DateTime.fromISO(seal.expiresAt, { setZone: true }).setZone('Asia/Shanghai');
   return `此件由${seal.origin}提供，仅供办理${seal.purpose}使用，有效期至${until.year}年${until.month}月${until.day}日`;

@@ -1,5 +1,5 @@
 /**
- * The shared-data HTTP interface (CONTRACT §6, §9): the intake platform's query, and the ops
+ * The shared-data HTTP interface: the intake platform's query, and the ops
  * listing of look-ups (who looked up whom, for what), read-only and masked.
  */
 import { Router } from 'express';

@@ -1,5 +1,5 @@
 /**
- * Shared data (数据跑路, CONTRACT §9): one ID card fetches the records a case needs. A query is
+ * Shared data (数据跑路): one ID card fetches the records a case needs. A query is
  * checked first: its case must be one the gateway holds, its purpose that case's item, and every
  * kind one the item may use; a refused query asks no system. Then every source of every kind is
  * asked in parallel through the adapters; whatever the sources do, the answer goes out at the

@@ -154,7 +154,7 @@ describe('the ops console for each role', () => {
     await signedIn(page, '管理员');
     expect(await page.locator('button[data-action="pause"][data-target="city-steady"]').count()).toBe(1);
     const decided = await openCase(page, decidedCase.caseId as string, 'city-steady');
-    // The result in full (admins see full case data); its history entry is masked for everyone (CONTRACT §7).
+    // The result in full (admins see full case data); its history entry is masked for everyone.
     expect(decided).toContain(ID_NUMBER);
     expect(decided).toContain(MASKED);
     await showTab(page, 'dead', `button[data-action="correct"][data-target="${deadLetterId}"]`);

@@ -1,7 +1,7 @@
 /**
  * The fault-injection rig: a scenario's own redis-server, the simulators of five REST systems, one or
  * two REAL gateway processes (`node dist/src/main.js`), an intake-like submitter, and the bookkeeping
- * that checks CONTRACT §7 once the dust settles:
+ * that checks the gateway's promises once the dust settles:
  *
  *   - every accepted (case, system) — a 202/200 answer listed it — ends in delivered, completed,
  *     rejected or dead ("lost" otherwise), and its history shows exactly one final state, the one

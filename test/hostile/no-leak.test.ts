@@ -1,5 +1,5 @@
 /**
- * CONTRACT §7: no secret and no full ID or phone number leaves the gateway — not in a log line, an
+ * No secret and no full ID or phone number leaves the gateway — not in a log line, an
  * error, a stored lastError or history entry, a callback, a dead letter, an unmatched result shown to
  * ops below admin, an audit entry or a metric — even when legacy systems echo the request back.
  * A mixed load of 60 cases over systems that accept, echo in refusals, echo in 500s until dead, and

@@ -1,5 +1,5 @@
 /**
- * Callers and roles (CONTRACT §6), as a table: every caller on every route is let through or
+ * Callers and roles, as a table: every caller on every route is let through or
  * refused as its role says; strangers get 401 before anything else; failed authentications are
  * limited per address and audited; intake requests can be HMAC-signed with replays refused; and
  * ops below admin see ID and phone numbers masked.

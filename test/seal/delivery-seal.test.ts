@@ -1,5 +1,5 @@
 /**
- * CONTRACT §8: every delivery to a system with `seal: true` carries `X-OW-Seal` over the exact body
+ * Every delivery to a system with `seal: true` carries `X-OW-Seal` over the exact body
  * bytes sent — REST JSON, XML in GBK, a SOAP envelope — verified here by the independent SM2
  * implementation (sm-crypto) against the bytes the legacy system received.
  */

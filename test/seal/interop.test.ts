@@ -1,5 +1,5 @@
 /**
- * CONTRACT §8: "any independent SM2 implementation must verify an SM2 seal". The gateway signs with
+ * Any independent SM2 implementation must verify an SM2 seal. The gateway signs with
  * sm-crypto-v2 (on @noble/curves); sm-crypto (jsbn, a separate code base) checks it, and signs a
  * seal that the gateway must accept.
  */

@@ -1,4 +1,4 @@
-/** GET /api/v1/seal/keys and POST /api/v1/seal/verify over real HTTP on port 0 (CONTRACT §6, §8). */
+/** GET /api/v1/seal/keys and POST /api/v1/seal/verify over real HTTP on port 0. */
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';

@@ -1,4 +1,4 @@
-/** config/shared-data.yaml and a system's `lookup` block are validated like all configuration (CONTRACT §4, §9). */
+/** config/shared-data.yaml and a system's `lookup` block are validated like all configuration. */
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';

@@ -1,5 +1,5 @@
 /**
- * POST /api/v1/shared-data/query (CONTRACT §9) against the shipped look-up sources, simulated over
+ * POST /api/v1/shared-data/query against the shipped look-up sources, simulated over
  * real REST, SOAP and XML (two of them GBK, one GB18030): seals, statuses, deadlines, purposes,
  * the cache, and the audit trail.
  */

@@ -789,7 +789,7 @@
           'td',
           { class: 'actions' },
           actionButton('replay', d.id, L('重放', 'Replay'), 'secondary', (b) => replayOne(d, b)),
-          // Correcting the case needs full case data and is an admin's (CONTRACT §6).
+          // Correcting the case needs full case data and is an admin's.
           may('admin') ? actionButton('correct', d.id, L('更正后重放', 'Correct & replay'), 'secondary', (b) => correctOne(d, b)) : null,
           actionButton('discard', d.id, L('丢弃', 'Discard'), 'danger', (b) => discardOne(d, b)),
         );

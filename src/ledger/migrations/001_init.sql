@@ -1,4 +1,4 @@
--- The case ledger (CONTRACT §10): every finished case, its deliveries, the audit trail and the
+-- The case ledger: every finished case, its deliveries, the audit trail and the
 -- shared-data look-ups, kept for retention.ledger. Plain PostgreSQL: runs on PostgreSQL, PGlite,
 -- openGauss and KingbaseES alike (no extensions, no PostgreSQL-only index types).
 
@@ -55,14 +55,14 @@ CREATE INDEX ledger_audit_action ON ledger_audit (action, at);
 CREATE INDEX ledger_audit_who ON ledger_audit (who, at);
 CREATE INDEX ledger_audit_case ON ledger_audit (case_id, at);
 
--- Shared-data look-ups (CONTRACT §9), one row per query; written by a later change.
+-- Shared-data look-ups, one row per query; written by a later change.
 CREATE TABLE ledger_lookups (
   query_id    text PRIMARY KEY,
   at          timestamptz NOT NULL,
   who         text NOT NULL,
   case_id     text NOT NULL,
   purpose     text NOT NULL,
-  id_masked   text NOT NULL,          -- the ID number masked, never in full (CONTRACT §7)
+  id_masked   text NOT NULL,          -- the ID number masked, never in full
   kinds       jsonb NOT NULL,
   documents   jsonb NOT NULL          -- [{kind, source, status, ms}]
 );

@@ -61,7 +61,7 @@ export async function api<T>(method: string, path: string, body?: unknown, extra
   return { status: res.status, data: data as T, etag: res.headers.get('ETag') };
 }
 
-// What the gateway answers (CONTRACT §6), as far as the page reads it.
+// What the gateway answers, as far as the page reads it.
 
 export type Role = 'viewer' | 'operator' | 'admin';
 

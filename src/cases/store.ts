@@ -290,7 +290,7 @@ export class CaseStore {
     const type = EVENT_OF[change.status];
     const event = type ? this.event(type, caseId, systemId, change.status, entry.at, { receiptNo: change.receiptNo, error: lastError }) : '';
     // Indexed before the change, so that a crash right after it never leaves a receipt unfindable.
-    if (change.receiptNo !== undefined) await this.indexReceipt(caseId, systemId, change.receiptNo);
+    const sharing = change.receiptNo === undefined ? false : await this.indexReceipt(caseId, systemId, change.receiptNo);
     const ending = change.status === 'completed' || change.status === 'rejected';
     if (ending) await this.mayBeFinal(caseId, entry.at);
     const outcome = (await this.scripts.run(
@@ -301,16 +301,28 @@ export class CaseStore {
     if (ending) await this.mayBeFinal(caseId, entry.at);
     // Only an open delivery competes for a result that names nothing but the receipt number.
     const open = outcome !== 'missing' && outcome !== 'completed' && outcome !== 'rejected';
-    if (change.receiptNo !== undefined && open) await this.noteSharedReceipt(caseId, systemId, change.receiptNo, entry.at);
+    if (change.receiptNo !== undefined && open && sharing) await this.noteSharedReceipt(caseId, systemId, change.receiptNo, entry.at);
     if (outcome === change.status && type) this.changes?.emit({ caseId, systemId, status: outcome, receiptNo: change.receiptNo });
     return outcome;
   }
 
-  /** Adds the case to the holders of a receipt number, and takes it off the number its delivery held before (a replay's new receipt). */
-  private async indexReceipt(caseId: string, systemId: string, receiptNo: string): Promise<void> {
+  /**
+   * Adds the case to the holders of a receipt number, and takes it off the number its delivery held
+   * before (a replay's new receipt); answers whether another case may hold the number too, so that
+   * the usual, unshared receipt costs no look-up of its holders.
+   */
+  private async indexReceipt(caseId: string, systemId: string, receiptNo: string): Promise<boolean> {
     const before = await this.receiptOf(caseId, systemId);
-    if (before !== undefined && before !== receiptNo) await this.redis.srem(this.receiptKey(systemId, before), caseId);
-    await this.redis.sadd(this.receiptKey(systemId, receiptNo), caseId);
+    const key = this.receiptKey(systemId, receiptNo);
+    // Sent together, one key per command (a Cluster may hold each on another master); SCARD follows
+    // SADD on the same key's connection, so it counts this case.
+    const [, , holders, legacy] = await Promise.all([
+      before !== undefined && before !== receiptNo ? this.redis.srem(this.receiptKey(systemId, before), caseId) : undefined,
+      this.redis.sadd(key, caseId),
+      this.redis.scard(key),
+      this.redis.get(this.legacyReceiptKey(systemId, receiptNo)),
+    ]);
+    return holders > 1 || (legacy !== null && legacy !== caseId);
   }
 
   /**

@@ -20,7 +20,7 @@ import { replyLimit } from '../delivery/endpoints';
 import { errorMessage } from '../platform/failure';
 import type { Logger } from '../platform/logger';
 import { LuaScripts } from '../platform/lua';
-import { scanKeys, type RedisClient } from '../platform/redis';
+import { jobLockTiming, scanKeys, type RedisClient } from '../platform/redis';
 import { sign } from '../platform/signing';
 
 // In braces, a Cluster hash tag: one slot for all the queue's keys (see bullQueue in delivery/queues).
@@ -120,6 +120,7 @@ export class CallbackDispatcher {
       prefix: this.deps.prefix,
       concurrency: 8,
       maxStalledCount: 100,
+      ...jobLockTiming(),
       settings: {
         backoffStrategy: (attemptsMade, _type, err) => {
           if (err instanceof OutboxBusy) return 100 + Math.floor(Math.random() * 200);

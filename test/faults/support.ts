@@ -25,6 +25,7 @@ import { startTestCluster, type TestCluster } from './redis-cluster';
 import type { CaseView, DeliveryView } from '../../src/cases/model';
 import { CaseStore } from '../../src/cases/store';
 import { startSimulators, type FaultsPatch, type Simulators } from '../../sim/server';
+import { READY_WAIT_MS } from '../support/gateway-process';
 import { INTAKE_TOKEN, OPS_TOKEN, restSystem, sampleCase, writeConfig } from '../support/harness';
 import { freePort, startTestRedis, type TestRedis } from '../support/redis-server';
 
@@ -98,7 +99,7 @@ export class GatewayProcess {
     this.child = child;
     this.exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     const spawned = Date.now();
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + READY_WAIT_MS;
     for (;;) {
       if (!this.running) throw new Error(`${this.name} exited during start-up; see ${this.logFile}`);
       try {
@@ -110,7 +111,7 @@ export class GatewayProcess {
       } catch {
         // not listening yet
       }
-      if (Date.now() > deadline) throw new Error(`${this.name} was not ready within 30 s; see ${this.logFile}`);
+      if (Date.now() > deadline) throw new Error(`${this.name} was not ready within ${READY_WAIT_MS / 1000} s; see ${this.logFile}`);
       await sleep(100);
     }
   }
@@ -381,6 +382,11 @@ export class FaultRig {
           OW_INTAKE_TOKEN: INTAKE_TOKEN,
           OW_OPS_TOKEN: OPS_TOKEN,
           LOG_LEVEL: 'warn',
+          // A job handed out just as Redis goes away (a killed worker, a restarted master whose reply
+          // to the fetch was lost) sits "active" under a lock nobody renews until the lock lapses and
+          // a stalled check, run every interval, puts it back: up to a lock plus two intervals.
+          // BullMQ's 30 s each would be 90 s, the whole settle deadline; 4 s makes it about 12 s.
+          OW_STALLED_INTERVAL_MS: '4000',
           ...options.gatewayEnv,
         }, logFile),
       );

@@ -246,7 +246,7 @@ export const auditActionSchema = z.enum([
 
 export const documentStatusSchema = z.enum(['found', 'not_found', 'error', 'timeout']);
 
-/** What the audit trail keeps of one shared-data query (§9): never the ID number, only its mask and a keyed hash. */
+/** What the audit trail keeps of one shared-data query: never the ID number, only its mask and a keyed hash. */
 export const lookupAuditSchema = z.object({
   queryId: z.string(),
   caseId: z.string(),
@@ -272,7 +272,7 @@ export const lookupListingSchema = lookupAuditSchema.omit({ personKey: true }).e
 
 export const lookupPageSchema = z.object({ items: z.array(lookupListingSchema).describe('Newest first.') });
 
-/** What one source said about one kind (§9). */
+/** What one source said about one kind. */
 export const sourceAnswerSchema = z.object({
   source: z.string(),
   status: documentStatusSchema,
@@ -280,7 +280,7 @@ export const sourceAnswerSchema = z.object({
   error: z.string().optional(),
 });
 
-/** One document of a shared-data answer (§9): found (data, sealed and watermarked), or why not. */
+/** One document of a shared-data answer: found (data, sealed and watermarked), or why not. */
 export const sharedDocumentSchema = z.object({
   kind: z.string(),
   name: z.string().describe('The kind’s name in shared-data.yaml, e.g. 婚姻登记信息.'),
@@ -383,7 +383,7 @@ export type DiscardAnswer = z.infer<typeof discardAnswerSchema>;
 /** What the code holds of a system version: the file as read (its shape is checked when it is applied). */
 export type SystemVersion = Omit<z.output<typeof systemVersionSchema>, 'system'> & { system: Record<string, unknown> };
 
-// ── The seal room (§8) and the ledger's stats (§10) ──────────────────────────────────────────────
+// ── The seal room and the ledger's stats ─────────────────────────────────────────────────────────
 
 const sealAlgorithmSchema = z.enum(SEAL_ALGORITHMS);
 

@@ -70,7 +70,7 @@ export interface GatewayOptions {
   now?: () => Date;
   /** Where generated seal keys live, under seal/ (default $OW_DATA_DIR, else ./data); the embedded ledger under ledger/. */
   dataDir?: string;
-  /** The case ledger (§10): PostgreSQL at `url` (DATABASE_URL), else embedded PGlite. Unset: no ledger, cases stay in Redis. */
+  /** The case ledger: PostgreSQL at `url` (DATABASE_URL), else embedded PGlite. Unset: no ledger, cases stay in Redis. */
   ledger?: { url?: string };
   /**
    * Export the backlog gauges (queues, circuits, paused, windows, dead letters, unmatched, callback

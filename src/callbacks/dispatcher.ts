@@ -28,7 +28,7 @@ export const CALLBACK_QUEUE = '{callbacks}';
 
 interface DrainJob {
   caseId: string;
-  /** The request id of what changed the case; sent as X-Request-Id with the callback (§6). */
+  /** The request id of what changed the case; sent as X-Request-Id with the callback. */
   requestId?: string;
 }
 
@@ -195,7 +195,7 @@ export class CallbackDispatcher {
           'X-OW-Event-Id': event.eventId,
           'X-OW-Timestamp': String(timestamp),
           'X-OW-Signature': sign(target.secret, timestamp, body),
-          // Outside the signed body (fixed by §6): the request that caused the event, and its trace.
+          // Outside the signed body (its fields are fixed, and documented in docs/api.md): the request that caused the event, and its trace.
           ...(requestId ? { 'X-Request-Id': requestId } : {}),
           ...traceHeaders(),
         },

@@ -27,7 +27,7 @@ interface PollJob {
   receiptNo: string;
   /** When the delivery was acknowledged: the poll gives up `maxAgeMs` after it. */
   since: number;
-  /** The request id of the delivery it follows (§6). */
+  /** The request id of the delivery it follows: its log lines carry it. */
   requestId?: string;
 }
 

@@ -3,7 +3,7 @@
  * checked first: its case must be one the gateway holds, its purpose that case's item, and every
  * kind one the item may use; a refused query asks no system. Then every source of every kind is
  * asked in parallel through the adapters; whatever the sources do, the answer goes out at the
- * deadline. A found document is sealed (§8) for the asking case, with the item as its purpose, and
+ * deadline. A found document is sealed for the asking case, with the item as its purpose, and
  * carries the watermark. Every query, answered or refused, is audited with the ID number masked
  * and a keyed hash of it, never the number itself.
  */
@@ -105,7 +105,7 @@ export interface SharedDataDeps {
   sealer: Sealer;
   operations: Operations;
   log: Logger;
-  /** The case ledger: where look-ups are drained to and read from, and where the hashing key is kept (§10). */
+  /** The case ledger: where look-ups are drained to and read from, and where the hashing key is kept. */
   ledger?: Ledger;
   /**
    * The item code of a case the gateway holds (in Redis, or archived in the ledger); undefined when

@@ -263,7 +263,7 @@ export interface Report {
   notExactlyOneFinal: string[];
   /**
    * Histories with an entry written twice, identical to the millisecond: one transition recorded
-   * twice. Not a §7 breach (the status is one, and a repeated case event carries the same eventId),
+   * twice. Not a broken promise (the status is one, and a repeated case event carries the same eventId),
    * so reported rather than asserted.
    */
   recordedTwice: string[];
@@ -274,7 +274,7 @@ export interface Report {
   /**
    * Completed without a receipt number: the result came home before the acknowledgement was
    * recorded (the attempt timed out on the gateway's side after the system took the case), so the
-   * delivery skipped `delivered` and the retry found it completed and sent nothing. Not a §7 breach;
+   * delivery skipped `delivered` and the retry found it completed and sent nothing. Not a broken promise;
    * reported.
    */
   noReceipt: string[];
@@ -288,7 +288,7 @@ export interface Report {
   logFiles: string[];
   /** What the gateways' output files say: warn/error lines by message, and raw (non-JSON) output. */
   gatewayLog: string[];
-  /** Gateway output lines carrying a token, the full ID number or the phone number (§7: never). */
+  /** Gateway output lines carrying a token, the full ID number or the phone number (never allowed). */
   leaks: string[];
 }
 
@@ -547,7 +547,7 @@ export class FaultRig {
     return { summary, report };
   }
 
-  /** Reads every accepted case through the status API (as the intake platform would) and checks §7. */
+  /** Reads every accepted case through the status API (as the intake platform would) and checks the promises (see docs/design.md). */
   async report(summary: SubmitSummary, settleMs: number): Promise<Report> {
     const accepted = summary.outcomes.filter((o) => o?.accepted);
     const url = this.liveUrls()[0]!;
@@ -877,7 +877,7 @@ function breaches(lines: string[]): { count: number; examples: string[] } {
 }
 const none = { count: 0, examples: [] };
 
-/** The §7 promises every scenario must keep. */
+/** The promises every scenario must keep (docs/design.md, "Promises, and how they are kept"). */
 export function expectPromisesKept(r: Report, cases: number): void {
   expect(breaches(r.notAccepted.map((o) => `${o?.caseId} ${o?.status ?? ''} ${o?.lastError ?? ''}`))).toEqual(none);
   expect(r.accepted).toBeGreaterThanOrEqual(cases);

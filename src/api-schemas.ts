@@ -229,46 +229,6 @@ export const deadLetterPageSchema = z.object({
 });
 export type DeadLetterPage = z.infer<typeof deadLetterPageSchema>;
 
-<<<<<<< HEAD
-=======
-export const auditActionSchema = z.enum([
-  'system.pause',
-  'system.resume',
-  'system.configure',
-  'system.rollback',
-  'system.reset',
-  'system.dry_run',
-  'dead_letter.replay',
-  'dead_letter.correct',
-  'dead_letter.discard',
-  'unmatched.discard',
-  'auth.refused',
-  'seal.verify',
-  'seal.rotate',
-  'shared-data.query',
-]);
-
-export const documentStatusSchema = z.enum(['found', 'not_found', 'error', 'timeout']);
-
-/** What the audit trail keeps of one shared-data query: never the ID number, only its mask and a keyed hash. */
-export const lookupAuditSchema = z.object({
-  queryId: z.string(),
-  caseId: z.string(),
-  purpose: z.string().describe('The item code the query named.'),
-  person: z.string().describe('The ID number, masked (330*************34).'),
-  personKey: z.string().optional().describe('Keyed hash of the ID number, for finding one person’s look-ups; never shown.'),
-  kinds: z.array(z.string()),
-  sources: z.array(z.string()),
-  outcome: z.enum(['answered', 'refused']),
-  statuses: z.array(z.object({ kind: z.string(), source: z.string(), status: documentStatusSchema, cached: z.boolean().optional() })),
-  /** Kinds refused (outcome refused): those the purpose may not use, or all when the case is refused. */
-  refused: z.array(z.string()).optional(),
-  refusal: z.enum(['purpose_not_allowed', 'unknown_case', 'purpose_mismatch']).optional().describe('Why it was refused (outcome refused): the error code answered.'),
-  ms: z.number().int().min(0),
-});
-export type LookupAudit = z.infer<typeof lookupAuditSchema>;
-
->>>>>>> i24readme
 /** One look-up as `GET /api/v1/admin/shared-data/lookups` lists it: no hash, the ID number masked. */
 export const lookupListingSchema = lookupAuditSchema.omit({ personKey: true }).extend({
   at: z.iso.datetime(),

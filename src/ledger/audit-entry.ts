@@ -24,7 +24,7 @@ export const auditActionSchema = z.enum([
 
 export const documentStatusSchema = z.enum(['found', 'not_found', 'error', 'timeout']);
 
-/** What the audit trail keeps of one shared-data query (§9): never the ID number, only its mask and a keyed hash. */
+/** What the audit trail keeps of one shared-data query: never the ID number, only its mask and a keyed hash. */
 export const lookupAuditSchema = z.object({
   queryId: z.string(),
   caseId: z.string(),

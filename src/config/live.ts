@@ -131,12 +131,42 @@ export function redact<T>(system: T): T {
 }
 
 /** What ops sent back as shown keeps its value: redacted secrets and URLs with redacted credentials. */
-function restoreRedacted(next: Record<string, unknown>, previous: Record<string, unknown>): void {
+/** The credentials a system sends out (result.inboundToken is what it presents to us: it stays home). */
+const OUTBOUND_SECRETS = SECRET_PATHS.filter((p) => p[0] === 'auth');
+
+/** Where a system file sends requests: the origins of its URLs (a URL written as a reference, as written). */
+function destinations(raw: Record<string, unknown>): Set<string> {
+  const found = new Set<string>();
+  for (const path of URL_PATHS) {
+    const url = getPath(raw, path);
+    if (typeof url !== 'string') continue;
+    try {
+      found.add(new URL(url).origin);
+    } catch {
+      if (!/^[a-z]+:/i.test(url) || url.includes('${')) found.add(url);
+    }
+  }
+  return found;
+}
+
+/**
+ * Puts back the secrets a caller sent as REDACTED (as shown). A kept credential goes only where it
+ * went before: when the version sends requests to an origin the previous one did not, each outbound
+ * secret sent back as REDACTED is answered as a problem (the caller refuses the version once it is
+ * otherwise valid), so an operator cannot point a system at a host of their own and collect its
+ * stored password.
+ */
+function restoreRedacted(next: Record<string, unknown>, previous: Record<string, unknown>, file: string): ConfigIssue[] {
+  const went = destinations(previous);
+  const moved = [...destinations(next)].filter((d) => !went.has(d));
+  const kept = moved.length === 0 ? [] : OUTBOUND_SECRETS.filter((path) => getPath(next, path) === REDACTED);
+  const problems = kept.map((path) => ({ file, path: path.join('.'), message: `is kept as ${REDACTED}, but this version sends to ${redactUrl(moved[0]!)} where the stored secret never went: send the secret itself` }));
   for (const path of SECRET_PATHS) if (getPath(next, path) === REDACTED) setPath(next, path, getPath(previous, path));
   for (const path of URL_PATHS) {
     const before = getPath(previous, path);
     if (typeof before === 'string' && before !== redactUrl(before) && getPath(next, path) === redactUrl(before)) setPath(next, path, before);
   }
+  return problems;
 }
 
 /** Deep equality of two system files as JSON (key order does not matter). */
@@ -284,7 +314,8 @@ export class LiveConfig {
    */
   async check(systemId: string, raw: Record<string, unknown>): Promise<SystemConfig> {
     const next = structuredClone(raw);
-    restoreRedacted(next, this.raws.get(systemId) ?? {});
+    // A secret kept for a new host is refused only when stored: a dry run sends nothing and shows no secret.
+    restoreRedacted(next, this.raws.get(systemId) ?? {}, `systems/${systemId}`);
     return this.validate(systemId, next, 'api');
   }
 
@@ -410,9 +441,10 @@ export class LiveConfig {
     if (options.expected !== undefined && options.expected !== base) throw new VersionMismatch(base, options.expected);
     const previous = latest?.raw ?? this.files.sources.get(systemId) ?? {};
     const next = structuredClone(raw);
-    restoreRedacted(next, previous);
+    const kept = restoreRedacted(next, previous, `systems/${systemId}`);
     const source = options.source ?? 'api';
     await this.validate(systemId, next, source);
+    if (kept.length > 0) throw new SystemConfigInvalid(kept);
     const version = base + 1;
     const change = describeChange(previous, next);
     const entry: StoredVersion = { version, raw: next, at: this.now(), by, source, summary: options.summary ? `${options.summary}: ${change}` : change, ...(options.reason ? { reason: options.reason } : {}) };

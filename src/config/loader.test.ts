@@ -85,6 +85,19 @@ describe('config loader', () => {
     expect(all.find((i) => i.file === 'systems/city-a.yaml' && i.path === '')!.message).toContain('colour');
   });
 
+  it('when a REST or XML system asks for WS-Security, then auth.type is refused (it would send no credential at all)', () => {
+    const dir = writeConfig(
+      [
+        restSystem('city-a', 'http://127.0.0.1:9/a', { auth: { type: 'wsse', username: 'gw', password: 'a-password-long-enough' } }),
+        { ...restSystem('city-x', 'http://127.0.0.1:9/x'), protocol: 'xml', xml: { root: 'Case' }, auth: { type: 'wsse', username: 'gw', password: 'a-password-long-enough' } },
+      ],
+      { routes: [] },
+    );
+    const issues = issuesOf(dir).filter((i) => i.path === 'auth.type');
+    expect(issues.map((i) => i.file).sort()).toEqual(['systems/city-a.yaml', 'systems/city-x.yaml']);
+    expect(issues[0]!.message).toContain('wsse is a SOAP header');
+  });
+
   it('when a callback URL is set without a secret, then that is an error', () => {
     const dir = writeConfig([restSystem('city-a', 'http://127.0.0.1:9/a')], { routes: [] }, { intake: { callbackUrl: 'http://127.0.0.1:1/cb' } });
     expect(issuesOf(dir)).toEqual([expect.objectContaining({ file: 'gateway.yaml', path: 'intake.callbackSecret' })]);

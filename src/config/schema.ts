@@ -288,6 +288,8 @@ export const systemFileSchema = z
       if (system.protocol !== 'soap' && system.lookup.operation) ctx.addIssue({ code: 'custom', path: ['lookup', 'operation'], message: 'only for protocol soap' });
       if (system.protocol === 'soap' && system.lookup.endpoint) ctx.addIssue({ code: 'custom', path: ['lookup', 'endpoint'], message: 'protocol soap calls lookup.operation at the system endpoint' });
     }
+    // WS-Security is a SOAP header: another protocol would send the case with no credential at all.
+    if (system.auth?.type === 'wsse' && system.protocol !== 'soap') ctx.addIssue({ code: 'custom', path: ['auth', 'type'], message: `wsse is a SOAP header; a ${system.protocol} system takes basic, bearer or hmac` });
     if (system.result?.mode === 'poll' && !system.result.poll) ctx.addIssue({ code: 'custom', path: ['result', 'poll'], message: 'required when result.mode is poll' });
     if (system.result?.mode === 'poll' && system.protocol !== 'rest') ctx.addIssue({ code: 'custom', path: ['result', 'mode'], message: 'poll is supported for rest systems' });
   });

@@ -32,6 +32,8 @@ import { openSealRoom, VerifyThread, type Sealer, type Verification } from './se
 import { ArchivedIds, filteredArchive } from './ledger/archived-ids';
 import { openLedger, type Ledger } from './ledger/ledger';
 import { LedgerSweep } from './ledger/sweep';
+import { durationMs } from './ledger/config';
+import { LookupDocuments } from './materials/lookup-documents';
 import { SharedDataService, type SharedDataAnswer } from './shared-data/service';
 import { ApiError } from './platform/errors';
 
@@ -242,7 +244,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // A look-up's case: in Redis, else archived (the filter spares the ledger a question about an invented id).
   const caseItem = async (caseId: string): Promise<string | undefined> =>
     (await store.getCase(caseId))?.case.itemCode ?? (archive && (await archivedIds.mightHold(caseId)) ? (await archive.readCase(caseId))?.itemCode : undefined);
-  const sharedData = new SharedDataService({ config: current, redis: intakeRedis, prefix, circuits: intakeCircuits, sealer: seals, operations, log, ledger, caseItem });
+  const lookupDocuments = new LookupDocuments(intakeRedis, prefix, () => durationMs(current().gateway.retention.hot));
+  const sharedData = new SharedDataService({ config: current, redis: intakeRedis, prefix, circuits: intakeCircuits, sealer: seals, operations, log, ledger, caseItem, documents: lookupDocuments });
   countLookups(sharedData, metrics);
   // Read on the intake connection, which fails fast: a scrape during an outage answers, with ow_backlog_up 0.
   const backlog = options.backlogMetrics !== false ? new BacklogReader({ config: current, queues, circuits: intakeCircuits, redis: intakeRedis, connection: intakeRedis, bullPrefix, prefix, now: options.now, exporterLeaseMs: options.backlogLeaseMs }) : undefined;
@@ -254,7 +257,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         return { running: stopped.length === 0, stopped };
       }
     : undefined;
-  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, prefix, tokens: options.tokens, intakeHmacSecret: options.intakeHmacSecret, log, metrics, accepting: () => accepting, now: options.now, seals, sealVerifier, ledger, archive, sharedData, workers: workersRunning, probesOnly: role === 'worker' });
+  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, prefix, tokens: options.tokens, intakeHmacSecret: options.intakeHmacSecret, log, metrics, accepting: () => accepting, now: options.now, seals, sealVerifier, ledger, archive, sharedData, lookupDocuments, workers: workersRunning, probesOnly: role === 'worker' });
   const host = options.host ?? '0.0.0.0';
   const server = http.createServer(app);
   answerUnparsable(server);

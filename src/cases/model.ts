@@ -19,9 +19,16 @@ export const applicantSchema = z.strictObject({
 export const materialSchema = z.strictObject({
   name: z.string().min(1).max(200),
   kind: z.string().min(1).max(64),
-  uri: z.string().min(1).max(2048),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/i, '64 hex digits').optional(),
+  uri: z
+    .string()
+    .min(1)
+    .max(2048)
+    .describe('store://<storeId>/<path> of a configured material store (or an http(s) URL under its base URL), or lookup://<queryId>/<kind> of a shared-data look-up of this case. Anything else is refused.'),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/i, '64 hex digits').optional().describe('Checked against the bytes fetched: a mismatch rejects the delivery ("material altered").'),
+  size: z.number().int().min(0).optional().describe('Bytes; checked against the bytes fetched like sha256.'),
+  mime: z.string().regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i, 'a media type such as application/pdf').max(127).optional(),
 });
+export type Material = z.infer<typeof materialSchema>;
 
 /** At most this many markup keys are named in one answer. */
 const MARKUP_KEYS_NAMED = 20;

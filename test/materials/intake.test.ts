@@ -31,26 +31,28 @@ describe('when a case names its materials', () => {
   const material = (uri: string) => ({ name: '施工图', kind: 'DRAWING', uri });
 
   it.each([
-    ['a file', 'file:///etc/passwd'],
-    ['data', 'data:application/pdf;base64,JVBERi0xLjQ='],
-    ['the loopback address, not a store', `http://127.0.0.1:${port}/other/a.pdf`],
-    ['Redis on loopback', 'http://127.0.0.1:6379/'],
-    ['link-local (cloud metadata)', 'http://169.254.169.254/latest/meta-data/iam/'],
-    ['a decimal address of the store', `http://2130706433:${port}/store/a.pdf`],
-    ['a hex address of the store', `http://0x7f000001:${port}/store/a.pdf`],
-    ['an IPv6-mapped address of the store', `http://[::ffff:127.0.0.1]:${port}/store/a.pdf`],
-    ['IPv6 loopback', `http://[::1]:${port}/store/a.pdf`],
-    ['a user name before the store', `http://a@127.0.0.1:${port}/store/a.pdf`],
-    ['the store as a user name', `http://127.0.0.1:${port}@169.254.169.254/store/a.pdf`],
-    ['a path out of the store (URL)', `http://127.0.0.1:${port}/store/../admin`],
-    ['an encoded path out of the store (URL)', `http://127.0.0.1:${port}/store/a/%2e%2e/%2e%2e/admin`],
-    ['a path out of the store', 'store://intake/../x'],
-    ['an encoded path out of the store', 'store://intake/%2e%2e/x'],
-    ['an encoded slash', 'store://intake/a%2f..%2f..%2fx'],
-    ['a store not configured', 'store://other/a.pdf'],
-    ['another scheme', 'share://id/330802199001011234'],
-    ['an unknown look-up', 'lookup://0f8fad5b-d9cb-469f-a165-70867728950e/marriage'],
-  ])('then %s is refused 400 with the material\'s path, and nothing is fetched or queued', async (_what, uri) => {
+    ['a file', (_port: number) => 'file:///etc/passwd'],
+    ['data', (_port: number) => 'data:application/pdf;base64,JVBERi0xLjQ='],
+    ['the loopback address, not a store', (port: number) => `http://127.0.0.1:${port}/other/a.pdf`],
+    ['Redis on loopback', (_port: number) => 'http://127.0.0.1:6379/'],
+    ['link-local (cloud metadata)', (_port: number) => 'http://169.254.169.254/latest/meta-data/iam/'],
+    ['a decimal address of the store', (port: number) => `http://2130706433:${port}/store/a.pdf`],
+    ['a hex address of the store', (port: number) => `http://0x7f000001:${port}/store/a.pdf`],
+    ['an IPv6-mapped address of the store', (port: number) => `http://[::ffff:127.0.0.1]:${port}/store/a.pdf`],
+    ['IPv6 loopback', (port: number) => `http://[::1]:${port}/store/a.pdf`],
+    ['a user name before the store', (port: number) => `http://a@127.0.0.1:${port}/store/a.pdf`],
+    ['the store as a user name', (port: number) => `http://127.0.0.1:${port}@169.254.169.254/store/a.pdf`],
+    ['a path out of the store (URL)', (port: number) => `http://127.0.0.1:${port}/store/../admin`],
+    ['an encoded path out of the store (URL)', (port: number) => `http://127.0.0.1:${port}/store/a/%2e%2e/%2e%2e/admin`],
+    ['a path out of the store', (_port: number) => 'store://intake/../x'],
+    ['an encoded path out of the store', (_port: number) => 'store://intake/%2e%2e/x'],
+    ['an encoded slash', (_port: number) => 'store://intake/a%2f..%2f..%2fx'],
+    ['a store not configured', (_port: number) => 'store://other/a.pdf'],
+    ['another scheme', (_port: number) => 'share://id/330802199001011234'],
+    ['an unknown look-up', (_port: number) => 'lookup://0f8fad5b-d9cb-469f-a165-70867728950e/marriage'],
+  ])('then %s is refused 400 with the material\'s path, and nothing is fetched or queued', async (_what, uriAt) => {
+    const uri = uriAt(port);
+    expect(uri).not.toMatch(/undefined/);
     const c = sampleCase({ materials: [material('store://intake/fine.pdf'), material(uri)] });
     const answer = await submit(gateway, c);
     expect(answer.status).toBe(400);

@@ -155,7 +155,7 @@ describe('config loader: materials', () => {
     const dir = writeConfig([restSystem('city-a', 'http://127.0.0.1:9/a')], { routes: [] }, { egress: { allow: ['127.0.0.1:9'] }, materials: { stores: { far: { baseUrl: 'http://10.1.1.1/m' }, userinfo: { baseUrl: 'http://u:p@127.0.0.1:9/m' } } } });
     expect(issuesOf(dir)).toEqual([
       { file: 'gateway.yaml', path: 'materials.stores.far.baseUrl', message: 'store refused: 10.1.1.1:80 is not allowed by egress.allow in gateway.yaml' },
-      { file: 'gateway.yaml', path: 'materials.stores.userinfo.baseUrl', message: "no user name or password in the URL: use the store's auth" },
+      { file: 'gateway.yaml', path: 'materials.stores.userinfo.baseUrl', message: 'no user name or password in the URL: use auth instead' },
     ]);
   });
 });

@@ -270,7 +270,7 @@ export function loadConfig(dir: string, env: Env = process.env): GatewayConfig {
     const refusal = egressRefusal(store.baseUrl, gateway.egress);
     if (refusal) issues.push({ file: 'gateway.yaml', path: at, message: `store refused: ${refusal}` });
     const base = new URL(store.baseUrl);
-    if (base.username || base.password) issues.push({ file: 'gateway.yaml', path: at, message: 'no user name or password in the URL: use the store\'s auth' });
+    if (base.username || base.password) issues.push({ file: 'gateway.yaml', path: at, message: 'no user name or password in the URL: use auth instead' });
     if (base.search || base.hash) issues.push({ file: 'gateway.yaml', path: at, message: 'a base URL without query or fragment' });
   }
   if (gateway.intake.callbackUrl && !gateway.intake.callbackSecret) {

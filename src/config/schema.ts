@@ -10,7 +10,7 @@ import { SEAL_DEFAULTS, sealSchema } from '../seal/config';
 import { RETENTION_DEFAULTS, retentionSchema } from '../ledger/config';
 
 /** Sizes such as "1mb", "512kb" or a plain byte count. */
-export const byteSize = z.union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)$/i, 'a size such as 1mb or 512kb')]);
+export const byteSize = z.union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?\s*([bB]|[kKmMgG][bB])$/, 'a size such as 1mb or 512kb')]);
 
 export const rateLimitSchema = z.strictObject({
   /** Deliveries allowed per `perMs` window, shared by every gateway process. */

@@ -180,20 +180,19 @@ export class MaterialCache {
   }
 
   private async fromStore(caseId: string, index: number, material: Material, storeId: string, store: MaterialStore, storePath: string, systemMax?: number): Promise<Fetched> {
-    const what = `materials[${index}] (${material.kind})`;
     const limit = Math.min(byteCount(store.maxBytes), systemMax ?? Number.MAX_SAFE_INTEGER);
-    if (material.size !== undefined && material.size > limit) throw new PermanentError(`${what} is ${material.size} bytes, more than the ${limit} taken`);
+    if (material.size !== undefined && material.size > limit) throw new PermanentError(`materials[${index}] (${material.kind}) is ${material.size} bytes, more than the ${limit} taken`);
     const signal = AbortSignal.timeout(store.timeoutMs);
     let url = storeUrl(store.baseUrl, storePath);
     for (let hop = 0; ; hop++) {
       const refusal = egressRefusal(url.toString(), this.deps.config().gateway.egress);
-      if (refusal) throw new PermanentError(`${what}: store ${storeId} is not fetched from: ${refusal}`);
+      if (refusal) throw new PermanentError(`materials[${index}] (${material.kind}): store ${storeId} is not fetched from: ${refusal}`);
       let reply;
       try {
         reply = await axios.request<Readable>({ url: url.toString(), method: 'GET', responseType: 'stream', maxRedirects: 0, validateStatus: () => true, signal, headers: { Accept: '*/*', ...storeAuth(store) }, decompress: true });
       } catch (err) {
         this.deps.onFetch?.(storeId, 'failed', 0);
-        throw new MaterialStoreError(`${what}: material store ${storeId} could not be reached (${(err as { code?: string }).code ?? errorMessage(err).split('\n')[0]})`, undefined, { cause: err });
+        throw new MaterialStoreError(`materials[${index}] (${material.kind}): material store ${storeId} could not be reached (${(err as { code?: string }).code ?? errorMessage(err).split('\n')[0]})`, undefined, { cause: err });
       }
       const { status } = reply;
       if (status >= 300 && status < 400 && reply.headers.location) {
@@ -201,22 +200,22 @@ export class MaterialCache {
         const next = new URL(String(reply.headers.location), url);
         // Only within the same store: a redirect elsewhere would let the store (or whoever answers
         // for it) send the gateway anywhere.
-        if (!withinStore(store.baseUrl, next)) throw new PermanentError(`${what}: material store ${storeId} redirected outside the store; not followed`);
-        if (hop >= REDIRECTS) throw new MaterialStoreError(`${what}: material store ${storeId} redirected more than ${REDIRECTS} times`);
+        if (!withinStore(store.baseUrl, next)) throw new PermanentError(`materials[${index}] (${material.kind}): material store ${storeId} redirected outside the store; not followed`);
+        if (hop >= REDIRECTS) throw new MaterialStoreError(`materials[${index}] (${material.kind}): material store ${storeId} redirected more than ${REDIRECTS} times`);
         url = next;
         continue;
       }
       if (status !== 200) {
         reply.data.destroy();
         this.deps.onFetch?.(storeId, 'failed', 0);
-        if (status === 404 || status === 410) throw new PermanentError(`${what}: material store ${storeId} has no such material (HTTP ${status})`);
-        if (status >= 500 || status === 408 || status === 429) throw new MaterialStoreError(`${what}: material store ${storeId} answered HTTP ${status}`);
-        throw new PermanentError(`${what}: material store ${storeId} refused it (HTTP ${status})`);
+        if (status === 404 || status === 410) throw new PermanentError(`materials[${index}] (${material.kind}): material store ${storeId} has no such material (HTTP ${status})`);
+        if (status >= 500 || status === 408 || status === 429) throw new MaterialStoreError(`materials[${index}] (${material.kind}): material store ${storeId} answered HTTP ${status}`);
+        throw new PermanentError(`materials[${index}] (${material.kind}): material store ${storeId} refused it (HTTP ${status})`);
       }
       const announced = Number(reply.headers['content-length']);
       if (Number.isFinite(announced) && announced > limit) {
         reply.data.destroy();
-        throw new PermanentError(`${what} is ${announced} bytes, more than the ${limit} taken`);
+        throw new PermanentError(`materials[${index}] (${material.kind}) is ${announced} bytes, more than the ${limit} taken`);
       }
       const type = typeof reply.headers['content-type'] === 'string' ? reply.headers['content-type'].split(';')[0]!.trim() : '';
       try {
@@ -226,7 +225,7 @@ export class MaterialCache {
       } catch (err) {
         this.deps.onFetch?.(storeId, err instanceof MaterialAlteredError ? 'altered' : 'failed', 0);
         if (err instanceof PermanentError || err instanceof RetryableError) throw err;
-        throw new MaterialStoreError(`${what}: material store ${storeId} broke off (${errorMessage(err).split('\n')[0]})`, undefined, { cause: err });
+        throw new MaterialStoreError(`materials[${index}] (${material.kind}): material store ${storeId} broke off (${errorMessage(err).split('\n')[0]})`, undefined, { cause: err });
       }
     }
   }

@@ -116,7 +116,6 @@ describe('when a 200 MB material is delivered attached', () => {
       clearInterval(sampler);
     }
     const growth = peak - baseline;
-    // eslint-disable-next-line no-console
     console.log(`200 MB material: gateway RSS ${Math.round(baseline / 1048576)} MB before, ${Math.round(peak / 1048576)} MB at peak (+${Math.round(growth / 1048576)} MB)`);
     expect(growth).toBeLessThan(100 * 1024 * 1024);
   }, 300_000);

@@ -26,6 +26,7 @@ import type { Ledger } from './ledger/ledger';
 import { ledgerRoutes } from './ledger/routes';
 import { Quarantine } from './ledger/quarantine';
 import type { SharedDataService } from './shared-data/service';
+import type { LookupDocuments } from './materials/lookup-documents';
 import { sharedDataRoutes } from './shared-data/routes';
 import { answer, NONE } from './api-docs';
 import { healthSchema, readinessSchema } from './api-schemas';
@@ -59,6 +60,8 @@ export interface AppDeps {
   archive?: CaseRoutesDeps['archive'];
   /** Shared-data look-ups. */
   sharedData?: SharedDataService;
+  /** Found look-up documents a case's lookup:// materials name. */
+  lookupDocuments?: LookupDocuments;
   /** This process's background workers, when it runs any: /readyz fails while one is not running. */
   workers?: () => { running: boolean; stopped: string[] };
   /** A worker process (OW_ROLE=worker): only /healthz, /readyz and /metrics; everything else 404. */
@@ -178,6 +181,7 @@ export function createApp(deps: AppDeps): express.Express {
       metrics: deps.metrics,
       now: deps.now,
       archive: deps.archive,
+      lookupDocuments: deps.lookupDocuments,
       waiting: (caseId, systemId) => deps.operations.waiting(caseId, systemId),
     }),
   );

@@ -19,9 +19,16 @@ export const applicantSchema = z.strictObject({
 export const materialSchema = z.strictObject({
   name: z.string().min(1).max(200),
   kind: z.string().min(1).max(64),
-  uri: z.string().min(1).max(2048),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/i, '64 hex digits').optional(),
+  uri: z
+    .string()
+    .min(1)
+    .max(2048)
+    .describe('store://<storeId>/<path> of a configured material store (or an http(s) URL under its base URL), or lookup://<queryId>/<kind> of a shared-data look-up of this case. Anything else is refused.'),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/i, '64 hex digits').optional().describe('Checked against the bytes fetched: a mismatch rejects the delivery ("material altered").'),
+  size: z.number().int().min(0).optional().describe('Bytes; checked against the bytes fetched like sha256.'),
+  mime: z.string().regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i, 'a media type such as application/pdf').max(127).optional(),
 });
+export type Material = z.infer<typeof materialSchema>;
 
 /** At most this many markup keys are named in one answer. */
 const MARKUP_KEYS_NAMED = 20;
@@ -107,6 +114,7 @@ export const historyEventSchema = z.enum([
   'retry_scheduled', // failed, retried after a backoff
   'delivered', // the system acknowledged it, with a receipt number
   'receipt_shared', // another open delivery to the same system holds the same receipt number
+  'materials', // how the case's materials were handed over (by reference, inline, attached)
   'result', // the system's decision came back
   'rejected', // refused for good
   'dead', // attempts exhausted, or no result in time
@@ -133,6 +141,13 @@ export const deliveryViewSchema = z.object({
   waitingFor: z.enum(['paused', 'window', 'circuit', 'retry', 'rate_limit']).optional().describe('Why a queued delivery waits: its system is paused, outside its maintenance window, its circuit is open, a retry backoff, or the queue is held (rate limit, a 429).'),
   nextAttemptAt: z.iso.datetime().optional().describe('When it will be tried next; absent while paused (nothing is sent until resumed).'),
   result: resultSchema.optional(),
+  handover: z
+    .object({
+      mode: z.enum(['reference', 'inline', 'attach']),
+      materials: z.array(z.object({ kind: z.string(), size: z.number().int().optional(), sha256: z.string().optional() })),
+    })
+    .optional()
+    .describe('How the materials this system takes were handed over on the delivery the system acknowledged: as URIs, base64 in the body, or attached parts.'),
   history: z.array(historyEntrySchema),
 });
 export type DeliveryView = z.infer<typeof deliveryViewSchema>;
@@ -147,6 +162,19 @@ export const caseViewSchema = z.object({
   acceptedAt: z.string(),
   /** True when answered from the ledger: the case has finished and left Redis. */
   archived: z.boolean().optional(),
+  materials: z
+    .array(
+      z.object({
+        kind: z.string(),
+        name: z.string(),
+        size: z.number().int().optional(),
+        sha256: z.string().optional(),
+        mime: z.string().optional(),
+        fetched: z.boolean().describe('Fetched and verified for a delivery; size and sha256 are then those of the bytes fetched.'),
+      }),
+    )
+    .optional()
+    .describe('The case\'s materials: as the case gave them, or as fetched once a delivery fetched them. Never the URI (a store path may name the applicant) nor the bytes.'),
   deliveries: z.array(deliveryViewSchema),
 });
 export type CaseView = z.infer<typeof caseViewSchema>;

@@ -130,6 +130,7 @@ function deliveryView(systemId: string, fields: Record<string, string>, history:
     ...(fields.receiptNo ? { receiptNo: fields.receiptNo } : {}),
     ...(fields.lastError ? { lastError: fields.lastError } : {}),
     ...(fields.result ? { result: JSON.parse(fields.result) as Result } : {}),
+    ...(fields.handover ? { handover: JSON.parse(fields.handover) as NonNullable<DeliveryView['handover']> } : {}),
     history: history.map((h) => JSON.parse(h) as HistoryEntry),
   };
 }
@@ -354,6 +355,16 @@ export class CaseStore {
   }
 
   /** Adds a history entry that changes no status (a wait, an ops action). */
+  /** Where the materials fetched for a case are recorded (the material cache writes it; it goes with the case). */
+  materialsKey(caseId: string): string {
+    return `${this.prefix}:{${caseId}}:materials`;
+  }
+
+  /** Records how a delivery handed its materials over, with a history entry saying so. */
+  async noteHandover(caseId: string, systemId: string, handover: NonNullable<DeliveryView['handover']>, entry: HistoryEntry): Promise<void> {
+    await this.redis.multi().hset(this.deliveryKey(caseId, systemId), 'handover', JSON.stringify(handover)).rpush(this.historyKey(caseId, systemId), historyJson(entry)).exec();
+  }
+
   async note(caseId: string, systemId: string, entry: HistoryEntry): Promise<void> {
     await this.redis.rpush(this.historyKey(caseId, systemId), historyJson(entry));
   }
@@ -401,13 +412,27 @@ export class CaseStore {
     const record = await this.getCase(caseId);
     if (!record) return undefined;
     const deliveries = (await Promise.all(record.targets.map((t) => this.delivery(caseId, t)))).filter((d): d is DeliveryView => d !== undefined);
+    const materials = record.case.materials.length > 0 ? await this.materialsView(caseId, record.case) : undefined;
     return {
       caseId,
       itemCode: record.case.itemCode,
       status: caseStatusOf(deliveries.map((d) => d.status)),
       acceptedAt: record.acceptedAt,
+      ...(materials ? { materials } : {}),
       deliveries,
     };
+  }
+
+  /** Each material as the case gave it, or as fetched: kind, name, size, digest; never its URI or bytes. */
+  private async materialsView(caseId: string, c: Case): Promise<NonNullable<CaseView['materials']>> {
+    const fetched = await this.redis.hgetall(this.materialsKey(caseId));
+    return c.materials.map((m, i) => {
+      const got = fetched[String(i)] ? (JSON.parse(fetched[String(i)]!) as { size: number; sha256: string; mime: string }) : undefined;
+      const size = got?.size ?? m.size;
+      const sha256 = got?.sha256 ?? m.sha256?.toLowerCase();
+      const mime = m.mime ?? got?.mime;
+      return { kind: m.kind, name: m.name, ...(size !== undefined ? { size } : {}), ...(sha256 ? { sha256 } : {}), ...(mime ? { mime } : {}), fetched: got !== undefined };
+    });
   }
 
   /** The case and all its deliveries as one consistent read (they share a slot), for the ledger. */
@@ -451,6 +476,6 @@ export class CaseStore {
       if ((await this.redis.get(legacy)) === caseId) await this.redis.del(legacy);
     }
     const targets = snapshot.record.targets;
-    await this.redis.del(this.caseKey(caseId), ...targets.map((t) => this.deliveryKey(caseId, t)), ...targets.map((t) => this.historyKey(caseId, t)), this.outboxKey(caseId));
+    await this.redis.del(this.caseKey(caseId), ...targets.map((t) => this.deliveryKey(caseId, t)), ...targets.map((t) => this.historyKey(caseId, t)), this.outboxKey(caseId), this.materialsKey(caseId));
   }
 }

@@ -265,6 +265,14 @@ export function loadConfig(dir: string, env: Env = process.env): GatewayConfig {
       issues.push({ file: 'gateway.yaml', path: 'egress.allow', message: `"${entry}" is not an address, CIDR range or host name (optionally with :port)` });
     }
   }
+  for (const [id, store] of Object.entries(gateway.materials.stores)) {
+    const at = `materials.stores.${id}.baseUrl`;
+    const refusal = egressRefusal(store.baseUrl, gateway.egress);
+    if (refusal) issues.push({ file: 'gateway.yaml', path: at, message: `store refused: ${refusal}` });
+    const base = new URL(store.baseUrl);
+    if (base.username || base.password) issues.push({ file: 'gateway.yaml', path: at, message: 'no user name or password in the URL: use auth instead' });
+    if (base.search || base.hash) issues.push({ file: 'gateway.yaml', path: at, message: 'a base URL without query or fragment' });
+  }
   if (gateway.intake.callbackUrl && !gateway.intake.callbackSecret) {
     issues.push({ file: 'gateway.yaml', path: 'intake.callbackSecret', message: 'required when a callback URL is set (or set OW_CALLBACK_SECRET)' });
   }

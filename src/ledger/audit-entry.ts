@@ -20,6 +20,7 @@ export const auditActionSchema = z.enum([
   'seal.verify',
   'seal.rotate',
   'shared-data.query',
+  'material.altered',
 ]);
 
 export const documentStatusSchema = z.enum(['found', 'not_found', 'error', 'timeout']);

@@ -55,6 +55,8 @@ export interface SweepDeps {
   now?: () => Date;
   /** Where the test hook is read from (default process.env). */
   env?: Readonly<Record<string, string | undefined>>;
+  /** The fetched-material cache: a case's files go when the case leaves Redis. */
+  materials?: { forget(caseId: string): Promise<void> };
 }
 
 export interface SweepReport {
@@ -264,6 +266,7 @@ export class LedgerSweep {
       for (const { caseId, snapshot } of leaving) {
         await this.removeJobs(snapshot);
         await store.removeCase(snapshot);
+        await this.deps.materials?.forget(caseId).catch((err: Error) => this.deps.log.warn({ caseId, err: err.message }, 'fetched materials of a removed case not deleted; the cache bound will'));
         await redis.zrem(store.archivedKey, caseId);
         report.removed++;
       }

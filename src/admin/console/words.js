@@ -67,6 +67,7 @@
       'seal.verify': ['验证签章', 'verify a seal'],
       'seal.rotate': ['轮换签章密钥', 'rotate the seal key'],
       'shared-data.query': ['共享数据查询', 'shared-data look-up'],
+      'material.altered': ['材料被篡改', 'material altered'],
     },
     DOCUMENT_STATUS: { found: ['已找到', 'found'], not_found: ['无记录', 'not found'], error: ['出错', 'error'], timeout: ['超时', 'timeout'] },
     WAITING: {
@@ -81,6 +82,7 @@
       attempt: ['投递尝试', 'attempt'],
       delivered: ['已送达', 'delivered'],
       receipt_shared: ['回执号重复', 'receipt number shared'],
+      materials: ['材料交付', 'materials handed over'],
       result: ['收到结果', 'result'],
       retry_scheduled: ['等待重试', 'retry scheduled'],
       throttled: ['对方限流', 'throttled'],
@@ -179,6 +181,9 @@
    * The gateway's message patterns, tried in order (the more specific first). Each `zh` gets the
    * match and `more` (to translate an embedded message) and returns the parts of the Chinese text.
    */
+  /** How materials were handed over (a delivery's `materials` history entry). */
+  const HANDOVER = { reference: '以链接交付', inline: '内嵌交付', attach: '以附件交付' };
+
   const MESSAGES = [
     { id: 'throttled', re: re('(.+); holding (\\S+) ms'), zh: (m, more) => [...more(m[1]), `；整个队列暂停发送 ${m[2]} 毫秒`] },
     { id: 'dead_after', re: re('after (\\d+) attempts: (.+)'), zh: (m, more) => [`尝试 ${m[1]} 次后放弃：`, ...more(m[2])] },
@@ -213,6 +218,12 @@
     { id: 'wsdl_import_outside', re: re(`${SYS}: it imports a file outside the configuration folder, which is not read`), zh: (m) => [`${m[1]}：WSDL 引用了配置目录之外的文件，不予读取`] },
     { id: 'not_fetched', re: re(`${SYS}: (\\S+) is not fetched: (.*)`), zh: (m) => [`${m[1]}：不获取 ${m[2]}：`, tech(m[3])] },
     { id: 'preview_needs_fetch', re: re(`${SYS}: the envelope cannot be previewed without fetching (\\S+), and a dry run fetches nothing; it can be once a delivery to this system has loaded it \\(a WSDL file in the configuration folder can be at any time\\)`), zh: (m) => [`${m[1]}：预览报文须先获取 ${m[2]}，而试运行不获取任何内容；待该系统的投递加载过它后即可预览（配置目录中的 WSDL 文件随时可预览）`] },
+    { id: 'material_altered', re: re('material altered: materials\\[(\\S+?)\\] \\((.*?)\\) (.*)'), zh: (m) => [`材料被篡改：第 ${m[1]} 项材料（${m[2]}）`, tech(m[3])] },
+    { id: 'material_store', re: re('materials\\[(\\S+?)\\] \\((.*?)\\):? (.*)'), zh: (m) => [`材料第 ${m[1]} 项（${m[2]}）：`, tech(m[3])] },
+    { id: 'material_handover', re: re('(reference|inline|attach): (\\S+) materials?(?: \\((.*)\\))?'), zh: (m) => [`${HANDOVER[m[1]]}：${m[2]} 份材料`, m[3] ? '（' : '', m[3] ? tech(m[3]) : '', m[3] ? '）' : ''] },
+    { id: 'materials_field', re: re(`${SYS}: materials\\.field (\\S+) does not fit the mapped body`), zh: (m) => [`${m[1]}：materials.field ${m[2]} 与映射后的报文结构不符`] },
+    { id: 'materials_body', re: re(`${SYS}: request\\.body must produce an object to carry materials at (\\S+)`), zh: (m) => [`${m[1]}：request.body 必须生成对象，才能在 ${m[2]} 放入材料`] },
+    { id: 'materials_soap', re: re(`${SYS}: the SOAP body does not carry material (\\S+) where materials\\.field says`), zh: (m) => [`${m[1]}：SOAP 报文中没有按 materials.field 放入第 ${m[2]} 项材料`] },
     { id: 'mapping_failed', re: re(`${SYS}: request\\.body mapping failed: (.*)`), zh: (m) => [`${m[1]}：request.body 映射失败：`, tech(m[2])] },
     { id: 'reply_unreadable', re: re(`${SYS}: reply could not be read: (.*)`), zh: (m) => [`${m[1]}：应答无法解读：`, tech(m[2])] },
     { id: 'lookups_only', re: re(`${SYS} only answers look-ups and receives no cases`), zh: (m) => [`${m[1]} 只提供查询，不接收办件`] },
@@ -269,6 +280,11 @@
     { id: 'unknown_system', re: re('unknown system "(.+)"'), zh: (m) => [`未知业务系统 "${m[1]}"`] },
     { id: 'lookup_only_target', re: re('system "(.+)" only answers look-ups; it receives no cases'), zh: (m) => [`业务系统 "${m[1]}" 只提供查询，不接收办件`] },
     { id: 'endpoint_refused', re: re('endpoint refused: (.*)'), zh: (m) => ['地址被拒绝（egress.allow）：', tech(m[1])] },
+    { id: 'store_refused', re: re('store refused: (.*)'), zh: (m) => ['材料库地址被拒绝（egress.allow）：', tech(m[1])] },
+    { id: 'store_userinfo', re: re('no user name or password in the URL: use auth instead'), zh: () => ['URL 中不得含用户名或密码，请使用 auth'] },
+    { id: 'store_query', re: re('a base URL without query or fragment'), zh: () => ['基础 URL 不得含查询串或片段'] },
+    { id: 'materials_attach_xml', re: re('attach is multipart \\(rest\\) or MTOM \\(soap\\); an xml system takes inline or reference'), zh: () => ['attach 即 multipart（rest）或 MTOM（soap）；xml 系统只能用 inline 或 reference'] },
+    { id: 'materials_field_root', re: re('must point inside the body, e.g. /materials'), zh: () => ['必须指向报文内部，例如 /materials'] },
     { id: 'required_unless_lookup', re: re('required \\(only a system with a lookup section may leave it out\\)'), zh: () => ['必填（只有带 lookup 部分的系统可以省略）'] },
     { id: 'required_when', re: re('required when (.+)'), zh: (m) => ['在以下情况必填：', tech(m[1])] },
     { id: 'only_for_soap', re: re('only for protocol soap'), zh: () => ['仅用于 soap 协议'] },

@@ -34,6 +34,7 @@ import { openLedger, type Ledger } from './ledger/ledger';
 import { LedgerSweep } from './ledger/sweep';
 import { SharedDataService, type SharedDataAnswer } from './shared-data/service';
 import { ApiError } from './platform/errors';
+import { missingCalendarYears } from './timelimits/config';
 
 /** The roles a gateway process can take (OW_ROLE); the deployment manifests use these names. */
 export const GATEWAY_ROLES = ['api', 'worker', 'all'] as const;
@@ -110,6 +111,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // Every expression once on sample input, under the budget, before any case can meet it.
   await trialRunAll(config);
   const prefix = options.keyPrefix ?? 'ow';
+  for (const year of missingCalendarYears(config.timeLimits, options.now?.() ?? new Date())) {
+    log.warn({ year, file: `calendar/${year}.yaml` }, `no calendar for ${year}: its time limits are counted with weekends only, without holidays or 调休 working days, until config/calendar/${year}.yaml is added`);
+  }
   // Before any connection is opened: a missing or bad keys folder is a clean start-up error.
   const seals = openSealRoom({ config: config.gateway.seal, configDir: config.dir, dataDir: options.dataDir, log, now: options.now });
   // Also before Redis: a ledger in use by another process, or of a newer schema, refuses cleanly.

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import type { CaseRecord, CaseSnapshot } from '../cases/store';
+import type { ClockEntry } from '../timelimits/clock';
 import { caseStatusOf, type CaseStatus, type CaseView, type DeliveryStatus, type DeliveryView, type HistoryEntry, type Result } from '../cases/model';
 import type { Logger } from '../platform/logger';
 import { migrate } from './migrate';
@@ -52,7 +53,9 @@ export function archiveOf(snapshot: CaseSnapshot, levelOf: (systemId: string) =>
     return { ...view, discarded, endedAt, ...(level ? { level } : {}), ...(deliveredAt ? { deliveredAt } : {}), ...(completedAt ? { completedAt } : {}) };
   });
   const finishedAt = deliveries.map((d) => d.endedAt).reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a), snapshot.record.acceptedAt);
-  return { record: snapshot.record, status: caseStatusOf(deliveries.map((d) => d.status)), finishedAt, deliveries };
+  // The clock's entries travel in the record: the ledger answers for the clock as Redis did.
+  const record = snapshot.clock.length ? { ...snapshot.record, clock: snapshot.clock } : snapshot.record;
+  return { record, status: caseStatusOf(deliveries.map((d) => d.status)), finishedAt, deliveries };
 }
 
 interface DeliveryRow {
@@ -216,6 +219,14 @@ export class Ledger {
         }),
       );
       return { caseId, itemCode: row.item_code, status: caseStatusOf(deliveries.map((d) => d.status)), acceptedAt: row.record.acceptedAt, archived: true, deliveries };
+    });
+  }
+
+  /** The clock's entries of an archived case (none for a case without stops, or archived before clocks). */
+  async readClock(caseId: string): Promise<ClockEntry[]> {
+    return this.use(async (db) => {
+      const [row] = await db.query<{ clock: ClockEntry[] | null }>("SELECT record->'clock' AS clock FROM ledger_cases WHERE case_id = $1", [caseId]);
+      return row?.clock ?? [];
     });
   }
 

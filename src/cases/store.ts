@@ -14,6 +14,7 @@
  *                                             system whose counter restarted hands one number out twice)
  *   <prefix>:ledger:finished                  sorted set: cases that may be final, by when to look
  *   <prefix>:ledger:archived                  sorted set: cases written to the ledger, by finish time
+ *   <prefix>:clock:watch                      sorted set: cases whose clock is watched, by when to look next
  * The two ledger indexes are what the ledger sweep reads (src/ledger/sweep.ts), so it never scans keys.
  * Results no case was found for are kept per system by `unmatched` (src/results/unmatched-store.ts).
  *
@@ -223,6 +224,15 @@ export class CaseStore {
   get archivedKey() {
     return `${this.prefix}:ledger:archived`;
   }
+  /** The time-limit monitor's index (src/timelimits/monitor.ts), outside every case's slot like the ledger's. */
+  get watchKey() {
+    return `${this.prefix}:clock:watch`;
+  }
+
+  /** Asks the time-limit monitor to look at a case's clock from `at` on (now, when its clock changed). */
+  async watch(caseId: string, at: string): Promise<void> {
+    await this.redis.zadd(this.watchKey, Date.parse(at), caseId);
+  }
 
   /**
    * Tells the ledger sweep to look at a case that may have become final. Called before the status
@@ -412,6 +422,8 @@ export class CaseStore {
       [json, historyJson({ at, event: 'result', detail }), event, at, result.receiptNo ?? '', clock ? JSON.stringify(clock) : '', crypto.randomUUID()],
     )) as 'recorded' | 'duplicate' | 'missing' | 'mismatch';
     await this.mayBeFinal(caseId, at);
+    // A stop ends the current warnings, a restart starts a new run: the monitor looks again.
+    if (outcome === 'recorded' && clock) await this.watch(caseId, at);
     if (outcome === 'recorded') this.changes?.emit({ caseId, systemId, status: 'completed', receiptNo: result.receiptNo });
     return outcome;
   }
@@ -431,6 +443,7 @@ export class CaseStore {
       [JSON.stringify(stored), JSON.stringify(updated), JSON.stringify(entry), historyJson({ at, event: 'resubmitted', detail: 'the applicant sent the completed case (补正); sent again' }), at],
     )) as [string, ...number[]];
     const [state, ...positions] = answer;
+    if (state === 'resubmitted' || state === 'done') await this.watch(caseId, at);
     if (state === 'done') return { resubmitted: true, systems: [] };
     if (state !== 'resubmitted') return { resubmitted: false, reason: state as 'not_waiting' | 'changed' };
     return { resubmitted: true, systems: positions.map((i) => stored.targets[i - 1]!) };
@@ -516,6 +529,7 @@ export class CaseStore {
       if ((await this.redis.get(legacy)) === caseId) await this.redis.del(legacy);
     }
     const targets = snapshot.record.targets;
+    await this.redis.zrem(this.watchKey, caseId);
     await this.redis.del(
       this.caseKey(caseId),
       ...targets.map((t) => this.deliveryKey(caseId, t)),

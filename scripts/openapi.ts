@@ -359,6 +359,7 @@ const TAGS = [
   { name: 'shared-data', description: 'The intake platform looks up records (数据跑路) instead of asking for photocopies.' },
   { name: 'seal', description: 'Anyone verifies a seal (电子印章) against the public keys.' },
   { name: 'admin', description: 'Ops staff manage systems, dead letters and unmatched results.' },
+  { name: 'reports', description: 'Ops staff read the time limits kept (办件时限) and export the cases as GB/T 39046-2020 data.' },
   { name: 'probes', description: 'Liveness, readiness and metrics.' },
 ];
 

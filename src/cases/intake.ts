@@ -82,6 +82,7 @@ export async function acceptCase(body: unknown, deps: IntakeDeps): Promise<{ cre
   const requestId = currentContext()?.requestId;
   // Watched before it is stored, so that a crash in between cannot leave a clock unwatched (a
   // watched case that was never stored is dropped at its first look).
+  await deps.store.indexAccepted(c.caseId, acceptedAt);
   if (config.timeLimits.items.find(c.itemCode)) await deps.store.watch(c.caseId, acceptedAt);
   const outcome = await deps.store.accept({ case: c, hash, acceptedAt, targets, ...(requestId ? { requestId } : {}) });
   if (!outcome.created && outcome.record.hash !== hash) {

@@ -15,6 +15,7 @@
  *   <prefix>:ledger:finished                  sorted set: cases that may be final, by when to look
  *   <prefix>:ledger:archived                  sorted set: cases written to the ledger, by finish time
  *   <prefix>:clock:watch                      sorted set: cases whose clock is watched, by when to look next
+ *   <prefix>:cases:accepted                   sorted set: every case in Redis, by acceptance (for the reports)
  * The two ledger indexes are what the ledger sweep reads (src/ledger/sweep.ts), so it never scans keys.
  * Results no case was found for are kept per system by `unmatched` (src/results/unmatched-store.ts).
  *
@@ -227,6 +228,20 @@ export class CaseStore {
   /** The time-limit monitor's index (src/timelimits/monitor.ts), outside every case's slot like the ledger's. */
   get watchKey() {
     return `${this.prefix}:clock:watch`;
+  }
+
+  get acceptedKey() {
+    return `${this.prefix}:cases:accepted`;
+  }
+
+  /** Lists a case among those accepted at `at` (indexed before it is stored, as the others are). */
+  async indexAccepted(caseId: string, at: string): Promise<void> {
+    await this.redis.zadd(this.acceptedKey, 'NX', Date.parse(at), caseId);
+  }
+
+  /** The cases in Redis accepted in [from, to). */
+  async acceptedBetween(from: Date, to: Date): Promise<string[]> {
+    return this.redis.zrangebyscore(this.acceptedKey, from.getTime(), `(${to.getTime()}`);
   }
 
   /** Asks the time-limit monitor to look at a case's clock from `at` on (now, when its clock changed). */
@@ -530,6 +545,7 @@ export class CaseStore {
     }
     const targets = snapshot.record.targets;
     await this.redis.zrem(this.watchKey, caseId);
+    await this.redis.zrem(this.acceptedKey, caseId);
     await this.redis.del(
       this.caseKey(caseId),
       ...targets.map((t) => this.deliveryKey(caseId, t)),

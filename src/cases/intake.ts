@@ -82,8 +82,8 @@ export async function acceptCase(body: unknown, deps: IntakeDeps): Promise<{ cre
   const requestId = currentContext()?.requestId;
   // Watched before it is stored, so that a crash in between cannot leave a clock unwatched (a
   // watched case that was never stored is dropped at its first look).
-  await deps.store.indexAccepted(c.caseId, acceptedAt);
-  if (config.timeLimits.items.find(c.itemCode)) await deps.store.watch(c.caseId, acceptedAt);
+  // Sent together: on an auto-pipelined connection, one round trip for both indexes.
+  await Promise.all([deps.store.indexAccepted(c.caseId, acceptedAt), config.timeLimits.items.find(c.itemCode) ? deps.store.watch(c.caseId, acceptedAt) : undefined]);
   const outcome = await deps.store.accept({ case: c, hash, acceptedAt, targets, ...(requestId ? { requestId } : {}) });
   if (!outcome.created && outcome.record.hash !== hash) {
     // Changed content is the applicant's 补正 when the case waits for it; otherwise a conflict.

@@ -24,6 +24,7 @@ import { isRedisUnavailable, type RedisClient } from './platform/redis';
 import { sealRoutes, type Sealer, type VerifyThread } from './seal';
 import type { Ledger } from './ledger/ledger';
 import { ledgerRoutes } from './ledger/routes';
+import { reportRoutes } from './timelimits/routes';
 import { Quarantine } from './ledger/quarantine';
 import type { SharedDataService } from './shared-data/service';
 import type { LookupDocuments } from './materials/lookup-documents';
@@ -202,6 +203,7 @@ export function createApp(deps: AppDeps): express.Express {
   if (deps.sharedData) mount(app, sharedDataRoutes({ service: deps.sharedData }));
 
   mount(app, consoleRoutes());
+  mount(app, reportRoutes({ config: deps.config, store: deps.store, ledger: deps.ledger, now: deps.now }));
   mount(app, ledgerRoutes({ ledger: deps.ledger, quarantine: new Quarantine(deps.redis, deps.prefix), now: deps.now }));
   mount(app, adminRoutes({ operations: deps.operations }));
 

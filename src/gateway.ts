@@ -38,6 +38,8 @@ import { MaterialCache } from './materials/cache';
 import { MaterialDeliveries } from './materials/handover';
 import { SharedDataService, type SharedDataAnswer } from './shared-data/service';
 import { ApiError } from './platform/errors';
+import { missingCalendarYears } from './timelimits/config';
+import { TimeLimitMonitor } from './timelimits/monitor';
 
 /** The roles a gateway process can take (OW_ROLE); the deployment manifests use these names. */
 export const GATEWAY_ROLES = ['api', 'worker', 'all'] as const;
@@ -89,6 +91,8 @@ export interface GatewayOptions {
   backlogLeaseMs?: number;
   /** How often a worker process looks for a system health probe that is due (default 1 s). */
   probeTickMs?: number;
+  /** How often the time-limit monitor looks for cases due soon or overdue (default 60 s; a job scheduler in Redis). */
+  timeLimitTickMs?: number;
 }
 
 export interface RunningGateway {
@@ -105,6 +109,8 @@ export interface RunningGateway {
   metrics: Metrics;
   /** The callback dispatcher (its worker runs where `role` is not api; /readyz fails while it does not). */
   callbacks: CallbackDispatcher;
+  /** The time-limit monitor (its scheduled checks run where `role` is not api). */
+  timeLimits: TimeLimitMonitor;
   /** Stops intake, lets in-flight deliveries finish, closes connections. */
   stop(): Promise<void>;
 }
@@ -114,6 +120,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // Every expression once on sample input, under the budget, before any case can meet it.
   await trialRunAll(config);
   const prefix = options.keyPrefix ?? 'ow';
+  for (const year of missingCalendarYears(config.timeLimits, options.now?.() ?? new Date())) {
+    log.warn({ year, file: `calendar/${year}.yaml` }, `no calendar for ${year}: its time limits are counted with weekends only, without holidays or 调休 working days, until config/calendar/${year}.yaml is added`);
+  }
   // Before any connection is opened: a missing or bad keys folder is a clean start-up error.
   const seals = openSealRoom({ config: config.gateway.seal, configDir: config.dir, dataDir: options.dataDir, log, now: options.now });
   // Also before Redis: a ledger in use by another process, or of a newer schema, refuses cleanly.
@@ -228,6 +237,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   live.start();
   const sweep = ledger && background ? new LedgerSweep({ ledger, store: workerStore, redis: workerRedis, queues: workerQueues, config: current, connection: workerRedis, prefix: bullPrefix, keyPrefix: prefix, log, registry: metrics.registry, now: options.now, materials: materialCache }) : undefined;
   // Health probes spend no delivery attempt: they are apart from the queues, in the processes that send.
+  const timeLimits = new TimeLimitMonitor({
+    config: current,
+    store: workerStore,
+    redis: workerRedis,
+    connection: workerRedis,
+    bullPrefix,
+    prefix,
+    log,
+    now: options.now,
+    tickMs: options.timeLimitTickMs,
+    events: Boolean(config.gateway.intake.callbackUrl),
+    notify,
+  });
   const probes = background ? new SystemProbes({ config: current, redis: workerRedis, prefix, log, now: options.now, tickMs: options.probeTickMs }) : undefined;
   if (background) {
     workers?.start();
@@ -235,6 +257,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     callbacks.start();
     await sweep?.start();
     probes?.start();
+    await timeLimits.start();
   }
 
   let accepting = true;
@@ -260,7 +283,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const workersRunning = background
     ? () => {
         const delivery = workers?.running() ?? { running: true, stopped: [] };
-        const stopped = [...delivery.stopped, ...(poller.running() ? [] : ['result-poll']), ...(callbacks.running() ? [] : ['callbacks'])];
+        const stopped = [...delivery.stopped, ...(poller.running() ? [] : ['result-poll']), ...(callbacks.running() ? [] : ['callbacks']), ...(timeLimits.running() ? [] : ['time-limits'])];
         return { running: stopped.length === 0, stopped };
       }
     : undefined;
@@ -283,6 +306,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await probes?.stop();
       await poller.close();
       await callbacks.close();
+      await timeLimits.close();
       await sweep?.close();
       await backlog?.close();
       await queues.close();
@@ -317,6 +341,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     sweep,
     metrics,
     callbacks,
+    timeLimits,
     stop,
   };
 }

@@ -87,7 +87,11 @@ export function caseHash(c: Case): string {
   return crypto.createHash('sha256').update(stringify(c) ?? '').digest('hex');
 }
 
-export async function acceptCase(body: unknown, deps: IntakeDeps): Promise<{ created: boolean; answer: Accepted }> {
+/**
+ * `created`: a new case (202); `resubmitted`: changed content taken for a case that waited on its
+ * applicant (202, sent again); neither: an identical resubmission (200).
+ */
+export async function acceptCase(body: unknown, deps: IntakeDeps): Promise<{ created: boolean; resubmitted?: boolean; answer: Accepted }> {
   const config = deps.config();
   const c = parseCase(body);
   await checkMaterials(c, config, deps.lookupDocuments);
@@ -104,9 +108,26 @@ export async function acceptCase(body: unknown, deps: IntakeDeps): Promise<{ cre
   }
 
   const requestId = currentContext()?.requestId;
+  // Watched before it is stored, so that a crash in between cannot leave a clock unwatched (a
+  // watched case that was never stored is dropped at its first look).
+  // Sent together: on an auto-pipelined connection, one round trip for both indexes.
+  await Promise.all([deps.store.indexAccepted(c.caseId, acceptedAt), config.timeLimits.items.find(c.itemCode) ? deps.store.watch(c.caseId, acceptedAt) : undefined]);
   const outcome = await deps.store.accept({ case: c, hash, acceptedAt, targets, ...(requestId ? { requestId } : {}) });
   if (!outcome.created && outcome.record.hash !== hash) {
-    throw new ApiError('case_conflict', `Case ${c.caseId} was already accepted with other content; use a new caseId.`);
+    // Changed content is the applicant's 补正 when the case waits for it; otherwise a conflict.
+    const taken = await deps.store.resubmit(outcome.record, { case: c, hash }, acceptedAt);
+    if (!taken.resubmitted) {
+      throw new ApiError('case_conflict', `Case ${c.caseId} was already accepted with other content; use a new caseId. Changed content is taken only while the case waits for the applicant to complete it (need_more).`);
+    }
+    const requeued = new Set(taken.systems);
+    await Promise.all(
+      taken.systems.map((systemId) => {
+        const system = config.systems.get(systemId);
+        return system ? deps.queues.requeue(system, c.caseId) : undefined;
+      }),
+    );
+    const deliveries = outcome.record.targets.map((systemId, i) => ({ systemId, status: requeued.has(systemId) ? ('queued' as const) : (outcome.statuses[i] ?? 'queued') }));
+    return { created: false, resubmitted: true, answer: { caseId: c.caseId, status: 'accepted', deliveries } };
   }
 
   // Queue every delivery still waiting to be sent. For a new case that is all of them (no status to

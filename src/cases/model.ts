@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { isMarkupKey } from '../platform/xml';
+import { timeLimitSchema } from '../timelimits/clock';
 
 export const caseIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, '1-64 of A-Z, a-z, 0-9, _ and -');
 
@@ -88,6 +89,16 @@ export type Case = z.infer<typeof caseSchema>;
 
 export const outcomeSchema = z.enum(['approved', 'rejected', 'need_more', 'info']);
 
+/**
+ * A special procedure (特别程序, 行政许可法 §45: hearing, testing, inspection, expert review…) a
+ * legacy system reports with an `info` result: its start stops the case's clock, its end restarts it.
+ */
+export const procedureSchema = z.strictObject({
+  kind: z.string().min(1).max(64).describe('What the procedure is, as the system names it (e.g. 专家评审, or a GB/T 39046 A.7 code).'),
+  phase: z.enum(['start', 'end']),
+});
+export type Procedure = z.infer<typeof procedureSchema>;
+
 export const resultSchema = z.strictObject({
   caseId: caseIdSchema,
   systemId: z.string(),
@@ -96,6 +107,7 @@ export const resultSchema = z.strictObject({
   message: z.string().optional(),
   documents: z.array(z.unknown()).optional(),
   decidedAt: z.string().optional(),
+  procedure: procedureSchema.optional().describe('With outcome `info` only: a special procedure starts or ends (the clock stops or restarts).'),
 });
 export type Result = z.infer<typeof resultSchema>;
 
@@ -119,6 +131,7 @@ export const historyEventSchema = z.enum([
   'rejected', // refused for good
   'dead', // attempts exhausted, or no result in time
   'case_corrected', // an admin corrected the case before replaying it
+  'resubmitted', // the applicant completed the case (补正): sent again with the new content
   'replayed', // ops queued a dead letter again
   'discarded', // ops gave a dead letter up
 ]);
@@ -176,6 +189,7 @@ export const caseViewSchema = z.object({
     .optional()
     .describe('The case\'s materials: as the case gave them, or as fetched once a delivery fetched them. Never the URI (a store path may name the applicant) nor the bytes.'),
   deliveries: z.array(deliveryViewSchema),
+  timeLimit: timeLimitSchema.optional().describe('The clock of the case (办件时限), when its item has time limits (config/items.yaml).'),
 });
 export type CaseView = z.infer<typeof caseViewSchema>;
 

@@ -16,6 +16,7 @@ import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { Registry } from 'prom-client';
 import type { GatewayConfig } from '../config/loader';
 import type { CaseSnapshot, CaseStore } from '../cases/store';
+import { clockStopped } from '../timelimits/case-clock';
 import { jobIdFor, type DeliveryQueues } from '../delivery/queues';
 import type { Logger } from '../platform/logger';
 import { registerLedgerGauges } from '../platform/metrics';
@@ -77,7 +78,9 @@ export function isFinal(snapshot: CaseSnapshot): boolean {
   return (
     snapshot.complete &&
     snapshot.deliveries.length === snapshot.record.targets.length &&
-    snapshot.deliveries.every((d) => d.status === 'completed' || d.status === 'rejected' || (d.status === 'dead' && d.discarded))
+    snapshot.deliveries.every((d) => d.status === 'completed' || d.status === 'rejected' || (d.status === 'dead' && d.discarded)) &&
+    // A case waiting on its applicant (补正) or a special procedure is open, whatever its deliveries say.
+    !clockStopped(snapshot.clock)
   );
 }
 

@@ -145,7 +145,7 @@ describe('the console words', () => {
   });
 
   it('translates every validation detail: the loader’s and the API’s own words, and zod’s English', () => {
-    const files = [...fs.readdirSync(path.join(ROOT, 'src/config')).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => `src/config/${f}`), 'src/platform/json-body.ts', 'src/admin/operations.ts'];
+    const files = [...fs.readdirSync(path.join(ROOT, 'src/config')).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => `src/config/${f}`), 'src/platform/json-body.ts', 'src/admin/operations.ts', 'src/timelimits/config.ts'];
     const written: string[] = [];
     for (const file of files) {
       const source = fs.readFileSync(path.join(ROOT, file), 'utf8');

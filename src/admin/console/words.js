@@ -305,6 +305,8 @@
     { id: 'required_unless_lookup', re: re('required \\(only a system with a lookup section may leave it out\\)'), zh: () => ['必填（只有带 lookup 部分的系统可以省略）'] },
     { id: 'required_when', re: re('required when (.+)'), zh: (m) => ['在以下情况必填：', tech(m[1])] },
     { id: 'only_for_soap', re: re('only for protocol soap'), zh: () => ['仅用于 soap 协议'] },
+    { id: 'kept_secret_moved', re: re('is kept as (\\S+), but this version sends to (\\S+) where the stored secret never went: send the secret itself'), zh: (m) => [`保留为 ${m[1]}，但此版本发往已存密钥从未去过的 `, tech(m[2]), '：请重新填写密钥本身'] },
+    { id: 'wsse_soap_only', re: re('wsse is a SOAP header; a (\\S+) system takes basic, bearer or hmac'), zh: (m) => [`wsse 是 SOAP 报头；${m[1]} 系统只能用 basic、bearer 或 hmac`] },
     { id: 'poll_rest_only', re: re('poll is supported for rest systems'), zh: () => ['只有 rest 系统支持轮询'] },
     { id: 'nested_body', re: re('nested deeper than (\\S+) levels'), zh: (m) => [`嵌套超过 ${m[1]} 层`] },
     { id: 'key_that', re: re('a key that (.*)'), zh: (m, more) => ['键', ...more(m[1])] },

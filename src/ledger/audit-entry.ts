@@ -21,6 +21,7 @@ export const auditActionSchema = z.enum([
   'seal.rotate',
   'shared-data.query',
   'material.altered',
+  'ledger.retry',
 ]);
 
 export const documentStatusSchema = z.enum(['found', 'not_found', 'error', 'timeout']);

@@ -68,6 +68,7 @@
       'seal.rotate': ['轮换签章密钥', 'rotate the seal key'],
       'shared-data.query': ['共享数据查询', 'shared-data look-up'],
       'material.altered': ['材料被篡改', 'material altered'],
+      'ledger.retry': ['重试写入案卷库', 'ledger write retried'],
     },
     DOCUMENT_STATUS: { found: ['已找到', 'found'], not_found: ['无记录', 'not found'], error: ['出错', 'error'], timeout: ['超时', 'timeout'] },
     WAITING: {

@@ -10,7 +10,7 @@ import type { Case } from '../../src/cases/model';
 import {
   OPS_TOKEN, VIEWER_TOKEN, admin, caseView, eventually, legacyServer, pushResult, redisUrl, replyJson, restSystem, sampleCase, startTestGateway, submit, uniquePrefix, writeConfig, type LegacyServer,
 } from '../support/harness';
-import { BACKENDS } from './backends';
+import { BACKENDS, LEDGER_WAIT_MS } from './backends';
 import { startTestPostgres, type TestPostgres } from './postgres';
 
 const RESULT_TOKEN = 'result-token-quarantine';
@@ -22,7 +22,7 @@ beforeAll(async () => {
   pg = await startTestPostgres();
   legacy = await legacyServer((_req, n, res) => replyJson(res, 200, { code: '0', msg: '成功', data: { slbh: `SL${n}` } }));
   redis = new Redis(redisUrl());
-}, 60_000);
+}, LEDGER_WAIT_MS);
 afterAll(async () => {
   redis?.disconnect();
   await legacy?.close();
@@ -41,7 +41,7 @@ describe.each(BACKENDS)('a row the ledger refuses, on $name', (backend) => {
       { retention: { hot: '1s', ledger: '36500d', sweepEvery: '200ms' } },
     );
     gateway = await startTestGateway(config, { keyPrefix: prefix, ledger: { url: place.url }, dataDir: place.dataDir });
-  }, 60_000);
+  }, LEDGER_WAIT_MS);
   afterAll(() => gateway?.stop());
 
   it('when a finished case and an audit entry hold a NUL, then they are set aside, listed, counted and alerted on, and every other case and entry is archived', async () => {
@@ -90,7 +90,7 @@ describe.each(BACKENDS)('a row the ledger refuses, on $name', (backend) => {
     const ready = (await (await fetch(`${gateway.url}/readyz`)).json()) as { ledger: { healthy: boolean } };
     expect(ready.ledger.healthy).toBe(true);
     expect(await (await fetch(`${gateway.url}/metrics`)).text()).toMatch(/^ow_ledger_quarantined 2$/m);
-  }, 60_000);
+  }, LEDGER_WAIT_MS);
 });
 
 describe.each(BACKENDS)('a case the ledger refuses before it leaves Redis, on $name', (backend) => {
@@ -106,7 +106,7 @@ describe.each(BACKENDS)('a case the ledger refuses before it leaves Redis, on $n
       { retention: { hot: '1h', ledger: '36500d', sweepEvery: '1h' } },
     );
     gateway = await startTestGateway(config, { keyPrefix: prefix, ledger: { url: place.url }, dataDir: place.dataDir });
-  }, 60_000);
+  }, LEDGER_WAIT_MS);
   afterAll(() => gateway?.stop());
 
   it('when a late history entry holds a NUL, then the case stays in Redis, set aside at the archived stage, and the others leave', async () => {
@@ -135,7 +135,7 @@ describe.each(BACKENDS)('a case the ledger refuses before it leaves Redis, on $n
     expect(row).toMatchObject({ kind: 'case', id: poisoned, stage: 'archived', path: expect.stringMatching(/^deliveries\[0\]\.history\[\d+\]\.detail$/), error: expect.stringMatching(/^22P05 /) });
     // Its first write is still in the ledger, as it was.
     expect(await gateway.ledger!.query('SELECT 1 FROM ledger_cases WHERE case_id = $1', [poisoned])).toHaveLength(1);
-  }, 60_000);
+  }, LEDGER_WAIT_MS);
 });
 
 describe.each(BACKENDS)('a row refused by a rule of the database, then mended, on $name', (backend) => {
@@ -151,7 +151,7 @@ describe.each(BACKENDS)('a row refused by a rule of the database, then mended, o
       { retention: { hot: '1h', ledger: '36500d', sweepEvery: '1h' } },
     );
     gateway = await startTestGateway(config, { keyPrefix: prefix, ledger: { url: place.url }, dataDir: place.dataDir });
-  }, 60_000);
+  }, LEDGER_WAIT_MS);
   afterAll(() => gateway?.stop());
 
   const retry = (kind: string, id: string, token?: string) =>
@@ -199,5 +199,5 @@ describe.each(BACKENDS)('a row refused by a rule of the database, then mended, o
     const retries = await ledger.query<{ target: string; detail: string }>("SELECT target, detail FROM ledger_audit WHERE action = 'ledger.retry' ORDER BY id");
     expect(retries.map((r) => r.target)).toEqual([`audit:${auditId}`, `case:${caseId}`, `audit:${auditId}`, `case:${caseId}`]);
     expect(retries.map((r) => r.detail)).toEqual([expect.stringMatching(/^refused again: 23514 /), 'queued', 'written', 'queued']);
-  }, 60_000);
+  }, LEDGER_WAIT_MS);
 });

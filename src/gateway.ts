@@ -148,10 +148,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   await live.refresh(); // versions ops stored before this process started
   // The rule (README, "Configuration changes"): a stored version wins over the file until reset.
   const differing = await live.differingFromFiles();
-  if (differing.length) {
+  const edited = differing.filter((d) => !d.removed);
+  const removed = differing.filter((d) => d.removed);
+  if (edited.length) {
     log.warn(
-      { systems: differing.map((d) => d.systemId), versions: differing },
-      `stored configuration differs from the file for ${differing.map((d) => d.systemId).join(', ')}: the stored version is used until POST /api/v1/admin/systems/:id/reset`,
+      { systems: edited.map((d) => d.systemId), versions: edited },
+      `stored configuration differs from the file for ${edited.map((d) => d.systemId).join(', ')}: the stored version is used until POST /api/v1/admin/systems/:id/reset`,
+    );
+  }
+  if (removed.length) {
+    log.warn(
+      { systems: removed.map((d) => d.systemId), versions: removed },
+      `systems removed through the admin API still have a file here, which is not used: ${removed.map((d) => d.systemId).join(', ')} (a reload of the configuration adds them again; remove the files)`,
     );
   }
   const current = () => live.get();
@@ -210,9 +218,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         hooks: { acknowledged: (system, caseId, receiptNo) => poller.schedule(system, caseId, receiptNo) },
       })
     : undefined;
+  // A version applied (a system added included) and a system removed reach the workers here.
   live.onChange((system) => {
     endpoints.get(system);
     void workers?.reconfigure(system).catch((err: Error) => log.error({ systemId: system.id, err: err.message }, 'could not apply the new configuration to the worker'));
+  });
+  live.onRemove((systemId) => {
+    void workers?.stopFor(systemId).catch((err: Error) => log.error({ systemId, err: err.message }, 'could not stop the worker of a removed system'));
   });
   live.start();
   const sweep = ledger && background ? new LedgerSweep({ ledger, store: workerStore, redis: workerRedis, queues: workerQueues, config: current, connection: workerRedis, prefix: bullPrefix, keyPrefix: prefix, log, registry: metrics.registry, now: options.now }) : undefined;

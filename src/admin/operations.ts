@@ -199,9 +199,12 @@ export class Operations {
     return system;
   }
 
-  /** A system that runs, or one that was removed: its history is kept and can be read. */
-  private knownSystem(systemId: string): void {
-    if (!this.deps.live.known(systemId)) throw new ApiError('unknown_system', `No legacy system "${systemId}" is configured.`);
+  /** The versions of a system that runs, or ran and was removed (its history is kept); else unknown_system. */
+  private async versionsOf(systemId: string): Promise<VersionInfo[]> {
+    // Read from Redis, not this process's view: a system added and removed elsewhere a moment ago has a history too.
+    const history = await this.deps.live.history(systemId);
+    if (history.length === 0) throw new ApiError('unknown_system', `No legacy system "${systemId}" is configured.`);
+    return history;
   }
 
   // ── the audit trail: a stream, newest read first, paged by entry id ─────────────────────────────
@@ -460,13 +463,12 @@ export class Operations {
   }
 
   /** A system's versions, newest first; a removed system's too (the removal is its latest). */
-  async history(systemId: string): Promise<VersionInfo[]> {
-    this.knownSystem(systemId);
-    return this.deps.live.history(systemId);
+  history(systemId: string): Promise<VersionInfo[]> {
+    return this.versionsOf(systemId);
   }
 
   async historyVersion(systemId: string, version: number): Promise<VersionInfo & { id: string; system: Record<string, unknown> }> {
-    this.knownSystem(systemId);
+    await this.versionsOf(systemId);
     const found = Number.isInteger(version) && version > 0 ? await this.deps.live.versionContent(systemId, version) : undefined;
     if (!found) throw new ApiError('not_found', `System ${systemId} has no version ${version}.`);
     if (found.removed) throw new ApiError('not_found', `Version ${version} of system ${systemId} removed it; it has no content.`);

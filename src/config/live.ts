@@ -99,13 +99,24 @@ export function redact<T>(system: T): T {
   return copy as T;
 }
 
-/** What ops sent back as shown keeps its value: redacted secrets and URLs with redacted credentials. */
-function restoreRedacted(next: Record<string, unknown>, previous: Record<string, unknown>): void {
-  for (const path of SECRET_PATHS) if (getPath(next, path) === REDACTED) setPath(next, path, getPath(previous, path));
+/**
+ * What ops sent back as shown keeps its value: redacted secrets and URLs with redacted credentials.
+ * Answers the places where `[redacted]` stands for a secret there is none of (a new system, or a
+ * key the current version lacks): left as sent, each is an issue.
+ */
+function restoreRedacted(next: Record<string, unknown>, previous: Record<string, unknown>, file: string): ConfigIssue[] {
+  const unknown: ConfigIssue[] = [];
+  for (const path of SECRET_PATHS) {
+    if (getPath(next, path) !== REDACTED) continue;
+    const kept = getPath(previous, path);
+    if (kept === undefined) unknown.push({ file, path: path.join('.'), message: `${REDACTED} keeps the secret of the version in use, and it has none here: send the value itself` });
+    else setPath(next, path, kept);
+  }
   for (const path of URL_PATHS) {
     const before = getPath(previous, path);
     if (typeof before === 'string' && before !== redactUrl(before) && getPath(next, path) === redactUrl(before)) setPath(next, path, before);
   }
+  return unknown;
 }
 
 /** Deep equality of two system files as JSON (key order does not matter). */
@@ -262,11 +273,6 @@ export class LiveConfig {
     return this.current.systems.has(systemId);
   }
 
-  /** Whether the system runs, or ran and was removed (its history is kept). */
-  known(systemId: string): boolean {
-    return this.versions.has(systemId);
-  }
-
   /**
    * The configuration folder as it is on disk now, checked as a start-up checks it: every file, then
    * every system's expressions test-run. Routes and shared data may name the systems that run without
@@ -316,9 +322,9 @@ export class LiveConfig {
    * endpoints (egress), and that it reads no environment variable. A version whose source is the
    * file (a reset, a reload, or a rollback to one) was read from a file, so its `${…}` references are the file's.
    */
-  private async validate(id: string, raw: Record<string, unknown>, source: VersionSource): Promise<SystemConfig> {
+  private async validate(id: string, raw: Record<string, unknown>, source: VersionSource, found: ConfigIssue[] = []): Promise<SystemConfig> {
     const file = `systems/${id}`;
-    const issues = environmentReferences(raw, source === 'file' ? raw : (this.files.sources.get(id) ?? {}), file);
+    const issues = [...found, ...environmentReferences(raw, source === 'file' ? raw : (this.files.sources.get(id) ?? {}), file)];
     const system = parseSystem(raw, file, this.options.env, this.current.gateway, this.current.dir, issues);
     if (system && system.id !== id) issues.push({ file, path: 'id', message: `must be ${id}` });
     if (system && issues.length === 0) issues.push(...(await trialRun(system, file, this.current.gateway)));
@@ -332,8 +338,8 @@ export class LiveConfig {
    */
   async check(systemId: string, raw: Record<string, unknown>): Promise<SystemConfig> {
     const next = structuredClone(raw);
-    restoreRedacted(next, this.raws.get(systemId) ?? {});
-    return this.validate(systemId, next, 'api');
+    const unrestored = restoreRedacted(next, this.raws.get(systemId) ?? {}, `systems/${systemId}`);
+    return this.validate(systemId, next, 'api', unrestored);
   }
 
   private async apply(id: string, version: number, raw: Record<string, unknown>, source: VersionSource): Promise<void> {
@@ -478,9 +484,9 @@ export class LiveConfig {
     if (options.expected !== undefined && options.expected !== base) throw new VersionMismatch(base, options.expected);
     const previous = existed ? (latest?.raw ?? this.files.sources.get(systemId) ?? {}) : {};
     const next = structuredClone(raw);
-    restoreRedacted(next, previous);
+    const unrestored = restoreRedacted(next, previous, `systems/${systemId}`);
     const source = options.source ?? 'api';
-    await this.validate(systemId, next, source);
+    await this.validate(systemId, next, source, unrestored);
     const version = base + 1;
     const change = describeChange(previous, next);
     const summary = !existed ? (options.createdSummary ?? 'created') : options.summary ? `${options.summary}: ${change}` : change;

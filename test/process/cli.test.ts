@@ -178,7 +178,7 @@ describe('OW_ENV_FILE and the daily actions against a running gateway', () => {
   }, 60_000);
 
   it('when ops add a system file and reload, then the gateway reads the folder again and the command says what it added; a broken folder lists every problem and exits 1', async () => {
-    expect((await run(CLI, ['--help'], {})).stdout).toMatch(/\n  reload \[--reason R\]\s+read the gateway's OW_CONFIG_DIR again/);
+    expect((await run(CLI, ['--help'], {})).stdout).toMatch(/\n {2}reload \[--reason R\]\s+read the gateway's OW_CONFIG_DIR again/);
     fs.writeFileSync(path.join(dir, 'systems', 'city-new.yaml'), YAML.stringify(restSystem('city-new', `${legacy.url}/new`)));
     const reloaded = await cli(['reload', '--reason', '新增系统']);
     expect([reloaded.code, reloaded.stderr]).toEqual([0, '']);
@@ -192,8 +192,8 @@ describe('OW_ENV_FILE and the daily actions against a running gateway', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr.split('\n')).toEqual([
       'ow: 400 invalid_config: The configuration folder does not load as at start-up; nothing was changed.',
-      expect.stringMatching(/^  systems\/city-bad\.yaml at endpoint: /),
-      expect.stringMatching(/^  systems\/city-bad\.yaml at timeoutMs: /),
+      expect.stringMatching(/^ {2}systems\/city-bad\.yaml at endpoint: /),
+      expect.stringMatching(/^ {2}systems\/city-bad\.yaml at timeoutMs: /),
       '',
     ]);
     fs.rmSync(path.join(dir, 'systems', 'city-bad.yaml'));

@@ -133,7 +133,7 @@ export async function startLookupWorld(options: WorldOptions): Promise<World> {
   // The simulators read paths, not hosts, from the files; the gateway then gets their real address.
   const sims = options.separateProcess ? undefined : await startSimulators({ configDir: dir, port: 0, env, log: () => undefined });
   const children: ChildProcess[] = [];
-  const simChild = options.separateProcess ? await listeningProcess(compiled('sim/main.js'), { ...env, OW_CONFIG_DIR: dir }, /listening on (http:\/\/[^/\s]+)/) : undefined;
+  const simChild = options.separateProcess ? await listeningProcess(compiled('sim/main.js'), { ...env, OW_CONFIG_DIR: dir, OW_SIM_PORT: '0' }, /listening on (http:\/\/[^/\s]+)/) : undefined;
   if (simChild) children.push(simChild.child);
   const simUrl = sims?.url ?? simChild!.url;
   write(simUrl);

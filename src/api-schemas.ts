@@ -6,7 +6,9 @@
  * scripts/openapi.ts documents them all, so docs/openapi.yaml cannot drift from the code.
  */
 import { z } from 'zod';
-import { unmatchedResultSchema } from './cases/store';
+import { unmatchedResultSchema } from './results/unmatched-store';
+import { auditActionSchema, auditEntrySchema, documentStatusSchema, lookupAuditSchema } from './ledger/audit-entry';
+export { auditActionSchema, auditEntrySchema, documentStatusSchema, lookupAuditSchema, type AuditEntry, type LookupAudit } from './ledger/audit-entry';
 
 export { unmatchedResultSchema };
 import { caseIdSchema, caseSchema } from './cases/model';
@@ -262,48 +264,6 @@ export const deadLetterPageSchema = z.object({
 });
 export type DeadLetterPage = z.infer<typeof deadLetterPageSchema>;
 
-export const auditActionSchema = z.enum([
-  'system.pause',
-  'system.resume',
-  'system.configure',
-  'system.rollback',
-  'system.reset',
-  'system.create',
-  'system.remove',
-  'system.dry_run',
-  'routes.configure',
-  'routes.rollback',
-  'config.reload',
-  'dead_letter.replay',
-  'dead_letter.correct',
-  'dead_letter.discard',
-  'unmatched.discard',
-  'auth.refused',
-  'seal.verify',
-  'seal.rotate',
-  'shared-data.query',
-]);
-
-export const documentStatusSchema = z.enum(['found', 'not_found', 'error', 'timeout']);
-
-/** What the audit trail keeps of one shared-data query (§9): never the ID number, only its mask and a keyed hash. */
-export const lookupAuditSchema = z.object({
-  queryId: z.string(),
-  caseId: z.string(),
-  purpose: z.string().describe('The item code the query named.'),
-  person: z.string().describe('The ID number, masked (330*************34).'),
-  personKey: z.string().optional().describe('Keyed hash of the ID number, for finding one person’s look-ups; never shown.'),
-  kinds: z.array(z.string()),
-  sources: z.array(z.string()),
-  outcome: z.enum(['answered', 'refused']),
-  statuses: z.array(z.object({ kind: z.string(), source: z.string(), status: documentStatusSchema, cached: z.boolean().optional() })),
-  /** Kinds refused (outcome refused): those the purpose may not use, or all when the case is refused. */
-  refused: z.array(z.string()).optional(),
-  refusal: z.enum(['purpose_not_allowed', 'unknown_case', 'purpose_mismatch']).optional().describe('Why it was refused (outcome refused): the error code answered.'),
-  ms: z.number().int().min(0),
-});
-export type LookupAudit = z.infer<typeof lookupAuditSchema>;
-
 /** One look-up as `GET /api/v1/admin/shared-data/lookups` lists it: no hash, the ID number masked. */
 export const lookupListingSchema = lookupAuditSchema.omit({ personKey: true }).extend({
   at: z.iso.datetime(),
@@ -312,7 +272,7 @@ export const lookupListingSchema = lookupAuditSchema.omit({ personKey: true }).e
 
 export const lookupPageSchema = z.object({ items: z.array(lookupListingSchema).describe('Newest first.') });
 
-/** What one source said about one kind (§9). */
+/** What one source said about one kind. */
 export const sourceAnswerSchema = z.object({
   source: z.string(),
   status: documentStatusSchema,
@@ -320,7 +280,7 @@ export const sourceAnswerSchema = z.object({
   error: z.string().optional(),
 });
 
-/** One document of a shared-data answer (§9): found (data, sealed and watermarked), or why not. */
+/** One document of a shared-data answer: found (data, sealed and watermarked), or why not. */
 export const sharedDocumentSchema = z.object({
   kind: z.string(),
   name: z.string().describe('The kind’s name in shared-data.yaml, e.g. 婚姻登记信息.'),
@@ -341,18 +301,6 @@ export const sharedDataAnswerSchema = z.object({
   purpose: z.string(),
   documents: z.array(sharedDocumentSchema),
 });
-
-export const auditEntrySchema = z.object({
-  at: z.iso.datetime(),
-  who: z.string().describe('The X-OW-Operator name, with a fingerprint of the token used (or the address of a stranger).'),
-  role: z.enum(['intake', 'viewer', 'operator', 'admin']).optional().describe('The role of the token used; absent when none was valid.'),
-  action: auditActionSchema,
-  target: z.string().describe('A system id, or `<systemId>.<caseId>` (a dead letter, a dry run).'),
-  reason: z.string().optional(),
-  detail: z.string().optional(),
-  lookup: lookupAuditSchema.optional().describe('For shared-data.query: what was asked and answered.'),
-});
-export type AuditEntry = z.infer<typeof auditEntrySchema>;
 
 /** The query of `GET /api/v1/admin/audit`. */
 export const auditQuerySchema = z.strictObject({
@@ -423,7 +371,7 @@ export type DiscardAnswer = z.infer<typeof discardAnswerSchema>;
 /** What the code holds of a system version: the file as read (its shape is checked when it is applied). */
 export type SystemVersion = Omit<z.output<typeof systemVersionSchema>, 'system'> & { system: Record<string, unknown> };
 
-// ── The seal room (§8) and the ledger's stats (§10) ──────────────────────────────────────────────
+// ── The seal room and the ledger's stats ─────────────────────────────────────────────────────────
 
 const sealAlgorithmSchema = z.enum(SEAL_ALGORITHMS);
 

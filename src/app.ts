@@ -49,15 +49,15 @@ export interface AppDeps {
   /** False while the gateway shuts down: intake then answers 503 and readiness fails. */
   accepting?: () => boolean;
   now?: () => Date;
-  /** The seal room (§8): its keys and verifier are public. */
+  /** The seal room: its keys and verifier are public. */
   seals?: Sealer;
   /** Where the public verify endpoint's bodies are verified, off the event loop (with `seals`). */
   sealVerifier?: VerifyThread;
-  /** The case ledger (§10): archived cases, stats; its state is reported by /readyz. */
+  /** The case ledger: archived cases, stats; its state is reported by /readyz. */
   ledger?: Ledger;
   /** What the case routes ask of archived cases: the ledger behind the archived-ids filter. */
   archive?: CaseRoutesDeps['archive'];
-  /** Shared-data look-ups (§9). */
+  /** Shared-data look-ups. */
   sharedData?: SharedDataService;
   /** This process's background workers, when it runs any: /readyz fails while one is not running. */
   workers?: () => { running: boolean; stopped: string[] };
@@ -113,7 +113,7 @@ export function createApp(deps: AppDeps): express.Express {
       workers && !workers.running && `workers not running: ${workers.stopped.join(', ')}`,
     ].filter((r): r is string => typeof r === 'string');
     const ready = reasons.length === 0;
-    // Reported, never a reason to refuse: a ledger outage only delays archiving (§6).
+    // Reported, never a reason to refuse: a ledger outage only delays archiving.
     const ledger = deps.ledger?.state();
     res.status(ready ? 200 : 503).json({
       status: ready ? 'ready' : 'not_ready',

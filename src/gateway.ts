@@ -70,7 +70,7 @@ export interface GatewayOptions {
   now?: () => Date;
   /** Where generated seal keys live, under seal/ (default $OW_DATA_DIR, else ./data); the embedded ledger under ledger/. */
   dataDir?: string;
-  /** The case ledger (§10): PostgreSQL at `url` (DATABASE_URL), else embedded PGlite. Unset: no ledger, cases stay in Redis. */
+  /** The case ledger: PostgreSQL at `url` (DATABASE_URL), else embedded PGlite. Unset: no ledger, cases stay in Redis. */
   ledger?: { url?: string };
   /**
    * Export the backlog gauges (queues, circuits, paused, windows, dead letters, unmatched, callback
@@ -146,7 +146,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const telemetry = bullTelemetry();
   const live = new LiveConfig(config, { redis: workerRedis, prefix, env: options.env ?? process.env, log, refreshMs: options.configRefreshMs });
   await live.refresh(); // versions ops stored before this process started
-  // The rule (README, "Configuration changes"): a stored version wins over the file until reset.
+  // The rule (docs/configuration.md, "Changing a running configuration"): a stored version wins over the file until reset.
   const differing = await live.differingFromFiles();
   const edited = differing.filter((d) => !d.removed);
   const removed = differing.filter((d) => d.removed);
@@ -193,7 +193,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     .catch((err: Error) => log.warn({ err: err.message }, 'could not move the unmatched results of an earlier version; retried at next start'));
   // Queues of the layout before hash tags are not read any more: say so loudly if they hold jobs.
   void untaggedQueuesWithJobs(workerRedis, bullPrefix, [...[...current().systems.keys()].map((id) => `delivery-${id}`), 'callbacks', 'result-poll'])
-    .then((left) => left.length && log.error({ queues: left }, `queues of an earlier gateway version still hold jobs this version does not read: ${left.map((q) => `${q.queue} (${q.jobs})`).join(', ')}; see README "Redis Cluster and Sentinel"`))
+    .then((left) => left.length && log.error({ queues: left }, `queues of an earlier gateway version still hold jobs this version does not read: ${left.map((q) => `${q.queue} (${q.jobs})`).join(', ')}; see docs/operations.md, "Redis Sentinel and Cluster"`))
     .catch((err: Error) => log.warn({ err: err.message }, 'could not look for queues of an earlier version'));
   const poller = new ResultPoller({ config: current, store: workerStore, endpoints, results: workerResults, connection: workerRedis, prefix: bullPrefix, log, telemetry });
 

@@ -177,7 +177,7 @@ describe('docker-compose.yml', () => {
     for (const v of substituted.filter((x) => x.name === 'POSTGRES_PASSWORD')) expect({ op: v.op, says: v.rest }).toEqual({ op: ':?', says: expect.stringContaining('--env-file deploy/.env') });
     // Empty in the template: a copied template still stops compose until a password is set.
     expect(example.POSTGRES_PASSWORD).toBe('');
-    expect(read('README.md')).toContain('docker compose --env-file deploy/.env up --build');
+    expect(read('docs/operations.md')).toContain('docker compose --env-file deploy/.env up --build');
   });
 
   it('tags the image it builds as deploy/k8s runs it: onewindow-gateway:<package.json version>', () => {
@@ -188,7 +188,7 @@ describe('docker-compose.yml', () => {
       .flatMap((f) => [...read(`deploy/k8s/${f}`).matchAll(/^\s*image:\s*(\S+)/gm)].map((m) => m[1]!));
     expect(k8sImages.length).toBeGreaterThan(0);
     for (const image of [...gateways.map(([, s]) => s.image), ...k8sImages]) expect(image).toBe(`onewindow-gateway:${version}`);
-    expect(read('README.md')).toContain(`docker build -t onewindow-gateway:${version} .`);
+    expect(read('docs/operations.md')).toContain(`docker build -t onewindow-gateway:${version} .`);
   });
 
   it('publishes the api on the port the image listens on, and no worker', () => {

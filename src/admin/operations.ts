@@ -92,7 +92,7 @@ export interface OperationsDeps {
   sealer?: Sealer;
   log?: Logger;
   now?: () => Date;
-  /** The case ledger: where the audit trail is drained to and read from (§10). */
+  /** The case ledger: where the audit trail is drained to and read from. */
   ledger?: Ledger;
 }
 

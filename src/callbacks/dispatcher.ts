@@ -20,7 +20,7 @@ import { replyLimit } from '../delivery/endpoints';
 import { errorMessage } from '../platform/failure';
 import type { Logger } from '../platform/logger';
 import { LuaScripts } from '../platform/lua';
-import { scanKeys, type RedisClient } from '../platform/redis';
+import { jobLockTiming, scanKeys, type RedisClient } from '../platform/redis';
 import { sign } from '../platform/signing';
 
 // In braces, a Cluster hash tag: one slot for all the queue's keys (see bullQueue in delivery/queues).
@@ -28,7 +28,7 @@ export const CALLBACK_QUEUE = '{callbacks}';
 
 interface DrainJob {
   caseId: string;
-  /** The request id of what changed the case; sent as X-Request-Id with the callback (§6). */
+  /** The request id of what changed the case; sent as X-Request-Id with the callback. */
   requestId?: string;
 }
 
@@ -120,6 +120,7 @@ export class CallbackDispatcher {
       prefix: this.deps.prefix,
       concurrency: 8,
       maxStalledCount: 100,
+      ...jobLockTiming(),
       settings: {
         backoffStrategy: (attemptsMade, _type, err) => {
           if (err instanceof OutboxBusy) return 100 + Math.floor(Math.random() * 200);
@@ -194,7 +195,7 @@ export class CallbackDispatcher {
           'X-OW-Event-Id': event.eventId,
           'X-OW-Timestamp': String(timestamp),
           'X-OW-Signature': sign(target.secret, timestamp, body),
-          // Outside the signed body (fixed by §6): the request that caused the event, and its trace.
+          // Outside the signed body (its fields are fixed, and documented in docs/api.md): the request that caused the event, and its trace.
           ...(requestId ? { 'X-Request-Id': requestId } : {}),
           ...traceHeaders(),
         },

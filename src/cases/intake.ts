@@ -13,7 +13,7 @@ import { caseSchema, type Accepted, type Case, type DeliveryStatus } from './mod
 import { routeCase } from './routing';
 import type { CaseStore } from './store';
 
-/** What intake asks the case ledger (§10): whether a case not in Redis was accepted and archived. */
+/** What intake asks the case ledger: whether a case not in Redis was accepted and archived. */
 export interface ArchiveCheck {
   healthy(): boolean;
   archivedHash(caseId: string): Promise<{ hash: string; deliveries: Array<{ systemId: string; status: DeliveryStatus }> } | undefined>;

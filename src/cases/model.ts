@@ -145,7 +145,7 @@ export const caseViewSchema = z.object({
   itemCode: z.string(),
   status: caseStatusSchema,
   acceptedAt: z.string(),
-  /** True when answered from the ledger: the case has finished and left Redis (§10). */
+  /** True when answered from the ledger: the case has finished and left Redis. */
   archived: z.boolean().optional(),
   deliveries: z.array(deliveryViewSchema),
 });

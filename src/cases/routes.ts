@@ -14,7 +14,7 @@ import { acceptCase, type ArchiveCheck, type IntakeDeps } from './intake';
 import type { Waiting } from '../delivery/waiting';
 
 export interface CaseRoutesDeps extends IntakeDeps {
-  /** Answers for cases that have left Redis (the ledger, §10); unset: Redis alone. */
+  /** Answers for cases that have left Redis (the ledger); unset: Redis alone. */
   archive?: ArchiveCheck & { readCase(caseId: string): Promise<CaseView | undefined> };
   /** Why a queued delivery waits and until when; unset: not said. */
   waiting?: (caseId: string, systemId: string) => Promise<Waiting>;

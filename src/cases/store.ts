@@ -22,7 +22,6 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import stringify from 'safe-stable-stringify';
-import { z } from 'zod';
 import { LuaScripts } from '../platform/lua';
 import { maskPersonalData } from '../platform/privacy';
 import { storableText } from '../platform/text';
@@ -39,7 +38,6 @@ import {
   type DeliveryView,
   type HistoryEntry,
   type Result,
-  resultSchema,
 } from './model';
 
 export interface CaseRecord {
@@ -73,18 +71,6 @@ export interface DeliveryChange {
   /** Set only to give back a throttled try (n - 1) or to start a replay afresh (0). */
   attempts?: number;
 }
-
-/** A pushed or polled result that matched no delivery, kept until ops (or a later case) claim it. */
-export const unmatchedResultSchema = z.object({
-  id: z.string(),
-  systemId: z.string(),
-  receivedAt: z.iso.datetime(),
-  pushed: z.unknown().describe('What the system sent, as parsed.'),
-  result: resultSchema.partial().describe("What the system's `result.map` made of it."),
-  reason: z.string(),
-  candidates: z.array(z.string()).optional().describe('The cases it may belong to, when it named only a receipt number that several deliveries hold.'),
-});
-export type UnmatchedResult = z.infer<typeof unmatchedResultSchema>;
 
 const EVENT_OF: Partial<Record<DeliveryStatus, CaseEventType>> = {
   delivered: 'delivery.delivered',

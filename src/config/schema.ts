@@ -134,13 +134,13 @@ export const gatewaySchema = z.strictObject({
   limits: limitsSchema.default(limitsSchema.parse({})),
   /** Unset: any http(s) endpoint. */
   egress: egressSchema.optional(),
-  seal: sealSchema.default(SEAL_DEFAULTS), // §8
+  seal: sealSchema.default(SEAL_DEFAULTS),
   // Results no delivery matched are parked for ops, but within a cap per system, so
   // that a system pushing garbage with a valid token cannot fill Redis.
   unmatched: z
     .strictObject({ maxPerSystem: z.number().int().positive().default(1000), maxBytesPerSystem: byteSize.default('16mb') })
     .default({ maxPerSystem: 1000, maxBytesPerSystem: '16mb' }),
-  retention: retentionSchema.default(RETENTION_DEFAULTS), // §10
+  retention: retentionSchema.default(RETENTION_DEFAULTS),
 });
 
 /** A JSONata expression; compiled (and so checked) when the configuration loads. */

@@ -11,7 +11,7 @@ import type { RedisClient } from '../platform/redis';
 export interface DeliveryJob {
   caseId: string;
   systemId: string;
-  /** X-Request-Id of the request that queued it: every line the delivery logs carries it (§6). */
+  /** X-Request-Id of the request that queued it: every line the delivery logs carries it. */
   requestId?: string;
 }
 

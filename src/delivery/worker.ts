@@ -9,6 +9,7 @@ import type { GatewayConfig } from '../config/loader';
 import type { SystemConfig } from '../config/schema';
 import type { CaseStore } from '../cases/store';
 import type { Logger } from '../platform/logger';
+import { jobLockTiming } from '../platform/redis';
 import { deliverySeal, type Sealer } from '../seal';
 import type { Endpoints } from './endpoints';
 import { PermanentError, RetryableError, errorMessage } from '../platform/failure';
@@ -51,12 +52,6 @@ export interface WorkerDeps {
   telemetry?: Telemetry;
 }
 
-/** Lock duration and stalled-job check interval from OW_STALLED_INTERVAL_MS; BullMQ's 30 s when unset. */
-function stalledTiming(): { stalledInterval?: number; lockDuration?: number } {
-  const ms = Number(process.env.OW_STALLED_INTERVAL_MS);
-  return Number.isInteger(ms) && ms > 0 ? { stalledInterval: ms, lockDuration: ms } : {};
-}
-
 export class DeliveryWorkers {
   private readonly workers = new Map<string, Worker<DeliveryJob>>();
   private readonly now: () => Date;
@@ -85,8 +80,7 @@ export class DeliveryWorkers {
       limiter: { max: system.rateLimit.max, duration: system.rateLimit.perMs },
       // A worker killed mid-delivery leaves its job stalled; it is picked up again, several times over.
       maxStalledCount: 5,
-      // OW_STALLED_INTERVAL_MS (optional, e.g. tests): how soon a killed worker's job is handed out again.
-      ...stalledTiming(),
+      ...jobLockTiming(),
       settings: { backoffStrategy: (attemptsMade, _type, err) => nextAttemptDelay(this.deps.config().systems.get(system.id)?.retry, attemptsMade, err) },
     });
     worker.on('error', (err) => this.deps.log.error({ systemId: system.id, err: errorMessage(err) }, 'delivery worker error'));

@@ -5,7 +5,7 @@
  * repeated (a crash between the insert and the XDEL, two ticks racing) inserts nothing twice; a
  * ledger outage leaves the entries in the stream until it answers again.
  */
-import type { AuditEntry, LookupAudit } from '../api-schemas';
+import type { AuditEntry, LookupAudit } from './audit-entry';
 import type { RedisClient } from '../platform/redis';
 import { writeOrSetAside } from './quarantine';
 import type { Sql, SqlValue } from './sql';

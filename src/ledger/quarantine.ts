@@ -7,7 +7,7 @@
  * list them (`GET /api/v1/admin/ledger/quarantine`), `ow_ledger_quarantined` counts them, and an
  * alert fires while there is one.
  */
-import type { AuditEntry } from '../api-schemas';
+import type { AuditEntry } from './audit-entry';
 import { jsonShapeProblem } from '../platform/json-body';
 import { maskPersonalData } from '../platform/privacy';
 import type { RedisClient } from '../platform/redis';

@@ -320,3 +320,14 @@ export async function launchEmbeddedRedis(dataDir: string, signal?: AbortSignal)
     },
   };
 }
+
+/**
+ * BullMQ's lock duration and stalled-job check, from OW_STALLED_INTERVAL_MS (BullMQ's 30 s each when
+ * unset). A job handed out to a worker that then died, or whose fetch reply was lost when Redis
+ * restarted, sits "active" under a lock nobody renews: it is handed out again within one lock and
+ * two check intervals (90 s by default), never lost.
+ */
+export function jobLockTiming(): { stalledInterval?: number; lockDuration?: number } {
+  const ms = Number(process.env.OW_STALLED_INTERVAL_MS);
+  return Number.isInteger(ms) && ms > 0 ? { stalledInterval: ms, lockDuration: ms } : {};
+}

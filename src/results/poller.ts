@@ -15,6 +15,7 @@ import type { Endpoints } from '../delivery/endpoints';
 import { errorMessage } from '../platform/failure';
 import { compileExpression, ExpressionError, type CompiledExpression } from '../platform/expressions';
 import type { Logger } from '../platform/logger';
+import { jobLockTiming } from '../platform/redis';
 import type { ResultReceiver } from './receiver';
 
 // In braces, a Cluster hash tag: one slot for all the queue's keys (see bullQueue in delivery/queues).
@@ -26,7 +27,7 @@ interface PollJob {
   receiptNo: string;
   /** When the delivery was acknowledged: the poll gives up `maxAgeMs` after it. */
   since: number;
-  /** The request id of the delivery it follows (§6). */
+  /** The request id of the delivery it follows: its log lines carry it. */
   requestId?: string;
 }
 
@@ -73,6 +74,7 @@ export class ResultPoller {
       prefix: this.deps.prefix,
       concurrency: 8,
       maxStalledCount: 100,
+      ...jobLockTiming(),
     });
     this.worker.on('error', (err) => this.deps.log.error({ err: errorMessage(err) }, 'poll worker error'));
   }

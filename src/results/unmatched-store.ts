@@ -20,7 +20,20 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import { LuaScripts } from '../platform/lua';
 import type { RedisClient } from '../platform/redis';
-import type { UnmatchedResult } from '../cases/store';
+import { z } from 'zod';
+import { resultSchema } from '../cases/model';
+
+/** A pushed or polled result that matched no delivery, kept until ops (or a later case) claim it. */
+export const unmatchedResultSchema = z.object({
+  id: z.string(),
+  systemId: z.string(),
+  receivedAt: z.iso.datetime(),
+  pushed: z.unknown().describe('What the system sent, as parsed.'),
+  result: resultSchema.partial().describe("What the system's `result.map` made of it."),
+  reason: z.string(),
+  candidates: z.array(z.string()).optional().describe('The cases it may belong to, when it named only a receipt number that several deliveries hold.'),
+});
+export type UnmatchedResult = z.infer<typeof unmatchedResultSchema>;
 
 /** How much one system may park: the script refuses (and stores nothing) beyond either. */
 export interface UnmatchedCap {

@@ -280,7 +280,7 @@ export function parseSealHeader(value: string): unknown {
   }
 }
 
-/** 国办函〔2016〕108号 watermark in the README's wording: 此件由{origin}提供，仅供办理{purpose}使用，有效期至{YYYY年M月D日}. */
+/** 国办函〔2016〕108号 watermark in the wording docs/security.md gives: 此件由{origin}提供，仅供办理{purpose}使用，有效期至{YYYY年M月D日}. */
 export function watermark(seal: Pick<Seal, 'origin' | 'purpose' | 'expiresAt'>): string {
   const until = DateTime.fromISO(seal.expiresAt, { setZone: true }).setZone('Asia/Shanghai');
   return `此件由${seal.origin}提供，仅供办理${seal.purpose}使用，有效期至${until.year}年${until.month}月${until.day}日`;

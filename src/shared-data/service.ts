@@ -3,11 +3,12 @@
  * checked first: its case must be one the gateway holds, its purpose that case's item, and every
  * kind one the item may use; a refused query asks no system. Then every source of every kind is
  * asked in parallel through the adapters; whatever the sources do, the answer goes out at the
- * deadline. A found document is sealed (§8) for the asking case, with the item as its purpose, and
+ * deadline. A found document is sealed for the asking case, with the item as its purpose, and
  * carries the watermark. Every query, answered or refused, is audited with the ID number masked
  * and a keyed hash of it, never the number itself.
  */
 import crypto from 'node:crypto';
+import path from 'node:path';
 import picomatch from 'picomatch';
 import { z } from 'zod';
 import type { AuditEntry, LookupAudit } from '../api-schemas';
@@ -20,6 +21,7 @@ import { errorMessage } from '../platform/failure';
 import { ApiError } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import { mask, maskPersonalData } from '../platform/privacy';
+import { LuaScripts } from '../platform/lua';
 import type { RedisClient } from '../platform/redis';
 import { parseDuration } from '../seal/config';
 import { watermark, type Seal, type Sealer } from '../seal';
@@ -103,7 +105,7 @@ export interface SharedDataDeps {
   sealer: Sealer;
   operations: Operations;
   log: Logger;
-  /** The case ledger: where look-ups are drained to and read from, and where the hashing key is kept (§10). */
+  /** The case ledger: where look-ups are drained to and read from, and where the hashing key is kept. */
   ledger?: Ledger;
   /**
    * The item code of a case the gateway holds (in Redis, or archived in the ledger); undefined when
@@ -123,13 +125,6 @@ interface Outcome extends SourceAnswer {
   kind: string;
   data?: Record<string, unknown>;
 }
-
-// A fixed window per system, shared by every gateway process: INCR, and start the window on the first.
-const RATE_SCRIPT = `
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return n
-`;
 
 const compiledPurposes = new WeakMap<SharedDataFile, Array<(itemCode: string) => boolean>>();
 
@@ -158,9 +153,11 @@ function plainObject(value: unknown): Record<string, unknown> | undefined {
 export class SharedDataService {
   readonly sources: LookupSources;
   private pepper?: Promise<Buffer>;
+  private readonly scripts: LuaScripts<'rate'>;
 
   constructor(private readonly deps: SharedDataDeps) {
     this.sources = new LookupSources(deps.config());
+    this.scripts = new LuaScripts(deps.redis, path.join(__dirname, 'lua'), ['rate']);
   }
 
   /**
@@ -361,7 +358,7 @@ export class SharedDataService {
         return fail('error', `${system.id} is failing (circuit open until ${circuit.openUntil}); not asked`);
       }
       const rate = lookup.rateLimit ?? system.rateLimit;
-      const used = Number(await this.deps.redis.eval(RATE_SCRIPT, 1, `${this.deps.prefix}:shared-data:rate:${system.id}`, String(rate.perMs)));
+      const used = Number(await this.scripts.run('rate', [`${this.deps.prefix}:shared-data:rate:${system.id}`], [rate.perMs]));
       if (used > rate.max) return fail('error', `${system.id} rate limit reached (${rate.max} look-ups per ${rate.perMs} ms); not asked`);
 
       const input = { idNumber: query.idNumber, name: query.name, purpose: query.purpose, caseId: query.caseId, kind };

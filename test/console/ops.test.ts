@@ -21,7 +21,7 @@ jest.setTimeout(120_000);
 
 const withBrowser = browserTest('console ops');
 
-// The screenshots README shows are written to docs/ with OW_SCREENSHOTS=docs (else to the temp folder,
+// The screenshots docs/operations.md shows are written to docs/ with OW_SCREENSHOTS=docs (else to the temp folder,
 // so that a test run leaves the work tree as it was).
 const DOCS = process.env.OW_SCREENSHOTS === 'docs' ? path.resolve(__dirname, '../../docs') : os.tmpdir();
 const RESULT_TOKEN = 'ops-result-token';

@@ -17,7 +17,7 @@ import { browserTest, CHROMIUM, CHROMIUM_ARGS } from './browser';
 jest.setTimeout(120_000);
 
 const withBrowser = browserTest('system page');
-/** `OW_SCREENSHOTS=docs npx jest test/console/system-page` refreshes the README's screenshot (the whole page, 1280 wide). */
+/** `OW_SCREENSHOTS=docs npx jest test/console/system-page` refreshes docs/operations.md's screenshot (the whole page, 1280 wide). */
 const SHOT = process.env.OW_SCREENSHOTS === 'docs' ? path.resolve(__dirname, '../../docs/console-system.png') : path.join(os.tmpdir(), 'ow-console-system.png');
 const SECRET = 'steady-secret-token';
 
@@ -209,7 +209,7 @@ describe('the system page of the ops console', () => {
     // Masked as everywhere ops look; the secret never reaches the page.
     expect(await page.locator('#sp-dry-result').innerText()).not.toContain('330802199001011234');
     expect(await page.content()).not.toContain(SECRET);
-    // The README's screenshot: the sign-in toast gone, the page as ops see it after a save and a dry run.
+    // docs/operations.md's screenshot: the sign-in toast gone, the page as ops see it after a save and a dry run.
     await page.evaluate(() => (globalThis as any).document.querySelectorAll('#messages .message').forEach((m: any) => m.remove()));
     await page.screenshot({ path: SHOT, fullPage: true });
     expect(fs.statSync(SHOT).size).toBeGreaterThan(20_000);

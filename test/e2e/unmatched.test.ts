@@ -8,7 +8,7 @@ import Redis from 'ioredis';
 import iconv from 'iconv-lite';
 import * as soap from 'soap';
 import type { RunningGateway } from '../../src/gateway';
-import type { UnmatchedResult } from '../../src/cases/store';
+import type { UnmatchedResult } from '../../src/results/unmatched-store';
 import { monitorRedis } from '../support/redis-monitor';
 import {
   OPS_TOKEN, admin, caseView, eventually, legacyServer, pushResult, redisUrl, replyJson, restSystem, sampleCase, startTestGateway, submit, uniquePrefix, writeConfig,

@@ -19,8 +19,6 @@ describe('fault (a): when a gateway process is killed with SIGKILL mid-delivery 
       title: '(a) kill -9 of a gateway process mid-delivery (twice), then restart; two gateways on one Redis',
       gateways: 2,
       simDefaults: { latencyMs: 300 },
-      // BullMQ's 30 s lock and stalled check would make the killed worker's jobs wait up to a minute.
-      gatewayEnv: { OW_STALLED_INTERVAL_MS: '4000' },
     });
     const r = rig;
     const victim = r.gateways[0]!;

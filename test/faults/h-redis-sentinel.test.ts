@@ -75,7 +75,7 @@ describe('fault (h, Sentinel): when the gateway runs through a Sentinel and the 
     servers.push(master);
     servers.push(await server([...dataArgs(replicaPort, 'replica'), '--replicaof', '127.0.0.1', String(masterPort)], replicaPort));
     // In sync before anything is written: a Sentinel would as soon promote a replica that never
-    // synced, and every case would go with the old master (README: what Sentinel needs).
+    // synced, and every case would go with the old master (docs/operations.md: what Sentinel needs).
     await eventually(async () => expect(String(await answers(replicaPort, 'INFO', 'replication'))).toContain('master_link_status:up'), 30_000);
     // A Sentinel rewrites its file: it must be its own and writable.
     const conf = path.join(root, 'sentinel.conf');

@@ -25,6 +25,7 @@ import { startTestCluster, type TestCluster } from './redis-cluster';
 import type { CaseView, DeliveryView } from '../../src/cases/model';
 import { CaseStore } from '../../src/cases/store';
 import { startSimulators, type FaultsPatch, type Simulators } from '../../sim/server';
+import { READY_WAIT_MS } from '../support/gateway-process';
 import { INTAKE_TOKEN, OPS_TOKEN, restSystem, sampleCase, writeConfig } from '../support/harness';
 import { freePort, startTestRedis, type TestRedis } from '../support/redis-server';
 
@@ -98,7 +99,7 @@ export class GatewayProcess {
     this.child = child;
     this.exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     const spawned = Date.now();
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + READY_WAIT_MS;
     for (;;) {
       if (!this.running) throw new Error(`${this.name} exited during start-up; see ${this.logFile}`);
       try {
@@ -110,7 +111,7 @@ export class GatewayProcess {
       } catch {
         // not listening yet
       }
-      if (Date.now() > deadline) throw new Error(`${this.name} was not ready within 30 s; see ${this.logFile}`);
+      if (Date.now() > deadline) throw new Error(`${this.name} was not ready within ${READY_WAIT_MS / 1000} s; see ${this.logFile}`);
       await sleep(100);
     }
   }
@@ -262,7 +263,7 @@ export interface Report {
   notExactlyOneFinal: string[];
   /**
    * Histories with an entry written twice, identical to the millisecond: one transition recorded
-   * twice. Not a §7 breach (the status is one, and a repeated case event carries the same eventId),
+   * twice. Not a broken promise (the status is one, and a repeated case event carries the same eventId),
    * so reported rather than asserted.
    */
   recordedTwice: string[];
@@ -273,7 +274,7 @@ export interface Report {
   /**
    * Completed without a receipt number: the result came home before the acknowledgement was
    * recorded (the attempt timed out on the gateway's side after the system took the case), so the
-   * delivery skipped `delivered` and the retry found it completed and sent nothing. Not a §7 breach;
+   * delivery skipped `delivered` and the retry found it completed and sent nothing. Not a broken promise;
    * reported.
    */
   noReceipt: string[];
@@ -287,7 +288,7 @@ export interface Report {
   logFiles: string[];
   /** What the gateways' output files say: warn/error lines by message, and raw (non-JSON) output. */
   gatewayLog: string[];
-  /** Gateway output lines carrying a token, the full ID number or the phone number (§7: never). */
+  /** Gateway output lines carrying a token, the full ID number or the phone number (never allowed). */
   leaks: string[];
 }
 
@@ -381,6 +382,11 @@ export class FaultRig {
           OW_INTAKE_TOKEN: INTAKE_TOKEN,
           OW_OPS_TOKEN: OPS_TOKEN,
           LOG_LEVEL: 'warn',
+          // A job handed out just as Redis goes away (a killed worker, a restarted master whose reply
+          // to the fetch was lost) sits "active" under a lock nobody renews until the lock lapses and
+          // a stalled check, run every interval, puts it back: up to a lock plus two intervals.
+          // BullMQ's 30 s each would be 90 s, the whole settle deadline; 4 s makes it about 12 s.
+          OW_STALLED_INTERVAL_MS: '4000',
           ...options.gatewayEnv,
         }, logFile),
       );
@@ -541,7 +547,7 @@ export class FaultRig {
     return { summary, report };
   }
 
-  /** Reads every accepted case through the status API (as the intake platform would) and checks §7. */
+  /** Reads every accepted case through the status API (as the intake platform would) and checks the promises (see docs/design.md). */
   async report(summary: SubmitSummary, settleMs: number): Promise<Report> {
     const accepted = summary.outcomes.filter((o) => o?.accepted);
     const url = this.liveUrls()[0]!;
@@ -871,7 +877,7 @@ function breaches(lines: string[]): { count: number; examples: string[] } {
 }
 const none = { count: 0, examples: [] };
 
-/** The §7 promises every scenario must keep. */
+/** The promises every scenario must keep (docs/design.md, "Promises, and how they are kept"). */
 export function expectPromisesKept(r: Report, cases: number): void {
   expect(breaches(r.notAccepted.map((o) => `${o?.caseId} ${o?.status ?? ''} ${o?.lastError ?? ''}`))).toEqual(none);
   expect(r.accepted).toBeGreaterThanOrEqual(cases);

@@ -104,7 +104,7 @@ describe.each(backends)('the ledger on $name', (backend) => {
     ledger = cleanup;
   });
 
-  it('when 500 one-target cases are written, then each takes a few kilobytes (README: how big a day is)', async () => {
+  it('when 500 one-target cases are written, then each takes a few kilobytes (docs/operations.md: how big a day is)', async () => {
     const size = async () => (await ledger.query<{ bytes: string }>("SELECT sum(pg_total_relation_size(c.oid))::text AS bytes FROM pg_class c WHERE c.relname IN ('ledger_cases', 'ledger_deliveries') "))[0]!.bytes;
     const before = Number(await size());
     for (let i = 0; i < 500; i++) {

@@ -15,7 +15,7 @@ export function openSealer(algorithm: SealAlgorithm, dir = tempDir(algorithm), n
   return new Sealer(keyring, { ...SEAL_DEFAULTS, algorithm, ...config }, now);
 }
 
-/** A shared-data document as the look-up of §9 would return it. */
+/** A shared-data document as a shared-data look-up would return it. */
 export function marriageRecord(): Record<string, unknown> {
   return {
     spouseName: '李四',

@@ -229,7 +229,7 @@ describe('keys', () => {
 });
 
 describe('watermark', () => {
-  it('reads as 国办函〔2016〕108号 asks, in the README wording', () => {
+  it('reads as 国办函〔2016〕108号 asks, in the wording docs/security.md gives', () => {
     expect(watermark({ origin: '衢州市一窗受理云平台', purpose: '出具房改核查证明', expiresAt: '2026-12-31T09:30:00+08:00' })).toBe(
       '此件由衢州市一窗受理云平台提供，仅供办理出具房改核查证明使用，有效期至2026年12月31日',
     );

@@ -61,6 +61,11 @@ export interface GatewayOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** How often to pick up system versions stored by other processes (default 2 s). */
   configRefreshMs?: number;
+  /**
+   * Run before a reload of the configuration folder reads it (main.ts: OW_ENV_FILE read again, so a
+   * variable a new system file names can be added there without a restart); a problem refuses the reload.
+   */
+  beforeReload?: () => string | undefined;
   /** How long stop() waits for deliveries in flight (default 10 s). */
   shutdownGraceMs?: number;
   /** How long start-up waits for Redis to answer before giving up (default 15 s). */
@@ -144,7 +149,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   countSeals(seals, sealVerifier, metrics);
   // bullmq-otel only when a tracer provider is registered (OTEL_* variables, or a test's).
   const telemetry = bullTelemetry();
-  const live = new LiveConfig(config, { redis: workerRedis, prefix, env: options.env ?? process.env, log, refreshMs: options.configRefreshMs });
+  const live = new LiveConfig(config, { redis: workerRedis, prefix, env: options.env ?? process.env, log, refreshMs: options.configRefreshMs, beforeReload: options.beforeReload });
   await live.refresh(); // versions ops stored before this process started
   // The rule (docs/configuration.md, "Changing a running configuration"): a stored version wins over the file until reset.
   const differing = await live.differingFromFiles();

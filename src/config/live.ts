@@ -142,6 +142,8 @@ export interface LiveConfigOptions {
   /** How often to look for versions stored by other processes (default 2 s). */
   refreshMs?: number;
   now?: () => Date;
+  /** Run before a reload reads the folder (OW_ENV_FILE read again into `env`); a problem it answers refuses the reload. */
+  beforeReload?: () => string | undefined;
 }
 
 export interface PutOptions {
@@ -369,8 +371,14 @@ export class LiveConfig {
 
   /** Applies the versions stored in Redis that are newer than ours: systems added, changed and removed, then the routing table. */
   async refresh(): Promise<void> {
+    let envRead = false;
     for (const [id, entry] of await this.systemVersions.everyLatest()) {
       if (entry.version <= this.version(id) || this.failed.get(id) === entry.version) continue;
+      // A version read from a file may name a variable added to OW_ENV_FILE for it, as its reload did.
+      if (entry.source === 'file' && !envRead) {
+        envRead = true;
+        this.options.beforeReload?.();
+      }
       if (entry.removed) {
         const had = this.exists(id);
         await this.applyRemoval(id, entry.version);
@@ -609,9 +617,12 @@ export class LiveConfig {
    * version, source file; a file as it was last read is left alone, so a version stored through the
    * API stays in use (a reset is how to go back to the file); a system without a file is reported,
    * not removed. routes.yaml likewise, once the systems are in. gateway.yaml and shared-data.yaml
-   * are checked, not applied: they take a restart.
+   * are checked, not applied: they take a restart. OW_ENV_FILE is read again first (beforeReload):
+   * a variable a new file names may be added there; one already set is never changed.
    */
   async reload(by: string, reason?: string): Promise<ReloadOutcome> {
+    const problem = this.options.beforeReload?.();
+    if (problem) throw new ConfigInvalid([{ file: 'OW_ENV_FILE', path: '', message: problem }]);
     const disk = await this.folderNow(true);
     const read = await this.options.redis.hgetall(this.filesReadKey);
     const lastRead = (file: string, atStart: Record<string, unknown> | undefined): unknown => (read[file] !== undefined ? JSON.parse(read[file]) : atStart);

@@ -496,6 +496,7 @@ export class Operations {
       await this.audit({ who: by.who, role: by.role, action, target: 'routes', reason: options.reason, detail: `version ${stored.version}` });
       return stored;
     } catch (err) {
+      if (err instanceof ConfigInvalid) throw new ApiError('invalid_config', 'The routes are not valid; nothing was stored.', err.issues.map((i): ErrorDetail => ({ path: i.path || '(body)', message: i.message })));
       configError(err);
     }
   }

@@ -126,12 +126,7 @@ function render(): void {
   $('rt-source')!.textContent = t(p.running.source === 'file' ? 'sourceFile' : 'sourceApi');
   $('rt-save')?.setAttribute('aria-label', t('saveLabel'));
   for (const button of el.querySelectorAll<HTMLButtonElement>('.sp-act')) button.disabled = p.busy;
-  const changed = dirty();
-  const state = $('rt-dirty')!;
-  state.textContent = t(changed ? 'unsaved' : 'noChanges');
-  state.classList.toggle('warn-text', changed);
-  const revertButton = $('rt-revert') as HTMLButtonElement | null;
-  if (revertButton) revertButton.disabled = p.busy || !changed;
+  renderDirty();
   fill(
     $('rt-notice')!,
     p.notice
@@ -150,6 +145,18 @@ function render(): void {
   fillHistory($('rt-history') as HTMLTableElement, p.history, p.running.version, { view: (version) => void viewVersion(version), rollback: may(p.role, 'admin') ? (version) => ((p.confirm = { version }), renderConfirm()) : undefined });
 }
 
+/** Whether the text differs from the running version, said beside the buttons. */
+function renderDirty(): void {
+  const p = page;
+  const state = $('rt-dirty');
+  if (!p || !state) return;
+  const changed = dirty();
+  state.textContent = t(changed ? 'unsaved' : 'noChanges');
+  state.classList.toggle('warn-text', changed);
+  const revertButton = $('rt-revert') as HTMLButtonElement | null;
+  if (revertButton) revertButton.disabled = p.busy || !changed;
+}
+
 function renderConfirm(): void {
   const node = $('rt-confirm');
   const confirm = page?.confirm;
@@ -158,6 +165,8 @@ function renderConfirm(): void {
     node.replaceChildren();
     return;
   }
+  // Asked already: the reason being typed stays (a render in between must not build it again).
+  if (node.firstElementChild?.getAttribute('data-version') === String(confirm.version)) return;
   const reason = h('textarea', { id: 'rt-confirm-reason', rows: '2', maxlength: '500' });
   fill(
     node,
@@ -165,9 +174,11 @@ function renderConfirm(): void {
       'form',
       {
         class: 'card sp-confirm',
+        'data-version': String(confirm.version),
         onsubmit: (e: Event) => {
           e.preventDefault();
           page!.confirm = undefined;
+          renderConfirm();
           void rollback(confirm.version, reason.value.trim());
         },
       },
@@ -204,8 +215,13 @@ function renderDiff(): void {
 function edited(): void {
   if (!page) return;
   if (page.diff.kind === 'saved') page.diff = { kind: 'editing' };
+  renderDirty();
+  // The diff and the errors' lines follow the typing, a moment behind it.
   window.clearTimeout(diffTimer);
-  diffTimer = window.setTimeout(() => render(), 300);
+  diffTimer = window.setTimeout(() => {
+    if (page?.diff.kind === 'editing') renderDiff();
+    if (page) fill($('rt-errors')!, errorList(page.editor, page.errors));
+  }, 300);
 }
 
 function revert(): void {

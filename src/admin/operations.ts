@@ -408,6 +408,9 @@ export class Operations {
    * every process stops its worker within seconds, and it is audited. Its history is kept.
    */
   async removeSystem(systemId: string, by: Operator, expected?: number, reason?: string): Promise<{ id: string; version: number; removed: true }> {
+    // What holds the system is judged on what every process is moving to (a route stored a moment
+    // ago through another process included), not on this process's last look.
+    await this.deps.live.refresh();
     this.system(systemId);
     const counts = await this.deps.queues.queue(systemId).getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'waiting-children', 'failed');
     const inFlight = (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0) + (counts.active ?? 0) + (counts['waiting-children'] ?? 0);
@@ -491,6 +494,8 @@ export class Operations {
   }
 
   private async storeRoutes(raw: Record<string, unknown>, by: Operator, options: PutOptions, action: AuditEntry['action']): Promise<ShownRoutes> {
+    // Checked against the systems every process is moving to (one removed a moment ago elsewhere included).
+    await this.deps.live.refresh();
     try {
       const stored = await this.deps.live.putRoutes(raw, by.who, options);
       await this.audit({ who: by.who, role: by.role, action, target: 'routes', reason: options.reason, detail: `version ${stored.version}` });

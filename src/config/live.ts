@@ -218,6 +218,8 @@ export class LiveConfig {
   private routes: { version: number; source: VersionSource; raw: Record<string, unknown> };
   private failedRoutes?: number;
   private timer?: NodeJS.Timeout;
+  /** The refresh under way, which the next one waits for. */
+  private refreshing?: Promise<void>;
   private readonly changeListeners: Array<(system: SystemConfig) => void> = [];
   private readonly removeListeners: Array<(systemId: string) => void> = [];
   private readonly systemVersions: VersionStore;
@@ -369,8 +371,26 @@ export class LiveConfig {
     if (had) for (const listener of this.removeListeners) listener(id);
   }
 
-  /** Applies the versions stored in Redis that are newer than ours: systems added, changed and removed, then the routing table. */
+  /**
+   * Applies the versions stored in Redis that are newer than ours: systems added, changed and
+   * removed, then the routing table. One at a time (the timer's and a request's), so a version is
+   * applied once.
+   */
   async refresh(): Promise<void> {
+    const before = this.refreshing;
+    const mine = (async () => {
+      await before?.catch(() => undefined);
+      await this.refreshOnce();
+    })();
+    this.refreshing = mine;
+    try {
+      await mine;
+    } finally {
+      if (this.refreshing === mine) this.refreshing = undefined;
+    }
+  }
+
+  private async refreshOnce(): Promise<void> {
     let envRead = false;
     for (const [id, entry] of await this.systemVersions.everyLatest()) {
       if (entry.version <= this.version(id) || this.failed.get(id) === entry.version) continue;

@@ -99,24 +99,56 @@ export function redact<T>(system: T): T {
   return copy as T;
 }
 
+/** The credentials a system sends out (result.inboundToken is what it presents to us: it stays home). */
+const OUTBOUND_SECRETS = SECRET_PATHS.filter((p) => p[0] === 'auth');
+
+/** Where a system file sends requests: the origins of its URLs (a URL written as a reference, as written). */
+function destinations(raw: Record<string, unknown>): Set<string> {
+  const found = new Set<string>();
+  for (const path of URL_PATHS) {
+    const url = getPath(raw, path);
+    if (typeof url !== 'string') continue;
+    try {
+      found.add(new URL(url).origin);
+    } catch {
+      if (!/^[a-z]+:/i.test(url) || url.includes('${')) found.add(url);
+    }
+  }
+  return found;
+}
+
 /**
- * What ops sent back as shown keeps its value: redacted secrets and URLs with redacted credentials.
- * Answers the places where `[redacted]` stands for a secret there is none of (a new system, or a
- * key the current version lacks): left as sent, each is an issue.
+ * Puts back the secrets a caller sent as REDACTED (as shown): what ops sent back as shown keeps its
+ * value, redacted secrets and URLs with redacted credentials alike. Answers two kinds of problem:
+ * - `unknown`: REDACTED where there is no secret to keep (a new system, or a key the version in use
+ *   lacks), left as sent;
+ * - `kept`: a kept credential goes only where it went before. When the version sends requests to an
+ *   origin the previous one did not, each outbound secret sent back as REDACTED is a problem (the
+ *   caller refuses the version once it is otherwise valid), so an operator cannot point a system at
+ *   a host of their own and collect its stored password.
  */
-function restoreRedacted(next: Record<string, unknown>, previous: Record<string, unknown>, file: string): ConfigIssue[] {
+function restoreRedacted(next: Record<string, unknown>, previous: Record<string, unknown>, file: string): { unknown: ConfigIssue[]; kept: ConfigIssue[] } {
+  const went = destinations(previous);
+  const moved = [...destinations(next)].filter((d) => !went.has(d));
   const unknown: ConfigIssue[] = [];
+  const kept: ConfigIssue[] = [];
   for (const path of SECRET_PATHS) {
     if (getPath(next, path) !== REDACTED) continue;
-    const kept = getPath(previous, path);
-    if (kept === undefined) unknown.push({ file, path: path.join('.'), message: `${REDACTED} keeps the secret of the version in use, and it has none here: send the value itself` });
-    else setPath(next, path, kept);
+    const secret = getPath(previous, path);
+    if (secret === undefined) {
+      unknown.push({ file, path: path.join('.'), message: `${REDACTED} keeps the secret of the version in use, and it has none here: send the value itself` });
+      continue;
+    }
+    if (moved.length > 0 && OUTBOUND_SECRETS.includes(path)) {
+      kept.push({ file, path: path.join('.'), message: `is kept as ${REDACTED}, but this version sends to ${redactUrl(moved[0]!)} where the stored secret never went: send the secret itself` });
+    }
+    setPath(next, path, secret);
   }
   for (const path of URL_PATHS) {
     const before = getPath(previous, path);
     if (typeof before === 'string' && before !== redactUrl(before) && getPath(next, path) === redactUrl(before)) setPath(next, path, before);
   }
-  return unknown;
+  return { unknown, kept };
 }
 
 /** Deep equality of two system files as JSON (key order does not matter). */
@@ -342,8 +374,9 @@ export class LiveConfig {
    */
   async check(systemId: string, raw: Record<string, unknown>): Promise<SystemConfig> {
     const next = structuredClone(raw);
-    const unrestored = restoreRedacted(next, this.raws.get(systemId) ?? {}, `systems/${systemId}`);
-    return this.validate(systemId, next, 'api', unrestored);
+    // A secret kept for a new host is refused only when stored: a dry run sends nothing and shows no secret.
+    const { unknown } = restoreRedacted(next, this.raws.get(systemId) ?? {}, `systems/${systemId}`);
+    return this.validate(systemId, next, 'api', unknown);
   }
 
   private async apply(id: string, version: number, raw: Record<string, unknown>, source: VersionSource): Promise<void> {
@@ -512,9 +545,10 @@ export class LiveConfig {
     if (options.expected !== undefined && options.expected !== base) throw new VersionMismatch(base, options.expected);
     const previous = existed ? (latest?.raw ?? this.files.sources.get(systemId) ?? {}) : {};
     const next = structuredClone(raw);
-    const unrestored = restoreRedacted(next, previous, `systems/${systemId}`);
+    const { unknown, kept } = restoreRedacted(next, previous, `systems/${systemId}`);
     const source = options.source ?? 'api';
-    await this.validate(systemId, next, source, unrestored);
+    await this.validate(systemId, next, source, unknown);
+    if (kept.length > 0) throw new ConfigInvalid(kept);
     const version = base + 1;
     const change = describeChange(previous, next);
     const summary = !existed ? (options.createdSummary ?? 'created') : options.summary ? `${options.summary}: ${change}` : change;

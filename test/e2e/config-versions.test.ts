@@ -108,7 +108,8 @@ describe('when ops change a system configuration at 3 a.m.', () => {
       return shown;
     }, 5000);
     // Allowed by A's egress rules, refused by B's: valid where it was stored, not there.
-    const put = await admin(a, 'PUT', `/systems/${ID}`, { ...before.system, endpoint: 'http://127.0.0.1:9/cases' });
+    // (A new host gets its secret written out: a kept one goes only where it went before.)
+    const put = await admin(a, 'PUT', `/systems/${ID}`, { ...before.system, endpoint: 'http://127.0.0.1:9/cases', auth: { type: 'bearer', token: 's3cret' } });
     expect(put.status).toBe(200);
     const failed = put.body.version;
 

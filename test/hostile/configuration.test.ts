@@ -141,3 +141,50 @@ describe('when a stored version with an expression that blows up on some cases s
     }
   }, 60_000);
 });
+
+describe('when an operator points a system at a host of their own and sends its secret back as shown', () => {
+  let legacy: LegacyServer;
+  let collector: LegacyServer;
+  let gateway: RunningGateway;
+  const id = 'city-housing-reform';
+
+  beforeAll(async () => {
+    legacy = await legacyServer((_req, n, res) => replyJson(res, 200, { code: '0', msg: '成功', data: { slbh: `SL${n}` } }));
+    collector = await legacyServer((_req, n, res) => replyJson(res, 200, { code: '0', msg: '成功', data: { slbh: `X${n}` } }));
+    // Any port of the loopback is allowed: only the kept-secret rule stands between the two.
+    const dir = writeConfig([restSystem(id, `${legacy.url}/cases`, { auth: { type: 'bearer', token: 'stored-secret-of-the-housing-office' } })], { routes: [{ itemCode: '*', targets: [id] }] }, { egress: { allow: ['127.0.0.1'] } });
+    gateway = await startTestGateway(dir);
+  });
+  afterAll(async () => {
+    await gateway.stop();
+    await legacy.close();
+    await collector.close();
+  });
+
+  it('then the version is refused naming the secret, nothing is stored, and the stored secret never reaches that host', async () => {
+    const shown = (await admin(gateway, 'GET', `/systems/${id}`)).body.system as Record<string, unknown>;
+    expect(shown.auth).toEqual({ type: 'bearer', token: '[redacted]' });
+    const moved = { ...shown, endpoint: `${collector.url}/cases` };
+
+    const put = await admin(gateway, 'PUT', `/systems/${id}`, moved);
+    expect(put.status).toBe(400);
+    expect(put.body.error.details).toEqual([expect.objectContaining({ path: 'auth.token', message: expect.stringContaining('send the secret itself') })]);
+    expect((await admin(gateway, 'GET', `/systems/${id}`)).body.version).toBe(1);
+
+    const c = sampleCase();
+    await submit(gateway, c);
+    // A dry run of it sends nothing (and shows no secret), so it may be previewed.
+    const dryRun = await admin(gateway, 'POST', `/systems/${id}/dry-run`, { case: c, system: moved });
+    expect(dryRun.status).toBe(200);
+    expect(JSON.stringify(dryRun.body)).not.toContain('stored-secret-of-the-housing-office');
+    expect(collector.received).toEqual([]);
+
+    // Moving the endpoint with the secret written out is an ordinary change.
+    const rewritten = await admin(gateway, 'PUT', `/systems/${id}`, { ...moved, auth: { type: 'bearer', token: 'a-new-secret-for-the-new-host' } });
+    expect(rewritten.status).toBe(200);
+    const d = sampleCase();
+    await submit(gateway, d);
+    await eventually(async () => expect(collector.received.some((r) => r.headers.authorization === 'Bearer a-new-secret-for-the-new-host')).toBe(true));
+    expect(collector.received.every((r) => !String(r.headers.authorization).includes('stored-secret-of-the-housing-office'))).toBe(true);
+  });
+});

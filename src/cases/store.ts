@@ -32,6 +32,7 @@ import type { CaseChanges } from './changes';
 import type { RedisClient } from '../platform/redis';
 import { UnmatchedStore } from '../results/unmatched-store';
 import type { ClockEntry } from '../timelimits/clock';
+import { materialRecordField } from '../materials/record';
 import {
   caseStatusOf,
   type Case,
@@ -504,7 +505,8 @@ export class CaseStore {
   private async materialsView(caseId: string, c: Case): Promise<NonNullable<CaseView['materials']>> {
     const fetched = await this.redis.hgetall(this.materialsKey(caseId));
     return c.materials.map((m, i) => {
-      const got = fetched[String(i)] ? (JSON.parse(fetched[String(i)]!) as { size: number; sha256: string; mime: string }) : undefined;
+      const field = materialRecordField(i, m);
+      const got = fetched[field] ? (JSON.parse(fetched[field]!) as { size: number; sha256: string; mime: string }) : undefined;
       const size = got?.size ?? m.size;
       const sha256 = got?.sha256 ?? m.sha256?.toLowerCase();
       const mime = m.mime ?? got?.mime;

@@ -490,7 +490,7 @@ export class CaseStore {
     const record = await this.getCase(caseId);
     if (!record) return undefined;
     const deliveries = (await Promise.all(record.targets.map((t) => this.delivery(caseId, t)))).filter((d): d is DeliveryView => d !== undefined);
-    const materials = record.case.materials.length > 0 ? await this.materialsView(caseId, record.case) : undefined;
+    const materials = record.case.materials.length > 0 ? await this.materialsOf(caseId, record.case) : undefined;
     return {
       caseId,
       itemCode: record.case.itemCode,
@@ -502,7 +502,7 @@ export class CaseStore {
   }
 
   /** Each material as the case gave it, or as fetched: kind, name, size, digest; never its URI or bytes. */
-  private async materialsView(caseId: string, c: Case): Promise<NonNullable<CaseView['materials']>> {
+  async materialsOf(caseId: string, c: Case): Promise<NonNullable<CaseView['materials']>> {
     const fetched = await this.redis.hgetall(this.materialsKey(caseId));
     return c.materials.map((m, i) => {
       const field = materialRecordField(i, m);

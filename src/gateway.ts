@@ -218,7 +218,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const operations = new Operations({ config: current, live, store, queues, circuits, health, endpoints, sealer: seals, log, redis: intakeRedis, prefix, now: options.now, ledger });
   const lookupDocuments = new LookupDocuments(intakeRedis, prefix, () => durationMs(current().gateway.retention.hot));
   // Materials are fetched into this host's data folder, once per case; the record of what was fetched is the case's, in Redis.
-  const materialCache = new MaterialCache({ dataDir: options.dataDir ?? process.env.OW_DATA_DIR ?? './data', redis: workerRedis, config: current, lookupDocuments, recordKey: (caseId) => workerStore.materialsKey(caseId), log });
+  const materialCache = new MaterialCache({
+    dataDir: options.dataDir ?? process.env.OW_DATA_DIR ?? './data',
+    redis: workerRedis,
+    config: current,
+    lookupDocuments,
+    recordKey: (caseId) => workerStore.materialsKey(caseId),
+    log,
+    onFetch: (storeId, outcome, bytes) => {
+      metrics.materialFetches.inc({ storeId, outcome });
+      if (bytes > 0) metrics.materialFetchedBytes.inc({ storeId }, bytes);
+    },
+  });
   const materials = new MaterialDeliveries({ cache: materialCache, audit: (entry) => operations.audit(entry) });
 
   const role = options.role ?? 'all';

@@ -109,6 +109,8 @@ export interface DryRunAnswer {
   caseSource: 'stored' | 'given' | 'sample';
   request: { endpoint: string; method: string; headers: Record<string, string>; charset: string; body: string; byteLength: number };
   reply?: { success: boolean; receiptNo?: string; error?: string; retryable: boolean };
+  /** The materials the system takes and how each would be handed over (sizes and digests, never bytes). */
+  materials?: Array<{ kind: string; name: string; size?: number; sha256?: string; mime?: string; handover: 'uri' | 'base64' | 'form-data' | 'mtom'; field?: string; state: 'fetched' | 'not_fetched_yet' | 'by_reference' }>;
   sealPreview?: string;
   sent: false;
 }

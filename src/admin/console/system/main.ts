@@ -390,6 +390,33 @@ function sealText(header: string): string {
   }
 }
 
+/** The materials of a dry run: what each is, how it would be handed over, whether it was fetched. */
+function dryMaterials(materials: NonNullable<DryRunAnswer['materials']>): Child {
+  const how: Record<NonNullable<DryRunAnswer['materials']>[number]['handover'], WordKey> = { uri: 'matUri', base64: 'matBase64', 'form-data': 'matFormData', mtom: 'matMtom' };
+  const state: Record<NonNullable<DryRunAnswer['materials']>[number]['state'], WordKey> = { fetched: 'matFetched', not_fetched_yet: 'matNotFetched', by_reference: 'matByReference' };
+  return h(
+    'table',
+    { class: 'data', id: 'sp-dry-materials' },
+    h('thead', {}, h('tr', {}, (['matKind', 'matName', 'matSize', 'sha256', 'matHandover', 'matState'] as const).map((k) => h('th', { scope: 'col' }, k === 'sha256' ? 'sha256' : t(k))))),
+    h(
+      'tbody',
+      {},
+      materials.map((m) =>
+        h(
+          'tr',
+          {},
+          h('td', { class: 'mono' }, m.kind),
+          h('td', {}, m.name),
+          h('td', { class: 'num' }, m.size === undefined ? '—' : String(m.size)),
+          h('td', { class: 'mono', title: m.sha256 ?? '' }, m.sha256 ? `${m.sha256.slice(0, 12)}…` : '—'),
+          h('td', {}, t(how[m.handover], { field: m.field ?? '' })),
+          h('td', {}, t(state[m.state])),
+        ),
+      ),
+    ),
+  );
+}
+
 function renderDry(): void {
   const node = $('sp-dry-result');
   const dry = page?.dry;
@@ -430,6 +457,7 @@ function renderDry(): void {
     ),
     h('h4', {}, t('dryBody'), ' ', h('span', { class: 'hint', id: 'sp-dry-charset' }, t('dryCharset', { charset: a.request.charset, bytes: a.request.byteLength }))),
     h('pre', { id: 'sp-dry-body', class: 'sp-pre' }, a.request.body),
+    a.materials?.length ? [h('h4', {}, t('dryMaterials')), dryMaterials(a.materials)] : null,
     h('h4', {}, t('drySeal')),
     sealName
       ? [h('p', { class: 'hint', id: 'sp-dry-seal-preview' }, t('drySealPreview')), h('pre', { id: 'sp-dry-seal', class: 'sp-pre sp-wrap' }, sealText(a.request.headers[sealName]!))]

@@ -318,6 +318,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, prefix, tokens: options.tokens, intakeHmacSecret: options.intakeHmacSecret, log, metrics, accepting: () => accepting, now: options.now, seals, sealVerifier, ledger, archive, sharedData, lookupDocuments, workers: workersRunning, probesOnly: role === 'worker' });
   const host = options.host ?? '0.0.0.0';
   const server = http.createServer(app);
+  // A kept-alive connection is closed by the client or the proxy in front, never by us first: closing
+  // one idle at 5 s (Node's default) races a request sent on it at that moment, which then fails with
+  // ECONNRESET (clients and ingresses keep idle connections for up to about a minute). The header
+  // deadline stays just above it, as Node requires.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   answerUnparsable(server);
 
   const stop = async (): Promise<void> => {

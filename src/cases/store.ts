@@ -15,6 +15,8 @@
  *   <prefix>:ledger:finished                  sorted set: cases that may be final, by when to look
  *   <prefix>:ledger:archived                  sorted set: cases written to the ledger, by finish time
  *   <prefix>:clock:watch                      sorted set: cases whose clock is watched, by when to look next
+ *   <prefix>:{clock-flags}:cases              hash: open cases due soon or overdue, and what each is counted as
+ *   <prefix>:{clock-flags}:counts             hash: how many per state, catalogue entry and system (the gauges)
  *   <prefix>:cases:accepted                   sorted set: every case in Redis, by acceptance (for the reports)
  * The two ledger indexes are what the ledger sweep reads (src/ledger/sweep.ts), so it never scans keys.
  * Results no case was found for are kept per system by `unmatched` (src/results/unmatched-store.ts).
@@ -54,6 +56,24 @@ export interface CaseRecord {
   requestId?: string;
   /** The clock's entries, in the ledger's copy only (in Redis they have their own list). */
   clock?: ClockEntry[];
+}
+
+/**
+ * What an open case whose clock runs is counted as (the gauges ow_cases_due_soon and ow_cases_overdue):
+ * the catalogue entry its item falls under (the entry as written, so a label has as many values as
+ * the catalogue has entries) and the systems it waits on.
+ */
+export interface ClockFlag {
+  state: 'due_soon' | 'overdue';
+  item: string;
+  systems: string[];
+}
+
+export interface ClockCount {
+  state: ClockFlag['state'];
+  item: string;
+  systemId: string;
+  cases: number;
 }
 
 /** What a resubmission with changed content came to (see `resubmit`). */
@@ -164,7 +184,7 @@ export class CaseStore {
   private readonly changes?: CaseChanges;
   /** Results no delivery was found for, parked per system. */
   readonly unmatched: UnmatchedStore;
-  private readonly scripts: LuaScripts<'accept' | 'begin-attempt' | 'record' | 'record-result' | 'resubmit'>;
+  private readonly scripts: LuaScripts<'accept' | 'begin-attempt' | 'record' | 'record-result' | 'resubmit' | 'clock-flag'>;
   private readonly finishIndex: boolean;
 
   constructor(
@@ -175,7 +195,7 @@ export class CaseStore {
     this.events = options.events ?? false;
     this.changes = options.changes;
     this.unmatched = new UnmatchedStore(redis, this.prefix);
-    this.scripts = new LuaScripts(redis, path.join(__dirname, 'lua'), ['accept', 'begin-attempt', 'record', 'record-result', 'resubmit']);
+    this.scripts = new LuaScripts(redis, path.join(__dirname, 'lua'), ['accept', 'begin-attempt', 'record', 'record-result', 'resubmit', 'clock-flag']);
     this.finishIndex = options.finishIndex ?? false;
   }
 
@@ -217,6 +237,14 @@ export class CaseStore {
     return `${this.prefix}:clock:watch`;
   }
 
+  /** Open cases due soon or overdue (the monitor flags them), and their counts: one slot for the two. */
+  get clockFlagsKey() {
+    return `${this.prefix}:{clock-flags}:cases`;
+  }
+  get clockCountsKey() {
+    return `${this.prefix}:{clock-flags}:counts`;
+  }
+
   get acceptedKey() {
     return `${this.prefix}:cases:accepted`;
   }
@@ -234,6 +262,23 @@ export class CaseStore {
   /** Asks the time-limit monitor to look at a case's clock from `at` on (now, when its clock changed). */
   async watch(caseId: string, at: string): Promise<void> {
     await this.redis.zadd(this.watchKey, Date.parse(at), caseId);
+  }
+
+  /**
+   * Says what an open case is counted as among those due soon or overdue (undefined: neither), and
+   * moves the counts with it in the same step.
+   */
+  async flagClock(caseId: string, flag: ClockFlag | undefined): Promise<void> {
+    await this.scripts.run('clock-flag', [this.clockFlagsKey, this.clockCountsKey], [caseId, flag ? JSON.stringify(flag) : '']);
+  }
+
+  /** How many open cases are due soon or overdue, per state, catalogue entry and system: one read, whatever the number of cases. */
+  async clockCounts(): Promise<ClockCount[]> {
+    const counts = await this.redis.hgetall(this.clockCountsKey);
+    return Object.entries(counts).map(([field, n]) => {
+      const [state, item, systemId] = JSON.parse(field) as [ClockFlag['state'], string, string];
+      return { state, item, systemId, cases: Number(n) };
+    });
   }
 
   /**
@@ -334,6 +379,7 @@ export class CaseStore {
       [change.status, JSON.stringify(fields), historyJson(entry), event, entry.at, crypto.randomUUID()],
     )) as DeliveryStatus | 'missing';
     if (ending) await this.mayBeFinal(caseId, entry.at);
+    if (ending && outcome === change.status) await this.watch(caseId, entry.at);
     // Only an open delivery competes for a result that names nothing but the receipt number.
     const open = outcome !== 'missing' && outcome !== 'completed' && outcome !== 'rejected';
     if (change.receiptNo !== undefined && open && sharing) await this.noteSharedReceipt(caseId, systemId, change.receiptNo, entry.at);
@@ -400,6 +446,7 @@ export class CaseStore {
       .rpush(this.historyKey(caseId, systemId), historyJson(entry))
       .exec();
     await this.mayBeFinal(caseId, entry.at);
+    await this.watch(caseId, entry.at);
   }
 
   /** Adds a history entry that changes no status (a wait, an ops action). */
@@ -434,8 +481,9 @@ export class CaseStore {
       [json, historyJson({ at, event: 'result', detail }), event, at, result.receiptNo ?? '', clock ? JSON.stringify(clock) : '', crypto.randomUUID()],
     )) as 'recorded' | 'duplicate' | 'missing' | 'mismatch';
     await this.mayBeFinal(caseId, at);
-    // A stop ends the current warnings, a restart starts a new run: the monitor looks again.
-    if (outcome === 'recorded' && clock) await this.watch(caseId, at);
+    // A stop ends the current warnings, a restart starts a new run, a decision may end the case (and
+    // its place among the overdue): the monitor looks again.
+    if (outcome === 'recorded') await this.watch(caseId, at);
     if (outcome === 'recorded') this.changes?.emit({ caseId, systemId, status: 'completed', receiptNo: result.receiptNo });
     return outcome;
   }
@@ -556,6 +604,7 @@ export class CaseStore {
     }
     const targets = snapshot.record.targets;
     await this.redis.zrem(this.watchKey, caseId);
+    await this.flagClock(caseId, undefined);
     await this.redis.zrem(this.acceptedKey, caseId);
     await this.redis.del(
       this.caseKey(caseId),

@@ -335,6 +335,16 @@ export class CaseStore {
     return true;
   }
 
+  /**
+   * A delivery's status and its sending: 0 for the first, one more for each resubmission after 补正
+   * that sent it again. Polls are per sending, so that a finished or stale poll of an earlier one
+   * never stands in the way of the next.
+   */
+  async deliverySending(caseId: string, systemId: string): Promise<{ status: DeliveryStatus | undefined; sending: number }> {
+    const [status, sending] = await this.redis.hmget(this.deliveryKey(caseId, systemId), 'status', 'sending');
+    return { status: (status ?? undefined) as DeliveryStatus | undefined, sending: Number(sending ?? 0) };
+  }
+
   async deliveryStatus(caseId: string, systemId: string): Promise<DeliveryStatus | undefined> {
     const status = await this.redis.hget(this.deliveryKey(caseId, systemId), 'status');
     return (status ?? undefined) as DeliveryStatus | undefined;

@@ -5,7 +5,7 @@ import express, { type ErrorRequestHandler } from 'express';
 import type { z } from 'zod';
 import type { GatewayConfig } from './config/loader';
 import type { CaseStore } from './cases/store';
-import { adminRoutes } from './admin/routes';
+import { adminRoutes, operatorOf } from './admin/routes';
 import { consoleRoutes } from './admin/console';
 import type { Operations } from './admin/operations';
 import { caseRoutes, type CaseRoutesDeps } from './cases/routes';
@@ -204,7 +204,20 @@ export function createApp(deps: AppDeps): express.Express {
 
   mount(app, consoleRoutes());
   mount(app, reportRoutes({ config: deps.config, store: deps.store, ledger: deps.ledger, now: deps.now }));
-  mount(app, ledgerRoutes({ ledger: deps.ledger, quarantine: new Quarantine(deps.redis, deps.prefix), now: deps.now }));
+  mount(
+    app,
+    ledgerRoutes({
+      ledger: deps.ledger,
+      quarantine: new Quarantine(deps.redis, deps.prefix),
+      redis: deps.redis,
+      sweepKeys: { finished: deps.store.finishedKey, archived: deps.store.archivedKey },
+      audit: async (req, entry) => {
+        const { who, role } = operatorOf(req);
+        await deps.operations.audit({ who, role, ...entry });
+      },
+      now: deps.now,
+    }),
+  );
   mount(app, adminRoutes({ operations: deps.operations }));
 
   app.use((_req, _res, next) => next(new ApiError('not_found')));

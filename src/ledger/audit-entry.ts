@@ -11,7 +11,12 @@ export const auditActionSchema = z.enum([
   'system.configure',
   'system.rollback',
   'system.reset',
+  'system.create',
+  'system.remove',
   'system.dry_run',
+  'routes.configure',
+  'routes.rollback',
+  'config.reload',
   'dead_letter.replay',
   'dead_letter.correct',
   'dead_letter.discard',
@@ -21,6 +26,7 @@ export const auditActionSchema = z.enum([
   'seal.rotate',
   'shared-data.query',
   'material.altered',
+  'ledger.retry',
 ]);
 
 export const documentStatusSchema = z.enum(['found', 'not_found', 'error', 'timeout']);
@@ -48,7 +54,7 @@ export const auditEntrySchema = z.object({
   who: z.string().describe('The X-OW-Operator name, with a fingerprint of the token used (or the address of a stranger).'),
   role: z.enum(['intake', 'viewer', 'operator', 'admin']).optional().describe('The role of the token used; absent when none was valid.'),
   action: auditActionSchema,
-  target: z.string().describe('A system id, or `<systemId>.<caseId>` (a dead letter, a dry run).'),
+  target: z.string().describe('A system id, `<systemId>.<caseId>` (a dead letter, a dry run), `routes` (the routing table) or `config` (a reload).'),
   reason: z.string().optional(),
   detail: z.string().optional(),
   lookup: lookupAuditSchema.optional().describe('For shared-data.query: what was asked and answered.'),

@@ -9,6 +9,7 @@ import { BACKENDS } from '../ledger/backends';
 import { startTestPostgres, type TestPostgres } from '../ledger/postgres';
 import { caseView, eventually, OPS_TOKEN, pushResult, sampleCase, startTestGateway, submit, VIEWER_TOKEN } from '../support/harness';
 import { clockWorld, RESULT_TOKEN, TestClock, type ClockWorld } from './support';
+import { LEDGER_WAIT_MS } from '../ledger/backends';
 
 jest.setTimeout(120_000);
 
@@ -198,7 +199,7 @@ describe.each(BACKENDS)('reports with the ledger on $name', (backend) => {
     await eventually(async () => {
       await gateway.sweep!.sweep();
       for (const n of finished) expect(await gateway.store.getCase(ids[n]!)).toBeUndefined();
-    }, 60_000);
+    }, LEDGER_WAIT_MS);
     // The open ones are still in Redis; the finished ones are answered by the ledger.
     for (const n of ['A13', 'B4', 'C3']) expect(await gateway.store.getCase(ids[n]!)).toBeDefined();
     const archived = await caseView(gateway, ids.A11!);

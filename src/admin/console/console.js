@@ -1332,6 +1332,10 @@
     for (const tab of TABS) $(`tab-${tab}`).addEventListener('click', () => selectTab(tab, false));
     document.querySelector('[role="tablist"]').addEventListener('keydown', onTabKey);
     $('systems-refresh').addEventListener('click', (e) => busy(e.currentTarget, L('刷新失败', 'Refresh failed'), () => loadSystems()));
+    // Adding a system is a page of the bundle (system-page.js): a template per protocol in the editor.
+    $('systems-add').addEventListener('click', () => {
+      window.location.hash = '#new-system';
+    });
     $('systems-filter').addEventListener('input', applySystemFilter);
     $('systems-level').addEventListener('change', applySystemFilter);
     $('dead-form').addEventListener('submit', (event) => {

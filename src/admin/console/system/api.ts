@@ -79,7 +79,17 @@ export interface VersionInfo {
   source: 'file' | 'api';
   summary: string;
   reason?: string;
+  /** This version removed the system. */
+  removed?: boolean;
   applyError?: string;
+}
+
+/** The routing table as the gateway shows it (GET /admin/routes). */
+export interface RoutesVersion {
+  version: number;
+  source: 'file' | 'api';
+  routes: Array<{ itemCode: string; targets: string[] }>;
+  unrouted?: string;
 }
 
 export interface SystemStatus {

@@ -9,13 +9,16 @@
  * an operator may edit to dry-run but not save. The console opens it through the link on each
  * system's id (`#system/<id>`) or `window.owSystemPage.open(id)`.
  */
-import { ApiProblem, api, signedInToken, type DryRunAnswer, type ErrorDetail, type Role, type SystemStatus, type SystemVersion, type VersionInfo } from './api';
-import { h, fill, when, type Child } from './dom';
-import { createEditor, gatewayDiagnostics, showDiff, type ConfigEditor } from './editor';
-import { codeWords, gatewayWords, summaryWords, t, whoWords, type WordKey } from './words';
+import { ApiProblem, api, type DryRunAnswer, type ErrorDetail, type Role, type SystemStatus, type SystemVersion, type VersionInfo } from './api';
+import { $, appShown, describe, errorList, fillHistory, may, NEW_SYSTEM_HASH, otherPanelShown, showBoardPage, takeAdded } from './common';
+import { h, fill, type Child } from './dom';
+import { createEditor, showDiff, type ConfigEditor } from './editor';
+import { t, type WordKey } from './words';
 import { parseYaml, toYaml } from './yaml-text';
+// The bundle's other pages: adding a system, and the routes.
+import './new-system';
+import './routes-page';
 
-const ROLE_ORDER: readonly Role[] = ['viewer', 'operator', 'admin'];
 const HASH = /^#system\/([^/?#]+)$/;
 
 interface Notice {
@@ -59,38 +62,11 @@ let generation = 0;
 let pendingId: string | undefined;
 let diffTimer: number | undefined;
 
-const $ = (id: string): HTMLElement | null => document.getElementById(id);
 const panel = (): HTMLElement | null => $('panel-system');
 const enc = encodeURIComponent;
 
-function may(role: Role | undefined, needed: Role): boolean {
-  return role !== undefined && ROLE_ORDER.indexOf(role) >= ROLE_ORDER.indexOf(needed);
-}
-
-function describe(err: unknown): string[] {
-  if (!(err instanceof ApiProblem)) return [err instanceof Error ? err.message : String(err)];
-  const head = `${codeWords(err.code)}${err.status ? ` (HTTP ${err.status}, ${err.code})` : ''}`;
-  return [head, err.message, ...err.details.map((d) => (d.path ? `${d.path}: ${gatewayWords(d.message)}` : gatewayWords(d.message)))].filter(Boolean);
-}
-
 // ── showing and hiding the page ───────────────────────────────────────────────────────────────────
 
-function appShown(): boolean {
-  const app = $('app');
-  return Boolean(app && !app.hidden && signedInToken());
-}
-
-function showPanel(): void {
-  for (const other of document.querySelectorAll<HTMLElement>('#app [role="tabpanel"]')) other.hidden = true;
-  // The page belongs to the systems board: its tab is the one highlighted, whichever tab it was opened from.
-  for (const tab of document.querySelectorAll<HTMLElement>('#app [role="tab"]')) {
-    const board = tab.id === 'tab-systems';
-    tab.setAttribute('aria-selected', String(board));
-    tab.tabIndex = board ? 0 : -1;
-  }
-  const el = panel();
-  if (el) el.hidden = false;
-}
 
 /** Opens the page of a system; the deep link `#system/<id>` says which, so Back goes back to the board. */
 async function open(id: string): Promise<void> {
@@ -103,7 +79,7 @@ async function open(id: string): Promise<void> {
   pendingId = undefined;
   const mine = ++generation;
   teardown();
-  showPanel();
+  showBoardPage('panel-system');
   fill(el, h('p', { class: 'hint' }, t('loading')));
   try {
     const [who, shown, history, systems] = await Promise.all([
@@ -133,7 +109,10 @@ async function open(id: string): Promise<void> {
     editor.setReadOnly(!may(page.role, 'operator'));
     const draft = drafts.get(id);
     drafts.delete(id);
-    if (draft && draft.version === shown.data.version) {
+    const addedAt = takeAdded(id);
+    if (addedAt !== undefined) {
+      page.notice = { kind: 'ok', text: () => t('added', { id, version: addedAt }) };
+    } else if (draft && draft.version === shown.data.version) {
       editor.setText(draft.text);
       page.notice = { kind: 'info', text: () => t('draftRestored', { version: draft.version }) };
     } else if (draft) {
@@ -180,7 +159,7 @@ function fromHash(): void {
   if (match) {
     const id = decodeURIComponent(match[1]!);
     if (page?.id !== id || panel()?.hidden) void open(id);
-  } else if (page) close();
+  } else if (page) close(location.hash !== NEW_SYSTEM_HASH);
 }
 
 function backLink(): HTMLElement {
@@ -368,35 +347,7 @@ function renderConfirm(): void {
 function renderErrors(): void {
   const node = $('sp-errors');
   if (!node || !page) return;
-  if (!page.errors.length) {
-    node.replaceChildren();
-    return;
-  }
-  const located = gatewayDiagnostics(page.editor.text(), page.errors);
-  fill(
-    node,
-    h('h4', {}, t('errorsTitle')),
-    h(
-      'ul',
-      { class: 'sp-error-list' },
-      located.map((d, i) =>
-        h(
-          'li',
-          { 'data-path': page!.errors[i]!.path ?? '' },
-          h('button', { type: 'button', class: 'link', onclick: () => goTo(d.from) }, t('errorAt', { line: d.line })),
-          ' ',
-          d.message,
-        ),
-      ),
-    ),
-  );
-}
-
-function goTo(pos: number): void {
-  const view = page?.editor.view;
-  if (!view) return;
-  view.dispatch({ selection: { anchor: Math.min(pos, view.state.doc.length) }, scrollIntoView: true });
-  view.focus();
+  fill(node, errorList(page.editor, page.errors));
 }
 
 function renderDiff(): void {
@@ -425,29 +376,7 @@ function renderHistory(): void {
   const table = $('sp-history') as HTMLTableElement | null;
   const p = page;
   if (!table || !p) return;
-  const admin = may(p.role, 'admin');
-  fill(table.tHead!, h('tr', {}, (['hVersion', 'hAt', 'hWho', 'hSource', 'hSummary', 'hAction'] as WordKey[]).map((k) => h('th', { scope: 'col' }, t(k)))));
-  fill(
-    table.tBodies[0]!,
-    p.history.map((v) => {
-      const running = v.version === p.running.version;
-      return h(
-        'tr',
-        { 'data-version': String(v.version), class: running ? 'sp-running' : undefined },
-        h('td', { class: 'nowrap' }, `v${v.version}`, running ? [' ', h('span', { class: 'badge ok' }, t('current'))] : null),
-        h('td', { class: 'nowrap' }, when(v.at)),
-        h('td', {}, whoWords(v.who)),
-        h('td', {}, t(v.source === 'file' ? 'file' : 'api')),
-        h('td', { class: 'wrap', title: v.summary }, summaryWords(v.summary), v.reason ? h('div', { class: 'hint' }, v.reason) : null, v.applyError ? h('div', { class: 'hint bad-text' }, t('applyError', { message: v.applyError })) : null),
-        h(
-          'td',
-          { class: 'nowrap' },
-          h('button', { type: 'button', class: 'link', 'aria-label': t('viewLabel', { version: v.version }), onclick: () => void viewVersion(v.version) }, t('view')),
-          admin && !running ? [' ', h('button', { type: 'button', class: 'secondary sp-act', 'aria-label': t('rollbackLabel', { version: v.version }), onclick: () => askRollback(v.version) }, t('rollback'))] : null,
-        ),
-      );
-    }),
-  );
+  fillHistory(table, p.history, p.running.version, { view: (version) => void viewVersion(version), rollback: may(p.role, 'admin') ? askRollback : undefined });
 }
 
 /** An `X-OW-Seal` as ops read it: the seal's JSON (base64url in the header), else the header as it came. */
@@ -798,7 +727,7 @@ function start(): void {
         return;
       }
       if (pendingId) void open(pendingId);
-      else if (!panel()?.hidden && [...document.querySelectorAll<HTMLElement>('#app [role="tabpanel"]')].some((p) => p.id !== 'panel-system' && !p.hidden)) close(false);
+      else if (!panel()?.hidden && otherPanelShown('panel-system')) close(false);
     }).observe(app, { attributes: true, attributeFilter: ['hidden'], subtree: true });
   }
   fromHash();

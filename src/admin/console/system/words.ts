@@ -100,6 +100,25 @@ const zh = {
   retryable: '可重试',
   notSent: '未发送任何内容。',
   failed: '操作失败',
+  added: '已新增系统 {id}（版本 v{version}），各网关进程将在数秒内启动其投递。',
+  newTitle: '新增业务系统',
+  newHint: '从模板开始：选择协议，再按对方系统的接口修改 id、名称、地址和映射。保存即新增该系统：网关按启动时校验配置文件的规则校验，各网关进程在 5 秒内开始向它投递。',
+  newTemplateNote: '模板中的地址 127.0.0.1 只是占位，请改为对方系统的地址；推送结果的系统还需填写 result.inboundToken。',
+  newProtocol: '协议模板',
+  newCreate: '新增',
+  newCreateLabel: '新增该业务系统',
+  newNoId: '未新增：YAML 中缺少 id（小写字母、数字和连字符）。',
+  newExists: '未新增：已有 ID 为 {id} 的业务系统。',
+  openExisting: '打开该系统',
+  newAdminOnly: '只有管理员能新增业务系统。',
+  notAdded: '未新增：配置有 {n} 处错误，请按提示修改。',
+  routesTitle: '路由：事项编码 → 业务系统',
+  routesHint: '按 itemCode 通配符自上而下匹配，第一条匹配的路由决定投递给哪些系统；unrouted 为 reject（拒收）或兜底系统。保存为新版本，各网关进程在 5 秒内按新路由分派。',
+  routesReadOnly: '只读：只有管理员能修改路由。',
+  routesSaved: '已保存为路由版本 v{version}，各网关进程将在数秒内使用。',
+  routesStale: '未保存：在您编辑期间，{who} 已把路由改为版本 v{version}。',
+  routesRollbackConfirm: '把路由版本 v{version} 的内容保存为新版本。',
+  routesRolledBack: '已回滚：路由版本 v{from} 的内容已保存为版本 v{version}。',
   codes: {
     unauthorized: '令牌无效或未提供',
     forbidden: '此令牌的角色无权执行此操作',
@@ -110,6 +129,8 @@ const zh = {
     invalid_config: '配置不正确',
     version_mismatch: '配置已被他人修改',
     version_conflict: '配置已被他人修改',
+    precondition_required: '须带 If-Match（修改所基于的版本）',
+    system_busy: '该系统仍有投递、死信或配置引用，不能删除',
     internal: '网关内部错误（已记录日志）',
     unavailable: '网关暂时无法处理，请稍后再试',
     network: '无法连接网关',
@@ -216,6 +237,25 @@ const en: Words = {
   retryable: 'retryable',
   notSent: 'Nothing was sent.',
   failed: 'Failed',
+  added: 'System {id} added (version v{version}); every gateway process starts delivering to it within seconds.',
+  newTitle: 'Add a legacy system',
+  newHint: "Start from a template: pick the protocol, then change the id, name, endpoint and mappings to the system's interface. Saving adds the system: the gateway checks it as it checks its files at start-up, and every gateway process starts delivering to it within 5 s.",
+  newTemplateNote: "The template's 127.0.0.1 endpoint is a placeholder: put the system's address. A system that pushes results also needs result.inboundToken.",
+  newProtocol: 'Protocol template',
+  newCreate: 'Add',
+  newCreateLabel: 'Add this legacy system',
+  newNoId: 'Not added: the YAML has no id (lower-case letters, digits and dashes).',
+  newExists: 'Not added: a system with the id {id} exists.',
+  openExisting: 'Open that system',
+  newAdminOnly: 'Only an admin may add a legacy system.',
+  notAdded: 'Not added: {n} error(s) in the configuration, marked below.',
+  routesTitle: 'Routes: item code → systems',
+  routesHint: 'Routes are tried top to bottom by their itemCode glob; the first that matches decides which systems get the case. unrouted is reject or a catch-all system. Saved as a new version; every gateway process routes by it within 5 s.',
+  routesReadOnly: 'Read-only: only an admin may change the routes.',
+  routesSaved: 'Saved as routes version v{version}; every gateway process uses it within seconds.',
+  routesStale: 'Not saved: {who} changed the routes to version v{version} while you were editing.',
+  routesRollbackConfirm: 'Store the content of routes version v{version} as a new version.',
+  routesRolledBack: 'Rolled back: the content of routes version v{from} is now version v{version}.',
   codes: {
     unauthorized: 'The token is missing or not valid',
     forbidden: 'This token’s role may not do this',
@@ -226,6 +266,8 @@ const en: Words = {
     invalid_config: 'The configuration is not valid',
     version_mismatch: 'Someone else changed the configuration',
     version_conflict: 'Someone else changed the configuration',
+    precondition_required: 'If-Match is required',
+    system_busy: 'The system is still in use; not removed',
     internal: 'Gateway error (logged)',
     unavailable: 'The gateway cannot do this now; try again shortly',
     network: 'Cannot reach the gateway',
@@ -255,7 +297,8 @@ export function codeWords(code: string): string {
 
 /**
  * A history summary as the gateway writes it (src/config/live.ts: "changed request, timeoutMs",
- * "rollback to version 2: …", "reset to the file: …", "the configuration file", "no change") in
+ * "rollback to version 2: …", "reset to the file: …", "reloaded from the file: …", "created",
+ * "created from the file", "removed", "the configuration file", "no change") in
  * the page's language; anything else is shown as written.
  */
 export function summaryWords(summary: string): string {
@@ -264,6 +307,10 @@ export function summaryWords(summary: string): string {
     if (part === 'the configuration file') return '配置文件';
     if (part === 'no change') return '无改动';
     if (part === 'reset to the file') return '恢复为文件配置';
+    if (part === 'created') return '新增';
+    if (part === 'created from the file') return '由配置文件新增';
+    if (part === 'reloaded from the file') return '从配置文件重新加载';
+    if (part === 'removed') return '已删除';
     const rollback = /^rollback to version (\d+)$/.exec(part);
     if (rollback) return `回滚到版本 v${rollback[1]}`;
     const changed = /^changed (.+)$/.exec(part);

@@ -221,7 +221,7 @@ export const itemsHistoryVersionSchema = versionInfoSchema.extend({ items: items
 
 /** `GET /api/v1/admin/config/export`: files ready to commit to OW_CONFIG_DIR. */
 export const configExportSchema = z.object({
-  files: z.record(z.string(), z.string()).describe('File name (`systems/<id>.yaml`, `routes.yaml`, `gateway.yaml`) → YAML text; every secret a `${VAR}` reference, never its value.'),
+  files: z.record(z.string(), z.string()).describe('File name (`systems/<id>.yaml`, `routes.yaml`, `gateway.yaml`, `items.yaml` when there is an item catalogue) → YAML text; every secret a `${VAR}` reference, never its value.'),
 });
 
 /** The body of `POST /api/v1/admin/systems/:id/dry-run`. */

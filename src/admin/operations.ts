@@ -588,7 +588,7 @@ export class Operations {
   /** The running configuration as files ready to commit, secrets as `${VAR}` references. */
   exportConfig(): { files: Record<string, string> } {
     const systems = new Map([...this.deps.config().systems.keys()].map((id) => [id, this.deps.live.rawContent(id) ?? {}]));
-    return { files: exportConfig(this.deps.config().dir, systems, this.deps.live.routesContent()) };
+    return { files: exportConfig(this.deps.config().dir, systems, this.deps.live.routesContent(), this.deps.config().itemsSource) };
   }
 
   /**

@@ -630,7 +630,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
       tags: ['admin'],
       summary: 'The running configuration as files ready to commit (admin)',
       description:
-        'Every system as it runs (stored versions included), routes.yaml and gateway.yaml. Secrets leave only as `${VAR}` references: ' +
+        'Every system as it runs (stored versions included), routes.yaml, gateway.yaml and items.yaml (the item catalogue in use, when there is one). Secrets leave only as `${VAR}` references: ' +
         "the file's own where it had one, else a placeholder (`${<SYSTEM>_<KEY>}`) with a comment naming the variable to set.",
       security: OPS,
       responses: { '200': answer('File name → YAML text.', configExportSchema), ...errors(OPS_ERRORS) },

@@ -74,6 +74,8 @@ describe('the item catalogue through the admin API', () => {
     expect(stored.body).toEqual({ version: 2, source: 'api', items: shorter.items });
     expect((await admin(a, 'GET', '/audit?limit=1')).body.items[0]).toMatchObject({ action: 'items.configure', target: 'items', detail: 'version 2' });
     expect((await timeLimitAt(a)).promisedDueAt).toBe('2026-12-10T23:59:59.999+08:00');
+    // The export writes the catalogue in use, ready to commit.
+    expect(YAML.parse((await admin(a, 'GET', '/config/export')).body.files['items.yaml'])).toEqual({ items: shorter.items });
     await eventually(async () => {
       expect((await admin(b, 'GET', '/items')).body.version).toBe(2);
       expect((await timeLimitAt(b)).promisedDueAt).toBe('2026-12-10T23:59:59.999+08:00');

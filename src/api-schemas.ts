@@ -13,6 +13,7 @@ export { auditActionSchema, auditEntrySchema, documentStatusSchema, lookupAuditS
 export { unmatchedResultSchema };
 import { caseIdSchema, caseSchema } from './cases/model';
 import { levelSchema, protocolSchema, routesSchema, systemFileSchema } from './config/schema';
+import { itemSchema } from './timelimits/config';
 import { circuitViewSchema } from './delivery/circuit';
 import { sealObjectSchema, type Verification } from './seal/seal';
 import { SEAL_ALGORITHMS } from './seal/config';
@@ -180,6 +181,8 @@ export const reloadAnswerSchema = z.object({
   unchanged: z.array(z.string()).describe('Systems whose file is as it was last read: left alone (a version stored through the API stays in use).'),
   missingOnDisk: z.array(z.string()).describe('Systems that run without a file in the folder: reported, not removed (DELETE removes a system).'),
   routes: z.object({ changed: z.boolean().describe('routes.yaml changed since it was last read, and is now a new version.'), version: z.number().int().min(1) }),
+  items: z.object({ changed: z.boolean().describe('items.yaml changed since it was last read, and is now a new version of the item catalogue.'), version: z.number().int().min(1) }),
+  calendar: z.object({ changed: z.boolean().describe('A calendar/<year>.yaml was added, changed or removed since the files were last read: the calendar is a new version.'), version: z.number().int().min(1) }),
   versions: z.record(z.string(), z.number().int().min(1)).describe('The version each added or changed system is at now.'),
 });
 
@@ -200,9 +203,25 @@ export const routesPutBodySchema = z.union([routesFileBodySchema, routesVersionS
 /** `GET /api/v1/admin/routes/history/:version`: a version of the routing table with its content. */
 export const routesHistoryVersionSchema = versionInfoSchema.extend({ routes: routesFileBodySchema.shape.routes, unrouted: z.string().optional() });
 
+/** items.yaml as JSON, as written. */
+export const itemsFileBodySchema = z.object({ items: z.array(itemSchema) }).describe('items.yaml as JSON: `items` (itemCode glob → 办件类型 and time limits, first match wins).');
+
+/** `GET` and `PUT /api/v1/admin/items`: the item catalogue in use, with its version (also the `ETag`). */
+export const itemsVersionSchema = z.object({
+  version: z.number().int().min(1),
+  source: versionSourceSchema,
+  items: itemsFileBodySchema.shape.items,
+});
+
+/** The body of `PUT /api/v1/admin/items`: items.yaml as JSON, or the GET answer as it is (its version and source are ignored). */
+export const itemsPutBodySchema = z.union([itemsFileBodySchema, itemsVersionSchema]);
+
+/** `GET /api/v1/admin/items/history/:version`: a version of the item catalogue with its content. */
+export const itemsHistoryVersionSchema = versionInfoSchema.extend({ items: itemsFileBodySchema.shape.items });
+
 /** `GET /api/v1/admin/config/export`: files ready to commit to OW_CONFIG_DIR. */
 export const configExportSchema = z.object({
-  files: z.record(z.string(), z.string()).describe('File name (`systems/<id>.yaml`, `routes.yaml`, `gateway.yaml`) → YAML text; every secret a `${VAR}` reference, never its value.'),
+  files: z.record(z.string(), z.string()).describe('File name (`systems/<id>.yaml`, `routes.yaml`, `gateway.yaml`, `items.yaml` when there is an item catalogue) → YAML text; every secret a `${VAR}` reference, never its value.'),
 });
 
 /** The body of `POST /api/v1/admin/systems/:id/dry-run`. */

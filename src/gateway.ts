@@ -306,7 +306,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const sharedData = new SharedDataService({ config: current, redis: intakeRedis, prefix, circuits: intakeCircuits, sealer: seals, operations, log, ledger, caseItem, documents: lookupDocuments });
   countLookups(sharedData, metrics);
   // Read on the intake connection, which fails fast: a scrape during an outage answers, with ow_backlog_up 0.
-  const backlog = options.backlogMetrics !== false ? new BacklogReader({ config: current, queues, circuits: intakeCircuits, redis: intakeRedis, connection: intakeRedis, bullPrefix, prefix, now: options.now, exporterLeaseMs: options.backlogLeaseMs }) : undefined;
+  const backlog = options.backlogMetrics !== false ? new BacklogReader({ config: current, queues, circuits: intakeCircuits, redis: intakeRedis, connection: intakeRedis, bullPrefix, prefix, now: options.now, exporterLeaseMs: options.backlogLeaseMs, clockCounts: () => store.clockCounts() }) : undefined;
   if (backlog) registerBacklogGauges(metrics.registry, () => backlog.read(), { cacheMs: options.backlogCacheMs });
   const workersRunning = background
     ? () => {

@@ -17,7 +17,7 @@ import { createAdapter } from '../../adapters';
 import type { Case } from '../cases/model';
 import { SAMPLE_CASE } from '../config/sample-case';
 import { exportConfig } from '../config/export';
-import { ConfigInvalid, redact, SystemExists, VersionConflict, VersionMismatch, type LiveConfig, type PutOptions, type ReloadOutcome, type ShownRoutes, type VersionInfo } from '../config/live';
+import { ConfigInvalid, redact, SystemExists, VersionConflict, VersionMismatch, type LiveConfig, type PutOptions, type ReloadOutcome, type ShownItems, type ShownRoutes, type VersionInfo } from '../config/live';
 import { SYSTEM_ID } from '../config/schema';
 import { expressionBudget, type GatewayConfig } from '../config/loader';
 import type { SystemConfig } from '../config/schema';
@@ -160,6 +160,13 @@ function folderError(err: unknown): never {
     throw new ApiError('invalid_config', 'The configuration folder does not load as at start-up; nothing was changed.', err.issues.map((i): ErrorDetail => ({ path: i.path ? `${i.file} at ${i.path}` : i.file, message: i.message })));
   }
   throw err;
+}
+
+/** An items PUT body: items.yaml as JSON, or the GET answer as it is (its version and source are the GET's, not the file's). */
+function itemsOfBody(body: unknown): Record<string, unknown> {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ApiError('invalid_config', 'The body must be items.yaml as a JSON object ({items}), or the GET answer as it is.');
+  const { version: _version, source: _source, ...items } = body as Record<string, unknown>;
+  return items;
 }
 
 /** Whether a routes PUT body is the GET answer as it is (`{version, source, routes, unrouted}`): its version and source are the GET's, not the file's. */
@@ -460,6 +467,8 @@ export class Operations {
       outcome.added.length ? `added ${outcome.added.join(', ')}` : '',
       outcome.changed.length ? `changed ${outcome.changed.join(', ')}` : '',
       outcome.routes.changed ? `routes version ${outcome.routes.version}` : '',
+      outcome.items.changed ? `items version ${outcome.items.version}` : '',
+      outcome.calendar.changed ? `calendar version ${outcome.calendar.version}` : '',
       outcome.missingOnDisk.length ? `without a file: ${outcome.missingOnDisk.join(', ')}` : '',
     ].filter(Boolean);
     await this.audit({ who: by.who, role: by.role, action: 'config.reload', target: 'config', reason, detail: said.length ? said.join('; ') : 'nothing changed' });
@@ -528,6 +537,44 @@ export class Operations {
     return this.storeRoutes(found.raw, by, { expected, reason, source: found.info.source, summary: `rollback to version ${version}` }, 'routes.rollback');
   }
 
+  // ── the item catalogue ──────────────────────────────────────────────────────────────────────────
+
+  showItems(): ShownItems {
+    return this.deps.live.showItems();
+  }
+
+  private async storeItems(raw: Record<string, unknown>, by: Operator, options: PutOptions, action: AuditEntry['action']): Promise<ShownItems> {
+    try {
+      const stored = await this.deps.live.putItems(raw, by.who, options);
+      await this.audit({ who: by.who, role: by.role, action, target: 'items', reason: options.reason, detail: `version ${stored.version}` });
+      return stored;
+    } catch (err) {
+      if (err instanceof ConfigInvalid) throw new ApiError('invalid_config', 'The item catalogue is not valid; nothing was stored.', err.issues.map((i): ErrorDetail => ({ path: i.path || '(body)', message: i.message })));
+      configError(err);
+    }
+  }
+
+  /** Stores a new version of the item catalogue (If-Match required: it is one document everyone edits). */
+  putItems(body: unknown, by: Operator, expected: number, reason?: string): Promise<ShownItems> {
+    return this.storeItems(itemsOfBody(body), by, { expected, reason }, 'items.configure');
+  }
+
+  itemsHistory(): Promise<VersionInfo[]> {
+    return this.deps.live.itemsHistory();
+  }
+
+  async itemsVersion(version: number): Promise<VersionInfo & { items: unknown[] }> {
+    const found = Number.isInteger(version) && version > 0 ? await this.deps.live.itemsVersionContent(version) : undefined;
+    if (!found) throw new ApiError('not_found', `The item catalogue has no version ${version}.`);
+    return { ...found.info, items: (found.raw.items as unknown[] | undefined) ?? [] };
+  }
+
+  async rollbackItems(version: number, by: Operator, expected: number, reason?: string): Promise<ShownItems> {
+    const found = await this.deps.live.itemsVersionContent(version);
+    if (!found) throw new ApiError('not_found', `The item catalogue has no version ${version}.`);
+    return this.storeItems(found.raw, by, { expected, reason, source: found.info.source, summary: `rollback to version ${version}` }, 'items.rollback');
+  }
+
   /**
    * Back to the file in OW_CONFIG_DIR as it is now (read and checked as at start-up), as a new version
    * (`source: file`); a folder that would not start is refused with each problem's file and key.
@@ -542,7 +589,7 @@ export class Operations {
   /** The running configuration as files ready to commit, secrets as `${VAR}` references. */
   exportConfig(): { files: Record<string, string> } {
     const systems = new Map([...this.deps.config().systems.keys()].map((id) => [id, this.deps.live.rawContent(id) ?? {}]));
-    return { files: exportConfig(this.deps.config().dir, systems, this.deps.live.routesContent()) };
+    return { files: exportConfig(this.deps.config().dir, systems, this.deps.live.routesContent(), this.deps.config().itemsSource) };
   }
 
   /**

@@ -11,6 +11,9 @@ import {
   discardAnswerSchema,
   dryRunAnswerSchema,
   historyVersionSchema,
+  itemsHistoryVersionSchema,
+  itemsPutBodySchema,
+  itemsVersionSchema,
   reloadAnswerSchema,
   replayAnswerSchema,
   routesHistoryVersionSchema,
@@ -407,7 +410,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
         'The folder is checked as at start-up (every file, every expression test-run): any problem refuses the reload with 400 `invalid_config`, every problem in `details` (`<file> at <key>`), and nothing changes. ' +
         'A file of a system that does not run adds it; a file changed since it was last read (start-up, reset, reload) becomes a new version (`source: file`); a file as it was last read is left alone, ' +
         'so a version stored through the API stays in use (reset goes back to the file); a system without a file is listed in `missingOnDisk`, not removed. ' +
-        'routes.yaml likewise becomes a new routes version when it changed. Every gateway process starts the new systems\' workers within 5 s. gateway.yaml and shared-data.yaml are checked, not applied: they take a restart.',
+        'routes.yaml likewise becomes a new routes version when it changed, items.yaml a new item catalogue version and the calendar files a new calendar version. Every gateway process starts the new systems\' workers within 5 s. gateway.yaml and shared-data.yaml are checked, not applied: they take a restart.',
       security: OPS,
       parameters: [OPERATOR],
       requestBody: body(reasonBodySchema, false),
@@ -524,12 +527,110 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
     router,
     {
       method: 'get',
+      path: '/api/v1/admin/items',
+      operationId: 'getItems',
+      tags: ['admin'],
+      summary: 'The item catalogue in use (itemCode → 办件类型 and time limits), with its version',
+      description: 'items.yaml as written, as JSON. The answer carries `ETag: "<version>"`; sent back as it is (with `If-Match`), it is a valid PUT body.',
+      security: OPS,
+      responses: { '200': answer('The item catalogue and its version.', itemsVersionSchema), ...errors(OPS_ERRORS) },
+    },
+    (_req, res) => {
+    const shown = operations.showItems();
+    etag(res, shown.version);
+    res.json(shown);
+  });
+  route(
+    router,
+    {
+      method: 'put',
+      path: '/api/v1/admin/items',
+      operationId: 'putItems',
+      tags: ['admin'],
+      summary: 'Replace the item catalogue (admin, audited)',
+      description:
+        'items.yaml as JSON, or the GET answer as it is. `If-Match: "<version>"` is required (428 `precondition_required` without it; 412 `version_mismatch` when stale): ' +
+        'the catalogue is one document. Validated as at start-up (a 承诺件 needs legalDays or promisedDays, promisedDays within legalDays, warnDays below the limit it warns of…: 400 `invalid_config` with every problem). ' +
+        'Stored in Redis as a new version; every gateway process uses it within 5 s (new cases, case views, warnings and reports alike), and it survives restarts.',
+      security: OPS,
+      parameters: [OPERATOR, IF_MATCH_REQUIRED],
+      requestBody: body(itemsPutBodySchema, true),
+      responses: {
+        '200': answer('Stored as a new version (`ETag` names it).', itemsVersionSchema),
+        ...errors(['invalid_config', 'invalid_json', 'invalid_request', 'version_conflict', 'version_mismatch', 'precondition_required', 'payload_too_large', ...OPS_ERRORS]),
+      },
+    },
+    async (req, res) => {
+    const by = requireAdmin(req);
+    const stored = await operations.putItems(req.body, by, requiredIfMatch(req));
+    etag(res, stored.version);
+    res.json(stored);
+  });
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/api/v1/admin/items/history',
+      operationId: 'itemsHistory',
+      tags: ['admin'],
+      summary: "The item catalogue's versions, newest first",
+      description: 'Version 1 is items.yaml as each process started from it. `applyError` says which process could not use a version (and kept its previous one).',
+      security: OPS,
+      responses: { '200': answer('Newest first.', versionInfoSchema.array()), ...errors(OPS_ERRORS) },
+    },
+    async (_req, res) => {
+    res.json(await operations.itemsHistory());
+  });
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/api/v1/admin/items/history/{version}',
+      operationId: 'itemsVersion',
+      tags: ['admin'],
+      summary: 'One version of the item catalogue with its content',
+      security: OPS,
+      parameters: [pathParam('version', 'A version number.', { type: 'integer', minimum: 1 })],
+      responses: { '200': answer('The version.', itemsHistoryVersionSchema), ...errors(['not_found', ...OPS_ERRORS]) },
+    },
+    async (req, res) => {
+    const version = /^\d{1,9}$/.test(param(req, 'version')) ? Number(param(req, 'version')) : 0;
+    res.json(await operations.itemsVersion(version));
+  });
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/api/v1/admin/items/rollback',
+      operationId: 'rollbackItems',
+      tags: ['admin'],
+      summary: "Store an earlier item catalogue's content as a new version (admin, audited)",
+      description: 'Validated as a PUT is. `If-Match` is required, as for PUT.',
+      security: OPS,
+      parameters: [OPERATOR, IF_MATCH_REQUIRED],
+      requestBody: body(rollbackBodySchema, true),
+      responses: {
+        '200': answer('Stored as a new version.', itemsVersionSchema),
+        ...errors(['invalid_config', 'invalid_json', 'invalid_request', 'not_found', 'version_conflict', 'version_mismatch', 'precondition_required', ...OPS_ERRORS]),
+      },
+    },
+    async (req, res) => {
+    const by = requireAdmin(req);
+    const { version, reason } = parse(rollbackBodySchema, req.body);
+    const stored = await operations.rollbackItems(version, by, requiredIfMatch(req), reason);
+    etag(res, stored.version);
+    res.json(stored);
+  });
+  route(
+    router,
+    {
+      method: 'get',
       path: '/api/v1/admin/config/export',
       operationId: 'exportConfig',
       tags: ['admin'],
       summary: 'The running configuration as files ready to commit (admin)',
       description:
-        'Every system as it runs (stored versions included), routes.yaml and gateway.yaml. Secrets leave only as `${VAR}` references: ' +
+        'Every system as it runs (stored versions included), routes.yaml, gateway.yaml and items.yaml (the item catalogue in use, when there is one). Secrets leave only as `${VAR}` references: ' +
         "the file's own where it had one, else a placeholder (`${<SYSTEM>_<KEY>}`) with a comment naming the variable to set.",
       security: OPS,
       responses: { '200': answer('File name → YAML text.', configExportSchema), ...errors(OPS_ERRORS) },

@@ -15,6 +15,8 @@
  *   <prefix>:ledger:finished                  sorted set: cases that may be final, by when to look
  *   <prefix>:ledger:archived                  sorted set: cases written to the ledger, by finish time
  *   <prefix>:clock:watch                      sorted set: cases whose clock is watched, by when to look next
+ *   <prefix>:{clock-flags}:cases              hash: open cases due soon or overdue, and what each is counted as
+ *   <prefix>:{clock-flags}:counts             hash: how many per state, catalogue entry and system (the gauges)
  *   <prefix>:cases:accepted                   sorted set: every case in Redis, by acceptance (for the reports)
  * The two ledger indexes are what the ledger sweep reads (src/ledger/sweep.ts), so it never scans keys.
  * Results no case was found for are kept per system by `unmatched` (src/results/unmatched-store.ts).
@@ -57,6 +59,24 @@ export interface CaseRecord {
   clock?: ClockEntry[];
   /** The case view's materials (as fetched, where they were), in the ledger's copy only (in Redis, worked out from the fetch record). */
   materials?: CaseView['materials'];
+}
+
+/**
+ * What an open case whose clock runs is counted as (the gauges ow_cases_due_soon and ow_cases_overdue):
+ * the catalogue entry its item falls under (the entry as written, so a label has as many values as
+ * the catalogue has entries) and the systems it waits on.
+ */
+export interface ClockFlag {
+  state: 'due_soon' | 'overdue';
+  item: string;
+  systems: string[];
+}
+
+export interface ClockCount {
+  state: ClockFlag['state'];
+  item: string;
+  systemId: string;
+  cases: number;
 }
 
 /** What a resubmission with changed content came to (see `resubmit`). */
@@ -169,7 +189,7 @@ export class CaseStore {
   private readonly changes?: CaseChanges;
   /** Results no delivery was found for, parked per system. */
   readonly unmatched: UnmatchedStore;
-  private readonly scripts: LuaScripts<'accept' | 'begin-attempt' | 'record' | 'record-result' | 'resubmit'>;
+  private readonly scripts: LuaScripts<'accept' | 'begin-attempt' | 'record' | 'record-result' | 'resubmit' | 'clock-flag'>;
   private readonly finishIndex: boolean;
 
   constructor(
@@ -180,7 +200,7 @@ export class CaseStore {
     this.events = options.events ?? false;
     this.changes = options.changes;
     this.unmatched = new UnmatchedStore(redis, this.prefix);
-    this.scripts = new LuaScripts(redis, path.join(__dirname, 'lua'), ['accept', 'begin-attempt', 'record', 'record-result', 'resubmit']);
+    this.scripts = new LuaScripts(redis, path.join(__dirname, 'lua'), ['accept', 'begin-attempt', 'record', 'record-result', 'resubmit', 'clock-flag']);
     this.finishIndex = options.finishIndex ?? false;
   }
 
@@ -222,6 +242,14 @@ export class CaseStore {
     return `${this.prefix}:clock:watch`;
   }
 
+  /** Open cases due soon or overdue (the monitor flags them), and their counts: one slot for the two. */
+  get clockFlagsKey() {
+    return `${this.prefix}:{clock-flags}:cases`;
+  }
+  get clockCountsKey() {
+    return `${this.prefix}:{clock-flags}:counts`;
+  }
+
   get acceptedKey() {
     return `${this.prefix}:cases:accepted`;
   }
@@ -239,6 +267,23 @@ export class CaseStore {
   /** Asks the time-limit monitor to look at a case's clock from `at` on (now, when its clock changed). */
   async watch(caseId: string, at: string): Promise<void> {
     await this.redis.zadd(this.watchKey, Date.parse(at), caseId);
+  }
+
+  /**
+   * Says what an open case is counted as among those due soon or overdue (undefined: neither), and
+   * moves the counts with it in the same step.
+   */
+  async flagClock(caseId: string, flag: ClockFlag | undefined): Promise<void> {
+    await this.scripts.run('clock-flag', [this.clockFlagsKey, this.clockCountsKey], [caseId, flag ? JSON.stringify(flag) : '']);
+  }
+
+  /** How many open cases are due soon or overdue, per state, catalogue entry and system: one read, whatever the number of cases. */
+  async clockCounts(): Promise<ClockCount[]> {
+    const counts = await this.redis.hgetall(this.clockCountsKey);
+    return Object.entries(counts).map(([field, n]) => {
+      const [state, item, systemId] = JSON.parse(field) as [ClockFlag['state'], string, string];
+      return { state, item, systemId, cases: Number(n) };
+    });
   }
 
   /**
@@ -295,6 +340,16 @@ export class CaseStore {
     return true;
   }
 
+  /**
+   * A delivery's status and its sending: 0 for the first, one more for each resubmission after 补正
+   * that sent it again. Polls are per sending, so that a finished or stale poll of an earlier one
+   * never stands in the way of the next.
+   */
+  async deliverySending(caseId: string, systemId: string): Promise<{ status: DeliveryStatus | undefined; sending: number }> {
+    const [status, sending] = await this.redis.hmget(this.deliveryKey(caseId, systemId), 'status', 'sending');
+    return { status: (status ?? undefined) as DeliveryStatus | undefined, sending: Number(sending ?? 0) };
+  }
+
   async deliveryStatus(caseId: string, systemId: string): Promise<DeliveryStatus | undefined> {
     const status = await this.redis.hget(this.deliveryKey(caseId, systemId), 'status');
     return (status ?? undefined) as DeliveryStatus | undefined;
@@ -339,6 +394,7 @@ export class CaseStore {
       [change.status, JSON.stringify(fields), historyJson(entry), event, entry.at, crypto.randomUUID()],
     )) as DeliveryStatus | 'missing';
     if (ending) await this.mayBeFinal(caseId, entry.at);
+    if (ending && outcome === change.status) await this.watch(caseId, entry.at);
     // Only an open delivery competes for a result that names nothing but the receipt number.
     const open = outcome !== 'missing' && outcome !== 'completed' && outcome !== 'rejected';
     if (change.receiptNo !== undefined && open && sharing) await this.noteSharedReceipt(caseId, systemId, change.receiptNo, entry.at);
@@ -405,6 +461,7 @@ export class CaseStore {
       .rpush(this.historyKey(caseId, systemId), historyJson(entry))
       .exec();
     await this.mayBeFinal(caseId, entry.at);
+    await this.watch(caseId, entry.at);
   }
 
   /** Adds a history entry that changes no status (a wait, an ops action). */
@@ -439,8 +496,9 @@ export class CaseStore {
       [json, historyJson({ at, event: 'result', detail }), event, at, result.receiptNo ?? '', clock ? JSON.stringify(clock) : '', crypto.randomUUID()],
     )) as 'recorded' | 'duplicate' | 'missing' | 'mismatch';
     await this.mayBeFinal(caseId, at);
-    // A stop ends the current warnings, a restart starts a new run: the monitor looks again.
-    if (outcome === 'recorded' && clock) await this.watch(caseId, at);
+    // A stop ends the current warnings, a restart starts a new run, a decision may end the case (and
+    // its place among the overdue): the monitor looks again.
+    if (outcome === 'recorded') await this.watch(caseId, at);
     if (outcome === 'recorded') this.changes?.emit({ caseId, systemId, status: 'completed', receiptNo: result.receiptNo });
     return outcome;
   }
@@ -556,6 +614,7 @@ export class CaseStore {
     }
     const targets = snapshot.record.targets;
     await this.redis.zrem(this.watchKey, caseId);
+    await this.flagClock(caseId, undefined);
     await this.redis.zrem(this.acceptedKey, caseId);
     await this.redis.del(
       this.caseKey(caseId),

@@ -239,6 +239,8 @@ function reloadText(r: ReloadOutcome): string {
     `changed:    ${r.changed.length ? each(r.changed) : 'none'}`,
     `unchanged:  ${r.unchanged.length} system${r.unchanged.length === 1 ? '' : 's'}`,
     `routes:     ${r.routes.changed ? `changed (version ${r.routes.version})` : `unchanged (version ${r.routes.version})`}`,
+    `items:      ${r.items.changed ? `changed (version ${r.items.version})` : `unchanged (version ${r.items.version})`}`,
+    `calendar:   ${r.calendar.changed ? `changed (version ${r.calendar.version})` : `unchanged (version ${r.calendar.version})`}`,
   ];
   if (r.missingOnDisk.length) lines.push(`no file:    ${r.missingOnDisk.join(', ')} (still running; DELETE /api/v1/admin/systems/<id> removes one)`);
   return `${lines.join('\n')}\n`;

@@ -63,15 +63,17 @@ function readRaw(dir: string, file: string): unknown {
 }
 
 /** The running systems and routing table (`routes`, as in use), with gateway.yaml from the folder. */
-export function exportConfig(dir: string, systems: ReadonlyMap<string, Record<string, unknown>>, routes?: Record<string, unknown>): Record<string, string> {
+export function exportConfig(dir: string, systems: ReadonlyMap<string, Record<string, unknown>>, routes?: Record<string, unknown>, items?: Record<string, unknown>): Record<string, string> {
   const files: Record<string, string> = {};
   for (const [id, raw] of [...systems].sort(([a], [b]) => a.localeCompare(b))) {
     const placeholders: Placeholder[] = [];
     const content = withPlaceholders(raw, id, systemSecret, [], placeholders);
     files[`systems/${id}.yaml`] = yamlFile(content, placeholders);
   }
-  for (const file of ['routes.yaml', 'gateway.yaml']) {
-    const raw = file === 'routes.yaml' && routes ? routes : readRaw(dir, file);
+  // The item catalogue in use (edited through the API, perhaps), when there is one; the calendar files are only ever read from the folder.
+  const catalogue = items && Array.isArray(items.items) && items.items.length > 0 ? items : undefined;
+  for (const file of ['routes.yaml', 'gateway.yaml', ...(catalogue ? ['items.yaml'] : [])]) {
+    const raw = file === 'routes.yaml' && routes ? routes : file === 'items.yaml' ? catalogue : readRaw(dir, file);
     if (raw === undefined) continue;
     const placeholders: Placeholder[] = [];
     const content = withPlaceholders(raw, 'OW', (at) => SECRET_KEY.test(String(at.at(-1) ?? '')), [], placeholders);

@@ -1,7 +1,8 @@
 /**
  * The configuration a running gateway uses: the files it started with, plus the versions stored
  * since, of each system (PUT /api/v1/admin/systems/:id, which also adds one; a removal; a reload of
- * the configuration folder) and of the routing table (PUT /api/v1/admin/routes). Versions live in
+ * the configuration folder), of the routing table (PUT /api/v1/admin/routes), of the item catalogue
+ * (PUT /api/v1/admin/items) and of the calendar (a reload). Versions live in
  * Redis, so every gateway process on the same Redis picks a new one up within a couple of seconds
  * (a new system's worker starts there, a removed one's stops), and a restart keeps it.
  */
@@ -12,7 +13,9 @@ import type { Logger } from '../platform/logger';
 import { redactUrl } from '../platform/privacy';
 import type { RedisClient } from '../platform/redis';
 import { keyPath } from '../platform/errors';
-import { ConfigError, loadConfig, parseRoutes, parseSystem, routeIssues, trialRun, trialRunAll, type ConfigIssue, type GatewayConfig } from './loader';
+import { ItemCatalogue } from '../timelimits/config';
+import { WorkCalendar } from '../timelimits/calendar';
+import { ConfigError, ITEMS_FILE, loadConfig, parseCalendar, parseItems, parseRoutes, parseSystem, routeIssues, trialRun, trialRunAll, type ConfigIssue, type GatewayConfig } from './loader';
 import type { RoutesFile, SystemConfig } from './schema';
 import { VersionConflict, VersionStore, type ApplyError, type StoredVersion, type VersionInfo, type VersionSource } from './versions';
 
@@ -207,6 +210,13 @@ export interface ShownRoutes {
   unrouted?: unknown;
 }
 
+/** The item catalogue as ops see it: items.yaml as written, with its version. */
+export interface ShownItems {
+  version: number;
+  source: VersionSource;
+  items: unknown[];
+}
+
 /** What a reload of the configuration folder did. */
 export interface ReloadOutcome {
   /** Files of systems that did not run: each is a new system (version 1, or the next after its removal). */
@@ -218,12 +228,28 @@ export interface ReloadOutcome {
   /** Systems that run without a file in the folder: reported, never removed (removal is explicit). */
   missingOnDisk: string[];
   routes: { changed: boolean; version: number };
+  /** items.yaml and the calendar files, likewise: a new version when they changed since last read. */
+  items: { changed: boolean; version: number };
+  calendar: { changed: boolean; version: number };
   /** The version each added or changed system is at now. */
   versions: Record<string, number>;
 }
 
 /** The field of the routing table in its versions hash (a system id cannot contain a dot). */
 const ROUTES = 'routes.yaml';
+
+/** The fields of the item catalogue and of the calendar (all its years, one document) in their versions hash. */
+const ITEMS = ITEMS_FILE;
+const CALENDAR = 'calendar';
+
+/** A document versioned as a whole (the routing table, the item catalogue, the calendar): the version in use here. */
+interface DocumentInUse {
+  version: number;
+  source: VersionSource;
+  raw: Record<string, unknown>;
+  /** A stored version this process could not apply: reported once, not retried every refresh. */
+  failed?: number;
+}
 
 /** How often a reload retries a version another process stored at the same moment. */
 const STORE_TRIES = 3;
@@ -256,6 +282,10 @@ export class LiveConfig {
   private readonly removeListeners: Array<(systemId: string) => void> = [];
   private readonly systemVersions: VersionStore;
   private readonly routeVersions: VersionStore;
+  /** The item catalogue and the calendar: one store, a field each. */
+  private readonly timeLimitVersions: VersionStore;
+  private readonly items: DocumentInUse;
+  private readonly calendar: DocumentInUse;
   private readonly startedAt: string;
   /** This process, as named in the apply errors it reports (several gateways may share a host and even a process in tests). */
   readonly processName = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
@@ -284,6 +314,13 @@ export class LiveConfig {
       this.raws.set(id, files.sources.get(id) ?? {});
     }
     this.routes = { version: 1, source: 'file', raw: files.routesSource };
+    this.timeLimitVersions = new VersionStore(redis, {
+      latest: `${prefix}:config:time-limits`,
+      history: (field) => `${prefix}:config:time-limits:history:${field}`,
+      applyErrors: (field) => `${prefix}:config:time-limits:apply-errors:${field}`,
+    });
+    this.items = { version: 1, source: 'file', raw: files.itemsSource };
+    this.calendar = { version: 1, source: 'file', raw: files.calendarSource };
   }
 
   private now(): string {
@@ -452,6 +489,8 @@ export class LiveConfig {
       }
     }
     await this.refreshRoutes();
+    await this.refreshTimeLimits(ITEMS);
+    await this.refreshTimeLimits(CALENDAR);
   }
 
   private async refreshRoutes(): Promise<void> {
@@ -647,6 +686,93 @@ export class LiveConfig {
     return this.showRoutes();
   }
 
+  // ── the item catalogue and the calendar ───────────────────────────────────────────────────────────
+
+  private document(field: typeof ITEMS | typeof CALENDAR): DocumentInUse {
+    return field === ITEMS ? this.items : this.calendar;
+  }
+
+  /**
+   * Checks an item catalogue (its schema: every rule of a start-up) or a calendar (every year's
+   * file against its year); one read from the files may keep their `${…}` references.
+   */
+  private applicable(field: typeof ITEMS | typeof CALENDAR, raw: Record<string, unknown>, source: VersionSource): GatewayConfig['timeLimits'] {
+    const issues: ConfigIssue[] = [];
+    if (field === CALENDAR) {
+      const years = parseCalendar(raw, issues);
+      if (!years) throw new ConfigInvalid(issues);
+      return { items: this.current.timeLimits.items, calendar: new WorkCalendar(years) };
+    }
+    issues.push(...environmentReferences(raw, source === 'file' ? raw : this.files.itemsSource, ITEMS));
+    const items = parseItems(raw, ITEMS, this.options.env, issues);
+    if (!items || issues.length > 0) throw new ConfigInvalid(issues);
+    return { items: new ItemCatalogue(items.items), calendar: this.current.timeLimits.calendar };
+  }
+
+  private applyTimeLimits(field: typeof ITEMS | typeof CALENDAR, version: number, raw: Record<string, unknown>, source: VersionSource): void {
+    const timeLimits = this.applicable(field, raw, source);
+    this.current = { ...this.current, timeLimits, ...(field === ITEMS ? { itemsSource: raw } : { calendarSource: raw }) };
+    const doc = this.document(field);
+    Object.assign(doc, { version, source, raw });
+    if (doc.failed !== undefined) {
+      doc.failed = undefined;
+      void this.timeLimitVersions.clearApplyError(field, this.processName).catch(() => undefined);
+    }
+  }
+
+  private async refreshTimeLimits(field: typeof ITEMS | typeof CALENDAR): Promise<void> {
+    const entry = await this.timeLimitVersions.latest(field);
+    const doc = this.document(field);
+    if (!entry || entry.version <= doc.version || doc.failed === entry.version) return;
+    try {
+      this.applyTimeLimits(field, entry.version, entry.raw, entry.source ?? 'api');
+      this.options.log.info({ document: field, version: entry.version, by: entry.by }, 'time-limit configuration version applied');
+    } catch (err) {
+      const message = describeIssues(err);
+      doc.failed = entry.version;
+      this.options.log.error({ document: field, version: entry.version, kept: doc.version, err: message }, 'stored time-limit configuration does not apply here; the previous version is kept');
+      await this.timeLimitVersions.reportApplyError(field, { version: entry.version, process: this.processName, message: message.slice(0, 1000), at: this.now() });
+    }
+  }
+
+  /** The item catalogue in use here, as written, with its version. */
+  showItems(): ShownItems {
+    return { version: this.items.version, source: this.items.source, items: (this.items.raw.items as unknown[] | undefined) ?? [] };
+  }
+
+  private timeLimitsFileVersion(field: typeof ITEMS | typeof CALENDAR): StoredVersion {
+    return { version: 1, raw: field === ITEMS ? this.files.itemsSource : this.files.calendarSource, at: this.startedAt, by: 'file', source: 'file', summary: 'the configuration file' };
+  }
+
+  itemsHistory(): Promise<VersionInfo[]> {
+    return this.timeLimitVersions.history(ITEMS, this.timeLimitsFileVersion(ITEMS));
+  }
+
+  itemsVersionContent(version: number): Promise<{ info: VersionInfo; raw: Record<string, unknown> } | undefined> {
+    return this.timeLimitVersions.content(ITEMS, version, this.timeLimitsFileVersion(ITEMS));
+  }
+
+  /** Validates and stores a new version of the item catalogue; this process uses it at once, the others within seconds. */
+  async putItems(raw: Record<string, unknown>, by: string, options: PutOptions = {}): Promise<ShownItems> {
+    await this.putTimeLimits(ITEMS, raw, by, options);
+    return this.showItems();
+  }
+
+  private async putTimeLimits(field: typeof ITEMS | typeof CALENDAR, raw: Record<string, unknown>, by: string, options: PutOptions): Promise<{ version: number }> {
+    const latest = await this.timeLimitVersions.latest(field);
+    const base = latest?.version ?? 1;
+    if (options.expected !== undefined && options.expected !== base) throw new VersionMismatch(base, options.expected);
+    const previous = latest?.raw ?? this.timeLimitsFileVersion(field).raw;
+    const source = options.source ?? 'api';
+    this.applicable(field, raw, source);
+    const change = describeChange(previous, raw);
+    const entry: StoredVersion = { version: base + 1, raw, at: this.now(), by, source, summary: options.summary ? `${options.summary}: ${change}` : change, ...(options.reason ? { reason: options.reason } : {}) };
+    await this.storeOn(this.timeLimitVersions, field, latest?.version ?? 0, entry, options.expected);
+    if (options.readFromFile) await this.noteFileRead(field, raw);
+    this.applyTimeLimits(field, entry.version, raw, source);
+    return { version: entry.version };
+  }
+
   // ── the configuration folder, read again ────────────────────────────────────────────────────────
 
   private async noteFileRead(file: string, raw: Record<string, unknown>): Promise<void> {
@@ -680,7 +806,16 @@ export class LiveConfig {
     const disk = await this.folderNow(true);
     const read = await this.options.redis.hgetall(this.filesReadKey);
     const lastRead = (file: string, atStart: Record<string, unknown> | undefined): unknown => (read[file] !== undefined ? JSON.parse(read[file]) : atStart);
-    const outcome: ReloadOutcome = { added: [], changed: [], unchanged: [], missingOnDisk: [], routes: { changed: false, version: this.routes.version }, versions: {} };
+    const outcome: ReloadOutcome = {
+      added: [],
+      changed: [],
+      unchanged: [],
+      missingOnDisk: [],
+      routes: { changed: false, version: this.routes.version },
+      items: { changed: false, version: this.items.version },
+      calendar: { changed: false, version: this.calendar.version },
+      versions: {},
+    };
     for (const [id, raw] of disk.sources) {
       if (!this.exists(id)) outcome.added.push(id);
       else if (sameContent(lastRead(`systems/${id}`, this.files.sources.get(id)), raw)) outcome.unchanged.push(id);
@@ -700,6 +835,14 @@ export class LiveConfig {
     if (!sameContent(lastRead(ROUTES, this.files.routesSource), disk.routesSource)) {
       const routes = await this.storeFromFile(() => this.putRoutes(disk.routesSource, by, { source: 'file', summary: 'reloaded from the file', reason, readFromFile: true }));
       outcome.routes = { changed: true, version: routes.version };
+    }
+    for (const [field, now, atStart] of [
+      [ITEMS, disk.itemsSource, this.files.itemsSource],
+      [CALENDAR, disk.calendarSource, this.files.calendarSource],
+    ] as const) {
+      if (sameContent(lastRead(field, atStart), now)) continue;
+      const stored = await this.storeFromFile(() => this.putTimeLimits(field, now, by, { source: 'file', summary: 'reloaded from the file', reason, readFromFile: true }));
+      outcome[field === ITEMS ? 'items' : 'calendar'] = { changed: true, version: stored.version };
     }
     return outcome;
   }

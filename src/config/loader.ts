@@ -23,7 +23,7 @@ import {
   type SystemConfig,
   type SystemFile,
 } from './schema';
-import { calendarFiles, calendarYearSchema, itemsFileSchema, timeLimitConfig, type TimeLimitConfig } from '../timelimits/config';
+import { CALENDAR_DIR, calendarFiles, calendarYearSchema, itemsFileSchema, timeLimitConfig, type ItemsFile, type TimeLimitConfig } from '../timelimits/config';
 import type { CalendarYear } from '../timelimits/calendar';
 
 export { keyPath };
@@ -82,6 +82,10 @@ export interface GatewayConfig {
   routesSource: Record<string, unknown>;
   /** config/items.yaml (each item's time limits) and config/calendar/<year>.yaml; both may be absent. */
   timeLimits: TimeLimitConfig;
+  /** items.yaml as written (before `${ENV}` expansion; `{items: []}` without the file), for showing and editing it. */
+  itemsSource: Record<string, unknown>;
+  /** Each calendar file as written, by its year ("2026"), for versioning what a reload reads. */
+  calendarSource: Record<string, unknown>;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -350,32 +354,49 @@ export function loadConfig(dir: string, env: Env = process.env, options: LoadOpt
   if (routes) issues.push(...routeIssues(routes, knownIds, knownSystems));
 
   const sharedData = loadSharedData(dir, env, knownIds, knownSystems, issues);
-  const timeLimits = loadTimeLimits(dir, env, issues);
+  const { timeLimits, itemsSource, calendarSource } = loadTimeLimits(dir, env, issues);
 
   if (issues.length > 0 || !routes) throw new ConfigError(issues);
-  return { dir: path.resolve(dir), gateway, routes, sharedData, systems, sources, routesSource: routesSource as Record<string, unknown>, timeLimits };
+  return { dir: path.resolve(dir), gateway, routes, sharedData, systems, sources, routesSource: routesSource as Record<string, unknown>, timeLimits, itemsSource, calendarSource };
 }
 
-const ITEMS_FILE = 'items.yaml';
+export const ITEMS_FILE = 'items.yaml';
+
+/** An item catalogue as written (`${ENV}` unexpanded): expanded and checked against its schema; undefined with issues when it fails. */
+export function parseItems(raw: unknown, file: string, env: Env, issues: ConfigIssue[]): ItemsFile | undefined {
+  return validate(itemsFileSchema, expandEnv(raw, env, file, issues), file, issues);
+}
+
+/** Calendar files as written, by year: each checked against its year's schema; undefined with issues when one fails. */
+export function parseCalendar(raw: Record<string, unknown>, issues: ConfigIssue[]): Map<number, CalendarYear> | undefined {
+  const years = new Map<number, CalendarYear>();
+  const before = issues.length;
+  for (const [year, content] of Object.entries(raw)) {
+    const parsed = validate(calendarYearSchema(Number(year)), content, `${CALENDAR_DIR}/${year}.yaml`, issues);
+    if (parsed) years.set(Number(year), parsed);
+  }
+  return issues.length === before ? years : undefined;
+}
 
 /**
  * config/items.yaml and config/calendar/<year>.yaml. Without items.yaml no item has a time limit;
  * a year without its calendar file is counted with weekends only (start-up warns of it).
  */
-function loadTimeLimits(dir: string, env: Env, issues: ConfigIssue[]): TimeLimitConfig {
+function loadTimeLimits(dir: string, env: Env, issues: ConfigIssue[]): { timeLimits: TimeLimitConfig; itemsSource: Record<string, unknown>; calendarSource: Record<string, unknown> } {
   const raw = readYaml(dir, ITEMS_FILE, issues, false);
-  const items = (raw === undefined ? undefined : validate(itemsFileSchema, expandEnv(raw, env, ITEMS_FILE, issues), ITEMS_FILE, issues)) ?? { items: [] };
-  const years = new Map<number, CalendarYear>();
+  const itemsSource = (raw ?? { items: [] }) as Record<string, unknown>;
+  const items = (raw === undefined ? undefined : parseItems(raw, ITEMS_FILE, env, issues)) ?? { items: [] };
+  const calendarSource: Record<string, unknown> = {};
   for (const { file, year } of calendarFiles(dir)) {
     if (year === undefined) {
       issues.push({ file, path: '', message: 'a calendar file is named after its year, e.g. calendar/2026.yaml' });
       continue;
     }
     const content = readYaml(dir, file, issues, true);
-    const parsed = content === undefined ? undefined : validate(calendarYearSchema(year), content, file, issues);
-    if (parsed) years.set(year, parsed);
+    if (content !== undefined) calendarSource[String(year)] = content;
   }
-  return timeLimitConfig(items, years);
+  const years = parseCalendar(calendarSource, issues) ?? new Map<number, CalendarYear>();
+  return { timeLimits: timeLimitConfig(items, years), itemsSource, calendarSource };
 }
 
 const SHARED_DATA_FILE = 'shared-data.yaml';

@@ -1,7 +1,8 @@
 /**
  * Reads the backlog gauges (src/platform/metrics.ts) from Redis: per system a fixed handful of
  * commands (job counts, paused flag, the oldest waiting job, the circuit, the unmatched count), and
- * two for the callback and poll queues. Never anything per case: 10 000 waiting cases cost what 10 do.
+ * two for the callback and poll queues, one for the time limits' counts. Never anything per case:
+ * 10 000 waiting cases cost what 10 do.
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
@@ -10,6 +11,7 @@ import { Queue, type ConnectionOptions } from 'bullmq';
 import type { GatewayConfig } from '../config/loader';
 import { CALLBACK_QUEUE } from '../callbacks/dispatcher';
 import { POLL_QUEUE } from '../results/poller';
+import type { ClockCount } from '../cases/store';
 import type { BacklogSnapshot, SystemBacklog } from '../platform/metrics';
 import { LuaScripts } from '../platform/lua';
 import type { RedisClient } from '../platform/redis';
@@ -31,6 +33,8 @@ export interface BacklogDeps {
   now?: () => Date;
   /** How long the exporter's claim lasts without a renewal (a scrape renews it); default 15 s. */
   exporterLeaseMs?: number;
+  /** The counts of open cases due soon or overdue, as the time-limit monitor keeps them. */
+  clockCounts: () => Promise<ClockCount[]>;
 }
 
 export class BacklogReader {
@@ -84,9 +88,9 @@ export class BacklogReader {
         ...(probeOk !== null ? { probeUp: Number(probeOk === '1') } : {}),
       };
     }));
-    const [callbacks, polls] = await Promise.all([this.callbacks.getJobCounts('waiting', 'active', 'delayed', 'prioritized'), this.polls.getJobCounts('waiting', 'active', 'delayed', 'prioritized')]);
+    const [callbacks, polls, clocks] = await Promise.all([this.callbacks.getJobCounts('waiting', 'active', 'delayed', 'prioritized'), this.polls.getJobCounts('waiting', 'active', 'delayed', 'prioritized'), this.deps.clockCounts()]);
     const sum = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
-    return { systems, callbackBacklog: sum(callbacks), pollBacklog: sum(polls) };
+    return { systems, callbackBacklog: sum(callbacks), pollBacklog: sum(polls), clocks };
   }
 
   async close(): Promise<void> {

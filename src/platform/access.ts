@@ -39,6 +39,8 @@ const RULES: ReadonlyArray<{ method: string; path: RegExp; need: Need }> = [
   { method: 'DELETE', path: /^\/api\/v1\/admin\/systems\/[^/]+\/?$/i, need: 'admin' },
   { method: 'PUT', path: /^\/api\/v1\/admin\/routes\/?$/i, need: 'admin' },
   { method: 'POST', path: /^\/api\/v1\/admin\/routes\/rollback\/?$/i, need: 'admin' },
+  { method: 'PUT', path: /^\/api\/v1\/admin\/items\/?$/i, need: 'admin' },
+  { method: 'POST', path: /^\/api\/v1\/admin\/items\/rollback\/?$/i, need: 'admin' },
   { method: 'POST', path: /^\/api\/v1\/admin\/config\/reload\/?$/i, need: 'admin' },
   { method: 'POST', path: /^\/api\/v1\/admin\/systems\/[^/]+\/(rollback|reset)\/?$/i, need: 'admin' },
   { method: '*', path: /^\/api\/v1\/admin\//i, need: 'operator' },

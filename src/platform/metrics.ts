@@ -137,6 +137,8 @@ export interface BacklogSnapshot {
   callbackBacklog: number;
   /** Acknowledged deliveries of polling systems whose result is still being polled for. */
   pollBacklog: number;
+  /** Open cases due soon or overdue, per state, catalogue entry and system they wait on. */
+  clocks: Array<{ state: 'due_soon' | 'overdue'; item: string; systemId: string; cases: number }>;
 }
 
 const CIRCUIT_STATES = ['closed', 'open', 'half_open'] as const;
@@ -235,6 +237,24 @@ export function registerBacklogGauges(registry: Registry, read: () => Promise<Ba
       for (const s of last?.snapshot?.systems ?? []) this.set({ systemId: s.systemId, level: s.level, protocol: s.protocol }, 1);
     },
   });
+  // The catalogue entry (as written, a glob such as 330800-FG-*), never the case's own item code: the
+  // label has as many values as the catalogue has entries, and the catalogue is small (tens).
+  for (const [state, name, help] of [
+    ['due_soon', 'ow_cases_due_soon', 'Open cases whose clock runs and that have warnDays or fewer working days left, by catalogue entry (itemCode) and system they wait on'],
+    ['overdue', 'ow_cases_overdue', 'Open cases whose clock runs past their promised (else legal) limit, by catalogue entry (itemCode) and system they wait on'],
+  ] as const) {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['itemCode', 'systemId'],
+      registers,
+      async collect() {
+        await refresh();
+        this.reset();
+        for (const c of last?.snapshot?.clocks ?? []) if (c.state === state) this.set({ itemCode: c.item, systemId: c.systemId }, c.cases);
+      },
+    });
+  }
   new Gauge({
     name: 'ow_callback_backlog',
     help: 'Case outboxes with callbacks not yet acknowledged by the intake platform (drain jobs waiting, delayed or running)',

@@ -27,6 +27,8 @@ interface PollJob {
   receiptNo: string;
   /** When the delivery was acknowledged: the poll gives up `maxAgeMs` after it. */
   since: number;
+  /** Which sending of the delivery it polls for (0, the first, when absent); see CaseStore.deliverySending. */
+  sending?: number;
   /** The request id of the delivery it follows: its log lines carry it. */
   requestId?: string;
 }
@@ -61,9 +63,15 @@ export class ResultPoller {
   async schedule(system: SystemConfig, caseId: string, receiptNo: string): Promise<void> {
     const poll = system.result?.poll;
     if (system.result?.mode !== 'poll' || !poll) return;
-    // Job ids may not contain ':'; system ids have no '_', so this id is unambiguous.
+    // One job per sending: a case sent again after 补正 is polled afresh (its receipt number and
+    // maxAgeMs are the new sending's), whatever is left of the earlier sending's poll: a job still
+    // waiting, running, or kept as failed would take the same id. A repeated acknowledgement of one
+    // sending (a crash before it was recorded) adds nothing. Job ids may not contain ':'; system ids
+    // have no '_', so the id is unambiguous; the first sending keeps the id it always had.
+    const { sending } = await this.deps.store.deliverySending(caseId, system.id);
     const requestId = currentContext()?.requestId;
-    await this.queue.add('poll', { caseId, systemId: system.id, receiptNo, since: this.now(), ...(requestId ? { requestId } : {}) }, { jobId: `${caseId}__${system.id}`, delay: poll.intervalMs, removeOnComplete: true, removeOnFail: { age: 7 * 24 * 3600 } });
+    const jobId = sending > 0 ? `${caseId}__${system.id}__${sending}` : `${caseId}__${system.id}`;
+    await this.queue.add('poll', { caseId, systemId: system.id, receiptNo, since: this.now(), ...(sending > 0 ? { sending } : {}), ...(requestId ? { requestId } : {}) }, { jobId, delay: poll.intervalMs, removeOnComplete: true, removeOnFail: { age: 7 * 24 * 3600 } });
   }
 
   start(): void {
@@ -90,7 +98,9 @@ export class ResultPoller {
     const system = this.deps.config().systems.get(systemId);
     const poll = system?.result?.mode === 'poll' ? system.result.poll : undefined;
     if (!system || !poll) return log.warn('system no longer polled; polling stopped');
-    const status = await this.deps.store.deliveryStatus(caseId, systemId);
+    const { status, sending } = await this.deps.store.deliverySending(caseId, systemId);
+    // A later sending (the case resubmitted after 补正) has a poll of its own: this one is over.
+    if (sending !== (job.data.sending ?? 0)) return log.info('the case was sent again; its new sending is polled by a poll of its own');
     // Done when the result came some other way or the delivery ended; an acknowledgement not yet
     // recorded (the poll is scheduled just before it) is waited for.
     if (status !== 'delivered' && status !== 'delivering' && status !== 'queued') return;

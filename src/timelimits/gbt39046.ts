@@ -18,7 +18,8 @@ export const CHANNEL_CODE_LIST = ['1', '2', '3', '9'] as const;
 
 /**
  * 申请者证件类型代码 (GA/T 2000.156, n3), from the case's `applicant.idType`. The intake platform's
- * names and the usual Chinese ones are both understood; anything else is 990 (其他).
+ * names and the usual Chinese ones are both understood; anything else is 990 (其他). These codes were
+ * not checked against GA/T 2000.156's own table (docs/time-limits.md, "What was checked").
  */
 export const ID_TYPE_CODES: Readonly<Record<string, string>> = {
   ID_CARD: '111', 居民身份证: '111',

@@ -10,14 +10,18 @@
  * its next moment. A warning is marked in the case's own hash in the same script that queues it
  * in the case's outbox, so a tick repeated after a crash, or two at once, sends it once; and the
  * outbox's dispatcher signs and retries it as it does every case event.
+ *
+ * A look also flags the case as due soon or overdue (or neither) for the gauges, which then read
+ * one small hash of counts, never the cases. An overdue case is not looked at again until its
+ * clock or a delivery changes (the store scores it then), which is when its flag can change.
  */
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import { z } from 'zod';
 import type { GatewayConfig } from '../config/loader';
-import type { CaseStore } from '../cases/store';
-import { caseIdSchema } from '../cases/model';
+import type { CaseStore, ClockFlag } from '../cases/store';
+import { caseIdSchema, type DeliveryView } from '../cases/model';
 import { bullQueue } from '../delivery/queues';
 import type { Logger } from '../platform/logger';
 import { LuaScripts } from '../platform/lua';
@@ -40,6 +44,15 @@ export const timeLimitEventSchema = z.object({
   at: z.string(),
 });
 export type TimeLimitEvent = z.infer<typeof timeLimitEventSchema>;
+
+/**
+ * What a case due soon or overdue is counted as: its catalogue entry, and the systems it waits on
+ * (those whose delivery has not ended; all of them when none is left open, e.g. a dead letter discarded).
+ */
+function flagOf(event: TimeLimitEventType, item: string, deliveries: readonly DeliveryView[]): ClockFlag {
+  const waiting = deliveries.filter((d) => d.status !== 'completed' && d.status !== 'rejected').map((d) => d.systemId);
+  return { state: event === 'case.overdue' ? 'overdue' : 'due_soon', item, systems: waiting.length ? waiting : deliveries.map((d) => d.systemId) };
+}
 
 /** Cases looked at per tick at most; the rest wait for the next tick, oldest first. */
 const BATCH = 500;
@@ -128,11 +141,12 @@ export class TimeLimitMonitor {
   private async look(caseId: string, now: Date, report: CheckReport): Promise<number | undefined> {
     const { store } = this.deps;
     const [view, entries] = await Promise.all([store.view(caseId), store.clock(caseId)]);
-    if (!view) return undefined;
-    const clock = caseClock({ ...view, clock: entries }, this.deps.config().timeLimits, now);
-    // Stopped or done: nothing to warn of. A restart scores the case again.
-    if (!clock || clock.view.state !== 'running') return undefined;
-    const event: TimeLimitEventType | undefined = clock.view.overdue ? 'case.overdue' : clock.dueSoonAt && now >= clock.dueSoonAt ? 'case.due_soon' : undefined;
+    const config = this.deps.config().timeLimits;
+    const clock = view ? caseClock({ ...view, clock: entries }, config, now) : undefined;
+    const event: TimeLimitEventType | undefined = !clock || clock.view.state !== 'running' ? undefined : clock.view.overdue ? 'case.overdue' : clock.dueSoonAt && now >= clock.dueSoonAt ? 'case.due_soon' : undefined;
+    await store.flagClock(caseId, view && event ? flagOf(event, config.items.find(view.itemCode)!.itemCode, view.deliveries) : undefined);
+    // Stopped or done: nothing to warn of. A restart, and a decision, score the case again.
+    if (!view || !clock || clock.view.state !== 'running') return undefined;
     if (event && (await this.warn(caseId, view.itemCode, clock.run, event, clock.view, now))) report.sent.push({ caseId, event });
     if (clock.view.overdue) return undefined; // nothing more to say in this run
     const moments = [clock.dueSoonAt, clock.overdueAt].filter((m): m is Date => m !== undefined && m > now).map((m) => m.getTime());

@@ -167,6 +167,8 @@ describe('when ops add, change and remove systems and routes while the gateway r
       unchanged: ['city-b'],
       missingOnDisk: ['city-new'],
       routes: { changed: true, version: 5 },
+      items: { changed: false, version: 1 },
+      calendar: { changed: false, version: 1 },
       versions: { 'city-file': 1, 'city-a': 2 },
     });
     expect((await admin(a, 'GET', '/systems/city-file/history')).body).toEqual([expect.objectContaining({ version: 1, source: 'file', summary: 'created from the file', reason: '新增系统' })]);

@@ -14,7 +14,7 @@ const root = path.join(__dirname, '..', '..');
 async function exported(): Promise<Set<string>> {
   const metrics = createMetrics();
   const backlog = new Registry();
-  registerBacklogGauges(backlog, async () => ({ systems: [], callbackBacklog: 0, pollBacklog: 0 }));
+  registerBacklogGauges(backlog, async () => ({ systems: [], callbackBacklog: 0, pollBacklog: 0, clocks: [] }));
   registerLedgerGauges(backlog, { up: () => true, waiting: async () => ({ finished: 0, archived: 0 }), quarantined: async () => 0 });
   const names = new Set<string>();
   for (const m of [...(await metrics.registry.getMetricsAsJSON()), ...(await backlog.getMetricsAsJSON())]) {

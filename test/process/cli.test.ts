@@ -187,7 +187,7 @@ describe('OW_ENV_FILE and the daily actions against a running gateway', () => {
     fs.appendFileSync(file, 'CITY_NEW_TOKEN=city-new-secret-0123\n');
     const reloaded = await cli(['reload', '--reason', '新增系统']);
     expect([reloaded.code, reloaded.stderr]).toEqual([0, '']);
-    expect(reloaded.stdout).toBe(['added:      city-new (version 1)', 'changed:    none', 'unchanged:  2 systems', 'routes:     unchanged (version 1)', ''].join('\n'));
+    expect(reloaded.stdout).toBe(['added:      city-new (version 1)', 'changed:    none', 'unchanged:  2 systems', 'routes:     unchanged (version 1)', 'items:      unchanged (version 1)', 'calendar:   unchanged (version 1)', ''].join('\n'));
     const c = sampleCase({ targets: ['city-new'] });
     expect((await submit(gateway, c)).status).toBe(202);
     await eventually(async () => expect(legacy.received.find((r) => r.url === '/new' && (r.json as { bizNo?: string }).bizNo === c.caseId)?.headers.authorization).toBe('Bearer city-new-secret-0123'));

@@ -1,12 +1,12 @@
 /**
  * The timeliness report and the GB/T 39046 export on a fixture of 25 cases whose every figure is
  * worked out by hand below: read while all are in Redis, and again once the finished ones have moved
- * to the ledger (PGlite), the same figures either way.
+ * to the ledger, the same figures either way; on each ledger a deployment may have (a real
+ * PostgreSQL cluster of the test's own, and PGlite).
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { RunningGateway } from '../../src/gateway';
+import { BACKENDS } from '../ledger/backends';
+import { startTestPostgres, type TestPostgres } from '../ledger/postgres';
 import { caseView, eventually, OPS_TOKEN, pushResult, sampleCase, startTestGateway, submit, VIEWER_TOKEN } from '../support/harness';
 import { clockWorld, RESULT_TOKEN, TestClock, type ClockWorld } from './support';
 import { LEDGER_WAIT_MS } from '../ledger/backends';
@@ -50,7 +50,15 @@ const BY_ITEM = [
   { key: JB, cases: 4, completed: 3, onTimePromised: 2, onTimeLegal: 0, medianWorkingDays: 0, p90WorkingDays: 0, overdueOpen: 1, stoppedNeedMore: 0, stoppedSpecial: 0, channels: { 1: 0, 2: 0, 3: 4, 9: 0 }, promisedCut: null },
 ];
 
-describe('reports', () => {
+let pg: TestPostgres;
+beforeAll(async () => {
+  pg = await startTestPostgres();
+});
+afterAll(async () => {
+  await pg?.destroy();
+});
+
+describe.each(BACKENDS)('reports with the ledger on $name', (backend) => {
   let world: ClockWorld;
   let gateway: RunningGateway;
   const clock = new TestClock(new Date('2026-12-07T10:00:00+08:00'));
@@ -67,8 +75,8 @@ describe('reports', () => {
 
   beforeAll(async () => {
     world = await clockWorld({ retention: { hot: '1h', ledger: '36500d', sweepEvery: '1h' } });
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ow-reports-'));
-    gateway = await startTestGateway(world.dir, { now: clock.now, dataDir, ledger: {}, options: { timeLimitTickMs: 3_600_000 } });
+    const place = await backend.place(pg);
+    gateway = await startTestGateway(world.dir, { now: clock.now, dataDir: place.dataDir, ledger: place.url ? { url: place.url } : {}, options: { timeLimitTickMs: 3_600_000 } });
     for (const [name, { item, channel }] of Object.entries(FIXTURE)) {
       const c = sampleCase({ itemCode: item, channel, caseId: `QZ-R-${name}-${Date.now().toString(36)}` });
       ids[name] = c.caseId as string;
@@ -102,7 +110,7 @@ describe('reports', () => {
     clock.set('2026-12-16T12:00:00+08:00');
   });
   afterAll(async () => {
-    await gateway.stop();
+    await gateway?.stop();
     await world.legacy.close();
     await world.callbacks.close();
   });
@@ -184,7 +192,9 @@ describe('reports', () => {
     expect((await fetch(`${gateway.url}/api/v1/reports/timeliness`)).status).toBe(401);
   });
 
-  it('when the finished cases have moved to the ledger, then the figures are the same', async () => {
+  it('when the finished cases have moved to the ledger, then the figures and the export are the same', async () => {
+    const exported = async () => (await get(`/api/v1/reports/cases.gbt39046?${RANGE}`)).text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const fromRedis = await exported();
     const finished = ['A1', 'A7', 'A11', 'A15', 'A17', 'B1', 'C1'];
     await eventually(async () => {
       await gateway.sweep!.sweep();
@@ -195,5 +205,9 @@ describe('reports', () => {
     const archived = await caseView(gateway, ids.A11!);
     expect(archived.body).toMatchObject({ archived: true, timeLimit: { state: 'done', stoppedWorkingDays: 4, promisedDueAt: '2026-12-18T23:59:59.999+08:00' } });
     await expectFigures();
+    // Record by record, field by field, in the same order (by acceptance), read from the ledger or Redis.
+    const fromBoth = await exported();
+    expect(fromBoth).toEqual(fromRedis);
+    expect(fromBoth.find((l) => l['办件编号'] === ids.A11)).toMatchObject({ 承诺办结时间: '20261218235959', 办结时间: '20261216100000' });
   });
 });

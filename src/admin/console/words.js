@@ -62,6 +62,8 @@
       'system.remove': ['删除系统', 'remove a system'],
       'routes.configure': ['修改路由', 'change routes'],
       'routes.rollback': ['回滚路由', 'roll routes back'],
+      'items.configure': ['修改事项时限', 'change the item catalogue'],
+      'items.rollback': ['回滚事项时限', 'roll the item catalogue back'],
       'config.reload': ['重新加载配置目录', 'reload the configuration'],
       'config.export': ['导出配置', 'export the configuration'],
       'system.dry_run': ['试运行', 'dry-run a system'],

@@ -1,7 +1,8 @@
 -- A resubmission with changed content (补正 done): taken only while the case's clock is stopped
 -- for need_more, and only over the case as the caller read it (compare and set). Stores the new
 -- content, restarts the clock, and puts every delivery whose result asked for more back to
--- `queued` (fresh attempts, the result cleared so that the same answer later is news again).
+-- `queued` (fresh attempts, the result cleared so that the same answer later is news again, the
+-- sending counted).
 -- KEYS: case, clock, then n delivery hashes, then n history lists.
 -- ARGV: the stored record JSON as read, the new record JSON, clock entry, history entry, at.
 -- Answers {'resubmitted', i…} (the positions of the deliveries to send again, from 1), {'done'} when the new
@@ -23,6 +24,8 @@ for i = 1, n do
   local result = redis.call('HGET', KEYS[2 + i], 'result')
   if result and cjson.decode(result).outcome == 'need_more' then
     redis.call('HSET', KEYS[2 + i], 'status', 'queued', 'attempts', '0', 'updatedAt', ARGV[5])
+    -- A new sending: a result polled for it is polled by a job of its own (src/results/poller.ts).
+    redis.call('HINCRBY', KEYS[2 + i], 'sending', 1)
     redis.call('HDEL', KEYS[2 + i], 'result', 'discarded', 'discardedAt')
     redis.call('RPUSH', KEYS[2 + n + i], ARGV[4])
     answer[#answer + 1] = i

@@ -207,7 +207,7 @@ export const deadLetterSchema = z.object({
   systemId: z.string(),
   attempts: count,
   lastError: z.string(),
-  failedAt: z.iso.datetime(),
+  deadAt: z.iso.datetime(),
 });
 export type DeadLetter = z.infer<typeof deadLetterSchema>;
 

@@ -207,7 +207,7 @@ export const deadLetterSchema = z.object({
   systemId: z.string(),
   attempts: count,
   lastError: z.string(),
-  deadAt: z.iso.datetime(),
+  failedAt: z.iso.datetime(),
 });
 export type DeadLetter = z.infer<typeof deadLetterSchema>;
 

@@ -493,7 +493,7 @@ export class Operations {
   // ── dead letters ────────────────────────────────────────────────────────────────────────────────
 
   /**
-   * One system's dead letters after `after` (deadAt, id), oldest first, at most `want`: read from
+   * One system's dead letters after `after` (failedAt, id), oldest first, at most `want`: read from
    * its failed set (scored by when each failed) a batch at a time, so a page costs a page, not every
    * failed job there is.
    */
@@ -505,8 +505,8 @@ export class Operations {
       const batch = await this.deps.redis.zrangebyscore(queue.keys.failed, from, '+inf', 'WITHSCORES', 'LIMIT', offset, DEAD_LETTER_BATCH);
       for (let i = 0; i < batch.length && letters.length < want; i += 2) {
         const caseId = caseIdOfJob(batch[i]!);
-        const letter = { id: deadLetterId(systemId, caseId), deadAt: new Date(Number(batch[i + 1])).toISOString() };
-        if (after && (letter.deadAt < after[0] || (letter.deadAt === after[0] && letter.id <= after[1]))) continue;
+        const letter = { id: deadLetterId(systemId, caseId), failedAt: new Date(Number(batch[i + 1])).toISOString() };
+        if (after && (letter.failedAt < after[0] || (letter.failedAt === after[0] && letter.id <= after[1]))) continue;
         const delivery = await this.deps.store.delivery(caseId, systemId);
         if (!delivery || delivery.status !== 'dead') continue;
         const lastError = delivery.lastError ?? '';
@@ -523,7 +523,7 @@ export class Operations {
     const systems = [...this.deps.config().systems.keys()].filter((id) => !filter.systemId || id === filter.systemId);
     const letters: DeadLetter[] = [];
     for (const systemId of systems) letters.push(...(await this.deadLettersOf(systemId, filter, after, want)));
-    return letters.sort((a, b) => a.deadAt.localeCompare(b.deadAt) || a.id.localeCompare(b.id)).slice(0, want);
+    return letters.sort((a, b) => a.failedAt.localeCompare(b.failedAt) || a.id.localeCompare(b.id)).slice(0, want);
   }
 
   /** A page of dead letters, oldest first; the cursor is the last one answered (when, which). */
@@ -532,7 +532,7 @@ export class Operations {
     const limit = filter.limit ?? 100;
     const found = await this.deadLettersAfter(filter, after, limit + 1);
     const items = found.slice(0, limit);
-    return { items, ...(found.length > limit ? { next: encodeCursor([items.at(-1)!.deadAt, items.at(-1)!.id]) } : {}) };
+    return { items, ...(found.length > limit ? { next: encodeCursor([items.at(-1)!.failedAt, items.at(-1)!.id]) } : {}) };
   }
 
   private async deadLetter(id: string) {

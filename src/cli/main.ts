@@ -218,7 +218,7 @@ function systemsTable(systems: readonly SystemStatus[]): string {
 function deadLettersTable(page: DeadLetterPage): string {
   if (page.items.length === 0) return 'no dead letters\n';
   const more = page.next ? `(more than ${page.items.length}: --json and the API's cursor page on)\n` : '';
-  return table(['ID', 'FAILED AT', 'ATTEMPTS', 'LAST ERROR'], page.items.map((d) => [d.id, d.deadAt, String(d.attempts), oneLine(d.lastError)])) + more;
+  return table(['ID', 'FAILED AT', 'ATTEMPTS', 'LAST ERROR'], page.items.map((d) => [d.id, d.failedAt, String(d.attempts), oneLine(d.lastError)])) + more;
 }
 
 function caseText(view: CaseView): string {

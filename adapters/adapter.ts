@@ -5,6 +5,7 @@
  * `response.*` expressions, or throw RetryableError / PermanentError for what went wrong on the way.
  */
 import type { Egress, SystemConfig } from '../src/config/schema';
+import type { Readable } from 'node:stream';
 import type { Logger } from '../src/platform/logger';
 
 export interface DeliveryContext {
@@ -21,6 +22,31 @@ export interface DeliveryContext {
   signal?: AbortSignal;
   /** The `X-OW-Seal` value for the exact bytes about to be sent, when the system is sealed. */
   seal?: (payload: Buffer) => string;
+  /** The case's materials this system takes inline or attached, fetched and verified (absent: by reference, in the body as mapped). */
+  materials?: MaterialHandover;
+}
+
+/** One material to hand over: what it is, and its bytes in the cache (read as a stream, never whole unless inline). */
+export interface MaterialPart {
+  kind: string;
+  name: string;
+  mime: string;
+  size: number;
+  sha256: string;
+  /** Opens its bytes. */
+  open(): Readable;
+  /** A look-up document's own seal, as its X-OW-Seal value (base64url of the seal's JSON). */
+  sealHeader?: string;
+  /** The same seal as an object, for a body that carries it beside the bytes. */
+  seal?: unknown;
+}
+
+export interface MaterialHandover {
+  /** inline: base64 inside the body; attach: multipart (REST) or MTOM/XOP (SOAP). */
+  mode: 'inline' | 'attach';
+  /** JSON Pointer into the mapped body where the materials (or the references to their parts) go. */
+  field: string;
+  parts: MaterialPart[];
 }
 
 /** What `send` would put on the wire for a body, built the same way, nothing sent (dry runs). */

@@ -23,7 +23,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import YAML from 'yaml';
-import { benchCase, children, freePort, killAll, MAIN, ROOT, sleep, startArgs, stopChild, TOKEN, waitReady } from './bench-support';
+import { BENCH_MATERIALS, benchCase, children, freePort, killAll, MAIN, ROOT, sleep, startArgs, stopChild, TOKEN, waitReady } from './bench-support';
 import { openPglite } from '../src/ledger/sql';
 
 const RESULT_TOKEN = 'bench-result-token';
@@ -186,6 +186,7 @@ function writeConfig(dir: string, standInUrl: string): void {
       defaults: { concurrency: 32, rateLimit: { max: 1_000_000, perMs: 1000 }, timeoutMs: 10_000 },
       egress: { allow: ['127.0.0.1'] },
       retention: { hot: '1s', ledger: '180d', sweepEvery: '1s' },
+      materials: BENCH_MATERIALS,
     }),
   );
   fs.writeFileSync(path.join(dir, 'routes.yaml'), YAML.stringify({ routes: [{ itemCode: '*', targets: ['bench-1'] }] }));

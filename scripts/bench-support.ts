@@ -52,6 +52,10 @@ export async function stopChild(child: ChildProcess, graceMs: number): Promise<v
   clearTimeout(timer);
 }
 
+/** The material store the bench cases name (by reference: the benchmarks' systems never fetch from it). */
+export const BENCH_STORE_ID = 'intake';
+export const BENCH_MATERIALS = { stores: { [BENCH_STORE_ID]: { baseUrl: 'http://127.0.0.1:9/materials/' } } };
+
 export function benchCase(caseId: string): string {
   return JSON.stringify({
     caseId,
@@ -60,7 +64,7 @@ export function benchCase(caseId: string): string {
     channel: 'window',
     submittedAt: '2026-11-28T09:30:00+08:00',
     applicant: { kind: 'person', name: '张三', idType: 'ID_CARD', idNumber: '330802199001011234', phone: '13800000000', address: '衢州市柯城区' },
-    materials: [{ name: '身份证', kind: 'ID_CARD', uri: 'share://id/330802199001011234' }],
+    materials: [{ name: '身份证', kind: 'ID_CARD', uri: `store://${BENCH_STORE_ID}/id/330802199001011234.pdf` }],
     form: { purpose: '购房' },
   });
 }

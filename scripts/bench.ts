@@ -28,7 +28,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import YAML from 'yaml';
-import { benchCase, children, freePort, killAll, MAIN, ROOT, sleep, startArgs, stopChild, TOKEN, waitReady } from './bench-support';
+import { BENCH_MATERIALS, benchCase, children, freePort, killAll, MAIN, ROOT, sleep, startArgs, stopChild, TOKEN, waitReady } from './bench-support';
 
 
 interface Options {
@@ -438,7 +438,7 @@ async function main(argv: string[]): Promise<void> {
   // G: the gateway as `npm start` runs it.
   const configDir = path.join(tmp, 'config');
   fs.mkdirSync(path.join(configDir, 'systems'), { recursive: true });
-  fs.writeFileSync(path.join(configDir, 'gateway.yaml'), YAML.stringify({ defaults: { concurrency: options.workerConcurrency, rateLimit: { max: 1_000_000, perMs: 1000 }, timeoutMs: 10_000 }, egress: { allow: ['127.0.0.1'] } }));
+  fs.writeFileSync(path.join(configDir, 'gateway.yaml'), YAML.stringify({ defaults: { concurrency: options.workerConcurrency, rateLimit: { max: 1_000_000, perMs: 1000 }, timeoutMs: 10_000 }, egress: { allow: ['127.0.0.1'] }, materials: BENCH_MATERIALS }));
   fs.writeFileSync(path.join(configDir, 'routes.yaml'), YAML.stringify({ routes: [{ itemCode: '*', targets: systems }] }));
   for (const id of systems) {
     const system = {

@@ -122,7 +122,7 @@ function sampleCase(n: number, itemCode: string, runId: string): Record<string, 
       phone: `138${String(crypto.randomInt(0, 1e8)).padStart(8, '0')}`,
       address: `衢州市${pick(DISTRICTS)}`,
     },
-    materials: [{ name: '身份证', kind: 'ID_CARD', uri: `share://id/${id}` }],
+    materials: [{ name: '身份证', kind: 'ID_CARD', uri: `store://intake/id/${id}.pdf` }],
     form: SAMPLE_FORM,
   };
 }

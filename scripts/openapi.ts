@@ -63,6 +63,8 @@ import {
   whoamiSchema,
 } from '../src/api-schemas';
 import { createApp, type AppDeps } from '../src/app';
+import { timeLimitEventSchema } from '../src/timelimits/monitor';
+import { timeLimitSchema } from '../src/timelimits/clock';
 import {
   acceptedSchema,
   applicantSchema,
@@ -181,6 +183,8 @@ function namedAnswers(): Record<string, z.ZodType> {
     CaseId: caseIdSchema,
     CaseEvent: caseEventSchema,
     CaseEventType: caseEventTypeSchema,
+    TimeLimitEvent: timeLimitEventSchema,
+    TimeLimit: timeLimitSchema,
     PushAnswer: pushAnswerSchema,
     UnmatchedResult: unmatchedResultSchema,
     UnmatchedResultPage: unmatchedPageSchema,
@@ -342,6 +346,18 @@ const CASE_EVENT: Operation = {
   responses: { '2XX': { description: 'Received; any other answer (or none) is retried.' } },
 };
 
+/** The time-limit warnings: sent, signed and retried like delivery events, to the same URL. */
+const TIME_LIMIT_EVENT: Operation = {
+  ...CASE_EVENT,
+  path: 'timeLimitEvent',
+  operationId: 'timeLimitEvent',
+  summary: 'A time-limit warning (case.due_soon, case.overdue), POSTed to the intake callback URL',
+  description:
+    '`case.due_soon` when the working days left before the promised (else legal) limit reach the item\'s `warnDays`, `case.overdue` once that limit has passed; ' +
+    'each once per case and clock run (the clock runs anew after a 补正 resubmission or the end of a special procedure). Signed, retried and ordered exactly as delivery events.',
+  requestBody: { required: true, content: { 'application/json': { schema: timeLimitEventSchema } } },
+};
+
 /**
  * Every operation but the probes is served behind the access layer (app.ts), whose request budget
  * and failed-authentication limit answer 429 on any of them.
@@ -359,6 +375,7 @@ const TAGS = [
   { name: 'shared-data', description: 'The intake platform looks up records (数据跑路) instead of asking for photocopies.' },
   { name: 'seal', description: 'Anyone verifies a seal (电子印章) against the public keys.' },
   { name: 'admin', description: 'Ops staff manage systems, dead letters and unmatched results.' },
+  { name: 'reports', description: 'Ops staff read the time limits kept (办件时限) and export the cases as GB/T 39046-2020 data.' },
   { name: 'probes', description: 'Liveness, readiness and metrics.' },
 ];
 
@@ -367,7 +384,7 @@ export function buildOpenApi(): OpenApiDocument {
   // Listed by tag, in the order of TAGS, then as the app mounts them (a stable sort).
   const byTag = (op: Operation) => TAGS.findIndex((tag) => tag.name === op.tags[0]);
   const declared = declaredOperations().sort((a, b) => byTag(a) - byTag(b));
-  const operations = [...declared.map(behindAccess), CASE_EVENT].map((op) => structuredCloneWithSchemas(op));
+  const operations = [...declared.map(behindAccess), CASE_EVENT, TIME_LIMIT_EVENT].map((op) => structuredCloneWithSchemas(op));
   const schemas = resolve(operations);
   shippedDocumentKinds(schemas.SharedDataQuery!);
   for (const operation of operations) queryParameters(operation);
@@ -384,9 +401,9 @@ export function buildOpenApi(): OpenApiDocument {
   });
   registry.registerComponent('securitySchemes', 'opsToken', { type: 'http', scheme: 'bearer', description: 'Ops staff: `OW_OPS_TOKEN`.' });
   registry.registerComponent('securitySchemes', 'systemToken', { type: 'http', scheme: 'bearer', description: "A legacy system: its configuration's `result.inboundToken`." });
-  const webhook = operations.pop()!;
+  const callbacks = operations.splice(-2);
   for (const operation of operations) registry.registerPath(operation as unknown as RouteConfig);
-  registry.registerWebhook(webhook as unknown as RouteConfig);
+  for (const webhook of callbacks) registry.registerWebhook(webhook as unknown as RouteConfig);
   const generated = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {

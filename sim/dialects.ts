@@ -77,8 +77,14 @@ export const MESSAGES = {
   unauthorized: '身份认证失败',
 } as const;
 
+/**
+ * The shipped expressions read on the simulators' own sample replies, once at start: nothing here is
+ * about time, so a busy machine (a first RE2 compile can take a while) must not fail the match.
+ */
+const SIM_BUDGET = { timeMs: 10_000, depth: 200 };
+
 async function evaluate(expression: string, input: unknown): Promise<unknown> {
-  return compileExpression(expression).evaluate(input);
+  return compileExpression(expression, SIM_BUDGET).evaluate(input);
 }
 
 const SAMPLE_RECEIPT = 'SAMPLE2026000000001';

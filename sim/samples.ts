@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { Case } from '../src/cases/model';
+import { sampleMaterial } from './materials';
 
 /** The shipped config folder: beside sim/ in the source tree, two levels up from dist/sim. */
 const SHIPPED_CONFIG_DIR = [path.join(__dirname, '..', 'config'), path.join(__dirname, '..', '..', 'config')].find((dir) => fs.existsSync(path.join(dir, 'systems')));
@@ -77,7 +78,8 @@ export const SAMPLE_FORM: Record<string, string> = {
   szdz: '衢州市柯城区上街 88 号', // 设置地址
 };
 
-const SAMPLE_SHA256 = 'a3f5c8e1d2b4a6978c0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e';
+/** The sample ID card scan, as the simulated material store serves it (its digest checked at delivery). */
+const SAMPLE_ID_CARD = sampleMaterial('id/330802199001011234.pdf');
 
 /** A person's case; `caseId`, `itemCode` and anything else can be overridden. */
 export function samplePersonCase(overrides: Partial<Case> = {}): Case {
@@ -96,8 +98,8 @@ export function samplePersonCase(overrides: Partial<Case> = {}): Case {
       address: '衢州市柯城区荷花街道',
     },
     materials: [
-      { name: '居民身份证', kind: 'ID_CARD', uri: 'share://id/330802199001011234', sha256: SAMPLE_SHA256 },
-      { name: '房屋所有权证', kind: 'PROPERTY_CERT', uri: 'share://doc/fczs-0001' },
+      { name: '居民身份证', kind: 'ID_CARD', uri: 'store://intake/id/330802199001011234.pdf', sha256: SAMPLE_ID_CARD.sha256, size: SAMPLE_ID_CARD.size, mime: SAMPLE_ID_CARD.mime },
+      { name: '房屋所有权证', kind: 'PROPERTY_CERT', uri: 'store://intake/doc/fczs-0001.pdf' },
     ],
     form: { ...SAMPLE_FORM },
     ...overrides,
@@ -119,7 +121,7 @@ export function sampleOrganizationCase(overrides: Partial<Case> = {}): Case {
       phone: '0570-3000000',
       address: '衢州市智造新城',
     },
-    materials: [{ name: '营业执照', kind: 'BUSINESS_LICENSE', uri: 'share://doc/yyzz-0001' }],
+    materials: [{ name: '营业执照', kind: 'BUSINESS_LICENSE', uri: 'store://intake/doc/yyzz-0001.pdf' }],
     ...overrides,
   });
 }

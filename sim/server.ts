@@ -13,6 +13,7 @@
  *   GET  /sim/_control/<systemId>                           → the system's knobs
  *   GET  /sim/_stats                                        → every system's counters
  *   GET  /sim/_results/<systemId>                           → the cases it accepted and their decisions
+ *   GET  /sim/materials/<path>                  the intake platform's material store (materials.ts)
  *
  * A marker in the submitted body gives tests a deterministic answer whatever the knobs say:
  * "SIM-REJECT" is refused for good, "SIM-RETRY" refused as "busy, try again later";
@@ -27,6 +28,7 @@ import type { ProtocolSimulator } from './protocol';
 import { restSimulator } from './rest';
 import { soapSimulator } from './soap/soap.simulator';
 import { xmlSimulator } from './xml/xml.simulator';
+import { materialStoreSimulator, type MaterialStoreSimulator } from './materials';
 
 export { DEFAULT_FAULTS, faultsSchema, SimError, type SimLookup, type Faults, type FaultsPatch, type OutcomeMix, type SimRequest, type SimResult, type SystemStats } from './core';
 
@@ -70,6 +72,8 @@ export interface Simulators {
   lookups(systemId: string): { count: number; latest: SimLookup[] };
   /** Where results are pushed from now on; undefined stops pushing. */
   setGatewayUrl(url: string | undefined): void;
+  /** The material store at /sim/materials/ (its files, knobs and fetch counts). */
+  materials: MaterialStoreSimulator;
   close(): Promise<void>;
 }
 
@@ -130,6 +134,17 @@ export async function startSimulators(opts: SimOptions): Promise<Simulators> {
     res.json(core.results(known(req.params.systemId)));
   });
 
+  const materials = materialStoreSimulator();
+  app.use('/sim/materials/', (req, res) => {
+    let path: string;
+    try {
+      path = decodeURIComponent(req.path.replace(/^\/+/, ''));
+    } catch {
+      throw new SimError(400, 'bad_request', 'a malformed percent-encoding in the path');
+    }
+    materials.handle(req, res, path);
+  });
+
   const server = http.createServer(app);
   for (const p of protocols.values()) await p.mount(app, server, core.context(p.protocol));
 
@@ -174,6 +189,7 @@ export async function startSimulators(opts: SimOptions): Promise<Simulators> {
     results: (systemId) => plain(() => core.results(systemId)),
     lookups: (systemId) => plain(() => core.lookups(systemId)),
     setGatewayUrl: (gatewayUrl) => core.setGatewayUrl(gatewayUrl),
+    materials,
     close: () =>
       new Promise<void>((resolve, reject) => {
         core.close();

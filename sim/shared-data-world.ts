@@ -119,6 +119,9 @@ export async function startLookupWorld(options: WorldOptions): Promise<World> {
   }
   systems.push(...(options.extraSystems ?? []));
   const write = (url?: string) => {
+    // The shipped material store too (the sample cases name its files), at the simulators' address.
+    const materials = url && sealGateway.materials ? JSON.parse(JSON.stringify(sealGateway.materials).replaceAll('http://127.0.0.1:9100', url)) : undefined;
+    fs.writeFileSync(path.join(dir, 'gateway.yaml'), YAML.stringify({ seal: sealGateway.seal, limits: sealGateway.limits, ...(materials ? { materials } : {}) }));
     for (const system of systems) {
       const text = YAML.stringify(system);
       fs.writeFileSync(path.join(dir, 'systems', `${system.id}.yaml`), url ? text.replaceAll('http://127.0.0.1:9100', url) : text);

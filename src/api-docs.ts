@@ -81,6 +81,6 @@ export const CASE_EXAMPLE = {
   channel: 'window',
   submittedAt: '2026-11-28T09:30:00+08:00',
   applicant: { kind: 'person', name: '张三', idType: 'ID_CARD', idNumber: '330802199001011234', phone: '13800000000' },
-  materials: [{ name: '身份证', kind: 'ID_CARD', uri: 'share://id/330802199001011234' }],
+  materials: [{ name: '身份证', kind: 'ID_CARD', uri: 'store://intake/id/330802199001011234.pdf', sha256: '3f1c0f5ab2e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbcc', size: 482113, mime: 'application/pdf' }],
   form: { purpose: 'housing' },
 } satisfies z.input<typeof caseSchema>;

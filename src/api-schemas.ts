@@ -392,6 +392,17 @@ export const statsAnswerSchema = z.object({
 });
 
 /** `GET /api/v1/admin/ledger/quarantine`: rows the ledger refused, set aside by the sweep. */
+/** What retrying a quarantined row did. */
+export const quarantineRetryAnswerSchema = z.object({
+  kind: z.enum(['case', 'audit', 'lookup']),
+  id: z.string(),
+  outcome: z
+    .enum(['queued', 'written', 'refused'])
+    .describe('queued: a case goes back to the sweep, which writes it at its next tick (and sets it aside again if refused); written: the entry is in the ledger and left the quarantine; refused: the ledger refused it again and it stays.'),
+  error: z.string().optional().describe('refused: what the database said this time.'),
+});
+export type QuarantineRetryAnswer = z.infer<typeof quarantineRetryAnswerSchema>;
+
 export const quarantineAnswerSchema = z.object({
   items: z.array(
     z.object({

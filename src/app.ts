@@ -5,7 +5,7 @@ import express, { type ErrorRequestHandler } from 'express';
 import type { z } from 'zod';
 import type { GatewayConfig } from './config/loader';
 import type { CaseStore } from './cases/store';
-import { adminRoutes } from './admin/routes';
+import { adminRoutes, operatorOf } from './admin/routes';
 import { consoleRoutes } from './admin/console';
 import type { Operations } from './admin/operations';
 import { caseRoutes, type CaseRoutesDeps } from './cases/routes';
@@ -24,8 +24,10 @@ import { isRedisUnavailable, type RedisClient } from './platform/redis';
 import { sealRoutes, type Sealer, type VerifyThread } from './seal';
 import type { Ledger } from './ledger/ledger';
 import { ledgerRoutes } from './ledger/routes';
+import { reportRoutes } from './timelimits/routes';
 import { Quarantine } from './ledger/quarantine';
 import type { SharedDataService } from './shared-data/service';
+import type { LookupDocuments } from './materials/lookup-documents';
 import { sharedDataRoutes } from './shared-data/routes';
 import { answer, NONE } from './api-docs';
 import { healthSchema, readinessSchema } from './api-schemas';
@@ -59,6 +61,8 @@ export interface AppDeps {
   archive?: CaseRoutesDeps['archive'];
   /** Shared-data look-ups. */
   sharedData?: SharedDataService;
+  /** Found look-up documents a case's lookup:// materials name. */
+  lookupDocuments?: LookupDocuments;
   /** This process's background workers, when it runs any: /readyz fails while one is not running. */
   workers?: () => { running: boolean; stopped: string[] };
   /** A worker process (OW_ROLE=worker): only /healthz, /readyz and /metrics; everything else 404. */
@@ -178,6 +182,7 @@ export function createApp(deps: AppDeps): express.Express {
       metrics: deps.metrics,
       now: deps.now,
       archive: deps.archive,
+      lookupDocuments: deps.lookupDocuments,
       waiting: (caseId, systemId) => deps.operations.waiting(caseId, systemId),
     }),
   );
@@ -198,7 +203,21 @@ export function createApp(deps: AppDeps): express.Express {
   if (deps.sharedData) mount(app, sharedDataRoutes({ service: deps.sharedData }));
 
   mount(app, consoleRoutes());
-  mount(app, ledgerRoutes({ ledger: deps.ledger, quarantine: new Quarantine(deps.redis, deps.prefix), now: deps.now }));
+  mount(app, reportRoutes({ config: deps.config, store: deps.store, ledger: deps.ledger, now: deps.now }));
+  mount(
+    app,
+    ledgerRoutes({
+      ledger: deps.ledger,
+      quarantine: new Quarantine(deps.redis, deps.prefix),
+      redis: deps.redis,
+      sweepKeys: { finished: deps.store.finishedKey, archived: deps.store.archivedKey },
+      audit: async (req, entry) => {
+        const { who, role } = operatorOf(req);
+        await deps.operations.audit({ who, role, ...entry });
+      },
+      now: deps.now,
+    }),
+  );
   mount(app, adminRoutes({ operations: deps.operations }));
 
   app.use((_req, _res, next) => next(new ApiError('not_found')));

@@ -32,8 +32,14 @@ import { openSealRoom, VerifyThread, type Sealer, type Verification } from './se
 import { ArchivedIds, filteredArchive } from './ledger/archived-ids';
 import { openLedger, type Ledger } from './ledger/ledger';
 import { LedgerSweep } from './ledger/sweep';
+import { durationMs } from './ledger/config';
+import { LookupDocuments } from './materials/lookup-documents';
+import { MaterialCache } from './materials/cache';
+import { MaterialDeliveries } from './materials/handover';
 import { SharedDataService, type SharedDataAnswer } from './shared-data/service';
 import { ApiError } from './platform/errors';
+import { missingCalendarYears } from './timelimits/config';
+import { TimeLimitMonitor } from './timelimits/monitor';
 
 /** The roles a gateway process can take (OW_ROLE); the deployment manifests use these names. */
 export const GATEWAY_ROLES = ['api', 'worker', 'all'] as const;
@@ -85,6 +91,8 @@ export interface GatewayOptions {
   backlogLeaseMs?: number;
   /** How often a worker process looks for a system health probe that is due (default 1 s). */
   probeTickMs?: number;
+  /** How often the time-limit monitor looks for cases due soon or overdue (default 60 s; a job scheduler in Redis). */
+  timeLimitTickMs?: number;
 }
 
 export interface RunningGateway {
@@ -101,6 +109,8 @@ export interface RunningGateway {
   metrics: Metrics;
   /** The callback dispatcher (its worker runs where `role` is not api; /readyz fails while it does not). */
   callbacks: CallbackDispatcher;
+  /** The time-limit monitor (its scheduled checks run where `role` is not api). */
+  timeLimits: TimeLimitMonitor;
   /** Stops intake, lets in-flight deliveries finish, closes connections. */
   stop(): Promise<void>;
 }
@@ -110,6 +120,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // Every expression once on sample input, under the budget, before any case can meet it.
   await trialRunAll(config);
   const prefix = options.keyPrefix ?? 'ow';
+  for (const year of missingCalendarYears(config.timeLimits, options.now?.() ?? new Date())) {
+    log.warn({ year, file: `calendar/${year}.yaml` }, `no calendar for ${year}: its time limits are counted with weekends only, without holidays or 调休 working days, until config/calendar/${year}.yaml is added`);
+  }
   // Before any connection is opened: a missing or bad keys folder is a clean start-up error.
   const seals = openSealRoom({ config: config.gateway.seal, configDir: config.dir, dataDir: options.dataDir, log, now: options.now });
   // Also before Redis: a ledger in use by another process, or of a newer schema, refuses cleanly.
@@ -189,6 +202,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     .catch((err: Error) => log.warn({ err: err.message }, 'could not look for queues of an earlier version'));
   const poller = new ResultPoller({ config: current, store: workerStore, endpoints, results: workerResults, connection: workerRedis, prefix: bullPrefix, log, telemetry });
 
+  const operations = new Operations({ config: current, live, store, queues, circuits, health, endpoints, sealer: seals, log, redis: intakeRedis, prefix, now: options.now, ledger });
+  const lookupDocuments = new LookupDocuments(intakeRedis, prefix, () => durationMs(current().gateway.retention.hot));
+  // Materials are fetched into this host's data folder, once per case; the record of what was fetched is the case's, in Redis.
+  const materialCache = new MaterialCache({ dataDir: options.dataDir ?? process.env.OW_DATA_DIR ?? './data', redis: workerRedis, config: current, lookupDocuments, recordKey: (caseId) => workerStore.materialsKey(caseId), log });
+  const materials = new MaterialDeliveries({ cache: materialCache, audit: (entry) => operations.audit(entry) });
+
   const role = options.role ?? 'all';
   // Only a process that may send runs the things that send: deliveries, polls, callbacks, the sweep.
   const background = role !== 'api';
@@ -205,6 +224,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         circuits,
         health,
         sealer: seals,
+        materials,
         now: options.now,
         telemetry,
         hooks: { acknowledged: (system, caseId, receiptNo) => poller.schedule(system, caseId, receiptNo) },
@@ -215,8 +235,21 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     void workers?.reconfigure(system).catch((err: Error) => log.error({ systemId: system.id, err: err.message }, 'could not apply the new configuration to the worker'));
   });
   live.start();
-  const sweep = ledger && background ? new LedgerSweep({ ledger, store: workerStore, redis: workerRedis, queues: workerQueues, config: current, connection: workerRedis, prefix: bullPrefix, keyPrefix: prefix, log, registry: metrics.registry, now: options.now }) : undefined;
+  const sweep = ledger && background ? new LedgerSweep({ ledger, store: workerStore, redis: workerRedis, queues: workerQueues, config: current, connection: workerRedis, prefix: bullPrefix, keyPrefix: prefix, log, registry: metrics.registry, now: options.now, materials: materialCache }) : undefined;
   // Health probes spend no delivery attempt: they are apart from the queues, in the processes that send.
+  const timeLimits = new TimeLimitMonitor({
+    config: current,
+    store: workerStore,
+    redis: workerRedis,
+    connection: workerRedis,
+    bullPrefix,
+    prefix,
+    log,
+    now: options.now,
+    tickMs: options.timeLimitTickMs,
+    events: Boolean(config.gateway.intake.callbackUrl),
+    notify,
+  });
   const probes = background ? new SystemProbes({ config: current, redis: workerRedis, prefix, log, now: options.now, tickMs: options.probeTickMs }) : undefined;
   if (background) {
     workers?.start();
@@ -224,10 +257,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     callbacks.start();
     await sweep?.start();
     probes?.start();
+    await timeLimits.start();
   }
 
   let accepting = true;
-  const operations = new Operations({ config: current, live, store, queues, circuits, health, endpoints, sealer: seals, log, redis: intakeRedis, prefix, now: options.now, ledger });
   // A rotation is audited by every process that sees it (the CLI rotates offline, without Redis).
   seals.keys.onActiveKey(({ keyId, alg }) =>
     void operations
@@ -242,7 +275,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // A look-up's case: in Redis, else archived (the filter spares the ledger a question about an invented id).
   const caseItem = async (caseId: string): Promise<string | undefined> =>
     (await store.getCase(caseId))?.case.itemCode ?? (archive && (await archivedIds.mightHold(caseId)) ? (await archive.readCase(caseId))?.itemCode : undefined);
-  const sharedData = new SharedDataService({ config: current, redis: intakeRedis, prefix, circuits: intakeCircuits, sealer: seals, operations, log, ledger, caseItem });
+  const sharedData = new SharedDataService({ config: current, redis: intakeRedis, prefix, circuits: intakeCircuits, sealer: seals, operations, log, ledger, caseItem, documents: lookupDocuments });
   countLookups(sharedData, metrics);
   // Read on the intake connection, which fails fast: a scrape during an outage answers, with ow_backlog_up 0.
   const backlog = options.backlogMetrics !== false ? new BacklogReader({ config: current, queues, circuits: intakeCircuits, redis: intakeRedis, connection: intakeRedis, bullPrefix, prefix, now: options.now, exporterLeaseMs: options.backlogLeaseMs }) : undefined;
@@ -250,11 +283,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const workersRunning = background
     ? () => {
         const delivery = workers?.running() ?? { running: true, stopped: [] };
-        const stopped = [...delivery.stopped, ...(poller.running() ? [] : ['result-poll']), ...(callbacks.running() ? [] : ['callbacks'])];
+        const stopped = [...delivery.stopped, ...(poller.running() ? [] : ['result-poll']), ...(callbacks.running() ? [] : ['callbacks']), ...(timeLimits.running() ? [] : ['time-limits'])];
         return { running: stopped.length === 0, stopped };
       }
     : undefined;
-  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, prefix, tokens: options.tokens, intakeHmacSecret: options.intakeHmacSecret, log, metrics, accepting: () => accepting, now: options.now, seals, sealVerifier, ledger, archive, sharedData, workers: workersRunning, probesOnly: role === 'worker' });
+  const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, prefix, tokens: options.tokens, intakeHmacSecret: options.intakeHmacSecret, log, metrics, accepting: () => accepting, now: options.now, seals, sealVerifier, ledger, archive, sharedData, lookupDocuments, workers: workersRunning, probesOnly: role === 'worker' });
   const host = options.host ?? '0.0.0.0';
   const server = http.createServer(app);
   answerUnparsable(server);
@@ -273,6 +306,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await probes?.stop();
       await poller.close();
       await callbacks.close();
+      await timeLimits.close();
       await sweep?.close();
       await backlog?.close();
       await queues.close();
@@ -307,6 +341,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     sweep,
     metrics,
     callbacks,
+    timeLimits,
     stop,
   };
 }

@@ -27,7 +27,7 @@ const SOURCES = ['src', 'adapters', 'sim', 'scripts', 'test', 'config', 'deploy'
 function outsideCitations(file: string): string[] {
   const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
   return [...text.matchAll(/CONTRACT|\.\.\/shared(?![\w-])|§ ?\d+/g)]
-    .filter((m) => !(m[0].startsWith('§') && /(RFC \d+|GB\/T [\d.]+|法) ?$/.test(text.slice(Math.max(0, m.index - 24), m.index))))
+    .filter((m) => !(m[0].startsWith('§') && /(RFC \d+|GB\/T [\d.]+|法|法典) ?$/.test(text.slice(Math.max(0, m.index - 24), m.index))))
     .map((m) => `${file}: …${text.slice(Math.max(0, m.index - 30), m.index + m[0].length)}`);
 }
 

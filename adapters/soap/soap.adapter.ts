@@ -4,13 +4,16 @@
  * operation's output (the children of e.g. `SubmitCaseResponse`) is the reply the `response.*`
  * expressions read. What the package sends and reads passes the guard in soap.http.ts.
  */
+import crypto from 'node:crypto';
 import path from 'node:path';
 import { PermanentError } from '../../src/platform/failure';
 import { CharsetError, charsetLabel, encodeStrict, type Charset } from '../../src/platform/charset';
 import { isMarkupKey, shown, xmlNameProblem } from '../../src/platform/xml';
 import type { SystemOf } from '../../src/config/schema';
-import type { Adapter, AdapterFactory } from '../adapter';
+import type { Adapter, AdapterFactory, DeliveryContext } from '../adapter';
+import { withInlineMaterials, withPartReferences } from '../materials';
 import { SoapOperation } from './soap.client';
+import type { MtomParts } from './soap.http';
 
 /** Where the WSDL is: a URL as written, a file relative to the configuration folder (the loader keeps it inside). */
 export function wsdlLocation(wsdl: string, configDir: string): string {
@@ -92,13 +95,28 @@ export const createSoapAdapter: AdapterFactory<SystemOf<'soap'>> = (system, opti
     return operation;
   };
 
+  /**
+   * The operation's arguments with the materials in them: inline, base64 text at `materials.field`;
+   * attached (MTOM/XOP), a marker there that the wire replaces with an xop:Include of the part.
+   */
+  const argumentsFor = async (body: unknown, ctx: DeliveryContext): Promise<{ args: Record<string, unknown>; mtom?: MtomParts }> => {
+    const handover = ctx.materials;
+    if (handover?.mode === 'inline') return { args: operationArguments(system, await withInlineMaterials(system.id, body, handover, 'header')) };
+    if (handover?.mode !== 'attach') return { args: operationArguments(system, body) };
+    const markers = handover.parts.map(() => `ow-xop-${crypto.randomBytes(12).toString('hex')}`);
+    const args = operationArguments(system, withPartReferences(system.id, body, handover, 'header', (_part, i) => ({ content: markers[i] })));
+    return { args, mtom: { parts: handover.parts, markers } };
+  };
+
   const adapter: Adapter = {
     async preview(body, ctx) {
-      const framed = await operationNamed(ctx.operation ?? settings.operation).preview(operationArguments(system, body), { 'Idempotency-Key': ctx.idempotencyKey }, ctx.seal);
+      const { args, mtom } = await argumentsFor(body, ctx);
+      const framed = await operationNamed(ctx.operation ?? settings.operation).preview(args, { 'Idempotency-Key': ctx.idempotencyKey }, ctx.seal, mtom);
       return { endpoint: framed.url, method: 'POST', headers: framed.headers, charset: charsetLabel(system.charset), body: framed.body };
     },
     async send(body, ctx) {
-      return operationNamed(ctx.operation ?? settings.operation).call(operationArguments(system, body), { 'Idempotency-Key': ctx.idempotencyKey }, { signal: ctx.signal, seal: ctx.seal });
+      const { args, mtom } = await argumentsFor(body, ctx);
+      return operationNamed(ctx.operation ?? settings.operation).call(args, { 'Idempotency-Key': ctx.idempotencyKey }, { signal: ctx.signal, seal: ctx.seal, ...(mtom ? { mtom } : {}) });
     },
     async close() {
       for (const operation of operations.values()) operation.close();

@@ -45,7 +45,7 @@ export interface SoapOperationOptions {
 }
 
 /** What a call may carry besides its arguments and headers. */
-export type CallOptions = Pick<GuardedCallOptions, 'signal' | 'seal'>;
+export type CallOptions = Pick<GuardedCallOptions, 'signal' | 'seal' | 'mtom'>;
 
 type Call = (args: Record<string, unknown>, headers: Record<string, string>, options: CallOptions) => Promise<unknown>;
 
@@ -103,11 +103,11 @@ export class SoapOperation {
    * charset and headers; a WS-Security password is written as `[redacted]`, credentials in headers
    * are redacted.
    */
-  async preview(args: Record<string, unknown>, headers: Record<string, string> = {}, seal?: (payload: Buffer) => string): Promise<CapturedRequest> {
+  async preview(args: Record<string, unknown>, headers: Record<string, string> = {}, seal?: (payload: Buffer) => string, mtom?: GuardedCallOptions['mtom']): Promise<CapturedRequest> {
     const capturing = new CapturingHttpClient(this.http);
     const method = await this.method(capturing, true);
     await new Promise<void>((resolve, reject) => {
-      const callOptions: GuardedCallOptions = { onUnexpected: reject, ...(seal ? { seal } : {}) };
+      const callOptions: GuardedCallOptions = { onUnexpected: reject, ...(seal ? { seal } : {}), ...(mtom ? { mtom } : {}) };
       method(args, (err) => (err && !(err instanceof NotSent) && !capturing.captured ? reject(classifySoapError(this.options.systemId, err, secretsOf(this.options.auth))) : resolve()), callOptions, headers);
     });
     if (!capturing.captured) throw new PermanentError(`${this.options.systemId}: the soap client wrote no request`);

@@ -11,7 +11,10 @@ import type { IExOptions, IHeaders, IHttpClient } from 'soap';
 import type { Auth, Egress } from '../../src/config/schema';
 import { egressRefusal } from '../../src/config/egress';
 import type { Charset } from '../../src/platform/charset';
-import { RetryableError } from '../../src/platform/failure';
+import type { Readable } from 'node:stream';
+import { PermanentError, RetryableError } from '../../src/platform/failure';
+import type { MaterialPart } from '../adapter';
+import { mtomPackage, partContentId } from '../materials';
 import { CharsetError } from '../../src/platform/charset';
 import { XmlRejectedError } from '../../src/platform/xml';
 import { legacyExcerpt, redactUrl } from '../../src/platform/privacy';
@@ -61,6 +64,33 @@ export interface GuardedCallOptions extends IExOptions {
   signal?: AbortSignal;
   /** The `X-OW-Seal` value for the envelope's bytes in the system's charset. */
   seal?: (payload: Buffer) => string;
+  /** Materials sent as MTOM/XOP parts: the envelope carries `markers[i]` where part i is referenced. */
+  mtom?: MtomParts;
+}
+
+export interface MtomParts {
+  parts: MaterialPart[];
+  markers: string[];
+}
+
+/**
+ * The envelope with each marker (the text of an element the mapping filled) replaced by an
+ * xop:Include of its part. A marker the soap package did not write as it was given (it never
+ * should) is a mapping that cannot carry the materials: permanent.
+ */
+function xopEnvelope(systemId: string, xml: string, mtom: MtomParts): string {
+  let out = xml;
+  mtom.parts.forEach((part, i) => {
+    const marker = mtom.markers[i]!;
+    if (out.split(marker).length !== 2) throw new PermanentError(`${systemId}: the SOAP body does not carry material ${i} where materials.field says`);
+    out = out.replace(marker, `<xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:${encodeURIComponent(partContentId(i, part))}"/>`);
+  });
+  return out;
+}
+
+/** The charset parameter of a Content-Type (what the envelope was encoded in). */
+function charsetOf(contentType: string): string {
+  return /charset="?([^";\s]+)"?/i.exec(contentType)?.[1] ?? 'utf-8';
 }
 
 function header(headers: Record<string, unknown>, name: string): string | undefined {
@@ -116,10 +146,10 @@ export class GuardedHttpClient implements IHttpClient {
     closeHttpClient(this.client);
   }
 
-  private async exchange(url: string, method: 'GET' | 'POST', headers: Record<string, string>, body?: Buffer, signal?: AbortSignal): Promise<AxiosResponse<ArrayBuffer>> {
+  private async exchange(url: string, method: 'GET' | 'POST', headers: Record<string, string>, body?: Buffer | Readable, signal?: AbortSignal): Promise<AxiosResponse<ArrayBuffer>> {
     const { systemId, timeoutMs } = this.options;
     try {
-      return await this.client.request<ArrayBuffer>({ url, method, data: body, headers, signal });
+      return await this.client.request<ArrayBuffer>({ url, method, data: body, headers, signal, maxBodyLength: Infinity });
     } catch (err) {
       throw transportError(systemId, timeoutMs, err);
     }
@@ -159,28 +189,34 @@ export class GuardedHttpClient implements IHttpClient {
     return reply;
   }
 
-  /** An envelope the soap package wrote, as bytes in the system's charset, with the headers that go with it. */
-  frame(url: string, xml: string, headers: IHeaders, seal?: (payload: Buffer) => string): { body: Buffer; headers: Record<string, string> } {
-    const { charset } = this.options;
+  /**
+   * An envelope the soap package wrote, as bytes in the system's charset, with the headers that go
+   * with it. With MTOM parts, `body` stays the envelope (what the seal and an hmac signature cover)
+   * and `package` is the multipart/related stream that is sent.
+   */
+  frame(url: string, xml: string, headers: IHeaders, seal?: (payload: Buffer) => string, mtom?: MtomParts): { body: Buffer; headers: Record<string, string>; package?: Readable } {
+    const { charset, systemId } = this.options;
     const contentType = typeof headers['Content-Type'] === 'string' ? headers['Content-Type'] : 'text/xml; charset=utf-8';
-    const body = encodeEnvelope(xml, charset);
-    return {
-      body,
-      headers: {
-        ...(headers as Record<string, string>),
-        'Content-Type': withCharset(contentType, charset),
-        Accept: 'text/xml, application/soap+xml, */*;q=0.1',
-        // WS-Security goes in the envelope; bearer, basic and hmac go in headers as for REST.
-        ...this.credentials(url, body),
-        ...sealHeaders(seal, body),
-      },
+    const body = encodeEnvelope(mtom ? xopEnvelope(systemId, xml, mtom) : xml, charset);
+    const common = {
+      ...(headers as Record<string, string>),
+      'Content-Type': withCharset(contentType, charset),
+      Accept: 'text/xml, application/soap+xml, */*;q=0.1',
+      // WS-Security goes in the envelope; bearer, basic and hmac go in headers as for REST.
+      ...this.credentials(url, body),
+      ...sealHeaders(seal, body),
     };
+    if (!mtom) return { body, headers: common };
+    const soap12 = /^application\/soap\+xml/i.test(contentType);
+    const action = /;\s*action="?([^";]+)"?/i.exec(contentType)?.[1];
+    const pkg = mtomPackage(body, soap12 ? 'application/soap+xml' : 'text/xml', charsetOf(common['Content-Type']), mtom.parts, action);
+    return { body, headers: { ...common, 'Content-Type': pkg.contentType, 'Content-Length': String(pkg.length), 'MIME-Version': '1.0' }, package: pkg.stream };
   }
 
   private async post(url: string, xml: string, headers: IHeaders, options: GuardedCallOptions = {}): Promise<SoapHttpReply> {
     const { systemId, auth } = this.options;
-    const framed = this.frame(url, xml, headers, options.seal);
-    const res = await this.exchange(url, 'POST', framed.headers, framed.body, options.signal);
+    const framed = this.frame(url, xml, headers, options.seal, options.mtom);
+    const res = await this.exchange(url, 'POST', framed.headers, framed.package ?? framed.body, options.signal);
     const text = this.decode(res, `HTTP ${res.status} with a body`);
     if (!isEnvelope(text) || !hasBody(text)) this.notSoap(res, text);
     try {
@@ -238,7 +274,9 @@ export class CapturingHttpClient implements IHttpClient {
       else callback(new RetryableError(`${this.guarded.systemId}: the envelope cannot be previewed without fetching ${redactUrl(url)}, and a dry run fetches nothing; it can be once a delivery to this system has loaded it (a WSDL file in the configuration folder can be at any time)`));
       return Promise.resolve() as unknown as AxiosPromise;
     }
-    const framed = this.guarded.frame(url, String(data), exheaders ?? {}, exoptions?.seal);
+    // A dry run shows the envelope (with its xop:Include references), never the parts' bytes.
+    const framed = this.guarded.frame(url, String(data), exheaders ?? {}, exoptions?.seal, exoptions?.mtom);
+    framed.package?.destroy();
     this.captured = { url, headers: framed.headers, body: framed.body };
     callback(new NotSent());
     return Promise.resolve() as unknown as AxiosPromise;

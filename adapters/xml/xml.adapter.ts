@@ -12,6 +12,7 @@ import { PermanentError, RetryableError, errorMessage } from '../../src/platform
 import { CharsetError, charsetLabel, decodeBody } from '../../src/platform/charset';
 import { XmlRejectedError, XmlWriteError, encodeXmlDocument, readXml, type XmlObject } from '../../src/platform/xml';
 import type { Adapter, AdapterFactory, DeliveryContext } from '../adapter';
+import { withInlineMaterials } from '../materials';
 import { authHeaders, classifyHttpStatus, closeHttpClient, httpClient, redactedHeaders, sealHeaders, transportError } from '../http';
 
 /** The Content-Type of requests and acknowledgements in `charset`. */
@@ -80,8 +81,9 @@ export function parseReply(system: SystemConfig, status: number, bytes: Buffer, 
 export const createXmlAdapter: AdapterFactory<SystemOf<'xml'>> = (system, options) => {
   const client = httpClient(system, options.maxReplyBytes);
 
-  /** The one way a request is framed, for sending and for a dry run alike. */
-  const frame = (body: unknown, ctx: DeliveryContext) => {
+  /** The one way a request is framed, for sending and for a dry run alike; inline materials are base64 elements at `materials.field`. */
+  const frame = async (mapped: unknown, ctx: DeliveryContext) => {
+    const body = ctx.materials ? await withInlineMaterials(system.id, mapped, ctx.materials, 'header') : mapped;
     const payload = buildRequest(system, body);
     const headers: Record<string, string> = {
       'Content-Type': xmlContentType(system),
@@ -96,11 +98,11 @@ export const createXmlAdapter: AdapterFactory<SystemOf<'xml'>> = (system, option
 
   const adapter: Adapter = {
     async preview(body, ctx) {
-      const { payload, headers } = frame(body, ctx);
+      const { payload, headers } = await frame(body, ctx);
       return { endpoint: system.endpoint, method: system.method, headers: redactedHeaders(headers), charset: charsetLabel(system.charset), body: payload };
     },
     async send(body, ctx) {
-      const { payload, headers } = frame(body, ctx);
+      const { payload, headers } = await frame(body, ctx);
       let reply: AxiosResponse<ArrayBuffer>;
       try {
         const method = ctx.target?.method === 'PUT' ? 'PUT' : ctx.target ? 'POST' : system.method;

@@ -174,7 +174,9 @@ export class CallbackDispatcher {
   }
 
   private post(target: { url: string; secret: string }, body: string, caseId: string): Promise<void> {
-    const event = JSON.parse(body) as { eventId: string; event: string; systemId: string };
+    // A time-limit event (case.due_soon, case.overdue) is the case's, of no one system.
+    const parsed = JSON.parse(body) as { eventId: string; event: string; systemId?: string };
+    const event = { ...parsed, systemId: parsed.systemId ?? '' };
     return withContext({ systemId: event.systemId }, () =>
       inSpan(`callback ${event.event}`, SpanKind.CLIENT, { 'ow.case_id': caseId, 'ow.system_id': event.systemId, 'ow.event': event.event }, () => this.send(target, body, event)),
     );

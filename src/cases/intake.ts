@@ -12,6 +12,8 @@ import { ApiError, issueDetails } from '../platform/errors';
 import { caseSchema, type Accepted, type Case, type DeliveryStatus } from './model';
 import { routeCase } from './routing';
 import type { CaseStore } from './store';
+import { readMaterialUri } from '../materials/uri';
+import type { LookupDocuments } from '../materials/lookup-documents';
 
 /** What intake asks the case ledger: whether a case not in Redis was accepted and archived. */
 export interface ArchiveCheck {
@@ -34,6 +36,8 @@ export interface IntakeDeps {
   now?: () => Date;
   /** The case ledger, for resubmissions of cases that have left Redis; unset: Redis alone. */
   archive?: ArchiveCheck;
+  /** Found look-up documents, which a case's `lookup://` materials must name (unset: none may). */
+  lookupDocuments?: LookupDocuments;
 }
 
 /** The ledger's record of a case, or undefined when it has none, is down, or is slower than ARCHIVE_CHECK_MS. */
@@ -56,13 +60,41 @@ export function parseCase(body: unknown): Case {
   return parsed.data;
 }
 
+/**
+ * Every material must name something the gateway may fetch for this case: a file of a configured
+ * store, or a document a look-up of this very case found. Refused with the path of each that does
+ * not, and nothing is fetched to find out.
+ */
+export async function checkMaterials(c: Case, config: GatewayConfig, documents: LookupDocuments | undefined): Promise<void> {
+  const details: Array<{ path: string; message: string }> = [];
+  for (const [i, material] of c.materials.entries()) {
+    const path = `materials[${i}].uri`;
+    const reading = readMaterialUri(material.uri, config.gateway.materials);
+    if (!reading.ok) {
+      details.push({ path, message: reading.reason });
+      continue;
+    }
+    if (reading.source.kind !== 'lookup') continue;
+    const { queryId, documentKind } = reading.source;
+    const document = documents ? await documents.get(queryId, documentKind) : undefined;
+    // One answer whether the look-up is another case's, unknown or found nothing: no probing.
+    if (!document || document.caseId !== c.caseId) details.push({ path, message: `no look-up ${queryId} of case ${c.caseId} found a ${documentKind} document` });
+  }
+  if (details.length > 0) throw new ApiError('invalid_case', 'A material names something the gateway may not fetch for this case.', details);
+}
+
 export function caseHash(c: Case): string {
   return crypto.createHash('sha256').update(stringify(c) ?? '').digest('hex');
 }
 
-export async function acceptCase(body: unknown, deps: IntakeDeps): Promise<{ created: boolean; answer: Accepted }> {
+/**
+ * `created`: a new case (202); `resubmitted`: changed content taken for a case that waited on its
+ * applicant (202, sent again); neither: an identical resubmission (200).
+ */
+export async function acceptCase(body: unknown, deps: IntakeDeps): Promise<{ created: boolean; resubmitted?: boolean; answer: Accepted }> {
   const config = deps.config();
   const c = parseCase(body);
+  await checkMaterials(c, config, deps.lookupDocuments);
   const targets = routeCase(c, config);
   const hash = caseHash(c);
   const acceptedAt = (deps.now?.() ?? new Date()).toISOString();
@@ -76,9 +108,26 @@ export async function acceptCase(body: unknown, deps: IntakeDeps): Promise<{ cre
   }
 
   const requestId = currentContext()?.requestId;
+  // Watched before it is stored, so that a crash in between cannot leave a clock unwatched (a
+  // watched case that was never stored is dropped at its first look).
+  // Sent together: on an auto-pipelined connection, one round trip for both indexes.
+  await Promise.all([deps.store.indexAccepted(c.caseId, acceptedAt), config.timeLimits.items.find(c.itemCode) ? deps.store.watch(c.caseId, acceptedAt) : undefined]);
   const outcome = await deps.store.accept({ case: c, hash, acceptedAt, targets, ...(requestId ? { requestId } : {}) });
   if (!outcome.created && outcome.record.hash !== hash) {
-    throw new ApiError('case_conflict', `Case ${c.caseId} was already accepted with other content; use a new caseId.`);
+    // Changed content is the applicant's 补正 when the case waits for it; otherwise a conflict.
+    const taken = await deps.store.resubmit(outcome.record, { case: c, hash }, acceptedAt);
+    if (!taken.resubmitted) {
+      throw new ApiError('case_conflict', `Case ${c.caseId} was already accepted with other content; use a new caseId. Changed content is taken only while the case waits for the applicant to complete it (need_more).`);
+    }
+    const requeued = new Set(taken.systems);
+    await Promise.all(
+      taken.systems.map((systemId) => {
+        const system = config.systems.get(systemId);
+        return system ? deps.queues.requeue(system, c.caseId) : undefined;
+      }),
+    );
+    const deliveries = outcome.record.targets.map((systemId, i) => ({ systemId, status: requeued.has(systemId) ? ('queued' as const) : (outcome.statuses[i] ?? 'queued') }));
+    return { created: false, resubmitted: true, answer: { caseId: c.caseId, status: 'accepted', deliveries } };
   }
 
   // Queue every delivery still waiting to be sent. For a new case that is all of them (no status to

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { isMarkupKey } from '../platform/xml';
+import { timeLimitSchema } from '../timelimits/clock';
 
 export const caseIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, '1-64 of A-Z, a-z, 0-9, _ and -');
 
@@ -19,9 +20,16 @@ export const applicantSchema = z.strictObject({
 export const materialSchema = z.strictObject({
   name: z.string().min(1).max(200),
   kind: z.string().min(1).max(64),
-  uri: z.string().min(1).max(2048),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/i, '64 hex digits').optional(),
+  uri: z
+    .string()
+    .min(1)
+    .max(2048)
+    .describe('store://<storeId>/<path> of a configured material store (or an http(s) URL under its base URL), or lookup://<queryId>/<kind> of a shared-data look-up of this case. Anything else is refused.'),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/i, '64 hex digits').optional().describe('Checked against the bytes fetched: a mismatch rejects the delivery ("material altered").'),
+  size: z.number().int().min(0).optional().describe('Bytes; checked against the bytes fetched like sha256.'),
+  mime: z.string().regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i, 'a media type such as application/pdf').max(127).optional(),
 });
+export type Material = z.infer<typeof materialSchema>;
 
 /** At most this many markup keys are named in one answer. */
 const MARKUP_KEYS_NAMED = 20;
@@ -81,6 +89,16 @@ export type Case = z.infer<typeof caseSchema>;
 
 export const outcomeSchema = z.enum(['approved', 'rejected', 'need_more', 'info']);
 
+/**
+ * A special procedure (特别程序, 行政许可法 §45: hearing, testing, inspection, expert review…) a
+ * legacy system reports with an `info` result: its start stops the case's clock, its end restarts it.
+ */
+export const procedureSchema = z.strictObject({
+  kind: z.string().min(1).max(64).describe('What the procedure is, as the system names it (e.g. 专家评审, or a GB/T 39046 A.7 code).'),
+  phase: z.enum(['start', 'end']),
+});
+export type Procedure = z.infer<typeof procedureSchema>;
+
 export const resultSchema = z.strictObject({
   caseId: caseIdSchema,
   systemId: z.string(),
@@ -89,6 +107,7 @@ export const resultSchema = z.strictObject({
   message: z.string().optional(),
   documents: z.array(z.unknown()).optional(),
   decidedAt: z.string().optional(),
+  procedure: procedureSchema.optional().describe('With outcome `info` only: a special procedure starts or ends (the clock stops or restarts).'),
 });
 export type Result = z.infer<typeof resultSchema>;
 
@@ -107,10 +126,12 @@ export const historyEventSchema = z.enum([
   'retry_scheduled', // failed, retried after a backoff
   'delivered', // the system acknowledged it, with a receipt number
   'receipt_shared', // another open delivery to the same system holds the same receipt number
+  'materials', // how the case's materials were handed over (by reference, inline, attached)
   'result', // the system's decision came back
   'rejected', // refused for good
   'dead', // attempts exhausted, or no result in time
   'case_corrected', // an admin corrected the case before replaying it
+  'resubmitted', // the applicant completed the case (补正): sent again with the new content
   'replayed', // ops queued a dead letter again
   'discarded', // ops gave a dead letter up
 ]);
@@ -133,6 +154,13 @@ export const deliveryViewSchema = z.object({
   waitingFor: z.enum(['paused', 'window', 'circuit', 'retry', 'rate_limit']).optional().describe('Why a queued delivery waits: its system is paused, outside its maintenance window, its circuit is open, a retry backoff, or the queue is held (rate limit, a 429).'),
   nextAttemptAt: z.iso.datetime().optional().describe('When it will be tried next; absent while paused (nothing is sent until resumed).'),
   result: resultSchema.optional(),
+  handover: z
+    .object({
+      mode: z.enum(['reference', 'inline', 'attach']),
+      materials: z.array(z.object({ kind: z.string(), size: z.number().int().optional(), sha256: z.string().optional() })),
+    })
+    .optional()
+    .describe('How the materials this system takes were handed over on the delivery the system acknowledged: as URIs, base64 in the body, or attached parts.'),
   history: z.array(historyEntrySchema),
 });
 export type DeliveryView = z.infer<typeof deliveryViewSchema>;
@@ -147,7 +175,21 @@ export const caseViewSchema = z.object({
   acceptedAt: z.string(),
   /** True when answered from the ledger: the case has finished and left Redis. */
   archived: z.boolean().optional(),
+  materials: z
+    .array(
+      z.object({
+        kind: z.string(),
+        name: z.string(),
+        size: z.number().int().optional(),
+        sha256: z.string().optional(),
+        mime: z.string().optional(),
+        fetched: z.boolean().describe('Fetched and verified for a delivery; size and sha256 are then those of the bytes fetched.'),
+      }),
+    )
+    .optional()
+    .describe('The case\'s materials: as the case gave them, or as fetched once a delivery fetched them. Never the URI (a store path may name the applicant) nor the bytes.'),
   deliveries: z.array(deliveryViewSchema),
+  timeLimit: timeLimitSchema.optional().describe('The clock of the case (办件时限), when its item has time limits (config/items.yaml).'),
 });
 export type CaseView = z.infer<typeof caseViewSchema>;
 

@@ -12,10 +12,12 @@ import type { Metrics } from '../platform/metrics';
 import { acceptedSchema, caseIdSchema, caseSchema, caseViewSchema, type CaseView } from './model';
 import { acceptCase, type ArchiveCheck, type IntakeDeps } from './intake';
 import type { Waiting } from '../delivery/waiting';
+import { caseClock } from '../timelimits/case-clock';
+import type { ClockEntry } from '../timelimits/clock';
 
 export interface CaseRoutesDeps extends IntakeDeps {
   /** Answers for cases that have left Redis (the ledger); unset: Redis alone. */
-  archive?: ArchiveCheck & { readCase(caseId: string): Promise<CaseView | undefined> };
+  archive?: ArchiveCheck & { readCase(caseId: string): Promise<CaseView | undefined>; readClock(caseId: string): Promise<ClockEntry[]> };
   /** Why a queued delivery waits and until when; unset: not said. */
   waiting?: (caseId: string, systemId: string) => Promise<Waiting>;
   bodyLimit: string | number;
@@ -36,11 +38,12 @@ export function caseRoutes(deps: CaseRoutesDeps): Router {
       summary: 'Submit a case',
       description:
         'Answers 202 once the case is durably queued for each target system, 200 with the same answer for an identical resubmission. ' +
+        'Changed content under the same caseId is taken (202) only while the case waits for the applicant to complete it (a need_more result): its clock restarts and the deliveries that asked for more are sent again; otherwise it is a `case_conflict`. ' +
         '`invalid_case` lists every problem in `details`.',
       security: INTAKE,
       requestBody: { required: true, content: { 'application/json': { schema: caseSchema, example: CASE_EXAMPLE } } },
       responses: {
-        '202': answer('Accepted and durably queued.', acceptedSchema),
+        '202': answer('Accepted and durably queued; also a resubmission with changed content of a case waiting for the applicant (need_more), which restarts its clock and is sent again.', acceptedSchema),
         '200': answer('An identical resubmission of an accepted case: the same answer.', acceptedSchema),
         ...errors(['invalid_case', 'invalid_json', 'unauthorized', 'forbidden', 'case_conflict', 'payload_too_large']),
         ...errors(['unsupported_media_type', 'no_route', 'internal', 'unavailable']),
@@ -62,9 +65,9 @@ export function caseRoutes(deps: CaseRoutesDeps): Router {
         deps.metrics.cases.inc({ answer: 'unavailable' });
         throw new ApiError('unavailable');
       }
-      deps.metrics.cases.inc({ answer: result.created ? 'accepted' : 'resubmitted' });
+      deps.metrics.cases.inc({ answer: result.created || result.resubmitted ? 'accepted' : 'resubmitted' });
       deps.log.info({ caseId: result.answer.caseId, targets: result.answer.deliveries.map((d) => d.systemId), created: result.created }, 'case accepted');
-      res.status(result.created ? 202 : 200).json(result.answer);
+      res.status(result.created || result.resubmitted ? 202 : 200).json(result.answer);
     },
   );
 
@@ -87,12 +90,16 @@ export function caseRoutes(deps: CaseRoutesDeps): Router {
     const caseId = String(req.params.caseId);
     if (!caseIdSchema.safeParse(caseId).success) throw new ApiError('unknown_case');
     // Redis first: the ledger is written before Redis lets a case go, so one of them has it.
-    const view = (await deps.store.view(caseId)) ?? (await readArchived(deps, caseId));
+    const view = (await deps.store.view(caseId)) ?? (await readArchived(deps, (archive) => archive.readCase(caseId)));
     if (!view) throw new ApiError('unknown_case');
     if (deps.waiting && !view.archived) {
       const explain = deps.waiting;
       view.deliveries = await Promise.all(view.deliveries.map(async (d) => (d.status === 'queued' ? { ...d, ...(await explain(caseId, d.systemId)) } : d)));
     }
+    // The clock, from the same place the case came from (its entries are archived with it).
+    const entries = view.archived ? await readArchived(deps, (archive) => archive.readClock(caseId)) : await deps.store.clock(caseId);
+    const clock = caseClock({ ...view, clock: entries ?? [] }, deps.config().timeLimits, deps.now?.() ?? new Date());
+    if (clock) view.timeLimit = clock.view;
     // Full data for the intake platform and admins; ops in other roles see ID and phone numbers masked.
     res.json(seesFullData(callerOf(res)?.role) ? view : maskDeep(view));
   });
@@ -100,10 +107,10 @@ export function caseRoutes(deps: CaseRoutesDeps): Router {
   return router;
 }
 
-async function readArchived(deps: CaseRoutesDeps, caseId: string): Promise<CaseView | undefined> {
+async function readArchived<T>(deps: CaseRoutesDeps, read: (archive: NonNullable<CaseRoutesDeps['archive']>) => Promise<T>): Promise<T | undefined> {
   if (!deps.archive) return undefined;
   try {
-    return await deps.archive.readCase(caseId);
+    return await read(deps.archive);
   } catch {
     throw new ApiError('unavailable', 'The case is not in Redis and the case ledger does not answer right now; try again shortly.');
   }

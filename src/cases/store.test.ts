@@ -99,9 +99,12 @@ describe('the case store', () => {
     expect(await redis.llen(`${prefix}:{QZ-S5}:outbox`)).toBe(1);
     expect(await redis.llen(`${prefix}:{QZ-S5}:h:sys-a`)).toBe(3); // accepted, attempt, dead
     const results = new LuaScripts(redis, path.join(__dirname, 'lua'), ['record-result']);
-    const result = ['{"outcome":"approved"}', JSON.stringify({ at, event: 'result' }), '{"event":"delivery.completed"}', at, 'SL-5', 'op-3'];
-    expect(await results.run('record-result', record, result)).toBe('recorded');
-    expect(await results.run('record-result', record, result)).toBe('recorded');
+    // A need_more result stops the case's clock in the same run: once, however often it is sent.
+    const result = ['{"outcome":"need_more"}', JSON.stringify({ at, event: 'result' }), '{"event":"delivery.completed"}', at, 'SL-5', JSON.stringify({ at, event: 'stop', reason: 'need_more' }), 'op-3'];
+    const withClock = [...record, `${prefix}:{QZ-S5}:clock`];
+    expect(await results.run('record-result', withClock, result)).toBe('recorded');
+    expect(await results.run('record-result', withClock, result)).toBe('recorded');
+    expect(await redis.llen(`${prefix}:{QZ-S5}:clock`)).toBe(1);
     expect(await redis.hmget(`${prefix}:{QZ-S5}:d:sys-a`, 'status', 'receiptNo', 'op')).toEqual(['completed', 'SL-5', 'op-3']);
     expect(await redis.llen(`${prefix}:{QZ-S5}:outbox`)).toBe(2);
     expect(await redis.llen(`${prefix}:{QZ-S5}:h:sys-a`)).toBe(4);

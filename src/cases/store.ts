@@ -7,12 +7,15 @@
  *   <prefix>:{caseId}:d:<systemId>   hash: status, attempts, receiptNo, lastError, result, updatedAt
  *   <prefix>:{caseId}:h:<systemId>   list: history entries, oldest first
  *   <prefix>:{caseId}:outbox         list: case events not yet acknowledged by the intake platform
+ *   <prefix>:{caseId}:clock          list: the clock's stops and restarts (补正, special procedures), oldest first
  * and, outside any case:
  *   <prefix>:receipts:<systemId>:<receiptNo>  set: every case whose delivery to the system holds this
  *                                             receipt number, for results that carry only the number (a
  *                                             system whose counter restarted hands one number out twice)
  *   <prefix>:ledger:finished                  sorted set: cases that may be final, by when to look
  *   <prefix>:ledger:archived                  sorted set: cases written to the ledger, by finish time
+ *   <prefix>:clock:watch                      sorted set: cases whose clock is watched, by when to look next
+ *   <prefix>:cases:accepted                   sorted set: every case in Redis, by acceptance (for the reports)
  * The two ledger indexes are what the ledger sweep reads (src/ledger/sweep.ts), so it never scans keys.
  * Results no case was found for are kept per system by `unmatched` (src/results/unmatched-store.ts).
  *
@@ -28,6 +31,7 @@ import { storableText } from '../platform/text';
 import type { CaseChanges } from './changes';
 import type { RedisClient } from '../platform/redis';
 import { UnmatchedStore } from '../results/unmatched-store';
+import type { ClockEntry } from '../timelimits/clock';
 import {
   caseStatusOf,
   type Case,
@@ -48,7 +52,12 @@ export interface CaseRecord {
   targets: string[];
   /** X-Request-Id of the intake request that created it: the case's lines carry it, whatever queued them. */
   requestId?: string;
+  /** The clock's entries, in the ledger's copy only (in Redis they have their own list). */
+  clock?: ClockEntry[];
 }
+
+/** What a resubmission with changed content came to (see `resubmit`). */
+export type Resubmission = { resubmitted: true; systems: string[] } | { resubmitted: false; reason: 'not_waiting' | 'changed' };
 
 /**
  * A new case, or the one stored before with the status of each of its deliveries (read in the same
@@ -104,6 +113,8 @@ export interface CaseSnapshot {
   deliveries: DeliverySnapshot[];
   complete: boolean;
   outboxLength: number;
+  /** The clock's entries, oldest first. */
+  clock: ClockEntry[];
 }
 
 /** A delivery holding a receipt number, as correlating a result by that number needs it. */
@@ -130,8 +141,16 @@ function deliveryView(systemId: string, fields: Record<string, string>, history:
     ...(fields.receiptNo ? { receiptNo: fields.receiptNo } : {}),
     ...(fields.lastError ? { lastError: fields.lastError } : {}),
     ...(fields.result ? { result: JSON.parse(fields.result) as Result } : {}),
+    ...(fields.handover ? { handover: JSON.parse(fields.handover) as NonNullable<DeliveryView['handover']> } : {}),
     history: history.map((h) => JSON.parse(h) as HistoryEntry),
   };
+}
+
+/** What a result does to its case's clock: a 补正 request stops it, a special procedure stops and restarts it. */
+export function clockEntryOf(result: Result, at: string): ClockEntry | undefined {
+  if (result.outcome === 'need_more') return { at, event: 'stop', reason: 'need_more', systemId: result.systemId };
+  if (result.outcome !== 'info' || !result.procedure) return undefined;
+  return { at, event: result.procedure.phase === 'start' ? 'stop' : 'resume', reason: 'special_procedure', systemId: result.systemId, kind: result.procedure.kind };
 }
 
 /** A history entry as stored: its detail masked (a result's message may quote the applicant). */
@@ -145,7 +164,7 @@ export class CaseStore {
   private readonly changes?: CaseChanges;
   /** Results no delivery was found for, parked per system. */
   readonly unmatched: UnmatchedStore;
-  private readonly scripts: LuaScripts<'accept' | 'begin-attempt' | 'record' | 'record-result'>;
+  private readonly scripts: LuaScripts<'accept' | 'begin-attempt' | 'record' | 'record-result' | 'resubmit'>;
   private readonly finishIndex: boolean;
 
   constructor(
@@ -156,7 +175,7 @@ export class CaseStore {
     this.events = options.events ?? false;
     this.changes = options.changes;
     this.unmatched = new UnmatchedStore(redis, this.prefix);
-    this.scripts = new LuaScripts(redis, path.join(__dirname, 'lua'), ['accept', 'begin-attempt', 'record', 'record-result']);
+    this.scripts = new LuaScripts(redis, path.join(__dirname, 'lua'), ['accept', 'begin-attempt', 'record', 'record-result', 'resubmit']);
     this.finishIndex = options.finishIndex ?? false;
   }
 
@@ -172,6 +191,13 @@ export class CaseStore {
   outboxKey(caseId: string) {
     return `${this.prefix}:{${caseId}}:outbox`;
   }
+  clockKey(caseId: string) {
+    return `${this.prefix}:{${caseId}}:clock`;
+  }
+  /** Which warnings of which clock run were sent (the time-limit monitor's, in the case's slot). */
+  warnedKey(caseId: string) {
+    return `${this.prefix}:{${caseId}}:clock:warned`;
+  }
   private receiptKey(systemId: string, receiptNo: string) {
     return `${this.prefix}:receipts:${systemId}:${receiptNo}`;
   }
@@ -185,6 +211,29 @@ export class CaseStore {
   }
   get archivedKey() {
     return `${this.prefix}:ledger:archived`;
+  }
+  /** The time-limit monitor's index (src/timelimits/monitor.ts), outside every case's slot like the ledger's. */
+  get watchKey() {
+    return `${this.prefix}:clock:watch`;
+  }
+
+  get acceptedKey() {
+    return `${this.prefix}:cases:accepted`;
+  }
+
+  /** Lists a case among those accepted at `at` (indexed before it is stored, as the others are). */
+  async indexAccepted(caseId: string, at: string): Promise<void> {
+    await this.redis.zadd(this.acceptedKey, 'NX', Date.parse(at), caseId);
+  }
+
+  /** The cases in Redis accepted in [from, to). */
+  async acceptedBetween(from: Date, to: Date): Promise<string[]> {
+    return this.redis.zrangebyscore(this.acceptedKey, from.getTime(), `(${to.getTime()}`);
+  }
+
+  /** Asks the time-limit monitor to look at a case's clock from `at` on (now, when its clock changed). */
+  async watch(caseId: string, at: string): Promise<void> {
+    await this.redis.zadd(this.watchKey, Date.parse(at), caseId);
   }
 
   /**
@@ -354,6 +403,16 @@ export class CaseStore {
   }
 
   /** Adds a history entry that changes no status (a wait, an ops action). */
+  /** Where the materials fetched for a case are recorded (the material cache writes it; it goes with the case). */
+  materialsKey(caseId: string): string {
+    return `${this.prefix}:{${caseId}}:materials`;
+  }
+
+  /** Records how a delivery handed its materials over, with a history entry saying so. */
+  async noteHandover(caseId: string, systemId: string, handover: NonNullable<DeliveryView['handover']>, entry: HistoryEntry): Promise<void> {
+    await this.redis.multi().hset(this.deliveryKey(caseId, systemId), 'handover', JSON.stringify(handover)).rpush(this.historyKey(caseId, systemId), historyJson(entry)).exec();
+  }
+
   async note(caseId: string, systemId: string, entry: HistoryEntry): Promise<void> {
     await this.redis.rpush(this.historyKey(caseId, systemId), historyJson(entry));
   }
@@ -368,14 +427,43 @@ export class CaseStore {
     const detail = `${result.outcome}${result.message ? `: ${result.message}` : ''} ${json}`;
     const event = this.event('delivery.completed', caseId, systemId, 'completed', at, { receiptNo: result.receiptNo, result });
     await this.mayBeFinal(caseId, at);
+    const clock = clockEntryOf(result, at);
     const outcome = (await this.scripts.run(
       'record-result',
-      [this.deliveryKey(caseId, systemId), this.historyKey(caseId, systemId), this.outboxKey(caseId)],
-      [json, historyJson({ at, event: 'result', detail }), event, at, result.receiptNo ?? '', crypto.randomUUID()],
+      [this.deliveryKey(caseId, systemId), this.historyKey(caseId, systemId), this.outboxKey(caseId), this.clockKey(caseId)],
+      [json, historyJson({ at, event: 'result', detail }), event, at, result.receiptNo ?? '', clock ? JSON.stringify(clock) : '', crypto.randomUUID()],
     )) as 'recorded' | 'duplicate' | 'missing' | 'mismatch';
     await this.mayBeFinal(caseId, at);
+    // A stop ends the current warnings, a restart starts a new run: the monitor looks again.
+    if (outcome === 'recorded' && clock) await this.watch(caseId, at);
     if (outcome === 'recorded') this.changes?.emit({ caseId, systemId, status: 'completed', receiptNo: result.receiptNo });
     return outcome;
+  }
+
+  /**
+   * Takes changed content for a case waiting on its applicant (its clock stopped for need_more):
+   * stores it over `stored` (the record as the caller read it), restarts the clock, and puts the
+   * deliveries that asked for more back to `queued`. Anything else is refused, changing nothing.
+   */
+  async resubmit(stored: CaseRecord, next: Pick<CaseRecord, 'case' | 'hash'>, at: string): Promise<Resubmission> {
+    const { caseId } = stored.case;
+    const updated: CaseRecord = { ...stored, case: next.case, hash: next.hash };
+    const entry: ClockEntry = { at, event: 'resume', reason: 'need_more' };
+    const answer = (await this.scripts.run(
+      'resubmit',
+      [this.caseKey(caseId), this.clockKey(caseId), ...stored.targets.map((t) => this.deliveryKey(caseId, t)), ...stored.targets.map((t) => this.historyKey(caseId, t))],
+      [JSON.stringify(stored), JSON.stringify(updated), JSON.stringify(entry), historyJson({ at, event: 'resubmitted', detail: 'the applicant sent the completed case (补正); sent again' }), at],
+    )) as [string, ...number[]];
+    const [state, ...positions] = answer;
+    if (state === 'resubmitted' || state === 'done') await this.watch(caseId, at);
+    if (state === 'done') return { resubmitted: true, systems: [] };
+    if (state !== 'resubmitted') return { resubmitted: false, reason: state as 'not_waiting' | 'changed' };
+    return { resubmitted: true, systems: positions.map((i) => stored.targets[i - 1]!) };
+  }
+
+  /** The clock's entries of a case in Redis, oldest first. */
+  async clock(caseId: string): Promise<ClockEntry[]> {
+    return (await this.redis.lrange(this.clockKey(caseId), 0, -1)).map((e) => JSON.parse(e) as ClockEntry);
   }
 
   async receiptOf(caseId: string, systemId: string): Promise<string | undefined> {
@@ -401,13 +489,27 @@ export class CaseStore {
     const record = await this.getCase(caseId);
     if (!record) return undefined;
     const deliveries = (await Promise.all(record.targets.map((t) => this.delivery(caseId, t)))).filter((d): d is DeliveryView => d !== undefined);
+    const materials = record.case.materials.length > 0 ? await this.materialsView(caseId, record.case) : undefined;
     return {
       caseId,
       itemCode: record.case.itemCode,
       status: caseStatusOf(deliveries.map((d) => d.status)),
       acceptedAt: record.acceptedAt,
+      ...(materials ? { materials } : {}),
       deliveries,
     };
+  }
+
+  /** Each material as the case gave it, or as fetched: kind, name, size, digest; never its URI or bytes. */
+  private async materialsView(caseId: string, c: Case): Promise<NonNullable<CaseView['materials']>> {
+    const fetched = await this.redis.hgetall(this.materialsKey(caseId));
+    return c.materials.map((m, i) => {
+      const got = fetched[String(i)] ? (JSON.parse(fetched[String(i)]!) as { size: number; sha256: string; mime: string }) : undefined;
+      const size = got?.size ?? m.size;
+      const sha256 = got?.sha256 ?? m.sha256?.toLowerCase();
+      const mime = m.mime ?? got?.mime;
+      return { kind: m.kind, name: m.name, ...(size !== undefined ? { size } : {}), ...(sha256 ? { sha256 } : {}), ...(mime ? { mime } : {}), fetched: got !== undefined };
+    });
   }
 
   /** The case and all its deliveries as one consistent read (they share a slot), for the ledger. */
@@ -417,6 +519,7 @@ export class CaseStore {
     const tx = this.redis.multi().get(this.caseKey(caseId));
     for (const t of record.targets) tx.hgetall(this.deliveryKey(caseId, t)).lrange(this.historyKey(caseId, t), 0, -1);
     tx.llen(this.outboxKey(caseId));
+    tx.lrange(this.clockKey(caseId), 0, -1);
     const replies = (await tx.exec()) ?? [];
     const errored = replies.find(([err]) => err);
     if (errored) throw errored[0];
@@ -435,7 +538,8 @@ export class CaseStore {
         endedAt: fields.discardedAt ?? fields.updatedAt ?? record.acceptedAt,
       });
     });
-    return { record, deliveries, complete, outboxLength: Number(replies[replies.length - 1]![1]) };
+    const clock = (replies[replies.length - 1]![1] as string[]).map((e) => JSON.parse(e) as ClockEntry);
+    return { record, deliveries, complete, outboxLength: Number(replies[replies.length - 2]![1]), clock };
   }
 
   /**
@@ -451,6 +555,16 @@ export class CaseStore {
       if ((await this.redis.get(legacy)) === caseId) await this.redis.del(legacy);
     }
     const targets = snapshot.record.targets;
-    await this.redis.del(this.caseKey(caseId), ...targets.map((t) => this.deliveryKey(caseId, t)), ...targets.map((t) => this.historyKey(caseId, t)), this.outboxKey(caseId));
+    await this.redis.zrem(this.watchKey, caseId);
+    await this.redis.zrem(this.acceptedKey, caseId);
+    await this.redis.del(
+      this.caseKey(caseId),
+      ...targets.map((t) => this.deliveryKey(caseId, t)),
+      ...targets.map((t) => this.historyKey(caseId, t)),
+      this.outboxKey(caseId),
+      this.clockKey(caseId),
+      this.warnedKey(caseId),
+      this.materialsKey(caseId),
+    );
   }
 }

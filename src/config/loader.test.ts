@@ -122,3 +122,53 @@ describe('config loader', () => {
     expect(issuesOf('/nonexistent/ow-config')).toEqual([expect.objectContaining({ message: expect.stringContaining('not found') })]);
   });
 });
+
+describe('config loader: materials', () => {
+  it('when material stores are configured, then their defaults are filled in and a system takes materials by reference unless it says otherwise', () => {
+    const dir = writeConfig(
+      [restSystem('city-a', 'http://127.0.0.1:9/a'), restSystem('city-b', 'http://127.0.0.1:9/b', { materials: { mode: 'inline', kinds: ['DRAWING'], maxBytes: '5mb' } })],
+      { routes: [] },
+      { materials: { stores: { intake: { baseUrl: 'http://127.0.0.1:9100/sim/materials', auth: { type: 'bearer', token: '${STORE_TOKEN}' } } } } },
+    );
+    const config = loadConfig(dir, { STORE_TOKEN: 'store-secret' });
+    expect(config.gateway.materials).toEqual({
+      stores: { intake: { baseUrl: 'http://127.0.0.1:9100/sim/materials', auth: { type: 'bearer', token: 'store-secret' }, maxBytes: '512mb', timeoutMs: 600000 } },
+      cacheBytes: '2gb',
+    });
+    expect(config.systems.get('city-a')!.materials).toBeUndefined();
+    expect(config.systems.get('city-b')!.materials).toEqual({ mode: 'inline', kinds: ['DRAWING'], maxBytes: '5mb', field: '/materials' });
+  });
+
+  it('when a store or a system policy is wrong, then each problem is listed with its path', () => {
+    const dir = writeConfig(
+      [
+        restSystem('city-a', 'http://127.0.0.1:9/a', { materials: { mode: 'embed', field: 'materials' } }),
+        { ...restSystem('city-x', 'http://127.0.0.1:9/x'), protocol: 'xml', xml: { root: 'R' }, materials: { mode: 'attach' } },
+      ],
+      { routes: [] },
+      {
+        egress: { allow: ['127.0.0.1:9'] },
+        materials: { stores: { Bad_Id: { baseUrl: 'http://127.0.0.1:9/m' }, far: { baseUrl: 'http://10.1.1.1/m' }, userinfo: { baseUrl: 'http://u:p@127.0.0.1:9/m' }, files: { baseUrl: 'file:///etc' } }, cacheBytes: 'lots' },
+      },
+    );
+    const issues = issuesOf(dir).map((i) => `${i.file} ${i.path}`);
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        'gateway.yaml materials.stores.Bad_Id',
+        'gateway.yaml materials.stores.files.baseUrl',
+        'gateway.yaml materials.cacheBytes',
+        'systems/city-a.yaml materials.mode',
+        'systems/city-a.yaml materials.field',
+        'systems/city-x.yaml materials.mode',
+      ]),
+    );
+  });
+
+  it('when stores are valid but point where egress does not allow or carry a user name, then that is refused', () => {
+    const dir = writeConfig([restSystem('city-a', 'http://127.0.0.1:9/a')], { routes: [] }, { egress: { allow: ['127.0.0.1:9'] }, materials: { stores: { far: { baseUrl: 'http://10.1.1.1/m' }, userinfo: { baseUrl: 'http://u:p@127.0.0.1:9/m' } } } });
+    expect(issuesOf(dir)).toEqual([
+      { file: 'gateway.yaml', path: 'materials.stores.far.baseUrl', message: 'store refused: 10.1.1.1:80 is not allowed by egress.allow in gateway.yaml' },
+      { file: 'gateway.yaml', path: 'materials.stores.userinfo.baseUrl', message: 'no user name or password in the URL: use auth instead' },
+    ]);
+  });
+});

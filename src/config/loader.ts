@@ -23,6 +23,8 @@ import {
   type SystemConfig,
   type SystemFile,
 } from './schema';
+import { calendarFiles, calendarYearSchema, itemsFileSchema, timeLimitConfig, type TimeLimitConfig } from '../timelimits/config';
+import type { CalendarYear } from '../timelimits/calendar';
 
 export { keyPath };
 
@@ -76,6 +78,8 @@ export interface GatewayConfig {
   systems: ReadonlyMap<string, SystemConfig>;
   /** Each system file as written (before `${ENV}` expansion), for showing and editing it. */
   sources: ReadonlyMap<string, Record<string, unknown>>;
+  /** config/items.yaml (each item's time limits) and config/calendar/<year>.yaml; both may be absent. */
+  timeLimits: TimeLimitConfig;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -265,6 +269,14 @@ export function loadConfig(dir: string, env: Env = process.env): GatewayConfig {
       issues.push({ file: 'gateway.yaml', path: 'egress.allow', message: `"${entry}" is not an address, CIDR range or host name (optionally with :port)` });
     }
   }
+  for (const [id, store] of Object.entries(gateway.materials.stores)) {
+    const at = `materials.stores.${id}.baseUrl`;
+    const refusal = egressRefusal(store.baseUrl, gateway.egress);
+    if (refusal) issues.push({ file: 'gateway.yaml', path: at, message: `store refused: ${refusal}` });
+    const base = new URL(store.baseUrl);
+    if (base.username || base.password) issues.push({ file: 'gateway.yaml', path: at, message: 'no user name or password in the URL: use auth instead' });
+    if (base.search || base.hash) issues.push({ file: 'gateway.yaml', path: at, message: 'a base URL without query or fragment' });
+  }
   if (gateway.intake.callbackUrl && !gateway.intake.callbackSecret) {
     issues.push({ file: 'gateway.yaml', path: 'intake.callbackSecret', message: 'required when a callback URL is set (or set OW_CALLBACK_SECRET)' });
   }
@@ -310,9 +322,32 @@ export function loadConfig(dir: string, env: Env = process.env): GatewayConfig {
   }
 
   const sharedData = loadSharedData(dir, env, systemIds, systems, issues);
+  const timeLimits = loadTimeLimits(dir, env, issues);
 
   if (issues.length > 0 || !routes) throw new ConfigError(issues);
-  return { dir: path.resolve(dir), gateway, routes, sharedData, systems, sources };
+  return { dir: path.resolve(dir), gateway, routes, sharedData, systems, sources, timeLimits };
+}
+
+const ITEMS_FILE = 'items.yaml';
+
+/**
+ * config/items.yaml and config/calendar/<year>.yaml. Without items.yaml no item has a time limit;
+ * a year without its calendar file is counted with weekends only (start-up warns of it).
+ */
+function loadTimeLimits(dir: string, env: Env, issues: ConfigIssue[]): TimeLimitConfig {
+  const raw = readYaml(dir, ITEMS_FILE, issues, false);
+  const items = (raw === undefined ? undefined : validate(itemsFileSchema, expandEnv(raw, env, ITEMS_FILE, issues), ITEMS_FILE, issues)) ?? { items: [] };
+  const years = new Map<number, CalendarYear>();
+  for (const { file, year } of calendarFiles(dir)) {
+    if (year === undefined) {
+      issues.push({ file, path: '', message: 'a calendar file is named after its year, e.g. calendar/2026.yaml' });
+      continue;
+    }
+    const content = readYaml(dir, file, issues, true);
+    const parsed = content === undefined ? undefined : validate(calendarYearSchema(year), content, file, issues);
+    if (parsed) years.set(year, parsed);
+  }
+  return timeLimitConfig(items, years);
 }
 
 const SHARED_DATA_FILE = 'shared-data.yaml';

@@ -11,6 +11,6 @@ export const SAMPLE_CASE: Case = {
   channel: 'window',
   submittedAt: '2026-01-05T09:30:00+08:00',
   applicant: { kind: 'person', name: '样例', idType: 'ID_CARD', idNumber: '330802190001010000', phone: '13000000000', address: '衢州市柯城区样例路 1 号' },
-  materials: [{ name: '身份证', kind: 'ID_CARD', uri: 'share://id/sample', sha256: '0'.repeat(64) }],
+  materials: [{ name: '身份证', kind: 'ID_CARD', uri: 'store://intake/sample/id-card.pdf', sha256: '0'.repeat(64), size: 1024, mime: 'application/pdf' }],
   form: {},
 };

@@ -10,7 +10,7 @@ import { SEAL_DEFAULTS, sealSchema } from '../seal/config';
 import { RETENTION_DEFAULTS, retentionSchema } from '../ledger/config';
 
 /** Sizes such as "1mb", "512kb" or a plain byte count. */
-export const byteSize = z.union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)$/i, 'a size such as 1mb or 512kb')]);
+export const byteSize = z.union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?\s*([bB]|[kKmMgG][bB])$/, 'a size such as 1mb or 512kb')]);
 
 export const rateLimitSchema = z.strictObject({
   /** Deliveries allowed per `perMs` window, shared by every gateway process. */
@@ -114,6 +114,37 @@ function isProxyAddress(entry: string): boolean {
   return entry.includes('/') ? ipaddr.isValidCIDR(entry) : ipaddr.isValid(entry);
 }
 
+/** A store id, as written in `store://<id>/<path>`. */
+export const storeIdSchema = z.string().regex(/^[a-z0-9-]{1,64}$/, 'lower-case letters, digits and dashes');
+
+/**
+ * A material store (材料库) of the intake platform: where a case's `store://<id>/<path>` materials
+ * are fetched from, with the store's own credentials. Nothing else is ever fetched for a material.
+ */
+export const materialStoreSchema = z.strictObject({
+  /** `store://<id>/<path>` is fetched from `<baseUrl>/<path>`; an http(s) URL under it names the same store. */
+  baseUrl: z.url({ protocol: /^https?$/ }),
+  /** How the gateway authenticates to the store (none, bearer or basic). */
+  auth: z.discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('none') }),
+    z.strictObject({ type: z.literal('bearer'), token: z.string().min(1) }),
+    z.strictObject({ type: z.literal('basic'), username: z.string().min(1), password: z.string() }),
+  ]).default({ type: 'none' }),
+  /** Largest material fetched from this store; a longer one is refused while it streams. */
+  maxBytes: byteSize.default('512mb'),
+  /** One fetch's time limit, from the request to the last byte. */
+  timeoutMs: z.number().int().min(100).max(3_600_000).default(600_000),
+});
+
+export const MATERIALS_DEFAULTS = { stores: {}, cacheBytes: '2gb' } as const;
+
+/** gateway.yaml's `materials`: the stores, and the fetched-material cache under OW_DATA_DIR. */
+export const materialsGatewaySchema = z.strictObject({
+  stores: z.record(storeIdSchema, materialStoreSchema).default({}),
+  /** Bytes the cache of fetched materials may hold on this host; the least recently used cases' go first. */
+  cacheBytes: byteSize.default(MATERIALS_DEFAULTS.cacheBytes),
+});
+
 export const gatewaySchema = z.strictObject({
   server: z
     .strictObject({
@@ -141,6 +172,7 @@ export const gatewaySchema = z.strictObject({
     .strictObject({ maxPerSystem: z.number().int().positive().default(1000), maxBytesPerSystem: byteSize.default('16mb') })
     .default({ maxPerSystem: 1000, maxBytesPerSystem: '16mb' }),
   retention: retentionSchema.default(RETENTION_DEFAULTS),
+  materials: materialsGatewaySchema.default(MATERIALS_DEFAULTS),
 });
 
 /** A JSONata expression; compiled (and so checked) when the configuration loads. */
@@ -189,6 +221,24 @@ export const healthProbeSchema = z.strictObject({
   path: z.string().regex(/^\/[^\s]*$/, 'a path starting with /, on the endpoint\'s own host').optional(),
   intervalMs: z.number().int().min(100).default(30_000),
   timeoutMs: z.number().int().min(50).max(60_000).default(5000),
+});
+
+/** A JSON Pointer (RFC 6901) into the mapped body: `/a/b/0`, or `` for the body itself. */
+export const jsonPointer = z.string().regex(/^(\/([^~]|~[01])*)*$/, 'a JSON Pointer such as /materials or /data/attachments');
+
+/**
+ * How a system takes a case's materials. `reference`: the mapping sees `materials` as sent (URIs).
+ * `inline`: the bytes, base64, at `field` in the mapped body. `attach`: REST multipart/form-data or
+ * SOAP MTOM/XOP, the body (at `field`) referring to each part.
+ */
+export const systemMaterialsSchema = z.strictObject({
+  mode: z.enum(['reference', 'inline', 'attach']).default('reference'),
+  /** The material kinds this system takes (default: every kind); the others are not sent to it. */
+  kinds: z.array(z.string().min(1).max(64)).min(1).optional(),
+  /** Largest material this system takes (it is refused for good beyond), below the store's own limit. */
+  maxBytes: byteSize.optional(),
+  /** Where in the mapped body the materials go (inline and attach). */
+  field: jsonPointer.default('/materials'),
 });
 
 export const levelSchema = z.enum(['national', 'provincial', 'city']);
@@ -249,6 +299,8 @@ const systemFields = {
     .optional(),
   lookup: lookupSchema.optional(),
   health: healthProbeSchema.optional(),
+  /** How the system takes materials; absent: `reference`, the URIs as sent. */
+  materials: systemMaterialsSchema.optional(),
 };
 
 export const soapSettingsSchema = z.strictObject({
@@ -291,6 +343,8 @@ export const systemFileSchema = z
     // WS-Security is a SOAP header: another protocol would send the case with no credential at all.
     if (system.auth?.type === 'wsse' && system.protocol !== 'soap') ctx.addIssue({ code: 'custom', path: ['auth', 'type'], message: `wsse is a SOAP header; a ${system.protocol} system takes basic, bearer or hmac` });
     if (system.result?.mode === 'poll' && !system.result.poll) ctx.addIssue({ code: 'custom', path: ['result', 'poll'], message: 'required when result.mode is poll' });
+    if (system.materials?.mode === 'attach' && system.protocol === 'xml') ctx.addIssue({ code: 'custom', path: ['materials', 'mode'], message: 'attach is multipart (rest) or MTOM (soap); an xml system takes inline or reference' });
+    if (system.materials && system.materials.mode !== 'reference' && system.materials.field === '') ctx.addIssue({ code: 'custom', path: ['materials', 'field'], message: 'must point inside the body, e.g. /materials' });
     if (system.result?.mode === 'poll' && system.protocol !== 'rest') ctx.addIssue({ code: 'custom', path: ['result', 'mode'], message: 'poll is supported for rest systems' });
   });
 
@@ -349,6 +403,9 @@ export type MaintenanceWindow = z.infer<typeof windowSchema>;
 export type CircuitBreakerPolicy = z.infer<typeof circuitBreakerSchema>;
 export type LookupConfig = z.infer<typeof lookupSchema>;
 export type HealthProbe = z.infer<typeof healthProbeSchema>;
+export type MaterialStore = z.infer<typeof materialStoreSchema>;
+export type MaterialsSettings = z.infer<typeof materialsGatewaySchema>;
+export type SystemMaterials = z.infer<typeof systemMaterialsSchema>;
 
 /** A system with every default filled in: what the rest of the gateway works with. */
 export type SystemConfig = SystemFile & {

@@ -83,6 +83,16 @@ export class DeliveryQueues {
     await this.queue(system.id).add('deliver', { caseId, systemId: system.id, ...(requestId ? { requestId } : {}) }, { ...jobOptions(system), jobId: jobIdFor(caseId) });
   }
 
+  /**
+   * Queues a delivery that was sent before (a case resubmitted after 补正): the finished job of its
+   * earlier sending is removed first, as BullMQ would take its id for a job already there.
+   */
+  async requeue(system: SystemConfig, caseId: string): Promise<void> {
+    const job = await this.queue(system.id).getJob(jobIdFor(caseId));
+    if (job && ((await job.isCompleted()) || (await job.isFailed()))) await job.remove();
+    await this.enqueue(system, caseId);
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     this.queues.clear();

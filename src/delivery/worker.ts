@@ -21,6 +21,8 @@ import { msUntilOpen } from './window';
 import type { Metrics } from '../platform/metrics';
 import { currentContext, isSaneRequestId, withContext } from '../platform/context';
 import { inSpan, SpanKind } from '../platform/tracing';
+import { handoverDetail, type MaterialDeliveries, type PreparedMaterials } from '../materials/handover';
+import { MaterialStoreError } from '../materials/cache';
 
 /** What the rest of the gateway does around a delivery's milestones (results, callbacks). */
 export interface DeliveryHooks {
@@ -36,6 +38,8 @@ export interface WorkerDeps {
   store: CaseStore;
   /** Stamps deliveries to systems with `seal: true`. */
   sealer?: Sealer;
+  /** Fetches the materials a system takes inline or attached (unset: every system gets references only). */
+  materials?: MaterialDeliveries;
   endpoints: Endpoints;
   connection: ConnectionOptions;
   prefix: string;
@@ -211,6 +215,7 @@ export class DeliveryWorkers {
 
     // Set once the system has answered: a refusal then proves it alive, for the circuit breaker.
     let answered = false;
+    let materials: PreparedMaterials | undefined;
     const attemptStarted = Date.now();
     const took = () => Date.now() - attemptStarted;
     try {
@@ -223,10 +228,13 @@ export class DeliveryWorkers {
       const endpoint = this.deps.endpoints.get(system);
 
       const body = await endpoint.mappings.requestBody(record.case);
+      // Fetched (once per case, whatever the fan-out) and verified before anything is sent.
+      materials = await this.deps.materials?.prepare(system, record.case);
+      const seal = this.deps.sealer && system.seal !== false ? deliverySeal(this.deps.sealer, systemId, record.case, { materials: materials?.sealed }) : undefined;
       const started = Date.now();
       answered = true; // from here on a PermanentError can only be the system's own answer
       const reply = await inSpan(`deliver ${systemId}`, SpanKind.CLIENT, { 'ow.system_id': systemId, 'ow.case_id': caseId, 'ow.attempt': begun.attempts, 'ow.protocol': system.protocol }, () =>
-        endpoint.adapter.send(body, { caseId, systemId, idempotencyKey: `${caseId}:${systemId}`, log, seal: this.deps.sealer && system.seal !== false ? deliverySeal(this.deps.sealer, systemId, record.case) : undefined }),
+        endpoint.adapter.send(body, { caseId, systemId, idempotencyKey: `${caseId}:${systemId}`, log, seal, ...(materials?.handover ? { materials: materials.handover } : {}) }),
       ).catch((err: unknown) => {
         metrics?.deliveryDuration.observe({ systemId, outcome: 'failed' }, (Date.now() - started) / 1000);
         throw err;
@@ -246,6 +254,7 @@ export class DeliveryWorkers {
       if (!ack.receiptNo) throw new RetryableError(`${systemId} acknowledged without a receipt number`);
 
       await this.deps.hooks?.acknowledged(system, caseId, ack.receiptNo);
+      if (materials) await store.noteHandover(caseId, systemId, materials.view, { at: at(), event: 'materials', detail: handoverDetail(materials.view) });
       await store.record(caseId, systemId, { status: 'delivered', receiptNo: ack.receiptNo }, { at: at(), event: 'delivered', detail: `receiptNo ${ack.receiptNo}` });
       metrics?.deliveries.inc({ systemId, outcome: 'delivered' });
       metrics?.acceptToDelivered.observe({ systemId }, Math.max(0, (this.now().getTime() - Date.parse(record.acceptedAt)) / 1000));
@@ -272,8 +281,10 @@ export class DeliveryWorkers {
         await this.deps.queues.queue(systemId).rateLimit(verdict.holdMs);
         throw Worker.RateLimitError();
       }
-      await this.noteHealth(systemId, at(), message);
-      if (system && (await circuits.failed(systemId, this.now().getTime(), system.circuitBreaker))) {
+      // A material store that failed says nothing about the system: its health and circuit are left alone.
+      const systemsFault = !(err instanceof MaterialStoreError);
+      if (systemsFault) await this.noteHealth(systemId, at(), message);
+      if (systemsFault && system && (await circuits.failed(systemId, this.now().getTime(), system.circuitBreaker))) {
         await this.deps.queues.queue(systemId).rateLimit(system.circuitBreaker.cooldownMs);
         log.error({ cooldownMs: system.circuitBreaker.cooldownMs }, 'circuit opened: deliveries to this system wait');
       }
@@ -288,6 +299,8 @@ export class DeliveryWorkers {
       metrics?.deliveries.inc({ systemId, outcome: 'retry' });
       log.warn({ err: message, outcome: 'retry', durationMs: took() }, 'delivery failed; will retry');
       throw err;
+    } finally {
+      materials?.release();
     }
   }
 

@@ -66,10 +66,11 @@ export class ArchivedIds {
 }
 
 /** The ledger as intake and the status API ask it, with the filter in front of intake's question. */
-export function filteredArchive(ledger: Ledger, ids: ArchivedIds): Pick<Ledger, 'healthy' | 'archivedHash' | 'readCase'> {
+export function filteredArchive(ledger: Ledger, ids: ArchivedIds): Pick<Ledger, 'healthy' | 'archivedHash' | 'readCase' | 'readClock'> {
   return {
     healthy: () => ledger.healthy(),
     readCase: (caseId) => ledger.readCase(caseId),
+    readClock: (caseId) => ledger.readClock(caseId),
     archivedHash: async (caseId) => ((await ids.mightHold(caseId)) ? ledger.archivedHash(caseId) : undefined),
   };
 }

@@ -20,6 +20,8 @@ export const auditActionSchema = z.enum([
   'seal.verify',
   'seal.rotate',
   'shared-data.query',
+  'material.altered',
+  'ledger.retry',
 ]);
 
 export const documentStatusSchema = z.enum(['found', 'not_found', 'error', 'timeout']);

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import type { CaseRecord, CaseSnapshot } from '../cases/store';
+import type { ClockEntry } from '../timelimits/clock';
 import { caseStatusOf, type CaseStatus, type CaseView, type DeliveryStatus, type DeliveryView, type HistoryEntry, type Result } from '../cases/model';
 import type { Logger } from '../platform/logger';
 import { migrate } from './migrate';
@@ -52,7 +53,9 @@ export function archiveOf(snapshot: CaseSnapshot, levelOf: (systemId: string) =>
     return { ...view, discarded, endedAt, ...(level ? { level } : {}), ...(deliveredAt ? { deliveredAt } : {}), ...(completedAt ? { completedAt } : {}) };
   });
   const finishedAt = deliveries.map((d) => d.endedAt).reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a), snapshot.record.acceptedAt);
-  return { record: snapshot.record, status: caseStatusOf(deliveries.map((d) => d.status)), finishedAt, deliveries };
+  // The clock's entries travel in the record: the ledger answers for the clock as Redis did.
+  const record = snapshot.clock.length ? { ...snapshot.record, clock: snapshot.clock } : snapshot.record;
+  return { record, status: caseStatusOf(deliveries.map((d) => d.status)), finishedAt, deliveries };
 }
 
 interface DeliveryRow {
@@ -216,6 +219,45 @@ export class Ledger {
         }),
       );
       return { caseId, itemCode: row.item_code, status: caseStatusOf(deliveries.map((d) => d.status)), acceptedAt: row.record.acceptedAt, archived: true, deliveries };
+    });
+  }
+
+  /** Every archived case accepted in [from, to), with its deliveries (and their systems' levels), for the reports. */
+  async casesAcceptedBetween(from: Date, to: Date): Promise<Array<{ record: CaseRecord; deliveries: ArchivedDelivery[] }>> {
+    return this.use(async (db) => {
+      const range = [from.toISOString(), to.toISOString()];
+      const cases = await db.query<{ case_id: string; record: CaseRecord }>('SELECT case_id, record FROM ledger_cases WHERE accepted_at >= $1::timestamptz AND accepted_at < $2::timestamptz ORDER BY accepted_at, case_id', range);
+      const rows = await db.query<DeliveryRow & { case_id: string; level: string | null; discarded: boolean; ended_at: Date | string }>(
+        `SELECT d.case_id, d.system_id, d.level, d.status, d.discarded, d.attempts, d.receipt_no, d.last_error, d.result, d.history, d.ended_at
+           FROM ledger_deliveries d WHERE d.accepted_at >= $1::timestamptz AND d.accepted_at < $2::timestamptz ORDER BY d.case_id, d.position`,
+        range,
+      );
+      const byCase = new Map<string, ArchivedDelivery[]>();
+      for (const d of rows) {
+        const list = byCase.get(d.case_id) ?? [];
+        list.push({
+          systemId: d.system_id,
+          status: d.status,
+          attempts: d.attempts,
+          ...(d.receipt_no !== null ? { receiptNo: d.receipt_no } : {}),
+          ...(d.last_error !== null ? { lastError: d.last_error } : {}),
+          ...(d.result !== null ? { result: d.result } : {}),
+          history: d.history,
+          ...(d.level !== null ? { level: d.level } : {}),
+          discarded: d.discarded,
+          endedAt: new Date(d.ended_at).toISOString(),
+        });
+        byCase.set(d.case_id, list);
+      }
+      return cases.map((c) => ({ record: c.record, deliveries: byCase.get(c.case_id) ?? [] }));
+    });
+  }
+
+  /** The clock's entries of an archived case (none for a case without stops, or archived before clocks). */
+  async readClock(caseId: string): Promise<ClockEntry[]> {
+    return this.use(async (db) => {
+      const [row] = await db.query<{ clock: ClockEntry[] | null }>("SELECT record->'clock' AS clock FROM ledger_cases WHERE case_id = $1", [caseId]);
+      return row?.clock ?? [];
     });
   }
 

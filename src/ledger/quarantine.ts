@@ -95,6 +95,15 @@ export class Quarantine {
     await this.redis.hset(this.key, `${row.kind}:${row.id}`, JSON.stringify(row));
   }
 
+  async get(kind: QuarantinedKind, id: string): Promise<QuarantinedRow | undefined> {
+    const raw = await this.redis.hget(this.key, `${kind}:${id}`);
+    return raw ? (JSON.parse(raw) as QuarantinedRow) : undefined;
+  }
+
+  async remove(kind: QuarantinedKind, id: string): Promise<void> {
+    await this.redis.hdel(this.key, `${kind}:${id}`);
+  }
+
   async count(): Promise<number> {
     return this.redis.hlen(this.key);
   }

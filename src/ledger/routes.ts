@@ -1,15 +1,18 @@
 /**
  * `GET /api/v1/admin/stats` (ops): per system and day, from the ledger; JSON or CSV.
- * `GET /api/v1/admin/ledger/quarantine` (ops): the rows the ledger refused, set aside by the sweep.
+ * `GET /api/v1/admin/ledger/quarantine` (ops): the rows the ledger refused, set aside by the sweep;
+ * `POST …/quarantine/{kind}/{id}/retry` (operator and up, audited): try one again, once what the
+ * database refused is mended (a migration, a constraint, a column made wider).
  */
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { ApiError } from '../platform/errors';
-import { errors, json, OPS, OPS_ERRORS } from '../api-docs';
-import { quarantineAnswerSchema, statsAnswerSchema } from '../api-schemas';
+import { errors, json, OPERATOR, OPS, OPS_ERRORS, pathParam } from '../api-docs';
+import { quarantineAnswerSchema, quarantineRetryAnswerSchema, statsAnswerSchema, type AuditEntry, type QuarantineRetryAnswer } from '../api-schemas';
+import type { RedisClient } from '../platform/redis';
 import { route } from '../platform/route';
 import type { Ledger } from './ledger';
-import type { Quarantine } from './quarantine';
+import { isRowRefusal, refusalOf, type Quarantine, type QuarantinedKind, type QuarantinedRow } from './quarantine';
 import { statsCsv, statsRange } from './stats';
 
 export interface LedgerRoutesDeps {
@@ -17,7 +20,37 @@ export interface LedgerRoutesDeps {
   ledger?: Ledger;
   /** Kept in Redis, so listed even while the ledger does not answer. */
   quarantine: Quarantine;
+  /** Where the sweep finds cases to write: a retried case goes back in. */
+  redis: RedisClient;
+  sweepKeys: { finished: string; archived: string };
+  /** Writes the ops audit entry of a retry, with the caller's name and role. */
+  audit: (req: Request, entry: Pick<AuditEntry, 'action' | 'target' | 'detail'>) => Promise<void>;
   now?: () => Date;
+}
+
+/**
+ * Tries a quarantined row again. A case goes back into the sweep's set it was taken from, due now:
+ * the sweep writes it (or sets it aside again) at its next tick, as it would have. An audit entry or
+ * look-up, kept whole in the quarantine, is written to the ledger here and now.
+ */
+async function retry(deps: LedgerRoutesDeps, row: QuarantinedRow): Promise<QuarantineRetryAnswer> {
+  const { kind, id } = row;
+  if (kind === 'case') {
+    await deps.redis.zadd(row.stage === 'archived' ? deps.sweepKeys.archived : deps.sweepKeys.finished, 0, id);
+    await deps.quarantine.remove(kind, id);
+    return { kind, id, outcome: 'queued' };
+  }
+  if (!deps.ledger) throw new ApiError('unavailable', 'This gateway runs without a case ledger (OW_LEDGER=off): there is nothing to write to.');
+  if (!row.entry) throw new ApiError('not_found', `The quarantined ${kind} ${id} holds no entry to write.`);
+  const entries = [{ id, entry: row.entry }];
+  try {
+    await (kind === 'audit' ? deps.ledger.writeAudit(entries) : deps.ledger.writeLookups(entries));
+  } catch (err) {
+    if (!isRowRefusal(err)) throw new ApiError('unavailable', 'The case ledger does not answer right now; try again shortly.');
+    return { kind, id, outcome: 'refused', error: refusalOf(err) };
+  }
+  await deps.quarantine.remove(kind, id);
+  return { kind, id, outcome: 'written' };
 }
 
 /** A day (an Asia/Shanghai day, included) or an instant with its offset. */
@@ -87,6 +120,34 @@ export function ledgerRoutes(deps: LedgerRoutesDeps): Router {
     },
     async (_req, res) => {
       res.json({ items: await deps.quarantine.list() });
+    },
+  );
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/api/v1/admin/ledger/quarantine/{kind}/{id}/retry',
+      operationId: 'retryQuarantined',
+      tags: ['admin'],
+      summary: 'Try a row the case ledger refused again (audited)',
+      description:
+        'Once what the database refused is mended: a case goes back to the sweep, which writes it at its next tick (and sets it aside again if it is refused again); ' +
+        'an audit entry or look-up is written now, and leaves the quarantine if the ledger takes it.',
+      security: OPS,
+      parameters: [pathParam('kind', 'case, audit or lookup.'), pathParam('id', 'The case id, or the audit stream entry id.'), OPERATOR],
+      responses: {
+        '200': { description: 'What the retry did.', content: json(quarantineRetryAnswerSchema) },
+        ...errors(['not_found', 'unavailable', ...OPS_ERRORS]),
+      },
+    },
+    async (req, res) => {
+      const kind = String(req.params.kind) as QuarantinedKind;
+      const id = String(req.params.id);
+      const row = ['case', 'audit', 'lookup'].includes(kind) ? await deps.quarantine.get(kind, id) : undefined;
+      if (!row) throw new ApiError('not_found', `Nothing quarantined as ${kind} ${id}.`);
+      const answer = await retry(deps, row);
+      await deps.audit(req, { action: 'ledger.retry', target: `${kind}:${id}`, detail: answer.outcome === 'refused' ? `refused again: ${answer.error}` : answer.outcome });
+      res.json(answer);
     },
   );
   return router;

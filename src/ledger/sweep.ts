@@ -16,6 +16,7 @@ import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { Registry } from 'prom-client';
 import type { GatewayConfig } from '../config/loader';
 import type { CaseSnapshot, CaseStore } from '../cases/store';
+import { clockStopped } from '../timelimits/case-clock';
 import { jobIdFor, type DeliveryQueues } from '../delivery/queues';
 import type { Logger } from '../platform/logger';
 import { registerLedgerGauges } from '../platform/metrics';
@@ -55,6 +56,8 @@ export interface SweepDeps {
   now?: () => Date;
   /** Where the test hook is read from (default process.env). */
   env?: Readonly<Record<string, string | undefined>>;
+  /** The fetched-material cache: a case's files go when the case leaves Redis. */
+  materials?: { forget(caseId: string): Promise<void> };
 }
 
 export interface SweepReport {
@@ -75,7 +78,9 @@ export function isFinal(snapshot: CaseSnapshot): boolean {
   return (
     snapshot.complete &&
     snapshot.deliveries.length === snapshot.record.targets.length &&
-    snapshot.deliveries.every((d) => d.status === 'completed' || d.status === 'rejected' || (d.status === 'dead' && d.discarded))
+    snapshot.deliveries.every((d) => d.status === 'completed' || d.status === 'rejected' || (d.status === 'dead' && d.discarded)) &&
+    // A case waiting on its applicant (补正) or a special procedure is open, whatever its deliveries say.
+    !clockStopped(snapshot.clock)
   );
 }
 
@@ -264,6 +269,7 @@ export class LedgerSweep {
       for (const { caseId, snapshot } of leaving) {
         await this.removeJobs(snapshot);
         await store.removeCase(snapshot);
+        await this.deps.materials?.forget(caseId).catch((err: Error) => this.deps.log.warn({ caseId, err: err.message }, 'fetched materials of a removed case not deleted; the cache bound will'));
         await redis.zrem(store.archivedKey, caseId);
         report.removed++;
       }

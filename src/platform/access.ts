@@ -34,6 +34,7 @@ const RULES: ReadonlyArray<{ method: string; path: RegExp; need: Need }> = [
   { method: 'GET', path: /^\/api\/v1\/admin\/config\/export\/?$/i, need: 'admin' },
   { method: 'GET', path: /^\/api\/v1\/admin\/dead-letters\/[^/]+\/case\/?$/i, need: 'admin' },
   { method: 'GET', path: /^\/api\/v1\/admin\//i, need: 'viewer' },
+  { method: 'GET', path: /^\/api\/v1\/reports\/(timeliness|cases\.gbt39046)\/?$/i, need: 'viewer' },
   { method: 'PUT', path: /^\/api\/v1\/admin\/systems\/[^/]+\/?$/i, need: 'admin' },
   { method: 'POST', path: /^\/api\/v1\/admin\/systems\/[^/]+\/(rollback|reset)\/?$/i, need: 'admin' },
   { method: '*', path: /^\/api\/v1\/admin\//i, need: 'operator' },

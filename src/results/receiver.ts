@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { GatewayConfig } from '../config/loader';
 import { expressionBudget } from '../config/loader';
 import type { SystemConfig } from '../config/schema';
-import { outcomeSchema, caseIdSchema, type Result } from '../cases/model';
+import { outcomeSchema, caseIdSchema, procedureSchema, type Result } from '../cases/model';
 import { resultJson, type CaseStore } from '../cases/store';
 import type { UnmatchedResult } from './unmatched-store';
 import { ApiError, issueDetails } from '../platform/errors';
@@ -35,6 +35,7 @@ const mappedResultSchema = z.object({
   message: z.string().optional(),
   documents: z.array(z.unknown()).optional(),
   decidedAt: z.string().optional(),
+  procedure: procedureSchema.optional(),
 });
 type MappedResult = z.infer<typeof mappedResultSchema>;
 
@@ -111,6 +112,9 @@ export class ResultReceiver {
     // A pushed body was checked at the door; a polled reply was not, and the ledger must keep what is recorded.
     const notText = jsonShapeProblem(parsed.data);
     if (notText) throw new ApiError('invalid_result', `The result is refused at ${notText.path}: ${notText.message}.`, [notText]);
+    if (parsed.data.procedure && parsed.data.outcome !== 'info') {
+      throw new ApiError('invalid_result', 'A special procedure is reported with outcome "info".', [{ path: 'procedure', message: 'only with outcome info' }]);
+    }
     if (!parsed.data.caseId && !parsed.data.receiptNo) {
       throw new ApiError('invalid_result', 'The result names neither a caseId nor a receiptNo.', [{ path: 'caseId', message: 'required when there is no receiptNo' }]);
     }

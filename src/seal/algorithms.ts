@@ -30,6 +30,16 @@ export function sm3Hex(bytes: Uint8Array): string {
   return NATIVE_SM3 ? crypto.createHash('sm3').update(bytes).digest('hex') : sm3(bytes);
 }
 
+/** An SM3 digest fed piece by piece (a material streamed through): OpenSSL's, else the library's over the pieces kept. */
+export function sm3Hasher(): { update(chunk: Uint8Array): void; digest(): string } {
+  if (NATIVE_SM3) {
+    const hash = crypto.createHash('sm3');
+    return { update: (chunk) => void hash.update(chunk), digest: () => hash.digest('hex') };
+  }
+  const chunks: Uint8Array[] = [];
+  return { update: (chunk) => void chunks.push(chunk), digest: () => sm3(Buffer.concat(chunks)) };
+}
+
 export function digestHex(algorithm: DigestAlgorithm, bytes: Uint8Array): string {
   if (algorithm === 'SM3') return sm3Hex(bytes);
   return crypto.createHash('sha256').update(bytes).digest('hex');

@@ -10,7 +10,7 @@ import { Sealer } from './seal';
 
 export { SEAL_DEFAULTS, sealSchema, type SealAlgorithm, type SealConfig } from './config';
 export { Keyring, KeyringError, type SealKeyInfo } from './keys';
-export { deliverySeal, parseSealHeader, sealHeader, sealObjectSchema, Sealer, watermark, type Seal, type SealRequest, type Verification, type VerifyRequest } from './seal';
+export { deliverySeal, parseSealHeader, sealHeader, sealObjectSchema, Sealer, watermark, type Seal, type SealedMaterial, type SealRequest, type Verification, type VerifyRequest } from './seal';
 export { sealRoutes } from './routes';
 export { VerifyThread } from './verify-thread';
 

@@ -39,6 +39,8 @@ export const sealObjectSchema = z.strictObject({
   // Absent only from seals made before field digests were salted: theirs are digests of the value alone.
   salt: z.string().regex(/^[A-Za-z0-9+/]{22}==$/, `base64 of ${SALT_BYTES} bytes`).optional(),
   fieldDigests: z.record(z.string().max(MAX_POINTER_LENGTH), hex(64)).optional(),
+  /** The materials a delivery carried beside its body (inline or attached): each one's digest (digestAlg) of its bytes. */
+  materials: z.array(z.strictObject({ kind: z.string().max(64), digest: hex(64) })).max(200).optional(),
   signature: base64.max(256),
 });
 
@@ -57,6 +59,15 @@ export interface SealRequest {
   now?: Date;
   /** Leave out `fieldDigests` (a seal that must fit in an HTTP header): the digest still covers every byte. */
   withoutFieldDigests?: boolean;
+  /** The materials handed over with the payload: their digests go in the seal. */
+  materials?: SealedMaterial[];
+}
+
+/** A material a delivery carries, with its bytes' digests in both algorithms (the seal takes its own). */
+export interface SealedMaterial {
+  kind: string;
+  sha256: string;
+  sm3: string;
 }
 
 export type VerifyReason = 'preview' | 'unknown_key' | 'algorithm_mismatch' | 'bad_signature' | 'retired_key' | 'validity_too_long' | 'payload_changed' | 'expired' | 'not_yet_valid';
@@ -175,6 +186,7 @@ export class Sealer {
       digest: digest(bytes),
       salt: salt.toString('base64'),
       ...(fields ? { fieldDigests: fields } : {}),
+      ...(request.materials ? { materials: request.materials.map((m) => ({ kind: m.kind, digest: digestAlg === 'SM3' ? m.sm3 : m.sha256 })) } : {}),
     };
   }
 
@@ -256,8 +268,8 @@ const MAX_SEAL_HEADER = 6 * 1024;
  * maker for the worker and for dry runs, so what ops preview is what the system receives; a dry
  * run's (`preview`) is not signed and never verifies.
  */
-export function deliverySeal(sealer: Sealer, systemId: string, kase: { caseId: string; itemCode: string; itemName: string }, options: { preview?: boolean } = {}): (payload: Buffer) => string {
-  const request = { purpose: `办理${kase.itemName}（${kase.itemCode}）`, caseId: kase.caseId, systemId };
+export function deliverySeal(sealer: Sealer, systemId: string, kase: { caseId: string; itemCode: string; itemName: string }, options: { preview?: boolean; materials?: SealedMaterial[] } = {}): (payload: Buffer) => string {
+  const request = { purpose: `办理${kase.itemName}（${kase.itemCode}）`, caseId: kase.caseId, systemId, ...(options.materials?.length ? { materials: options.materials } : {}) };
   const make = (r: SealRequest) => (options.preview ? sealer.preview(r) : sealer.seal(r));
   return (payload) => {
     const header = sealHeader(make({ ...request, payloadBytes: payload }));

@@ -28,6 +28,7 @@ import { watermark, type Seal, type Sealer } from '../seal';
 import { LookupSources, type LookupSource } from './sources';
 import { mergeNewestFirst, type LookupRecord } from '../ledger/audit';
 import type { Ledger } from '../ledger/ledger';
+import type { LookupDocuments } from '../materials/lookup-documents';
 
 export type DocumentStatus = 'found' | 'not_found' | 'error' | 'timeout';
 
@@ -112,6 +113,8 @@ export interface SharedDataDeps {
    * it holds none. Rejects when it cannot tell (the case is not in Redis and the ledger is away).
    */
   caseItem: (caseId: string) => Promise<string | undefined>;
+  /** Where found documents are kept, so that the case may name them as materials (lookup://). */
+  documents?: LookupDocuments;
 }
 
 /** A found document as the cache keeps it: the record, not a seal (each answer is sealed for its own case). */
@@ -260,6 +263,10 @@ export class SharedDataService {
       deadline.abort(); // nothing still running may write to an answer that has gone
     }
 
+    const found = documents.filter((d) => d.status === 'found' && d.data);
+    await this.deps.documents
+      ?.keep(queryId, found.map((d) => ({ caseId: query.caseId, kind: d.kind, name: d.name, source: d.source, data: d.data!, ...(d.watermark ? { watermark: d.watermark } : {}), ...(d.seal ? { seal: d.seal } : {}) })))
+      .catch((err: Error) => this.deps.log.warn({ queryId, err: err.message }, 'found documents not kept: the case cannot name them as materials'));
     const statuses = documents.flatMap((d) => (d.cached ? [{ kind: d.kind, source: d.source, status: d.status, cached: true }] : d.sources.map((s) => ({ kind: d.kind, source: s.source, status: s.status }))));
     await audit({ sources: [...new Set(statuses.map((s) => s.source))], outcome: 'answered', statuses, ms: Date.now() - started });
     this.deps.log.info({ queryId, caseId: query.caseId, purpose: query.purpose, statuses: documents.map((d) => `${d.kind}:${d.status}`), ms: Date.now() - started }, 'shared-data query answered');

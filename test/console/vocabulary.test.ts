@@ -28,7 +28,7 @@ const text = (parts: MessagePart[]) => parts.map((p) => (typeof p === 'string' ?
 function sourceFiles(): string[] {
   const walk = (dir: string): string[] =>
     fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [path.join(dir, e.name)] : []));
-  return [...walk(path.join(ROOT, 'adapters')), ...walk(path.join(ROOT, 'src/delivery')), ...walk(path.join(ROOT, 'src/results')), 'src/admin/operations.ts', 'src/platform/access.ts', 'src/seal/seal.ts', 'src/gateway.ts'].map((f) => path.resolve(ROOT, f));
+  return [...walk(path.join(ROOT, 'adapters')), ...walk(path.join(ROOT, 'src/delivery')), ...walk(path.join(ROOT, 'src/results')), ...walk(path.join(ROOT, 'src/materials')), 'src/admin/operations.ts', 'src/platform/access.ts', 'src/seal/seal.ts', 'src/gateway.ts'].map((f) => path.resolve(ROOT, f));
 }
 
 /**
@@ -69,7 +69,8 @@ function literalAt(source: string, start: number): string | undefined {
 
 /** Where a message the gateway writes begins. */
 const SITES = [
-  /new (?:Retryable|Permanent)Error\(/g,
+  /new (?:Retryable|Permanent|MaterialStore)Error\(/g,
+  /\bsuper\((?=`)/g,
   /httpStatusError\(/g,
   /\bdetail: /g,
   /\bconst (?:what|message) = /g,
@@ -148,7 +149,7 @@ describe('the console words', () => {
   });
 
   it('translates every validation detail: the loader’s and the API’s own words, and zod’s English', () => {
-    const files = [...fs.readdirSync(path.join(ROOT, 'src/config')).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => `src/config/${f}`), 'src/platform/json-body.ts', 'src/admin/operations.ts'];
+    const files = [...fs.readdirSync(path.join(ROOT, 'src/config')).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => `src/config/${f}`), 'src/platform/json-body.ts', 'src/admin/operations.ts', 'src/timelimits/config.ts'];
     const written: string[] = [];
     for (const file of files) {
       const source = fs.readFileSync(path.join(ROOT, file), 'utf8');

@@ -12,14 +12,14 @@ import pino from 'pino';
 import { ArchivedIds, filteredArchive } from '../../src/ledger/archived-ids';
 import { openLedger, type Ledger } from '../../src/ledger/ledger';
 import { redisUrl, uniquePrefix } from '../support/harness';
-import { archivedCase } from './backends';
+import { archivedCase, LEDGER_WAIT_MS } from './backends';
 
 let redis: Redis;
 let ledger: Ledger;
 beforeAll(async () => {
   redis = new Redis(redisUrl());
   ledger = await openLedger({ dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'ow-archived-ids-')), log: pino({ level: 'silent' }) });
-}, 60_000);
+}, LEDGER_WAIT_MS);
 afterAll(async () => {
   redis?.disconnect();
   await ledger?.close();

@@ -14,7 +14,7 @@ import { SWEEP_QUEUE } from '../../src/ledger/sweep';
 import { drainStream, parseEntry } from '../../src/ledger/audit';
 import { INTAKE_TOKEN, VIEWER_TOKEN, admin, caseView, eventually, legacyServer, pushResult, replyJson, restSystem, sampleCase, startTestGateway, submit, uniquePrefix, writeConfig, type LegacyServer } from '../support/harness';
 import { startTestRedis, type TestRedis } from '../support/redis-server';
-import { BACKENDS } from './backends';
+import { BACKENDS, LEDGER_WAIT_MS } from './backends';
 import { startTestPostgres, type TestPostgres } from './postgres';
 
 const RESULT_TOKEN = 'result-token-audit';
@@ -33,7 +33,7 @@ beforeAll(async () => {
     if (req.url.startsWith('/lookup')) return replyJson(res, 200, { code: '0', data: { status: '已婚' } });
     replyJson(res, 200, { code: '0', msg: '成功', data: { slbh: `SL${n}` } });
   });
-}, 60_000);
+}, LEDGER_WAIT_MS);
 afterAll(async () => {
   redis?.disconnect();
   await testRedis?.stop();
@@ -95,7 +95,7 @@ describe.each(BACKENDS)('the audit trail and look-ups in the ledger on $name', (
     const where = await backend.place(pg);
     place = { ledger: { url: where.url }, dataDir: where.dataDir };
     gateway = await start();
-  }, 60_000);
+  }, LEDGER_WAIT_MS);
   afterAll(() => gateway?.stop());
 
   it('when ops act and look-ups are made, then they are listed at once, drained once, and still listed after a FLUSHDB and a restart', async () => {
@@ -210,7 +210,7 @@ describe.each(BACKENDS)('the audit trail and look-ups in the ledger on $name', (
     // The gateway still holds it, in the ledger: its records may still be looked up, for its own item only.
     expect(await lookupQuery(gateway, { caseId, purpose: String(c.itemCode), ...PERSON, documents: ['marriage'] })).toBe(200);
     expect(await lookupQuery(gateway, { caseId, purpose: '330800-FG-002', ...PERSON, documents: ['marriage'] })).toBe(403);
-  }, 60_000);
+  }, LEDGER_WAIT_MS);
 });
 
 describe('the stats without a ledger, and for a viewer', () => {
@@ -233,7 +233,7 @@ describe('the stats without a ledger, and for a viewer', () => {
       await withLedger.stop();
       await without.stop();
     }
-  }, 60_000);
+  }, LEDGER_WAIT_MS);
 });
 
 describe('the audit trail during a PostgreSQL outage', () => {
@@ -242,7 +242,7 @@ describe('the audit trail during a PostgreSQL outage', () => {
   beforeAll(async () => {
     prefix = uniquePrefix();
     gateway = await startTestGateway(config(), { keyPrefix: prefix, redisUrl: testRedis.url, ledger: { url: await pg.database() } });
-  }, 60_000);
+  }, LEDGER_WAIT_MS);
   afterAll(() => gateway?.stop());
 
   it('when PostgreSQL is down while ops act, then the entries wait in Redis, the listing says it cannot answer, and once it is back every entry is drained once', async () => {

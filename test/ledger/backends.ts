@@ -15,6 +15,13 @@ export interface Backend {
   place: (pg: TestPostgres) => Promise<LedgerPlace>;
 }
 
+/**
+ * How long a hook or test that starts a gateway with a ledger may take. A start takes seconds; PGlite's
+ * first start (initdb and the migrations in WebAssembly) on a busy 2-core machine has taken over a
+ * minute. The bound only turns a hang into a failure.
+ */
+export const LEDGER_WAIT_MS = 150_000;
+
 export const BACKENDS: Backend[] = [
   { name: 'PostgreSQL', place: async (pg) => ({ url: await pg.database(), dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'ow-ledger-')) }) },
   { name: 'PGlite', place: async () => ({ dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'ow-ledger-')) }) },

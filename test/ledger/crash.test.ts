@@ -11,7 +11,7 @@ import pino from 'pino';
 import { openLedger, type Ledger } from '../../src/ledger/ledger';
 import { INTAKE_TOKEN, OPS_TOKEN, eventually, legacyServer, pushResult, replyJson, restSystem, sampleCase, submit, writeConfig, type LegacyServer } from '../support/harness';
 import { freePort, startTestRedis, type TestRedis } from '../support/redis-server';
-import { BACKENDS, type LedgerPlace } from './backends';
+import { BACKENDS, type LedgerPlace, LEDGER_WAIT_MS } from './backends';
 import { startTestPostgres, type TestPostgres } from './postgres';
 
 const MAIN = path.resolve(__dirname, '../../dist/src/main.js');
@@ -23,7 +23,7 @@ beforeAll(async () => {
   if (!fs.existsSync(MAIN)) throw new Error('dist/ is missing: npm test builds it first (npm run build)');
   pg = await startTestPostgres();
   legacy = await legacyServer((_req, n, res) => replyJson(res, 200, { code: '0', msg: '成功', data: { slbh: `SL${n}` } }));
-}, 60_000);
+}, LEDGER_WAIT_MS);
 afterAll(async () => {
   await legacy?.close();
   await pg?.destroy();
@@ -60,7 +60,7 @@ describe.each(BACKENDS)('a crash between the ledger write and the Redis delete, 
     redis = await startTestRedis();
     client = new Redis(redis.url);
     place = await backend.place(pg);
-  }, 60_000);
+  }, LEDGER_WAIT_MS);
   afterAll(async () => {
     if (child && child.process.exitCode === null && child.process.signalCode === null) {
       child.process.kill('SIGTERM');

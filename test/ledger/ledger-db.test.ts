@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { openLedger, type Ledger } from '../../src/ledger/ledger';
-import { archivedCase } from './backends';
+import { archivedCase, LEDGER_WAIT_MS } from './backends';
 import { startTestPostgres, type TestPostgres } from './postgres';
 
 const log = pino({ level: 'silent' });
@@ -15,7 +15,7 @@ let pgServer: TestPostgres;
 
 beforeAll(async () => {
   pgServer = await startTestPostgres();
-}, 60_000);
+}, LEDGER_WAIT_MS);
 afterAll(() => pgServer?.destroy());
 
 
@@ -31,7 +31,7 @@ describe.each(backends)('the ledger on $name', (backend) => {
   beforeAll(async () => {
     where = await backend.open();
     ledger = await openLedger({ ...where, log });
-  }, 60_000);
+  }, LEDGER_WAIT_MS);
   afterAll(() => ledger?.close());
 
   it('when opened, then every migration is applied once and recorded', async () => {
@@ -116,7 +116,7 @@ describe.each(backends)('the ledger on $name', (backend) => {
     process.stdout.write(`ledger on ${backend.name}: ${Math.round(perCase)} bytes per one-target case (tables and indexes)\n`);
     expect(perCase).toBeGreaterThan(500);
     expect(perCase).toBeLessThan(16_384);
-  }, 60_000);
+  }, LEDGER_WAIT_MS);
 
   if (backend.name === 'PGlite') {
     it('when a second opener comes while it is open, then it is refused clearly; a stale lock is taken over', async () => {

@@ -7,7 +7,7 @@ import Redis from 'ioredis';
 import type { ArchivedCase } from '../../src/ledger/ledger';
 import type { RunningGateway } from '../../src/gateway';
 import { OPS_TOKEN, caseView, eventually, legacyServer, pushResult, redisUrl, replyJson, restSystem, sampleCase, startTestGateway, submit, uniquePrefix, writeConfig, type LegacyServer } from '../support/harness';
-import { BACKENDS } from './backends';
+import { BACKENDS, LEDGER_WAIT_MS } from './backends';
 import { startTestPostgres, type TestPostgres } from './postgres';
 
 const RESULT_TOKEN = 'result-token-a';
@@ -19,7 +19,7 @@ beforeAll(async () => {
   pg = await startTestPostgres();
   legacy = await legacyServer((_req, n, res) => replyJson(res, 200, { code: '0', msg: '成功', data: { slbh: `SL${n}` } }));
   redis = new Redis(redisUrl());
-}, 60_000);
+}, LEDGER_WAIT_MS);
 afterAll(async () => {
   redis?.disconnect();
   await legacy?.close();
@@ -40,7 +40,7 @@ describe.each(BACKENDS)('moving finished cases to the ledger on $name', (backend
   beforeAll(async () => {
     prefix = uniquePrefix();
     gateway = await startTestGateway(config({ hot: '1s', ledger: '36500d', sweepEvery: '200ms' }), { keyPrefix: prefix, ...(await placeFor()) });
-  }, 60_000);
+  }, LEDGER_WAIT_MS);
   afterAll(() => gateway?.stop());
   const placeFor = async () => {
     const place = await backend.place(pg);

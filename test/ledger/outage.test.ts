@@ -6,6 +6,7 @@ import Redis from 'ioredis';
 import type { RunningGateway } from '../../src/gateway';
 import { caseView, eventually, legacyServer, pushResult, redisUrl, replyJson, restSystem, sampleCase, startTestGateway, submit, uniquePrefix, writeConfig, type LegacyServer } from '../support/harness';
 import { startTestPostgres, type TestPostgres } from './postgres';
+import { LEDGER_WAIT_MS } from './backends';
 
 const RESULT_TOKEN = 'result-token-outage';
 let pg: TestPostgres;
@@ -24,7 +25,7 @@ beforeAll(async () => {
     { retention: { hot: '0s', sweepEvery: '200ms' } },
   );
   gateway = await startTestGateway(configDir, { keyPrefix: prefix, ledger: { url: await pg.database() } });
-}, 60_000);
+}, LEDGER_WAIT_MS);
 afterAll(async () => {
   await gateway?.stop();
   redis?.disconnect();
@@ -68,4 +69,4 @@ it('when PostgreSQL is down during a load, then nothing is lost, intake stays op
   for (const id of ids) expect((await caseView(gateway, id)).body).toMatchObject({ caseId: id, status: 'completed', archived: true });
   const rows = await gateway.ledger!.query<{ n: number }>('SELECT count(*)::int AS n FROM ledger_cases');
   expect(rows[0]!.n).toBe(30);
-}, 60_000);
+}, LEDGER_WAIT_MS);

@@ -8,9 +8,9 @@ import type { RunningGateway } from '../../src/gateway';
 import { auditStreamKey } from '../../src/admin/operations';
 import type { Case } from '../../src/cases/model';
 import {
-  VIEWER_TOKEN, admin, caseView, eventually, legacyServer, pushResult, redisUrl, replyJson, restSystem, sampleCase, startTestGateway, submit, uniquePrefix, writeConfig, type LegacyServer,
+  OPS_TOKEN, VIEWER_TOKEN, admin, caseView, eventually, legacyServer, pushResult, redisUrl, replyJson, restSystem, sampleCase, startTestGateway, submit, uniquePrefix, writeConfig, type LegacyServer,
 } from '../support/harness';
-import { BACKENDS } from './backends';
+import { BACKENDS, LEDGER_WAIT_MS } from './backends';
 import { startTestPostgres, type TestPostgres } from './postgres';
 
 const RESULT_TOKEN = 'result-token-quarantine';
@@ -22,7 +22,7 @@ beforeAll(async () => {
   pg = await startTestPostgres();
   legacy = await legacyServer((_req, n, res) => replyJson(res, 200, { code: '0', msg: '成功', data: { slbh: `SL${n}` } }));
   redis = new Redis(redisUrl());
-}, 60_000);
+}, LEDGER_WAIT_MS);
 afterAll(async () => {
   redis?.disconnect();
   await legacy?.close();
@@ -41,7 +41,7 @@ describe.each(BACKENDS)('a row the ledger refuses, on $name', (backend) => {
       { retention: { hot: '1s', ledger: '36500d', sweepEvery: '200ms' } },
     );
     gateway = await startTestGateway(config, { keyPrefix: prefix, ledger: { url: place.url }, dataDir: place.dataDir });
-  }, 60_000);
+  }, LEDGER_WAIT_MS);
   afterAll(() => gateway?.stop());
 
   it('when a finished case and an audit entry hold a NUL, then they are set aside, listed, counted and alerted on, and every other case and entry is archived', async () => {
@@ -90,7 +90,7 @@ describe.each(BACKENDS)('a row the ledger refuses, on $name', (backend) => {
     const ready = (await (await fetch(`${gateway.url}/readyz`)).json()) as { ledger: { healthy: boolean } };
     expect(ready.ledger.healthy).toBe(true);
     expect(await (await fetch(`${gateway.url}/metrics`)).text()).toMatch(/^ow_ledger_quarantined 2$/m);
-  }, 60_000);
+  }, LEDGER_WAIT_MS);
 });
 
 describe.each(BACKENDS)('a case the ledger refuses before it leaves Redis, on $name', (backend) => {
@@ -106,7 +106,7 @@ describe.each(BACKENDS)('a case the ledger refuses before it leaves Redis, on $n
       { retention: { hot: '1h', ledger: '36500d', sweepEvery: '1h' } },
     );
     gateway = await startTestGateway(config, { keyPrefix: prefix, ledger: { url: place.url }, dataDir: place.dataDir });
-  }, 60_000);
+  }, LEDGER_WAIT_MS);
   afterAll(() => gateway?.stop());
 
   it('when a late history entry holds a NUL, then the case stays in Redis, set aside at the archived stage, and the others leave', async () => {
@@ -135,5 +135,69 @@ describe.each(BACKENDS)('a case the ledger refuses before it leaves Redis, on $n
     expect(row).toMatchObject({ kind: 'case', id: poisoned, stage: 'archived', path: expect.stringMatching(/^deliveries\[0\]\.history\[\d+\]\.detail$/), error: expect.stringMatching(/^22P05 /) });
     // Its first write is still in the ledger, as it was.
     expect(await gateway.ledger!.query('SELECT 1 FROM ledger_cases WHERE case_id = $1', [poisoned])).toHaveLength(1);
-  }, 60_000);
+  }, LEDGER_WAIT_MS);
+});
+
+describe.each(BACKENDS)('a row refused by a rule of the database, then mended, on $name', (backend) => {
+  let gateway: RunningGateway;
+  let prefix: string;
+  beforeAll(async () => {
+    prefix = uniquePrefix();
+    const place = await backend.place(pg);
+    const config = writeConfig(
+      [restSystem('city-a', `${legacy.url}/cases`, { result: { mode: 'push', map: '{"caseId": ywh, "outcome": "approved"}', inboundToken: RESULT_TOKEN } })],
+      { routes: [{ itemCode: '*', targets: ['city-a'] }] },
+      // The test ticks the sweep itself.
+      { retention: { hot: '1h', ledger: '36500d', sweepEvery: '1h' } },
+    );
+    gateway = await startTestGateway(config, { keyPrefix: prefix, ledger: { url: place.url }, dataDir: place.dataDir });
+  }, LEDGER_WAIT_MS);
+  afterAll(() => gateway?.stop());
+
+  const retry = (kind: string, id: string, token?: string) =>
+    fetch(`${gateway.url}/api/v1/admin/ledger/quarantine/${kind}/${encodeURIComponent(id)}/retry`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token ?? OPS_TOKEN}`, 'X-OW-Operator': 'wang wu (night shift)' },
+    });
+
+  it('when ops retry it before and after the mend, then it is refused again, then written, each retry audited', async () => {
+    const ledger = gateway.ledger!;
+    const c = sampleCase();
+    const caseId = String(c.caseId);
+    // A rule the ledger holds today and ops will drop: it refuses this case and this reason (SQLSTATE 23514).
+    await ledger.query(`ALTER TABLE ledger_cases ADD CONSTRAINT ow_test_refuse CHECK (case_id <> '${caseId}')`);
+    await ledger.query("ALTER TABLE ledger_audit ADD CONSTRAINT ow_test_refuse CHECK (reason IS NULL OR reason <> '夜间维护（约束）')");
+    expect((await submit(gateway, c)).status).toBe(202);
+    await eventually(async () => expect((await caseView(gateway, caseId)).body.deliveries[0].status).toBe('delivered'));
+    expect((await pushResult(gateway, 'city-a', { ywh: caseId }, RESULT_TOKEN)).status).toBe(200);
+    expect((await admin(gateway, 'POST', '/systems/city-a/pause', { reason: '夜间维护（约束）' })).status).toBe(200);
+    expect(await gateway.sweep!.sweep(new Date(Date.now() + 1000))).toMatchObject({ quarantined: 2 });
+    const setAside = await redis.hkeys(`${prefix}:ledger:quarantine`);
+    expect(setAside.sort()).toEqual([expect.stringMatching(/^audit:/), `case:${caseId}`]);
+    const auditId = setAside.find((k) => k.startsWith('audit:'))!.slice('audit:'.length);
+
+    // Not mended yet: the entry is refused again and stays; the case goes back and is set aside again.
+    expect((await retry('audit', auditId, VIEWER_TOKEN)).status).toBe(403);
+    expect((await retry('audit', 'no-such-entry')).status).toBe(404);
+    const early = await retry('audit', auditId);
+    expect(early.status).toBe(200);
+    expect(await early.json()).toEqual({ kind: 'audit', id: auditId, outcome: 'refused', error: expect.stringMatching(/^23514 /) });
+    expect(await (await retry('case', caseId)).json()).toEqual({ kind: 'case', id: caseId, outcome: 'queued' });
+    expect(await redis.hlen(`${prefix}:ledger:quarantine`)).toBe(1);
+    expect(await gateway.sweep!.sweep(new Date(Date.now() + 1000))).toMatchObject({ quarantined: 1 });
+    expect(await redis.hlen(`${prefix}:ledger:quarantine`)).toBe(2);
+
+    // Mended: the entry is written at once, the case at the next tick; the quarantine is empty.
+    await ledger.query('ALTER TABLE ledger_cases DROP CONSTRAINT ow_test_refuse');
+    await ledger.query('ALTER TABLE ledger_audit DROP CONSTRAINT ow_test_refuse');
+    expect(await (await retry('audit', auditId)).json()).toEqual({ kind: 'audit', id: auditId, outcome: 'written' });
+    expect(await (await retry('case', caseId)).json()).toEqual({ kind: 'case', id: caseId, outcome: 'queued' });
+    expect(await gateway.sweep!.sweep(new Date(Date.now() + 1000))).toMatchObject({ quarantined: 0 });
+    expect(await redis.hlen(`${prefix}:ledger:quarantine`)).toBe(0);
+    expect(await ledger.query('SELECT 1 FROM ledger_cases WHERE case_id = $1', [caseId])).toHaveLength(1);
+    expect((await ledger.query<{ reason: string }>("SELECT reason FROM ledger_audit WHERE action = 'system.pause'")).map((r) => r.reason)).toEqual(['夜间维护（约束）']);
+    const retries = await ledger.query<{ target: string; detail: string }>("SELECT target, detail FROM ledger_audit WHERE action = 'ledger.retry' ORDER BY id");
+    expect(retries.map((r) => r.target)).toEqual([`audit:${auditId}`, `case:${caseId}`, `audit:${auditId}`, `case:${caseId}`]);
+    expect(retries.map((r) => r.detail)).toEqual([expect.stringMatching(/^refused again: 23514 /), 'queued', 'written', 'queued']);
+  }, LEDGER_WAIT_MS);
 });

@@ -148,7 +148,7 @@ export function sampleCase(overrides: Record<string, unknown> = {}): Record<stri
     channel: 'window',
     submittedAt: '2026-11-28T09:30:00+08:00',
     applicant: { kind: 'person', name: '张三', idType: 'ID_CARD', idNumber: '330802199001011234', phone: '13800000000', address: '衢州市柯城区' },
-    materials: [{ name: '身份证', kind: 'ID_CARD', uri: 'share://id/330802199001011234' }],
+    materials: [],
     form: { purpose: '购房' },
     ...overrides,
   };

@@ -143,6 +143,8 @@ describe('the whole loop with a gateway', () => {
       const file = path.join(dir, 'systems', `${id}.yaml`);
       fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('http://127.0.0.1:9100', sims.url));
     }
+    // The sample cases name files of the simulators' material store.
+    fs.writeFileSync(path.join(dir, 'gateway.yaml'), `materials: { stores: { intake: { baseUrl: "${sims.url}/sim/materials/" } } }\n`);
     gateway = await startTestGateway(dir);
     sims.setGatewayUrl(gateway.url);
   });

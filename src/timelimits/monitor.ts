@@ -1,0 +1,157 @@
+/**
+ * Watches the clocks of open cases and warns the intake platform: `case.due_soon` when the working
+ * days left reach the item's `warnDays`, `case.overdue` once the promised (else legal) limit has
+ * passed, each once per case and clock run (a restart after 补正 or a special procedure is a new run).
+ *
+ * Nothing is timed in memory. Every watched case is in one sorted set in Redis, scored by when it
+ * should next be looked at; a change to its clock (acceptance, a stop, a restart) scores it "now".
+ * A BullMQ job scheduler ticks in whichever process is free, and a tick looks at the cases whose
+ * time has come, computes their clocks from what is stored, sends what is due and scores each for
+ * its next moment. A warning is marked in the case's own hash in the same script that queues it
+ * in the case's outbox, so a tick repeated after a crash, or two at once, sends it once; and the
+ * outbox's dispatcher signs and retries it as it does every case event.
+ */
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import { z } from 'zod';
+import type { GatewayConfig } from '../config/loader';
+import type { CaseStore } from '../cases/store';
+import { caseIdSchema } from '../cases/model';
+import { bullQueue } from '../delivery/queues';
+import type { Logger } from '../platform/logger';
+import { LuaScripts } from '../platform/lua';
+import type { RedisClient } from '../platform/redis';
+import { caseClock } from './case-clock';
+
+export const TIME_LIMIT_QUEUE = bullQueue('time-limits');
+
+export const timeLimitEventTypeSchema = z.enum(['case.due_soon', 'case.overdue']);
+export type TimeLimitEventType = z.infer<typeof timeLimitEventTypeSchema>;
+
+/** What the intake platform is told of a case's time limit; the same eventId on every try. */
+export const timeLimitEventSchema = z.object({
+  eventId: z.string(),
+  event: timeLimitEventTypeSchema,
+  caseId: caseIdSchema,
+  itemCode: z.string(),
+  promisedDueAt: z.string().optional(),
+  legalDueAt: z.string().optional(),
+  at: z.string(),
+});
+export type TimeLimitEvent = z.infer<typeof timeLimitEventSchema>;
+
+/** Cases looked at per tick at most; the rest wait for the next tick, oldest first. */
+const BATCH = 500;
+
+export interface MonitorDeps {
+  config: () => GatewayConfig;
+  store: CaseStore;
+  /** A connection that waits out Redis outages. */
+  redis: RedisClient;
+  connection: ConnectionOptions;
+  /** BullMQ's key prefix. */
+  bullPrefix: string;
+  /** The gateway's key prefix. */
+  prefix: string;
+  log: Logger;
+  now?: () => Date;
+  /** How often the scheduler ticks (default 60 s). */
+  tickMs?: number;
+  /** Whether warnings go to the intake platform (a callback URL is set); they are marked either way. */
+  events: boolean;
+  /** Asks for a case's outbox to be drained (the callback dispatcher). */
+  notify: (caseId: string) => void;
+}
+
+export interface CheckReport {
+  checked: number;
+  sent: Array<{ caseId: string; event: TimeLimitEventType }>;
+}
+
+export class TimeLimitMonitor {
+  private readonly queue: Queue;
+  private worker?: Worker;
+  private watchdog?: NodeJS.Timeout;
+  private readonly scripts: LuaScripts<'warn' | 'reschedule'>;
+
+  constructor(private readonly deps: MonitorDeps) {
+    this.scripts = new LuaScripts(deps.redis, path.join(__dirname, 'lua'), ['warn', 'reschedule']);
+    this.queue = new Queue(TIME_LIMIT_QUEUE, { connection: deps.connection, prefix: deps.bullPrefix });
+    this.queue.on('error', () => undefined); // Redis outages are waited out by the worker connection
+  }
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  async start(): Promise<void> {
+    const every = this.deps.tickMs ?? 60_000;
+    const schedule = () => this.queue.upsertJobScheduler('time-limits', { every }, { name: 'check', opts: { removeOnComplete: true, removeOnFail: 50 } });
+    await schedule();
+    // A schedule held in Redis goes when Redis is flushed or replaced empty: put it back now and then.
+    this.watchdog = setInterval(() => void schedule().catch(() => undefined), Math.max(every * 10, 5000));
+    this.watchdog.unref();
+    this.worker = new Worker(TIME_LIMIT_QUEUE, async () => this.check(), { connection: this.deps.connection, prefix: this.deps.bullPrefix, concurrency: 1 });
+    this.worker.on('error', (err) => this.deps.log.debug({ err: err.message }, 'time-limit worker error'));
+  }
+
+  /** Whether the worker runs (when started). */
+  running(): boolean {
+    return !this.worker || this.worker.isRunning();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.watchdog);
+    await this.worker?.close();
+    await this.queue.close();
+  }
+
+  /** One tick: every watched case whose time has come is looked at, warned of if due, and scored again. */
+  async check(): Promise<CheckReport> {
+    const now = this.now();
+    const { redis, store } = this.deps;
+    const due = await redis.zrangebyscore(store.watchKey, '-inf', now.getTime(), 'WITHSCORES', 'LIMIT', 0, BATCH);
+    const report: CheckReport = { checked: 0, sent: [] };
+    for (let i = 0; i < due.length; i += 2) {
+      const caseId = due[i]!;
+      const score = due[i + 1]!;
+      report.checked++;
+      const next = await this.look(caseId, now, report);
+      await this.scripts.run('reschedule', [store.watchKey], [caseId, score, next === undefined ? '' : String(next)]);
+    }
+    if (report.sent.length) this.deps.log.info({ sent: report.sent.length, checked: report.checked }, 'time-limit warnings sent');
+    return report;
+  }
+
+  /** Looks at one case; answers when to look again (ms), or undefined to stop watching it. */
+  private async look(caseId: string, now: Date, report: CheckReport): Promise<number | undefined> {
+    const { store } = this.deps;
+    const [view, entries] = await Promise.all([store.view(caseId), store.clock(caseId)]);
+    if (!view) return undefined;
+    const clock = caseClock({ ...view, clock: entries }, this.deps.config().timeLimits, now);
+    // Stopped or done: nothing to warn of. A restart scores the case again.
+    if (!clock || clock.view.state !== 'running') return undefined;
+    const event: TimeLimitEventType | undefined = clock.view.overdue ? 'case.overdue' : clock.dueSoonAt && now >= clock.dueSoonAt ? 'case.due_soon' : undefined;
+    if (event && (await this.warn(caseId, view.itemCode, clock.run, event, clock.view, now))) report.sent.push({ caseId, event });
+    if (clock.view.overdue) return undefined; // nothing more to say in this run
+    const moments = [clock.dueSoonAt, clock.overdueAt].filter((m): m is Date => m !== undefined && m > now).map((m) => m.getTime());
+    return moments.length ? Math.min(...moments) : undefined;
+  }
+
+  private async warn(caseId: string, itemCode: string, run: number, event: TimeLimitEventType, due: { promisedDueAt?: string; legalDueAt?: string }, now: Date): Promise<boolean> {
+    const body: TimeLimitEvent = {
+      eventId: crypto.randomUUID(),
+      event,
+      caseId,
+      itemCode,
+      ...(due.promisedDueAt ? { promisedDueAt: due.promisedDueAt } : {}),
+      ...(due.legalDueAt ? { legalDueAt: due.legalDueAt } : {}),
+      at: now.toISOString(),
+    };
+    const { store } = this.deps;
+    const marked = (await this.scripts.run('warn', [store.warnedKey(caseId), store.outboxKey(caseId)], [`${run}:${event}`, this.deps.events ? JSON.stringify(body) : '', body.at])) === 1;
+    if (marked && this.deps.events) this.deps.notify(caseId);
+    return marked;
+  }
+}

@@ -68,25 +68,115 @@ export function problemLines(err: unknown): ComponentChildren[] {
 
 export const translate = (message: string): string => gatewayText(message, language.peek());
 
-export class ConfigDocument<V> {
+/**
+ * A configuration in the editor: its text (and the same a moment after the typing stops, which the
+ * diff and the errors' lines follow), the gateway's validation errors, a notice, an action asked for,
+ * and whether an action runs (the page's buttons wait for it).
+ */
+export class EditedConfig {
+  readonly errors = signal<readonly ErrorDetail[]>([]);
+  readonly notice = signal<Notice | undefined>(undefined);
+  readonly confirm = signal<Confirm | undefined>(undefined);
+  readonly busy = signal(false);
+  readonly text = signal('');
+  readonly settled = signal('');
+  editor: KitModule.ConfigEditor | undefined;
+  private timer: number | undefined;
+
+  constructor(readonly kit: Kit) {}
+
+  /** Mounts the editor in `host` with `text`; `onSave` is its Ctrl-S. */
+  mount(host: HTMLElement, options: { label: string; readOnly: boolean; text: string; onSave(): void }): void {
+    this.editor = this.kit.createEditor(host, { onChange: () => this.edited(), onSave: options.onSave, label: options.label, translate });
+    this.editor.setReadOnly(options.readOnly);
+    this.setText(options.text);
+  }
+
+  destroy(): void {
+    window.clearTimeout(this.timer);
+    this.editor?.destroy();
+    this.editor = undefined;
+  }
+
+  /** Replaces the editor's text (a template, a version loaded, saved, rolled back to); the diff follows at once. */
+  setText(text: string): void {
+    this.editor?.setText(text);
+    window.clearTimeout(this.timer);
+    batch(() => {
+      this.text.value = text;
+      this.settled.value = text;
+    });
+  }
+
+  /** Typed in the editor. */
+  protected edited(): void {
+    this.text.value = this.editor?.text() ?? '';
+    // The diff and the errors' lines follow the typing, a moment behind it.
+    window.clearTimeout(this.timer);
+    this.timer = window.setTimeout(() => {
+      this.settled.value = this.text.peek();
+    }, 300);
+  }
+
+  /** The gateway's validation errors, at their lines in the editor and listed (none: cleared). */
+  showErrors(details: readonly ErrorDetail[]): void {
+    this.errors.value = details;
+    this.editor?.setGatewayErrors(details);
+  }
+
+  /** Runs `work` with the page's buttons disabled; one at a time. */
+  async busyWith(work: () => Promise<void>): Promise<void> {
+    if (this.busy.peek()) return;
+    this.busy.value = true;
+    try {
+      await work();
+    } finally {
+      this.busy.value = false;
+    }
+  }
+
+  ask(confirm: Confirm): void {
+    this.confirm.value = confirm;
+  }
+
+  failed(err: unknown): void {
+    this.notice.value = { kind: 'error', text: () => t('failed'), lines: problemLines(err) };
+  }
+
+  /** Validation errors refused it: at their lines, and said as `notDone` (with their count). */
+  refusedAsInvalid(err: unknown, notDone: WordKey): boolean {
+    if (!(err instanceof ApiProblem && (err.code === 'invalid_config' || err.code === 'invalid_request') && err.details.length)) return false;
+    const n = err.details.length;
+    batch(() => {
+      this.showErrors(err.details);
+      this.notice.value = { kind: 'error', text: () => t(notDone, { n }) };
+    });
+    return true;
+  }
+
+  /** The editor's text as a document, or undefined (and said) when it is not YAML. */
+  parsed(): unknown {
+    const doc = this.kit.parseYaml(this.editor?.text() ?? this.text.peek());
+    if (!doc.errors.length) return doc.toJS() as unknown;
+    this.notice.value = { kind: 'error', text: () => t('yamlInvalid') };
+    return undefined;
+  }
+}
+
+/**
+ * A configuration kept in versions: the running version, what it changed, the history, saved with
+ * If-Match, a 412 offered as a reload, rolled back.
+ */
+export class ConfigDocument<V> extends EditedConfig {
   readonly running: Signal<V>;
   /** The running version as the editor shows it: what "unsaved changes" are measured against. */
   readonly runningText: Signal<string>;
   readonly history: Signal<readonly VersionInfo[]>;
-  readonly errors = signal<readonly ErrorDetail[]>([]);
-  readonly notice = signal<Notice | undefined>(undefined);
-  readonly confirm = signal<Confirm | undefined>(undefined);
   readonly diff = signal<DiffMode>({ kind: 'editing' });
-  readonly busy = signal(false);
-  /** The editor's text, and the same a moment after the typing stops (the diff and errors follow that). */
-  readonly text = signal('');
-  readonly settled = signal('');
   readonly dirty = computed(() => this.text.value !== this.runningText.value);
-  editor: KitModule.ConfigEditor | undefined;
-  private timer: number | undefined;
 
   constructor(
-    readonly kit: Kit,
+    kit: Kit,
     private readonly source: VersionedSource<V>,
     private readonly words: DocumentWords,
     /** Whether the role may store a version (else the page only reads, or edits to dry-run). */
@@ -94,22 +184,15 @@ export class ConfigDocument<V> {
     running: V,
     history: readonly VersionInfo[],
   ) {
+    super(kit);
     this.running = signal(running);
     this.runningText = signal(source.textFor(running));
     this.history = signal(history);
   }
 
   /** Mounts the editor in `host` with the running version. */
-  mount(host: HTMLElement, options: { label: string; readOnly: boolean }): void {
-    this.editor = this.kit.createEditor(host, { onChange: () => this.edited(), onSave: () => void this.save(), label: options.label, translate });
-    this.editor.setReadOnly(options.readOnly);
-    this.setText(this.runningText.peek());
-  }
-
-  destroy(): void {
-    window.clearTimeout(this.timer);
-    this.editor?.destroy();
-    this.editor = undefined;
+  mountRunning(host: HTMLElement, options: { label: string; readOnly: boolean }): void {
+    this.mount(host, { ...options, text: this.runningText.peek(), onSave: () => void this.save() });
   }
 
   /** The running version's number (not subscribed: for actions). */
@@ -122,32 +205,9 @@ export class ConfigDocument<V> {
     return this.source.versionOf(this.running.value);
   }
 
-  /** Replaces the editor's text (a version loaded, saved, rolled back to); the diff follows at once. */
-  setText(text: string): void {
-    this.editor?.setText(text);
-    window.clearTimeout(this.timer);
-    batch(() => {
-      this.text.value = text;
-      this.settled.value = text;
-    });
-  }
-
-  private edited(): void {
-    const text = this.editor?.text() ?? '';
-    batch(() => {
-      this.text.value = text;
-      if (this.diff.peek().kind === 'saved') this.diff.value = { kind: 'editing' };
-    });
-    // The diff and the errors' lines follow the typing, a moment behind it.
-    window.clearTimeout(this.timer);
-    this.timer = window.setTimeout(() => {
-      this.settled.value = this.text.peek();
-    }, 300);
-  }
-
-  private showErrors(details: readonly ErrorDetail[]): void {
-    this.errors.value = details;
-    this.editor?.setGatewayErrors(details);
+  protected override edited(): void {
+    if (this.diff.peek().kind === 'saved') this.diff.value = { kind: 'editing' };
+    super.edited();
   }
 
   revert(): void {
@@ -156,17 +216,6 @@ export class ConfigDocument<V> {
       this.showErrors([]);
       this.notice.value = undefined;
     });
-  }
-
-  /** Runs `work` with the page's buttons disabled; one at a time. */
-  async busyWith(work: () => Promise<void>): Promise<void> {
-    if (this.busy.peek()) return;
-    this.busy.value = true;
-    try {
-      await work();
-    } finally {
-      this.busy.value = false;
-    }
   }
 
   async reloadHistory(): Promise<void> {
@@ -194,7 +243,7 @@ export class ConfigDocument<V> {
   }
 
   /** A store refused: validation errors go to their lines, a stale version offers a reload. */
-  async refused(err: unknown, notSaved: WordKey = 'notSaved'): Promise<void> {
+  async refused(err: unknown): Promise<void> {
     if (err instanceof ApiProblem && err.status === 412) {
       // Who was faster, and with which version: the latest version and its history entry.
       let latest: V | undefined;
@@ -216,23 +265,7 @@ export class ConfigDocument<V> {
       };
       return;
     }
-    if (err instanceof ApiProblem && (err.code === 'invalid_config' || err.code === 'invalid_request') && err.details.length) {
-      const n = err.details.length;
-      batch(() => {
-        this.showErrors(err.details);
-        this.notice.value = { kind: 'error', text: () => t(notSaved, { n }) };
-      });
-      return;
-    }
-    this.notice.value = { kind: 'error', text: () => t('failed'), lines: problemLines(err) };
-  }
-
-  /** The editor's text as a document, or undefined (and said) when it is not YAML. */
-  parsed(): unknown {
-    const doc = this.kit.parseYaml(this.editor?.text() ?? this.text.peek());
-    if (!doc.errors.length) return doc.toJS() as unknown;
-    this.notice.value = { kind: 'error', text: () => t('yamlInvalid') };
-    return undefined;
+    if (!this.refusedAsInvalid(err, 'notSaved')) this.failed(err);
   }
 
   async save(): Promise<void> {
@@ -264,7 +297,7 @@ export class ConfigDocument<V> {
         });
         await this.reloadHistory();
       } catch (err) {
-        this.notice.value = { kind: 'error', text: () => t('failed'), lines: problemLines(err) };
+        this.failed(err);
       }
     });
   }
@@ -276,12 +309,8 @@ export class ConfigDocument<V> {
       this.diff.value = { kind: 'version', version, text };
       document.getElementById(diffHost)?.scrollIntoView({ block: 'nearest' });
     } catch (err) {
-      this.notice.value = { kind: 'error', text: () => t('failed'), lines: problemLines(err) };
+      this.failed(err);
     }
-  }
-
-  ask(confirm: Confirm): void {
-    this.confirm.value = confirm;
   }
 
   askRollback(version: number): void {

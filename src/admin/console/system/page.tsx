@@ -63,7 +63,7 @@ class SystemPageModel {
   /** The editor in `host`; the edits left here before, if they were made on the version running now. */
   mount(host: HTMLElement): void {
     const doc = this.doc;
-    doc.mount(host, { label: `${this.id} YAML`, readOnly: !may('operator') });
+    doc.mountRunning(host, { label: `${this.id} YAML`, readOnly: !may('operator') });
     const draft = drafts.get(this.id);
     drafts.delete(this.id);
     const version = doc.version();
@@ -115,7 +115,7 @@ class SystemPageModel {
             showSystem(await answer(pausing ? api.POST('/api/v1/admin/systems/{id}/pause', { params: { path: { id } }, body }) : api.POST('/api/v1/admin/systems/{id}/resume', { params: { path: { id } }, body })));
             doc.notice.value = { kind: 'ok', text: () => t(pausing ? 'pausedDone' : 'resumedDone', { id }) };
           } catch (err) {
-            doc.notice.value = { kind: 'error', text: () => t('failed'), lines: problemLines(err) };
+            doc.failed(err);
           }
         }),
     });
@@ -145,17 +145,11 @@ class SystemPageModel {
         const ran = await answer(api.POST('/api/v1/admin/systems/{id}/dry-run', { params: { path: { id: this.id } }, body }));
         const used = body.system ?? doc.running.peek().system;
         this.dry.value = { answer: ran, sealed: used.seal !== false };
-        if (proposed) {
-          doc.errors.value = [];
-          doc.editor?.setGatewayErrors([]);
-        }
+        if (proposed) doc.showErrors([]);
       } catch (err) {
         this.dry.value = { problem: err };
         // A proposed configuration the gateway refuses: its errors at their lines, as for a save.
-        if (proposed && err instanceof ApiProblem && err.code === 'invalid_config') {
-          doc.errors.value = err.details;
-          doc.editor?.setGatewayErrors(err.details);
-        }
+        if (proposed && err instanceof ApiProblem && err.code === 'invalid_config') doc.showErrors(err.details);
       }
     });
   }

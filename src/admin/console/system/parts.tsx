@@ -8,7 +8,7 @@ import { language, t } from '../language';
 import { selectTab } from '../nav';
 import { When } from '../ui';
 import { gatewayText, summaryWords, whoWords } from '../words';
-import type { ConfigDocument } from './document';
+import type { ConfigDocument, EditedConfig } from './document';
 
 /** Back to the systems board. */
 export function BackLink() {
@@ -19,7 +19,7 @@ export function BackLink() {
   );
 }
 
-export function NoticeView<V>({ doc, prefix }: { doc: ConfigDocument<V>; prefix: string }) {
+export function NoticeView({ doc, prefix }: { doc: EditedConfig; prefix: string }) {
   const notice = doc.notice.value;
   return (
     <div id={`${prefix}-notice`} role="status" aria-live="polite">
@@ -45,7 +45,7 @@ export function NoticeView<V>({ doc, prefix }: { doc: ConfigDocument<V>; prefix:
 }
 
 /** An action asked for (a rollback, a reset, a pause): its reason, then OK or Cancel. */
-export function ConfirmView<V>({ doc, prefix }: { doc: ConfigDocument<V>; prefix: string }) {
+export function ConfirmView({ doc, prefix }: { doc: EditedConfig; prefix: string }) {
   const confirm = doc.confirm.value;
   const reason = useRef<HTMLTextAreaElement>(null);
   useEffect(() => {
@@ -84,7 +84,7 @@ export function ConfirmView<V>({ doc, prefix }: { doc: ConfigDocument<V>; prefix
 }
 
 /** The gateway's validation errors, each with its line in the editor (a click goes there). */
-export function ErrorList<V>({ doc, prefix }: { doc: ConfigDocument<V>; prefix: string }) {
+export function ErrorList({ doc, prefix }: { doc: EditedConfig; prefix: string }) {
   const errors = doc.errors.value;
   const lang = language.value;
   const located = errors.length ? doc.kit.gatewayDiagnostics(doc.settled.value, errors, (message) => gatewayText(message, lang)) : [];

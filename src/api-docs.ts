@@ -65,6 +65,22 @@ export const IF_MATCH: Parameter = {
   schema: { type: 'string' },
 };
 
+/** If-Match where it must be sent (the routing table). */
+export const IF_MATCH_REQUIRED: Parameter = {
+  ...IF_MATCH,
+  required: true,
+  description: 'The `ETag` of the version the change was made from, e.g. `"3"`: required (428 `precondition_required` without it); 412 `version_mismatch` when it is no longer current.',
+};
+
+/** `*`: create only, never replace. */
+export const IF_NONE_MATCH: Parameter = {
+  name: 'If-None-Match',
+  in: 'header',
+  required: false,
+  description: '`*`: only add the system; when one of that id exists, 412 `version_mismatch` and nothing changes (what the console sends when it adds a system).',
+  schema: { type: 'string', enum: ['*'] },
+};
+
 export const INTAKE: Security = [{ intakeToken: [] }];
 export const OPS: Security = [{ opsToken: [] }];
 export const SYSTEM: Security = [{ systemToken: [] }];

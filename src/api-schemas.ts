@@ -12,7 +12,7 @@ export { auditActionSchema, auditEntrySchema, documentStatusSchema, lookupAuditS
 
 export { unmatchedResultSchema };
 import { caseIdSchema, caseSchema } from './cases/model';
-import { levelSchema, protocolSchema, systemFileSchema } from './config/schema';
+import { levelSchema, protocolSchema, routesSchema, systemFileSchema } from './config/schema';
 import { circuitViewSchema } from './delivery/circuit';
 import { sealObjectSchema, type Verification } from './seal/seal';
 import { SEAL_ALGORITHMS } from './seal/config';
@@ -133,7 +133,7 @@ export const systemFileBodySchema = systemFileSchema.describe(
   'A system file as JSON, as written: `${VAR}` references are expanded when it is applied, and a secret shown or sent as `[redacted]` keeps its current value.',
 );
 
-export const versionSourceSchema = z.enum(['file', 'api']).describe('`file`: read from OW_CONFIG_DIR (at start, or by a reset); `api`: stored through the API, used instead of the file until a reset.');
+export const versionSourceSchema = z.enum(['file', 'api']).describe('`file`: read from OW_CONFIG_DIR (at start, a reset or a reload); `api`: stored through the API, used instead of the file until a reset.');
 
 /** The answer to `GET` and `PUT /api/v1/admin/systems/:id` (and, as it is, an accepted PUT body). */
 export const systemVersionSchema = z.object({
@@ -154,6 +154,7 @@ export const versionInfoSchema = z.object({
   source: versionSourceSchema,
   summary: z.string().describe('The top-level keys this version changed, after what it was (a rollback, a reset).'),
   reason: z.string().optional(),
+  removed: z.boolean().optional().describe('This version removed the system (it has no content).'),
   applyError: z.string().optional().describe('A gateway process could not use this version and kept its previous one: which, and why.'),
 });
 
@@ -164,6 +165,40 @@ export const rollbackBodySchema = z.strictObject({
   version: z.number().int().min(1).describe('The version whose content is stored again, as a new version.'),
   reason: z.string().trim().min(1).max(500).optional(),
 });
+
+/** `DELETE /api/v1/admin/systems/:id`: the version that records the removal. */
+export const systemRemovedSchema = z.object({
+  id: z.string(),
+  version: z.number().int().min(2).describe('The version that removed it: the history keeps it, after every version before.'),
+  removed: z.literal(true),
+});
+
+/** `POST /api/v1/admin/config/reload`: what reading OW_CONFIG_DIR again did. */
+export const reloadAnswerSchema = z.object({
+  added: z.array(z.string()).describe('Systems whose file is new: each added, in every process within 5 s.'),
+  changed: z.array(z.string()).describe('Systems whose file changed since it was last read (start-up, reset, reload): each a new version, `source: file`.'),
+  unchanged: z.array(z.string()).describe('Systems whose file is as it was last read: left alone (a version stored through the API stays in use).'),
+  missingOnDisk: z.array(z.string()).describe('Systems that run without a file in the folder: reported, not removed (DELETE removes a system).'),
+  routes: z.object({ changed: z.boolean().describe('routes.yaml changed since it was last read, and is now a new version.'), version: z.number().int().min(1) }),
+  versions: z.record(z.string(), z.number().int().min(1)).describe('The version each added or changed system is at now.'),
+});
+
+/** routes.yaml as JSON, as written (`${VAR}` references unexpanded). */
+export const routesFileBodySchema = routesSchema.describe('routes.yaml as JSON: `routes` (itemCode glob → targets, first match wins) and `unrouted` (`reject` or a system id).');
+
+/** `GET` and `PUT /api/v1/admin/routes`: the routing table in use, with its version (also the `ETag`). */
+export const routesVersionSchema = z.object({
+  version: z.number().int().min(1),
+  source: versionSourceSchema,
+  routes: routesFileBodySchema.shape.routes,
+  unrouted: z.string().optional().describe('`reject` (the default when left out) or the system that takes every unrouted case.'),
+});
+
+/** The body of `PUT /api/v1/admin/routes`: routes.yaml as JSON, or the GET answer as it is (its version and source are ignored). */
+export const routesPutBodySchema = z.union([routesFileBodySchema, routesVersionSchema]);
+
+/** `GET /api/v1/admin/routes/history/:version`: a version of the routing table with its content. */
+export const routesHistoryVersionSchema = versionInfoSchema.extend({ routes: routesFileBodySchema.shape.routes, unrouted: z.string().optional() });
 
 /** `GET /api/v1/admin/config/export`: files ready to commit to OW_CONFIG_DIR. */
 export const configExportSchema = z.object({

@@ -67,6 +67,11 @@ export interface GatewayOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** How often to pick up system versions stored by other processes (default 2 s). */
   configRefreshMs?: number;
+  /**
+   * Run before a reload of the configuration folder reads it (main.ts: OW_ENV_FILE read again, so a
+   * variable a new system file names can be added there without a restart); a problem refuses the reload.
+   */
+  beforeReload?: () => string | undefined;
   /** How long stop() waits for deliveries in flight (default 10 s). */
   shutdownGraceMs?: number;
   /** How long start-up waits for Redis to answer before giving up (default 15 s). */
@@ -157,14 +162,22 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   countSeals(seals, sealVerifier, metrics);
   // bullmq-otel only when a tracer provider is registered (OTEL_* variables, or a test's).
   const telemetry = bullTelemetry();
-  const live = new LiveConfig(config, { redis: workerRedis, prefix, env: options.env ?? process.env, log, refreshMs: options.configRefreshMs });
+  const live = new LiveConfig(config, { redis: workerRedis, prefix, env: options.env ?? process.env, log, refreshMs: options.configRefreshMs, beforeReload: options.beforeReload });
   await live.refresh(); // versions ops stored before this process started
   // The rule (docs/configuration.md, "Changing a running configuration"): a stored version wins over the file until reset.
   const differing = await live.differingFromFiles();
-  if (differing.length) {
+  const edited = differing.filter((d) => !d.removed);
+  const removed = differing.filter((d) => d.removed);
+  if (edited.length) {
     log.warn(
-      { systems: differing.map((d) => d.systemId), versions: differing },
-      `stored configuration differs from the file for ${differing.map((d) => d.systemId).join(', ')}: the stored version is used until POST /api/v1/admin/systems/:id/reset`,
+      { systems: edited.map((d) => d.systemId), versions: edited },
+      `stored configuration differs from the file for ${edited.map((d) => d.systemId).join(', ')}: the stored version is used until POST /api/v1/admin/systems/:id/reset`,
+    );
+  }
+  if (removed.length) {
+    log.warn(
+      { systems: removed.map((d) => d.systemId), versions: removed },
+      `systems removed through the admin API still have a file here, which is not used: ${removed.map((d) => d.systemId).join(', ')} (a reload of the configuration adds them again; remove the files)`,
     );
   }
   const current = () => live.get();
@@ -230,9 +243,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         hooks: { acknowledged: (system, caseId, receiptNo) => poller.schedule(system, caseId, receiptNo) },
       })
     : undefined;
+  // A version applied (a system added included) and a system removed reach the workers here.
   live.onChange((system) => {
     endpoints.get(system);
     void workers?.reconfigure(system).catch((err: Error) => log.error({ systemId: system.id, err: err.message }, 'could not apply the new configuration to the worker'));
+  });
+  live.onRemove((systemId) => {
+    void workers?.stopFor(systemId).catch((err: Error) => log.error({ systemId, err: err.message }, 'could not stop the worker of a removed system'));
   });
   live.start();
   const sweep = ledger && background ? new LedgerSweep({ ledger, store: workerStore, redis: workerRedis, queues: workerQueues, config: current, connection: workerRedis, prefix: bullPrefix, keyPrefix: prefix, log, registry: metrics.registry, now: options.now, materials: materialCache }) : undefined;

@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     const backlogMetrics = process.env.OW_METRICS_BACKLOG !== '0' && processRole !== 'worker';
     // OW_LEDGER=off: no ledger at all (cases and the audit trail stay in Redis, capped); for measuring what it costs.
     const ledger = process.env.OW_LEDGER === 'off' ? undefined : { url: process.env.DATABASE_URL };
-    const gateway = await startGateway({ config, redisUrl, role: processRole, tokens, log, host, shutdownGraceMs, startupTimeoutMs, dataDir, ledger, intakeHmacSecret: process.env.OW_INTAKE_HMAC_SECRET || undefined, backlogMetrics });
+    const gateway = await startGateway({ config, redisUrl, role: processRole, tokens, log, host, shutdownGraceMs, startupTimeoutMs, dataDir, ledger, intakeHmacSecret: process.env.OW_INTAKE_HMAC_SECRET || undefined, backlogMetrics, beforeReload: () => applyEnvFile(process.env) });
     lifecycle.add(gateway);
     log.info({ port: gateway.port, host, role: processRole, systems: config.systems.size, configDir: config.dir }, 'gateway listening');
   } catch (err) {

@@ -17,7 +17,8 @@ import { createAdapter } from '../../adapters';
 import type { Case } from '../cases/model';
 import { SAMPLE_CASE } from '../config/sample-case';
 import { exportConfig } from '../config/export';
-import { redact, SystemConfigInvalid, VersionConflict, VersionMismatch, type LiveConfig, type PutOptions, type VersionInfo } from '../config/live';
+import { ConfigInvalid, redact, SystemExists, VersionConflict, VersionMismatch, type LiveConfig, type PutOptions, type ReloadOutcome, type ShownRoutes, type VersionInfo } from '../config/live';
+import { SYSTEM_ID } from '../config/schema';
 import { expressionBudget, type GatewayConfig } from '../config/loader';
 import type { SystemConfig } from '../config/schema';
 import type { CaseStore } from '../cases/store';
@@ -41,6 +42,8 @@ import { deliverySeal, type Sealer } from '../seal';
 import type { RedisClient } from '../platform/redis';
 import { CHARSETS, charsetLabel } from '../platform/charset';
 import iconv from 'iconv-lite';
+import fs from 'node:fs';
+import path from 'node:path';
 
 // The shapes ops are answered with are the zod schemas docs/openapi.yaml is generated from.
 export type { AuditEntry, DeadLetter, SystemStatus, SystemVersion };
@@ -144,10 +147,25 @@ function systemOfBody(systemId: string, body: unknown): Record<string, unknown> 
 }
 
 function configError(err: unknown): never {
-  if (err instanceof SystemConfigInvalid) throw new ApiError('invalid_config', undefined, err.issues.map((i): ErrorDetail => ({ path: i.path || '(body)', message: i.message })));
-  if (err instanceof VersionMismatch) throw new ApiError('version_mismatch', err.message);
+  if (err instanceof ConfigInvalid) throw new ApiError('invalid_config', undefined, err.issues.map((i): ErrorDetail => ({ path: i.path || '(body)', message: i.message })));
+  if (err instanceof VersionMismatch || err instanceof SystemExists) throw new ApiError('version_mismatch', err.message);
   if (err instanceof VersionConflict) throw new ApiError('version_conflict', err.message);
   throw err;
+}
+
+/** A configuration folder that would not start: each problem with its file and key, nothing changed. */
+function folderError(err: unknown): never {
+  if (err instanceof ConfigInvalid) {
+    throw new ApiError('invalid_config', 'The configuration folder does not load as at start-up; nothing was changed.', err.issues.map((i): ErrorDetail => ({ path: i.path ? `${i.file} at ${i.path}` : i.file, message: i.message })));
+  }
+  throw err;
+}
+
+/** Whether a routes PUT body is the GET answer as it is (`{version, source, routes, unrouted}`): its version and source are the GET's, not the file's. */
+function routesOfBody(body: unknown): Record<string, unknown> {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ApiError('invalid_config', 'The body must be routes.yaml as a JSON object ({routes, unrouted}), or the GET answer as it is.');
+  const { version: _version, source: _source, ...routes } = body as Record<string, unknown>;
+  return routes;
 }
 
 interface AuditQuery {
@@ -179,6 +197,14 @@ export class Operations {
     const system = this.deps.config().systems.get(systemId);
     if (!system) throw new ApiError('unknown_system', `No legacy system "${systemId}" is configured.`);
     return system;
+  }
+
+  /** The versions of a system that runs, or ran and was removed (its history is kept); else unknown_system. */
+  private async versionsOf(systemId: string): Promise<VersionInfo[]> {
+    // Read from Redis, not this process's view: a system added and removed elsewhere a moment ago has a history too.
+    const history = await this.deps.live.history(systemId);
+    if (history.length === 0) throw new ApiError('unknown_system', `No legacy system "${systemId}" is configured.`);
+    return history;
   }
 
   // ── the audit trail: a stream, newest read first, paged by entry id ─────────────────────────────
@@ -354,31 +380,101 @@ export class Operations {
     return { id: systemId, ...shown };
   }
 
-  private async store(systemId: string, raw: Record<string, unknown>, by: Operator, options: PutOptions, action: AuditEntry['action']): Promise<SystemVersion> {
+  private async store(systemId: string, raw: Record<string, unknown>, by: Operator, options: PutOptions, action: AuditEntry['action']): Promise<SystemVersion & { created: boolean }> {
     try {
       const stored = await this.deps.live.put(systemId, raw, by.who, options);
-      await this.audit({ who: by.who, role: by.role, action, target: systemId, reason: options.reason, detail: `version ${stored.version}` });
+      await this.audit({ who: by.who, role: by.role, action: stored.created ? 'system.create' : action, target: systemId, reason: options.reason, detail: `version ${stored.version}` });
       return { id: systemId, ...stored };
     } catch (err) {
       configError(err);
     }
   }
 
-  /** Stores a new version of a system's configuration; every gateway process uses it within seconds. */
-  async putSystem(systemId: string, body: unknown, by: Operator, expected?: number): Promise<SystemVersion> {
-    this.system(systemId);
-    return this.store(systemId, systemOfBody(systemId, body), by, { expected }, 'system.configure');
+  /**
+   * Stores a new version of a system's configuration, or adds the system when none of that id runs
+   * (`created`: answered 201); every gateway process uses it within seconds. `create` (If-None-Match: *)
+   * refuses to replace a system that exists.
+   */
+  async putSystem(systemId: string, body: unknown, by: Operator, expected?: number, create = false): Promise<SystemVersion & { created: boolean }> {
+    // An id is a file name, a queue name and a Redis key part: the rule of the files holds here too.
+    if (!SYSTEM_ID.test(systemId)) throw new ApiError('invalid_config', undefined, [{ path: 'id', message: 'lower-case letters, digits and dashes' }]);
+    return this.store(systemId, systemOfBody(systemId, body), by, { expected, create }, 'system.configure');
   }
 
-  async history(systemId: string): Promise<VersionInfo[]> {
+  /**
+   * Removes a system: refused (system_busy, with each reason) while deliveries to it are waiting,
+   * delayed or active, it has dead letters, a route or a shared-data source names it, or its file is
+   * in the configuration folder (a reload would add it again). Else a version records the removal,
+   * every process stops its worker within seconds, and it is audited. Its history is kept.
+   */
+  async removeSystem(systemId: string, by: Operator, expected?: number, reason?: string): Promise<{ id: string; version: number; removed: true }> {
+    // What holds the system is judged on what every process is moving to (a route stored a moment
+    // ago through another process included), not on this process's last look.
+    await this.deps.live.refresh();
     this.system(systemId);
-    return this.deps.live.history(systemId);
+    const counts = await this.deps.queues.queue(systemId).getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'waiting-children', 'failed');
+    const inFlight = (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0) + (counts.active ?? 0) + (counts['waiting-children'] ?? 0);
+    const deadLetters = counts.failed ?? 0;
+    const config = this.deps.config();
+    const holds: ErrorDetail[] = [
+      ...this.deps.live.routesNaming(systemId).map((at) => ({ path: `routes.yaml at ${at}`, message: `names system "${systemId}"` })),
+      ...Object.entries(config.sharedData.documents).flatMap(([kind, d]) =>
+        d.sources.flatMap((source, i) => (source === systemId ? [{ path: `shared-data.yaml at documents.${kind}.sources[${i}]`, message: `names system "${systemId}"` }] : [])),
+      ),
+      ...['yaml', 'yml'].flatMap((ext) => {
+        const file = `systems/${systemId}.${ext}`;
+        return fs.existsSync(path.join(config.dir, file)) ? [{ path: file, message: 'the file is still in the configuration folder: remove it first (a reload would add the system again)' }] : [];
+      }),
+    ];
+    if (inFlight > 0 || deadLetters > 0 || holds.length > 0) {
+      const reasons = [inFlight > 0 ? `${inFlight} deliveries in flight` : '', deadLetters > 0 ? `${deadLetters} dead letters` : '', holds.length > 0 ? 'the configuration names it' : ''].filter(Boolean);
+      throw new ApiError('system_busy', `System ${systemId} cannot be removed: ${reasons.join(', ')}. Nothing was changed.`, [
+        { path: 'inFlight', message: `${inFlight} deliveries waiting, delayed or active` },
+        { path: 'deadLetters', message: `${deadLetters} dead letters` },
+        ...holds,
+      ]);
+    }
+    try {
+      const { version } = await this.deps.live.remove(systemId, by.who, { expected, reason });
+      await this.audit({ who: by.who, role: by.role, action: 'system.remove', target: systemId, reason, detail: `version ${version}` });
+      return { id: systemId, version, removed: true };
+    } catch (err) {
+      configError(err);
+    }
+  }
+
+  /**
+   * Reads OW_CONFIG_DIR now, checked as at start-up (any problem: invalid_config listing every one,
+   * nothing changed): new system files add systems, changed ones become new versions, routes.yaml too.
+   */
+  async reload(by: Operator, reason?: string): Promise<ReloadOutcome> {
+    let outcome: ReloadOutcome;
+    try {
+      outcome = await this.deps.live.reload(by.who, reason);
+    } catch (err) {
+      if (err instanceof ConfigInvalid) folderError(err);
+      configError(err);
+    }
+    const said = [
+      outcome.added.length ? `added ${outcome.added.join(', ')}` : '',
+      outcome.changed.length ? `changed ${outcome.changed.join(', ')}` : '',
+      outcome.routes.changed ? `routes version ${outcome.routes.version}` : '',
+      outcome.missingOnDisk.length ? `without a file: ${outcome.missingOnDisk.join(', ')}` : '',
+    ].filter(Boolean);
+    await this.audit({ who: by.who, role: by.role, action: 'config.reload', target: 'config', reason, detail: said.length ? said.join('; ') : 'nothing changed' });
+    return outcome;
+  }
+
+  /** A system's versions, newest first; a removed system's too (the removal is its latest). */
+  history(systemId: string): Promise<VersionInfo[]> {
+    return this.versionsOf(systemId);
   }
 
   async historyVersion(systemId: string, version: number): Promise<VersionInfo & { id: string; system: Record<string, unknown> }> {
-    this.system(systemId);
+    await this.versionsOf(systemId);
     const found = Number.isInteger(version) && version > 0 ? await this.deps.live.versionContent(systemId, version) : undefined;
     if (!found) throw new ApiError('not_found', `System ${systemId} has no version ${version}.`);
+    if (found.removed) throw new ApiError('not_found', `Version ${version} of system ${systemId} removed it; it has no content.`);
     return { id: systemId, ...found.info, system: redact(found.raw) };
   }
 
@@ -387,7 +483,48 @@ export class Operations {
     this.system(systemId);
     const found = await this.deps.live.versionContent(systemId, version);
     if (!found) throw new ApiError('not_found', `System ${systemId} has no version ${version}.`);
+    if (found.removed) throw new ApiError('not_found', `Version ${version} of system ${systemId} removed it; it has no content.`);
     return this.store(systemId, found.raw, by, { expected, reason, source: found.info.source, summary: `rollback to version ${version}` }, 'system.rollback');
+  }
+
+  // ── the routing table ───────────────────────────────────────────────────────────────────────────
+
+  showRoutes(): ShownRoutes {
+    return this.deps.live.showRoutes();
+  }
+
+  private async storeRoutes(raw: Record<string, unknown>, by: Operator, options: PutOptions, action: AuditEntry['action']): Promise<ShownRoutes> {
+    // Checked against the systems every process is moving to (one removed a moment ago elsewhere included).
+    await this.deps.live.refresh();
+    try {
+      const stored = await this.deps.live.putRoutes(raw, by.who, options);
+      await this.audit({ who: by.who, role: by.role, action, target: 'routes', reason: options.reason, detail: `version ${stored.version}` });
+      return stored;
+    } catch (err) {
+      if (err instanceof ConfigInvalid) throw new ApiError('invalid_config', 'The routes are not valid; nothing was stored.', err.issues.map((i): ErrorDetail => ({ path: i.path || '(body)', message: i.message })));
+      configError(err);
+    }
+  }
+
+  /** Stores a new version of the routing table (If-Match required: it is one document everyone edits). */
+  putRoutes(body: unknown, by: Operator, expected: number, reason?: string): Promise<ShownRoutes> {
+    return this.storeRoutes(routesOfBody(body), by, { expected, reason }, 'routes.configure');
+  }
+
+  async routesHistory(): Promise<VersionInfo[]> {
+    return this.deps.live.routesHistory();
+  }
+
+  async routesVersion(version: number): Promise<VersionInfo & { routes: unknown[]; unrouted?: unknown }> {
+    const found = Number.isInteger(version) && version > 0 ? await this.deps.live.routesVersionContent(version) : undefined;
+    if (!found) throw new ApiError('not_found', `The routes have no version ${version}.`);
+    return { ...found.info, ...(found.raw as { routes: unknown[] }) };
+  }
+
+  async rollbackRoutes(version: number, by: Operator, expected: number, reason?: string): Promise<ShownRoutes> {
+    const found = await this.deps.live.routesVersionContent(version);
+    if (!found) throw new ApiError('not_found', `The routes have no version ${version}.`);
+    return this.storeRoutes(found.raw, by, { expected, reason, source: found.info.source, summary: `rollback to version ${version}` }, 'routes.rollback');
   }
 
   /**
@@ -396,18 +533,15 @@ export class Operations {
    */
   async reset(systemId: string, by: Operator, expected?: number, reason?: string): Promise<SystemVersion> {
     this.system(systemId);
-    const file = await this.deps.live.fileNow(systemId).catch((err: unknown) => {
-      if (err instanceof SystemConfigInvalid) throw new ApiError('invalid_config', 'The configuration folder does not load as at start-up; nothing was changed.', err.issues.map((i): ErrorDetail => ({ path: i.path ? `${i.file} at ${i.path}` : i.file, message: i.message })));
-      throw err;
-    });
+    const file = await this.deps.live.fileNow(systemId).catch(folderError);
     if (!file) throw new ApiError('unknown_system', `System ${systemId} has no configuration file.`);
-    return this.store(systemId, file, by, { expected, reason, source: 'file', summary: 'reset to the file' }, 'system.reset');
+    return this.store(systemId, file, by, { expected, reason, source: 'file', summary: 'reset to the file', readFromFile: true }, 'system.reset');
   }
 
   /** The running configuration as files ready to commit, secrets as `${VAR}` references. */
   exportConfig(): { files: Record<string, string> } {
     const systems = new Map([...this.deps.config().systems.keys()].map((id) => [id, this.deps.live.rawContent(id) ?? {}]));
-    return { files: exportConfig(this.deps.config().dir, systems) };
+    return { files: exportConfig(this.deps.config().dir, systems, this.deps.live.routesContent()) };
   }
 
   /**

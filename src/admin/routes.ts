@@ -1,7 +1,7 @@
 /** The ops interface: systems, pause/resume, dead letters, audit. Bearer OW_OPS_TOKEN. */
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { answer, body, errors, IF_MATCH, OPERATOR, OPS, OPS_ERRORS, pathParam } from '../api-docs';
+import { answer, body, errors, IF_MATCH, IF_MATCH_REQUIRED, IF_NONE_MATCH, OPERATOR, OPS, OPS_ERRORS, pathParam } from '../api-docs';
 import {
   auditPageSchema,
   auditQuerySchema,
@@ -11,7 +11,12 @@ import {
   discardAnswerSchema,
   dryRunAnswerSchema,
   historyVersionSchema,
+  reloadAnswerSchema,
   replayAnswerSchema,
+  routesHistoryVersionSchema,
+  routesPutBodySchema,
+  routesVersionSchema,
+  systemRemovedSchema,
   replayManyAnswerSchema,
   systemPutBodySchema,
   systemStatusSchema,
@@ -94,6 +99,21 @@ export function ifMatchVersion(req: Request): number | undefined {
   const match = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
   if (!match) throw new ApiError('invalid_request', 'If-Match must be a version as the ETag gave it, e.g. "3".', [{ path: 'If-Match', message: 'not a version' }]);
   return Number(match[1]);
+}
+
+/** If-Match where a change must name the version it was made from (the routing table: one document everyone edits). */
+export function requiredIfMatch(req: Request): number {
+  const version = ifMatchVersion(req);
+  if (version === undefined) throw new ApiError('precondition_required', 'Send If-Match with the version you changed, as the ETag of the GET gave it, e.g. "3".', [{ path: 'If-Match', message: 'required' }]);
+  return version;
+}
+
+/** `If-None-Match: *`: only create, never replace. Nothing else is meant by it here. */
+function createOnly(req: Request): boolean {
+  const header = req.get('if-none-match');
+  if (header === undefined) return false;
+  if (header.trim() === '*') return true;
+  throw new ApiError('invalid_request', 'If-None-Match may only be * (create the system, never replace one).', [{ path: 'If-None-Match', message: 'not *' }]);
 }
 
 function etag(res: Response, version: number): void {
@@ -182,24 +202,55 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
       path: '/api/v1/admin/systems/{id}',
       operationId: 'putSystem',
       tags: ['admin'],
-      summary: "Replace a system's configuration (admin, audited)",
+      summary: "Replace a system's configuration, or add a system (admin, audited)",
       description:
-        'The system file, or the GET answer as it is (its `system` is used). Validated as the gateway validates its files, then stored in Redis as a new version; ' +
+        'The system file, or the GET answer as it is (its `system` is used). Validated as the gateway validates its files at start-up, then stored in Redis as a new version; ' +
         'every gateway process uses it within 5 s, and it survives restarts. A stored version wins over the file until `reset`. ' +
-        'With `If-Match: "<version>"`, refused with 412 `version_mismatch` when that is no longer the current version.',
+        'With `If-Match: "<version>"`, refused with 412 `version_mismatch` when that is no longer the current version. ' +
+        'An id that no system has (never, or removed) adds the system: 201, its first version (`source: api`) in its history, its worker started in every process within 5 s; ' +
+        'the id keeps the rule of file names (lower-case letters, digits and dashes) and `${VAR}` references are refused (they belong to files). ' +
+        'With `If-None-Match: *` it only adds: a system of that id is left alone (412 `version_mismatch`).',
       security: OPS,
-      parameters: [id, OPERATOR, IF_MATCH],
+      parameters: [id, OPERATOR, IF_MATCH, IF_NONE_MATCH],
       requestBody: body(systemPutBodySchema, true),
       responses: {
         '200': answer('Stored as a new version (`ETag` names it).', systemVersionSchema),
-        ...errors(['invalid_config', 'invalid_json', 'invalid_request', 'version_conflict', 'version_mismatch', 'unknown_system', 'payload_too_large', ...OPS_ERRORS]),
+        '201': answer('The system was added: its first version (`ETag` names it).', systemVersionSchema),
+        ...errors(['invalid_config', 'invalid_json', 'invalid_request', 'version_conflict', 'version_mismatch', 'payload_too_large', ...OPS_ERRORS]),
       },
     },
     async (req, res) => {
     const by = requireAdmin(req);
-    const stored = await operations.putSystem(param(req, 'id'), req.body, by, ifMatchVersion(req));
+    const { created, ...stored } = await operations.putSystem(param(req, 'id'), req.body, by, ifMatchVersion(req), createOnly(req));
     etag(res, stored.version);
-    res.json(stored);
+    res.status(created ? 201 : 200).json(stored);
+  });
+  route(
+    router,
+    {
+      method: 'delete',
+      path: '/api/v1/admin/systems/{id}',
+      operationId: 'removeSystem',
+      tags: ['admin'],
+      summary: 'Remove a system (admin, audited)',
+      description:
+        'Refused with 409 `system_busy`, nothing changed, while the system has deliveries waiting, delayed or active, or dead letters (`details` give both counts, `inFlight` and `deadLetters`), ' +
+        'while a route (`routes.yaml at routes[i].targets[j]`, `unrouted`) or a shared-data source names it (change the routes first: PUT /api/v1/admin/routes), ' +
+        'or while its file is in OW_CONFIG_DIR (a reload would add it again: remove the file first). ' +
+        'Else a version records the removal in its history, every gateway process stops its worker within 5 s, and PUT of the same id adds it again later. ' +
+        'Deliveries already delivered and waiting for a pushed result are not counted: a result the system pushes after the removal is refused as `unknown_system`.',
+      security: OPS,
+      parameters: [id, OPERATOR, IF_MATCH],
+      requestBody: body(reasonBodySchema, false),
+      responses: {
+        '200': answer('Removed.', systemRemovedSchema),
+        ...errors(['system_busy', 'invalid_json', 'invalid_request', 'unknown_system', 'version_conflict', 'version_mismatch', ...OPS_ERRORS]),
+      },
+    },
+    async (req, res) => {
+    const by = requireAdmin(req);
+    const { reason } = parse(reasonBodySchema, req.body);
+    res.json(await operations.removeSystem(param(req, 'id'), by, ifMatchVersion(req), reason));
   });
   route(
     router,
@@ -209,7 +260,9 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
       operationId: 'systemHistory',
       tags: ['admin'],
       summary: "A system's configuration versions, newest first",
-      description: 'Version 1 is the file each process started from. `applyError` says which process could not use a version (and kept its previous one).',
+      description:
+        'Version 1 is the file each process started from (or, for a system added later, its first stored version). `applyError` says which process could not use a version (and kept its previous one). ' +
+        'A removed system keeps its history: the removal is its latest version (`removed: true`).',
       security: OPS,
       parameters: [id],
       responses: { '200': answer('Newest first.', versionInfoSchema.array()), ...errors(['unknown_system', ...OPS_ERRORS]) },
@@ -341,6 +394,131 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
     async (req, res) => {
     const { reason } = parse(reasonBodySchema, req.body);
     res.json(await operations.setPaused(param(req, 'id'), false, operatorOf(req), reason));
+  });
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/api/v1/admin/config/reload',
+      operationId: 'reloadConfig',
+      tags: ['admin'],
+      summary: 'Read OW_CONFIG_DIR again: new system files add systems, changed ones become new versions (admin, audited)',
+      description:
+        'The folder is checked as at start-up (every file, every expression test-run): any problem refuses the reload with 400 `invalid_config`, every problem in `details` (`<file> at <key>`), and nothing changes. ' +
+        'A file of a system that does not run adds it; a file changed since it was last read (start-up, reset, reload) becomes a new version (`source: file`); a file as it was last read is left alone, ' +
+        'so a version stored through the API stays in use (reset goes back to the file); a system without a file is listed in `missingOnDisk`, not removed. ' +
+        'routes.yaml likewise becomes a new routes version when it changed. Every gateway process starts the new systems\' workers within 5 s. gateway.yaml and shared-data.yaml are checked, not applied: they take a restart.',
+      security: OPS,
+      parameters: [OPERATOR],
+      requestBody: body(reasonBodySchema, false),
+      responses: {
+        '200': answer('What the reload did.', reloadAnswerSchema),
+        ...errors(['invalid_config', 'invalid_json', 'invalid_request', 'version_conflict', ...OPS_ERRORS]),
+      },
+    },
+    async (req, res) => {
+    const by = requireAdmin(req);
+    const { reason } = parse(reasonBodySchema, req.body);
+    res.json(await operations.reload(by, reason));
+  });
+
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/api/v1/admin/routes',
+      operationId: 'getRoutes',
+      tags: ['admin'],
+      summary: 'The routing table in use (itemCode → systems), with its version',
+      description: 'routes.yaml as written, as JSON. The answer carries `ETag: "<version>"`; sent back as it is (with `If-Match`), it is a valid PUT body.',
+      security: OPS,
+      responses: { '200': answer('The routing table and its version.', routesVersionSchema), ...errors(OPS_ERRORS) },
+    },
+    (_req, res) => {
+    const shown = operations.showRoutes();
+    etag(res, shown.version);
+    res.json(shown);
+  });
+  route(
+    router,
+    {
+      method: 'put',
+      path: '/api/v1/admin/routes',
+      operationId: 'putRoutes',
+      tags: ['admin'],
+      summary: 'Replace the routing table (admin, audited)',
+      description:
+        'routes.yaml as JSON, or the GET answer as it is. `If-Match: "<version>"` is required (428 `precondition_required` without it; 412 `version_mismatch` when stale): ' +
+        'the table is one document, and a change made on an old version would drop the routes added since. Validated as at start-up: every target and `unrouted` must be a system ' +
+        'that runs and receives cases. Stored in Redis as a new version; every gateway process routes by it within 5 s, and it survives restarts.',
+      security: OPS,
+      parameters: [OPERATOR, IF_MATCH_REQUIRED],
+      requestBody: body(routesPutBodySchema, true),
+      responses: {
+        '200': answer('Stored as a new version (`ETag` names it).', routesVersionSchema),
+        ...errors(['invalid_config', 'invalid_json', 'invalid_request', 'version_conflict', 'version_mismatch', 'precondition_required', 'payload_too_large', ...OPS_ERRORS]),
+      },
+    },
+    async (req, res) => {
+    const by = requireAdmin(req);
+    const stored = await operations.putRoutes(req.body, by, requiredIfMatch(req));
+    etag(res, stored.version);
+    res.json(stored);
+  });
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/api/v1/admin/routes/history',
+      operationId: 'routesHistory',
+      tags: ['admin'],
+      summary: "The routing table's versions, newest first",
+      description: 'Version 1 is routes.yaml as each process started from it. `applyError` says which process could not use a version (and kept its previous one).',
+      security: OPS,
+      responses: { '200': answer('Newest first.', versionInfoSchema.array()), ...errors(OPS_ERRORS) },
+    },
+    async (_req, res) => {
+    res.json(await operations.routesHistory());
+  });
+  route(
+    router,
+    {
+      method: 'get',
+      path: '/api/v1/admin/routes/history/{version}',
+      operationId: 'routesVersion',
+      tags: ['admin'],
+      summary: 'One version of the routing table with its content',
+      security: OPS,
+      parameters: [pathParam('version', 'A version number.', { type: 'integer', minimum: 1 })],
+      responses: { '200': answer('The version.', routesHistoryVersionSchema), ...errors(['not_found', ...OPS_ERRORS]) },
+    },
+    async (req, res) => {
+    const version = /^\d{1,9}$/.test(param(req, 'version')) ? Number(param(req, 'version')) : 0;
+    res.json(await operations.routesVersion(version));
+  });
+  route(
+    router,
+    {
+      method: 'post',
+      path: '/api/v1/admin/routes/rollback',
+      operationId: 'rollbackRoutes',
+      tags: ['admin'],
+      summary: "Store an earlier routing table's content as a new version (admin, audited)",
+      description: 'Validated as a PUT is (a version naming a system removed since is refused). `If-Match` is required, as for PUT.',
+      security: OPS,
+      parameters: [OPERATOR, IF_MATCH_REQUIRED],
+      requestBody: body(rollbackBodySchema, true),
+      responses: {
+        '200': answer('Stored as a new version.', routesVersionSchema),
+        ...errors(['invalid_config', 'invalid_json', 'invalid_request', 'not_found', 'version_conflict', 'version_mismatch', 'precondition_required', ...OPS_ERRORS]),
+      },
+    },
+    async (req, res) => {
+    const by = requireAdmin(req);
+    const { version, reason } = parse(rollbackBodySchema, req.body);
+    const stored = await operations.rollbackRoutes(version, by, requiredIfMatch(req), reason);
+    etag(res, stored.version);
+    res.json(stored);
   });
   route(
     router,

@@ -10,6 +10,7 @@ import { applyEnvFile } from '../platform/env-file';
 import { gatewayVersion } from '../platform/version';
 import { readStartup } from '../startup';
 import type { DeadLetterPage, ReplayAnswer, SystemStatus } from '../api-schemas';
+import type { ReloadOutcome } from '../config/live';
 import type { CaseView } from '../cases/model';
 
 export interface CliIo {
@@ -30,6 +31,11 @@ const USAGE = `usage: npm run -s ow -- <command> [options]
   dead-letters [--system ID]  deliveries whose attempts ran out
   replay <deadLetterId> [--reason R]  queue a dead letter again (<systemId>.<caseId>)
   case <caseId>             a case's status and each delivery
+  reload [--reason R]       read the gateway's OW_CONFIG_DIR again, checked as at start-up (a problem: each
+                            listed, nothing changed): a new systems/<id>.yaml adds that system, a changed
+                            file becomes a new version, a changed routes.yaml new routes; every process
+                            follows within 5 s. Files as last read are left alone; systems without a file
+                            are listed, not removed (admin token)
 options:
   --json                    the gateway's answer as it is (JSON), for scripts
   --help, --version
@@ -116,6 +122,11 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       const view = await api.call<CaseView>('GET', `/api/v1/cases/${encodeURIComponent(caseId)}`);
       return show(view, () => caseText(view));
     }
+    case 'reload': {
+      if (args.length > 0) throw new CliError(`reload takes no argument (--reason R)\n${USAGE}`, EXIT.usage);
+      const outcome = await api.call<ReloadOutcome>('POST', '/api/v1/admin/config/reload', reasonBody);
+      return show(outcome, () => reloadText(outcome));
+    }
     default:
       throw new CliError(`unknown command "${command}"\n${USAGE}`, EXIT.usage);
   }
@@ -188,12 +199,12 @@ function safeLogin(): string {
   }
 }
 
-/** `401 unauthorized: …` with the error's details, on one line. */
+/** `401 unauthorized: …`, then each of the error's details on a line of its own (a reload may list dozens). */
 function refusal(status: number, answer: unknown): string {
   const error = (answer as { error?: { code?: string; message?: string; details?: Array<{ path?: string; message?: string }> } }).error;
-  const details = (error?.details ?? []).map((d) => `${d.path ? `${d.path}: ` : ''}${d.message ?? ''}`).join('; ');
+  const details = (error?.details ?? []).map((d) => `\n  ${d.path ? `${d.path}: ` : ''}${d.message ?? ''}`).join('');
   const hint = status === 401 ? ' (check OW_TOKEN)' : '';
-  return `${status} ${error?.code ?? 'error'}: ${error?.message ?? 'no message'}${details ? ` [${details}]` : ''}${hint}`;
+  return `${status} ${error?.code ?? 'error'}: ${error?.message ?? 'no message'}${hint}${details}`;
 }
 
 /** Columns padded to their widest cell (by code points, so Chinese text stays aligned enough). */
@@ -219,6 +230,18 @@ function deadLettersTable(page: DeadLetterPage): string {
   if (page.items.length === 0) return 'no dead letters\n';
   const more = page.next ? `(more than ${page.items.length}: --json and the API's cursor page on)\n` : '';
   return table(['ID', 'FAILED AT', 'ATTEMPTS', 'LAST ERROR'], page.items.map((d) => [d.id, d.failedAt, String(d.attempts), oneLine(d.lastError)])) + more;
+}
+
+function reloadText(r: ReloadOutcome): string {
+  const each = (ids: readonly string[]) => ids.map((id) => `${id} (version ${r.versions[id]})`).join(', ');
+  const lines = [
+    `added:      ${r.added.length ? each(r.added) : 'none'}`,
+    `changed:    ${r.changed.length ? each(r.changed) : 'none'}`,
+    `unchanged:  ${r.unchanged.length} system${r.unchanged.length === 1 ? '' : 's'}`,
+    `routes:     ${r.routes.changed ? `changed (version ${r.routes.version})` : `unchanged (version ${r.routes.version})`}`,
+  ];
+  if (r.missingOnDisk.length) lines.push(`no file:    ${r.missingOnDisk.join(', ')} (still running; DELETE /api/v1/admin/systems/<id> removes one)`);
+  return `${lines.join('\n')}\n`;
 }
 
 function caseText(view: CaseView): string {

@@ -62,7 +62,8 @@ function readRaw(dir: string, file: string): unknown {
   return fs.existsSync(full) ? (YAML.parse(fs.readFileSync(full, 'utf8')) ?? {}) : undefined;
 }
 
-export function exportConfig(dir: string, systems: ReadonlyMap<string, Record<string, unknown>>): Record<string, string> {
+/** The running systems and routing table (`routes`, as in use), with gateway.yaml from the folder. */
+export function exportConfig(dir: string, systems: ReadonlyMap<string, Record<string, unknown>>, routes?: Record<string, unknown>): Record<string, string> {
   const files: Record<string, string> = {};
   for (const [id, raw] of [...systems].sort(([a], [b]) => a.localeCompare(b))) {
     const placeholders: Placeholder[] = [];
@@ -70,7 +71,7 @@ export function exportConfig(dir: string, systems: ReadonlyMap<string, Record<st
     files[`systems/${id}.yaml`] = yamlFile(content, placeholders);
   }
   for (const file of ['routes.yaml', 'gateway.yaml']) {
-    const raw = readRaw(dir, file);
+    const raw = file === 'routes.yaml' && routes ? routes : readRaw(dir, file);
     if (raw === undefined) continue;
     const placeholders: Placeholder[] = [];
     const content = withPlaceholders(raw, 'OW', (at) => SECRET_KEY.test(String(at.at(-1) ?? '')), [], placeholders);

@@ -78,6 +78,8 @@ export interface GatewayConfig {
   systems: ReadonlyMap<string, SystemConfig>;
   /** Each system file as written (before `${ENV}` expansion), for showing and editing it. */
   sources: ReadonlyMap<string, Record<string, unknown>>;
+  /** routes.yaml as written (before `${ENV}` expansion), for showing and editing it. */
+  routesSource: Record<string, unknown>;
   /** config/items.yaml (each item's time limits) and config/calendar/<year>.yaml; both may be absent. */
   timeLimits: TimeLimitConfig;
 }
@@ -248,7 +250,42 @@ export function parseSystem(raw: unknown, file: string, env: Env, gateway: Gatew
   return issues.length > before ? undefined : withDefaults(system, gateway);
 }
 
-export function loadConfig(dir: string, env: Env = process.env): GatewayConfig {
+/**
+ * What is wrong with a routing table: a target or `unrouted` that names no system, or a system that
+ * only answers look-ups. `systemIds` are the systems that exist (a broken file's included, so it is
+ * reported once, at its file); `systems` those that loaded.
+ */
+export function routeIssues(routes: RoutesFile, systemIds: ReadonlySet<string>, systems: ReadonlyMap<string, SystemConfig>, file = 'routes.yaml'): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const lookupOnly = (id: string) => systems.get(id)?.request === undefined && systems.has(id);
+  routes.routes.forEach((route, i) =>
+    route.targets.forEach((target, j) => {
+      if (!systemIds.has(target)) issues.push({ file, path: `routes[${i}].targets[${j}]`, message: `unknown system "${target}"` });
+      else if (lookupOnly(target)) issues.push({ file, path: `routes[${i}].targets[${j}]`, message: `system "${target}" only answers look-ups; it receives no cases` });
+    }),
+  );
+  if (routes.unrouted !== 'reject' && !systemIds.has(routes.unrouted)) {
+    issues.push({ file, path: 'unrouted', message: `must be "reject" or a system id; unknown system "${routes.unrouted}"` });
+  } else if (routes.unrouted !== 'reject' && lookupOnly(routes.unrouted)) {
+    issues.push({ file, path: 'unrouted', message: `system "${routes.unrouted}" only answers look-ups; it receives no cases` });
+  }
+  return issues;
+}
+
+/** A routing table as written (`${ENV}` unexpanded): expanded and checked against its schema; undefined with issues when it fails. */
+export function parseRoutes(raw: unknown, file: string, env: Env, issues: ConfigIssue[]): RoutesFile | undefined {
+  return validate(routesSchema, expandEnv(raw, env, file, issues), file, issues);
+}
+
+export interface LoadOptions {
+  /**
+   * Systems that run without a file in this folder (created through the admin API): routes and
+   * shared-data sources may name them. A file of the same id wins.
+   */
+  also?: ReadonlyMap<string, SystemConfig>;
+}
+
+export function loadConfig(dir: string, env: Env = process.env, options: LoadOptions = {}): GatewayConfig {
   const issues: ConfigIssue[] = [];
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     throw new ConfigError([{ file: dir, path: '', message: 'configuration folder not found (set OW_CONFIG_DIR)' }]);
@@ -304,28 +341,19 @@ export function loadConfig(dir: string, env: Env = process.env): GatewayConfig {
     sources.set(system.id, raw as Record<string, unknown>);
   }
 
-  const routesRaw = expandEnv(readYaml(dir, 'routes.yaml', issues, true), env, 'routes.yaml', issues);
-  const routes = routesRaw === undefined ? undefined : validate(routesSchema, routesRaw, 'routes.yaml', issues);
-  if (routes) {
-    const lookupOnly = (id: string) => systems.get(id)?.request === undefined && systems.has(id);
-    routes.routes.forEach((route, i) =>
-      route.targets.forEach((target, j) => {
-        if (!systemIds.has(target)) issues.push({ file: 'routes.yaml', path: `routes[${i}].targets[${j}]`, message: `unknown system "${target}"` });
-        else if (lookupOnly(target)) issues.push({ file: 'routes.yaml', path: `routes[${i}].targets[${j}]`, message: `system "${target}" only answers look-ups; it receives no cases` });
-      }),
-    );
-    if (routes.unrouted !== 'reject' && !systemIds.has(routes.unrouted)) {
-      issues.push({ file: 'routes.yaml', path: 'unrouted', message: `must be "reject" or a system id; unknown system "${routes.unrouted}"` });
-    } else if (routes.unrouted !== 'reject' && lookupOnly(routes.unrouted)) {
-      issues.push({ file: 'routes.yaml', path: 'unrouted', message: `system "${routes.unrouted}" only answers look-ups; it receives no cases` });
-    }
-  }
+  const routesSource = readYaml(dir, 'routes.yaml', issues, true);
+  const routes = routesSource === undefined ? undefined : parseRoutes(routesSource, 'routes.yaml', env, issues);
+  // Systems without a file here (created through the API) may be named too; checked against what runs.
+  const running = new Map([...(options.also ?? [])].filter(([id]) => !systemIds.has(id)));
+  const knownIds = new Set([...systemIds, ...running.keys()]);
+  const knownSystems = new Map([...running, ...systems]);
+  if (routes) issues.push(...routeIssues(routes, knownIds, knownSystems));
 
-  const sharedData = loadSharedData(dir, env, systemIds, systems, issues);
+  const sharedData = loadSharedData(dir, env, knownIds, knownSystems, issues);
   const timeLimits = loadTimeLimits(dir, env, issues);
 
   if (issues.length > 0 || !routes) throw new ConfigError(issues);
-  return { dir: path.resolve(dir), gateway, routes, sharedData, systems, sources, timeLimits };
+  return { dir: path.resolve(dir), gateway, routes, sharedData, systems, sources, routesSource: routesSource as Record<string, unknown>, timeLimits };
 }
 
 const ITEMS_FILE = 'items.yaml';

@@ -244,9 +244,12 @@ export const systemMaterialsSchema = z.strictObject({
 export const levelSchema = z.enum(['national', 'provincial', 'city']);
 export const protocolSchema = z.enum(['rest', 'soap', 'xml']);
 
+/** A system id: its file's name, its queue's and a part of Redis keys. */
+export const SYSTEM_ID = /^[a-z0-9-]+$/;
+
 /** What every system file has, whatever its protocol. */
 const systemFields = {
-  id: z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes'),
+  id: z.string().regex(SYSTEM_ID, 'lower-case letters, digits and dashes'),
   name: z.string().min(1),
   level: levelSchema,
   endpoint: z.url(),

@@ -61,6 +61,8 @@ export class DeliveryWorkers {
   private readonly now: () => Date;
   /** When this process last wrote a system's success to its health hash (see noteHealth). */
   private readonly successNoted = new Map<string, number>();
+  /** Set by start(): from then on a system added to the configuration gets its worker at once. */
+  private started = false;
 
   constructor(private readonly deps: WorkerDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -68,6 +70,7 @@ export class DeliveryWorkers {
 
   /** Starts a worker for every configured system. */
   start(): void {
+    this.started = true;
     for (const system of this.deps.config().systems.values()) this.startFor(system);
   }
 
@@ -100,10 +103,16 @@ export class DeliveryWorkers {
     return { running: stopped.length === 0, stopped };
   }
 
-  /** Applies a new config version of a system: concurrency at once, a new rate limit by a fresh worker. */
+  /**
+   * Applies a new config version of a system: concurrency at once, a new rate limit by a fresh
+   * worker; a system added since start() gets its first worker.
+   */
   async reconfigure(system: SystemConfig): Promise<void> {
     const worker = this.workers.get(system.id);
-    if (!worker) return;
+    if (!worker) {
+      if (this.started) this.startFor(system);
+      return;
+    }
     worker.concurrency = system.concurrency;
     await this.deps.queues.queue(system.id).setGlobalConcurrency(system.concurrency);
     const limiter = worker.opts.limiter;
@@ -111,6 +120,19 @@ export class DeliveryWorkers {
     this.workers.delete(system.id);
     await worker.close();
     this.startFor(system);
+  }
+
+  /**
+   * Stops the worker of a system removed from the configuration: it takes no more jobs, and the
+   * deliveries it is running finish first (a removal is refused while any are in flight, so these
+   * can only be ones queued in the moment of it).
+   */
+  async stopFor(systemId: string): Promise<void> {
+    const worker = this.workers.get(systemId);
+    if (!worker) return;
+    this.workers.delete(systemId);
+    this.successNoted.delete(systemId);
+    await worker.close();
   }
 
   /**

@@ -36,6 +36,10 @@ const RULES: ReadonlyArray<{ method: string; path: RegExp; need: Need }> = [
   { method: 'GET', path: /^\/api\/v1\/admin\//i, need: 'viewer' },
   { method: 'GET', path: /^\/api\/v1\/reports\/(timeliness|cases\.gbt39046)\/?$/i, need: 'viewer' },
   { method: 'PUT', path: /^\/api\/v1\/admin\/systems\/[^/]+\/?$/i, need: 'admin' },
+  { method: 'DELETE', path: /^\/api\/v1\/admin\/systems\/[^/]+\/?$/i, need: 'admin' },
+  { method: 'PUT', path: /^\/api\/v1\/admin\/routes\/?$/i, need: 'admin' },
+  { method: 'POST', path: /^\/api\/v1\/admin\/routes\/rollback\/?$/i, need: 'admin' },
+  { method: 'POST', path: /^\/api\/v1\/admin\/config\/reload\/?$/i, need: 'admin' },
   { method: 'POST', path: /^\/api\/v1\/admin\/systems\/[^/]+\/(rollback|reset)\/?$/i, need: 'admin' },
   { method: '*', path: /^\/api\/v1\/admin\//i, need: 'operator' },
 ];

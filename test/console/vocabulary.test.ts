@@ -200,6 +200,10 @@ describe('the console words', () => {
     expect(fault.parts).toContainEqual({ own: 'Database unavailable' });
     expect(text(fault.parts)).toContain('返回 SOAP 错误 soap:Server');
 
+    // A reload's audit detail, clause by clause.
+    expect(text(zh.gatewayParts('added city-file; changed city-a; routes version 5; without a file: city-new').parts)).toBe('新增 city-file；改动：city-a；路由版本 5；无配置文件（仍在运行）：city-new');
+    expect(text(zh.gatewayParts('3 deliveries waiting, delayed or active').parts)).toBe('3 件投递在等待、延迟或处理中');
+
     const refused = zh.gatewayParts('city-a refused the case: 材料不全');
     expect(refused.parts).toContainEqual({ own: '材料不全' });
     expect(text(zh.gatewayParts('city-a refused for now: refused without a message').parts)).toBe('city-a 暂时拒收（稍后重试）：未说明原因');

@@ -58,6 +58,13 @@ describe('when ops change a system configuration through the admin API', () => {
     }
     const audit = (await admin(a, 'GET', '/audit')).body.items;
     expect(audit[0]).toMatchObject({ action: 'system.configure', target: 'city-housing-reform', detail: 'version 2' });
-    expect((await admin(a, 'PUT', '/systems/nat-nowhere', changed)).status).toBe(404);
+    // A PUT of an id no system has adds one: this body is another system's, so it is refused and nothing is added.
+    const stray = await admin(a, 'PUT', '/systems/nat-nowhere', changed);
+    expect(stray.status).toBe(400);
+    expect(stray.body.error.details).toEqual([
+      { path: 'auth.token', message: '[redacted] keeps the secret of the version in use, and it has none here: send the value itself' },
+      { path: 'id', message: 'must be nat-nowhere' },
+    ]);
+    expect((await admin(a, 'GET', '/systems/nat-nowhere')).status).toBe(404);
   });
 });

@@ -115,6 +115,8 @@ describe('npm start refuses placeholder and short secrets', () => {
 describe('OW_ENV_FILE and the daily actions against a running gateway', () => {
   let legacy: LegacyServer;
   let gateway: GatewayProcess;
+  let dir: string;
+  let file: string;
   const FILE_OPS_TOKEN = 'file-ops-token-0123456789';
   const cli = (args: string[], env: Record<string, string> = {}) => run(CLI, args, { OW_URL: gateway.url, OW_TOKEN: OPS_TOKEN, OW_OPERATOR: '值班员 张三', ...env });
 
@@ -124,9 +126,9 @@ describe('OW_ENV_FILE and the daily actions against a running gateway', () => {
     flush.disconnect();
     legacy = await legacyServer((_req, _n, res) => replyJson(res, 200, { code: '0', data: { slbh: 'SL-1' } }));
     const retry = { attempts: 1, backoff: { type: 'fixed', delayMs: 10 } };
-    const dir = writeConfig([restSystem('city-ok', `${legacy.url}/cases`), restSystem('city-gone', 'http://127.0.0.1:1/cases', { retry })], { routes: [{ itemCode: '*', targets: ['city-ok', 'city-gone'] }] });
+    dir = writeConfig([restSystem('city-ok', `${legacy.url}/cases`), restSystem('city-gone', 'http://127.0.0.1:1/cases', { retry })], { routes: [{ itemCode: '*', targets: ['city-ok', 'city-gone'] }] });
     // The intake token only in the file; the ops token in both, where the environment's wins.
-    const file = envFile(['# the gateway\'s own', '', `OW_INTAKE_TOKEN="${INTAKE_TOKEN}"`, `OW_OPS_TOKEN=${FILE_OPS_TOKEN}`, `OW_CONFIG_DIR='${dir}'`]);
+    file = envFile(['# the gateway\'s own', '', `OW_INTAKE_TOKEN="${INTAKE_TOKEN}"`, `OW_OPS_TOKEN=${FILE_OPS_TOKEN}`, `OW_CONFIG_DIR='${dir}'`]);
     gateway = await spawnGateway('cli', { OW_ENV_FILE: file, OW_OPS_TOKEN: OPS_TOKEN, REDIS_URL: `${redisUrl()}/${REDIS_DB}`, OW_LEDGER: 'off', OW_SHUTDOWN_GRACE_MS: '1000' });
     await untilReady(gateway);
   }, READY_WAIT_MS + 30_000);
@@ -174,6 +176,33 @@ describe('OW_ENV_FILE and the daily actions against a running gateway', () => {
     // The audit trail names the operator the command line sent.
     const audit = await fetch(`${gateway.url}/api/v1/admin/audit?limit=20`, { headers: { Authorization: `Bearer ${OPS_TOKEN}` } }).then((r) => r.json() as Promise<{ items: Array<{ action: string; who: string }> }>);
     expect(audit.items.find((e) => e.action === 'system.pause')?.who).toContain('值班员 张三');
+  }, 60_000);
+
+  it('when ops add a system file, its secret added to OW_ENV_FILE, and reload, then the gateway reads both again and the command says what it added; a broken folder lists every problem and exits 1', async () => {
+    expect((await run(CLI, ['--help'], {})).stdout).toMatch(/\n {2}reload \[--reason R\]\s+read the gateway's OW_CONFIG_DIR again/);
+    // Its secret as a file names it, added to OW_ENV_FILE now: a reload reads the file again, no restart.
+    fs.writeFileSync(path.join(dir, 'systems', 'city-new.yaml'), YAML.stringify(restSystem('city-new', `${legacy.url}/new`, { auth: { type: 'bearer', token: '${CITY_NEW_TOKEN}' } })));
+    const unset = await cli(['reload']);
+    expect([unset.code, unset.stderr.split('\n')[1]]).toEqual([1, '  systems/city-new.yaml at auth.token: environment variable CITY_NEW_TOKEN is not set']);
+    fs.appendFileSync(file, 'CITY_NEW_TOKEN=city-new-secret-0123\n');
+    const reloaded = await cli(['reload', '--reason', '新增系统']);
+    expect([reloaded.code, reloaded.stderr]).toEqual([0, '']);
+    expect(reloaded.stdout).toBe(['added:      city-new (version 1)', 'changed:    none', 'unchanged:  2 systems', 'routes:     unchanged (version 1)', ''].join('\n'));
+    const c = sampleCase({ targets: ['city-new'] });
+    expect((await submit(gateway, c)).status).toBe(202);
+    await eventually(async () => expect(legacy.received.find((r) => r.url === '/new' && (r.json as { bizNo?: string }).bizNo === c.caseId)?.headers.authorization).toBe('Bearer city-new-secret-0123'));
+
+    fs.writeFileSync(path.join(dir, 'systems', 'city-bad.yaml'), YAML.stringify(restSystem('city-bad', 'not a url', { timeoutMs: 'soon' })));
+    const refused = await cli(['reload']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.split('\n')).toEqual([
+      'ow: 400 invalid_config: The configuration folder does not load as at start-up; nothing was changed.',
+      expect.stringMatching(/^ {2}systems\/city-bad\.yaml at endpoint: /),
+      expect.stringMatching(/^ {2}systems\/city-bad\.yaml at timeoutMs: /),
+      '',
+    ]);
+    fs.rmSync(path.join(dir, 'systems', 'city-bad.yaml'));
+    expect(JSON.parse((await cli(['reload', '--json'])).stdout)).toMatchObject({ added: [], unchanged: ['city-gone', 'city-new', 'city-ok'] });
   }, 60_000);
 
   it('when the token is wrong, the gateway unreachable or the command unknown, then one line says so with its exit code', async () => {

@@ -13,7 +13,9 @@ import { Login, resuming } from './login';
 import { LookupsPanel } from './lookups';
 import { boardPage, selectTab, tab, TABS, type TabName } from './nav';
 import { operatorName, role, signedIn, signOut, type Role } from './session';
+import { NewSystemPage } from './system/new-system';
 import { SystemPage } from './system/page';
+import { RoutesPanel } from './system/routes';
 import { deadLetterTotal } from './systems';
 import { AskDialog, type Tone } from './ui';
 import { unmatchedCount, UnmatchedPanel } from './unmatched';
@@ -21,7 +23,7 @@ import type { WordKey } from './words';
 
 const WALL_KEY = 'ow.console.wall';
 const ROLE_TONE: Readonly<Record<Role, Tone>> = { viewer: 'muted', operator: 'info', admin: 'warn' };
-const TAB_WORDS: Readonly<Record<TabName, WordKey>> = { systems: 'tabSystems', dead: 'tabDead', case: 'tabCase', audit: 'tabAudit', unmatched: 'tabUnmatched', lookups: 'tabLookups' };
+const TAB_WORDS: Readonly<Record<TabName, WordKey>> = { systems: 'tabSystems', dead: 'tabDead', case: 'tabCase', audit: 'tabAudit', unmatched: 'tabUnmatched', lookups: 'tabLookups', routes: 'tabRoutes' };
 
 /** Large type for a wall screen, remembered in this browser. */
 const wall = signal(false);
@@ -135,8 +137,13 @@ export function App() {
           <AuditPanel hidden={hidden('audit')} />
           <UnmatchedPanel hidden={hidden('unmatched')} />
           <LookupsPanel hidden={hidden('lookups')} />
-          <section id="panel-system" role="tabpanel" aria-labelledby="tab-systems" class="panel" hidden={page?.kind !== 'system'}>
+          <RoutesPanel hidden={hidden('routes')} />
+          {/* The pages of the systems board: a system (#system/<id>), adding one (#new-system). */}
+          <section id="panel-system" role="tabpanel" aria-labelledby="tab-systems" class="panel sp-page" hidden={page?.kind !== 'system'}>
             {page?.kind === 'system' ? <SystemPage key={page.id} id={page.id} /> : null}
+          </section>
+          <section id="panel-new-system" role="tabpanel" aria-labelledby="tab-systems" class="panel sp-page" hidden={page?.kind !== 'new-system'}>
+            {page?.kind === 'new-system' ? <NewSystemPage /> : null}
           </section>
         </div>
       </main>

@@ -1,14 +1,15 @@
 /**
  * The systems board (业务系统): every legacy system with its state, health and queue, problem systems
  * first; header counters that filter to the systems they count; pause and resume (operator and
- * admin); each system's id opens its page (#system/<id>), its dead letters link to them. What ops
+ * admin); each system's id opens its page (#system/<id>), its dead letters link to them; an admin
+ * adds a system (#new-system). What ops
  * need at 3 a.m.: since when a system fails, what it said, when it last worked, who waits how long.
  */
 import { signal } from '@preact/signals';
 import { answer, api } from './api';
 import { showDeadLettersOf } from './dead-letters';
 import { t, w } from './language';
-import { onTabShown, systemHash } from './nav';
+import { NEW_SYSTEM_HASH, onTabShown, openPage, systemHash } from './nav';
 import { may, onSignOut } from './session';
 import { autoRefresh, deadLetterTotal, loadSystems, problemRank, PROBLEM_ORDER, refreshed, showSystem, systems, type SystemStatus } from './systems';
 import { beijing, duration, relative } from './time';
@@ -284,6 +285,12 @@ export function BoardPanel({ hidden }: { hidden: boolean }) {
         <button type="button" id="systems-refresh" class="secondary" onClick={(e) => void busy(e.currentTarget, t('refreshFailedTitle'), () => loadSystems())}>
           {t('refresh')}
         </button>
+        {/* Adding a system is a page of the board (#new-system): a template per protocol in the editor. */}
+        {may('admin') ? (
+          <button type="button" id="systems-add" class="primary" data-needs="admin" onClick={() => openPage(NEW_SYSTEM_HASH)}>
+            {t('addSystem')}
+          </button>
+        ) : null}
       </div>
       <div class="table-wrap">
         <table id="systems-table" class="data">

@@ -1,21 +1,25 @@
 /**
  * Where the console is: the tab chosen (a tab `tab-x` shows the panel `panel-x`), or a page of the
- * systems board in their place, named by the address (`#system/<id>`) so that a link can open it and
- * Back leave it. Choosing a tab shows its panel and has it load (each view says how, onTabShown).
+ * systems board in their place, named by the address (`#system/<id>`, `#new-system`) so that a link
+ * can open it and Back leave it. Choosing a tab shows its panel and has it load (each view says how,
+ * onTabShown).
  */
 import { batch, signal } from '@preact/signals';
 import { onSignOut, signedIn } from './session';
 
-export const TABS = ['systems', 'dead', 'case', 'audit', 'unmatched', 'lookups'] as const;
+export const TABS = ['systems', 'dead', 'case', 'audit', 'unmatched', 'lookups', 'routes'] as const;
 export type TabName = (typeof TABS)[number];
 
 /** A page that belongs to the systems board, shown instead of the panels (the board's tab highlighted). */
-export type BoardPage = { kind: 'system'; id: string };
+export type BoardPage = { kind: 'system'; id: string } | { kind: 'new-system' };
+
+export const NEW_SYSTEM_HASH = '#new-system';
 
 export const tab = signal<TabName>('systems');
 export const boardPage = signal<BoardPage | undefined>(pageOf(location.hash));
 
 function pageOf(hash: string): BoardPage | undefined {
+  if (hash === NEW_SYSTEM_HASH) return { kind: 'new-system' };
   const system = /^#system\/([^/?#]+)$/.exec(hash);
   if (system) {
     try {

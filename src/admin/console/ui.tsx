@@ -279,41 +279,48 @@ export const withReason = <B extends object>(reason: string, body: B): B & { rea
 
 // ---------------------------------------------------------------- paging
 
-interface PagerState {
-  /** Cursors of the pages before this one ('' = the first). */
-  before: string[];
-  cursor: string;
-  next?: string;
-  /** How many the page shown has; undefined until one is. */
-  count?: number;
+/** The page shown: its number, how many it has, whether there is one after. */
+interface ShownPage {
+  page: number;
+  count: number;
+  more: boolean;
 }
 
 /**
  * Cursor paging as the API gives it (`next`): the cursors of the pages before are kept, so ops can
- * go back as well as on. `load()` fetches the page at `cursor()` and then calls `shown()`.
+ * go back as well as on. `load()` fetches the page at `cursor()` and then calls `shown()`; what the
+ * pager says changes only then, with the rows it speaks of.
  */
 export class Pager {
-  readonly state = signal<PagerState>({ before: [], cursor: '' });
+  /** Cursors of the pages before the one asked for ('' = the first). */
+  private before: string[] = [];
+  private at = '';
+  private next: string | undefined;
+  readonly page = signal<ShownPage | undefined>(undefined);
 
   constructor(private readonly load: () => void) {}
 
   cursor(): string {
-    return this.state.peek().cursor;
+    return this.at;
   }
 
   /** Back to the first page (what is shown stays until the next page is). */
   reset(): void {
-    this.state.value = { ...this.state.peek(), before: [], cursor: '', next: undefined };
+    this.before = [];
+    this.at = '';
+    this.next = undefined;
   }
 
   /** Nothing shown: signed out. */
   clear(): void {
-    this.state.value = { before: [], cursor: '' };
+    this.reset();
+    this.page.value = undefined;
   }
 
   /** Called with a page's `next` once it is shown. */
   shown(next: string | undefined, count: number): void {
-    this.state.value = { ...this.state.peek(), next, count };
+    this.next = next;
+    this.page.value = { page: this.before.length + 1, count, more: Boolean(next) };
   }
 
   first(): void {
@@ -322,38 +329,36 @@ export class Pager {
   }
 
   previous(): void {
-    const before = [...this.state.peek().before];
-    const cursor = before.pop() ?? '';
-    this.state.value = { ...this.state.peek(), before, cursor };
+    this.at = this.before.pop() ?? '';
     this.load();
   }
 
   following(): void {
-    const { before, cursor, next } = this.state.peek();
-    if (!next) return;
-    this.state.value = { ...this.state.peek(), before: [...before, cursor], cursor: next };
+    if (!this.next) return;
+    this.before.push(this.at);
+    this.at = this.next;
     this.load();
   }
 }
 
 export function PagerView({ id, pager }: { id: string; pager: Pager }) {
-  const { before, next, count } = pager.state.value;
+  const shown = pager.page.value;
   return (
     <div id={id} class="pager">
-      {count === undefined ? null : (
+      {shown ? (
         <>
-          <button type="button" class="secondary" data-page="first" disabled={before.length === 0} onClick={() => pager.first()}>
+          <button type="button" class="secondary" data-page="first" disabled={shown.page === 1} onClick={() => pager.first()}>
             {t('firstPage')}
           </button>
-          <button type="button" class="secondary" data-page="prev" disabled={before.length === 0} onClick={() => pager.previous()}>
+          <button type="button" class="secondary" data-page="prev" disabled={shown.page === 1} onClick={() => pager.previous()}>
             {t('previousPage')}
           </button>
-          <span class="hint">{t(next ? 'pageOfMore' : 'pageOf', { page: before.length + 1, count })}</span>
-          <button type="button" class="secondary" data-page="next" disabled={!next} onClick={() => pager.following()}>
+          <span class="hint">{t(shown.more ? 'pageOfMore' : 'pageOf', { page: shown.page, count: shown.count })}</span>
+          <button type="button" class="secondary" data-page="next" disabled={!shown.more} onClick={() => pager.following()}>
             {t('nextPage')}
           </button>
         </>
-      )}
+      ) : null}
     </div>
   );
 }

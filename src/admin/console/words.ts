@@ -46,6 +46,11 @@ export const VOCAB = {
     'system.configure': ['修改配置', 'change configuration'],
     'system.rollback': ['回滚配置', 'roll configuration back'],
     'system.reset': ['恢复文件配置', 'reset to the file'],
+    'system.create': ['新增系统', 'add a system'],
+    'system.remove': ['删除系统', 'remove a system'],
+    'routes.configure': ['修改路由', 'change routes'],
+    'routes.rollback': ['回滚路由', 'roll routes back'],
+    'config.reload': ['重新加载配置目录', 'reload the configuration'],
     'system.dry_run': ['试运行', 'dry-run a system'],
     'dead_letter.replay': ['重放死信', 'replay a dead letter'],
     'dead_letter.correct': ['更正办件', 'correct a case'],
@@ -111,6 +116,8 @@ export const VOCAB = {
     receipt_mismatch: ['办件编号与回执号不属于同一投递', 'the caseId and the receipt number name different deliveries'],
     version_conflict: ['配置已被他人修改，请刷新后再试', 'the configuration changed meanwhile'],
     version_mismatch: ['配置版本已过期，请刷新后重做修改', 'the version is stale'],
+    precondition_required: ['须带 If-Match（修改所基于的版本）', 'If-Match is required'],
+    system_busy: ['该系统仍有投递、死信或配置引用，不能删除', 'the system is still in use; not removed'],
     payload_too_large: ['请求内容过大', 'the body is too large'],
     too_many_requests: ['请求过于频繁，请稍后再试', 'too many requests'],
     unsupported_media_type: ['请求格式不受支持', 'unsupported media type'],
@@ -173,6 +180,7 @@ export const WORDS = {
   tabAudit: ['审计记录', 'Audit'],
   tabUnmatched: ['未匹配结果', 'Unmatched'],
   tabLookups: ['查询记录', 'Look-ups'],
+  tabRoutes: ['路由', 'Routes'],
 
   // Shared: buttons, columns, errors, toasts, the reason dialog, paging, times
   all: ['全部', 'all'],
@@ -258,6 +266,7 @@ export const WORDS = {
   resumeFailed: ['恢复失败', 'Resume failed'],
   pausedTitle: ['已暂停', 'Paused'],
   resumedTitle: ['已恢复', 'Resumed'],
+  addSystem: ['新增系统…', 'Add a system…'],
 
   // Dead letters
   deadLettersHint: ['重试次数用尽的投递。重放会以相同幂等键重新排队。', 'Deliveries whose attempts ran out. A replay queues them again with the same Idempotency-Key.'],
@@ -472,7 +481,36 @@ export const WORDS = {
   pause: ['暂停', 'Pause'],
   resume: ['恢复', 'Resume'],
   pausedDone: ['已暂停 {id}。', '{id} paused.'],
-  resumedDone: ['已恢复 {id}。', '{id} resumed.'],} as const satisfies Record<string, Pair>;
+  resumedDone: ['已恢复 {id}。', '{id} resumed.'],
+  added: ['已新增系统 {id}（版本 v{version}），各网关进程将在数秒内启动其投递。', 'System {id} added (version v{version}); every gateway process starts delivering to it within seconds.'],
+
+  // Adding a system
+  newTitle: ['新增业务系统', 'Add a legacy system'],
+  newHint: [
+    '从模板开始：选择协议，再按对方系统的接口修改 id、名称、地址和映射。保存即新增该系统：网关按启动时校验配置文件的规则校验，各网关进程在 5 秒内开始向它投递。',
+    "Start from a template: pick the protocol, then change the id, name, endpoint and mappings to the system's interface. Saving adds the system: the gateway checks it as it checks its files at start-up, and every gateway process starts delivering to it within 5 s.",
+  ],
+  newTemplateNote: ['模板中的地址 127.0.0.1 只是占位，请改为对方系统的地址；推送结果的系统还需填写 result.inboundToken。', "The template's 127.0.0.1 endpoint is a placeholder: put the system's address. A system that pushes results also needs result.inboundToken."],
+  newProtocol: ['协议模板', 'Protocol template'],
+  newCreate: ['新增', 'Add'],
+  newCreateLabel: ['新增该业务系统', 'Add this legacy system'],
+  newNoId: ['未新增：YAML 中缺少 id（小写字母、数字和连字符）。', 'Not added: the YAML has no id (lower-case letters, digits and dashes).'],
+  newExists: ['未新增：已有 ID 为 {id} 的业务系统。', 'Not added: a system with the id {id} exists.'],
+  openExisting: ['打开该系统', 'Open that system'],
+  newAdminOnly: ['只有管理员能新增业务系统。', 'Only an admin may add a legacy system.'],
+  notAdded: ['未新增：配置有 {n} 处错误，请按提示修改。', 'Not added: {n} error(s) in the configuration, marked below.'],
+
+  // The routes
+  routesTitle: ['路由：事项编码 → 业务系统', 'Routes: item code → systems'],
+  routesHint: [
+    '按 itemCode 通配符自上而下匹配，第一条匹配的路由决定投递给哪些系统；unrouted 为 reject（拒收）或兜底系统。保存为新版本，各网关进程在 5 秒内按新路由分派。',
+    'Routes are tried top to bottom by their itemCode glob; the first that matches decides which systems get the case. unrouted is reject or a catch-all system. Saved as a new version; every gateway process routes by it within 5 s.',
+  ],
+  routesReadOnly: ['只读：只有管理员能修改路由。', 'Read-only: only an admin may change the routes.'],
+  routesSaved: ['已保存为路由版本 v{version}，各网关进程将在数秒内使用。', 'Saved as routes version v{version}; every gateway process uses it within seconds.'],
+  routesStale: ['未保存：在您编辑期间，{who} 已把路由改为版本 v{version}。', 'Not saved: {who} changed the routes to version v{version} while you were editing.'],
+  routesRollbackConfirm: ['把路由版本 v{version} 的内容保存为新版本。', 'Store the content of routes version v{version} as a new version.'],
+  routesRolledBack: ['已回滚：路由版本 v{from} 的内容已保存为版本 v{version}。', 'Rolled back: the content of routes version v{from} is now version v{version}.'],} as const satisfies Record<string, Pair>;
 
 export type WordKey = keyof typeof WORDS;
 
@@ -483,8 +521,9 @@ export function say(key: WordKey, lang: Lang, vars: Readonly<Record<string, stri
 
 /**
  * A history summary of a configuration version as the gateway writes it (src/config/live.ts:
- * "changed request, timeoutMs", "rollback to version 2: …", "reset to the file: …", "the
- * configuration file", "no change") in `lang`; anything else is shown as written.
+ * "changed request, timeoutMs", "rollback to version 2: …", "reset to the file: …", "reloaded from
+ * the file: …", "created", "created from the file", "removed", "the configuration file", "no
+ * change") in `lang`; anything else is shown as written.
  */
 export function summaryWords(summary: string, lang: Lang): string {
   if (lang === 'en') return summary;
@@ -492,6 +531,10 @@ export function summaryWords(summary: string, lang: Lang): string {
     if (part === 'the configuration file') return '配置文件';
     if (part === 'no change') return '无改动';
     if (part === 'reset to the file') return '恢复为文件配置';
+    if (part === 'created') return '新增';
+    if (part === 'created from the file') return '由配置文件新增';
+    if (part === 'reloaded from the file') return '从配置文件重新加载';
+    if (part === 'removed') return '已删除';
     const rollback = /^rollback to version (\d+)$/.exec(part);
     if (rollback) return `回滚到版本 v${rollback[1]}`;
     const changed = /^changed (.+)$/.exec(part);
@@ -619,6 +662,12 @@ export const MESSAGES: readonly MessagePattern[] = [
   { id: 'replayed_by', re: re('replayed by (.+?)(?:: (.*))?'), zh: (m) => [`由 ${m[1]} 重放`, m[2] ? `：${m[2]}` : ''] },
   { id: 'corrected_by', re: re('by (.+?): (.*)'), zh: (m, more) => [`由 ${m[1]} 更正：`, ...more(m[2])] },
   { id: 'discarded_by', re: re('discarded by (.+?): (.*)'), zh: (m) => [`由 ${m[1]} 丢弃：${m[2]}`] },
+  // A reload's audit detail: what it added, changed, which routes version, which systems have no file.
+  { id: 'reload_added', re: re('added ([^;]+)(?:; (.*))?'), zh: (m, more) => [`新增 ${m[1]}`, ...(m[2] ? ['；', ...more(m[2])] : [])] },
+  { id: 'reload_changed', re: re('changed ([^;]+); (.*)'), zh: (m, more) => [`改动：${m[1]}；`, ...more(m[2])] },
+  { id: 'reload_routes', re: re('routes version (\\d+)(?:; (.*))?'), zh: (m, more) => [`路由版本 ${m[1]}`, ...(m[2] ? ['；', ...more(m[2])] : [])] },
+  { id: 'reload_no_file', re: re('without a file: (.+)'), zh: (m) => [`无配置文件（仍在运行）：${m[1]}`] },
+  { id: 'nothing_changed', re: re('nothing changed'), zh: () => ['无改动'] },
   { id: 'changed', re: re('changed (.*)'), zh: (m) => [`改动：${m[1]}`] },
   { id: 'resubmitted', re: re('the applicant sent the completed case \\(补正\\); sent again'), zh: () => ['申请人已补正，办件重新发送'] },
   { id: 'dry_run', re: re('case (\\S+) \\(([^,)]+)(, masked)?\\), (.+)'), zh: (m, more) => [`办件 ${m[1]}（${DRY_CASES[m[2]] ?? m[2]}${m[3] ? '，已脱敏' : ''}），`, ...more(m[4])] },
@@ -688,6 +737,14 @@ export const MESSAGES: readonly MessagePattern[] = [
   { id: 'lone_surrogate', re: re('contains an unpaired surrogate \\((U\\+\\S+)\\)'), zh: (m) => [`含有不成对的代理字符（${m[1]}）`] },
   { id: 'key_not_allowed', re: re('the key "(.+)" is not allowed'), zh: (m) => [`不允许使用键 "${m[1]}"`] },
   { id: 'bad_cursor', re: re('not the `next` of an earlier page'), zh: () => ['不是上一页给出的 next'] },
+  { id: 'id_rule', re: re('lower-case letters, digits and dashes'), zh: () => ['只能使用小写字母、数字和连字符'] },
+  { id: 'names_system', re: re('names system "(.+)"'), zh: (m) => [`引用了业务系统 "${m[1]}"`] },
+  { id: 'file_still_there', re: re('the file is still in the configuration folder: remove it first \\(a reload would add the system again\\)'), zh: () => ['配置目录中仍有该系统的文件：请先删除（否则重新加载会再次添加该系统）'] },
+  { id: 'in_flight', re: re('(\\d+) deliveries waiting, delayed or active'), zh: (m) => [`${m[1]} 件投递在等待、延迟或处理中`] },
+  { id: 'dead_letters', re: re('(\\d+) dead letters'), zh: (m) => [`${m[1]} 封死信`] },
+  { id: 'redacted_none', re: re('\\[redacted\\] keeps the secret of the version in use, and it has none here: send the value itself'), zh: () => ['[redacted] 表示沿用运行版本的密钥，但这里没有可沿用的：请直接提交取值'] },
+  { id: 'header_required', re: re('required'), zh: () => ['必填'] },
+  { id: 'only_star', re: re('not \\*'), zh: () => ['只能为 *'] },
   // … and zod's own English (src/config/schema.ts, the API's schemas).
   { id: 'zod_type', re: re('Invalid input: expected (\\S+), received (\\S+)'), zh: (m) => [`类型不对：应为 ${zodWord(m[1])}，实为 ${zodWord(m[2])}`] },
   { id: 'zod_literal', re: re('Invalid input: expected (.+)'), zh: (m) => [`取值不对：应为 ${m[1]}`] },

@@ -218,6 +218,17 @@ export class ConfigDocument<V> extends EditedConfig {
     });
   }
 
+  /** The latest version read again (nothing unsaved in the editor): the one shown now. */
+  showLatest(latest: V, history: readonly VersionInfo[]): void {
+    batch(() => {
+      this.running.value = latest;
+      this.runningText.value = this.source.textFor(latest);
+      this.history.value = history;
+      this.setText(this.runningText.peek());
+      this.diff.value = { kind: 'editing' };
+    });
+  }
+
   async reloadHistory(): Promise<void> {
     try {
       this.history.value = await this.source.history();

@@ -14,6 +14,7 @@ import { t } from '../language';
 import { may, onSignOut, signedIn } from '../session';
 import { loadSystems, showSystem, systems } from '../systems';
 import { ConfigDocument, loadKit, problemLines, type Kit, type VersionedSource } from './document';
+import { takeAdded } from './new-system';
 import { BackLink, ConfirmView, DiffView, ErrorList, HistoryTable, NoticeView } from './parts';
 import type { WordKey } from '../words';
 
@@ -67,7 +68,10 @@ class SystemPageModel {
     const draft = drafts.get(this.id);
     drafts.delete(this.id);
     const version = doc.version();
-    if (draft && draft.version === version) {
+    const addedAt = takeAdded(this.id);
+    if (addedAt !== undefined) {
+      doc.notice.value = { kind: 'ok', text: () => t('added', { id: this.id, version: addedAt }) };
+    } else if (draft && draft.version === version) {
       doc.setText(draft.text);
       doc.notice.value = { kind: 'info', text: () => t('draftRestored', { version }) };
     } else if (draft) {

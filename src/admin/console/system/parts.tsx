@@ -155,7 +155,7 @@ export function DiffView<V>({ doc, prefix }: { doc: ConfigDocument<V>; prefix: s
   );
 }
 
-/** The history of versions: each can be viewed; an admin may roll back to any but the running one. */
+/** The history of versions: each can be viewed; an admin may roll back to any but the running one (or a removal). */
 export function HistoryTable<V>({ doc, prefix, canRollback }: { doc: ConfigDocument<V>; prefix: string; canRollback: boolean }) {
   const running = doc.runningVersion();
   const lang = language.value;
@@ -198,10 +198,13 @@ export function HistoryTable<V>({ doc, prefix, canRollback }: { doc: ConfigDocum
                   {v.applyError ? <div class="hint bad-text">{t('applyError', { message: v.applyError })}</div> : null}
                 </td>
                 <td class="nowrap">
-                  <button type="button" class="link" aria-label={t('viewLabel', { version: v.version })} onClick={() => void doc.viewVersion(v.version, `${prefix}-diff`)}>
-                    {t('view')}
-                  </button>
-                  {canRollback && !current ? (
+                  {/* The version that removed a system has no content to view or go back to. */}
+                  {v.removed ? null : (
+                    <button type="button" class="link" aria-label={t('viewLabel', { version: v.version })} onClick={() => void doc.viewVersion(v.version, `${prefix}-diff`)}>
+                      {t('view')}
+                    </button>
+                  )}
+                  {canRollback && !current && !v.removed ? (
                     <>
                       {' '}
                       <button type="button" class="secondary sp-act" disabled={busy} aria-label={t('rollbackLabel', { version: v.version })} onClick={() => doc.askRollback(v.version)}>

@@ -16,6 +16,7 @@ import { MESSAGES } from './dialects';
 import { PushError, type LookupRequest, type LookupVerdict, type PolledResult, type ProtocolSimulator, type SimContext, type Submission, type Verdict } from './protocol';
 import { SAMPLE_PEOPLE } from './samples';
 import { ResultBodyBuilder, type IntendedResult, type ResultOutcome } from './results';
+import type { ReceivedMaterial } from './received-materials';
 
 /**
  * A system's counters. Every submission that is not a recognised redelivery counts once in
@@ -90,6 +91,8 @@ export interface SimRequest {
   /** The submission's headers, credentials (Authorization) left out. */
   headers: Record<string, string>;
   body: unknown;
+  /** The materials it carried, as checked (kind, name, size, sha256, how they came). */
+  materials?: ReceivedMaterial[];
   outcome: Outcome;
   receiptNo?: string;
 }
@@ -420,7 +423,7 @@ export class SimCore {
       // Credentials stay out of the log a test or the demo may print.
       if (name.toLowerCase() !== 'authorization') headers[name.toLowerCase()] = value;
     }
-    sim.log.push({ at: new Date().toISOString(), idempotencyKey: submission.idempotencyKey, headers, body: submission.body, outcome, receiptNo });
+    sim.log.push({ at: new Date().toISOString(), idempotencyKey: submission.idempotencyKey, headers, body: submission.body, ...(submission.materials ? { materials: submission.materials } : {}), outcome, receiptNo });
     if (sim.log.length > REQUEST_LOG_SIZE) sim.log.shift();
   }
 

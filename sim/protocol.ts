@@ -7,6 +7,7 @@
 import type http from 'node:http';
 import type express from 'express';
 import type { SystemConfig } from '../src/config/schema';
+import type { ReceivedMaterial } from './received-materials';
 
 /** What the core decided about one submission. */
 export type Verdict =
@@ -33,6 +34,8 @@ export interface Submission {
   /** Whether the credentials the protocol carries were right (the protocol module checks them). */
   authorized: boolean;
   headers: Record<string, string>;
+  /** The materials it carried (inline or attached), each checked against what it said of itself. */
+  materials?: ReceivedMaterial[];
 }
 
 /** A shared-data look-up as a protocol simulator read it off the wire. */

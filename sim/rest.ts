@@ -9,9 +9,13 @@ import type { SystemConfig } from '../src/config/schema';
 import { httpAuthorized } from './auth';
 import { dialectOf, MESSAGES, type Dialect } from './dialects';
 import { flatHeaders, lookupAnswer, PushError, verdictAnswer, type ProtocolSimulator } from './protocol';
+import { checkAttached, checkInline, isMultipart, MaterialCheckError, readMultipart, type ReceivedMaterial } from './received-materials';
 
 /** How long one push may take before it counts as failed (and is retried). */
 const PUSH_TIMEOUT_MS = 10_000;
+
+/** The largest multipart submission a simulated system reads (its parts streamed, never held). */
+const MULTIPART_LIMIT = 1024 * 1024 * 1024;
 
 /** The request's bytes as express.raw left them (nothing when there was no body). */
 function rawOf(req: Request): Buffer {
@@ -35,22 +39,46 @@ export const restSimulator: ProtocolSimulator = {
     const served = new Map<string, { system: SystemConfig; dialect: Dialect }>();
     for (const system of ctx.systems) served.set(system.id, { system, dialect: await dialectOf(system) });
     // Raw bodies: the simulator parses JSON itself so that a malformed body gets an answer in the
-    // system's dialect, whatever its content type.
-    const rawBody = express.raw({ type: () => true, limit: '10mb' });
+    // system's dialect, whatever its content type. Multipart bodies (materials attached) are left
+    // to stream through the multipart reader.
+    const rawBody = express.raw({ type: (req) => !isMultipart(req), limit: '10mb' });
 
     app.post('/sim/:systemId/cases', rawBody, async (req, res, next) => {
       const entry = served.get(req.params.systemId);
       // Another protocol's system (or none): left to the other simulators and the 404 handler.
       if (!entry) return next();
-      const raw = rawOf(req);
+      const { system } = entry;
+      // The JSON (the whole body, or part "body" of a multipart one) and the materials as checked.
+      let raw = rawOf(req);
+      let body: Record<string, unknown> | undefined;
+      let materials: ReceivedMaterial[] | undefined;
+      let why: string | undefined;
+      try {
+        if (isMultipart(req)) {
+          const { parts, root } = await readMultipart(req, MULTIPART_LIMIT);
+          // The JSON part stands for the body: a signed multipart request is not checked over its parts.
+          raw = root?.bytes ?? Buffer.alloc(0);
+          body = parseObject(raw);
+          if (body) materials = checkAttached(system, body, parts, 'form-data');
+          else why = 'part "body" must be a JSON object';
+        } else {
+          body = parseObject(raw);
+          if (body && system.materials?.mode === 'inline') materials = checkInline(system, body);
+        }
+      } catch (err) {
+        if (!(err instanceof MaterialCheckError)) throw err;
+        body = undefined;
+        why = err.message;
+      }
       const verdict = await ctx.submit({
-        systemId: entry.system.id,
-        body: parseObject(raw),
+        systemId: system.id,
+        body,
         idempotencyKey: req.get('idempotency-key'),
-        authorized: httpAuthorized(entry.system.auth, (name) => req.get(name), raw),
+        authorized: httpAuthorized(system.auth, (name) => req.get(name), raw),
         headers: flatHeaders(req.headers),
+        ...(materials?.length ? { materials } : {}),
       });
-      const reply = verdictAnswer(entry.dialect, verdict);
+      const reply = verdictAnswer(entry.dialect, verdict, why);
       if (!reply) {
         req.socket.destroy();
         return;

@@ -35,6 +35,14 @@ export interface WorldOptions {
   patchSystem?: (system: Record<string, unknown>) => void;
   /** Extra system files (e.g. a look-up-only system). */
   extraSystems?: Array<Record<string, unknown> & { id: string }>;
+  /** Replaces routes.yaml (as an object); by default 330800-FG-* goes to city-civil-affairs. */
+  routes?: unknown;
+  /**
+   * The in-process gateway delivers too (role `all`), so that a case can go to its systems, be
+   * asked for more and be resubmitted with what a look-up found; by default it only takes cases
+   * and look-ups (role `api`).
+   */
+  deliver?: boolean;
   log?: Logger;
   /**
    * Runs the simulators and the gateway each in a process of its own (dist/sim/main.js and
@@ -128,7 +136,7 @@ export async function startLookupWorld(options: WorldOptions): Promise<World> {
     }
   };
   write();
-  fs.writeFileSync(path.join(dir, 'routes.yaml'), YAML.stringify({ routes: [{ itemCode: '330800-FG-*', targets: ['city-civil-affairs'] }], unrouted: 'reject' }));
+  fs.writeFileSync(path.join(dir, 'routes.yaml'), YAML.stringify(options.routes ?? { routes: [{ itemCode: '330800-FG-*', targets: ['city-civil-affairs'] }], unrouted: 'reject' }));
   const sharedData = options.sharedData ?? YAML.parse(fs.readFileSync(path.join(shipped, 'shared-data.yaml'), 'utf8'));
   fs.writeFileSync(path.join(dir, 'shared-data.yaml'), YAML.stringify(sharedData));
 
@@ -178,7 +186,7 @@ export async function startLookupWorld(options: WorldOptions): Promise<World> {
     port: 0,
     host: '127.0.0.1',
     keyPrefix: options.keyPrefix,
-    role: 'api',
+    role: options.deliver ? 'all' : 'api',
     dataDir: path.join(dir, 'data'),
   });
   return {

@@ -229,6 +229,23 @@ export const dryRunAnswerSchema = z.object({
     byteLength: count,
   }),
   reply: z.object({ success: z.boolean(), receiptNo: z.string().optional(), error: z.string().optional(), retryable: z.boolean() }).optional().describe('What `response.*` made of the sample reply.'),
+  materials: z
+    .array(
+      z.object({
+        kind: z.string(),
+        name: z.string(),
+        size: count.optional(),
+        sha256: z.string().optional(),
+        mime: z.string().optional(),
+        handover: z.enum(['uri', 'base64', 'form-data', 'mtom']).describe('How the delivery would hand it over: its URI in the mapped body (reference), base64 in the body (inline), a multipart/form-data part or an MTOM/XOP part (attach).'),
+        field: z.string().optional().describe('Where in the body it (or its reference to the part) would go: `materials.field`.'),
+        state: z
+          .enum(['fetched', 'not_fetched_yet', 'by_reference'])
+          .describe('`fetched`: a delivery of this case already fetched it (size and digest as fetched); `not_fetched_yet`: a delivery would fetch it first (a dry run fetches nothing); `by_reference`: never fetched for this system.'),
+      }),
+    )
+    .optional()
+    .describe('The materials this system takes from the case, and how each would be handed over: sizes and digests, never the bytes (and never the URI). `request.body` shows the body as mapped, without them.'),
   sealPreview: z.string().optional().describe('For a sealed system: the `X-OW-Seal` in `headers` is a preview, not signed, and never verifies.'),
   sent: z.literal(false).describe('Nothing was sent.'),
 });

@@ -1,7 +1,7 @@
 /**
  * Builds the gateway's express app without listening, so tests run it on port 0 with real HTTP.
  */
-import express, { type ErrorRequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type Request } from 'express';
 import type { z } from 'zod';
 import type { GatewayConfig } from './config/loader';
 import type { CaseStore } from './cases/store';
@@ -30,7 +30,7 @@ import type { SharedDataService } from './shared-data/service';
 import type { LookupDocuments } from './materials/lookup-documents';
 import { sharedDataRoutes } from './shared-data/routes';
 import { answer, NONE } from './api-docs';
-import { healthSchema, readinessSchema } from './api-schemas';
+import { healthSchema, readinessSchema, type AuditEntry } from './api-schemas';
 import { mount, route } from './platform/route';
 import { maskPath } from './platform/privacy';
 
@@ -187,7 +187,12 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
 
-  mount(app, resultRoutes({ results: deps.results, bodyLimit }));
+  /** An ops action audited with the caller's name (X-OW-Operator) and the role of the token used. */
+  const auditAs = async (req: Request, entry: Pick<AuditEntry, 'action' | 'target' | 'detail'>): Promise<void> => {
+    const { who, role } = operatorOf(req);
+    await deps.operations.audit({ who, role, ...entry });
+  };
+  mount(app, resultRoutes({ results: deps.results, bodyLimit, audit: auditAs }));
   mount(app, xmlResultRoutes({ results: deps.results, bodyLimit, log: deps.log }));
   mount(app, soapResultRoutes({ results: deps.results, bodyLimit, log: deps.log, nonces: noncesInRedis(deps.redis, deps.prefix) }));
 
@@ -211,10 +216,7 @@ export function createApp(deps: AppDeps): express.Express {
       quarantine: new Quarantine(deps.redis, deps.prefix),
       redis: deps.redis,
       sweepKeys: { finished: deps.store.finishedKey, archived: deps.store.archivedKey },
-      audit: async (req, entry) => {
-        const { who, role } = operatorOf(req);
-        await deps.operations.audit({ who, role, ...entry });
-      },
+      audit: auditAs,
       now: deps.now,
     }),
   );

@@ -218,7 +218,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const operations = new Operations({ config: current, live, store, queues, circuits, health, endpoints, sealer: seals, log, redis: intakeRedis, prefix, now: options.now, ledger });
   const lookupDocuments = new LookupDocuments(intakeRedis, prefix, () => durationMs(current().gateway.retention.hot));
   // Materials are fetched into this host's data folder, once per case; the record of what was fetched is the case's, in Redis.
-  const materialCache = new MaterialCache({ dataDir: options.dataDir ?? process.env.OW_DATA_DIR ?? './data', redis: workerRedis, config: current, lookupDocuments, recordKey: (caseId) => workerStore.materialsKey(caseId), log });
+  const materialCache = new MaterialCache({
+    dataDir: options.dataDir ?? process.env.OW_DATA_DIR ?? './data',
+    redis: workerRedis,
+    config: current,
+    lookupDocuments,
+    recordKey: (caseId) => workerStore.materialsKey(caseId),
+    log,
+    onFetch: (storeId, outcome, bytes) => {
+      metrics.materialFetches.inc({ storeId, outcome });
+      if (bytes > 0) metrics.materialFetchedBytes.inc({ storeId }, bytes);
+    },
+  });
   const materials = new MaterialDeliveries({ cache: materialCache, audit: (entry) => operations.audit(entry) });
 
   const role = options.role ?? 'all';
@@ -307,6 +318,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const app = createApp({ config: current, store, queues, results, operations, redis: intakeRedis, prefix, tokens: options.tokens, intakeHmacSecret: options.intakeHmacSecret, log, metrics, accepting: () => accepting, now: options.now, seals, sealVerifier, ledger, archive, sharedData, lookupDocuments, workers: workersRunning, probesOnly: role === 'worker' });
   const host = options.host ?? '0.0.0.0';
   const server = http.createServer(app);
+  // A kept-alive connection is closed by the client or the proxy in front, never by us first: closing
+  // one idle at 5 s (Node's default) races a request sent on it at that moment, which then fails with
+  // ECONNRESET (clients and ingresses keep idle connections for up to about a minute). The header
+  // deadline stays just above it, as Node requires.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   answerUnparsable(server);
 
   const stop = async (): Promise<void> => {

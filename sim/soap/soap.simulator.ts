@@ -16,12 +16,13 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { speaks, type SystemConfig, type SystemOf } from '../../src/config/schema';
 import { GuardedSoapServer } from '../../adapters/soap/soap.server';
 import { SoapOperation } from '../../adapters/soap/soap.client';
-import { soapFault } from '../../adapters/soap/soap.faults';
+import { faultEnvelope, faultStatus, soapFault } from '../../adapters/soap/soap.faults';
 import { presentedToken, UsernameTokenVerifier } from '../../adapters/soap/wsse';
 import { PermanentError } from '../../src/platform/failure';
 import { httpAuthorized } from '../auth';
 import { flatHeaders, lookupReply, PushError, type ProtocolSimulator, type SimContext, type Verdict } from '../protocol';
 import { soapDialectOf, type SoapDialect } from './dialects';
+import { checkAttached, checkInline, isMultipart, MaterialCheckError, readMultipart, type ReceivedMaterial, type ReceivedPart } from '../received-materials';
 
 /** How long one push may take before it counts as failed (and is retried). */
 const PUSH_TIMEOUT_MS = 10_000;
@@ -31,6 +32,9 @@ export const PUSH_RESULT_FIELDS = ['caseId', 'receiptNo', 'outcome', 'message', 
 
 /** Internal header naming the exchange a soap-package request belongs to (never seen on the wire). */
 const EXCHANGE_HEADER = 'x-sim-exchange';
+
+/** The largest MTOM package a simulated system reads (its attachments streamed, never held). */
+const MTOM_LIMIT = 1024 * 1024 * 1024;
 
 export interface SoapSimulatorOptions {
   /**
@@ -45,6 +49,30 @@ interface Exchange {
   raw: Buffer;
   headers: IncomingHttpHeaders;
   down?: boolean;
+  /** The MTOM/XOP parts that came with the envelope (absent: a plain SOAP message). */
+  parts?: ReceivedPart[];
+}
+
+/**
+ * An MTOM/XOP package as the plain SOAP message the soap package reads: the root part's envelope,
+ * each `<xop:Include href="cid:…"/>` replaced by its href (the operation then finds each
+ * material's part by it), under the Content-Type the root part's `type` names.
+ */
+function xopRoot(root: ReceivedPart, version: '1.1' | '1.2'): { envelope: Buffer; contentType: string } {
+  const type = root.headers['content-type'] ?? '';
+  const charset = /charset="?([^";\s]+)"?/i.exec(type)?.[1] ?? 'utf-8';
+  const action = /action="([^"]*)"/i.exec(type)?.[1];
+  // latin1 keeps every byte as it was: '<' never occurs inside a multibyte GBK/GB18030 character.
+  const envelope = Buffer.from(root.bytes!.toString('latin1').replace(/<(?:[\w-]+:)?Include\b[^>]*?\bhref="([^"]+)"[^>]*\/>/g, '$1'), 'latin1');
+  const contentType = version === '1.2' ? `application/soap+xml; charset=${charset}${action ? `; action="${action}"` : ''}` : `text/xml; charset=${charset}`;
+  return { envelope, contentType };
+}
+
+/** The materials in an operation's arguments, checked against the parts (attach) or their base64 (inline). */
+function receivedMaterials(system: SystemOf<'soap'>, args: unknown, exchange: Exchange): ReceivedMaterial[] | undefined {
+  if (exchange.parts) return checkAttached(system, args, exchange.parts, 'mtom');
+  if (system.materials?.mode === 'inline') return checkInline(system, args);
+  return undefined;
 }
 
 interface Served {
@@ -100,13 +128,23 @@ async function serve(system: SystemOf<'soap'>, configDir: string, ctx: SimContex
   const operation = async (args: unknown, _callback: unknown, soapHeader: unknown, req: { headers: IncomingHttpHeaders }) => {
     const exchange = exchanges.get(String(req.headers[EXCHANGE_HEADER]));
     if (!exchange) throw soapFault(settings.version, 'receiver', 'lost track of the request');
+    let materials: ReceivedMaterial[] | undefined;
+    let why: string | undefined;
+    try {
+      materials = receivedMaterials(system, args, exchange);
+    } catch (err) {
+      if (!(err instanceof MaterialCheckError)) throw err;
+      why = err.message;
+    }
     const verdict = await ctx.submit({
       systemId: system.id,
-      body: args !== null && typeof args === 'object' ? args : {},
+      body: why ? undefined : args !== null && typeof args === 'object' ? args : {},
       idempotencyKey: typeof exchange.headers['idempotency-key'] === 'string' ? exchange.headers['idempotency-key'] : undefined,
       authorized: await authorized(system, exchange, soapHeader, verifier),
       headers: flatHeaders(exchange.headers, EXCHANGE_HEADER),
+      ...(materials?.length ? { materials } : {}),
     });
+    if (why && verdict.kind === 'invalid') throw soapFault(settings.version, 'sender', `${verdict.message}: ${why}`);
     const output = reply(system, dialect, verdict);
     if (output === undefined) exchange.down = true;
     return output ?? {};
@@ -188,7 +226,8 @@ export function createSoapSimulator(options: SoapSimulatorOptions = {}): Protoco
       const exchanges = new Map<string, Exchange>();
       const served = new Map<string, Served>();
       for (const system of ctx.systems) if (speaks(system, 'soap')) served.set(system.id, await serve(system, configDir, ctx, exchanges));
-      const rawBody = express.raw({ type: () => true, limit: '10mb' });
+      // MTOM packages are left to stream through the multipart reader.
+      const rawBody = express.raw({ type: (req) => !isMultipart(req), limit: '10mb' });
 
       app.get('/sim/:systemId/soap', (req: Request, res, next) => {
         const entry = served.get(String(req.params.systemId));
@@ -202,9 +241,27 @@ export function createSoapSimulator(options: SoapSimulatorOptions = {}): Protoco
         const { system, server } = entry;
         const id = crypto.randomUUID();
         const exchange: Exchange = { raw: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), headers: req.headers };
+        let headers: IncomingHttpHeaders = req.headers;
+        if (isMultipart(req)) {
+          let read: Awaited<ReturnType<typeof readMultipart>>;
+          try {
+            read = await readMultipart(req, MTOM_LIMIT);
+            if (!read.root) throw new MaterialCheckError('no root part (the envelope)');
+          } catch (err) {
+            if (!(err instanceof MaterialCheckError)) throw err;
+            await ctx.submit({ systemId: system.id, body: undefined, authorized: true, headers: flatHeaders(req.headers) });
+            const version = system.soap.version;
+            res.status(faultStatus(version, 'sender')).type(version === '1.2' ? 'application/soap+xml; charset=utf-8' : 'text/xml; charset=utf-8').send(faultEnvelope(version, 'sender', `MTOM: ${err.message}`));
+            return;
+          }
+          const plain = xopRoot(read.root, system.soap.version);
+          exchange.raw = plain.envelope;
+          exchange.parts = read.parts;
+          headers = { ...req.headers, 'content-type': plain.contentType };
+        }
         exchanges.set(id, exchange);
         try {
-          const answer = await server.handle({ body: exchange.raw, headers: { ...req.headers, [EXCHANGE_HEADER]: id }, url: req.originalUrl });
+          const answer = await server.handle({ body: exchange.raw, headers: { ...headers, [EXCHANGE_HEADER]: id }, url: req.originalUrl });
           if (answer.refused) {
             // Refused before the operation ran (not SOAP, DOCTYPE, unknown operation): still a
             // submission the system received, and a down system answers nothing at all.

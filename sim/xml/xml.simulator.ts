@@ -17,6 +17,7 @@ import { encodeXmlDocument, readXml, type XmlObject } from '../../src/platform/x
 import { httpAuthorized } from '../auth';
 import { flatHeaders, lookupAnswer, PushError, verdictAnswer, type ProtocolSimulator } from '../protocol';
 import { xmlDialectOf, type XmlDialect } from './dialects';
+import { checkInline, MaterialCheckError, type ReceivedMaterial } from '../received-materials';
 
 /** How long one push may take before it counts as failed (and is retried). */
 const PUSH_TIMEOUT_MS = 10_000;
@@ -97,13 +98,24 @@ export const xmlSimulator: ProtocolSimulator = {
       if (!entry) return next();
       const { system, dialect } = entry;
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const read = readSubmission(system, raw, req.get('content-type'));
+      let read = readSubmission(system, raw, req.get('content-type'));
+      // Inline materials: base64 elements at materials.field, each checked against its sha256 and size.
+      let materials: ReceivedMaterial[] | undefined;
+      if (typeof read !== 'string' && system.materials?.mode === 'inline') {
+        try {
+          materials = checkInline(system, read);
+        } catch (err) {
+          if (!(err instanceof MaterialCheckError)) throw err;
+          read = err.message;
+        }
+      }
       const verdict = await ctx.submit({
         systemId: system.id,
         body: typeof read === 'string' ? undefined : read,
         idempotencyKey: req.get('idempotency-key'),
         authorized: httpAuthorized(system.auth, (name) => req.get(name), raw),
         headers: flatHeaders(req.headers),
+        ...(materials?.length ? { materials } : {}),
       });
       const reply = verdictAnswer(dialect, verdict, typeof read === 'string' ? read : undefined);
       if (!reply) {

@@ -39,6 +39,7 @@ import type { Ledger } from '../ledger/ledger';
 import { maskDeep, maskPersonalData, redactUrl } from '../platform/privacy';
 import { storableText } from '../platform/text';
 import { deliverySeal, type Sealer } from '../seal';
+import { materialsFor } from '../materials/handover';
 import type { RedisClient } from '../platform/redis';
 import { CHARSETS, charsetLabel } from '../platform/charset';
 import iconv from 'iconv-lite';
@@ -555,11 +556,14 @@ export class Operations {
     this.system(systemId);
     let subject: Case;
     let caseSource: DryRunAnswer['caseSource'];
+    /** What was fetched for a stored case's materials (a given or sample case has had nothing fetched). */
+    let fetched: Awaited<ReturnType<CaseStore['materialsOf']>> | undefined;
     if (input.caseId) {
       const record = await this.deps.store.getCase(input.caseId);
       if (!record) throw new ApiError('unknown_case', `No stored case ${input.caseId} (it may have been archived).`);
       subject = record.case;
       caseSource = 'stored';
+      fetched = await this.deps.store.materialsOf(record.case.caseId, record.case);
     } else if (input.case) {
       subject = input.case;
       caseSource = 'given';
@@ -616,6 +620,7 @@ export class Operations {
           byteLength: framed.body.length,
         },
         ...(reply ? { reply: { success: reply.success, ...(reply.receiptNo ? { receiptNo: reply.receiptNo } : {}), ...(reply.error ? { error: reply.error } : {}), retryable: reply.retryable } } : {}),
+        ...(subject.materials.length > 0 ? { materials: dryRunMaterials(system, subject, fetched) } : {}),
         ...(seal ? { sealPreview: "X-OW-Seal is a preview of the seal this delivery would carry: it is not signed, and verifying it answers valid: false (a dry run's seal is never valid). A delivery's seal is signed over the bytes it sends." } : {}),
         sent: false,
       };
@@ -738,6 +743,33 @@ export class Operations {
     await this.deps.store.unmatched.drop(parked);
     await this.audit({ who: by.who, role: by.role, action: 'unmatched.discard', target: id, reason, detail: parked.result.caseId ? `named case ${parked.result.caseId}` : undefined });
   }
+}
+
+/**
+ * The materials a system takes from a case, as a dry run shows them: what each is (size and digest
+ * as fetched, or as the case gave them), how it would be handed over, and whether a delivery has
+ * fetched it yet. Nothing is fetched for it; neither bytes nor URIs are shown.
+ */
+function dryRunMaterials(system: SystemConfig, subject: Case, fetched: Awaited<ReturnType<CaseStore['materialsOf']>> | undefined): NonNullable<DryRunAnswer['materials']> {
+  const mode = system.materials?.mode ?? 'reference';
+  const handover = mode === 'reference' ? 'uri' : mode === 'inline' ? 'base64' : system.protocol === 'soap' ? 'mtom' : 'form-data';
+  return materialsFor(system, subject).map((i) => {
+    const m = subject.materials[i]!;
+    const got = fetched?.[i]?.fetched ? fetched[i] : undefined;
+    const size = got?.size ?? m.size;
+    const sha256 = got?.sha256 ?? m.sha256?.toLowerCase();
+    const mime = m.mime ?? got?.mime;
+    return {
+      kind: m.kind,
+      name: m.name,
+      ...(size !== undefined ? { size } : {}),
+      ...(sha256 ? { sha256 } : {}),
+      ...(mime ? { mime } : {}),
+      handover,
+      ...(mode === 'reference' ? {} : { field: system.materials!.field }),
+      state: mode === 'reference' ? 'by_reference' : got ? 'fetched' : 'not_fetched_yet',
+    };
+  });
 }
 
 /** The body's bytes as text in the charset they are in (what a dry run shows). */

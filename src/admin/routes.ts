@@ -534,9 +534,12 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
       security: OPS,
       responses: { '200': answer('File name → YAML text.', configExportSchema), ...errors(OPS_ERRORS) },
     },
-    (req, res) => {
-    requireAdmin(req);
-    res.json(operations.exportConfig());
+    async (req, res) => {
+    const by = requireAdmin(req);
+    const exported = operations.exportConfig();
+    // The whole running configuration leaves the gateway (secrets only as references): who took it is kept.
+    await operations.audit({ who: by.who, role: by.role, action: 'config.export', target: 'config', detail: `${Object.keys(exported.files).length} files` });
+    res.json(exported);
   });
 
   route(

@@ -32,6 +32,7 @@ import type { CaseChanges } from './changes';
 import type { RedisClient } from '../platform/redis';
 import { UnmatchedStore } from '../results/unmatched-store';
 import type { ClockEntry } from '../timelimits/clock';
+import { materialsView } from '../materials/record';
 import {
   caseStatusOf,
   type Case,
@@ -54,6 +55,8 @@ export interface CaseRecord {
   requestId?: string;
   /** The clock's entries, in the ledger's copy only (in Redis they have their own list). */
   clock?: ClockEntry[];
+  /** The case view's materials (as fetched, where they were), in the ledger's copy only (in Redis, worked out from the fetch record). */
+  materials?: CaseView['materials'];
 }
 
 /** What a resubmission with changed content came to (see `resubmit`). */
@@ -115,6 +118,8 @@ export interface CaseSnapshot {
   outboxLength: number;
   /** The clock's entries, oldest first. */
   clock: ClockEntry[];
+  /** The case view's materials, when it has any (the fetch record read after the transaction: it only ever grows). */
+  materials?: CaseView['materials'];
 }
 
 /** A delivery holding a receipt number, as correlating a result by that number needs it. */
@@ -489,7 +494,7 @@ export class CaseStore {
     const record = await this.getCase(caseId);
     if (!record) return undefined;
     const deliveries = (await Promise.all(record.targets.map((t) => this.delivery(caseId, t)))).filter((d): d is DeliveryView => d !== undefined);
-    const materials = record.case.materials.length > 0 ? await this.materialsView(caseId, record.case) : undefined;
+    const materials = record.case.materials.length > 0 ? await this.materialsOf(caseId, record.case) : undefined;
     return {
       caseId,
       itemCode: record.case.itemCode,
@@ -501,16 +506,10 @@ export class CaseStore {
   }
 
   /** Each material as the case gave it, or as fetched: kind, name, size, digest; never its URI or bytes. */
-  private async materialsView(caseId: string, c: Case): Promise<NonNullable<CaseView['materials']>> {
-    const fetched = await this.redis.hgetall(this.materialsKey(caseId));
-    return c.materials.map((m, i) => {
-      const got = fetched[String(i)] ? (JSON.parse(fetched[String(i)]!) as { size: number; sha256: string; mime: string }) : undefined;
-      const size = got?.size ?? m.size;
-      const sha256 = got?.sha256 ?? m.sha256?.toLowerCase();
-      const mime = m.mime ?? got?.mime;
-      return { kind: m.kind, name: m.name, ...(size !== undefined ? { size } : {}), ...(sha256 ? { sha256 } : {}), ...(mime ? { mime } : {}), fetched: got !== undefined };
-    });
+  async materialsOf(caseId: string, c: Case): Promise<NonNullable<CaseView['materials']>> {
+    return materialsView(c, await this.redis.hgetall(this.materialsKey(caseId)));
   }
+
 
   /** The case and all its deliveries as one consistent read (they share a slot), for the ledger. */
   async snapshot(caseId: string): Promise<CaseSnapshot | undefined> {
@@ -539,7 +538,8 @@ export class CaseStore {
       });
     });
     const clock = (replies[replies.length - 1]![1] as string[]).map((e) => JSON.parse(e) as ClockEntry);
-    return { record, deliveries, complete, outboxLength: Number(replies[replies.length - 2]![1]), clock };
+    const materials = record.case.materials.length > 0 ? await this.materialsOf(caseId, record.case) : undefined;
+    return { record, deliveries, complete, outboxLength: Number(replies[replies.length - 2]![1]), clock, ...(materials ? { materials } : {}) };
   }
 
   /**

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import type { CaseRecord, CaseSnapshot } from '../cases/store';
 import type { ClockEntry } from '../timelimits/clock';
+import { materialsView } from '../materials/record';
 import { caseStatusOf, type CaseStatus, type CaseView, type DeliveryStatus, type DeliveryView, type HistoryEntry, type Result } from '../cases/model';
 import type { Logger } from '../platform/logger';
 import { migrate } from './migrate';
@@ -54,11 +55,13 @@ export function archiveOf(snapshot: CaseSnapshot, levelOf: (systemId: string) =>
   });
   const finishedAt = deliveries.map((d) => d.endedAt).reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a), snapshot.record.acceptedAt);
   // The clock's entries travel in the record: the ledger answers for the clock as Redis did.
-  const record = snapshot.clock.length ? { ...snapshot.record, clock: snapshot.clock } : snapshot.record;
+  // So do the materials as they were fetched: the fetch record leaves Redis with the case.
+  const record = { ...snapshot.record, ...(snapshot.clock.length ? { clock: snapshot.clock } : {}), ...(snapshot.materials ? { materials: snapshot.materials } : {}) };
   return { record, status: caseStatusOf(deliveries.map((d) => d.status)), finishedAt, deliveries };
 }
 
 interface DeliveryRow {
+  handover?: DeliveryView['handover'] | null;
   system_id: string;
   status: DeliveryStatus;
   attempts: number;
@@ -166,6 +169,7 @@ export class Ledger {
         last_error: d.lastError ?? null,
         result: d.result ?? null,
         history: d.history,
+        handover: d.handover ?? null,
         accepted_at: record.acceptedAt,
         delivered_at: d.deliveredAt ?? null,
         completed_at: d.completedAt ?? null,
@@ -185,12 +189,12 @@ export class Ledger {
         await tx.query('DELETE FROM ledger_deliveries WHERE case_id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))', [JSON.stringify([...byId.keys()])]);
         if (deliveryRows.length === 0) return;
         await tx.query(
-          `INSERT INTO ledger_deliveries (case_id, position, system_id, level, status, discarded, attempts, receipt_no, last_error, result, history,
+          `INSERT INTO ledger_deliveries (case_id, position, system_id, level, status, discarded, attempts, receipt_no, last_error, result, history, handover,
              accepted_at, delivered_at, completed_at, ended_at)
-           SELECT case_id, position, system_id, level, status, discarded, attempts, receipt_no, last_error, result, history,
+           SELECT case_id, position, system_id, level, status, discarded, attempts, receipt_no, last_error, result, history, handover,
              accepted_at, delivered_at, completed_at, ended_at
              FROM jsonb_to_recordset($1::jsonb) AS r(case_id text, position integer, system_id text, level text, status text, discarded boolean,
-               attempts integer, receipt_no text, last_error text, result jsonb, history jsonb, accepted_at timestamptz, delivered_at timestamptz,
+               attempts integer, receipt_no text, last_error text, result jsonb, history jsonb, handover jsonb, accepted_at timestamptz, delivered_at timestamptz,
                completed_at timestamptz, ended_at timestamptz)`,
           [JSON.stringify(deliveryRows)],
         );
@@ -204,7 +208,7 @@ export class Ledger {
       const [row] = await db.query<{ item_code: string; record: CaseRecord }>('SELECT item_code, record FROM ledger_cases WHERE case_id = $1', [caseId]);
       if (!row) return undefined;
       const rows = await db.query<DeliveryRow>(
-        'SELECT system_id, status, attempts, receipt_no, last_error, result, history FROM ledger_deliveries WHERE case_id = $1 ORDER BY position',
+        'SELECT system_id, status, attempts, receipt_no, last_error, result, history, handover FROM ledger_deliveries WHERE case_id = $1 ORDER BY position',
         [caseId],
       );
       const deliveries = rows.map(
@@ -215,10 +219,13 @@ export class Ledger {
           ...(d.receipt_no !== null ? { receiptNo: d.receipt_no } : {}),
           ...(d.last_error !== null ? { lastError: d.last_error } : {}),
           ...(d.result !== null ? { result: d.result } : {}),
+          ...(d.handover ? { handover: d.handover } : {}),
           history: d.history,
         }),
       );
-      return { caseId, itemCode: row.item_code, status: caseStatusOf(deliveries.map((d) => d.status)), acceptedAt: row.record.acceptedAt, archived: true, deliveries };
+      // Cases archived before materials were recorded show them as the case gave them (never the URI).
+      const materials = row.record.materials ?? (row.record.case.materials.length ? materialsView(row.record.case, {}) : undefined);
+      return { caseId, itemCode: row.item_code, status: caseStatusOf(deliveries.map((d) => d.status)), acceptedAt: row.record.acceptedAt, archived: true, ...(materials ? { materials } : {}), deliveries };
     });
   }
 

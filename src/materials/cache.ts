@@ -27,6 +27,7 @@ import { jcsBytes } from '../seal/canonical';
 import { sm3Hasher } from '../seal/algorithms';
 import type { Seal } from '../seal';
 import type { LookupDocuments } from './lookup-documents';
+import { materialRecordField } from './record';
 import { readMaterialUri, storeUrl, withinStore } from './uri';
 
 /** A material as fetched: its bytes in a file of the cache, and what they are. */
@@ -122,12 +123,6 @@ export class MaterialCache {
     };
   }
 
-  /** What Redis says each fetched material of a case is (the case view). */
-  async recorded(caseId: string): Promise<Map<number, Fetched>> {
-    const all = await this.deps.redis.hgetall(this.recordKey(caseId));
-    return new Map(Object.entries(all).map(([i, text]) => [Number(i), JSON.parse(text) as Fetched]));
-  }
-
   /** Forgets a case that has left Redis: its record key and its files on this host. */
   async forget(caseId: string): Promise<void> {
     await this.deps.redis.del(this.recordKey(caseId));
@@ -137,7 +132,8 @@ export class MaterialCache {
   private async one(kase: Case, index: number, maxBytes?: number): Promise<FetchedMaterial> {
     const material = kase.materials[index]!;
     const key = this.recordKey(kase.caseId);
-    const lock = `${key}:lock:${index}`;
+    const field = materialRecordField(index, material);
+    const lock = `${key}:lock:${field}`;
     const reading = readMaterialUri(material.uri, this.deps.config().gateway.materials);
     if (!reading.ok) throw new PermanentError(`materials[${index}] (${material.kind}) cannot be fetched: ${reading.reason}`);
     const source = reading.source;
@@ -147,7 +143,7 @@ export class MaterialCache {
     const waitMs = (store?.timeoutMs ?? 10_000) + 30_000;
     const deadline = Date.now() + waitMs;
     for (;;) {
-      const known = await this.deps.redis.hget(key, String(index));
+      const known = await this.deps.redis.hget(key, field);
       if (known) {
         const fetched = JSON.parse(known) as Fetched;
         const file = path.join(this.caseDir(kase.caseId), fetched.sha256);
@@ -157,7 +153,7 @@ export class MaterialCache {
       if ((await this.deps.redis.set(lock, token, 'PX', waitMs, 'NX')) === 'OK') {
         try {
           const fetched = source.kind === 'store' ? await this.fromStore(kase.caseId, index, material, source.storeId, store!, source.path, maxBytes) : await this.fromBytes(kase.caseId, index, material, jcsBytes(lookup!.data), 'application/json');
-          await this.deps.redis.hset(key, String(index), JSON.stringify(fetched));
+          await this.deps.redis.hset(key, field, JSON.stringify(fetched));
           return this.describe(index, material, fetched, path.join(this.caseDir(kase.caseId), fetched.sha256), lookup?.seal);
         } finally {
           await this.deps.redis.eval(RELEASE_SCRIPT, 1, lock, token).catch(() => undefined);

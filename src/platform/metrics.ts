@@ -89,6 +89,18 @@ export function createMetrics() {
       buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10],
       registers,
     }),
+    materialFetches: new Counter({
+      name: 'ow_material_fetches_total',
+      help: 'Fetches of case materials from a material store, by store and outcome: fetched (whole and as the case said), failed (unreachable, an error status, broken off), altered (not the sha256 or size the case gave)',
+      labelNames: ['storeId', 'outcome'],
+      registers,
+    }),
+    materialFetchedBytes: new Counter({
+      name: 'ow_material_fetched_bytes_total',
+      help: 'Bytes of case materials fetched whole from a material store, by store',
+      labelNames: ['storeId'],
+      registers,
+    }),
     seals: new Counter({
       name: 'ow_seal_operations_total',
       help: 'Seal operations, by operation (sign, verify), algorithm and outcome (ok, invalid, error)',

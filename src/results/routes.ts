@@ -1,14 +1,14 @@
 /**
  * Results pushed over REST, and the ops view of results no case was found for.
  */
-import { Router, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import { bearerToken } from '../platform/auth';
 import { callerOf, credentialRefused } from '../platform/access';
 import { seesFullData } from '../platform/auth';
 import { ApiError, issueDetails } from '../platform/errors';
 import { maskDeep } from '../platform/privacy';
 import { jsonBody } from '../platform/json-body';
-import { pushAnswerSchema, rematchAnswerSchema, unmatchedListQuerySchema, unmatchedPageSchema, type RematchAnswer, type UnmatchedPageAnswer } from '../api-schemas';
+import { pushAnswerSchema, rematchAnswerSchema, unmatchedListQuerySchema, unmatchedPageSchema, type AuditEntry, type RematchAnswer, type UnmatchedPageAnswer } from '../api-schemas';
 import { answer, errors, json, OPS, OPS_ERRORS, pathParam, SYSTEM } from '../api-docs';
 import { route } from '../platform/route';
 import type { ResultReceiver } from './receiver';
@@ -23,6 +23,8 @@ function cursorOf(cursor: string): UnmatchedCursor {
 export interface ResultRoutesDeps {
   results: ResultReceiver;
   bodyLimit: string | number;
+  /** Writes the ops audit entry of a re-match, with the caller's name and role. */
+  audit: (req: Request, entry: Pick<AuditEntry, 'action' | 'target' | 'detail'>) => Promise<void>;
 }
 
 /**
@@ -114,6 +116,7 @@ export function resultRoutes(deps: ResultRoutesDeps): Router {
     async (req, res) => {
     const id = String(req.params.id);
     const matched = await deps.results.rematchOne(id);
+    await deps.audit(req, { action: 'unmatched.rematch', target: id, detail: matched ? 'matched and recorded' : 'still unmatched' });
     res.status(matched ? 200 : 409).json({ id, matched } satisfies RematchAnswer);
   });
 

@@ -137,6 +137,7 @@ describe('when ops change a system configuration at 3 a.m.', () => {
     await admin(a, 'PUT', `/systems/${ID}`, { ...current.system, request: { body: '{"ywh": caseId, "xm": applicant.name}' } });
     const exported = await admin(a, 'GET', '/config/export');
     expect(exported.status).toBe(200);
+    expect((await admin(a, 'GET', '/audit?limit=1')).body.items[0]).toMatchObject({ action: 'config.export', target: 'config', detail: '3 files' });
     const files = exported.body.files as Record<string, string>;
     expect(Object.keys(files).sort()).toEqual(['gateway.yaml', 'routes.yaml', `systems/${ID}.yaml`]);
     expect(JSON.stringify(files)).not.toContain('s3cret');

@@ -234,6 +234,12 @@ describe('when results are parked and their deliveries are acknowledged later', 
     expect(await admin(gateway, 'POST', `/unmatched-results/${parked.id}/rematch`)).toEqual({ status: 409, body: { id: parked.id, matched: false } });
     expect((await admin(gateway, 'POST', `/unmatched-results/${id}/rematch`)).status).toBe(404);
     expect((await admin(gateway, 'POST', '/unmatched-results/not-an-id/rematch')).body.error.code).toBe('not_found');
+    // Each re-match is in the ops trail, with what came of it.
+    const trail = (await admin(gateway, 'GET', '/audit?limit=20')).body.items as Array<{ action: string; target: string; detail: string }>;
+    expect(trail.filter((e) => e.action === 'unmatched.rematch').map((e) => [e.target, e.detail])).toEqual([
+      [parked.id, 'still unmatched'],
+      [late.id, 'matched and recorded'],
+    ]);
   });
 
   it('then the ops list pages through every parked result exactly once, across systems and while more arrive', async () => {

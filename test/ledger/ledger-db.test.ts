@@ -39,6 +39,7 @@ describe.each(backends)('the ledger on $name', (backend) => {
     expect(rows).toEqual([
       { version: 1, name: 'init' },
       { version: 2, name: 'audit_drain' },
+      { version: 3, name: 'materials' },
     ]);
     const tables = await ledger.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name");
     expect(tables.map((t) => t.table_name)).toEqual(['ledger_audit', 'ledger_cases', 'ledger_deliveries', 'ledger_lookups', 'ledger_secrets', 'schema_migrations']);
@@ -98,7 +99,7 @@ describe.each(backends)('the ledger on $name', (backend) => {
   it('when the schema is newer than the code, then opening it is refused with one clear line', async () => {
     await ledger.query("INSERT INTO schema_migrations (version, name) VALUES (999, 'from_the_future')");
     await ledger.close();
-    await expect(openLedger({ ...where, log })).rejects.toThrow("the ledger's schema is version 999, newer than this gateway knows (2)");
+    await expect(openLedger({ ...where, log })).rejects.toThrow("the ledger's schema is version 999, newer than this gateway knows (3)");
     // Back as it was, for the other tests.
     const cleanup = await openLedgerIgnoringVersion(where);
     ledger = cleanup;

@@ -20,6 +20,7 @@ import { addWsdls, soapSystem } from '../soap/support';
 import { xmlSystem } from '../xml/support';
 import { tempDir } from '../seal/helpers';
 import { materialBytes, parseMultipart, sha256, type Part } from './support';
+import { sample, scrape } from '../observability/prom';
 
 const NS = 'http://ywxt.test.qz.gov.cn/ws/materials';
 const MTOM_WSDL = `<?xml version="1.0" encoding="UTF-8"?>
@@ -278,5 +279,31 @@ describe('when a case with materials is delivered', () => {
     });
     expect(refused.lastError).toBe('materials[0] (DRAWING): material store intake redirected outside the store; not followed');
     expect(legacy.received.filter((r) => r.url === '/secret').length).toBe(sentBefore);
+  });
+  it('then /metrics counts each store fetch by outcome (fetched, failed, altered) and the bytes fetched, once per case however many systems take it', async () => {
+    const at = async () => {
+      const families = await scrape(gateway.url);
+      return {
+        fetched: sample(families, 'ow_material_fetches_total', { storeId: 'intake', outcome: 'fetched' }),
+        failed: sample(families, 'ow_material_fetches_total', { storeId: 'intake', outcome: 'failed' }),
+        altered: sample(families, 'ow_material_fetches_total', { storeId: 'intake', outcome: 'altered' }),
+        bytes: sample(families, 'ow_material_fetched_bytes_total', { storeId: 'intake' }),
+      };
+    };
+    const before = await at();
+    const bytes = materialBytes(12_345);
+    store.store.put('2026/metrics.pdf', { bytes });
+    store.store.failNext(1);
+    // Three systems take it (inline, attach, MTOM): one failed fetch, then one fetch for all three.
+    const c = sampleCase({ targets: ['city-inline', 'city-attach', 'prov-mtom'], materials: [{ name: '图', kind: 'DRAWING', uri: 'store://intake/2026/metrics.pdf', sha256: sha256(bytes) }] });
+    await submit(gateway, c);
+    await eventually(async () => expect((await caseView(gateway, c.caseId as string)).body.deliveries.map((d: { status: string }) => d.status)).toEqual(['delivered', 'delivered', 'delivered']), 20_000);
+    const tampered = materialBytes(2_000);
+    store.store.put('2026/metrics-tampered.pdf', { bytes: tampered });
+    store.store.tamper('2026/metrics-tampered.pdf');
+    const t = sampleCase({ targets: ['city-inline'], materials: [{ name: '证明', kind: 'CERT', uri: 'store://intake/2026/metrics-tampered.pdf', sha256: sha256(tampered) }] });
+    await submit(gateway, t);
+    await eventually(async () => expect((await caseView(gateway, t.caseId as string)).body.deliveries[0].status).toBe('rejected'));
+    expect(await at()).toEqual({ fetched: before.fetched + 1, failed: before.failed + 1, altered: before.altered + 1, bytes: before.bytes + bytes.length });
   });
 });

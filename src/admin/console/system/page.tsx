@@ -172,6 +172,42 @@ function sealText(header: string): string {
 
 const CASE_SOURCE: Readonly<Record<DryRunAnswer['caseSource'], WordKey>> = { stored: 'caseStored', given: 'caseGiven', sample: 'caseSample' };
 
+type DryMaterial = NonNullable<DryRunAnswer['materials']>[number];
+const HANDOVER: Readonly<Record<DryMaterial['handover'], WordKey>> = { uri: 'matUri', base64: 'matBase64', 'form-data': 'matFormData', mtom: 'matMtom' };
+const FETCHED: Readonly<Record<DryMaterial['state'], WordKey>> = { fetched: 'matFetched', not_fetched_yet: 'matNotFetched', by_reference: 'matByReference' };
+
+/** The materials of a dry run: what each is, how it would be handed over, whether it was fetched (sizes and digests, never bytes). */
+function DryMaterials({ materials }: { materials: readonly DryMaterial[] }) {
+  return (
+    <table class="data" id="sp-dry-materials">
+      <thead>
+        <tr>
+          <th scope="col">{t('matKind')}</th>
+          <th scope="col">{t('matName')}</th>
+          <th scope="col">{t('matSize')}</th>
+          <th scope="col">sha256</th>
+          <th scope="col">{t('matHandover')}</th>
+          <th scope="col">{t('matState')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {materials.map((m) => (
+          <tr>
+            <td class="mono">{m.kind}</td>
+            <td>{m.name}</td>
+            <td class="num">{m.size === undefined ? '—' : m.size}</td>
+            <td class="mono" title={m.sha256 ?? ''}>
+              {m.sha256 ? `${m.sha256.slice(0, 12)}…` : '—'}
+            </td>
+            <td>{t(HANDOVER[m.handover], { field: m.field ?? '' })}</td>
+            <td>{t(FETCHED[m.state])}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 function DryResult({ dry }: { dry: Dry }) {
   if ('problem' in dry)
     return (
@@ -221,6 +257,12 @@ function DryResult({ dry }: { dry: Dry }) {
       <pre id="sp-dry-body" class="sp-pre">
         {a.request.body}
       </pre>
+      {a.materials?.length ? (
+        <>
+          <h4>{t('dryMaterials')}</h4>
+          <DryMaterials materials={a.materials} />
+        </>
+      ) : null}
       <h4>{t('drySeal')}</h4>
       {sealName ? (
         <>

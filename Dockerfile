@@ -10,6 +10,8 @@ COPY src ./src
 COPY adapters ./adapters
 COPY sim ./sim
 COPY scripts ./scripts
+# The console's API client is typed from the published interface at build (scripts/bundle-console.ts).
+COPY docs/openapi.yaml ./docs/openapi.yaml
 RUN npm run build && npm prune --omit=dev
 
 FROM node:24-bookworm-slim
@@ -20,8 +22,8 @@ ENV NODE_ENV=production PORT=8080 HOST=0.0.0.0 OW_CONFIG_DIR=/app/config OW_DATA
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# The ops console's static files are served from the source folder, with the system page's bundle
-# that the build stage wrote there (scripts/bundle-console.ts).
+# The ops console's static files are served from the source folder, with the app's bundle that the
+# build stage wrote there (src/admin/console/bundle/, scripts/bundle-console.ts).
 COPY --from=build /app/src/admin/console ./src/admin/console
 COPY package.json ./
 # The shipped configuration as a default; deployments mount their own over /app/config

@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/', '*.js', '*.mjs', 'src/admin/console/system-page.js'] },
+  { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/', '*.js', '*.mjs', 'src/admin/console/bundle/', 'src/admin/console/openapi.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

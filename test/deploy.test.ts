@@ -481,6 +481,14 @@ describe('npm start and npm run ow build first when dist/ is older than the sour
     age(path.join(dir, 'src/main.test.ts'), 3_000_000); // a test is not part of dist/
     run(dir);
     expect(builds(dir)).toBe(1);
+    // Nor is what the build itself writes into src/: the console's bundle and its API types.
+    fs.mkdirSync(path.join(dir, 'src/admin/console/bundle'), { recursive: true });
+    for (const built of ['src/admin/console/bundle/console.js', 'src/admin/console/openapi.d.ts']) {
+      fs.writeFileSync(path.join(dir, built), '');
+      age(path.join(dir, built), 3_000_000);
+    }
+    run(dir);
+    expect(builds(dir)).toBe(1);
     age(path.join(dir, 'src/main.ts'), 3_000_000);
     run(dir);
     expect(builds(dir)).toBe(2);

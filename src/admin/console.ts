@@ -1,9 +1,10 @@
 /**
  * The ops web console (`GET /console`): static files served from the source folder
- * `src/admin/console/`: four hand-written ones (index.html, console.css, words.js, console.js), and
- * the system page's bundle that `npm run build` writes beside them (scripts/bundle-console.ts). The
- * page itself holds no data and is public; everything it
- * shows comes from the admin API, called with the ops token the user types in.
+ * `src/admin/console/`: the page (index.html) and its style sheets, and the app that
+ * `npm run build` bundles from the TypeScript there into its `bundle/` folder
+ * (scripts/bundle-console.ts): console.js, the editor's system-page.js, and any chunk they share.
+ * The page itself holds no data and is public; everything it shows comes from the admin API,
+ * called with the ops token the user types in.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,16 +14,15 @@ import { ApiError } from '../platform/errors';
 import { errors, NONE } from '../api-docs';
 import { route } from '../platform/route';
 
-/** The only files served, with their types: nothing else under the folder is reachable. */
-const FILES: Readonly<Record<string, string>> = {
+/** The hand-written files served, with their types. */
+const STATIC: Readonly<Record<string, string>> = {
   'index.html': 'text/html; charset=utf-8',
   'console.css': 'text/css; charset=utf-8',
-  'words.js': 'text/javascript; charset=utf-8',
-  'console.js': 'text/javascript; charset=utf-8',
-  // The system page: bundled from system/ by scripts/bundle-console.ts (npm run build), not committed.
-  'system-page.js': 'text/javascript; charset=utf-8',
   'system-page.css': 'text/css; charset=utf-8',
 };
+
+/** A file of the bundle (the build's names: letters, digits and dashes); nothing else under the folder is reachable. */
+const BUNDLED = /^[A-Za-z0-9-]+\.js$/;
 
 /**
  * Where the files are: beside this module when it runs from `src/` (ts-jest, ts-node), or back in
@@ -53,7 +53,7 @@ const securityHeaders = helmet({
 });
 
 export interface ConsoleRoutesOptions {
-  /** The folder holding index.html, console.css, words.js and console.js; found automatically by default. */
+  /** The folder holding index.html, the style sheets and bundle/; found automatically by default. */
   dir?: string;
 }
 
@@ -63,11 +63,12 @@ export function consoleRoutes(options: ConsoleRoutesOptions = {}): Router {
 
   async function send(res: Response, file: string): Promise<void> {
     if (!dir) throw new ApiError('not_found', 'The ops console files are not installed (src/admin/console was not found next to the gateway).');
-    const body = await fs.promises.readFile(path.join(dir, file)).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') throw new ApiError('not_found', `The ops console file ${file} is not built (run npm run build).`);
+    const bundled = !Object.hasOwn(STATIC, file);
+    const body = await fs.promises.readFile(bundled ? path.join(dir, 'bundle', file) : path.join(dir, file)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') throw new ApiError('not_found', bundled ? `The ops console has no file ${file} (built by npm run build).` : `The ops console file ${file} is missing.`);
       throw err;
     });
-    res.set('Cache-Control', 'no-cache').type(FILES[file]!).send(body);
+    res.set('Cache-Control', 'no-cache').type(bundled ? 'text/javascript; charset=utf-8' : STATIC[file]!).send(body);
   }
 
   router.use('/console', securityHeaders);
@@ -89,7 +90,7 @@ export function consoleRoutes(options: ConsoleRoutesOptions = {}): Router {
   });
   router.get('/console/:file', async (req, res, next) => {
     const file = String(req.params.file);
-    if (!Object.hasOwn(FILES, file)) return next();
+    if (!Object.hasOwn(STATIC, file) && !BUNDLED.test(file)) return next();
     await send(res, file);
   });
   return router;

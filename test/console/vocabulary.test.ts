@@ -1,38 +1,28 @@
 /**
- * The console's words for the gateway's vocabularies and messages (src/admin/console/words.js):
- * every history event, audit action, error code, waiting reason and problem the API can send has a
- * Chinese and an English label, and the console names nothing the API does not have. Every message
- * the gateway writes (found in its source: the errors the adapters and the worker throw, the history
- * details and audit details it records) matches a translated pattern, so a new message added
- * untranslated fails here.
+ * The console's words (src/admin/console/words.ts, its one word table): every history event, audit
+ * action, error code, waiting reason and problem the API can send has a Chinese and an English
+ * label, and the console names nothing the API does not have. Every message the gateway writes
+ * (found in its source: the errors the adapters and the worker throw, the history details and audit
+ * details it records) matches a translated pattern, so a new message added untranslated fails here.
+ * The page's own words each have both languages, with the same {placeholders}, and are all used.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import vm from 'node:vm';
 import { z } from 'zod';
 import { auditActionSchema, PROBLEMS } from '../../src/api-schemas';
 import { historyEventSchema } from '../../src/cases/model';
 import { ERROR_CATALOGUE } from '../../src/platform/errors';
+import { gatewayParts, VOCAB, WORDS, type Lang, type MessagePart } from '../../src/admin/console/words';
 
 const ROOT = path.resolve(__dirname, '../..');
+const CONSOLE = path.join(ROOT, 'src/admin/console');
 
-interface Part { own?: string; tech?: string; time?: string }
-interface Words {
-  VOCAB: Record<string, Record<string, [string, string]>>;
-  gatewayParts(message: string): { parts: Array<string | Part>; known: boolean; id?: string };
-}
+/** The table as the page reads it in `lang` (words.ts takes the language; the browser passes the page's). */
+const inLanguage = (lang: Lang) => ({ VOCAB, gatewayParts: (message: string) => gatewayParts(message, lang) });
 
-/** words.js as the browser runs it, in a page whose language is `lang`. */
-function loadWords(lang: 'zh-CN' | 'en'): Words {
-  const sandbox: Record<string, unknown> = { document: { documentElement: { lang } } };
-  sandbox.window = sandbox;
-  vm.runInNewContext(fs.readFileSync(path.join(ROOT, 'src/admin/console/words.js'), 'utf8'), sandbox);
-  return sandbox.OWWords as Words;
-}
-
-const zh = loadWords('zh-CN');
-const en = loadWords('en');
-const text = (parts: Array<string | Part>) => parts.map((p) => (typeof p === 'string' ? p : (p.own ?? p.tech ?? p.time ?? ''))).join('');
+const zh = inLanguage('zh-CN');
+const en = inLanguage('en');
+const text = (parts: MessagePart[]) => parts.map((p) => (typeof p === 'string' ? p : 'own' in p ? p.own : 'tech' in p ? p.tech : p.time)).join('');
 
 /** The source files whose messages reach ops (delivery errors, history details, audit details). */
 function sourceFiles(): string[] {
@@ -124,12 +114,26 @@ describe('the console words', () => {
 
   it('has a Chinese and an English word for every key', () => {
     for (const [name, vocab] of Object.entries(zh.VOCAB)) {
-      for (const [key, pair] of Object.entries(vocab)) {
+      for (const [key, pair] of Object.entries(vocab) as Array<[string, readonly string[]]>) {
         expect([name, key, pair.length]).toEqual([name, key, 2]);
         expect(pair[0]).toMatch(/[\u4e00-\u9fff]/); // Chinese first
         expect(pair[1]).toMatch(/^[\x20-\x7e’]+$/); // then English
       }
     }
+  });
+
+  it('says each of the page’s own words in both languages, with the same {placeholders}, and uses every one', () => {
+    const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    const pairs = Object.entries(WORDS) as Array<[string, readonly [string, string]]>;
+    expect(pairs.length).toBeGreaterThan(200);
+    for (const [key, [chinese, english]] of pairs) {
+      expect({ key, chinese: chinese.length > 0, placeholders: placeholders(chinese) }).toEqual({ key, chinese: true, placeholders: placeholders(english) });
+    }
+    // A word no view says any more is a word to drop (the views name keys as string literals).
+    const walk = (dir: string): string[] =>
+      fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : /\.tsx?$/.test(e.name) && e.name !== 'words.ts' && !e.name.endsWith('.d.ts') ? [path.join(dir, e.name)] : []));
+    const sources = walk(CONSOLE).map((file) => fs.readFileSync(file, 'utf8')).join('\n');
+    expect(pairs.map(([key]) => key).filter((key) => !sources.includes(`'${key}'`))).toEqual([]);
   });
 
   it('translates every message the gateway writes (found in its source)', () => {

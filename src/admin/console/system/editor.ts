@@ -7,6 +7,9 @@
  * (adoptedStyleSheets), which the page's CSP (style-src 'self', no 'unsafe-inline') allows; mounted
  * in the document it would insert <style> elements, which the CSP refuses. The shadow root links
  * system-page.css (same origin) for the JSONata colours and the frame.
+ *
+ * It is the console's second chunk (system-page.js, through kit.ts), loaded only when a configuration
+ * page opens: it imports nothing of the console but types, so the two share no code.
  */
 import { basicSetup } from 'codemirror';
 import { yaml } from '@codemirror/lang-yaml';
@@ -14,9 +17,11 @@ import { forceLinting, linter, lintGutter, type Diagnostic } from '@codemirror/l
 import { MergeView } from '@codemirror/merge';
 import { Compartment, EditorState, StateEffect, type Extension, type Range } from '@codemirror/state';
 import { Decoration, EditorView, ViewPlugin, keymap, type DecorationSet, type ViewUpdate } from '@codemirror/view';
-import type { ErrorDetail } from './api';
+import type { ErrorDetail } from '../api';
 import { expressionRanges, locate, parseYaml } from './yaml-text';
-import { gatewayWords } from './words';
+
+/** Puts a message of the gateway in the page's language (the console's word table, which this chunk does not load itself). */
+export type Translate = (message: string) => string;
 
 // ── JSONata inside the YAML strings ────────────────────────────────────────────────────────────────
 
@@ -60,12 +65,12 @@ const jsonataHighlight = ViewPlugin.fromClass(
 // ── diagnostics ───────────────────────────────────────────────────────────────────────────────────
 
 /** Where each of the gateway's errors is in the text now (located by key path, so they follow edits). */
-export function gatewayDiagnostics(text: string, details: readonly ErrorDetail[]): Array<Diagnostic & { line: number }> {
+export function gatewayDiagnostics(text: string, details: readonly ErrorDetail[], translate: Translate): Array<Diagnostic & { line: number }> {
   const doc = parseYaml(text);
   return details.map((d) => {
     const at = locate(doc, text, d.path);
     const line = text.slice(0, at.from).split('\n').length;
-    return { from: at.from, to: at.to, line, severity: 'error' as const, source: 'gateway', message: d.path ? `${d.path}: ${gatewayWords(d.message)}` : gatewayWords(d.message) };
+    return { from: at.from, to: at.to, line, severity: 'error' as const, source: 'gateway', message: d.path ? `${d.path}: ${translate(d.message)}` : translate(d.message) };
   });
 }
 
@@ -108,7 +113,7 @@ export interface ConfigEditor {
   destroy(): void;
 }
 
-export function createEditor(host: HTMLElement, options: { onChange(): void; onSave(): void; label: string }): ConfigEditor {
+export function createEditor(host: HTMLElement, options: { onChange(): void; onSave(): void; label: string; translate: Translate }): ConfigEditor {
   let gatewayErrors: readonly ErrorDetail[] = [];
   const editable = new Compartment();
   const { root, parent } = shadowMount(host, 'sp-editor-inner');
@@ -126,7 +131,7 @@ export function createEditor(host: HTMLElement, options: { onChange(): void; onS
         lintGutter(),
         linter((v) => {
           const text = v.state.doc.toString();
-          return [...yamlDiagnostics(text), ...gatewayDiagnostics(text, gatewayErrors)];
+          return [...yamlDiagnostics(text), ...gatewayDiagnostics(text, gatewayErrors, options.translate)];
         }, { delay: 300, needsRefresh: (u) => u.transactions.some((tr) => tr.effects.some((e) => e.is(gatewayErrorsChanged))) }),
         keymap.of([{ key: 'Mod-s', preventDefault: true, run: () => (options.onSave(), true) }]),
         EditorView.updateListener.of((u) => {
@@ -170,15 +175,16 @@ const diffSide = (doc: string): { doc: string; extensions: Extension } => ({
   extensions: [basicSetup, yaml(), jsonataHighlight, EditorView.lineWrapping, EditorState.readOnly.of(true), EditorView.editable.of(false), diffPhrases()],
 });
 
-let shownDiff: MergeView | undefined;
+/** The diff shown in each host. */
+const shownDiffs = new WeakMap<HTMLElement, MergeView>();
 
-/** Shows `before` (left) against `after` (right), unchanged stretches folded; replaces any diff shown. */
+/** Shows `before` (left) against `after` (right) in `host`, unchanged stretches folded; replaces the diff shown there. */
 export function showDiff(host: HTMLElement, before: string, after: string): void {
-  shownDiff?.destroy();
-  shownDiff = undefined;
+  shownDiffs.get(host)?.destroy();
+  shownDiffs.delete(host);
   const { root, parent } = shadowMount(host, 'sp-diff-inner');
   parent.replaceChildren();
   host.hidden = before === after;
   if (before === after) return;
-  shownDiff = new MergeView({ parent, root, a: diffSide(before), b: diffSide(after), gutter: true, highlightChanges: true, collapseUnchanged: { margin: 2, minSize: 4 } });
+  shownDiffs.set(host, new MergeView({ parent, root, a: diffSide(before), b: diffSide(after), gutter: true, highlightChanges: true, collapseUnchanged: { margin: 2, minSize: 4 } }));
 }

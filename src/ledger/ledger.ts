@@ -71,6 +71,20 @@ interface DeliveryRow {
   history: HistoryEntry[];
 }
 
+/** A delivery as its ledger row holds it, in the status API's words (what the row lacks left out). */
+function deliveryOfRow(d: DeliveryRow): DeliveryView {
+  return {
+    systemId: d.system_id,
+    status: d.status,
+    attempts: d.attempts,
+    ...(d.receipt_no !== null ? { receiptNo: d.receipt_no } : {}),
+    ...(d.last_error !== null ? { lastError: d.last_error } : {}),
+    ...(d.result !== null ? { result: d.result } : {}),
+    ...(d.handover ? { handover: d.handover } : {}),
+    history: d.history,
+  };
+}
+
 /** What intake needs of an archived case: was it the same content, and how did its deliveries end. */
 export interface ArchivedHash {
   hash: string;
@@ -211,18 +225,7 @@ export class Ledger {
         'SELECT system_id, status, attempts, receipt_no, last_error, result, history, handover FROM ledger_deliveries WHERE case_id = $1 ORDER BY position',
         [caseId],
       );
-      const deliveries = rows.map(
-        (d): DeliveryView => ({
-          systemId: d.system_id,
-          status: d.status,
-          attempts: d.attempts,
-          ...(d.receipt_no !== null ? { receiptNo: d.receipt_no } : {}),
-          ...(d.last_error !== null ? { lastError: d.last_error } : {}),
-          ...(d.result !== null ? { result: d.result } : {}),
-          ...(d.handover ? { handover: d.handover } : {}),
-          history: d.history,
-        }),
-      );
+      const deliveries = rows.map(deliveryOfRow);
       // Cases archived before materials were recorded show them as the case gave them (never the URI).
       const materials = row.record.materials ?? (row.record.case.materials.length ? materialsView(row.record.case, {}) : undefined);
       return { caseId, itemCode: row.item_code, status: caseStatusOf(deliveries.map((d) => d.status)), acceptedAt: row.record.acceptedAt, archived: true, ...(materials ? { materials } : {}), deliveries };
@@ -243,13 +246,7 @@ export class Ledger {
       for (const d of rows) {
         const list = byCase.get(d.case_id) ?? [];
         list.push({
-          systemId: d.system_id,
-          status: d.status,
-          attempts: d.attempts,
-          ...(d.receipt_no !== null ? { receiptNo: d.receipt_no } : {}),
-          ...(d.last_error !== null ? { lastError: d.last_error } : {}),
-          ...(d.result !== null ? { result: d.result } : {}),
-          history: d.history,
+          ...deliveryOfRow(d),
           ...(d.level !== null ? { level: d.level } : {}),
           discarded: d.discarded,
           endedAt: new Date(d.ended_at).toISOString(),

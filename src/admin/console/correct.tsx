@@ -11,7 +11,7 @@ import { answer, api, ApiProblem, type Schemas } from './api';
 import { t } from './language';
 import type { Letter } from './replay';
 import { onSignOut } from './session';
-import { busy, describe, ok, withReason } from './ui';
+import { busy, describe, ok, Problem, withReason } from './ui';
 
 type StoredCase = Schemas['DeadLetterCase']['case'];
 interface Change {
@@ -120,21 +120,7 @@ export function CorrectDialog() {
       if (err instanceof ApiProblem && err.auth) return finish();
       // Refused by the API (e.g. not a valid case): said in the dialog, nothing was changed.
       const { lines, details } = describe(err);
-      setRefusal(
-        <>
-          <strong>{t('correctionRefused')}</strong>
-          {lines.filter(Boolean).map((line) => (
-            <div>{line}</div>
-          ))}
-          {details.length ? (
-            <ul>
-              {details.map((d) => (
-                <li>{d}</li>
-              ))}
-            </ul>
-          ) : null}
-        </>,
-      );
+      setRefusal(<Problem title={t('correctionRefused')} lines={lines} details={details} />);
     } finally {
       setSending(false);
     }

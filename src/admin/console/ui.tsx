@@ -105,6 +105,25 @@ function drop(el: Element): void {
   el.remove();
 }
 
+/** What went wrong, as the gateway said it: a title, its lines, and the details listed. */
+export function Problem({ title, lines, details }: { title: ComponentChildren; lines: readonly string[]; details: readonly ComponentChildren[] }) {
+  return (
+    <>
+      <strong>{title}</strong>
+      {lines.filter(Boolean).map((line) => (
+        <div>{line}</div>
+      ))}
+      {details.length ? (
+        <ul>
+          {details.map((d) => (
+            <li>{d}</li>
+          ))}
+        </ul>
+      ) : null}
+    </>
+  );
+}
+
 /**
  * One region (#messages), a few toasts at most: the same message again replaces the one shown, a
  * success leaves after 5 s, an error stays until closed (the oldest success goes first when full).
@@ -123,17 +142,7 @@ export function message(kind: 'ok' | 'error', title: string, lines: readonly str
       <button type="button" class="close" aria-label={t('close')} onClick={() => drop(el)}>
         ×
       </button>
-      <strong>{title}</strong>
-      {lines.filter(Boolean).map((line) => (
-        <div>{line}</div>
-      ))}
-      {details.length ? (
-        <ul>
-          {details.map((d) => (
-            <li>{d}</li>
-          ))}
-        </ul>
-      ) : null}
+      <Problem title={title} lines={lines} details={details} />
     </>,
     el,
   );

@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --concurrency 64 --n 20000 --fanout 1 --max-seconds 900 --monitor-cases 50
- * --cpu-prof --seal on|off --workers N --node-red on|off]`: how much the
+ * --cpu-prof --seal on|off --workers N --ledger embedded|postgres --node-red on|off]`: how much the
  * gateway costs on top of the queue engine it stands on, all on this machine, in one run:
  *
  *   G   the gateway as `npm start` runs it (dist/src/main.js), REDIS_URL at a fresh redis-server
@@ -52,12 +52,17 @@ interface Options {
    * one is a single process's). 0, the default: one process, as `npm start` runs it.
    */
   workers: number;
+  /**
+   * `--ledger postgres`: the one process keeps its ledger at BENCH_DATABASE_URL (PostgreSQL's own
+   * memory and CPU not counted); `embedded`, the default, as `npm start` without DATABASE_URL.
+   */
+  ledger: 'embedded' | 'postgres';
   /** `--node-red off`: no Node-RED phase (profiling runs). */
   nodeRed: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { concurrency: 64, n: 20_000, fanout: 1, maxSeconds: 900, workerConcurrency: 32, monitorCases: 50, cpuProf: false, seal: true, workers: 0, nodeRed: true };
+  const o: Options = { concurrency: 64, n: 20_000, fanout: 1, maxSeconds: 900, workerConcurrency: 32, monitorCases: 50, cpuProf: false, seal: true, workers: 0, ledger: 'embedded', nodeRed: true };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i]!, argv[i + 1] ?? ''];
     if (flag === '--cpu-prof') {
@@ -78,10 +83,13 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--seal' && (value === 'on' || value === 'off')) o.seal = value === 'on';
     else if (flag === '--workers') o.workers = value === '0' ? 0 : int();
     else if (flag === '--node-red' && (value === 'on' || value === 'off')) o.nodeRed = value === 'on';
-    else throw new Error(`unknown flag ${flag} (--concurrency, --n, --fanout, --max-seconds, --monitor-cases, --cpu-prof, --seal on|off, --workers N, --node-red on|off)`);
+    else if (flag === '--ledger' && (value === 'embedded' || value === 'postgres')) o.ledger = value;
+    else throw new Error(`unknown flag ${flag} (--concurrency, --n, --fanout, --max-seconds, --monitor-cases, --cpu-prof, --seal on|off, --workers N, --ledger embedded|postgres, --node-red on|off)`);
   }
   if (o.fanout > 3) throw new Error('--fanout is 1, 2 or 3');
   if (o.workers > 0 && !process.env.BENCH_DATABASE_URL) throw new Error('--workers needs BENCH_DATABASE_URL: api and worker processes share one PostgreSQL ledger');
+  if (o.workers > 0) o.ledger = 'postgres';
+  if (o.ledger === 'postgres' && !process.env.BENCH_DATABASE_URL) throw new Error('--ledger postgres needs BENCH_DATABASE_URL');
   return o;
 }
 
@@ -477,7 +485,7 @@ async function main(argv: string[]): Promise<void> {
         OW_INTAKE_TOKEN: TOKEN,
         OW_OPS_TOKEN: 'bench-ops-admin-token',
         OW_ROLE: role,
-        ...(options.workers > 0 ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
+        ...(options.ledger === 'postgres' ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
       },
       stdio: ['ignore', log, log],
     });

@@ -131,7 +131,7 @@ async function makeCluster(pgdata: string): Promise<void> {
   } catch (err) {
     fs.rmSync(making, { recursive: true, force: true });
     const { stderr } = err as { stderr?: string };
-    throw new Error(`the embedded ledger's database could not be made in ${pgdata}: ${stderr?.trim() || (err as Error).message}`);
+    throw new Error(`the embedded ledger's database could not be made in ${pgdata}: ${stderr?.trim() || (err as Error).message}`, { cause: err });
   }
   if (fs.existsSync(pgdata)) fs.renameSync(pgdata, `${pgdata}.incomplete-${Date.now()}`);
   fs.renameSync(making, pgdata);

@@ -5,6 +5,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 
 export { freePort } from '../src/platform/redis';
@@ -67,4 +69,52 @@ export function benchCase(caseId: string): string {
     materials: [{ name: '身份证', kind: 'ID_CARD', uri: `store://${BENCH_STORE_ID}/id/330802199001011234.pdf` }],
     form: { purpose: '购房' },
   });
+}
+
+/**
+ * The bench systems' request mapping (JSONata over the case): the gateway's systems carry it as
+ * `request.body`, the Node-RED peer's change node applies the same text to `msg.payload`.
+ */
+export const BENCH_MAPPING = '{"bizNo": caseId, "sqrxm": applicant.name, "sfzh": applicant.idNumber, "sxbm": itemCode}';
+
+// --- The stand-in legacy system -------------------------------------------------------------------
+
+export interface StandIn {
+  url: string;
+  /** When each delivery arrived, by its Idempotency-Key `caseId:systemId` (first arrival only). */
+  arrivals: Map<string, number>;
+  /** The body of each delivery by the same key, when started with `keepBodies` (tests; the bench does not keep them). */
+  bodies: Map<string, string>;
+  requests: number;
+  /** What it answers: 200 and a success reply unless a test says otherwise. */
+  status: number;
+  close(): Promise<void>;
+}
+
+/** A legacy system that answers at once, `{"code":"0",…,"data":{"slbh":…}}`, and notes when each delivery came. */
+export async function startStandIn(keepBodies = false): Promise<StandIn> {
+  const standIn: StandIn = { url: '', arrivals: new Map(), bodies: new Map(), requests: 0, status: 200, close: async () => undefined };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      standIn.requests++;
+      const key = String(req.headers['idempotency-key'] ?? '');
+      if (key && !standIn.arrivals.has(key)) {
+        standIn.arrivals.set(key, performance.now());
+        if (keepBodies) standIn.bodies.set(key, Buffer.concat(chunks).toString('utf8'));
+      }
+      res.writeHead(standIn.status, { 'Content-Type': 'application/json' });
+      res.end(standIn.status === 200 ? `{"code":"0","msg":"ok","data":{"slbh":"SL-${standIn.requests}"}}` : '{"code":"500","msg":"down"}');
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  standIn.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  standIn.close = () =>
+    new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return standIn;
 }

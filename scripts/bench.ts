@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --concurrency 64 --n 20000 --fanout 1 --max-seconds 900 --monitor-cases 50
- * --cpu-prof --seal on|off --workers N]`: how much the
+ * --cpu-prof --seal on|off --workers N --ledger embedded|postgres --node-red on|off]`: how much the
  * gateway costs on top of the queue engine it stands on, all on this machine, in one run:
  *
  *   G   the gateway as `npm start` runs it (dist/src/main.js), REDIS_URL at a fresh redis-server
@@ -8,6 +8,9 @@
  *       `--workers N`, as deployed instead: one api and N worker processes (OW_ROLE), the ledger at
  *       BENCH_DATABASE_URL;
  *   B1  raw BullMQ: an express handler doing `queue.add`, a bare Worker posting to the same stand-in;
+ *   NR  the peer a team would pick instead: Node-RED 4 doing the same job as a flow (http in → the
+ *       same JSONata mapping in a change node → one http request per target to the same stand-in →
+ *       http response; scripts/bench-node-red.ts), synchronous and in memory (`--node-red off` skips it);
  *   B2  the load client straight to the stand-in (what HTTP alone costs here).
  *
  * Each phase gets the same keep-alive load client, the same Redis (flushed in between) and the same
@@ -23,12 +26,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import YAML from 'yaml';
-import { BENCH_MATERIALS, benchCase, children, freePort, killAll, MAIN, ROOT, sleep, startArgs, stopChild, TOKEN, waitReady } from './bench-support';
+import { nodeRedFlow, startNodeRed } from './bench-node-red';
+import { BENCH_MAPPING, BENCH_MATERIALS, benchCase, children, freePort, killAll, MAIN, ROOT, sleep, startArgs, startStandIn, stopChild, TOKEN, waitReady, type StandIn } from './bench-support';
 
 
 interface Options {
@@ -49,10 +52,17 @@ interface Options {
    * one is a single process's). 0, the default: one process, as `npm start` runs it.
    */
   workers: number;
+  /**
+   * `--ledger postgres`: the one process keeps its ledger at BENCH_DATABASE_URL (PostgreSQL's own
+   * memory and CPU not counted); `embedded`, the default, as `npm start` without DATABASE_URL.
+   */
+  ledger: 'embedded' | 'postgres';
+  /** `--node-red off`: no Node-RED phase (profiling runs). */
+  nodeRed: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { concurrency: 64, n: 20_000, fanout: 1, maxSeconds: 900, workerConcurrency: 32, monitorCases: 50, cpuProf: false, seal: true, workers: 0 };
+  const o: Options = { concurrency: 64, n: 20_000, fanout: 1, maxSeconds: 900, workerConcurrency: 32, monitorCases: 50, cpuProf: false, seal: true, workers: 0, ledger: 'embedded', nodeRed: true };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i]!, argv[i + 1] ?? ''];
     if (flag === '--cpu-prof') {
@@ -72,10 +82,14 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--monitor-cases') o.monitorCases = value === '0' ? 0 : int();
     else if (flag === '--seal' && (value === 'on' || value === 'off')) o.seal = value === 'on';
     else if (flag === '--workers') o.workers = value === '0' ? 0 : int();
-    else throw new Error(`unknown flag ${flag} (--concurrency, --n, --fanout, --max-seconds, --monitor-cases, --cpu-prof, --seal on|off, --workers N)`);
+    else if (flag === '--node-red' && (value === 'on' || value === 'off')) o.nodeRed = value === 'on';
+    else if (flag === '--ledger' && (value === 'embedded' || value === 'postgres')) o.ledger = value;
+    else throw new Error(`unknown flag ${flag} (--concurrency, --n, --fanout, --max-seconds, --monitor-cases, --cpu-prof, --seal on|off, --workers N, --ledger embedded|postgres, --node-red on|off)`);
   }
   if (o.fanout > 3) throw new Error('--fanout is 1, 2 or 3');
   if (o.workers > 0 && !process.env.BENCH_DATABASE_URL) throw new Error('--workers needs BENCH_DATABASE_URL: api and worker processes share one PostgreSQL ledger');
+  if (o.workers > 0) o.ledger = 'postgres';
+  if (o.ledger === 'postgres' && !process.env.BENCH_DATABASE_URL) throw new Error('--ledger postgres needs BENCH_DATABASE_URL');
   return o;
 }
 
@@ -87,9 +101,22 @@ function cpuSeconds(pid: number): number {
   // utime and stime are fields 14 and 15 of stat(5); fields[0] here is field 3.
   return (Number(fields[11]) + Number(fields[12])) / TICKS;
 }
-function peakRssBytes(pid: number): number {
-  const line = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+function statusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  const line = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(line?.[1] ?? 0) * 1024;
+}
+/** A server and the processes it started (a child's own children too): what the server costs is theirs summed. */
+function processTree(pid: number): number[] {
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) {
+    const tasks = `/proc/${tree[i]}/task`;
+    if (!fs.existsSync(tasks)) continue; // gone meanwhile
+    for (const task of fs.readdirSync(tasks)) {
+      const kids = fs.readFileSync(`${tasks}/${task}/children`, 'utf8').trim();
+      if (kids) tree.push(...kids.split(' ').map(Number));
+    }
+  }
+  return tree;
 }
 
 async function redisInfo(redis: Redis): Promise<{ commands: number; memory: number; cpu: number }> {
@@ -105,40 +132,6 @@ function percentile(values: number[], p: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = Float64Array.from(values).sort();
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
-}
-
-// --- The stand-in legacy system -------------------------------------------------------------------
-
-interface StandIn {
-  url: string;
-  /** When each delivery arrived, by `caseId:systemId` (first arrival only). */
-  arrivals: Map<string, number>;
-  requests: number;
-  close(): Promise<void>;
-}
-
-async function startStandIn(): Promise<StandIn> {
-  const standIn: StandIn = { url: '', arrivals: new Map(), requests: 0, close: async () => undefined };
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      standIn.requests++;
-      const key = String(req.headers['idempotency-key'] ?? '');
-      if (key && !standIn.arrivals.has(key)) standIn.arrivals.set(key, performance.now());
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(`{"code":"0","msg":"ok","data":{"slbh":"SL-${standIn.requests}"}}`);
-    });
-  });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  standIn.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  standIn.close = () =>
-    new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-  return standIn;
 }
 
 // --- The load client ------------------------------------------------------------------------------
@@ -330,7 +323,12 @@ interface PhaseResult {
   cpuSecondsPer1000?: number;
   redisCpuSecondsPer1000?: number;
   redisCommandsPerCase?: number;
+  /** Peak RSS (VmHWM) of the server's processes, summed (an upper bound of their joint peak when there are several). */
   peakRssMb?: number;
+  /** RSS of the same processes once ready, before the load (2 s after readiness). */
+  idleRssMb?: number;
+  /** How many processes those figures are summed over (a gateway's embedded ledger may run in one of its own). */
+  processes?: number;
   redisBytesPerInFlightCase?: number;
   redisBytesPerCaseKept?: number;
   /** Every command of a few more cases sent after the timed run (MONITOR slows Redis, so apart from it). */
@@ -343,12 +341,17 @@ interface Server {
   url: string;
 }
 
-async function runServerPhase(name: string, servers: Server[], redisUrl: string, redis: Redis, standIn: StandIn, options: Options, deadline: number): Promise<PhaseResult> {
+/**
+ * One phase against servers already started: wait for them, measure their idle RSS, send the load,
+ * wait for every delivery. `usesRedis` false (the Node-RED peer): no Redis figures and no MONITOR pass.
+ */
+async function runServerPhase(name: string, servers: Server[], redisUrl: string, redis: Redis, standIn: StandIn, options: Options, deadline: number, usesRedis = true): Promise<PhaseResult> {
   for (const { child, url } of servers) await waitReady(url, child, name, 90_000);
   const url = servers[0]!.url;
-  const pids = servers.map((s) => s.child.pid!);
+  await sleep(2000); // let start-up work (scripts loaded, schedulers, the ledger's first checkpoint) settle before counting
+  const pids = servers.flatMap((s) => processTree(s.child.pid!));
   const cpuOfAll = () => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
-  await sleep(500); // let start-up work (scripts loaded, schedulers) settle before counting
+  const idleRssMb = pids.reduce((sum, pid) => sum + statusKb(pid, 'VmRSS'), 0) / 2 ** 20;
   standIn.arrivals.clear();
   const before = { cpu: cpuOfAll(), redis: await redisInfo(redis) };
   const expected = options.n * options.fanout;
@@ -360,7 +363,7 @@ async function runServerPhase(name: string, servers: Server[], redisUrl: string,
   const sampler = (async () => {
     while (sampling) {
       const inFlight = sentSoFar.size * options.fanout - standIn.arrivals.size;
-      if (inFlight > peakInFlight) {
+      if (usesRedis && inFlight > peakInFlight) {
         const memory = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]);
         peakInFlight = inFlight;
         bytesAtPeak = memory - before.redis.memory;
@@ -388,7 +391,8 @@ async function runServerPhase(name: string, servers: Server[], redisUrl: string,
   }
   let first = Infinity;
   for (const at of result.sentAt.values()) first = Math.min(first, at);
-  const monitor = await monitorPass(redisUrl, url, options, standIn, `BENCH-${name.split(' ')[0]}-${Date.now()}`);
+  const monitor = usesRedis ? await monitorPass(redisUrl, url, options, standIn, `BENCH-${name.split(' ')[0]}-${Date.now()}`) : undefined;
+  const peakRssMb = pids.reduce((sum, pid) => sum + statusKb(pid, 'VmHWM'), 0) / 2 ** 20;
   return {
     name,
     cases: options.n,
@@ -397,11 +401,17 @@ async function runServerPhase(name: string, servers: Server[], redisUrl: string,
     intake: { perSecond: options.n / (result.ms / 1000), p50Ms: percentile(result.latencies, 0.5), p99Ms: percentile(result.latencies, 0.99) },
     endToEnd: { perSecond: standIn.arrivals.size / ((last - first) / 1000), p50Ms: percentile(e2e, 0.5), p99Ms: percentile(e2e, 0.99), complete: standIn.arrivals.size >= expected },
     cpuSecondsPer1000: ((after.cpu - before.cpu) / options.n) * 1000,
-    redisCpuSecondsPer1000: ((after.redis.cpu - before.redis.cpu) / options.n) * 1000,
-    redisCommandsPerCase: (after.redis.commands - before.redis.commands - 3) / options.n, // minus our own INFO calls
-    peakRssMb: pids.reduce((sum, pid) => sum + peakRssBytes(pid), 0) / 2 ** 20,
-    redisBytesPerInFlightCase: peakInFlight > 0 ? bytesAtPeak / (peakInFlight / options.fanout) : undefined,
-    redisBytesPerCaseKept: (after.redis.memory - before.redis.memory) / options.n,
+    peakRssMb,
+    idleRssMb,
+    processes: pids.length,
+    ...(usesRedis
+      ? {
+          redisCpuSecondsPer1000: ((after.redis.cpu - before.redis.cpu) / options.n) * 1000,
+          redisCommandsPerCase: (after.redis.commands - before.redis.commands - 3) / options.n, // minus our own INFO calls
+          redisBytesPerInFlightCase: peakInFlight > 0 ? bytesAtPeak / (peakInFlight / options.fanout) : undefined,
+          redisBytesPerCaseKept: (after.redis.memory - before.redis.memory) / options.n,
+        }
+      : {}),
     ...(monitor ? { monitor } : {}),
   };
 }
@@ -433,6 +443,9 @@ async function main(argv: string[]): Promise<void> {
   const systems = Array.from({ length: options.fanout }, (_, i) => `bench-${i + 1}`);
   const phases: PhaseResult[] = [];
   const say = (line: string) => process.stdout.write(`${line}\n`);
+  // The machine is shared: the 1-minute load average, sampled through the run, says how much.
+  const load1: number[] = [os.loadavg()[0]!];
+  const loadSampler = setInterval(() => load1.push(os.loadavg()[0]!), 5000);
   say(`bench: n ${options.n}, concurrency ${options.concurrency}, fan-out ${options.fanout}, worker concurrency ${options.workerConcurrency}, seal ${options.seal ? 'on' : 'off'}; ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), node ${process.version}; logs in ${tmp}`);
 
   // G: the gateway as `npm start` runs it.
@@ -447,7 +460,7 @@ async function main(argv: string[]): Promise<void> {
       level: 'city',
       protocol: 'rest',
       endpoint: `${standIn.url}/${id}/cases`,
-      request: { body: '{"bizNo": caseId, "sqrxm": applicant.name, "sfzh": applicant.idNumber, "sxbm": itemCode}' },
+      request: { body: BENCH_MAPPING },
       response: { success: 'code = "0"', receiptNo: 'data.slbh', error: 'msg' },
       result: { mode: 'push', map: '{"caseId": ywh, "outcome": "approved"}' },
       ...(options.seal ? {} : { seal: false }),
@@ -472,7 +485,7 @@ async function main(argv: string[]): Promise<void> {
         OW_INTAKE_TOKEN: TOKEN,
         OW_OPS_TOKEN: 'bench-ops-admin-token',
         OW_ROLE: role,
-        ...(options.workers > 0 ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
+        ...(options.ledger === 'postgres' ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
       },
       stdio: ['ignore', log, log],
     });
@@ -492,17 +505,29 @@ async function main(argv: string[]): Promise<void> {
   phases.push(await runServerPhase('B1 raw BullMQ', [{ child: b1, url: `http://127.0.0.1:${b1Port}` }], redisUrl, redis, standIn, options, deadline));
   await stopChild(b1, 20_000);
 
+  // NR: the Node-RED flow, the same stand-in.
+  if (options.nodeRed) {
+    const nrPort = await freePort();
+    const nr = startNodeRed(path.join(tmp, 'node-red'), nrPort, nodeRedFlow(standIn.url, systems), log);
+    say('NR (Node-RED flow): starting…');
+    phases.push(await runServerPhase('Node-RED', [{ child: nr, url: `http://127.0.0.1:${nrPort}` }], redisUrl, redis, standIn, options, deadline, false));
+    await stopChild(nr, 20_000);
+  }
+
   // B2: the load client straight to the stand-in.
   say('B2 (straight to the stand-in)…');
   const direct = await load(`${standIn.url}/b2/cases`, options, 'BENCH-B2');
   phases.push({ name: 'B2 direct', cases: options.n, deliveries: options.n, errors: direct.errors, intake: { perSecond: options.n / (direct.ms / 1000), p50Ms: percentile(direct.latencies, 0.5), p99Ms: percentile(direct.latencies, 0.99) } });
 
   clearTimeout(bound);
+  clearInterval(loadSampler);
+  load1.push(os.loadavg()[0]!);
   redis.disconnect();
   await standIn.close();
   await stopChild(redisServer, 20_000);
 
-  const [g, r1, r2] = phases as [PhaseResult, PhaseResult, PhaseResult];
+  const phase = (name: string) => phases.find((p) => p.name === name);
+  const [g, r1, r2, nr] = [phase('gateway')!, phase('B1 raw BullMQ')!, phase('B2 direct')!, phase('Node-RED')];
   const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b !== 0 ? Number((a / b).toFixed(2)) : undefined);
   const ratios = {
     'gateway/B1': {
@@ -514,18 +539,47 @@ async function main(argv: string[]): Promise<void> {
       redisCommandsPerCase: ratio(g.redisCommandsPerCase, r1.redisCommandsPerCase),
     },
     'gateway/B2': { intakePerSecond: ratio(g.intake.perSecond, r2.intake.perSecond), intakeP99: ratio(g.intake.p99Ms, r2.intake.p99Ms) },
+    ...(nr
+      ? {
+          'gateway/Node-RED': {
+            intakePerSecond: ratio(g.intake.perSecond, nr.intake.perSecond),
+            intakeP99: ratio(g.intake.p99Ms, nr.intake.p99Ms),
+            endToEndPerSecond: ratio(g.endToEnd?.perSecond, nr.endToEnd?.perSecond),
+            cpuPer1000: ratio(g.cpuSecondsPer1000, nr.cpuSecondsPer1000),
+            peakRss: ratio(g.peakRssMb, nr.peakRssMb),
+          },
+        }
+      : {}),
   };
-  const machine = { nproc: os.cpus().length, cpu: os.cpus()[0]?.model.trim(), node: process.version, redis: 'redis-server, appendonly yes, appendfsync everysec' };
-  const report = { at: new Date().toISOString(), machine, options, phases, ratios };
+  // The targets set against the peer, each with this run's figure (e2e counts deliveries, so with
+  // fan-out 3 it is the fan-out target).
+  const peer = ratios['gateway/Node-RED'];
+  const targets = peer
+    ? [
+        { target: 'CPU per case ≤ 1.3 × Node-RED', value: peer.cpuPer1000, met: peer.cpuPer1000 !== undefined && peer.cpuPer1000 <= 1.3 },
+        { target: `${options.fanout > 1 ? 'deliveries/s' : 'end to end'} ≥ 0.8 × Node-RED`, value: peer.endToEndPerSecond, met: peer.endToEndPerSecond !== undefined && peer.endToEndPerSecond >= 0.8 },
+        { target: 'intake p99 ≤ Node-RED', value: peer.intakeP99, met: peer.intakeP99 !== undefined && peer.intakeP99 <= 1 },
+        { target: 'idle RSS ≤ 300 MB', value: Number(g.idleRssMb?.toFixed(0)), met: (g.idleRssMb ?? Infinity) <= 300 },
+        { target: 'peak RSS ≤ 400 MB', value: Number(g.peakRssMb?.toFixed(0)), met: (g.peakRssMb ?? Infinity) <= 400 },
+      ]
+    : [];
+  const machine = {
+    nproc: os.cpus().length,
+    cpu: os.cpus()[0]?.model.trim(),
+    node: process.version,
+    redis: 'redis-server, appendonly yes, appendfsync everysec',
+    loadAverage1m: { atStart: load1[0], atEnd: load1[load1.length - 1], min: Math.min(...load1), max: Math.max(...load1) },
+  };
+  const report = { at: new Date().toISOString(), machine, options, phases, ratios, targets };
   fs.writeFileSync(path.join(ROOT, 'bench-report.json'), `${JSON.stringify(report, null, 2)}\n`);
 
   const f = (v: number | undefined, d = 0) => (v === undefined || Number.isNaN(v) ? '-' : v.toFixed(d));
   say('');
-  say('phase            cases/s in  p50 ms  p99 ms | e2e/s   p50 ms  p99 ms | CPU s/1k  Redis CPU s/1k  cmds/case  peak RSS MB  Redis B/in-flight  B/case kept  errors');
+  say('phase            cases/s in  p50 ms  p99 ms | e2e/s   p50 ms  p99 ms | CPU s/1k  Redis CPU s/1k  cmds/case  idle RSS MB  peak RSS MB  Redis B/in-flight  B/case kept  errors');
   for (const p of phases) {
     say(
       `${p.name.padEnd(16)} ${f(p.intake.perSecond).padStart(10)}  ${f(p.intake.p50Ms, 1).padStart(6)}  ${f(p.intake.p99Ms, 1).padStart(6)} | ${f(p.endToEnd?.perSecond).padStart(6)}  ${f(p.endToEnd?.p50Ms, 1).padStart(6)}  ${f(p.endToEnd?.p99Ms, 1).padStart(6)} | ` +
-        `${f(p.cpuSecondsPer1000, 2).padStart(8)}  ${f(p.redisCpuSecondsPer1000, 2).padStart(14)}  ${f(p.redisCommandsPerCase, 1).padStart(9)}  ${f(p.peakRssMb).padStart(11)}  ${f(p.redisBytesPerInFlightCase).padStart(17)}  ${f(p.redisBytesPerCaseKept).padStart(11)}  ${p.errors}${p.endToEnd && !p.endToEnd.complete ? '  INCOMPLETE' : ''}`,
+        `${f(p.cpuSecondsPer1000, 2).padStart(8)}  ${f(p.redisCpuSecondsPer1000, 2).padStart(14)}  ${f(p.redisCommandsPerCase, 1).padStart(9)}  ${f(p.idleRssMb).padStart(11)}  ${f(p.peakRssMb).padStart(11)}  ${f(p.redisBytesPerInFlightCase).padStart(17)}  ${f(p.redisBytesPerCaseKept).padStart(11)}  ${p.errors}${p.endToEnd && !p.endToEnd.complete ? '  INCOMPLETE' : ''}`,
     );
   }
   for (const p of phases) {
@@ -535,6 +589,8 @@ async function main(argv: string[]): Promise<void> {
     for (const c of m.byCommand.filter((c) => c.perCase >= 0.05)) say(`  ${c.perCase.toFixed(2).padStart(6)} × ${c.command}${c.innerPerCase ? ` (+${c.innerPerCase.toFixed(2)} inside)` : ''}`);
   }
   say(`ratios: ${JSON.stringify(ratios)}`);
+  for (const t of targets) say(`target ${t.met ? 'met    ' : 'NOT met'}  ${t.target}: ${t.value}`);
+  say(`load average (1 min) during the run: ${machine.loadAverage1m.min.toFixed(1)}–${machine.loadAverage1m.max.toFixed(1)}`);
   say('report: bench-report.json');
   const incomplete = phases.some((p) => p.errors > 0 || (p.endToEnd && !p.endToEnd.complete));
   if (incomplete) process.exitCode = 1;

@@ -3,8 +3,10 @@
  * through `pg` when DATABASE_URL is set, else PGlite in-process under $OW_DATA_DIR/ledger. The SQL
  * is the same for both; only connecting, transactions and closing differ.
  */
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 
 export type SqlValue = string | number | boolean | null;
@@ -103,14 +105,48 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * PostgreSQL's shared buffers in the embedded ledger. PGlite's default, 160 MB, is WebAssembly memory
+ * the process holds for good once the buffers have been used; the ledger's working set (cases archived
+ * a few thousand a day, looked up by id) is a small part of it, and the operating system's page cache
+ * holds the data files behind it. Only caching changes: every commit is written as before.
+ */
+const SHARED_BUFFERS = '16MB';
+
+/**
+ * A new data folder's cluster (initdb) is made in a short-lived process of its own, then moved into
+ * place whole. PGlite makes it with a second WebAssembly PostgreSQL beside the first, some 600 MB that
+ * a process does not give back: made in the gateway's process, the embedded ledger held ~900 MB of
+ * RSS from its first start on; opened ready-made, ~130 MB. Moved into place only when complete, a
+ * folder is never half made. A folder without PG_VERSION (an older gateway's initdb interrupted) is
+ * set aside under another name, not deleted, and made anew.
+ */
+async function makeCluster(pgdata: string): Promise<void> {
+  if (fs.existsSync(path.join(pgdata, 'PG_VERSION'))) return;
+  const making = `${pgdata}.initdb-${process.pid}`;
+  fs.rmSync(making, { recursive: true, force: true });
+  const script = 'const [pglite, dir] = process.argv.slice(1); require(pglite).PGlite.create(dir).then((db) => db.close()).catch((err) => { process.stderr.write(String(err && err.message)); process.exit(1); });';
+  try {
+    await promisify(execFile)(process.execPath, ['-e', script, require.resolve('@electric-sql/pglite'), making]);
+  } catch (err) {
+    fs.rmSync(making, { recursive: true, force: true });
+    const { stderr } = err as { stderr?: string };
+    throw new Error(`the embedded ledger's database could not be made in ${pgdata}: ${stderr?.trim() || (err as Error).message}`, { cause: err });
+  }
+  if (fs.existsSync(pgdata)) fs.renameSync(pgdata, `${pgdata}.incomplete-${Date.now()}`);
+  fs.renameSync(making, pgdata);
+}
+
 export async function openPglite(dir: string): Promise<SqlDatabase> {
   fs.mkdirSync(dir, { recursive: true });
   const unlock = lock(path.resolve(dir));
   let db;
   try {
+    const pgdata = path.join(dir, 'pgdata');
+    await makeCluster(pgdata);
     // Loaded only here: PostgreSQL deployments never pay for the WASM build.
     const { PGlite } = await import('@electric-sql/pglite');
-    db = await PGlite.create(path.join(dir, 'pgdata'));
+    db = await PGlite.create(pgdata, { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${SHARED_BUFFERS}`] });
   } catch (err) {
     unlock();
     throw err;

@@ -130,6 +130,27 @@ describe.each(backends)('the ledger on $name', (backend) => {
   }
 });
 
+describe('the embedded ledger made in a folder of its own', () => {
+  it('when its database folder was left half made, then it is set aside (not deleted) and made anew', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ow-ledger-'));
+    const ledgerDir = path.join(dataDir, 'ledger');
+    fs.mkdirSync(path.join(ledgerDir, 'pgdata', 'base'), { recursive: true });
+    fs.writeFileSync(path.join(ledgerDir, 'pgdata', 'base', 'left-over'), 'x'); // no PG_VERSION: an initdb cut short
+    const made = await openLedger({ dataDir, log });
+    try {
+      await made.writeCase(archivedCase('QZ-MADE-1', '2026-11-28T01:30:00.000Z', '2026-11-28T02:00:00.000Z'));
+      expect(await made.readCase('QZ-MADE-1')).toBeDefined();
+      expect(fs.existsSync(path.join(ledgerDir, 'pgdata', 'PG_VERSION'))).toBe(true);
+      const aside = fs.readdirSync(ledgerDir).filter((name) => name.startsWith('pgdata.incomplete-'));
+      expect(aside).toHaveLength(1);
+      expect(fs.readFileSync(path.join(ledgerDir, aside[0]!, 'base', 'left-over'), 'utf8')).toBe('x');
+      expect(fs.readdirSync(ledgerDir).filter((name) => name.includes('.initdb-'))).toEqual([]); // nothing half made left behind
+    } finally {
+      await made.close();
+    }
+  }, 120_000);
+});
+
 /** Removes the future migration row the refusal test added, then opens normally. */
 async function openLedgerIgnoringVersion(where: { url?: string; dataDir: string }): Promise<Ledger> {
   if (where.url) {

@@ -2,7 +2,8 @@
  * `npm run demo`: the whole gateway on one machine. Embedded Redis, the simulators of all 44 legacy
  * systems, the gateway with the bundled config/, ~200 sample cases across every level, a live
  * progress bar, a summary per level, a case whose survey drawing is fetched from the material store
- * and handed over (demo-materials.ts), a window look-up, and then it keeps serving until Ctrl-C.
+ * and handed over, a case completed (补正) with a look-up document as a material (demo-materials.ts),
+ * a window look-up, and then it keeps serving until Ctrl-C.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -24,7 +25,7 @@ import { launchEmbeddedRedis } from '../src/platform/redis';
 import { SAMPLE_FORM, demoEnv } from '../sim/samples';
 import { startSimulators } from '../sim/server';
 import { windowLookup } from './demo-lookup';
-import { showMaterials } from './demo-materials';
+import { showLookupMaterial, showMaterials } from './demo-materials';
 
 const INTAKE_TOKEN = 'demo-intake-token';
 const OPS_TOKEN = 'demo-ops-token';
@@ -306,6 +307,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\n  redeliveries dropped by the simulators (Idempotency-Key): ${duplicates}\n`);
   process.stdout.write(`  callbacks received by the intake side: ${receiver.received()} (bad signatures: ${receiver.badSignatures()})\n`);
   await showMaterials({ url: `http://127.0.0.1:${gateway.port}`, intakeToken: INTAKE_TOKEN, sims, runId });
+  await showLookupMaterial({ url: `http://127.0.0.1:${gateway.port}`, intakeToken: INTAKE_TOKEN, sims, runId });
   await windowLookup({ url: `http://127.0.0.1:${gateway.port}`, intakeToken: INTAKE_TOKEN, sealer: gateway.seals });
   process.stdout.write(`\nThe gateway keeps serving: try\n  curl -H 'Authorization: Bearer ${INTAKE_TOKEN}' ${base}/api/v1/cases/${submitted[0]?.caseId ?? ''}\n`);
   process.stdout.write(`  console: ${shown}/console   (ops token: ${OPS_TOKEN})\n`);

@@ -211,17 +211,38 @@ describe('npm run demo and npm run sim: ports and data', () => {
     }
   }, 90_000);
 
-  it('when it has run, then the demo has made dead letters: the system it keeps down gave its cases up after two attempts', async () => {
-    const simPort = await freePort();
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ow-demo-dead-'));
-    const r = run(DEMO, { OW_CONFIG_DIR: shippedConfigOn(simPort), OW_SIM_PORT: String(simPort), OW_DATA_DIR: dataDir, PORT: '0', OW_DEMO_EXIT: '1' });
-    expect(await r.exited).toBe(0);
-    // 200 cases over 45 routes: the down system's route gets 5 of them, each a dead letter.
-    const city = r.stdout().split('\n').find((line) => /^\s+city\s/.test(line))!.trim().split(/\s+/);
-    expect(city[6]).toBe('5');
-    expect(r.stdout()).toContain('city-urban-management is down throughout (simulated), so its cases are dead letters');
-    expect(redisServersUnder(dataDir)).toEqual([]);
-  }, 180_000);
+  describe('when the demo has run to the end', () => {
+    let dataDir: string;
+    let out: string;
+    let exitCode: number | null;
+    beforeAll(async () => {
+      const simPort = await freePort();
+      dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ow-demo-dead-'));
+      const r = run(DEMO, { OW_CONFIG_DIR: shippedConfigOn(simPort), OW_SIM_PORT: String(simPort), OW_DATA_DIR: dataDir, PORT: '0', OW_DEMO_EXIT: '1' });
+      exitCode = await r.exited;
+      out = r.stdout();
+    }, 180_000);
+
+    it('then the demo has made dead letters: the system it keeps down gave its cases up after two attempts', () => {
+      expect(exitCode).toBe(0);
+      // 200 cases over 45 routes: the down system's route gets 5 of them, each a dead letter.
+      const city = out.split('\n').find((line) => /^\s+city\s/.test(line))!.trim().split(/\s+/);
+      expect(city[6]).toBe('5');
+      expect(out).toContain('city-urban-management is down throughout (simulated), so its cases are dead letters');
+      expect(redisServersUnder(dataDir)).toEqual([]);
+    });
+
+    it('then it has shown a case completed (补正) with a look-up document, handed over with its seal and verified as received', () => {
+      expect(exitCode).toBe(0);
+      const part = out.slice(out.indexOf('A look-up document as a material'), out.indexOf('Window look-up'));
+      expect(part).toMatch(/^ {4}city-real-estate-registration +need_more: /m);
+      expect(part).toMatch(/resubmitted \(补正\) with lookup:\/\/[0-9a-f-]{36}\/household: HTTP 202/);
+      expect(part).toMatch(/^ {4}HOUSEHOLD +户籍信息.* bytes +sha256 [0-9a-f]{12}… +fetched once$/m);
+      expect(part).toMatch(/^ {4}city-real-estate-registration +delivered +inline: 3 materials \(.*HOUSEHOLD \d+ bytes/m);
+      expect(part).toMatch(/^ {4}city-real-estate-registration +HOUSEHOLD +\d+ bytes via inline, sha256 [0-9a-f]{12}… matches what it said, with its seal$/m);
+      expect(part).toContain('POST /api/v1/seal/verify  the record as city-real-estate-registration received it, with the seal beside it: valid');
+    });
+  });
 
   it('when the simulator port is taken, then the demo names OW_SIM_PORT and leaves no redis-server', async () => {
     const busy = await occupy();

@@ -51,14 +51,16 @@ interface Row {
 /** As the table should show a share: one decimal and '%', '—' with nothing to share (worked out here, not by the console's code). */
 const pct = (part: number, whole: number): string => (whole > 0 ? `${((part * 100) / whole).toFixed(1)}%` : '—');
 const orDash = (n: number | null): string => (n === null ? '—' : String(n));
+/** An on-time rate: none for a row whose completed cases had no time limit (no handling days either). */
+const rate = (r: Row, onTime: number): string => (r.medianWorkingDays === null ? '—' : pct(onTime, r.completed));
 
 /** The cells of a row as the table should show them, by data-figure. */
 function expectedCells(r: Row): Record<string, string> {
   return {
     cases: String(r.cases),
     completed: String(r.completed),
-    onTimePromised: pct(r.onTimePromised, r.completed),
-    onTimeLegal: pct(r.onTimeLegal, r.completed),
+    onTimePromised: rate(r, r.onTimePromised),
+    onTimeLegal: rate(r, r.onTimeLegal),
     medianWorkingDays: orDash(r.medianWorkingDays),
     p90WorkingDays: orDash(r.p90WorkingDays),
     overdueOpen: String(r.overdueOpen),
@@ -166,6 +168,9 @@ describe('the console reports tab (报表)', () => {
     expect(await tableCells(page)).toEqual(Object.fromEntries(answer.rows.map((r) => [r.key, expectedCells(r)])));
     expect((await tableCells(page))[FG]!.onTimePromised).toBe('100.0%');
     expect((await tableCells(page))[JB]!.onTimePromised).toBe('100.0%');
+    // A 即办件 has no legal limit: none of its cases is within one. An item without limits has no rate at all.
+    expect((await tableCells(page))[JB]!.onTimeLegal).toBe('0.0%');
+    expect((await tableCells(page))[XX]).toMatchObject({ completed: '1', onTimePromised: '—', onTimeLegal: '—' });
 
     // The chart: one promised bar and one legal bar per row, the rate in its label.
     const bars = await chartBars(page);
@@ -176,14 +181,14 @@ describe('the console reports tab (报表)', () => {
       expect(row.legal).toHaveLength(1);
       const [promisedRate, promisedTitle] = row.promised[0]!.split('|');
       const [legalRate, legalTitle] = row.legal[0]!.split('|');
-      expect(promisedRate).toBe(pct(r.onTimePromised, r.completed));
+      expect(promisedRate).toBe(rate(r, r.onTimePromised));
       expect(promisedTitle).toContain(r.key);
-      expect(promisedTitle).toContain(pct(r.onTimePromised, r.completed));
+      expect(promisedTitle).toContain(rate(r, r.onTimePromised));
       expect(promisedTitle).toContain('承诺时限');
-      expect(legalRate).toBe(pct(r.onTimeLegal, r.completed));
+      expect(legalRate).toBe(rate(r, r.onTimeLegal));
       expect(legalTitle).toContain('法定时限');
     }
-    // A full bar is the whole track; an empty one (no completed case on time) has no width.
+    // A full bar is the whole track; an empty one (no rate) has no width.
     const widths = await page.locator('#reports-chart g.chart-row').evaluateAll((rows) =>
       Object.fromEntries(rows.map((row) => [row.getAttribute('data-key'), [...row.querySelectorAll('g.bar.promised rect')].map((r) => Number(r.getAttribute('width')))])),
     );

@@ -74,9 +74,15 @@ async function loadReport(): Promise<void> {
 }
 
 /** A share as a percentage with one decimal ("73.3%"); '—' with nothing to share. */
-export function percent(part: number, whole: number): string {
+function percent(part: number, whole: number): string {
   return whole > 0 ? `${(Math.round((part / whole) * 1000) / 10).toFixed(1)}%` : '—';
 }
+
+/**
+ * An on-time rate of a row: of its completed cases; '—' when none of them had a time limit (the
+ * gateway then has no handling days either), so that an item without limits does not read 0%.
+ */
+const onTimeRate = (row: Row, onTime: number): string => (row.medianWorkingDays === null ? '—' : percent(onTime, row.completed));
 
 const figure = (value: number | null): string => (value === null ? '—' : String(value));
 
@@ -93,9 +99,9 @@ function RateChart({ rows }: { rows: readonly Row[] }) {
   const height = TOP + rows.length * ROW_H;
   const width = LABEL_W + BAR_W + VALUE_W;
   const bar = (row: Row, onTime: number, kind: 'promised' | 'legal', y: number) => {
-    const rate = percent(onTime, row.completed);
+    const rate = onTimeRate(row, onTime);
     const label = t(kind === 'promised' ? 'onTimePromisedBar' : 'onTimeLegalBar', { key: row.key, rate });
-    const share = row.completed > 0 ? onTime / row.completed : 0;
+    const share = row.completed > 0 && row.medianWorkingDays !== null ? onTime / row.completed : 0;
     return (
       <g class={`bar ${kind}`} data-rate={rate} aria-label={label} role="img">
         <title>{label}</title>
@@ -197,16 +203,16 @@ export function ReportsPanel({ hidden }: { hidden: boolean }) {
           <tbody>
             {rows.map((r) => (
               <tr data-key={r.key}>
-                <th scope="row" class="mono">
+                <th scope="row" class="mono nowrap">
                   {r.key}
                 </th>
                 <td class="num" data-figure="cases">{r.cases}</td>
                 <td class="num" data-figure="completed">{r.completed}</td>
                 <td class="num" data-figure="onTimePromised" title={`${r.onTimePromised} / ${r.completed}`}>
-                  {percent(r.onTimePromised, r.completed)}
+                  {onTimeRate(r, r.onTimePromised)}
                 </td>
                 <td class="num" data-figure="onTimeLegal" title={`${r.onTimeLegal} / ${r.completed}`}>
-                  {percent(r.onTimeLegal, r.completed)}
+                  {onTimeRate(r, r.onTimeLegal)}
                 </td>
                 <td class="num" data-figure="medianWorkingDays">{figure(r.medianWorkingDays)}</td>
                 <td class="num" data-figure="p90WorkingDays">{figure(r.p90WorkingDays)}</td>

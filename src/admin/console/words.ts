@@ -398,7 +398,7 @@ export const WORDS = {
 
   // Reports
   timelinessReport: ['办理时效报表', 'Timeliness report'],
-  timelinessHint: ['按受理日期统计（北京时间，起止日均含）；按时率＝按时办结数 ÷ 办结数。', 'Cases by day of acceptance (Beijing time, both days included); on-time rate = completed on time ÷ completed.'],
+  timelinessHint: ['按受理日期统计（北京时间，起止日均含）；按时办结率＝按时办结数 ÷ 办结数，无时限的事项不计。', 'Cases by day of acceptance (Beijing time, both days included); on-time rate = completed on time ÷ completed; items without a time limit show none.'],
   downloadCsv: ['下载 CSV', 'Download CSV'],
   fromDay: ['从', 'From'],
   toDay: ['到', 'To'],
@@ -415,8 +415,8 @@ export const WORDS = {
   medianDays: ['办理工作日中位数', 'Median working days'],
   p90Days: ['办理工作日 P90', 'P90 working days'],
   overdueOpen: ['在办超期', 'Overdue open'],
-  stoppedNeedMore: ['补正', 'Stopped for 补正'],
-  stoppedSpecial: ['特别程序', 'Special procedure'],
+  stoppedNeedMore: ['补正停表', 'Stopped for 补正'],
+  stoppedSpecial: ['特别程序停表', 'Stopped for a special procedure'],
   channelCode: ['来源 {code}', 'Channel {code}'],
   promisedCut: ['承诺时限压缩比', 'Promised cut'],
   noCasesInPeriod: ['该期间没有受理的办件。', 'No cases accepted in this period.'],

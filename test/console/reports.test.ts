@@ -1,7 +1,8 @@
 /**
  * The console's 报表 Reports tab in a real browser (Debian's Chromium driven by playwright-core)
  * against a gateway with an item catalogue (a 承诺件, a 即办件, and an item without a time limit):
- * after a few cases submitted and some decided, a viewer opens the tab and sees, for the last 30
+ * after a few cases submitted and some decided (two 即办件 late, one left open past its limit, the
+ * gateway's clock moved on 3 hours for them), a viewer opens the tab and sees, for the last 30
  * days, a table whose every figure is the API's (rates as percentages of the completed cases), a
  * chart with one bar per row for the promised limit (and one for the legal) whose label carries the
  * row's rate, and a CSV link (a Blob URL, fetched with the token) whose text is the API's CSV; the
@@ -11,7 +12,7 @@ import fs from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { RunningGateway } from '../../src/gateway';
 import { caseView, eventually, pushResult, sampleCase, startTestGateway, submit, VIEWER_TOKEN } from '../support/harness';
-import { clockWorld, RESULT_TOKEN, type ClockWorld } from '../timelimits/support';
+import { clockWorld, RESULT_TOKEN, TestClock, type ClockWorld } from '../timelimits/support';
 import { browserTest, CHROMIUM, CHROMIUM_ARGS } from './browser';
 
 jest.setTimeout(90_000);
@@ -23,13 +24,16 @@ const JB = '330800-JB-001'; // 即办件: promised in 2 hours
 const XX = '330000-XX-001'; // no time limit
 const RUN = Date.now().toString(36);
 
-/** name → item, channel, and the result pushed (none: the case stays open). */
-const CASES: Record<string, { item: string; channel: string; result?: Record<string, string> }> = {
-  F1: { item: FG, channel: 'window', result: { jg: '1', yj: '准予' } },
-  F2: { item: FG, channel: 'web', result: { jg: '1', yj: '准予' } },
+const APPROVED = { jg: '1', yj: '准予' };
+/** name → item, channel, the result pushed at once, and the one pushed 3 hours later (neither: the case stays open). */
+const CASES: Record<string, { item: string; channel: string; result?: Record<string, string>; late?: Record<string, string> }> = {
+  F1: { item: FG, channel: 'window', result: APPROVED },
+  F2: { item: FG, channel: 'web', result: APPROVED },
   F3: { item: FG, channel: 'web', result: { jg: '2', yj: '补充材料' } }, // waits for the applicant: not completed
-  J1: { item: JB, channel: 'mobile', result: { jg: '1', yj: '准予' } },
-  J2: { item: JB, channel: 'mobile' },
+  J1: { item: JB, channel: 'mobile', result: APPROVED },
+  J2: { item: JB, channel: 'mobile', late: APPROVED }, // past its 2 hours
+  J3: { item: JB, channel: 'window', late: APPROVED },
+  J4: { item: JB, channel: 'mobile' }, // open past its 2 hours: overdue
   X1: { item: XX, channel: 'self-service', result: { jg: '0', yj: '不予许可' } },
 };
 
@@ -82,6 +86,8 @@ describe('the console reports tab (报表)', () => {
   let browser: Browser | undefined;
   const pageErrors: string[] = [];
   const ids: Record<string, string> = {};
+  // The gateway's clock: today, then 3 hours on for the late results (the browser's own clock is today's).
+  const clock = new TestClock(new Date());
 
   const api = async (query: string, accept = 'application/json') => {
     const res = await fetch(`${gateway.url}/api/v1/reports/timeliness?${query}`, { headers: { Authorization: `Bearer ${VIEWER_TOKEN}`, Accept: accept } });
@@ -91,7 +97,7 @@ describe('the console reports tab (报表)', () => {
 
   beforeAll(async () => {
     world = await clockWorld();
-    gateway = await startTestGateway(world.dir);
+    gateway = await startTestGateway(world.dir, { now: clock.now, options: { timeLimitTickMs: 3_600_000 } });
     for (const [name, { item, channel }] of Object.entries(CASES)) {
       const c = sampleCase({ itemCode: item, channel, caseId: `QZ-REP-${RUN}-${name}` });
       ids[name] = c.caseId as string;
@@ -100,9 +106,10 @@ describe('the console reports tab (报表)', () => {
     await eventually(async () => {
       for (const id of Object.values(ids)) expect((await caseView(gateway, id)).body.deliveries[0].status).toBe('delivered');
     }, 30_000);
-    for (const [name, { result }] of Object.entries(CASES)) {
-      if (result) expect((await pushResult(gateway, 'city-housing-reform', { ywh: ids[name], ...result }, RESULT_TOKEN)).status).toBe(200);
-    }
+    const push = async (name: string, result: Record<string, string>) => expect((await pushResult(gateway, 'city-housing-reform', { ywh: ids[name], ...result }, RESULT_TOKEN)).status).toBe(200);
+    for (const [name, { result }] of Object.entries(CASES)) if (result) await push(name, result);
+    clock.set(new Date(clock.now().getTime() + 3 * 3_600_000).toISOString());
+    for (const [name, { late }] of Object.entries(CASES)) if (late) await push(name, late);
     if (CHROMIUM) browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   });
 
@@ -167,7 +174,9 @@ describe('the console reports tab (报表)', () => {
     expect({ cases: fg.cases, completed: fg.completed, stoppedNeedMore: fg.stoppedNeedMore, channels: fg.channels, promisedCut: fg.promisedCut }).toEqual({ cases: 3, completed: 2, stoppedNeedMore: 1, channels: { 1: 1, 2: 2, 3: 0, 9: 0 }, promisedCut: 0.75 });
     expect(await tableCells(page)).toEqual(Object.fromEntries(answer.rows.map((r) => [r.key, expectedCells(r)])));
     expect((await tableCells(page))[FG]!.onTimePromised).toBe('100.0%');
-    expect((await tableCells(page))[JB]!.onTimePromised).toBe('100.0%');
+    const jb = answer.rows.find((r) => r.key === JB)!;
+    expect({ cases: jb.cases, completed: jb.completed, onTimePromised: jb.onTimePromised, overdueOpen: jb.overdueOpen }).toEqual({ cases: 4, completed: 3, onTimePromised: 1, overdueOpen: 1 });
+    expect((await tableCells(page))[JB]).toMatchObject({ onTimePromised: '33.3%', overdueOpen: '1' });
     // A 即办件 has no legal limit: none of its cases is within one. An item without limits has no rate at all.
     expect((await tableCells(page))[JB]!.onTimeLegal).toBe('0.0%');
     expect((await tableCells(page))[XX]).toMatchObject({ completed: '1', onTimePromised: '—', onTimeLegal: '—' });
@@ -226,6 +235,7 @@ describe('the console reports tab (报表)', () => {
     expect(answer.rows.map((r) => r.key).sort()).toEqual(['mobile', 'self-service', 'web', 'window']);
     expect(await tableCells(page)).toEqual(Object.fromEntries(answer.rows.map((r) => [r.key, expectedCells(r)])));
     // web: F2 approved, F3 waiting for 补正 → 1 of 1 completed on time.
+    expect((await tableCells(page))['mobile']).toMatchObject({ cases: '3', completed: '2', onTimePromised: '50.0%', overdueOpen: '1', channel3: '3' });
     expect((await tableCells(page))['web']).toMatchObject({ cases: '2', completed: '1', onTimePromised: '100.0%', stoppedNeedMore: '1', channel2: '2' });
     expect((await chartBars(page)).map((b) => [b.key, b.promised.length])).toEqual(answer.rows.map((r) => [r.key, 1]));
 

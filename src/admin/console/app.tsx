@@ -12,6 +12,7 @@ import { language, setLang, t, w } from './language';
 import { Login, resuming } from './login';
 import { LookupsPanel } from './lookups';
 import { boardPage, selectTab, tab, TABS, type TabName } from './nav';
+import { ReportsPanel } from './reports';
 import { operatorName, role, signedIn, signOut, type Role } from './session';
 import { NewSystemPage } from './system/new-system';
 import { SystemPage } from './system/page';
@@ -23,7 +24,7 @@ import type { WordKey } from './words';
 
 const WALL_KEY = 'ow.console.wall';
 const ROLE_TONE: Readonly<Record<Role, Tone>> = { viewer: 'muted', operator: 'info', admin: 'warn' };
-const TAB_WORDS: Readonly<Record<TabName, WordKey>> = { systems: 'tabSystems', dead: 'tabDead', case: 'tabCase', audit: 'tabAudit', unmatched: 'tabUnmatched', lookups: 'tabLookups', routes: 'tabRoutes' };
+const TAB_WORDS: Readonly<Record<TabName, WordKey>> = { systems: 'tabSystems', dead: 'tabDead', case: 'tabCase', audit: 'tabAudit', unmatched: 'tabUnmatched', lookups: 'tabLookups', reports: 'tabReports', routes: 'tabRoutes' };
 
 /** Large type for a wall screen, remembered in this browser. */
 const wall = signal(false);
@@ -137,6 +138,7 @@ export function App() {
           <AuditPanel hidden={hidden('audit')} />
           <UnmatchedPanel hidden={hidden('unmatched')} />
           <LookupsPanel hidden={hidden('lookups')} />
+          <ReportsPanel hidden={hidden('reports')} />
           <RoutesPanel hidden={hidden('routes')} />
           {/* The pages of the systems board: a system (#system/<id>), adding one (#new-system). */}
           <section id="panel-system" role="tabpanel" aria-labelledby="tab-systems" class="panel sp-page" hidden={page?.kind !== 'system'}>

@@ -7,7 +7,7 @@
 import { batch, signal } from '@preact/signals';
 import { onSignOut, signedIn } from './session';
 
-export const TABS = ['systems', 'dead', 'case', 'audit', 'unmatched', 'lookups', 'routes'] as const;
+export const TABS = ['systems', 'dead', 'case', 'audit', 'unmatched', 'lookups', 'reports', 'routes'] as const;
 export type TabName = (typeof TABS)[number];
 
 /** A page that belongs to the systems board, shown instead of the panels (the board's tab highlighted). */

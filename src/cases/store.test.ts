@@ -56,7 +56,7 @@ describe('the case store', () => {
   it('moves queued → delivering → delivered → completed, raising an event and a change for each told status', async () => {
     await accepted('QZ-S2');
     // An attempt that may send gets the stored case with it.
-    expect(await store.beginAttempt('QZ-S2', 'sys-a', at)).toEqual({ send: true, status: 'delivering', attempts: 1, record: expect.objectContaining({ case: sampleCase('QZ-S2'), targets: ['sys-a'] }) });
+    expect(await store.beginAttempt('QZ-S2', 'sys-a', at)).toEqual({ send: true, status: 'delivering', attempts: 1, sending: 0, record: expect.objectContaining({ case: sampleCase('QZ-S2'), targets: ['sys-a'] }) });
     expect(await store.record('QZ-S2', 'sys-a', { status: 'delivered', receiptNo: 'SL-1' }, { at, event: 'delivered' })).toBe('delivered');
     expect(await store.receiptHolders('sys-a', 'SL-1')).toEqual([{ caseId: 'QZ-S2', status: 'delivered', open: true }]);
     expect(await store.recordResult({ caseId: 'QZ-S2', systemId: 'sys-a', outcome: 'approved' }, at)).toBe('recorded');
@@ -81,7 +81,7 @@ describe('the case store', () => {
     await store.record('QZ-S4', 'sys-a', { status: 'queued', attempts: 0 }, { at, event: 'throttled' });
     expect((await store.beginAttempt('QZ-S4', 'sys-a', at)).attempts).toBe(1);
     await store.record('QZ-S4', 'sys-a', { status: 'rejected', lastError: 'no' }, { at, event: 'rejected' });
-    expect(await store.beginAttempt('QZ-S4', 'sys-a', at)).toEqual({ send: false, status: 'rejected', attempts: 1 });
+    expect(await store.beginAttempt('QZ-S4', 'sys-a', at)).toEqual({ send: false, status: 'rejected', attempts: 1, sending: 0 });
   });
 
   it('runs a script sent twice with the same operation id (a resend after a reconnect) only once', async () => {
@@ -90,8 +90,8 @@ describe('the case store', () => {
     const keys = [`${prefix}:{QZ-S5}:d:sys-a`, `${prefix}:{QZ-S5}:h:sys-a`, `${prefix}:{QZ-S5}:case`];
     const entry = JSON.stringify({ at, event: 'attempt' });
     const stored = await redis.get(`${prefix}:{QZ-S5}:case`);
-    expect(await scripts.run('begin-attempt', keys, [at, entry, 'op-1'])).toEqual(['delivering', '1', stored]);
-    expect(await scripts.run('begin-attempt', keys, [at, entry, 'op-1'])).toEqual(['delivering', '1', stored]);
+    expect(await scripts.run('begin-attempt', keys, [at, entry, 'op-1'])).toEqual(['delivering', '1', stored, '0']);
+    expect(await scripts.run('begin-attempt', keys, [at, entry, 'op-1'])).toEqual(['delivering', '1', stored, '0']);
     const record = [`${prefix}:{QZ-S5}:d:sys-a`, `${prefix}:{QZ-S5}:h:sys-a`, `${prefix}:{QZ-S5}:outbox`];
     const args = ['dead', '{}', JSON.stringify({ at, event: 'dead' }), '{"event":"delivery.dead"}', at, 'op-2'];
     expect(await scripts.run('record', record, args)).toBe('dead');

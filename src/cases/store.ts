@@ -93,6 +93,8 @@ export interface AttemptStart {
   send: boolean;
   status: string;
   attempts: number;
+  /** 0 for the first sending, n for the n-th resubmission after 补正 (see deliverySending). */
+  sending: number;
   record?: CaseRecord;
 }
 
@@ -361,13 +363,13 @@ export class CaseStore {
    * send, answers the stored case too (read in the same script: one round trip, not two).
    */
   async beginAttempt(caseId: string, systemId: string, at: string): Promise<AttemptStart> {
-    const [status, attempts, raw] = (await this.scripts.run(
+    const [status, attempts, raw, sending] = (await this.scripts.run(
       'begin-attempt',
       [this.deliveryKey(caseId, systemId), this.historyKey(caseId, systemId), this.caseKey(caseId)],
       [at, JSON.stringify({ at, event: 'attempt' } satisfies HistoryEntry), crypto.randomUUID()],
-    )) as [string, string, string | null];
+    )) as [string, string, string | null, string];
     const send = status === 'delivering';
-    return { send, status, attempts: Number(attempts), ...(send && raw ? { record: JSON.parse(raw) as CaseRecord } : {}) };
+    return { send, status, attempts: Number(attempts), sending: Number(sending ?? 0), ...(send && raw ? { record: JSON.parse(raw) as CaseRecord } : {}) };
   }
 
   /**

@@ -38,6 +38,16 @@ export function jobIdFor(caseId: string): string {
   return String(Number.parseInt(caseId, 10)) === caseId ? `case.${caseId}` : caseId;
 }
 
+/**
+ * The Idempotency-Key a delivery is sent with: `<caseId>:<systemId>` for every attempt of its first
+ * sending, so a system that has it already answers it once; a resubmission after 补正 carries new
+ * content and gets a key of its own (`…:2` for the first), so that the system takes it as new rather
+ * than answering the old content's receipt.
+ */
+export function idempotencyKey(caseId: string, systemId: string, sending = 0): string {
+  return sending > 0 ? `${caseId}:${systemId}:${sending + 1}` : `${caseId}:${systemId}`;
+}
+
 /** The case of a delivery job: jobIdFor undone (a case id holds no '.'). */
 export function caseIdOfJob(jobId: string): string {
   return jobId.startsWith('case.') ? jobId.slice('case.'.length) : jobId;

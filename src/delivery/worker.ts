@@ -16,7 +16,7 @@ import { PermanentError, RetryableError, errorMessage } from '../platform/failur
 import { decide, nextAttemptDelay, recordDead } from './decision';
 import type { CircuitBreakers } from './circuit';
 import type { SystemHealth } from './health';
-import { queueName, type DeliveryJob, type DeliveryQueues } from './queues';
+import { idempotencyKey, queueName, type DeliveryJob, type DeliveryQueues } from './queues';
 import { msUntilOpen } from './window';
 import type { Metrics } from '../platform/metrics';
 import { currentContext, isSaneRequestId, withContext } from '../platform/context';
@@ -256,7 +256,7 @@ export class DeliveryWorkers {
       const started = Date.now();
       answered = true; // from here on a PermanentError can only be the system's own answer
       const reply = await inSpan(`deliver ${systemId}`, SpanKind.CLIENT, { 'ow.system_id': systemId, 'ow.case_id': caseId, 'ow.attempt': begun.attempts, 'ow.protocol': system.protocol }, () =>
-        endpoint.adapter.send(body, { caseId, systemId, idempotencyKey: `${caseId}:${systemId}`, log, seal, ...(materials?.handover ? { materials: materials.handover } : {}) }),
+        endpoint.adapter.send(body, { caseId, systemId, idempotencyKey: idempotencyKey(caseId, systemId, begun.sending), log, seal, ...(materials?.handover ? { materials: materials.handover } : {}) }),
       ).catch((err: unknown) => {
         metrics?.deliveryDuration.observe({ systemId, outcome: 'failed' }, (Date.now() - started) / 1000);
         throw err;

@@ -66,6 +66,8 @@ describe('the clock of a case', () => {
     expect(resubmitted.status).toBe(202);
     expect(resubmitted.body.deliveries).toEqual([{ systemId: 'city-housing-reform', status: 'queued' }]);
     await eventually(async () => expect(sentTo(caseId)).toHaveLength(2));
+    // New content, a key of its own: a system that remembers keys takes it as new, not as the first sending again.
+    expect(sentTo(caseId).map((r) => r.headers['idempotency-key'])).toEqual([`${caseId}:city-housing-reform`, `${caseId}:city-housing-reform:2`]);
     await eventually(async () => expect((await caseView(gateway, caseId)).body.deliveries[0].status).toBe('delivered'));
     view = (await caseView(gateway, caseId)).body;
     // Thu 10, Fri 11, Mon 14 stopped: 5 working days end on Thu 17 instead of Mon 14.

@@ -115,7 +115,7 @@ export async function showLookupMaterial(options: { url: string; intakeToken: st
 
   // The seal travelled with the bytes: checked against exactly what the registry received.
   for (const d of handedOver.deliveries) {
-    const received = sims.requests(d.systemId).filter((r) => r.idempotencyKey === `${caseId}:${d.systemId}` && r.materials?.some((m) => m.kind === 'HOUSEHOLD')).at(-1);
+    const received = sims.requests(d.systemId).filter((r) => r.idempotencyKey?.startsWith(`${caseId}:${d.systemId}`) && r.materials?.some((m) => m.kind === 'HOUSEHOLD')).at(-1);
     const entry = received && inlineEntries(received.body).find((e) => e.kind === 'HOUSEHOLD');
     if (!entry || typeof entry.content !== 'string') continue;
     const seal = typeof entry.seal === 'string' ? parseSealHeader(entry.seal) : entry.seal;
@@ -155,7 +155,8 @@ function showHandedOver(view: CaseView, sims: Simulators): void {
   }
   write('  what each system checked on arrival (its simulator):\n');
   for (const d of view.deliveries) {
-    const received = sims.requests(d.systemId).filter((r) => r.idempotencyKey === `${view.caseId}:${d.systemId}` && r.materials);
+// A resubmission after 补正 has a key of its own (`…:2`): the last sending is what the case view shows.
+    const received = sims.requests(d.systemId).filter((r) => r.idempotencyKey?.startsWith(`${view.caseId}:${d.systemId}`) && r.materials);
     for (const m of received.at(-1)?.materials ?? []) {
       write(`    ${d.systemId.padEnd(30)} ${m.kind.padEnd(14)} ${String(m.size).padStart(8)} bytes via ${m.via}, sha256 ${m.sha256.slice(0, 12)}… matches what it said${m.sealed ? ', with its seal' : ''}\n`);
     }

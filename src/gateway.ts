@@ -96,7 +96,7 @@ export interface GatewayOptions {
   backlogLeaseMs?: number;
   /** How often a worker process looks for a system health probe that is due (default 1 s). */
   probeTickMs?: number;
-  /** How often the time-limit monitor looks for cases due soon or overdue (default 60 s; a job scheduler in Redis). */
+  /** How often the time-limit monitor looks for cases due soon or overdue (default 60 s; a job scheduler in Redis; 0: only when called). */
   timeLimitTickMs?: number;
 }
 

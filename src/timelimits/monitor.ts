@@ -100,6 +100,9 @@ export class TimeLimitMonitor {
 
   async start(): Promise<void> {
     const every = this.deps.tickMs ?? 60_000;
+    // 0: no scheduled checks at all, only check() when called (a test that moves its own clock: a
+    // scheduler's first tick runs whenever its worker gets to it, which may be after the clock moved).
+    if (every <= 0) return;
     const schedule = () => this.queue.upsertJobScheduler('time-limits', { every }, { name: 'check', opts: { removeOnComplete: true, removeOnFail: 50 } });
     await schedule();
     // A schedule held in Redis goes when Redis is flushed or replaced empty: put it back now and then.

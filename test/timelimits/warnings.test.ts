@@ -10,8 +10,8 @@ import { caseView, eventually, pushResult, sampleCase, startTestGateway, submit,
 import { clockWorld, RESULT_TOKEN, TestClock, type ClockWorld } from './support';
 
 const SECRET = 'clock-callback-secret';
-/** No scheduled tick during a test unless it asks: the tests check by hand, on their clock. */
-const HOUR = 3_600_000;
+/** No scheduled check: the test checks by hand, on its own clock. */
+const BY_HAND = 0;
 
 const warningsOf = (received: Received[], caseId: string) =>
   received.map((r) => r.json as { event: string; caseId: string }).filter((e) => e.caseId === caseId && e.event.startsWith('case.'));
@@ -29,7 +29,7 @@ describe('time-limit warnings', () => {
   it('when a case runs into warnDays and then past its promised limit, then due_soon and overdue are sent once each, signed, and not again after a restart', async () => {
     const keyPrefix = uniquePrefix();
     const clock = new TestClock(new Date('2026-12-07T10:00:00+08:00'));
-    let gateway: RunningGateway = await startTestGateway(world.dir, { now: clock.now, keyPrefix, options: { timeLimitTickMs: HOUR } });
+    let gateway: RunningGateway = await startTestGateway(world.dir, { now: clock.now, keyPrefix, options: { timeLimitTickMs: BY_HAND } });
     try {
       const c = sampleCase({ itemCode: '330800-FG-010' });
       const caseId = c.caseId as string;
@@ -65,7 +65,7 @@ describe('time-limit warnings', () => {
 
       // A restart (a new process on the same Redis) checks again and sends nothing twice.
       await gateway.stop();
-      gateway = await startTestGateway(world.dir, { now: clock.now, keyPrefix, options: { timeLimitTickMs: HOUR } });
+      gateway = await startTestGateway(world.dir, { now: clock.now, keyPrefix, options: { timeLimitTickMs: BY_HAND } });
       expect((await gateway.timeLimits.check()).sent).toEqual([]);
       clock.set('2026-12-16T09:00:00+08:00');
       expect((await gateway.timeLimits.check()).sent).toEqual([]);
@@ -90,8 +90,8 @@ describe('time-limit warnings', () => {
   it('when two processes check the same cases at once, then each warning is sent once', async () => {
     const keyPrefix = uniquePrefix();
     const clock = new TestClock(new Date('2026-12-07T10:00:00+08:00'));
-    const a = await startTestGateway(world.dir, { now: clock.now, keyPrefix, options: { timeLimitTickMs: HOUR } });
-    const b = await startTestGateway(world.dir, { now: clock.now, keyPrefix, options: { timeLimitTickMs: HOUR } });
+    const a = await startTestGateway(world.dir, { now: clock.now, keyPrefix, options: { timeLimitTickMs: BY_HAND } });
+    const b = await startTestGateway(world.dir, { now: clock.now, keyPrefix, options: { timeLimitTickMs: BY_HAND } });
     try {
       const ids = await Promise.all(
         Array.from({ length: 12 }, async () => {

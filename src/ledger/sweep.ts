@@ -12,13 +12,14 @@
  * case and the next tick carries on. A row the ledger refuses is set aside (quarantine.ts) and the
  * rest go on.
  */
-import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import type { ConnectionOptions } from 'bullmq';
 import type { Registry } from 'prom-client';
 import type { GatewayConfig } from '../config/loader';
 import type { CaseSnapshot, CaseStore } from '../cases/store';
 import { clockStopped } from '../timelimits/case-clock';
 import { jobIdFor, type DeliveryQueues } from '../delivery/queues';
 import type { Logger } from '../platform/logger';
+import { PeriodicJob } from '../platform/periodic';
 import { registerLedgerGauges } from '../platform/metrics';
 import type { RedisClient } from '../platform/redis';
 import { auditStreamKey } from '../admin/operations';
@@ -85,9 +86,7 @@ export function isFinal(snapshot: CaseSnapshot): boolean {
 }
 
 export class LedgerSweep {
-  private readonly queue: Queue;
-  private worker?: Worker;
-  private watchdog?: NodeJS.Timeout;
+  private readonly ticks: PeriodicJob;
   /** Test hook: die like kill -9 between the ledger write and the Redis delete. */
   private readonly crashAfterWrite: boolean;
   private readonly archivedIds: ArchivedIds;
@@ -96,8 +95,7 @@ export class LedgerSweep {
   constructor(private readonly deps: SweepDeps) {
     this.archivedIds = new ArchivedIds(deps.redis, deps.keyPrefix);
     this.quarantine = new Quarantine(deps.redis, deps.keyPrefix);
-    this.queue = new Queue(SWEEP_QUEUE, { connection: deps.connection, prefix: deps.prefix });
-    this.queue.on('error', () => undefined); // Redis outages are waited out by the worker connection
+    this.ticks = new PeriodicJob({ queue: SWEEP_QUEUE, schedulerId: 'ledger-sweep', jobName: 'sweep', connection: deps.connection, prefix: deps.prefix, log: deps.log, run: () => this.sweep() });
     this.crashAfterWrite = (deps.env ?? process.env).OW_TEST_CRASH_AFTER_LEDGER_WRITE === '1';
     if (deps.registry) {
       const { ledger, redis, store } = deps;
@@ -116,23 +114,13 @@ export class LedgerSweep {
     return this.deps.now?.() ?? new Date();
   }
 
-  /** Holds the schedule in Redis (job ids may not contain ':') and runs the ticks in this process. */
+  /** Holds the schedule in Redis, every retention.sweepEvery, and runs the ticks in this process. */
   async start(): Promise<void> {
-    const every = durationMs(this.deps.config().gateway.retention.sweepEvery);
-    const schedule = () => this.queue.upsertJobScheduler('ledger-sweep', { every }, { name: 'sweep', opts: { removeOnComplete: true, removeOnFail: 50 } });
-    await schedule();
-    // A schedule held in Redis goes when Redis is flushed or replaced empty; this puts it back (an
-    // idempotent upsert). The ticks themselves stay the scheduler's, shared by every process.
-    this.watchdog = setInterval(() => void schedule().catch(() => undefined), Math.max(every * 10, 5000));
-    this.watchdog.unref();
-    this.worker = new Worker(SWEEP_QUEUE, async () => this.sweep(), { connection: this.deps.connection, prefix: this.deps.prefix, concurrency: 1 });
-    this.worker.on('error', (err) => this.deps.log.debug({ err: err.message }, 'ledger sweep worker error'));
+    await this.ticks.start(durationMs(this.deps.config().gateway.retention.sweepEvery));
   }
 
   async close(): Promise<void> {
-    clearInterval(this.watchdog);
-    await this.worker?.close();
-    await this.queue.close();
+    await this.ticks.close();
   }
 
   /** One tick: write what became final, remove what is past `retention.hot`, purge past `retention.ledger`. */

@@ -17,7 +17,7 @@
  */
 import crypto from 'node:crypto';
 import path from 'node:path';
-import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import type { ConnectionOptions } from 'bullmq';
 import { z } from 'zod';
 import type { GatewayConfig } from '../config/loader';
 import type { CaseStore, ClockFlag } from '../cases/store';
@@ -25,6 +25,7 @@ import { caseIdSchema, type DeliveryView } from '../cases/model';
 import { bullQueue } from '../delivery/queues';
 import type { Logger } from '../platform/logger';
 import { LuaScripts } from '../platform/lua';
+import { PeriodicJob } from '../platform/periodic';
 import type { RedisClient } from '../platform/redis';
 import { caseClock } from './case-clock';
 
@@ -83,15 +84,12 @@ export interface CheckReport {
 }
 
 export class TimeLimitMonitor {
-  private readonly queue: Queue;
-  private worker?: Worker;
-  private watchdog?: NodeJS.Timeout;
+  private readonly ticks: PeriodicJob;
   private readonly scripts: LuaScripts<'warn' | 'reschedule'>;
 
   constructor(private readonly deps: MonitorDeps) {
     this.scripts = new LuaScripts(deps.redis, path.join(__dirname, 'lua'), ['warn', 'reschedule']);
-    this.queue = new Queue(TIME_LIMIT_QUEUE, { connection: deps.connection, prefix: deps.bullPrefix });
-    this.queue.on('error', () => undefined); // Redis outages are waited out by the worker connection
+    this.ticks = new PeriodicJob({ queue: TIME_LIMIT_QUEUE, schedulerId: 'time-limits', jobName: 'check', connection: deps.connection, prefix: deps.bullPrefix, log: deps.log, run: () => this.check() });
   }
 
   private now(): Date {
@@ -103,24 +101,16 @@ export class TimeLimitMonitor {
     // 0: no scheduled checks at all, only check() when called (a test that moves its own clock: a
     // scheduler's first tick runs whenever its worker gets to it, which may be after the clock moved).
     if (every <= 0) return;
-    const schedule = () => this.queue.upsertJobScheduler('time-limits', { every }, { name: 'check', opts: { removeOnComplete: true, removeOnFail: 50 } });
-    await schedule();
-    // A schedule held in Redis goes when Redis is flushed or replaced empty: put it back now and then.
-    this.watchdog = setInterval(() => void schedule().catch(() => undefined), Math.max(every * 10, 5000));
-    this.watchdog.unref();
-    this.worker = new Worker(TIME_LIMIT_QUEUE, async () => this.check(), { connection: this.deps.connection, prefix: this.deps.bullPrefix, concurrency: 1 });
-    this.worker.on('error', (err) => this.deps.log.debug({ err: err.message }, 'time-limit worker error'));
+    await this.ticks.start(every);
   }
 
   /** Whether the worker runs (when started). */
   running(): boolean {
-    return !this.worker || this.worker.isRunning();
+    return this.ticks.running();
   }
 
   async close(): Promise<void> {
-    clearInterval(this.watchdog);
-    await this.worker?.close();
-    await this.queue.close();
+    await this.ticks.close();
   }
 
   /** One tick: every watched case whose time has come is looked at, warned of if due, and scored again. */

@@ -4,7 +4,7 @@ import { answer, api, type Schemas } from './api';
 import { t, w } from './language';
 import { onTabShown } from './nav';
 import { onSignOut } from './session';
-import { dash, GatewayText, pageQuery, Pager, PagerView, report, When } from './ui';
+import { dash, GatewayText, ListTable, pageQuery, Pager, report, When } from './ui';
 
 const entries = signal<ReadonlyArray<Schemas['AuditEntry']> | undefined>(undefined);
 const pager = new Pager(() => void loadAudit());
@@ -38,43 +38,31 @@ export function AuditPanel({ hidden }: { hidden: boolean }) {
           {t('refresh')}
         </button>
       </div>
-      <div class="table-wrap">
-        <table id="audit-table" class="data" hidden={none}>
-          <caption class="visually-hidden">{t('auditTrail')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('at')}</th>
-              <th scope="col">{t('who')}</th>
-              <th scope="col">{t('action')}</th>
-              <th scope="col">{t('target')}</th>
-              <th scope="col">{t('reason')}</th>
-              <th scope="col">{t('detail')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(shown ?? []).map((a) => (
-              <tr data-action={a.action}>
-                <td class="nowrap">
-                  <When iso={a.at} />
-                </td>
-                <td>{dash(a.who)}</td>
-                <td class="nowrap" title={a.action}>
-                  {w('ACTIONS', a.action)}
-                </td>
-                <td class="mono">{dash(a.target)}</td>
-                <td class="wrap">{dash(a.reason)}</td>
-                <td class="wrap">
-                  <GatewayText message={a.detail} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      <p id="audit-empty" class="empty" hidden={!none}>
-        {t('nothingAudited')}
-      </p>
-      <PagerView id="audit-pager" pager={pager} />
+      <ListTable
+        id="audit"
+        caption={t('auditTrail')}
+        columns={[{ label: t('at') }, { label: t('who') }, { label: t('action') }, { label: t('target') }, { label: t('reason') }, { label: t('detail') }]}
+        none={none}
+        empty={t('nothingAudited')}
+        pager={pager}
+      >
+        {(shown ?? []).map((a) => (
+          <tr data-action={a.action}>
+            <td class="nowrap">
+              <When iso={a.at} />
+            </td>
+            <td>{dash(a.who)}</td>
+            <td class="nowrap" title={a.action}>
+              {w('ACTIONS', a.action)}
+            </td>
+            <td class="mono">{dash(a.target)}</td>
+            <td class="wrap">{dash(a.reason)}</td>
+            <td class="wrap">
+              <GatewayText message={a.detail} />
+            </td>
+          </tr>
+        ))}
+      </ListTable>
     </section>
   );
 }

@@ -12,7 +12,7 @@ import { onTabShown, selectTab } from './nav';
 import { replayOne } from './replay';
 import { may, onSignOut } from './session';
 import { loadSystems, systemName, systems } from './systems';
-import { act, ActionButton, busy, GatewayText, message, ok, pageQuery, Pager, PagerView, report, When, withReason } from './ui';
+import { act, ActionButton, busy, GatewayText, ListTable, message, ok, pageQuery, Pager, report, When, withReason } from './ui';
 
 type DeadLetter = Schemas['DeadLetter'];
 interface DeadFilter {
@@ -188,36 +188,18 @@ export function DeadLettersPanel({ hidden }: { hidden: boolean }) {
           </>
         ) : null}
       </form>
-      <div class="table-wrap">
-        <table id="dead-table" class="data" hidden={none}>
-          <caption class="visually-hidden">{t('deadLettersCaption')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('case')}</th>
-              <th scope="col">{t('system')}</th>
-              <th scope="col" class="num">
-                {t('attempts')}
-              </th>
-              <th scope="col">{t('lastError')}</th>
-              <th scope="col">{t('failedAt')}</th>
-              {operator ? (
-                <th scope="col" data-needs="operator">
-                  {t('action')}
-                </th>
-              ) : null}
-            </tr>
-          </thead>
-          <tbody>
-            {(shown ?? []).map((d) => (
-              <DeadLetterRow key={d.id} d={d} />
-            ))}
-          </tbody>
-        </table>
-      </div>
-      <p id="dead-empty" class="empty" hidden={!none}>
-        {t('noDeadLetters')}
-      </p>
-      <PagerView id="dead-pager" pager={pager} />
+      <ListTable
+        id="dead"
+        caption={t('deadLettersCaption')}
+        columns={[{ label: t('case') }, { label: t('system') }, { label: t('attempts'), num: true }, { label: t('lastError') }, { label: t('failedAt') }, operator && { label: t('action'), operator: true }]}
+        none={none}
+        empty={t('noDeadLetters')}
+        pager={pager}
+      >
+        {(shown ?? []).map((d) => (
+          <DeadLetterRow key={d.id} d={d} />
+        ))}
+      </ListTable>
     </section>
   );
 }

@@ -9,7 +9,7 @@ import { CaseLink } from './case';
 import { t, w } from './language';
 import { onTabShown } from './nav';
 import { onSignOut, token } from './session';
-import { Badge, dash, PlainBadge, report, When, type Tone } from './ui';
+import { Badge, dash, ListTable, PlainBadge, report, type Tone, When } from './ui';
 
 type Lookup = Schemas['LookupListing'];
 interface LookupFilter {
@@ -143,46 +143,30 @@ export function LookupsPanel({ hidden }: { hidden: boolean }) {
           {t('clear')}
         </button>
       </form>
-      <div class="table-wrap">
-        <table id="lookups-table" class="data" hidden={none}>
-          <caption class="visually-hidden">{t('sharedDataLookupsCaption')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('at')}</th>
-              <th scope="col">{t('lookedUpBy')}</th>
-              <th scope="col">{t('case')}</th>
-              <th scope="col">{t('purpose')}</th>
-              <th scope="col">{t('person')}</th>
-              <th scope="col">{t('kinds')}</th>
-              <th scope="col">{t('statuses')}</th>
-              <th scope="col" class="num">
-                {t('ms')}
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {(shown ?? []).map((l) => (
-              <tr data-lookup={l.queryId} data-case={l.caseId} data-outcome={l.outcome}>
-                <td class="nowrap">
-                  <When iso={l.at} />
-                </td>
-                <td>{dash(l.who)}</td>
-                <td class="nowrap">{l.caseId ? <CaseLink caseId={l.caseId} /> : '—'}</td>
-                <td class="mono nowrap">{dash(l.purpose)}</td>
-                <td class="mono nowrap">{dash(l.person)}</td>
-                <td>{l.kinds.join(t('enumerationComma')) || '—'}</td>
-                <td>
-                  <StatusCell l={l} />
-                </td>
-                <td class="num">{dash(l.ms)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      <p id="lookups-empty" class="empty" hidden={!none}>
-        {t('noLookups')}
-      </p>
+      <ListTable
+        id="lookups"
+        caption={t('sharedDataLookupsCaption')}
+        columns={[{ label: t('at') }, { label: t('lookedUpBy') }, { label: t('case') }, { label: t('purpose') }, { label: t('person') }, { label: t('kinds') }, { label: t('statuses') }, { label: t('ms'), num: true }]}
+        none={none}
+        empty={t('noLookups')}
+      >
+        {(shown ?? []).map((l) => (
+          <tr data-lookup={l.queryId} data-case={l.caseId} data-outcome={l.outcome}>
+            <td class="nowrap">
+              <When iso={l.at} />
+            </td>
+            <td>{dash(l.who)}</td>
+            <td class="nowrap">{l.caseId ? <CaseLink caseId={l.caseId} /> : '—'}</td>
+            <td class="mono nowrap">{dash(l.purpose)}</td>
+            <td class="mono nowrap">{dash(l.person)}</td>
+            <td>{l.kinds.join(t('enumerationComma')) || '—'}</td>
+            <td>
+              <StatusCell l={l} />
+            </td>
+            <td class="num">{dash(l.ms)}</td>
+          </tr>
+        ))}
+      </ListTable>
     </section>
   );
 }

@@ -350,6 +350,46 @@ export class Pager {
   }
 }
 
+/** A column heading: its words; whether it holds numbers, or only an operator's actions. */
+export interface Column {
+  label: string;
+  num?: boolean;
+  operator?: boolean;
+}
+
+/**
+ * A tab's list as every tab shows one: the table `<id>-table` (hidden while empty), the line said
+ * instead (`<id>-empty`), and the pager (`<id>-pager`) when it pages. A column given as `false` is left out.
+ */
+export function ListTable(props: { id: string; caption: string; columns: ReadonlyArray<Column | false>; none: boolean; empty: ComponentChildren; pager?: Pager; children: ComponentChildren }) {
+  const { id, caption, columns, none, empty, pager, children } = props;
+  return (
+    <>
+      <div class="table-wrap">
+        <table id={`${id}-table`} class="data" hidden={none}>
+          <caption class="visually-hidden">{caption}</caption>
+          <thead>
+            <tr>
+              {columns.map((c) =>
+                c ? (
+                  <th scope="col" class={c.num ? 'num' : undefined} data-needs={c.operator ? 'operator' : undefined}>
+                    {c.label}
+                  </th>
+                ) : null,
+              )}
+            </tr>
+          </thead>
+          <tbody>{children}</tbody>
+        </table>
+      </div>
+      <p id={`${id}-empty`} class="empty" hidden={!none}>
+        {empty}
+      </p>
+      {pager ? <PagerView id={`${id}-pager`} pager={pager} /> : null}
+    </>
+  );
+}
+
 export function PagerView({ id, pager }: { id: string; pager: Pager }) {
   const shown = pager.page.value;
   return (

@@ -7,7 +7,7 @@ import { answer, api, type Schemas } from './api';
 import { t, w } from './language';
 import { onTabShown } from './nav';
 import { may, onSignOut } from './session';
-import { act, ActionButton, busy, dash, GatewayText, message, ok, pageQuery, Pager, PagerView, report, When } from './ui';
+import { act, ActionButton, busy, dash, GatewayText, ListTable, message, ok, pageQuery, Pager, report, When } from './ui';
 
 type Unmatched = Schemas['UnmatchedResult'];
 
@@ -107,35 +107,18 @@ export function UnmatchedPanel({ hidden }: { hidden: boolean }) {
           {t('refresh')}
         </button>
       </div>
-      <div class="table-wrap">
-        <table id="unmatched-table" class="data" hidden={none}>
-          <caption class="visually-hidden">{t('unmatchedResults')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('received')}</th>
-              <th scope="col">{t('system')}</th>
-              <th scope="col">{t('case')}</th>
-              <th scope="col">{t('outcome')}</th>
-              <th scope="col">{t('reason')}</th>
-              <th scope="col">{t('pushed')}</th>
-              {may('operator') ? (
-                <th scope="col" data-needs="operator">
-                  {t('action')}
-                </th>
-              ) : null}
-            </tr>
-          </thead>
-          <tbody>
-            {(shown ?? []).map((u) => (
-              <UnmatchedRow key={u.id} u={u} />
-            ))}
-          </tbody>
-        </table>
-      </div>
-      <p id="unmatched-empty" class="empty" hidden={!none}>
-        {t('nothingUnmatched')}
-      </p>
-      <PagerView id="unmatched-pager" pager={pager} />
+      <ListTable
+        id="unmatched"
+        caption={t('unmatchedResults')}
+        columns={[{ label: t('received') }, { label: t('system') }, { label: t('case') }, { label: t('outcome') }, { label: t('reason') }, { label: t('pushed') }, may('operator') && { label: t('action'), operator: true }]}
+        none={none}
+        empty={t('nothingUnmatched')}
+        pager={pager}
+      >
+        {(shown ?? []).map((u) => (
+          <UnmatchedRow key={u.id} u={u} />
+        ))}
+      </ListTable>
     </section>
   );
 }

@@ -139,6 +139,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   };
   const intakeRedis = createRedis(options.redisUrl, 'intake', onError('intake'));
   const workerRedis = createRedis(options.redisUrl, 'worker', onError('worker'));
+  // BullMQ on clients of its own: it defines its scripts (some sixty) as commands of the client it is
+  // given, and ioredis copies every defined command into each pipeline it makes, every auto-pipelined
+  // batch of the gateway's own commands included.
+  const intakeQueueRedis = createRedis(options.redisUrl, 'intake', onError('intake'));
+  const workerQueueRedis = createRedis(options.redisUrl, 'worker', onError('worker'));
+  const connections = [intakeRedis, workerRedis, intakeQueueRedis, workerQueueRedis];
   // The intake connection fails fast, so wait for it once here rather than 503 the first requests.
   const waitMs = options.startupTimeoutMs ?? 15_000;
   const reachable = await new Promise<boolean>((resolve) => {
@@ -150,8 +156,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     });
   });
   if (!reachable) {
-    intakeRedis.disconnect();
-    workerRedis.disconnect();
+    for (const client of connections) client.disconnect();
     await ledger?.close();
     const reason = (lastError as NodeJS.ErrnoException | undefined)?.code ?? lastError?.message.split('\n')[0] ?? `no answer within ${waitMs / 1000} s`;
     throw new RedisUnreachableError(`Redis at ${redactUrl(options.redisUrl)} is not reachable (${reason})`);
@@ -187,14 +192,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // Intake answers fast or 503; background work waits out a Redis outage and carries on.
   const store = new CaseStore(intakeRedis, storeOptions);
   const workerStore = new CaseStore(workerRedis, storeOptions);
-  const queues = new DeliveryQueues(intakeRedis, bullPrefix, telemetry);
-  const workerQueues = new DeliveryQueues(workerRedis, bullPrefix, telemetry);
+  const queues = new DeliveryQueues(intakeQueueRedis, bullPrefix, telemetry);
+  const workerQueues = new DeliveryQueues(workerQueueRedis, bullPrefix, telemetry);
   const circuits = new CircuitBreakers(workerRedis, prefix);
   const health = new SystemHealth(workerRedis, prefix);
   const endpoints = new Endpoints(config);
   for (const system of current().systems.values()) endpoints.get(system);
 
-  const callbacks = new CallbackDispatcher({ config: current, store: workerStore, redis: workerRedis, connection: workerRedis, prefix: bullPrefix, log, metrics, telemetry, ...options.callbacks });
+  const callbacks = new CallbackDispatcher({ config: current, store: workerStore, redis: workerRedis, connection: workerQueueRedis, prefix: bullPrefix, log, metrics, telemetry, ...options.callbacks });
   const notify = (caseId: string) => void callbacks.notify(caseId).catch((err: Error) => log.error({ caseId, err: err.message }, 'could not queue a callback; the start-up sweep will'));
   const results = new ResultReceiver({ config: current, store, log, now: options.now, metrics });
   const workerResults = new ResultReceiver({ config: current, store: workerStore, log, now: options.now, metrics });
@@ -213,7 +218,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   void untaggedQueuesWithJobs(workerRedis, bullPrefix, [...[...current().systems.keys()].map((id) => `delivery-${id}`), 'callbacks', 'result-poll'])
     .then((left) => left.length && log.error({ queues: left }, `queues of an earlier gateway version still hold jobs this version does not read: ${left.map((q) => `${q.queue} (${q.jobs})`).join(', ')}; see docs/operations.md, "Redis Sentinel and Cluster"`))
     .catch((err: Error) => log.warn({ err: err.message }, 'could not look for queues of an earlier version'));
-  const poller = new ResultPoller({ config: current, store: workerStore, endpoints, results: workerResults, connection: workerRedis, prefix: bullPrefix, log, telemetry });
+  const poller = new ResultPoller({ config: current, store: workerStore, endpoints, results: workerResults, connection: workerQueueRedis, prefix: bullPrefix, log, telemetry });
 
   const operations = new Operations({ config: current, live, store, queues, circuits, health, endpoints, sealer: seals, log, redis: intakeRedis, prefix, now: options.now, ledger });
   const lookupDocuments = new LookupDocuments(intakeRedis, prefix, () => durationMs(current().gateway.retention.hot));
@@ -240,7 +245,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         config: current,
         store: workerStore,
         endpoints,
-        connection: workerRedis,
+        connection: workerQueueRedis,
         prefix: bullPrefix,
         log,
         metrics,
@@ -263,13 +268,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     void workers?.stopFor(systemId).catch((err: Error) => log.error({ systemId, err: err.message }, 'could not stop the worker of a removed system'));
   });
   live.start();
-  const sweep = ledger && background ? new LedgerSweep({ ledger, store: workerStore, redis: workerRedis, queues: workerQueues, config: current, connection: workerRedis, prefix: bullPrefix, keyPrefix: prefix, log, registry: metrics.registry, now: options.now, materials: materialCache }) : undefined;
+  const sweep = ledger && background ? new LedgerSweep({ ledger, store: workerStore, redis: workerRedis, queues: workerQueues, config: current, connection: workerQueueRedis, prefix: bullPrefix, keyPrefix: prefix, log, registry: metrics.registry, now: options.now, materials: materialCache }) : undefined;
   // Health probes spend no delivery attempt: they are apart from the queues, in the processes that send.
   const timeLimits = new TimeLimitMonitor({
     config: current,
     store: workerStore,
     redis: workerRedis,
-    connection: workerRedis,
+    connection: workerQueueRedis,
     bullPrefix,
     prefix,
     log,
@@ -306,7 +311,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const sharedData = new SharedDataService({ config: current, redis: intakeRedis, prefix, circuits: intakeCircuits, sealer: seals, operations, log, ledger, caseItem, documents: lookupDocuments });
   countLookups(sharedData, metrics);
   // Read on the intake connection, which fails fast: a scrape during an outage answers, with ow_backlog_up 0.
-  const backlog = options.backlogMetrics !== false ? new BacklogReader({ config: current, queues, circuits: intakeCircuits, redis: intakeRedis, connection: intakeRedis, bullPrefix, prefix, now: options.now, exporterLeaseMs: options.backlogLeaseMs, clockCounts: () => store.clockCounts() }) : undefined;
+  const backlog = options.backlogMetrics !== false ? new BacklogReader({ config: current, queues, circuits: intakeCircuits, redis: intakeRedis, connection: intakeQueueRedis, bullPrefix, prefix, now: options.now, exporterLeaseMs: options.backlogLeaseMs, clockCounts: () => store.clockCounts() }) : undefined;
   if (backlog) registerBacklogGauges(metrics.registry, () => backlog.read(), { cacheMs: options.backlogCacheMs });
   const workersRunning = background
     ? () => {
@@ -350,8 +355,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     await endpoints.close();
     await sharedData.close();
     await sealVerifier.close();
-    intakeRedis.disconnect();
-    workerRedis.disconnect();
+    for (const client of connections) client.disconnect();
     await ledger?.close();
   };
 

@@ -93,9 +93,9 @@ describe('the case store', () => {
     expect(await scripts.run('begin-attempt', keys, [at, entry, 'op-1'])).toEqual(['delivering', '1', stored, '0']);
     expect(await scripts.run('begin-attempt', keys, [at, entry, 'op-1'])).toEqual(['delivering', '1', stored, '0']);
     const record = [`${prefix}:{QZ-S5}:d:sys-a`, `${prefix}:{QZ-S5}:h:sys-a`, `${prefix}:{QZ-S5}:outbox`];
-    const args = ['dead', '{}', JSON.stringify({ at, event: 'dead' }), '{"event":"delivery.dead"}', at, 'op-2'];
-    expect(await scripts.run('record', record, args)).toBe('dead');
-    expect(await scripts.run('record', record, args)).toBe('dead');
+    const args = ['dead', '{}', '{"event":"delivery.dead"}', at, JSON.stringify({ at, event: 'dead' }), 'op-2'];
+    expect(await scripts.run('record', record, args)).toEqual(['dead', '']);
+    expect(await scripts.run('record', record, args)).toEqual(['dead', '']);
     expect(await redis.llen(`${prefix}:{QZ-S5}:outbox`)).toBe(1);
     expect(await redis.llen(`${prefix}:{QZ-S5}:h:sys-a`)).toBe(3); // accepted, attempt, dead
     const results = new LuaScripts(redis, path.join(__dirname, 'lua'), ['record-result']);

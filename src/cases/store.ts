@@ -104,6 +104,8 @@ export interface DeliveryChange {
   lastError?: string;
   /** Set only to give back a throttled try (n - 1) or to start a replay afresh (0). */
   attempts?: number;
+  /** How the materials went with the delivery the system acknowledged. */
+  handover?: NonNullable<DeliveryView['handover']>;
 }
 
 const EVENT_OF: Partial<Record<DeliveryStatus, CaseEventType>> = {
@@ -191,7 +193,7 @@ export class CaseStore {
   private readonly changes?: CaseChanges;
   /** Results no delivery was found for, parked per system. */
   readonly unmatched: UnmatchedStore;
-  private readonly scripts: LuaScripts<'accept' | 'begin-attempt' | 'record' | 'record-result' | 'resubmit' | 'clock-flag'>;
+  private readonly scripts: LuaScripts<'accept' | 'begin-attempt' | 'record' | 'index-receipt' | 'record-result' | 'resubmit' | 'clock-flag'>;
   private readonly finishIndex: boolean;
 
   constructor(
@@ -202,7 +204,7 @@ export class CaseStore {
     this.events = options.events ?? false;
     this.changes = options.changes;
     this.unmatched = new UnmatchedStore(redis, this.prefix);
-    this.scripts = new LuaScripts(redis, path.join(__dirname, 'lua'), ['accept', 'begin-attempt', 'record', 'record-result', 'resubmit', 'clock-flag']);
+    this.scripts = new LuaScripts(redis, path.join(__dirname, 'lua'), ['accept', 'begin-attempt', 'record', 'index-receipt', 'record-result', 'resubmit', 'clock-flag']);
     this.finishIndex = options.finishIndex ?? false;
   }
 
@@ -373,10 +375,13 @@ export class CaseStore {
   }
 
   /**
-   * Moves a delivery to a new status, appends the history entry and queues the case event, in one
-   * script. Answers the status the delivery is in afterwards ('completed' when a result was in first).
+   * Moves a delivery to a new status, appends its history entries (the last one's time is the
+   * change's) and queues the case event, in one script. Answers the status the delivery is in
+   * afterwards ('completed' when a result was in first).
    */
-  async record(caseId: string, systemId: string, change: DeliveryChange, entry: HistoryEntry): Promise<DeliveryStatus | 'missing'> {
+  async record(caseId: string, systemId: string, change: DeliveryChange, entries: HistoryEntry | readonly HistoryEntry[]): Promise<DeliveryStatus | 'missing'> {
+    const history = Array.isArray(entries) ? (entries as readonly HistoryEntry[]) : [entries as HistoryEntry];
+    const at = history[history.length - 1]!.at;
     const fields: Record<string, string> = {};
     if (change.receiptNo !== undefined) fields.receiptNo = change.receiptNo;
     // The last line of defence: whatever wrote it, no full ID or phone number is stored in an error or
@@ -384,43 +389,28 @@ export class CaseStore {
     const lastError = change.lastError === undefined ? undefined : storableText(maskPersonalData(change.lastError));
     if (lastError !== undefined) fields.lastError = lastError;
     if (change.attempts !== undefined) fields.attempts = String(change.attempts);
+    if (change.handover !== undefined) fields.handover = JSON.stringify(change.handover);
     const type = EVENT_OF[change.status];
-    const event = type ? this.event(type, caseId, systemId, change.status, entry.at, { receiptNo: change.receiptNo, error: lastError }) : '';
+    const event = type ? this.event(type, caseId, systemId, change.status, at, { receiptNo: change.receiptNo, error: lastError }) : '';
     // Indexed before the change, so that a crash right after it never leaves a receipt unfindable.
-    const sharing = change.receiptNo === undefined ? false : await this.indexReceipt(caseId, systemId, change.receiptNo);
+    const holders = change.receiptNo === undefined ? 0 : Number(await this.scripts.run('index-receipt', [this.receiptKey(systemId, change.receiptNo)], [caseId]));
     const ending = change.status === 'completed' || change.status === 'rejected';
-    if (ending) await this.mayBeFinal(caseId, entry.at);
-    const outcome = (await this.scripts.run(
+    if (ending) await this.mayBeFinal(caseId, at);
+    const [outcome, before] = (await this.scripts.run(
       'record',
       [this.deliveryKey(caseId, systemId), this.historyKey(caseId, systemId), this.outboxKey(caseId)],
-      [change.status, JSON.stringify(fields), historyJson(entry), event, entry.at, crypto.randomUUID()],
-    )) as DeliveryStatus | 'missing';
-    if (ending) await this.mayBeFinal(caseId, entry.at);
-    if (ending && outcome === change.status) await this.watch(caseId, entry.at);
+      [change.status, JSON.stringify(fields), event, at, ...history.map(historyJson), crypto.randomUUID()],
+    )) as [DeliveryStatus | 'missing', string];
+    // A replay's new receipt number: the old one no longer leads here (until this runs, a result
+    // naming it finds this delivery holding another number, and is not matched to it).
+    if (change.receiptNo !== undefined && before !== '' && before !== change.receiptNo) await this.redis.srem(this.receiptKey(systemId, before), caseId);
+    if (ending) await this.mayBeFinal(caseId, at);
+    if (ending && outcome === change.status) await this.watch(caseId, at);
     // Only an open delivery competes for a result that names nothing but the receipt number.
     const open = outcome !== 'missing' && outcome !== 'completed' && outcome !== 'rejected';
-    if (change.receiptNo !== undefined && open && sharing) await this.noteSharedReceipt(caseId, systemId, change.receiptNo, entry.at);
+    if (change.receiptNo !== undefined && open && holders > 1) await this.noteSharedReceipt(caseId, systemId, change.receiptNo, at);
     if (outcome === change.status && type) this.changes?.emit({ caseId, systemId, status: outcome, receiptNo: change.receiptNo });
     return outcome;
-  }
-
-  /**
-   * Adds the case to the holders of a receipt number, and takes it off the number its delivery held
-   * before (a replay's new receipt); answers whether another case may hold the number too, so that
-   * the usual, unshared receipt costs no look-up of its holders.
-   */
-  private async indexReceipt(caseId: string, systemId: string, receiptNo: string): Promise<boolean> {
-    const before = await this.receiptOf(caseId, systemId);
-    const key = this.receiptKey(systemId, receiptNo);
-    // Sent together, one key per command (a Cluster may hold each on another master); SCARD follows
-    // SADD on the same key's connection, so it counts this case.
-    const [, , holders, legacy] = await Promise.all([
-      before !== undefined && before !== receiptNo ? this.redis.srem(this.receiptKey(systemId, before), caseId) : undefined,
-      this.redis.sadd(key, caseId),
-      this.redis.scard(key),
-      this.redis.get(this.legacyReceiptKey(systemId, receiptNo)),
-    ]);
-    return holders > 1 || (legacy !== null && legacy !== caseId);
   }
 
   /**
@@ -466,17 +456,12 @@ export class CaseStore {
     await this.watch(caseId, entry.at);
   }
 
-  /** Adds a history entry that changes no status (a wait, an ops action). */
   /** Where the materials fetched for a case are recorded (the material cache writes it; it goes with the case). */
   materialsKey(caseId: string): string {
     return `${this.prefix}:{${caseId}}:materials`;
   }
 
-  /** Records how a delivery handed its materials over, with a history entry saying so. */
-  async noteHandover(caseId: string, systemId: string, handover: NonNullable<DeliveryView['handover']>, entry: HistoryEntry): Promise<void> {
-    await this.redis.multi().hset(this.deliveryKey(caseId, systemId), 'handover', JSON.stringify(handover)).rpush(this.historyKey(caseId, systemId), historyJson(entry)).exec();
-  }
-
+  /** Adds a history entry that changes no status (a wait, an ops action). */
   async note(caseId: string, systemId: string, entry: HistoryEntry): Promise<void> {
     await this.redis.rpush(this.historyKey(caseId, systemId), historyJson(entry));
   }

@@ -8,6 +8,7 @@ import { UnrecoverableError, Worker, type ConnectionOptions, type Job, type Tele
 import type { GatewayConfig } from '../config/loader';
 import type { SystemConfig } from '../config/schema';
 import type { CaseStore } from '../cases/store';
+import type { HistoryEntry } from '../cases/model';
 import type { Logger } from '../platform/logger';
 import { jobLockTiming } from '../platform/redis';
 import { deliverySeal, type Sealer } from '../seal';
@@ -276,8 +277,14 @@ export class DeliveryWorkers {
       if (!ack.receiptNo) throw new RetryableError(`${systemId} acknowledged without a receipt number`);
 
       await this.deps.hooks?.acknowledged(system, caseId, ack.receiptNo);
-      if (materials) await store.noteHandover(caseId, systemId, materials.view, { at: at(), event: 'materials', detail: handoverDetail(materials.view) });
-      await store.record(caseId, systemId, { status: 'delivered', receiptNo: ack.receiptNo }, { at: at(), event: 'delivered', detail: `receiptNo ${ack.receiptNo}` });
+      // How the materials went is recorded with the delivery, in the same script.
+      const deliveredAt = at();
+      const handover = materials ? { handover: materials.view } : {};
+      const entries: HistoryEntry[] = [
+        ...(materials ? [{ at: deliveredAt, event: 'materials' as const, detail: handoverDetail(materials.view) }] : []),
+        { at: deliveredAt, event: 'delivered', detail: `receiptNo ${ack.receiptNo}` },
+      ];
+      await store.record(caseId, systemId, { status: 'delivered', receiptNo: ack.receiptNo, ...handover }, entries);
       metrics?.deliveries.inc({ systemId, outcome: 'delivered' });
       metrics?.acceptToDelivered.observe({ systemId }, Math.max(0, (this.now().getTime() - Date.parse(record.acceptedAt)) / 1000));
       log.info({ receiptNo: ack.receiptNo, outcome: 'delivered', durationMs: took(), probe }, 'delivered');

@@ -1,38 +1,59 @@
 /**
  * Lua scripts as files, as BullMQ keeps its commands: each room has its scripts in a `lua/` folder
- * beside the code that runs them, each file saying what its KEYS and ARGV are. They are loaded once
- * per Redis client with ioredis `defineCommand` (EVALSHA, falling back to EVAL after a Redis
- * restart). A script that starts with `--! include <name>` gets the shared piece
- * `src/platform/lua/<name>.lua` put in front of it, so a guard is written once.
+ * beside the code that runs them, each file saying what its KEYS and ARGV are. A script is sent as
+ * EVALSHA, and once as EVAL when Redis answers NOSCRIPT (a restarted or new server), which loads it.
+ * A script that starts with `--! include <name>` gets the shared piece `src/platform/lua/<name>.lua`
+ * put in front of it, so a guard is written once.
+ *
+ * Not ioredis `defineCommand`: every pipeline ioredis makes (each auto-pipelined batch, each MULTI)
+ * copies every command defined on its client, and that copy was a few per cent of the gateway's CPU.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RedisClient } from './redis';
 
 const SHARED_DIR = path.join(__dirname, 'lua');
 
-function source(dir: string, name: string): string {
-  const text = fs.readFileSync(path.join(dir, `${name}.lua`), 'utf8');
-  return text.replace(/^--! include ([a-z-]+)\n/gm, (_, piece: string) => `${fs.readFileSync(path.join(SHARED_DIR, `${piece}.lua`), 'utf8')}\n`);
+interface Script {
+  lua: string;
+  sha: string;
 }
 
-type Command = (numberOfKeys: number, ...keysAndArgs: Array<string | number>) => Promise<unknown>;
+/** Read once per process: the files do not change while it runs. */
+const loaded = new Map<string, Script>();
 
-/** The scripts of one room, defined on one client; `run` calls one by name. */
+function script(dir: string, name: string): Script {
+  const file = path.join(dir, `${name}.lua`);
+  let found = loaded.get(file);
+  if (!found) {
+    const text = fs.readFileSync(file, 'utf8');
+    const lua = text.replace(/^--! include ([a-z-]+)\n/gm, (_, piece: string) => `${fs.readFileSync(path.join(SHARED_DIR, `${piece}.lua`), 'utf8')}\n`);
+    found = { lua, sha: crypto.createHash('sha1').update(lua).digest('hex') };
+    loaded.set(file, found);
+  }
+  return found;
+}
+
+/** The scripts of one room, run on one client; `run` calls one by name. */
 export class LuaScripts<Name extends string> {
-  private readonly commands = new Map<Name, Command>();
+  private readonly scripts = new Map<Name, Script>();
 
-  constructor(redis: RedisClient, dir: string, names: readonly Name[]) {
-    for (const name of names) {
-      // One command name per script file; the key count is passed on every call.
-      const command = `ow_${path.basename(path.dirname(dir))}_${name.replace(/-/g, '_')}`;
-      if (!(command in redis)) redis.defineCommand(command, { lua: source(dir, name) });
-      const client = redis as unknown as Record<string, Command>;
-      this.commands.set(name, (...args) => client[command]!(...args));
-    }
+  constructor(
+    private readonly redis: RedisClient,
+    dir: string,
+    names: readonly Name[],
+  ) {
+    for (const name of names) this.scripts.set(name, script(dir, name));
   }
 
-  run(name: Name, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
-    return this.commands.get(name)!(keys.length, ...keys, ...args);
+  async run(name: Name, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
+    const { lua, sha } = this.scripts.get(name)!;
+    try {
+      return await this.redis.evalsha(sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return this.redis.eval(lua, keys.length, ...keys, ...args);
+    }
   }
 }

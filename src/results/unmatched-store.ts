@@ -13,8 +13,8 @@
  * and, outside any system, <prefix>:unmatched:systems (set: systems that ever parked a result, so that
  * a system since removed from the configuration is still listed).
  *
- * Re-matching a delivery reads the two index sets it names and the few results they point to: never
- * the whole parked set, however large it is.
+ * Re-matching a delivery reads the two index sets it names and the few results they point to, in
+ * one script: never the whole parked set, however large it is.
  */
 import crypto from 'node:crypto';
 import path from 'node:path';
@@ -77,13 +77,13 @@ export function systemOfUnmatchedId(id: string): string | undefined {
 }
 
 export class UnmatchedStore {
-  private readonly scripts: LuaScripts<'park' | 'drop'>;
+  private readonly scripts: LuaScripts<'park' | 'drop' | 'naming'>;
 
   constructor(
     private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {
-    this.scripts = new LuaScripts(redis, path.join(__dirname, 'lua'), ['park', 'drop']);
+    this.scripts = new LuaScripts(redis, path.join(__dirname, 'lua'), ['park', 'drop', 'naming']);
   }
 
   private keys(systemId: string) {
@@ -139,15 +139,8 @@ export class UnmatchedStore {
   async naming(systemId: string, names: { caseId?: string; receiptNo?: string }): Promise<UnmatchedResult[]> {
     const indexes = this.indexKeys({ systemId, result: names });
     if (!indexes.length) return [];
-    const bySeq = new Map<string, number>();
-    // Asked together: one round trip on an auto-pipelined connection, where one after the other took two.
-    for (const flat of await Promise.all(indexes.map((index) => this.redis.zrange(index, 0, -1, 'WITHSCORES')))) {
-      for (let i = 0; i < flat.length; i += 2) bySeq.set(flat[i]!, Number(flat[i + 1]));
-    }
-    if (!bySeq.size) return [];
-    const ids = [...bySeq.keys()].sort((a, b) => bySeq.get(a)! - bySeq.get(b)!);
-    const raws = await this.redis.hmget(this.keys(systemId).items, ...ids);
-    return raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as UnmatchedResult);
+    const raws = (await this.scripts.run('naming', [this.keys(systemId).items, ...indexes], [])) as string[];
+    return raws.map((r) => JSON.parse(r) as UnmatchedResult);
   }
 
   /** How many results a system has parked, and their size. */

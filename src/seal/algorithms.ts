@@ -12,7 +12,7 @@ import { Field } from '@noble/curves/abstract/modular';
 import { DER } from '@noble/curves/abstract/weierstrass';
 import { sm2, sm3 } from 'sm-crypto-v2';
 import type { SealAlgorithm } from './config';
-import { sm2Nonces } from './nonces';
+import { SM2_N, sm2Nonces } from './nonces';
 
 /** GM/T 0009: the user ID every party assumes when none was agreed. */
 export const SM2_DEFAULT_USER_ID = '1234567812345678';
@@ -68,8 +68,6 @@ export function sm2PublicPem(publicKeyHex: string): string {
   return crypto.createPublicKey({ key: der, format: 'der', type: 'spki' }).export({ format: 'pem', type: 'spki' }).toString();
 }
 
-/** n, the order of the SM2 base point (GB/T 32918.5). */
-const SM2_N = BigInt('0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123');
 const modN = Field(SM2_N);
 
 /**

@@ -15,6 +15,9 @@ export interface SigningPoint {
   x1: bigint;
 }
 
+/** n, the order of the SM2 base point (GB/T 32918.5). */
+export const SM2_N = BigInt('0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123');
+
 /** Refill below LOW, up to HIGH; each batch is one message from the thread. */
 const LOW = 256;
 const HIGH = 1024;
@@ -23,17 +26,26 @@ const BATCH = 128;
 const IDLE_MS = 30_000;
 
 // An eval'd worker, so that it runs the same under ts-jest and from dist; the library's path is
-// resolved here, where it is known.
+// resolved here, where it is known. k·G uses a table of G's multiples 10 bits wide instead of the
+// library's 8 (about a fifth less work a point, for some 3 MB more), and each batch is brought to
+// affine coordinates with one field inversion instead of one a point. k is uniform in [1, n − 1]:
+// 320 random bits reduced mod n − 1 (a bias below 2⁻⁶⁴, as @noble/curves makes private keys).
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
+const crypto = require('node:crypto');
 const { sm2 } = require(${JSON.stringify(require.resolve('sm-crypto-v2'))});
+const N = ${SM2_N}n;
+const G = sm2.precomputePublicKey(sm2.getPublicKeyFromPrivateKey('0'.repeat(63) + '1'), 10);
 parentPort.on('message', (count) => {
+  const ks = [];
   const points = [];
   for (let i = 0; i < count; i++) {
-    const { k, x1 } = sm2.getPoint();
-    points.push({ k, x1 });
+    const k = BigInt('0x' + crypto.randomBytes(40).toString('hex')) % (N - 1n) + 1n;
+    ks.push(k);
+    points.push(G.multiply(k));
   }
-  parentPort.postMessage(points);
+  const affine = G.constructor.normalizeZ(points);
+  parentPort.postMessage(ks.map((k, i) => ({ k, x1: affine[i].x })));
 });`;
 
 class NoncePool {

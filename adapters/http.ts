@@ -66,9 +66,7 @@ export function httpClient(system: Pick<SystemConfig, 'id' | 'timeoutMs' | 'conc
           origin: target.origin,
           path: target.pathname + target.search,
           method: method as 'GET',
-          // Every request of every HTTP protocol carries the trace (W3C traceparent, when tracing is on)
-          // and the request id of the case it is about, so a legacy system's own logs can be joined to ours.
-          headers: { ...headers, ...correlationHeaders() },
+          headers: wireHeaders(target, headers),
           body,
           signal: cutOff.signal,
         });
@@ -99,6 +97,27 @@ export function httpClient(system: Pick<SystemConfig, 'id' | 'timeoutMs' | 'conc
       await dispatcher.destroy();
     },
   };
+}
+
+/**
+ * The headers as sent. Every request of every HTTP protocol carries the trace (W3C traceparent, when
+ * tracing is on) and the request id of the case it is about, so a legacy system's own logs can be
+ * joined to ours. Credentials written into the URL (`https://user:password@host/…`) are sent as basic
+ * authentication, in place of any other Authorization.
+ */
+function wireHeaders(target: URL, headers: Record<string, string>): Record<string, string> {
+  const sent = { ...headers, ...correlationHeaders() };
+  if (!target.username && !target.password) return sent;
+  for (const name of Object.keys(sent)) if (/^authorization$/i.test(name)) delete sent[name];
+  const decoded = (part: string) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      return part;
+    }
+  };
+  sent.Authorization = 'Basic ' + Buffer.from(`${decoded(target.username)}:${decoded(target.password)}`).toString('base64');
+  return sent;
 }
 
 /** `traceparent`/`tracestate` of the active span and the current X-Request-Id (both ASCII by construction). */

@@ -52,17 +52,23 @@ class ReplyTooLong extends Error {
 export function httpClient(system: Pick<SystemConfig, 'id' | 'timeoutMs' | 'concurrency'>, maxReplyBytes: number): HttpClient {
   const { id, timeoutMs } = system;
   // undici's own timers measure idleness, not the whole exchange: they are only a backstop here.
-  const dispatcher = new EnvHttpProxyAgent({ connections: system.concurrency, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connect: { timeout: timeoutMs } });
+  // A plain-HTTP system is asked for through the proxy (absolute URL, as curl and axios do), not
+  // tunnelled with CONNECT, which proxies commonly allow to port 443 only.
+  const dispatcher = new EnvHttpProxyAgent({ connections: system.concurrency, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connect: { timeout: timeoutMs }, proxyTunnel: false });
   return {
     async request({ method, url, headers, body, signal }) {
       const cutOff = new AbortController();
+      // undici does not always heed the signal (a proxy that hangs up on CONNECT leaves the request
+      // pending for good), so the cut-off settles the exchange by itself.
+      const cut = new Promise<never>((_resolve, reject) => cutOff.signal.addEventListener('abort', () => reject(cutOff.signal.reason as Error), { once: true }));
+      cut.catch(() => undefined);
       const timer = setTimeout(() => cutOff.abort(new TimedOut()), timeoutMs);
       const callerAborted = () => cutOff.abort(signal?.reason);
       if (signal?.aborted) callerAborted();
       else signal?.addEventListener('abort', callerAborted, { once: true });
       try {
         const target = new URL(url);
-        const reply = await dispatcher.request({
+        const sending = dispatcher.request({
           origin: target.origin,
           path: target.pathname + target.search,
           method: method as 'GET',
@@ -70,6 +76,8 @@ export function httpClient(system: Pick<SystemConfig, 'id' | 'timeoutMs' | 'conc
           body,
           signal: cutOff.signal,
         });
+        sending.catch(() => undefined);
+        const reply = await Promise.race([sending, cut]);
         const announced = Number(reply.headers['content-length']);
         if (announced > maxReplyBytes) {
           reply.body.destroy();
@@ -196,8 +204,16 @@ export function transportError(systemId: string, timeoutMs: number, err: unknown
   if (err instanceof ReplyTooLong) {
     return new RetryableError(`${systemId} answered with more than ${err.limit} bytes (limits.maxReplyBytes); the reply was not read`, undefined, { cause: err });
   }
+  return new RetryableError(`${systemId} could not be reached (${failureCode(err)})`, undefined, { cause: err });
+}
+
+/** The network error's code (ECONNREFUSED, ENOTFOUND, …), else its first line. */
+function failureCode(err: unknown): string {
+  // undici reports a connection the system closed mid-exchange as its own socket error: a reset, as Node says.
+  if (err instanceof undiciErrors.SocketError) return 'ECONNRESET';
+  if (err instanceof Error && err.name === 'AbortError') return 'aborted';
   const code = (err as { code?: unknown } | undefined)?.code;
-  return new RetryableError(`${systemId} could not be reached (${typeof code === 'string' ? code : errorMessage(err).split('\n')[0]})`, undefined, { cause: err });
+  return typeof code === 'string' ? code : errorMessage(err).split('\n')[0]!;
 }
 
 /**

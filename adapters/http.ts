@@ -34,11 +34,11 @@ export interface HttpClient {
   close(): Promise<void>;
 }
 
-/** Why a request was cut off by us rather than failed on the wire. */
+/** Why a request was cut off by us rather than failed on the wire; `transportError` words them. */
 class TimedOut extends Error {}
 class ReplyTooLong extends Error {
   constructor(readonly limit: number) {
-    super(`reply longer than ${limit} bytes`);
+    super();
   }
 }
 

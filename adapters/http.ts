@@ -1,7 +1,7 @@
 /** HTTP matters shared by the adapters that speak over HTTP (rest, xml, soap). */
 import crypto from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { EnvHttpProxyAgent, errors as undiciErrors } from 'undici';
+import { EnvHttpProxyAgent, errors as undiciErrors, type Dispatcher } from 'undici';
 import { egressRefusal } from '../src/config/egress';
 import { secretsOf, type Auth, type Egress, type HealthProbe, type SystemConfig } from '../src/config/schema';
 import { PermanentError, RetryableError, errorMessage } from '../src/platform/failure';
@@ -71,7 +71,7 @@ export function httpClient(system: Pick<SystemConfig, 'id' | 'timeoutMs' | 'conc
         const sending = dispatcher.request({
           origin: target.origin,
           path: target.pathname + target.search,
-          method: method as 'GET',
+          method: method as Dispatcher.HttpMethod,
           headers: wireHeaders(target, headers),
           body,
           signal: cutOff.signal,

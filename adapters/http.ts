@@ -1,8 +1,7 @@
 /** HTTP matters shared by the adapters that speak over HTTP (rest, xml, soap). */
 import crypto from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
-import axios, { type AxiosInstance } from 'axios';
+import type { Readable } from 'node:stream';
+import { EnvHttpProxyAgent, errors as undiciErrors, type Dispatcher } from 'undici';
 import { egressRefusal } from '../src/config/egress';
 import { secretsOf, type Auth, type Egress, type HealthProbe, type SystemConfig } from '../src/config/schema';
 import { PermanentError, RetryableError, errorMessage } from '../src/platform/failure';
@@ -11,40 +10,128 @@ import { sign } from '../src/platform/signing';
 import { currentContext } from '../src/platform/context';
 import { traceHeaders } from '../src/platform/tracing';
 
+/** One HTTP request as an adapter frames it; `body` is the exact bytes, or a stream with its Content-Length in `headers`. */
+export interface HttpRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: Buffer | Readable;
+  /** The caller's own limit (a look-up's deadline); the system's `timeoutMs` applies as well. */
+  signal?: AbortSignal;
+}
+
+/** Whatever the system answered, any status: the adapter decides what it means. Header names are lower case. */
+export interface HttpReply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+export interface HttpClient {
+  /** Resolves with the whole reply; rejects only with a RetryableError (see `transportError`). */
+  request(request: HttpRequest): Promise<HttpReply>;
+  /** Ends the system's connections. */
+  close(): Promise<void>;
+}
+
+/** Why a request was cut off by us rather than failed on the wire; `transportError` words them. */
+class TimedOut extends Error {}
+class ReplyTooLong extends Error {
+  constructor(readonly limit: number) {
+    super();
+  }
+}
+
 /**
- * One keep-alive pool per configured system, so a slow system cannot starve another's sockets.
- * Replies arrive as bytes (the adapter decodes them in the system's charset), at most
- * `maxReplyBytes` of them: a longer reply is cut off, not buffered.
+ * One keep-alive pool per configured system, at most `concurrency` connections, so a slow system
+ * cannot starve another's sockets. A request gets `timeoutMs` for the whole exchange, is not
+ * redirected, and its reply arrives as bytes (the adapter decodes them in the system's charset), at
+ * most `maxReplyBytes` of them: a longer reply is cut off, not buffered. HTTP_PROXY, HTTPS_PROXY and
+ * NO_PROXY are honoured as they were at start.
  */
-export function httpClient(system: Pick<SystemConfig, 'timeoutMs' | 'concurrency'>, maxReplyBytes: number): AxiosInstance {
-  const client = axios.create({
-    timeout: system.timeoutMs,
-    httpAgent: new http.Agent({ keepAlive: true, maxSockets: system.concurrency }),
-    httpsAgent: new https.Agent({ keepAlive: true, maxSockets: system.concurrency }),
-    responseType: 'arraybuffer',
-    transformResponse: (data: unknown) => data,
-    validateStatus: () => true,
-    maxRedirects: 0,
-    maxContentLength: maxReplyBytes,
-  });
-  // Every request of every HTTP protocol carries the trace (W3C traceparent, when tracing is on)
-  // and the request id of the case it is about, so a legacy system's own logs can be joined to ours.
-  client.interceptors.request.use((config) => {
-    for (const [name, value] of Object.entries(correlationHeaders())) config.headers.set(name, value);
-    return config;
-  });
-  return client;
+export function httpClient(system: Pick<SystemConfig, 'id' | 'timeoutMs' | 'concurrency'>, maxReplyBytes: number): HttpClient {
+  const { id, timeoutMs } = system;
+  // undici's own timers measure idleness, not the whole exchange: they are only a backstop here.
+  // A plain-HTTP system is asked for through the proxy (absolute URL, as curl and axios do), not
+  // tunnelled with CONNECT, which proxies commonly allow to port 443 only.
+  const dispatcher = new EnvHttpProxyAgent({ connections: system.concurrency, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connect: { timeout: timeoutMs }, proxyTunnel: false });
+  return {
+    async request({ method, url, headers, body, signal }) {
+      const cutOff = new AbortController();
+      // undici does not always heed the signal (a proxy that hangs up on CONNECT leaves the request
+      // pending for good), so the cut-off settles the exchange by itself.
+      const cut = new Promise<never>((_resolve, reject) => cutOff.signal.addEventListener('abort', () => reject(cutOff.signal.reason as Error), { once: true }));
+      cut.catch(() => undefined);
+      const timer = setTimeout(() => cutOff.abort(new TimedOut()), timeoutMs);
+      const callerAborted = () => cutOff.abort(signal?.reason);
+      if (signal?.aborted) callerAborted();
+      else signal?.addEventListener('abort', callerAborted, { once: true });
+      try {
+        const target = new URL(url);
+        const sending = dispatcher.request({
+          origin: target.origin,
+          path: target.pathname + target.search,
+          method: method as Dispatcher.HttpMethod,
+          headers: wireHeaders(target, headers),
+          body,
+          signal: cutOff.signal,
+        });
+        sending.catch(() => undefined);
+        const reply = await Promise.race([sending, cut]);
+        const announced = Number(reply.headers['content-length']);
+        if (announced > maxReplyBytes) {
+          reply.body.destroy();
+          throw new ReplyTooLong(maxReplyBytes);
+        }
+        const chunks: Buffer[] = [];
+        let length = 0;
+        for await (const chunk of reply.body) {
+          length += (chunk as Buffer).length;
+          if (length > maxReplyBytes) {
+            reply.body.destroy();
+            throw new ReplyTooLong(maxReplyBytes);
+          }
+          chunks.push(chunk as Buffer);
+        }
+        return { status: reply.statusCode, headers: reply.headers, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length) };
+      } catch (err) {
+        throw transportError(id, timeoutMs, cutOff.signal.reason instanceof TimedOut ? cutOff.signal.reason : err);
+      } finally {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', callerAborted);
+      }
+    },
+    async close() {
+      await dispatcher.destroy();
+    },
+  };
+}
+
+/**
+ * The headers as sent. Every request of every HTTP protocol carries the trace (W3C traceparent, when
+ * tracing is on) and the request id of the case it is about, so a legacy system's own logs can be
+ * joined to ours. Credentials written into the URL (`https://user:password@host/…`) are sent as basic
+ * authentication, in place of any other Authorization.
+ */
+function wireHeaders(target: URL, headers: Record<string, string>): Record<string, string> {
+  const sent = { ...headers, ...correlationHeaders() };
+  if (!target.username && !target.password) return sent;
+  for (const name of Object.keys(sent)) if (/^authorization$/i.test(name)) delete sent[name];
+  const decoded = (part: string) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      return part;
+    }
+  };
+  sent.Authorization = 'Basic ' + Buffer.from(`${decoded(target.username)}:${decoded(target.password)}`).toString('base64');
+  return sent;
 }
 
 /** `traceparent`/`tracestate` of the active span and the current X-Request-Id (both ASCII by construction). */
 export function correlationHeaders(): Record<string, string> {
   const requestId = currentContext()?.requestId;
   return { ...traceHeaders(), ...(requestId ? { 'X-Request-Id': requestId } : {}) };
-}
-
-export function closeHttpClient(client: AxiosInstance): void {
-  client.defaults.httpAgent?.destroy();
-  client.defaults.httpsAgent?.destroy();
 }
 
 /**
@@ -110,15 +197,23 @@ export function httpStatusError(what: string, status: number, retryAfter: unknow
 
 /** A request that got no (whole) HTTP answer: refused, reset, timed out, or a reply too long to read. */
 export function transportError(systemId: string, timeoutMs: number, err: unknown): RetryableError {
-  if (axios.isAxiosError(err)) {
-    if (err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT') {
-      return new RetryableError(`${systemId} did not answer within ${timeoutMs} ms`, undefined, { cause: err });
-    }
-    const tooLong = /maxContentLength size of (\d+) exceeded/.exec(err.message);
-    if (tooLong) return new RetryableError(`${systemId} answered with more than ${tooLong[1]} bytes (limits.maxReplyBytes); the reply was not read`, undefined, { cause: err });
-    return new RetryableError(`${systemId} could not be reached (${err.code ?? err.message})`, undefined, { cause: err });
+  if (err instanceof RetryableError) return err;
+  if (err instanceof TimedOut || err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || err instanceof undiciErrors.ConnectTimeoutError) {
+    return new RetryableError(`${systemId} did not answer within ${timeoutMs} ms`, undefined, { cause: err });
   }
-  return new RetryableError(`${systemId} could not be reached (${errorMessage(err).split('\n')[0]})`, undefined, { cause: err });
+  if (err instanceof ReplyTooLong) {
+    return new RetryableError(`${systemId} answered with more than ${err.limit} bytes (limits.maxReplyBytes); the reply was not read`, undefined, { cause: err });
+  }
+  return new RetryableError(`${systemId} could not be reached (${failureCode(err)})`, undefined, { cause: err });
+}
+
+/** The network error's code (ECONNREFUSED, ENOTFOUND, …), else its first line. */
+function failureCode(err: unknown): string {
+  // undici reports a connection the system closed mid-exchange as its own socket error: a reset, as Node says.
+  if (err instanceof undiciErrors.SocketError) return 'ECONNRESET';
+  if (err instanceof Error && err.name === 'AbortError') return 'aborted';
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : errorMessage(err).split('\n')[0]!;
 }
 
 /**
@@ -142,14 +237,11 @@ export async function probeSystem(system: SystemConfig & { health: HealthProbe }
   const refusal = egressRefusal(url, egress);
   if (refusal) throw new PermanentError(`${system.id}'s probe was not sent: ${refusal}`);
   const ownOrigin = new URL(url).origin === new URL(system.endpoint).origin;
-  const client = httpClient({ timeoutMs: system.health.timeoutMs, concurrency: 1 }, 64 * 1024);
+  const client = httpClient({ id: system.id, timeoutMs: system.health.timeoutMs, concurrency: 1 }, 64 * 1024);
   try {
     const reply = await client.request({ url, method: system.health.probe === 'head' ? 'HEAD' : 'GET', headers: ownOrigin ? authHeaders(system.auth, Buffer.alloc(0)) : {} });
     if (reply.status >= 500) throw httpStatusError(`${system.id} answered HTTP ${reply.status}`, reply.status, undefined);
-  } catch (err) {
-    if (err instanceof RetryableError || err instanceof PermanentError) throw err;
-    throw transportError(system.id, system.health.timeoutMs, err);
   } finally {
-    closeHttpClient(client);
+    await client.close();
   }
 }

@@ -3,12 +3,11 @@
  * Materials go inline (base64 in the JSON at `materials.field`) or attached: multipart/form-data
  * with the JSON as part `body` and one part per material, streamed from the cache.
  */
-import type { AxiosResponse } from 'axios';
 import type { Readable } from 'node:stream';
 import { RetryableError } from '../../src/platform/failure';
 import type { SystemOf } from '../../src/config/schema';
 import type { Adapter, AdapterFactory, DeliveryContext } from '../adapter';
-import { authHeaders, sealHeaders, classifyHttpStatus, closeHttpClient, httpClient, redactedHeaders, transportError } from '../http';
+import { authHeaders, sealHeaders, classifyHttpStatus, httpClient, redactedHeaders } from '../http';
 import { formData, withInlineMaterials, withPartReferences } from '../materials';
 
 export const createRestAdapter: AdapterFactory<SystemOf<'rest'>> = (system, options) => {
@@ -46,13 +45,8 @@ export const createRestAdapter: AdapterFactory<SystemOf<'rest'>> = (system, opti
     },
     async send(body, ctx) {
       const { method, url, data, headers } = await frame(body, ctx);
-      let reply: AxiosResponse<ArrayBuffer>;
-      try {
-        reply = await client.request<ArrayBuffer>({ method, url, data, headers, signal: ctx.signal, maxBodyLength: Infinity });
-      } catch (err) {
-        throw transportError(system.id, system.timeoutMs, err);
-      }
-      const text = Buffer.from(reply.data ?? new ArrayBuffer(0)).toString('utf8');
+      const reply = await client.request({ method, url, body: data, headers, signal: ctx.signal });
+      const text = reply.body.toString('utf8');
       classifyHttpStatus(system, reply.status, reply.headers['retry-after'], text);
       try {
         return JSON.parse(text) as unknown;
@@ -62,7 +56,7 @@ export const createRestAdapter: AdapterFactory<SystemOf<'rest'>> = (system, opti
       }
     },
     async close() {
-      closeHttpClient(client);
+      await client.close();
     },
   };
   return adapter;

@@ -119,7 +119,7 @@ export const createSoapAdapter: AdapterFactory<SystemOf<'soap'>> = (system, opti
       return operationNamed(ctx.operation ?? settings.operation).call(args, { 'Idempotency-Key': ctx.idempotencyKey }, { signal: ctx.signal, seal: ctx.seal, ...(mtom ? { mtom } : {}) });
     },
     async close() {
-      for (const operation of operations.values()) operation.close();
+      await Promise.all([...operations.values()].map((operation) => operation.close()));
     },
   };
   return adapter;

@@ -114,8 +114,8 @@ export class SoapOperation {
     return { ...capturing.captured, headers: redactedHeaders(capturing.captured.headers) };
   }
 
-  close(): void {
-    this.http.close();
+  close(): Promise<void> {
+    return this.http.close();
   }
 
   private ready(): Promise<Call> {

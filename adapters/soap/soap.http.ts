@@ -6,7 +6,6 @@
  * Every URL the package asks for, a WSDL's imports included, must pass `egress.allow`, and the
  * system's credentials go only to the origins of its endpoint and its WSDL.
  */
-import type { AxiosInstance, AxiosPromise, AxiosResponse } from 'axios';
 import type { IExOptions, IHeaders, IHttpClient } from 'soap';
 import type { Auth, Egress } from '../../src/config/schema';
 import { egressRefusal } from '../../src/config/egress';
@@ -19,7 +18,7 @@ import { CharsetError } from '../../src/platform/charset';
 import { XmlRejectedError } from '../../src/platform/xml';
 import { legacyExcerpt, redactUrl } from '../../src/platform/privacy';
 import { secretsOf } from '../../src/config/schema';
-import { authHeaders, sealHeaders, classifyHttpStatus, closeHttpClient, httpClient, httpStatusError, transportError } from '../http';
+import { authHeaders, sealHeaders, classifyHttpStatus, httpClient, httpStatusError, type HttpClient, type HttpReply } from '../http';
 import { decodeEnvelope, encodeEnvelope, hasBody, hasFault, isEnvelope, screenEnvelope, withCharset } from './soap.wire';
 
 export interface GuardedHttpOptions {
@@ -104,11 +103,14 @@ function header(headers: Record<string, unknown>, name: string): string | undefi
  */
 const fetchedDocuments = new Map<string, Map<string, SoapHttpReply>>();
 
+/** What the soap package's typings say `request` returns; the package itself drops it. */
+type Dropped = ReturnType<IHttpClient['request']>;
+
 export class GuardedHttpClient implements IHttpClient {
-  private readonly client: AxiosInstance;
+  private readonly client: HttpClient;
 
   constructor(private readonly options: GuardedHttpOptions) {
-    this.client = httpClient(options, options.maxReplyBytes);
+    this.client = httpClient({ ...options, id: options.systemId }, options.maxReplyBytes);
   }
 
   get systemId(): string {
@@ -120,7 +122,7 @@ export class GuardedHttpClient implements IHttpClient {
     return fetchedDocuments.get(this.options.systemId)?.get(url);
   }
 
-  request(url: string, data: unknown, callback: (error: unknown, res?: unknown, body?: unknown) => unknown, exheaders?: IHeaders, exoptions?: GuardedCallOptions): AxiosPromise {
+  request(url: string, data: unknown, callback: (error: unknown, res?: unknown, body?: unknown) => unknown, exheaders?: IHeaders, exoptions?: GuardedCallOptions): Dropped {
     const refusal = egressRefusal(url, this.options.egress);
     const exchange = refusal
       ? Promise.reject(new RetryableError(`${this.options.systemId}: ${redactUrl(url)} is not fetched: ${refusal}`))
@@ -139,26 +141,17 @@ export class GuardedHttpClient implements IHttpClient {
         },
       )
       .catch((err: unknown) => exoptions?.onUnexpected?.(err));
-    return settled as unknown as AxiosPromise;
+    return settled as unknown as Dropped;
   }
 
-  close(): void {
-    closeHttpClient(this.client);
+  async close(): Promise<void> {
+    await this.client.close();
   }
 
-  private async exchange(url: string, method: 'GET' | 'POST', headers: Record<string, string>, body?: Buffer | Readable, signal?: AbortSignal): Promise<AxiosResponse<ArrayBuffer>> {
-    const { systemId, timeoutMs } = this.options;
-    try {
-      return await this.client.request<ArrayBuffer>({ url, method, data: body, headers, signal, maxBodyLength: Infinity });
-    } catch (err) {
-      throw transportError(systemId, timeoutMs, err);
-    }
-  }
-
-  private decode(res: AxiosResponse<ArrayBuffer>, what: string): string {
+  private decode(res: HttpReply, what: string): string {
     const { systemId, charset } = this.options;
     try {
-      return decodeEnvelope(Buffer.from(res.data), header(res.headers, 'content-type'), charset).text;
+      return decodeEnvelope(res.body, header(res.headers, 'content-type'), charset).text;
     } catch (err) {
       if (err instanceof CharsetError) throw new RetryableError(`${systemId} answered ${what} that could not be decoded: ${err.message}`);
       throw err;
@@ -174,7 +167,7 @@ export class GuardedHttpClient implements IHttpClient {
   /** The WSDL, or a document it imports: fetched (once per config version, by the adapter) and screened. */
   private async fetchWsdl(url: string, headers: IHeaders): Promise<SoapHttpReply> {
     const { systemId } = this.options;
-    const res = await this.exchange(url, 'GET', { Accept: 'text/xml, application/xml, */*', ...(headers as Record<string, string>), ...this.credentials(url, Buffer.alloc(0)) });
+    const res = await this.client.request({ url, method: 'GET', headers: { Accept: 'text/xml, application/xml, */*', ...(headers as Record<string, string>), ...this.credentials(url, Buffer.alloc(0)) } });
     if (res.status !== 200) throw new RetryableError(`${systemId}: the WSDL at ${redactUrl(url)} answered HTTP ${res.status}`);
     const text = this.decode(res, 'a WSDL');
     try {
@@ -183,7 +176,7 @@ export class GuardedHttpClient implements IHttpClient {
       if (err instanceof XmlRejectedError) throw new RetryableError(`${systemId}: the WSDL at ${redactUrl(url)} is refused unread: ${err.message}`);
       throw err;
     }
-    const reply = { status: res.status, headers: res.headers as Record<string, unknown>, data: text };
+    const reply = { status: res.status, headers: res.headers, data: text };
     if (!fetchedDocuments.has(systemId)) fetchedDocuments.set(systemId, new Map());
     fetchedDocuments.get(systemId)!.set(url, reply);
     return reply;
@@ -216,7 +209,7 @@ export class GuardedHttpClient implements IHttpClient {
   private async post(url: string, xml: string, headers: IHeaders, options: GuardedCallOptions = {}): Promise<SoapHttpReply> {
     const { systemId, auth } = this.options;
     const framed = this.frame(url, xml, headers, options.seal, options.mtom);
-    const res = await this.exchange(url, 'POST', framed.headers, framed.package ?? framed.body, options.signal);
+    const res = await this.client.request({ url, method: 'POST', headers: framed.headers, body: framed.package ?? framed.body, signal: options.signal });
     const text = this.decode(res, `HTTP ${res.status} with a body`);
     if (!isEnvelope(text) || !hasBody(text)) this.notSoap(res, text);
     try {
@@ -227,14 +220,14 @@ export class GuardedHttpClient implements IHttpClient {
     }
     // A fault decides for itself whatever its status; a plain envelope with an error status does not.
     if (!hasFault(text)) classifyHttpStatus({ id: systemId, auth }, res.status, res.headers['retry-after'], '');
-    return { status: res.status, headers: res.headers as Record<string, unknown>, data: text };
+    return { status: res.status, headers: res.headers, data: text };
   }
 
   /**
    * A reply that is not SOAP at all: a proxy's or a maintenance page, an empty body. Retried like a
    * 5xx, except for a 4xx that the HTTP rule says will be refused again (404 wrong path, 401).
    */
-  private notSoap(res: AxiosResponse<ArrayBuffer>, text: string): never {
+  private notSoap(res: HttpReply, text: string): never {
     const { systemId } = this.options;
     const type = header(res.headers, 'content-type') ?? 'no content type';
     const what = text.trim() === '' ? 'an empty body' : `a reply that is not SOAP (${type}): ${legacyExcerpt(text, { secrets: secretsOf(this.options.auth) })}`;
@@ -267,18 +260,18 @@ export class CapturingHttpClient implements IHttpClient {
 
   constructor(private readonly guarded: GuardedHttpClient) {}
 
-  request(url: string, data: unknown, callback: (error: unknown, res?: unknown, body?: unknown) => unknown, exheaders?: IHeaders, exoptions?: GuardedCallOptions): AxiosPromise {
+  request(url: string, data: unknown, callback: (error: unknown, res?: unknown, body?: unknown) => unknown, exheaders?: IHeaders, exoptions?: GuardedCallOptions): Dropped {
     if (data === null || data === undefined) {
       const fetched = this.guarded.fetched(url);
       if (fetched) callback(null, fetched, fetched.data);
       else callback(new RetryableError(`${this.guarded.systemId}: the envelope cannot be previewed without fetching ${redactUrl(url)}, and a dry run fetches nothing; it can be once a delivery to this system has loaded it (a WSDL file in the configuration folder can be at any time)`));
-      return Promise.resolve() as unknown as AxiosPromise;
+      return Promise.resolve() as unknown as Dropped;
     }
     // A dry run shows the envelope (with its xop:Include references), never the parts' bytes.
     const framed = this.guarded.frame(url, String(data), exheaders ?? {}, exoptions?.seal, exoptions?.mtom);
     framed.package?.destroy();
     this.captured = { url, headers: framed.headers, body: framed.body };
     callback(new NotSent());
-    return Promise.resolve() as unknown as AxiosPromise;
+    return Promise.resolve() as unknown as Dropped;
   }
 }

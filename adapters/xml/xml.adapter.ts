@@ -5,7 +5,6 @@
  * is decoded by its Content-Type charset, else its XML declaration, else the system's charset, and
  * read by the one hardened reader (src/platform/xml.ts) into `{Root: {...}}`, every value a string.
  */
-import type { AxiosResponse } from 'axios';
 import iconv from 'iconv-lite';
 import type { Auth, SystemConfig, SystemOf } from '../../src/config/schema';
 import { PermanentError, RetryableError, errorMessage } from '../../src/platform/failure';
@@ -13,7 +12,7 @@ import { CharsetError, charsetLabel, decodeBody } from '../../src/platform/chars
 import { XmlRejectedError, XmlWriteError, encodeXmlDocument, readXml, type XmlObject } from '../../src/platform/xml';
 import type { Adapter, AdapterFactory, DeliveryContext } from '../adapter';
 import { withInlineMaterials } from '../materials';
-import { authHeaders, classifyHttpStatus, closeHttpClient, httpClient, redactedHeaders, sealHeaders, transportError } from '../http';
+import { authHeaders, classifyHttpStatus, httpClient, redactedHeaders, sealHeaders } from '../http';
 
 /** The Content-Type of requests and acknowledgements in `charset`. */
 export function xmlContentType(system: Pick<SystemConfig, 'charset'>): string {
@@ -103,14 +102,9 @@ export const createXmlAdapter: AdapterFactory<SystemOf<'xml'>> = (system, option
     },
     async send(body, ctx) {
       const { payload, headers } = await frame(body, ctx);
-      let reply: AxiosResponse<ArrayBuffer>;
-      try {
-        const method = ctx.target?.method === 'PUT' ? 'PUT' : ctx.target ? 'POST' : system.method;
-        reply = await client.request<ArrayBuffer>({ method, url: ctx.target?.endpoint ?? system.endpoint, data: payload, headers, signal: ctx.signal });
-      } catch (err) {
-        throw transportError(system.id, system.timeoutMs, err);
-      }
-      const bytes = Buffer.from(reply.data ?? new ArrayBuffer(0));
+      const method = ctx.target?.method === 'PUT' ? 'PUT' : ctx.target ? 'POST' : system.method;
+      const reply = await client.request({ method, url: ctx.target?.endpoint ?? system.endpoint, body: payload, headers, signal: ctx.signal });
+      const bytes = reply.body;
       const contentType = typeof reply.headers['content-type'] === 'string' ? reply.headers['content-type'] : undefined;
       if (reply.status < 200 || reply.status >= 300) {
         classifyHttpStatus(system, reply.status, reply.headers['retry-after'], replyHead(system, bytes, contentType));
@@ -123,7 +117,7 @@ export const createXmlAdapter: AdapterFactory<SystemOf<'xml'>> = (system, option
       }
     },
     async close() {
-      closeHttpClient(client);
+      await client.close();
     },
   };
   return adapter;

@@ -80,7 +80,7 @@ describe('when ops store a system version through the admin API', () => {
     await eventually(async () => expect((await caseView(gateway, c.caseId as string)).body.deliveries[0].status).toBe('delivered'));
     const last = legacy.received.at(-1)!;
     expect(last.url).toBe('/cases?access_token=url-token');
-    // The URL's own credentials were kept (axios sends them as basic authentication).
+    // The URL's own credentials were kept (sent as basic authentication, in place of the configured one).
     expect(last.headers.authorization).toBe(`Basic ${Buffer.from('qz:url-password').toString('base64')}`);
   });
 

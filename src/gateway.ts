@@ -353,6 +353,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     })();
     if (!(await within(CLOSE_MS, closing))) log.warn({ redis: intakeRedis.status }, `Redis did not answer within ${CLOSE_MS / 1000} s of shutdown; connections cut`);
     await endpoints.close();
+    await materialCache.close();
     await sharedData.close();
     await sealVerifier.close();
     for (const client of connections) client.disconnect();

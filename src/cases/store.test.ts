@@ -53,6 +53,13 @@ describe('the case store', () => {
     expect(third).toMatchObject({ created: false, statuses: ['queued', 'delivering'] });
   });
 
+  it('runs its scripts as before after Redis forgot them (a restarted server, SCRIPT FLUSH): EVALSHA is answered NOSCRIPT, and the script is sent whole once', async () => {
+    await accepted('QZ-S0');
+    await redis.script('FLUSH');
+    expect(await store.beginAttempt('QZ-S0', 'sys-a', at)).toMatchObject({ send: true, status: 'delivering', attempts: 1 });
+    expect(await store.record('QZ-S0', 'sys-a', { status: 'delivered', receiptNo: 'SL-0' }, { at, event: 'delivered' })).toBe('delivered');
+  });
+
   it('moves queued → delivering → delivered → completed, raising an event and a change for each told status', async () => {
     await accepted('QZ-S2');
     // An attempt that may send gets the stored case with it.

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import axios from 'axios';
+import { EnvHttpProxyAgent, request } from 'undici';
 import type { Case, Material } from '../cases/model';
 import type { GatewayConfig } from '../config/loader';
 import { egressRefusal } from '../config/egress';
@@ -87,9 +87,16 @@ export class MaterialCache {
   /** Files being read by deliveries in this process, which eviction leaves alone. */
   private readonly inUse = new Map<string, number>();
   private evicting?: Promise<void>;
+  /** One keep-alive pool for the material stores; HTTP_PROXY, HTTPS_PROXY and NO_PROXY as for deliveries. */
+  private readonly stores = new EnvHttpProxyAgent({ proxyTunnel: false });
 
   constructor(private readonly deps: MaterialCacheDeps) {
     this.root = path.resolve(deps.dataDir, 'materials');
+  }
+
+  /** Ends the connections to the material stores. */
+  async close(): Promise<void> {
+    await this.stores.close();
   }
 
   private recordKey(caseId: string): string {
@@ -185,15 +192,17 @@ export class MaterialCache {
       if (refusal) throw new PermanentError(`materials[${index}] (${material.kind}): store ${storeId} is not fetched from: ${refusal}`);
       let reply;
       try {
-        reply = await axios.request<Readable>({ url: url.toString(), method: 'GET', responseType: 'stream', maxRedirects: 0, validateStatus: () => true, signal, headers: { Accept: '*/*', ...storeAuth(store) }, decompress: true });
+        // Not decompressed: no Accept-Encoding is sent, so a store answers with the file's own bytes.
+        reply = await request(url, { method: 'GET', signal, headers: { Accept: '*/*', ...storeAuth(store) }, dispatcher: this.stores });
       } catch (err) {
         this.deps.onFetch?.(storeId, 'failed', 0);
         throw new MaterialStoreError(`materials[${index}] (${material.kind}): material store ${storeId} could not be reached (${(err as { code?: string }).code ?? errorMessage(err).split('\n')[0]})`, undefined, { cause: err });
       }
-      const { status } = reply;
-      if (status >= 300 && status < 400 && reply.headers.location) {
-        reply.data.destroy();
-        const next = new URL(String(reply.headers.location), url);
+      const status = reply.statusCode;
+      const location = reply.headers.location;
+      if (status >= 300 && status < 400 && typeof location === 'string') {
+        void reply.body.dump().catch(() => undefined); // read off and dropped: the connection stays reusable
+        const next = new URL(location, url);
         // Only within the same store: a redirect elsewhere would let the store (or whoever answers
         // for it) send the gateway anywhere.
         if (!withinStore(store.baseUrl, next)) throw new PermanentError(`materials[${index}] (${material.kind}): material store ${storeId} redirected outside the store; not followed`);
@@ -202,7 +211,7 @@ export class MaterialCache {
         continue;
       }
       if (status !== 200) {
-        reply.data.destroy();
+        void reply.body.dump().catch(() => undefined); // read off and dropped: the connection stays reusable
         this.deps.onFetch?.(storeId, 'failed', 0);
         if (status === 404 || status === 410) throw new PermanentError(`materials[${index}] (${material.kind}): material store ${storeId} has no such material (HTTP ${status})`);
         if (status >= 500 || status === 408 || status === 429) throw new MaterialStoreError(`materials[${index}] (${material.kind}): material store ${storeId} answered HTTP ${status}`);
@@ -210,12 +219,13 @@ export class MaterialCache {
       }
       const announced = Number(reply.headers['content-length']);
       if (Number.isFinite(announced) && announced > limit) {
-        reply.data.destroy();
+        void reply.body.dump().catch(() => undefined); // read off and dropped: the connection stays reusable
         throw new PermanentError(`materials[${index}] (${material.kind}) is ${announced} bytes, more than the ${limit} taken`);
       }
-      const type = typeof reply.headers['content-type'] === 'string' ? reply.headers['content-type'].split(';')[0]!.trim() : '';
+      const contentType = reply.headers['content-type'];
+      const type = typeof contentType === 'string' ? contentType.split(';')[0]!.trim() : '';
       try {
-        const fetched = await this.write(caseId, index, material, reply.data, limit, /^[\w.+-]+\/[\w.+-]+$/.test(type) ? type : 'application/octet-stream');
+        const fetched = await this.write(caseId, index, material, reply.body, limit, /^[\w.+-]+\/[\w.+-]+$/.test(type) ? type : 'application/octet-stream');
         this.deps.onFetch?.(storeId, 'fetched', fetched.size);
         return fetched;
       } catch (err) {

@@ -186,8 +186,8 @@ export class DeliveryWorkers {
    * Notes the outcome for the systems board; a failure to note it never fails the delivery (the
    * case store, not this hash, is the truth about the case).
    */
-  private async noteHealth(systemId: string, at: string, failure?: string): Promise<void> {
-    const { health, log } = this.deps;
+  private async noteHealth(log: Logger, systemId: string, at: string, failure?: string): Promise<void> {
+    const { health } = this.deps;
     if (!health) return;
     // A steady run of successes is written at most once a second per system and process: the board
     // shows "last success" to the second, and a failure in between is always written and clears this.
@@ -200,7 +200,7 @@ export class DeliveryWorkers {
     try {
       await (failure === undefined ? health.succeeded(systemId, at) : health.failed(systemId, at, failure));
     } catch (err) {
-      log.warn({ systemId, err: errorMessage(err) }, 'could not note the system health');
+      log.warn({ err: errorMessage(err) }, 'could not note the system health');
     }
   }
 
@@ -267,7 +267,7 @@ export class DeliveryWorkers {
       const ack = await endpoint.mappings.acknowledgement(reply);
       // A circuit that was closed without a failure to forget needs no write (the common case).
       if (!clean) await circuits.succeeded(systemId);
-      await this.noteHealth(systemId, at());
+      await this.noteHealth(log, systemId, at());
       // A successful probe closed the circuit: lift the hold at once rather than at its expiry.
       if (probe) await this.deps.queues.queue(systemId).removeRateLimitKey();
       if (!ack.success) {
@@ -296,7 +296,7 @@ export class DeliveryWorkers {
       if (verdict.kind === 'rejected') {
         if (answered) {
           await circuits.succeeded(systemId);
-          await this.noteHealth(systemId, at());
+          await this.noteHealth(log, systemId, at());
         }
         await store.record(caseId, systemId, { status: 'rejected', lastError: message, requestId }, { at: at(), event: 'rejected', detail: message });
         metrics?.deliveries.inc({ systemId, outcome: 'rejected' });
@@ -313,7 +313,7 @@ export class DeliveryWorkers {
       }
       // A material store that failed says nothing about the system: its health and circuit are left alone.
       const systemsFault = !(err instanceof MaterialStoreError);
-      if (systemsFault) await this.noteHealth(systemId, at(), message);
+      if (systemsFault) await this.noteHealth(log, systemId, at(), message);
       if (systemsFault && system && (await circuits.failed(systemId, this.now().getTime(), system.circuitBreaker))) {
         await this.deps.queues.queue(systemId).rateLimit(system.circuitBreaker.cooldownMs);
         log.error({ cooldownMs: system.circuitBreaker.cooldownMs }, 'circuit opened: deliveries to this system wait');

@@ -13,7 +13,10 @@ export interface DeliveryContext {
   systemId: string;
   /** `caseId:systemId`, sent so the legacy system can drop a redelivery. */
   idempotencyKey: string;
+  /** What the attempt logs through: its lines name the case, system, attempt and request id. */
   log: Logger;
+  /** The request id of the case (X-Request-Id of its intake, or of what queued the work), sent as X-Request-Id. */
+  requestId?: string;
   /** Somewhere other than the system's endpoint, e.g. its result-polling URL; GET sends no body. */
   target?: { endpoint: string; method: 'GET' | 'POST' | 'PUT' };
   /** SOAP: an operation of the system's WSDL other than `soap.operation`, e.g. its look-up operation. */

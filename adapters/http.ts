@@ -7,7 +7,6 @@ import { secretsOf, type Auth, type Egress, type HealthProbe, type SystemConfig 
 import { PermanentError, RetryableError, errorMessage } from '../src/platform/failure';
 import { legacyExcerpt } from '../src/platform/privacy';
 import { sign } from '../src/platform/signing';
-import { currentContext } from '../src/platform/context';
 import { traceHeaders } from '../src/platform/tracing';
 
 /** One HTTP request as an adapter frames it; `body` is the exact bytes, or a stream with its Content-Length in `headers`. */
@@ -18,6 +17,8 @@ export interface HttpRequest {
   body?: Buffer | Readable;
   /** The caller's own limit (a look-up's deadline); the system's `timeoutMs` applies as well. */
   signal?: AbortSignal;
+  /** The request id the exchange is about, sent as X-Request-Id. */
+  requestId?: string;
 }
 
 /** Whatever the system answered, any status: the adapter decides what it means. Header names are lower case. */
@@ -56,7 +57,7 @@ export function httpClient(system: Pick<SystemConfig, 'id' | 'timeoutMs' | 'conc
   // tunnelled with CONNECT, which proxies commonly allow to port 443 only.
   const dispatcher = new EnvHttpProxyAgent({ connections: system.concurrency, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connect: { timeout: timeoutMs }, proxyTunnel: false });
   return {
-    async request({ method, url, headers, body, signal }) {
+    async request({ method, url, headers, body, signal, requestId }) {
       const cutOff = new AbortController();
       // undici does not always heed the signal (a proxy that hangs up on CONNECT leaves the request
       // pending for good), so the cut-off settles the exchange by itself.
@@ -72,7 +73,7 @@ export function httpClient(system: Pick<SystemConfig, 'id' | 'timeoutMs' | 'conc
           origin: target.origin,
           path: target.pathname + target.search,
           method: method as Dispatcher.HttpMethod,
-          headers: wireHeaders(target, headers),
+          headers: wireHeaders(target, headers, requestId),
           body,
           signal: cutOff.signal,
         });
@@ -113,8 +114,8 @@ export function httpClient(system: Pick<SystemConfig, 'id' | 'timeoutMs' | 'conc
  * joined to ours. Credentials written into the URL (`https://user:password@host/…`) are sent as basic
  * authentication, in place of any other Authorization.
  */
-function wireHeaders(target: URL, headers: Record<string, string>): Record<string, string> {
-  const sent = { ...headers, ...correlationHeaders() };
+function wireHeaders(target: URL, headers: Record<string, string>, requestId: string | undefined): Record<string, string> {
+  const sent = { ...headers, ...correlationHeaders(requestId) };
   if (!target.username && !target.password) return sent;
   for (const name of Object.keys(sent)) if (/^authorization$/i.test(name)) delete sent[name];
   const decoded = (part: string) => {
@@ -128,9 +129,8 @@ function wireHeaders(target: URL, headers: Record<string, string>): Record<strin
   return sent;
 }
 
-/** `traceparent`/`tracestate` of the active span and the current X-Request-Id (both ASCII by construction). */
-export function correlationHeaders(): Record<string, string> {
-  const requestId = currentContext()?.requestId;
+/** `traceparent`/`tracestate` of the active span and the request's X-Request-Id (both ASCII by construction). */
+export function correlationHeaders(requestId: string | undefined): Record<string, string> {
   return { ...traceHeaders(), ...(requestId ? { 'X-Request-Id': requestId } : {}) };
 }
 

@@ -19,7 +19,7 @@ import { Callers, type Tokens } from './platform/auth';
 import { ApiError, requestError } from './platform/errors';
 import type { Logger } from './platform/logger';
 import type { Metrics } from './platform/metrics';
-import { observeHttp } from './platform/http-observe';
+import { observeHttp, requestLog } from './platform/http-observe';
 import { isRedisUnavailable, type RedisClient } from './platform/redis';
 import { sealRoutes, type Sealer, type VerifyThread } from './seal';
 import type { Ledger } from './ledger/ledger';
@@ -164,7 +164,7 @@ export function createApp(deps: AppDeps): express.Express {
       onRefused: (caller, req, why) =>
         void deps.operations
           .audit({ who: caller.who, role: caller.role, action: 'auth.refused', target: `${req.method} ${maskPath(req.path).slice(0, 200)}`, detail: `${why}, from ${req.ip ?? req.socket.remoteAddress}` })
-          .catch((err: Error) => deps.log.warn({ err: err.message }, 'could not audit a refused credential')),
+          .catch((err: Error) => requestLog(req, deps.log).warn({ err: err.message }, 'could not audit a refused credential')),
     }),
   );
   // No route answers OPTIONS (nothing is called cross-origin): express's automatic answer would list a
@@ -234,7 +234,7 @@ const READY_PING_MS = 1000;
 export function apiErrorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const known = err instanceof ApiError ? err : (requestError(err) ?? (isRedisUnavailable(err) ? new ApiError('unavailable') : undefined));
-    if (!known) log.error({ err: (err as Error)?.message, stack: (err as Error)?.stack, path: req.path }, 'unexpected error');
+    if (!known) requestLog(req, log).error({ err: (err as Error)?.message, stack: (err as Error)?.stack, path: req.path }, 'unexpected error');
     const answer = known ?? new ApiError('internal');
     res.status(answer.status).json(answer.toBody());
   };

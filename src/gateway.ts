@@ -200,13 +200,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   for (const system of current().systems.values()) endpoints.get(system);
 
   const callbacks = new CallbackDispatcher({ config: current, store: workerStore, redis: workerRedis, connection: workerQueueRedis, prefix: bullPrefix, log, metrics, telemetry, ...options.callbacks });
-  const notify = (caseId: string) => void callbacks.notify(caseId).catch((err: Error) => log.error({ caseId, err: err.message }, 'could not queue a callback; the start-up sweep will'));
+  const notify = (caseId: string, requestId?: string) => void callbacks.notify(caseId, requestId).catch((err: Error) => log.error({ caseId, err: err.message }, 'could not queue a callback; the start-up sweep will'));
   const results = new ResultReceiver({ config: current, store, log, now: options.now, metrics });
   const workerResults = new ResultReceiver({ config: current, store: workerStore, log, now: options.now, metrics });
   // The one place that hears of a change: the intake platform is told, and a result that came
   // before its delivery was acknowledged finds its case now.
-  changes.on(({ caseId, systemId, status, receiptNo }) => {
-    notify(caseId);
+  changes.on(({ caseId, systemId, status, receiptNo, requestId }) => {
+    notify(caseId, requestId);
     if (status === 'delivered') void workerResults.rematch({ systemId, caseId, receiptNo }).catch((err: Error) => log.warn({ caseId, systemId, err: err.message }, 're-matching parked results failed'));
   });
   // Results parked by an older gateway in one unbounded hash move to their systems' capped sets.
@@ -256,7 +256,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         materials,
         now: options.now,
         telemetry,
-        hooks: { acknowledged: (system, caseId, receiptNo) => poller.schedule(system, caseId, receiptNo) },
+        hooks: { acknowledged: (system, caseId, receiptNo, requestId) => poller.schedule(system, caseId, receiptNo, requestId) },
       })
     : undefined;
   // A version applied (a system added included) and a system removed reach the workers here.

@@ -45,7 +45,7 @@ export const createRestAdapter: AdapterFactory<SystemOf<'rest'>> = (system, opti
     },
     async send(body, ctx) {
       const { method, url, data, headers } = await frame(body, ctx);
-      const reply = await client.request({ method, url, body: data, headers, signal: ctx.signal });
+      const reply = await client.request({ method, url, body: data, headers, signal: ctx.signal, requestId: ctx.requestId });
       const text = reply.body.toString('utf8');
       classifyHttpStatus(system, reply.status, reply.headers['retry-after'], text);
       try {

@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../../src/platform/logger';
 import { soapFault, type FaultParty } from './soap.faults';
-import { GuardedSoapServer, type SoapHttpAnswer, type SoapHttpRequest } from './soap.server';
+import { callOf, GuardedSoapServer, type SoapHttpAnswer, type SoapHttpRequest } from './soap.server';
 import { escapeXml, versionOfContentType, type SoapVersion } from './soap.wire';
 import { presentedToken, UsernameTokenVerifier, type SeenNonces, type UsernameCredentials } from './wsse';
 
@@ -23,15 +23,22 @@ export interface PushResultArgs {
   [other: string]: unknown;
 }
 
+/** One push as its HTTP request knows it: its logger and request id, and what became of its credential. */
+export interface PushCall {
+  /** The request's logger (its lines carry the request id). */
+  log?: Logger;
+  requestId?: string;
+  /** Set when the UsernameToken presented for this system was refused (missing, wrong, replayed). */
+  refusedFor?: string;
+}
+
 export interface PushResultHandlers {
   /** The UsernameToken `systemId` must present: undefined when there is no such system or it has none. */
   credentials(systemId: string): UsernameCredentials | undefined;
   /** Records the result; throws (answered through `faultOf`) when it cannot be recorded. */
-  receive(systemId: string, args: PushResultArgs): Promise<{ caseId: string; duplicate: boolean }>;
+  receive(systemId: string, args: PushResultArgs, push: PushCall): Promise<{ caseId: string; duplicate: boolean }>;
   /** The sender's fault (it will fail again) or ours (it may try again later), in words for the sender. */
-  faultOf(err: unknown): { party: FaultParty; message: string };
-  /** Told of a UsernameToken refused (missing, wrong, replayed), in the push's own async context. */
-  credentialRefused?(systemId: string): void;
+  faultOf(err: unknown, push: PushCall): { party: FaultParty; message: string };
   log?: Logger;
   /** Where accepted WS-Security nonces are remembered (shared by every api process in the gateway). */
   nonces?: SeenNonces;
@@ -131,7 +138,7 @@ export class PushResultEndpoint {
   static async create(handlers: PushResultHandlers): Promise<PushResultEndpoint> {
     const endpoint = new PushResultEndpoint(handlers);
     const make = (version: SoapVersion) => {
-      const operation = (args: unknown, _callback: unknown, header: unknown) => endpoint.pushResult(version, args, header);
+      const operation = (args: unknown, _callback: unknown, header: unknown, req: unknown) => endpoint.pushResult(version, args, header, (callOf(req) as PushCall | undefined) ?? {});
       return GuardedSoapServer.create({
         wsdl: pushResultWsdl('http://localhost/soap/results'),
         version,
@@ -143,12 +150,14 @@ export class PushResultEndpoint {
     return endpoint;
   }
 
-  handle(request: SoapHttpRequest): Promise<SoapHttpAnswer> {
-    return this.servers![versionOfContentType(request.headers['content-type'])].handle(request);
+  /** Answers one push; `push` is told what became of it (see PushCall). */
+  handle(request: SoapHttpRequest, push: PushCall = {}): Promise<SoapHttpAnswer> {
+    return this.servers![versionOfContentType(request.headers['content-type'])].handle({ ...request, call: push });
   }
 
   /** The operation itself; a thrown `{Fault}` is answered as that fault, in the request's version. */
-  private async pushResult(version: SoapVersion, raw: unknown, header: unknown): Promise<Record<string, unknown>> {
+  private async pushResult(version: SoapVersion, raw: unknown, header: unknown, push: PushCall): Promise<Record<string, unknown>> {
+    const log = push.log ?? this.handlers.log;
     const args: PushResultArgs = raw !== null && typeof raw === 'object' ? { ...(raw as PushResultArgs) } : {};
     delete args.attributes;
     const systemId = argument(args, 'systemId');
@@ -159,19 +168,19 @@ export class PushResultEndpoint {
     const expected = this.handlers.credentials(systemId);
     const token = presentedToken(header);
     if (!token) {
-      this.handlers.credentialRefused?.(systemId);
+      push.refusedFor = systemId;
       throw soapFault(version, 'sender', 'A WS-Security UsernameToken is required.');
     }
     let verified: boolean;
     try {
       verified = expected !== undefined && (await this.verifier.verify(token, expected));
     } catch (err) {
-      this.handlers.log?.error({ systemId, err: (err as Error)?.message }, 'SOAP PushResult: the nonce store did not answer');
+      log?.error({ systemId, err: (err as Error)?.message }, 'SOAP PushResult: the nonce store did not answer');
       throw soapFault(version, 'receiver', 'The gateway could not check the UsernameToken right now; push it again later.');
     }
     if (!verified) {
-      this.handlers.log?.warn({ systemId, passwordType: token.passwordType }, 'SOAP PushResult refused: bad UsernameToken');
-      this.handlers.credentialRefused?.(systemId);
+      log?.warn({ systemId, passwordType: token.passwordType }, 'SOAP PushResult refused: bad UsernameToken');
+      push.refusedFor = systemId;
       throw soapFault(version, 'sender', `Authentication failed for ${systemId}.`);
     }
 
@@ -181,10 +190,10 @@ export class PushResultEndpoint {
       if (value !== undefined) pushed[name] = value;
     }
     try {
-      const outcome = await this.handlers.receive(systemId, pushed);
+      const outcome = await this.handlers.receive(systemId, pushed, push);
       return { accepted: true, caseId: outcome.caseId, duplicate: outcome.duplicate };
     } catch (err) {
-      const { party, message } = this.handlers.faultOf(err);
+      const { party, message } = this.handlers.faultOf(err, push);
       throw soapFault(version, party, message);
     }
   }

@@ -116,7 +116,7 @@ export const createSoapAdapter: AdapterFactory<SystemOf<'soap'>> = (system, opti
     },
     async send(body, ctx) {
       const { args, mtom } = await argumentsFor(body, ctx);
-      return operationNamed(ctx.operation ?? settings.operation).call(args, { 'Idempotency-Key': ctx.idempotencyKey }, { signal: ctx.signal, seal: ctx.seal, ...(mtom ? { mtom } : {}) });
+      return operationNamed(ctx.operation ?? settings.operation).call(args, { 'Idempotency-Key': ctx.idempotencyKey }, { signal: ctx.signal, seal: ctx.seal, requestId: ctx.requestId, ...(mtom ? { mtom } : {}) });
     },
     async close() {
       await Promise.all([...operations.values()].map((operation) => operation.close()));

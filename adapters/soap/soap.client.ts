@@ -45,7 +45,7 @@ export interface SoapOperationOptions {
 }
 
 /** What a call may carry besides its arguments and headers. */
-export type CallOptions = Pick<GuardedCallOptions, 'signal' | 'seal' | 'mtom'>;
+export type CallOptions = Pick<GuardedCallOptions, 'signal' | 'seal' | 'mtom' | 'requestId'>;
 
 type Call = (args: Record<string, unknown>, headers: Record<string, string>, options: CallOptions) => Promise<unknown>;
 

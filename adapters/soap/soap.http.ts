@@ -65,6 +65,8 @@ export interface GuardedCallOptions extends IExOptions {
   seal?: (payload: Buffer) => string;
   /** Materials sent as MTOM/XOP parts: the envelope carries `markers[i]` where part i is referenced. */
   mtom?: MtomParts;
+  /** Sent as X-Request-Id. */
+  requestId?: string;
 }
 
 export interface MtomParts {
@@ -209,7 +211,7 @@ export class GuardedHttpClient implements IHttpClient {
   private async post(url: string, xml: string, headers: IHeaders, options: GuardedCallOptions = {}): Promise<SoapHttpReply> {
     const { systemId, auth } = this.options;
     const framed = this.frame(url, xml, headers, options.seal, options.mtom);
-    const res = await this.client.request({ url, method: 'POST', headers: framed.headers, body: framed.package ?? framed.body, signal: options.signal });
+    const res = await this.client.request({ url, method: 'POST', headers: framed.headers, body: framed.package ?? framed.body, signal: options.signal, requestId: options.requestId });
     const text = this.decode(res, `HTTP ${res.status} with a body`);
     if (!isEnvelope(text) || !hasBody(text)) this.notSoap(res, text);
     try {

@@ -30,6 +30,20 @@ export interface SoapHttpRequest {
   body: Buffer;
   headers: IncomingHttpHeaders;
   url: string;
+  /** This request's own state, handed to the operation it calls (see `callOf`). */
+  call?: object;
+}
+
+/**
+ * The package hands an operation the request it was given (`(args, callback, headers, req)`), its
+ * headers the very object passed in: each request's state is found by that object.
+ */
+const calls = new WeakMap<object, object>();
+
+/** The `call` of the request an operation was called for (its fourth argument), if one was given. */
+export function callOf(req: unknown): object | undefined {
+  const headers = (req as { headers?: unknown } | null | undefined)?.headers;
+  return headers !== null && typeof headers === 'object' ? calls.get(headers) : undefined;
 }
 
 export interface SoapHttpAnswer {
@@ -85,6 +99,7 @@ export class GuardedSoapServer {
     // The Body element picks the operation (document/literal), so a SOAPAction is not consulted:
     // the package would fail with a stack-less TypeError on one it does not know.
     const { soapaction: _action, ...headers } = request.headers;
+    if (request.call) calls.set(headers, request.call);
     const out = await this.server.processRequest(text, { method: 'POST', url: request.url, headers: headers as Record<string, string> });
     if (!isEnvelope(out.body)) {
       // The package answers its own internal errors as plain text: not for the sender's eyes.

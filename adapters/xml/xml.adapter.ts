@@ -103,7 +103,7 @@ export const createXmlAdapter: AdapterFactory<SystemOf<'xml'>> = (system, option
     async send(body, ctx) {
       const { payload, headers } = await frame(body, ctx);
       const method = ctx.target?.method === 'PUT' ? 'PUT' : ctx.target ? 'POST' : system.method;
-      const reply = await client.request({ method, url: ctx.target?.endpoint ?? system.endpoint, body: payload, headers, signal: ctx.signal });
+      const reply = await client.request({ method, url: ctx.target?.endpoint ?? system.endpoint, body: payload, headers, signal: ctx.signal, requestId: ctx.requestId });
       const bytes = reply.body;
       const contentType = typeof reply.headers['content-type'] === 'string' ? reply.headers['content-type'] : undefined;
       if (reply.status < 200 || reply.status >= 300) {

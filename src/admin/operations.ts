@@ -741,8 +741,9 @@ export class Operations {
   /**
    * Queues a dead delivery again, with fresh attempts and the same idempotency key; with `corrected`
    * (admins only), the stored case is replaced first: same caseId, audited with the changed paths.
+   * `requestId`, the ops request's, goes with a job queued anew.
    */
-  async replay(id: string, by: Operator, options: { reason?: string; corrected?: Case } = {}): Promise<{ changed?: string[] }> {
+  async replay(id: string, by: Operator, options: { reason?: string; corrected?: Case; requestId?: string } = {}): Promise<{ changed?: string[] }> {
     const { reason, corrected } = options;
     const { system, systemId, caseId, job } = await this.deadLetter(id);
     let changed: string[] | undefined;
@@ -761,17 +762,17 @@ export class Operations {
     const detail = `replayed by ${by.who}${reason ? `: ${reason}` : ''}`;
     await this.deps.store.record(caseId, systemId, { status: 'queued', attempts: 0 }, { at: this.now(), event: 'replayed', detail });
     if (job && (await job.isFailed())) await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-    else await this.deps.queues.enqueue(system, caseId); // the failed job was already cleaned up
+    else await this.deps.queues.enqueue(system, caseId, options.requestId); // the failed job was already cleaned up
     await this.audit({ who: by.who, role: by.role, action: 'dead_letter.replay', target: id, reason });
     return changed ? { changed } : {};
   }
 
   /** Replays the dead letters a filter (or `all`) picks; `dryRun` only counts them. */
-  async replayMany(filter: { systemId?: string; error?: string }, by: Operator, options: { reason?: string; dryRun?: boolean } = {}): Promise<{ count: number; replayed?: string[] }> {
+  async replayMany(filter: { systemId?: string; error?: string }, by: Operator, options: { reason?: string; dryRun?: boolean; requestId?: string } = {}): Promise<{ count: number; replayed?: string[] }> {
     if (filter.systemId) this.system(filter.systemId);
     const letters = await this.deadLettersAfter(filter, undefined, Number.POSITIVE_INFINITY);
     if (options.dryRun) return { count: letters.length };
-    for (const letter of letters) await this.replay(letter.id, by, { reason: options.reason });
+    for (const letter of letters) await this.replay(letter.id, by, { reason: options.reason, ...(options.requestId ? { requestId: options.requestId } : {}) });
     return { count: letters.length, replayed: letters.map((l) => l.id) };
   }
 

@@ -39,6 +39,7 @@ import {
   type ReplayManyAnswer,
   type WhoamiAnswer,
 } from '../api-schemas';
+import { requestIdOf } from '../platform/http-observe';
 import { callerOf } from '../platform/access';
 import { bearerToken, fingerprint } from '../platform/auth';
 import { ApiError, issueDetails } from '../platform/errors';
@@ -678,7 +679,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
     if (!filter.systemId && !filter.error && !all) {
       throw new ApiError('invalid_request', 'Say which dead letters to replay: systemId, error, or all: true for every one.', [{ path: '(body)', message: 'a filter (systemId, error) or all: true is required' }]);
     }
-    const done = await operations.replayMany(filter, operatorOf(req), { reason, dryRun });
+    const done = await operations.replayMany(filter, operatorOf(req), { reason, dryRun, requestId: requestIdOf(req) });
     res.json({ count: done.count, dryRun: dryRun === true, ...(done.replayed ? { replayed: done.replayed } : {}) } satisfies ReplayManyAnswer);
   });
   // The full case (ID numbers and all) is an admin's to see, as is correcting it.
@@ -718,7 +719,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
     async (req, res) => {
     const { reason, case: corrected } = parse(replayBodySchema, req.body);
     const by = corrected ? requireAdmin(req) : operatorOf(req);
-    const done = await operations.replay(param(req, 'id'), by, { reason, corrected });
+    const done = await operations.replay(param(req, 'id'), by, { reason, corrected, requestId: requestIdOf(req) });
     res.json({ id: param(req, 'id'), replayed: true, ...done } satisfies ReplayAnswer);
   });
   route(

@@ -10,7 +10,7 @@
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { Queue, Worker, type ConnectionOptions, type Job, type Telemetry } from 'bullmq';
-import { currentContext, isSaneRequestId, withContext } from '../platform/context';
+import { isSaneRequestId } from '../platform/context';
 import type { Metrics } from '../platform/metrics';
 import { inSpan, SpanKind, traceHeaders } from '../platform/tracing';
 import type { GatewayConfig } from '../config/loader';
@@ -93,10 +93,12 @@ export class CallbackDispatcher {
     return callbackUrl && callbackSecret ? { url: callbackUrl, secret: callbackSecret } : undefined;
   }
 
-  /** Asks for the case's outbox to be drained; call after anything that may have added an event. */
-  async notify(caseId: string): Promise<void> {
+  /**
+   * Asks for the case's outbox to be drained; call after anything that may have added an event.
+   * `requestId` is what changed the case; without one, the drain sends the case's own.
+   */
+  async notify(caseId: string, requestId?: string): Promise<void> {
     if (!this.target) return;
-    const requestId = currentContext()?.requestId;
     await this.queue.add(
       'drain',
       { caseId, ...(requestId ? { requestId } : {}) },
@@ -114,7 +116,7 @@ export class CallbackDispatcher {
   start(): void {
     if (!this.target || this.worker) return;
     const base = this.deps.retryDelayMs ?? 1000;
-    this.worker = new Worker<DrainJob>(CALLBACK_QUEUE, (job) => withContext({ caseId: job.data.caseId, ...(isSaneRequestId(job.data.requestId) ? { requestId: job.data.requestId } : {}) }, () => this.drain(job)), {
+    this.worker = new Worker<DrainJob>(CALLBACK_QUEUE, (job) => this.drain(job), {
       connection: this.deps.connection,
       ...(this.deps.telemetry ? { telemetry: this.deps.telemetry } : {}),
       prefix: this.deps.prefix,
@@ -160,11 +162,19 @@ export class CallbackDispatcher {
     const lockKey = `${store.outboxKey(caseId)}:lock`;
     const token = crypto.randomUUID();
     if ((await redis.set(lockKey, token, 'PX', LOCK_MS, 'NX')) !== 'OK') throw new OutboxBusy();
+    // The request id of the job, else (a time-limit event, the start-up sweep) the case's, read once there is something to send.
+    let requestId = isSaneRequestId(job.data.requestId) ? job.data.requestId : undefined;
+    let looked = requestId !== undefined;
     try {
       for (;;) {
         const head = await redis.lindex(store.outboxKey(caseId), 0);
         if (head === null) return;
-        await this.post(target, head, caseId);
+        if (!looked) {
+          looked = true;
+          const stored = (await store.getCase(caseId).catch(() => undefined))?.requestId;
+          requestId = isSaneRequestId(stored) ? stored : undefined;
+        }
+        await this.post(target, head, caseId, requestId);
         await this.scripts.run('ack', [store.outboxKey(caseId)], [head]);
         await redis.pexpire(lockKey, LOCK_MS);
       }
@@ -173,20 +183,16 @@ export class CallbackDispatcher {
     }
   }
 
-  private post(target: { url: string; secret: string }, body: string, caseId: string): Promise<void> {
+  private post(target: { url: string; secret: string }, body: string, caseId: string, requestId: string | undefined): Promise<void> {
     // A time-limit event (case.due_soon, case.overdue) is the case's, of no one system.
     const parsed = JSON.parse(body) as { eventId: string; event: string; systemId?: string };
     const event = { ...parsed, systemId: parsed.systemId ?? '' };
-    return withContext({ systemId: event.systemId }, () =>
-      inSpan(`callback ${event.event}`, SpanKind.CLIENT, { 'ow.case_id': caseId, 'ow.system_id': event.systemId, 'ow.event': event.event }, () => this.send(target, body, event)),
-    );
+    return inSpan(`callback ${event.event}`, SpanKind.CLIENT, { 'ow.case_id': caseId, 'ow.system_id': event.systemId, 'ow.event': event.event }, () => this.send(target, body, caseId, event, requestId));
   }
 
-  private async send(target: { url: string; secret: string }, body: string, event: { eventId: string; event: string; systemId: string }): Promise<void> {
+  private async send(target: { url: string; secret: string }, body: string, caseId: string, event: { eventId: string; event: string; systemId: string }, requestId: string | undefined): Promise<void> {
     const timestamp = Math.floor(Date.now() / 1000);
-    // caseId, systemId and requestId come from the log context.
-    const log = this.deps.log.child({ eventId: event.eventId, event: event.event });
-    const requestId = currentContext()?.requestId;
+    const log = this.deps.log.child({ caseId, systemId: event.systemId, ...(requestId ? { requestId } : {}), eventId: event.eventId, event: event.event });
     const count = (outcome: 'delivered' | 'refused' | 'failed') => this.deps.metrics?.callbacks.inc({ systemId: event.systemId, event: event.event, outcome });
     let status: number;
     try {

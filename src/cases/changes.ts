@@ -10,6 +10,8 @@ export interface CaseChange {
   systemId: string;
   status: DeliveryStatus;
   receiptNo?: string;
+  /** The request id of the case (or of what changed it), for the callback's X-Request-Id. */
+  requestId?: string;
 }
 
 type Listener = (change: CaseChange) => void;

@@ -7,7 +7,6 @@ import crypto from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import type { GatewayConfig } from '../config/loader';
 import type { DeliveryQueues } from '../delivery/queues';
-import { currentContext } from '../platform/context';
 import { ApiError, issueDetails } from '../platform/errors';
 import { caseSchema, type Accepted, type Case, type DeliveryStatus } from './model';
 import { routeCase } from './routing';
@@ -89,9 +88,10 @@ export function caseHash(c: Case): string {
 
 /**
  * `created`: a new case (202); `resubmitted`: changed content taken for a case that waited on its
- * applicant (202, sent again); neither: an identical resubmission (200).
+ * applicant (202, sent again); neither: an identical resubmission (200). `requestId`, the intake
+ * request's, is stored with the case and rides in its delivery jobs.
  */
-export async function acceptCase(body: unknown, deps: IntakeDeps): Promise<{ created: boolean; resubmitted?: boolean; answer: Accepted }> {
+export async function acceptCase(body: unknown, deps: IntakeDeps, requestId?: string): Promise<{ created: boolean; resubmitted?: boolean; answer: Accepted }> {
   const config = deps.config();
   const c = parseCase(body);
   await checkMaterials(c, config, deps.lookupDocuments);
@@ -107,7 +107,6 @@ export async function acceptCase(body: unknown, deps: IntakeDeps): Promise<{ cre
     return { created: false, answer: { caseId: c.caseId, status: 'accepted', deliveries: archived.deliveries } };
   }
 
-  const requestId = currentContext()?.requestId;
   // Watched before it is stored, so that a crash in between cannot leave a clock unwatched (a
   // watched case that was never stored is dropped at its first look).
   // Sent together: on an auto-pipelined connection, one round trip for both indexes.
@@ -123,7 +122,7 @@ export async function acceptCase(body: unknown, deps: IntakeDeps): Promise<{ cre
     await Promise.all(
       taken.systems.map((systemId) => {
         const system = config.systems.get(systemId);
-        return system ? deps.queues.requeue(system, c.caseId) : undefined;
+        return system ? deps.queues.requeue(system, c.caseId, requestId) : undefined;
       }),
     );
     const deliveries = outcome.record.targets.map((systemId, i) => ({ systemId, status: requeued.has(systemId) ? ('queued' as const) : (outcome.statuses[i] ?? 'queued') }));
@@ -137,7 +136,7 @@ export async function acceptCase(body: unknown, deps: IntakeDeps): Promise<{ cre
   await Promise.all(
     deliveries.map(({ systemId, status }) => {
       const system = config.systems.get(systemId);
-      return status === 'queued' && system ? deps.queues.enqueue(system, c.caseId) : undefined;
+      return status === 'queued' && system ? deps.queues.enqueue(system, c.caseId, requestId) : undefined;
     }),
   );
   return { created: outcome.created, answer: { caseId: c.caseId, status: 'accepted', deliveries } };

@@ -7,6 +7,7 @@ import { seesFullData } from '../platform/auth';
 import { ApiError } from '../platform/errors';
 import { maskDeep } from '../platform/privacy';
 import { jsonBody } from '../platform/json-body';
+import { requestIdOf, requestLog } from '../platform/http-observe';
 import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
 import { acceptedSchema, caseIdSchema, caseSchema, caseViewSchema, type CaseView } from './model';
@@ -52,21 +53,22 @@ export function caseRoutes(deps: CaseRoutesDeps): Router {
     (req, _res, next) => next(req.is('application/json') ? undefined : new ApiError('unsupported_media_type')),
     ...jsonBody(deps.bodyLimit),
     async (req, res) => {
+      const log = requestLog(req, deps.log);
       let result;
       try {
-        result = await acceptCase(req.body, deps);
+        result = await acceptCase(req.body, deps, requestIdOf(req));
       } catch (err) {
         if (err instanceof ApiError) {
           deps.metrics.cases.inc({ answer: err.code });
           throw err;
         }
         // Anything else here is Redis being away or slow: never answer 202 for what is not stored.
-        deps.log.error({ err: (err as Error).message }, 'case could not be queued durably');
+        log.error({ err: (err as Error).message }, 'case could not be queued durably');
         deps.metrics.cases.inc({ answer: 'unavailable' });
         throw new ApiError('unavailable');
       }
       deps.metrics.cases.inc({ answer: result.created || result.resubmitted ? 'accepted' : 'resubmitted' });
-      deps.log.info({ caseId: result.answer.caseId, targets: result.answer.deliveries.map((d) => d.systemId), created: result.created }, 'case accepted');
+      log.info({ caseId: result.answer.caseId, targets: result.answer.deliveries.map((d) => d.systemId), created: result.created }, 'case accepted');
       res.status(result.created || result.resubmitted ? 202 : 200).json(result.answer);
     },
   );

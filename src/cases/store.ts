@@ -106,6 +106,8 @@ export interface DeliveryChange {
   attempts?: number;
   /** How the materials went with the delivery the system acknowledged. */
   handover?: NonNullable<DeliveryView['handover']>;
+  /** Not stored: told to the change's listeners (the callback carries it as X-Request-Id). */
+  requestId?: string;
 }
 
 const EVENT_OF: Partial<Record<DeliveryStatus, CaseEventType>> = {
@@ -409,7 +411,7 @@ export class CaseStore {
     // Only an open delivery competes for a result that names nothing but the receipt number.
     const open = outcome !== 'missing' && outcome !== 'completed' && outcome !== 'rejected';
     if (change.receiptNo !== undefined && open && holders > 1) await this.noteSharedReceipt(caseId, systemId, change.receiptNo, at);
-    if (outcome === change.status && type) this.changes?.emit({ caseId, systemId, status: outcome, receiptNo: change.receiptNo });
+    if (outcome === change.status && type) this.changes?.emit({ caseId, systemId, status: outcome, receiptNo: change.receiptNo, ...(change.requestId ? { requestId: change.requestId } : {}) });
     return outcome;
   }
 
@@ -470,7 +472,7 @@ export class CaseStore {
    * Records a legacy system's decision; the delivery is then `completed`. A result naming another
    * receipt number than the delivery holds changes nothing ('mismatch').
    */
-  async recordResult(result: Result, at: string): Promise<'recorded' | 'duplicate' | 'missing' | 'mismatch'> {
+  async recordResult(result: Result, at: string, requestId?: string): Promise<'recorded' | 'duplicate' | 'missing' | 'mismatch'> {
     const { caseId, systemId } = result;
     const json = resultJson(result);
     const detail = `${result.outcome}${result.message ? `: ${result.message}` : ''} ${json}`;
@@ -486,7 +488,7 @@ export class CaseStore {
     // A stop ends the current warnings, a restart starts a new run, a decision may end the case (and
     // its place among the overdue): the monitor looks again.
     if (outcome === 'recorded') await this.watch(caseId, at);
-    if (outcome === 'recorded') this.changes?.emit({ caseId, systemId, status: 'completed', receiptNo: result.receiptNo });
+    if (outcome === 'recorded') this.changes?.emit({ caseId, systemId, status: 'completed', receiptNo: result.receiptNo, ...(requestId ? { requestId } : {}) });
     return outcome;
   }
 

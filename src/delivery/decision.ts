@@ -38,6 +38,6 @@ export function nextAttemptDelay(policy: RetryPolicy | undefined, attemptsMade: 
 }
 
 /** Records a delivery dead, with why; the only place a delivery becomes `dead`. */
-export async function recordDead(store: CaseStore, caseId: string, systemId: string, message: string, at: string, detail = message): Promise<void> {
-  await store.record(caseId, systemId, { status: 'dead', lastError: message }, { at, event: 'dead', detail });
+export async function recordDead(store: CaseStore, caseId: string, systemId: string, message: string, at: string, detail = message, requestId?: string): Promise<void> {
+  await store.record(caseId, systemId, { status: 'dead', lastError: message, ...(requestId ? { requestId } : {}) }, { at, event: 'dead', detail });
 }

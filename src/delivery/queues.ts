@@ -5,7 +5,6 @@
  */
 import { Queue, type ConnectionOptions, type JobsOptions, type Telemetry } from 'bullmq';
 import type { SystemConfig } from '../config/schema';
-import { currentContext } from '../platform/context';
 import type { RedisClient } from '../platform/redis';
 
 export interface DeliveryJob {
@@ -86,10 +85,10 @@ export class DeliveryQueues {
   }
 
   /**
-   * Adds the delivery job; adding an id that is already queued is a no-op in BullMQ. The request id
-   * is the one given, else the current request's (intake, an ops replay).
+   * Adds the delivery job; adding an id that is already queued is a no-op in BullMQ. `requestId`
+   * is the request that queued it (intake, an ops replay); the worker's lines carry it.
    */
-  async enqueue(system: SystemConfig, caseId: string, requestId = currentContext()?.requestId): Promise<void> {
+  async enqueue(system: SystemConfig, caseId: string, requestId?: string): Promise<void> {
     await this.queue(system.id).add('deliver', { caseId, systemId: system.id, ...(requestId ? { requestId } : {}) }, { ...jobOptions(system), jobId: jobIdFor(caseId) });
   }
 
@@ -97,10 +96,10 @@ export class DeliveryQueues {
    * Queues a delivery that was sent before (a case resubmitted after 补正): the finished job of its
    * earlier sending is removed first, as BullMQ would take its id for a job already there.
    */
-  async requeue(system: SystemConfig, caseId: string): Promise<void> {
+  async requeue(system: SystemConfig, caseId: string, requestId?: string): Promise<void> {
     const job = await this.queue(system.id).getJob(jobIdFor(caseId));
     if (job && ((await job.isCompleted()) || (await job.isFailed()))) await job.remove();
-    await this.enqueue(system, caseId);
+    await this.enqueue(system, caseId, requestId);
   }
 
   async close(): Promise<void> {

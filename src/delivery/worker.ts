@@ -20,15 +20,18 @@ import type { SystemHealth } from './health';
 import { idempotencyKey, queueName, type DeliveryJob, type DeliveryQueues } from './queues';
 import { msUntilOpen } from './window';
 import type { Metrics } from '../platform/metrics';
-import { currentContext, isSaneRequestId, withContext } from '../platform/context';
+import { isSaneRequestId } from '../platform/context';
 import { inSpan, SpanKind } from '../platform/tracing';
 import { handoverDetail, type MaterialDeliveries, type PreparedMaterials } from '../materials/handover';
 import { MaterialStoreError } from '../materials/cache';
 
 /** What the rest of the gateway does around a delivery's milestones (results, callbacks). */
 export interface DeliveryHooks {
-  /** The system acknowledged the case; runs before that is recorded, so a crash repeats it rather than skips it. */
-  acknowledged(system: SystemConfig, caseId: string, receiptNo: string): Promise<void>;
+  /**
+   * The system acknowledged the case; runs before that is recorded, so a crash repeats it rather
+   * than skips it. `requestId` is the case's (what follows from here carries it).
+   */
+  acknowledged(system: SystemConfig, caseId: string, receiptNo: string, requestId: string | undefined): Promise<void>;
 }
 
 /** How often a run of successes is written to a system's health hash, at most. */
@@ -77,7 +80,7 @@ export class DeliveryWorkers {
 
   private startFor(system: SystemConfig): void {
     if (this.workers.has(system.id)) return;
-    const worker = new Worker<DeliveryJob>(queueName(system.id), (job) => this.run(job), {
+    const worker = new Worker<DeliveryJob>(queueName(system.id), (job) => this.process(job), {
       connection: this.deps.connection,
       ...(this.deps.telemetry ? { telemetry: this.deps.telemetry } : {}),
       prefix: this.deps.prefix,
@@ -149,7 +152,7 @@ export class DeliveryWorkers {
       const status = await this.deps.store.deliveryStatus(caseId, systemId);
       if (status !== 'queued' && status !== 'delivering') return;
       const message = `stopped by the queue: ${errorMessage(err)}`;
-      await recordDead(this.deps.store, caseId, systemId, message, this.now().toISOString());
+      await recordDead(this.deps.store, caseId, systemId, message, this.now().toISOString(), message, isSaneRequestId(requestId) ? requestId : undefined);
       log.error({ err: message, outcome: 'dead' }, 'delivery dead: failed by the queue');
     } catch (e) {
       log.error({ err: errorMessage(e) }, 'could not record a failed job');
@@ -183,8 +186,8 @@ export class DeliveryWorkers {
    * Notes the outcome for the systems board; a failure to note it never fails the delivery (the
    * case store, not this hash, is the truth about the case).
    */
-  private async noteHealth(systemId: string, at: string, failure?: string): Promise<void> {
-    const { health, log } = this.deps;
+  private async noteHealth(log: Logger, systemId: string, at: string, failure?: string): Promise<void> {
+    const { health } = this.deps;
     if (!health) return;
     // A steady run of successes is written at most once a second per system and process: the board
     // shows "last success" to the second, and a failure in between is always written and clears this.
@@ -197,23 +200,19 @@ export class DeliveryWorkers {
     try {
       await (failure === undefined ? health.succeeded(systemId, at) : health.failed(systemId, at, failure));
     } catch (err) {
-      log.warn({ systemId, err: errorMessage(err) }, 'could not note the system health');
+      log.warn({ err: errorMessage(err) }, 'could not note the system health');
     }
-  }
-
-  /** Runs an attempt in its log context: the request id that queued it, the case, the system. */
-  private run(job: Job<DeliveryJob>): Promise<void> {
-    const { caseId, systemId, requestId } = job.data;
-    return withContext({ caseId, systemId, ...(isSaneRequestId(requestId) ? { requestId } : {}) }, () => this.process(job));
   }
 
   /** One attempt. Returns normally when the delivery is settled; throws to have BullMQ retry it. */
   private async process(job: Job<DeliveryJob>): Promise<void> {
     const { caseId, systemId } = job.data;
-    const { store, log: rootLog, metrics, circuits } = this.deps;
-    // caseId, systemId, requestId and attempt come from the log context, on every line of the attempt.
-    const log = rootLog.child({ jobId: job.id });
-    const ctx = currentContext();
+    const { store, metrics, circuits } = this.deps;
+    // The request id that queued it; a job queued before request ids (or by a path without one)
+    // takes its case's once the case is read.
+    let requestId = isSaneRequestId(job.data.requestId) ? job.data.requestId : undefined;
+    // Every line of the attempt names the case, the system, the request id and (once known) the attempt.
+    let log = this.deps.log.child({ caseId, systemId, ...(requestId ? { requestId } : {}), jobId: job.id });
     const at = () => this.now().toISOString();
     const system = this.deps.config().systems.get(systemId);
 
@@ -230,7 +229,11 @@ export class DeliveryWorkers {
     }
 
     const begun = await store.beginAttempt(caseId, systemId, at());
-    if (ctx) ctx.attempt = begun.attempts;
+    // The attempt's number, and the case's request id when the job had none: bound once, for every line that follows.
+    if (!requestId && isSaneRequestId(begun.record?.requestId)) {
+      requestId = begun.record.requestId;
+      log = log.child({ requestId, attempt: begun.attempts });
+    } else log = log.child({ attempt: begun.attempts });
     if (!begun.send) {
       log.warn({ status: begun.status }, 'delivery already past sending; job settled without sending again');
       return;
@@ -246,8 +249,6 @@ export class DeliveryWorkers {
       // Read with the attempt's start (one script): the case as stored.
       const record = begun.record;
       if (!record) throw new PermanentError(`case ${caseId} is missing from the case store`);
-      // A job queued before request ids (or by a path without one) still finds its case's.
-      if (ctx && !ctx.requestId && record.requestId) ctx.requestId = record.requestId;
       const endpoint = this.deps.endpoints.get(system);
 
       const body = await endpoint.mappings.requestBody(record.case);
@@ -257,7 +258,7 @@ export class DeliveryWorkers {
       const started = Date.now();
       answered = true; // from here on a PermanentError can only be the system's own answer
       const reply = await inSpan(`deliver ${systemId}`, SpanKind.CLIENT, { 'ow.system_id': systemId, 'ow.case_id': caseId, 'ow.attempt': begun.attempts, 'ow.protocol': system.protocol }, () =>
-        endpoint.adapter.send(body, { caseId, systemId, idempotencyKey: idempotencyKey(caseId, systemId, begun.sending), log, seal, ...(materials?.handover ? { materials: materials.handover } : {}) }),
+        endpoint.adapter.send(body, { caseId, systemId, idempotencyKey: idempotencyKey(caseId, systemId, begun.sending), log, seal, ...(requestId ? { requestId } : {}), ...(materials?.handover ? { materials: materials.handover } : {}) }),
       ).catch((err: unknown) => {
         metrics?.deliveryDuration.observe({ systemId, outcome: 'failed' }, (Date.now() - started) / 1000);
         throw err;
@@ -266,7 +267,7 @@ export class DeliveryWorkers {
       const ack = await endpoint.mappings.acknowledgement(reply);
       // A circuit that was closed without a failure to forget needs no write (the common case).
       if (!clean) await circuits.succeeded(systemId);
-      await this.noteHealth(systemId, at());
+      await this.noteHealth(log, systemId, at());
       // A successful probe closed the circuit: lift the hold at once rather than at its expiry.
       if (probe) await this.deps.queues.queue(systemId).removeRateLimitKey();
       if (!ack.success) {
@@ -276,7 +277,7 @@ export class DeliveryWorkers {
       }
       if (!ack.receiptNo) throw new RetryableError(`${systemId} acknowledged without a receipt number`);
 
-      await this.deps.hooks?.acknowledged(system, caseId, ack.receiptNo);
+      await this.deps.hooks?.acknowledged(system, caseId, ack.receiptNo, requestId);
       // How the materials went is recorded with the delivery, in the same script.
       const deliveredAt = at();
       const handover = materials ? { handover: materials.view } : {};
@@ -284,7 +285,7 @@ export class DeliveryWorkers {
         ...(materials ? [{ at: deliveredAt, event: 'materials' as const, detail: handoverDetail(materials.view) }] : []),
         { at: deliveredAt, event: 'delivered', detail: `receiptNo ${ack.receiptNo}` },
       ];
-      await store.record(caseId, systemId, { status: 'delivered', receiptNo: ack.receiptNo, ...handover }, entries);
+      await store.record(caseId, systemId, { status: 'delivered', receiptNo: ack.receiptNo, ...handover, requestId }, entries);
       metrics?.deliveries.inc({ systemId, outcome: 'delivered' });
       metrics?.acceptToDelivered.observe({ systemId }, Math.max(0, (this.now().getTime() - Date.parse(record.acceptedAt)) / 1000));
       log.info({ receiptNo: ack.receiptNo, outcome: 'delivered', durationMs: took(), probe }, 'delivered');
@@ -295,9 +296,9 @@ export class DeliveryWorkers {
       if (verdict.kind === 'rejected') {
         if (answered) {
           await circuits.succeeded(systemId);
-          await this.noteHealth(systemId, at());
+          await this.noteHealth(log, systemId, at());
         }
-        await store.record(caseId, systemId, { status: 'rejected', lastError: message }, { at: at(), event: 'rejected', detail: message });
+        await store.record(caseId, systemId, { status: 'rejected', lastError: message, requestId }, { at: at(), event: 'rejected', detail: message });
         metrics?.deliveries.inc({ systemId, outcome: 'rejected' });
         log.warn({ err: message, outcome: 'rejected', durationMs: took() }, 'delivery rejected');
         return;
@@ -312,13 +313,13 @@ export class DeliveryWorkers {
       }
       // A material store that failed says nothing about the system: its health and circuit are left alone.
       const systemsFault = !(err instanceof MaterialStoreError);
-      if (systemsFault) await this.noteHealth(systemId, at(), message);
+      if (systemsFault) await this.noteHealth(log, systemId, at(), message);
       if (systemsFault && system && (await circuits.failed(systemId, this.now().getTime(), system.circuitBreaker))) {
         await this.deps.queues.queue(systemId).rateLimit(system.circuitBreaker.cooldownMs);
         log.error({ cooldownMs: system.circuitBreaker.cooldownMs }, 'circuit opened: deliveries to this system wait');
       }
       if (verdict.kind === 'dead') {
-        await recordDead(store, caseId, systemId, message, at(), `after ${begun.attempts} attempts: ${message}`);
+        await recordDead(store, caseId, systemId, message, at(), `after ${begun.attempts} attempts: ${message}`, requestId);
         metrics?.deliveries.inc({ systemId, outcome: 'dead' });
         log.error({ err: message, outcome: 'dead', durationMs: took() }, 'delivery dead: attempts exhausted');
         // Settled as failed: the job stays in the failed set, where dead letters are found and replayed.

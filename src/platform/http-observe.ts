@@ -12,7 +12,7 @@ import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Request, RequestHandler, Response } from 'express';
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
-import { inContext, requestIdFrom, type LogContext } from './context';
+import { requestIdFrom } from './context';
 import { ApiError } from './errors';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
@@ -20,11 +20,31 @@ import { maskPath } from './privacy';
 import { tracer } from './tracing';
 
 interface EdgeState {
-  log: LogContext;
+  requestId: string;
+  /** The gateway's logger, and the request's child of it once a handler asked (most requests log only their request line). */
+  root: Logger;
+  log?: Logger;
   otel: Context;
 }
 
 const states = new WeakMap<IncomingMessage, EdgeState>();
+
+/**
+ * The logger of the request: its lines carry the request id. A request the edge never saw (a
+ * handler under test alone) gets `fallback`.
+ */
+export function requestLog(req: IncomingMessage, fallback: Logger): Logger;
+export function requestLog(req: IncomingMessage): Logger | undefined;
+export function requestLog(req: IncomingMessage, fallback?: Logger): Logger | undefined {
+  const state = states.get(req);
+  if (!state) return fallback;
+  return (state.log ??= state.root.child({ requestId: state.requestId }));
+}
+
+/** The request's X-Request-Id as the edge took or made it (undefined for a request the edge never saw). */
+export function requestIdOf(req: IncomingMessage): string | undefined {
+  return states.get(req)?.requestId;
+}
 
 /** The route pattern that answered (e.g. `/api/v1/cases/:caseId`), or `unmatched`: never the raw URL. */
 export function routeOf(req: IncomingMessage): string {
@@ -43,7 +63,7 @@ export function observeHttp(deps: { log: Logger; metrics: Metrics }): RequestHan
     res.setHeader('X-Request-Id', requestId);
     const parent = propagation.extract(context.active(), req.headers);
     const span = tracer().startSpan(`${req.method}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'ow.request_id': requestId } }, parent);
-    const state: EdgeState = { log: { requestId }, otel: trace.setSpan(parent, span) };
+    const state: EdgeState = { requestId, root: deps.log, otel: trace.setSpan(parent, span) };
     states.set(req, state);
     const started = process.hrtime.bigint();
     // Taken now: routers rewrite req.url on the way in.
@@ -72,18 +92,18 @@ export function observeHttp(deps: { log: Logger; metrics: Metrics }): RequestHan
       else if (status >= 400) deps.log.warn(line, 'request answered');
       else deps.log.info(line, 'request answered');
     });
-    context.with(state.otel, () => inContext(state.log, next));
+    context.with(state.otel, next);
   };
 }
 
 /**
- * Re-enters the request's log and trace context. Body parsers read the stream in callbacks the
- * event loop may run outside the request's async context; the handlers after them get it back here.
+ * Re-enters the request's trace context. Body parsers read the stream in callbacks the event loop
+ * may run outside the request's async context; the handlers after them get it back here.
  */
 export const reenterRequest: RequestHandler = (req, _res: Response, next) => {
   const state = states.get(req);
   if (!state) return next();
-  context.with(state.otel, () => inContext(state.log, next));
+  context.with(state.otel, next);
 };
 
 /** A header line (latin1) whose value holds a character Node's parser refuses: a control, tab aside. */

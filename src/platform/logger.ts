@@ -3,11 +3,11 @@
  * redacted by path, ID, phone and bank card numbers in free text are masked, and callers log case
  * ids, never case bodies.
  *
- * Every line carries the current log context (src/platform/context.ts): the request id, and the
- * case, system and attempt a line is about, so that one id finds every line a case caused.
+ * What a line is about (the request id, the case, system and attempt) comes from the child logger
+ * the work is given: the HTTP edge makes one per request, each job one of its own, so that one id
+ * finds every line a case caused.
  */
 import pino, { type Logger, type LoggerOptions } from 'pino';
-import { currentContext } from './context';
 import { maskNumber, maskPersonalData } from './privacy';
 
 /** A log call's arguments with free text masked: the message, and the string (and number) fields of its object. */
@@ -37,22 +37,6 @@ export const REDACT_PATHS = [
   'req.body',
 ];
 
-const bound = new WeakMap<Logger, Set<string>>();
-
-/**
- * The keys a logger binds, once per logger: pino's bindings() parses the logger's serialized
- * bindings on every call, which the mixin would otherwise do on every line. (Nothing here calls
- * setBindings, which would change them afterwards.)
- */
-function boundKeys(logger: Logger): Set<string> {
-  let keys = bound.get(logger);
-  if (!keys) {
-    keys = new Set(Object.keys(logger.bindings()));
-    bound.set(logger, keys);
-  }
-  return keys;
-}
-
 /** The options every gateway logger is made with (tests build their capturing logger from them too). */
 export function loggerOptions(level = process.env.LOG_LEVEL ?? 'info'): LoggerOptions {
   return {
@@ -64,16 +48,6 @@ export function loggerOptions(level = process.env.LOG_LEVEL ?? 'info'): LoggerOp
       logMethod(args, method) {
         method.apply(this, maskedArgs(args) as Parameters<typeof method>);
       },
-    },
-    // The context's fields, except those a child logger already binds (a key written twice is
-    // ambiguous to log shippers); what the call itself passes wins over both.
-    mixin(_merge, _level, logger) {
-      const ctx = currentContext();
-      if (!ctx) return {};
-      const bound = boundKeys(logger as Logger);
-      const out: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(ctx)) if (value !== undefined && !bound.has(key)) out[key] = value;
-      return out;
     },
   };
 }

@@ -5,7 +5,7 @@
  * restarts and is shared by every gateway process; nothing is polled from an in-memory timer.
  */
 import { DelayedError, Queue, Worker, type ConnectionOptions, type Job, type Telemetry } from 'bullmq';
-import { currentContext, isSaneRequestId, withContext } from '../platform/context';
+import { isSaneRequestId } from '../platform/context';
 import type { GatewayConfig } from '../config/loader';
 import { expressionBudget } from '../config/loader';
 import type { SystemConfig } from '../config/schema';
@@ -59,8 +59,8 @@ export class ResultPoller {
     return this.deps.now?.() ?? Date.now();
   }
 
-  /** Starts polling for one acknowledged delivery (a no-op for push systems). */
-  async schedule(system: SystemConfig, caseId: string, receiptNo: string): Promise<void> {
+  /** Starts polling for one acknowledged delivery (a no-op for push systems); the polls carry the case's `requestId`. */
+  async schedule(system: SystemConfig, caseId: string, receiptNo: string, requestId?: string): Promise<void> {
     const poll = system.result?.poll;
     if (system.result?.mode !== 'poll' || !poll) return;
     // One job per sending: a case sent again after 补正 is polled afresh (its receipt number and
@@ -69,14 +69,13 @@ export class ResultPoller {
     // sending (a crash before it was recorded) adds nothing. Job ids may not contain ':'; system ids
     // have no '_', so the id is unambiguous; the first sending keeps the id it always had.
     const { sending } = await this.deps.store.deliverySending(caseId, system.id);
-    const requestId = currentContext()?.requestId;
     const jobId = sending > 0 ? `${caseId}__${system.id}__${sending}` : `${caseId}__${system.id}`;
     await this.queue.add('poll', { caseId, systemId: system.id, receiptNo, since: this.now(), ...(sending > 0 ? { sending } : {}), ...(requestId ? { requestId } : {}) }, { jobId, delay: poll.intervalMs, removeOnComplete: true, removeOnFail: { age: 7 * 24 * 3600 } });
   }
 
   start(): void {
     if (this.worker) return;
-    this.worker = new Worker<PollJob>(POLL_QUEUE, (job, token) => withContext({ caseId: job.data.caseId, systemId: job.data.systemId, ...(isSaneRequestId(job.data.requestId) ? { requestId: job.data.requestId } : {}) }, () => this.poll(job, token)), {
+    this.worker = new Worker<PollJob>(POLL_QUEUE, (job, token) => this.poll(job, token), {
       connection: this.deps.connection,
       ...(this.deps.telemetry ? { telemetry: this.deps.telemetry } : {}),
       prefix: this.deps.prefix,
@@ -93,8 +92,8 @@ export class ResultPoller {
 
   private async poll(job: Job<PollJob>, token: string | undefined): Promise<void> {
     const { caseId, systemId, receiptNo, since } = job.data;
-    // caseId, systemId and requestId come from the log context.
-    const log = this.deps.log.child({ receiptNo });
+    const requestId = isSaneRequestId(job.data.requestId) ? job.data.requestId : undefined;
+    const log = this.deps.log.child({ caseId, systemId, ...(requestId ? { requestId } : {}), receiptNo });
     const system = this.deps.config().systems.get(systemId);
     const poll = system?.result?.mode === 'poll' ? system.result.poll : undefined;
     if (!system || !poll) return log.warn('system no longer polled; polling stopped');
@@ -107,7 +106,7 @@ export class ResultPoller {
 
     if (this.now() - since > poll.maxAgeMs) {
       const message = `no result from ${systemId} within ${poll.maxAgeMs} ms of polling`;
-      await recordDead(this.deps.store, caseId, systemId, message, new Date(this.now()).toISOString());
+      await recordDead(this.deps.store, caseId, systemId, message, new Date(this.now()).toISOString(), message, requestId);
       log.error('result polling aged out: delivery dead');
       return;
     }
@@ -116,9 +115,9 @@ export class ResultPoller {
       const context = { caseId, systemId, receiptNo };
       const endpoint = poll.endpoint.replace(/\{(caseId|receiptNo)\}/g, (_, name: 'caseId' | 'receiptNo') => encodeURIComponent(context[name]));
       const body = poll.body ? await this.compile(poll.body).evaluate(context) : undefined;
-      const reply = await this.deps.endpoints.get(system).adapter.send(body, { caseId, systemId, idempotencyKey: `${caseId}:${systemId}`, log, target: { endpoint, method: poll.method } });
+      const reply = await this.deps.endpoints.get(system).adapter.send(body, { caseId, systemId, idempotencyKey: `${caseId}:${systemId}`, log, ...(requestId ? { requestId } : {}), target: { endpoint, method: poll.method } });
       if ((await this.compile(poll.until).evaluate(reply)) === true) {
-        await this.deps.results.receivePolled(system, { caseId, receiptNo }, reply);
+        await this.deps.results.receivePolled(system, { caseId, receiptNo }, reply, requestId);
         log.info('result polled');
         return;
       }
@@ -126,7 +125,7 @@ export class ResultPoller {
       if (err instanceof ExpressionError && err.kind === 'budget') {
         // Over budget now, over budget on every poll: the delivery ends here, for ops to see.
         const message = `result.poll expression of ${systemId} ${err.message}`;
-        await recordDead(this.deps.store, caseId, systemId, message, new Date(this.now()).toISOString());
+        await recordDead(this.deps.store, caseId, systemId, message, new Date(this.now()).toISOString(), message, requestId);
         log.error({ err: message }, 'result polling stopped: expression over budget; delivery dead');
         return;
       }

@@ -46,6 +46,12 @@ export interface ReceiveOutcome {
   duplicate: boolean;
 }
 
+/** Where a pushed result came from: the push request's logger (its lines carry its request id) and that id. */
+export interface PushOrigin {
+  log?: Logger;
+  requestId?: string;
+}
+
 export interface ResultReceiverDeps {
   config: () => GatewayConfig;
   store: CaseStore;
@@ -125,13 +131,14 @@ export class ResultReceiver {
    * Records a pushed (or polled) result. Throws ApiError unknown_case after parking an unmatched one,
    * or unmatched_full when its system's cap leaves no room to park it (then nothing is stored).
    */
-  async receive(systemId: string, pushed: unknown): Promise<ReceiveOutcome> {
+  async receive(systemId: string, pushed: unknown, from: PushOrigin = {}): Promise<ReceiveOutcome> {
     const system = this.system(systemId);
-    return inSpan(`result ${systemId}`, SpanKind.INTERNAL, { 'ow.system_id': systemId, 'ow.result_source': 'push' }, () => this.receivePushed(system, pushed));
+    return inSpan(`result ${systemId}`, SpanKind.INTERNAL, { 'ow.system_id': systemId, 'ow.result_source': 'push' }, () => this.receivePushed(system, pushed, from));
   }
 
-  private async receivePushed(system: SystemConfig, pushed: unknown): Promise<ReceiveOutcome> {
+  private async receivePushed(system: SystemConfig, pushed: unknown, from: PushOrigin): Promise<ReceiveOutcome> {
     const systemId = system.id;
+    const log = from.log ?? this.deps.log;
     const count = (outcome: 'recorded' | 'duplicate' | 'unmatched' | 'refused') => this.deps.metrics?.results.inc({ systemId, source: 'push', outcome });
     let mapped: MappedResult;
     try {
@@ -142,10 +149,10 @@ export class ResultReceiver {
     }
     const match = await this.correlate(systemId, mapped);
     const caseId = 'caseId' in match ? match.caseId : undefined;
-    const outcome = caseId ? await this.record({ ...mapped, caseId, systemId }, 'push') : 'missing';
+    const outcome = caseId ? await this.record({ ...mapped, caseId, systemId }, 'push', from.requestId) : 'missing';
     if (outcome === 'mismatch') {
       count('refused');
-      this.deps.log.warn({ caseId, systemId, receiptNo: mapped.receiptNo }, 'result refused: its caseId and receipt number name different deliveries');
+      log.warn({ caseId, systemId, receiptNo: mapped.receiptNo }, 'result refused: its caseId and receipt number name different deliveries');
       throw new ApiError('receipt_mismatch', `The delivery of case ${caseId} to ${systemId} holds another receipt number than ${mapped.receiptNo}; nothing was recorded. Push it with the caseId and receipt number of one delivery.`);
     }
     if (outcome === 'missing') {
@@ -161,7 +168,7 @@ export class ResultReceiver {
       const names = { systemId, caseId: mapped.caseId, receiptNo: mapped.receiptNo };
       count(kept.parked ? 'unmatched' : 'refused');
       if (!kept.parked) {
-        this.deps.log.warn({ ...names, parked: kept.count, parkedBytes: kept.bytes, ...cap }, 'result for an unknown case refused: unmatched results at their cap');
+        log.warn({ ...names, parked: kept.count, parkedBytes: kept.bytes, ...cap }, 'result for an unknown case refused: unmatched results at their cap');
         throw new ApiError(
           'unmatched_full',
           `No delivery matches this result and it was NOT kept: ${systemId} already has ${kept.count} unmatched results (${kept.bytes} bytes) parked, ` +
@@ -169,14 +176,14 @@ export class ResultReceiver {
         );
       }
       if (candidates) {
-        this.deps.log.warn({ ...names, candidates, unmatchedId: parked.id }, 'result naming a receipt number several open deliveries hold kept as unmatched');
+        log.warn({ ...names, candidates, unmatchedId: parked.id }, 'result naming a receipt number several open deliveries hold kept as unmatched');
         throw new ApiError('ambiguous_receipt', `Receipt number ${mapped.receiptNo} is held by more than one delivery of ${systemId} (cases ${candidates.join(', ')}); the result is kept for ops as unmatched result ${parked.id}. Push it again with its caseId.`);
       }
-      this.deps.log.warn({ ...names, unmatchedId: parked.id }, 'result for an unknown case kept as unmatched');
+      log.warn({ ...names, unmatchedId: parked.id }, 'result for an unknown case kept as unmatched');
       throw new ApiError('unknown_case', `No delivery matches this result; it is kept for ops as unmatched result ${parked.id}.`);
     }
     count(outcome);
-    this.deps.log.info({ caseId, systemId, outcome: mapped.outcome, duplicate: outcome === 'duplicate' }, 'result received');
+    log.info({ caseId, systemId, outcome: mapped.outcome, duplicate: outcome === 'duplicate' }, 'result received');
     return { caseId: caseId!, systemId, duplicate: outcome === 'duplicate' };
   }
 
@@ -207,7 +214,7 @@ export class ResultReceiver {
   }
 
   /** Records a result fetched by polling an acknowledged delivery (its case is known). */
-  async receivePolled(system: SystemConfig, delivery: { caseId: string; receiptNo: string }, reply: unknown): Promise<void> {
+  async receivePolled(system: SystemConfig, delivery: { caseId: string; receiptNo: string }, reply: unknown, requestId?: string): Promise<void> {
     let mapped: MappedResult;
     try {
       mapped = await this.map(system, reply, system.result?.poll?.map ?? system.result?.map, delivery);
@@ -215,15 +222,15 @@ export class ResultReceiver {
       this.deps.metrics?.results.inc({ systemId: system.id, source: 'poll', outcome: 'refused' });
       throw err;
     }
-    const outcome = await this.record({ ...mapped, caseId: delivery.caseId, systemId: system.id }, 'poll');
+    const outcome = await this.record({ ...mapped, caseId: delivery.caseId, systemId: system.id }, 'poll', requestId);
     this.deps.metrics?.results.inc({ systemId: system.id, source: 'poll', outcome: outcome === 'missing' ? 'unmatched' : outcome === 'mismatch' ? 'refused' : outcome });
     if (outcome === 'mismatch') throw new ApiError('receipt_mismatch', `${system.id} answered the poll of receipt number ${delivery.receiptNo} with a result for another receipt number; nothing was recorded.`);
   }
 
-  private async record(result: Result, source?: ResultSource): Promise<'recorded' | 'duplicate' | 'missing' | 'mismatch'> {
+  private async record(result: Result, source?: ResultSource, requestId?: string): Promise<'recorded' | 'duplicate' | 'missing' | 'mismatch'> {
     // A result that leaves out the receipt number still carries the one the delivery was given.
     const receiptNo = result.receiptNo ?? (await this.deps.store.receiptOf(result.caseId, result.systemId));
-    const outcome = await this.deps.store.recordResult(receiptNo ? { ...result, receiptNo } : result, this.now());
+    const outcome = await this.deps.store.recordResult(receiptNo ? { ...result, receiptNo } : result, this.now(), requestId);
     if (outcome === 'recorded' && source && this.deps.metrics) await this.observeCompletion(result.caseId, result.systemId);
     return outcome;
   }

@@ -4,11 +4,10 @@
  * system's credentials come from its config, and what it pushes takes the one path every result
  * takes, ResultReceiver.receive. Anything refused is answered with a SOAP Fault and changes nothing.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { credentialRefused } from '../platform/access';
-import { reenterRequest } from '../platform/http-observe';
+import { reenterRequest, requestIdOf, requestLog } from '../platform/http-observe';
 import { Router, raw, type ErrorRequestHandler, type Request } from 'express';
-import { PushResultEndpoint, pushResultWsdl } from '../../adapters/soap/push-result';
+import { PushResultEndpoint, pushResultWsdl, type PushCall } from '../../adapters/soap/push-result';
 import { faultEnvelope, faultStatus } from '../../adapters/soap/soap.faults';
 import { MEDIA_TYPE, versionOfContentType } from '../../adapters/soap/soap.wire';
 import { ApiError } from '../platform/errors';
@@ -57,8 +56,6 @@ function selfUrl(req: Request): string {
 /** The SOAP results endpoint, ready to mount on the app: `app.use(soapResultRoutes({...}))`. */
 export function soapResultRoutes(deps: SoapResultDeps): Router {
   const { results, log } = deps;
-  // Which push had its UsernameToken refused: the soap package calls the operation inside the push's handling.
-  const refusals = new AsyncLocalStorage<{ systemId?: string }>();
   // Built once, on first use: the soap package parses the WSDL asynchronously.
   let endpoint: Promise<PushResultEndpoint> | undefined;
   const ready = (): Promise<PushResultEndpoint> =>
@@ -68,15 +65,11 @@ export function soapResultRoutes(deps: SoapResultDeps): Router {
         const password = system?.result?.inboundToken;
         return system && password ? { username: system.result?.inboundUsername ?? system.id, password } : undefined;
       },
-      receive: (systemId, args) => results.receive(systemId, args),
-      credentialRefused: (systemId) => {
-        const push = refusals.getStore();
-        if (push) push.systemId = systemId;
-      },
-      faultOf: (err) => {
+      receive: (systemId, args, push) => results.receive(systemId, args, push),
+      faultOf: (err, push) => {
         const fault = faultOf(err);
         // unmatched_full was logged by the receiver: it is a cap doing its job, not a failure.
-        if (fault.party === 'receiver' && !(err instanceof ApiError && err.code === 'unmatched_full')) log.error({ err: (err as Error)?.message }, 'SOAP PushResult could not be recorded');
+        if (fault.party === 'receiver' && !(err instanceof ApiError && err.code === 'unmatched_full')) (push.log ?? log).error({ err: (err as Error)?.message }, 'SOAP PushResult could not be recorded');
         return fault;
       },
       log,
@@ -139,12 +132,13 @@ export function soapResultRoutes(deps: SoapResultDeps): Router {
     reenterRequest,
     async (req, res) => {
     const endpoint = await ready();
-    const push: { systemId?: string } = {};
-    const answer = await refusals.run(push, () => endpoint.handle({ body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), headers: req.headers, url: req.originalUrl }));
-    if (answer.refused) log.warn({ reason: answer.refused }, 'SOAP PushResult refused before parsing');
+    const requestId = requestIdOf(req);
+    const push: PushCall = { log: requestLog(req, log), ...(requestId ? { requestId } : {}) };
+    const answer = await endpoint.handle({ body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), headers: req.headers, url: req.originalUrl }, push);
+    if (answer.refused) push.log!.warn({ reason: answer.refused }, 'SOAP PushResult refused before parsing');
     // A refused UsernameToken counts against the address, as any failed authentication; an address
     // held back already gets 429 (as a Fault), whatever it presented.
-    const refusal = push.systemId === undefined ? undefined : await credentialRefused(res, `no valid UsernameToken for ${push.systemId.slice(0, 64)}`, new ApiError('unauthorized'));
+    const refusal = push.refusedFor === undefined ? undefined : await credentialRefused(res, `no valid UsernameToken for ${push.refusedFor.slice(0, 64)}`, new ApiError('unauthorized'));
     if (refusal?.code === 'too_many_requests') throw refusal;
     res.status(answer.status).type(answer.contentType).send(answer.body);
   });
@@ -154,7 +148,7 @@ export function soapResultRoutes(deps: SoapResultDeps): Router {
     const version = versionOfContentType(req.get('content-type'));
     const status = (err as { status?: unknown })?.status;
     const sender = typeof status === 'number' && status >= 400 && status < 500;
-    if (!sender) log.error({ err: (err as Error)?.message }, 'SOAP results endpoint failed');
+    if (!sender) requestLog(req, log).error({ err: (err as Error)?.message }, 'SOAP results endpoint failed');
     const message = sender ? `The request was refused: ${(err as Error).message}` : 'The gateway could not process the request; push it again later.';
     res
       .status(sender ? status : faultStatus(version, 'receiver'))

@@ -5,7 +5,7 @@
  * ResultReceiver.receive. Every answer, refusals included, is an XML acknowledgement, in the
  * system's charset once the caller has proved to be it. A refused body changes nothing.
  */
-import { reenterRequest } from '../platform/http-observe';
+import { reenterRequest, requestIdOf, requestLog } from '../platform/http-observe';
 import { Router, raw, type ErrorRequestHandler, type Response } from 'express';
 import { ackReply, readPushedXml, XmlPushRefused, type XmlAck } from '../../adapters/xml/xml.push';
 import type { Charset } from '../platform/charset';
@@ -62,10 +62,10 @@ export function xmlResultRoutes(deps: XmlResultRoutesDeps): Router {
         document = readPushedXml(bytes, req.get('content-type'), system.charset);
       } catch (err) {
         if (!(err instanceof XmlPushRefused)) throw err;
-        deps.log.warn({ systemId: system.id, reason: err.reason, err: err.message }, 'XML result refused');
+        requestLog(req, deps.log).warn({ systemId: system.id, reason: err.reason, err: err.message }, 'XML result refused');
         throw new ApiError('invalid_xml', err.message);
       }
-      const outcome = await deps.results.receive(system.id, document);
+      const outcome = await deps.results.receive(system.id, document, { log: requestLog(req), requestId: requestIdOf(req) });
       sendAck(res, 200, { code: '0', msg: '成功', caseId: outcome.caseId, duplicate: outcome.duplicate ? 'true' : 'false' }, system.charset);
     },
   );
@@ -75,7 +75,7 @@ export function xmlResultRoutes(deps: XmlResultRoutesDeps): Router {
     if (res.headersSent) return next(err);
     let answer = err instanceof ApiError ? err : requestError(err);
     if (!answer) {
-      deps.log.error({ err: (err as Error)?.message, stack: (err as Error)?.stack, path: req.path }, 'unexpected error');
+      requestLog(req, deps.log).error({ err: (err as Error)?.message, stack: (err as Error)?.stack, path: req.path }, 'unexpected error');
       answer = new ApiError('internal');
     }
     const ack: XmlAck = { code: answer.code, msg: answer.message, details: answer.details };

@@ -153,6 +153,12 @@ function plainObject(value: unknown): Record<string, unknown> | undefined {
   return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
 }
 
+/** Who asked: the request's logger (its lines carry the request id) and that id, sent on to the sources. */
+export interface LookupOrigin {
+  log?: Logger;
+  requestId?: string;
+}
+
 export class SharedDataService {
   readonly sources: LookupSources;
   private pepper?: Promise<Buffer>;
@@ -200,9 +206,14 @@ export class SharedDataService {
     return crypto.createHmac('sha256', await this.pepper).update(text).digest('hex');
   }
 
-  /** `receivedAt`: when the request arrived (epoch ms); the deadline counts from then, not from when it was parsed. */
-  async query(body: unknown, who: string, receivedAt = Date.now()): Promise<SharedDataAnswer> {
+  /**
+   * `receivedAt`: when the request arrived (epoch ms); the deadline counts from then, not from when
+   * it was parsed. `from`: the request's logger and id; the sources are sent the id as X-Request-Id.
+   */
+  async query(body: unknown, who: string, receivedAt = Date.now(), from: LookupOrigin = {}): Promise<SharedDataAnswer> {
     const started = receivedAt;
+    const log = from.log ?? this.deps.log;
+    const origin = { log, ...(from.requestId ? { requestId: from.requestId } : {}) };
     const parsed = sharedDataQuerySchema.safeParse(body);
     if (!parsed.success) {
       throw new ApiError('invalid_request', 'The query must be {caseId, purpose, idNumber, name?, documents: [kind, …], deadlineMs?}.', parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message })));
@@ -232,7 +243,7 @@ export class SharedDataService {
     if (itemCode !== query.purpose) {
       const refusal = itemCode === undefined ? 'unknown_case' : 'purpose_mismatch';
       await audit({ sources: [], outcome: 'refused', statuses: [], refused: query.documents, refusal, ms: Date.now() - started });
-      this.deps.log.warn({ queryId, caseId: query.caseId, purpose: query.purpose, refusal }, 'shared-data query refused: not for the item of a case the gateway holds');
+      log.warn({ queryId, caseId: query.caseId, purpose: query.purpose, refusal }, 'shared-data query refused: not for the item of a case the gateway holds');
       throw itemCode === undefined
         ? new ApiError('unknown_case', `The gateway holds no case ${query.caseId}: submit the case before looking up its records.`, [{ path: 'caseId', message: 'no such case' }])
         : new ApiError('purpose_mismatch', `Case ${query.caseId} is for item ${itemCode}, not ${query.purpose}.`, [{ path: 'purpose', message: `must be ${itemCode}, the item of case ${query.caseId}` }]);
@@ -241,7 +252,7 @@ export class SharedDataService {
     if (refused.length > 0) {
       // Refused before any source is asked: the purpose decides what may be known, not the caller.
       await audit({ sources: [], outcome: 'refused', statuses: [], refused, refusal: 'purpose_not_allowed', ms: Date.now() - started });
-      this.deps.log.warn({ queryId, caseId: query.caseId, purpose: query.purpose, refused }, 'shared-data query refused: purpose not allowed');
+      log.warn({ queryId, caseId: query.caseId, purpose: query.purpose, refused }, 'shared-data query refused: purpose not allowed');
       throw new ApiError(
         'purpose_not_allowed',
         entry ? `Item ${query.purpose} may not use ${refused.join(', ')}.` : `No purpose in shared-data.yaml matches item ${query.purpose}.`,
@@ -257,7 +268,7 @@ export class SharedDataService {
     let documents: SharedDocument[];
     try {
       const subject = await this.cacheSubject(query.idNumber, query.name);
-      documents = await Promise.all(query.documents.map((kind) => this.document(kind, query, purposeLabel, subject, queryId, deadline.signal, started, deadlineMs)));
+      documents = await Promise.all(query.documents.map((kind) => this.document(kind, query, purposeLabel, subject, queryId, deadline.signal, started, deadlineMs, origin)));
     } finally {
       clearTimeout(timer);
       deadline.abort(); // nothing still running may write to an answer that has gone
@@ -266,10 +277,10 @@ export class SharedDataService {
     const found = documents.filter((d) => d.status === 'found' && d.data);
     await this.deps.documents
       ?.keep(queryId, found.map((d) => ({ caseId: query.caseId, kind: d.kind, name: d.name, source: d.source, data: d.data!, ...(d.watermark ? { watermark: d.watermark } : {}), ...(d.seal ? { seal: d.seal } : {}) })))
-      .catch((err: Error) => this.deps.log.warn({ queryId, err: err.message }, 'found documents not kept: the case cannot name them as materials'));
+      .catch((err: Error) => log.warn({ queryId, err: err.message }, 'found documents not kept: the case cannot name them as materials'));
     const statuses = documents.flatMap((d) => (d.cached ? [{ kind: d.kind, source: d.source, status: d.status, cached: true }] : d.sources.map((s) => ({ kind: d.kind, source: s.source, status: s.status }))));
     await audit({ sources: [...new Set(statuses.map((s) => s.source))], outcome: 'answered', statuses, ms: Date.now() - started });
-    this.deps.log.info({ queryId, caseId: query.caseId, purpose: query.purpose, statuses: documents.map((d) => `${d.kind}:${d.status}`), ms: Date.now() - started }, 'shared-data query answered');
+    log.info({ queryId, caseId: query.caseId, purpose: query.purpose, statuses: documents.map((d) => `${d.kind}:${d.status}`), ms: Date.now() - started }, 'shared-data query answered');
     return { queryId, caseId: query.caseId, purpose: query.purpose, documents };
   }
 
@@ -285,13 +296,13 @@ export class SharedDataService {
   }
 
   /** One kind: from the cache, else from every source at once; the first `found` wins. */
-  private async document(kind: string, query: SharedDataQuery, purposeLabel: string, subject: string, queryId: string, deadline: AbortSignal, started: number, deadlineMs: number): Promise<SharedDocument> {
+  private async document(kind: string, query: SharedDataQuery, purposeLabel: string, subject: string, queryId: string, deadline: AbortSignal, started: number, deadlineMs: number, origin: Required<Pick<LookupOrigin, 'log'>> & LookupOrigin): Promise<SharedDocument> {
     const spec = this.deps.config().sharedData.documents[kind]!;
     const ttlMs = parseDuration(spec.cacheTtl) ?? 0;
     const key = this.cacheKey(subject, kind, query.purpose);
     if (ttlMs > 0) {
       const hit = await this.deps.redis.get(key).catch((err: Error) => {
-        this.deps.log.warn({ queryId, kind, err: err.message }, 'shared-data cache unreadable; asking the sources');
+        origin.log.warn({ queryId, kind, err: err.message }, 'shared-data cache unreadable; asking the sources');
         return null;
       });
       if (hit) {
@@ -305,7 +316,7 @@ export class SharedDataService {
     let winner: Outcome | undefined;
     const outcomes = await Promise.all(
       spec.sources.map(async (source) => {
-        const outcome = await this.ask(source, kind, query, queryId, deadline, deadlineMs);
+        const outcome = await this.ask(source, kind, query, queryId, deadline, deadlineMs, origin);
         // The first found in time wins; later finds are reported, not used.
         if (outcome.status === 'found' && !winner) winner = outcome;
         return outcome;
@@ -316,7 +327,7 @@ export class SharedDataService {
       const { seal, watermark: mark } = this.sealed(winner.data, winner.source, query, purposeLabel);
       if (ttlMs > 0) {
         const value: Cached = { source: winner.source, data: winner.data };
-        await this.deps.redis.set(key, JSON.stringify(value), 'PX', ttlMs).catch((err: Error) => this.deps.log.warn({ queryId, kind, err: err.message }, 'shared-data cache not written'));
+        await this.deps.redis.set(key, JSON.stringify(value), 'PX', ttlMs).catch((err: Error) => origin.log.warn({ queryId, kind, err: err.message }, 'shared-data cache not written'));
       }
       return { kind, name: spec.name, status: 'found', source: winner.source, data: winner.data, watermark: mark, seal, ms: winner.ms, sources: answers };
     }
@@ -327,7 +338,7 @@ export class SharedDataService {
   }
 
   /** Asks one source about one kind; never rejects, and settles by the deadline at the latest. */
-  private async ask(systemId: string, kind: string, query: SharedDataQuery, queryId: string, deadline: AbortSignal, deadlineMs: number): Promise<Outcome> {
+  private async ask(systemId: string, kind: string, query: SharedDataQuery, queryId: string, deadline: AbortSignal, deadlineMs: number, origin: Required<Pick<LookupOrigin, 'log'>> & LookupOrigin): Promise<Outcome> {
     const t0 = Date.now();
     const elapsed = () => Date.now() - t0;
     const fail = (status: 'error' | 'timeout', error: string): Outcome => ({ kind, source: systemId, status, ms: elapsed(), error });
@@ -348,13 +359,13 @@ export class SharedDataService {
       if (signal.aborted) settle();
       else signal.addEventListener('abort', settle, { once: true });
     });
-    const work = this.exchange(source, kind, query, queryId, signal, fail).then((o) => ({ ...o, ms: elapsed() }));
+    const work = this.exchange(source, kind, query, queryId, signal, fail, origin).then((o) => ({ ...o, ms: elapsed() }));
     // A late answer settles `work` after `cutOff` has won: ignored, and its rejection swallowed.
     work.catch(() => undefined);
     return Promise.race([work, cutOff]);
   }
 
-  private async exchange(source: LookupSource, kind: string, query: SharedDataQuery, queryId: string, signal: AbortSignal, fail: (status: 'error', error: string) => Outcome): Promise<Outcome> {
+  private async exchange(source: LookupSource, kind: string, query: SharedDataQuery, queryId: string, signal: AbortSignal, fail: (status: 'error', error: string) => Outcome, origin: Required<Pick<LookupOrigin, 'log'>> & LookupOrigin): Promise<Outcome> {
     const { system, lookup } = source;
     const secrets = secretsOf(system.auth);
     const masked = (text: string) => maskPersonalData(text, secrets).slice(0, 300);
@@ -375,7 +386,8 @@ export class SharedDataService {
         caseId: query.caseId,
         systemId: system.id,
         idempotencyKey: `${queryId}:${system.id}:${kind}`,
-        log: this.deps.log.child({ queryId, caseId: query.caseId, systemId: system.id, kind }),
+        log: origin.log.child({ queryId, caseId: query.caseId, systemId: system.id, kind }),
+        ...(origin.requestId ? { requestId: origin.requestId } : {}),
         ...(system.protocol === 'soap' ? { operation: lookup.operation } : { target: { endpoint: lookup.endpoint!, method: 'POST' as const } }),
         signal,
       });

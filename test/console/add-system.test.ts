@@ -12,27 +12,11 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { RunningGateway } from '../../src/gateway';
 import { TEMPLATES } from '../../src/admin/console/system/templates';
 import { VIEWER_TOKEN, admin, caseView, eventually, legacyServer, replyJson, restSystem, sampleCase, startTestGateway, submit, writeConfig, type LegacyServer } from '../support/harness';
-import { browserTest, CHROMIUM, CHROMIUM_ARGS } from './browser';
+import { browserTest, CHROMIUM, CHROMIUM_ARGS, replaceEditorText, signIn } from './browser';
 
 jest.setTimeout(120_000);
 
 const withBrowser = browserTest('add a system and edit routes');
-
-/** Replaces the whole text of the editor in `host` as typing would (see system-page.test.ts). */
-async function typeInto(page: Page, host: string, text: string): Promise<void> {
-  await page.click(`${host} .cm-content`);
-  await page.keyboard.press('Control+A');
-  await page.keyboard.press('Delete');
-  await page.keyboard.insertText(text);
-}
-
-async function signIn(page: Page, token: string, name: string): Promise<void> {
-  await page.locator('#login-token').waitFor();
-  await page.fill('#login-token', token);
-  await page.fill('#login-name', name);
-  await page.click('#login-form button[type=submit]');
-  await page.locator('#app').waitFor();
-}
 
 /** The REST template as an admin would finish it: its own id, the legacy system's address. */
 function finished(id: string, endpoint: string, name = '衢州市控制台新增系统'): string {
@@ -76,6 +60,7 @@ describe('adding a system and editing the routes in the ops console', () => {
   withBrowser('an admin adds a system from the REST template: an invalid one is refused at its lines and nothing is added; a valid one opens at version 1 and takes cases', async () => {
     await page.goto(`${gateway.url}/console`);
     await signIn(page, 'test-ops-admin-token', '值班员 王五');
+    await page.locator('#app').waitFor();
     await page.click('#systems-add');
     await page.locator('#ns-editor .cm-editor').waitFor();
     expect(new URL(page.url()).hash).toBe('#new-system');
@@ -91,14 +76,14 @@ describe('adding a system and editing the routes in the ops console', () => {
     await page.selectOption('#ns-protocol', 'rest');
 
     const broken = finished('city-console-new', 'not a url').replace('success: code = "0"', 'success: "code = "');
-    await typeInto(page, '#ns-editor', broken);
+    await replaceEditorText(page, '#ns-editor', broken);
     await page.click('#ns-create');
     await page.locator('#ns-errors li[data-path="endpoint"]').waitFor();
     expect(await page.locator('#ns-errors li[data-path="response.success"]').innerText()).toContain('JSONata 表达式无效');
     expect(await page.locator('#ns-notice [data-notice="error"]').innerText()).toContain('未新增');
     expect((await admin(gateway, 'GET', '/systems/city-console-new')).status).toBe(404);
 
-    await typeInto(page, '#ns-editor', finished('city-console-new', `${legacy.url}/console-new`));
+    await replaceEditorText(page, '#ns-editor', finished('city-console-new', `${legacy.url}/console-new`));
     await page.click('#ns-create');
     await page.locator('#sp-editor .cm-editor').waitFor();
     expect(new URL(page.url()).hash).toBe('#system/city-console-new');
@@ -116,7 +101,7 @@ describe('adding a system and editing the routes in the ops console', () => {
     await page.locator('#systems-table tr[data-system="city-console-new"]').waitFor();
     await page.click('#systems-add');
     await page.locator('#ns-editor .cm-editor').waitFor();
-    await typeInto(page, '#ns-editor', finished('city-console-new', `${legacy.url}/elsewhere`, '另一个系统'));
+    await replaceEditorText(page, '#ns-editor', finished('city-console-new', `${legacy.url}/elsewhere`, '另一个系统'));
     await page.click('#ns-create');
     await page.locator('#ns-notice [data-notice="error"]').waitFor();
     expect(await page.locator('#ns-notice').innerText()).toContain('已有 ID 为 city-console-new 的业务系统');
@@ -135,14 +120,14 @@ describe('adding a system and editing the routes in the ops console', () => {
 
     const table = (extra: Array<{ itemCode: string; targets: string[] }>) => YAML.stringify({ routes: [{ itemCode: 'S-*', targets: ['city-steady'] }, ...extra] });
     const unknown = table([{ itemCode: 'N-*', targets: ['city-nowhere'] }]);
-    await typeInto(page, '#rt-editor', unknown);
+    await replaceEditorText(page, '#rt-editor', unknown);
     await page.click('#rt-save');
     const item = page.locator('#rt-errors li[data-path="routes[1].targets[0]"]');
     await item.waitFor();
     expect(await item.innerText()).toContain('未知业务系统 "city-nowhere"');
     expect((await admin(gateway, 'GET', '/routes')).body.version).toBe(1);
 
-    await typeInto(page, '#rt-editor', table([{ itemCode: 'N-*', targets: ['city-console-new'] }]));
+    await replaceEditorText(page, '#rt-editor', table([{ itemCode: 'N-*', targets: ['city-console-new'] }]));
     await page.click('#rt-save');
     await eventually(async () => expect(await page.locator('#rt-version').innerText()).toBe('版本 v2'));
     expect(await page.locator('#rt-notice [data-notice="ok"]').innerText()).toContain('路由版本 v2');
@@ -157,7 +142,7 @@ describe('adding a system and editing the routes in the ops console', () => {
   withBrowser('says so when someone else saved the routes meanwhile (412), reloads the latest, and rolls back to v1', async () => {
     const current = (await admin(gateway, 'GET', '/routes')).body;
     expect((await admin(gateway, 'PUT', '/routes', { ...current, routes: [...current.routes, { itemCode: 'O-*', targets: ['city-steady'] }] }, { 'If-Match': '"2"' })).status).toBe(200);
-    await typeInto(page, '#rt-editor', YAML.stringify({ routes: [{ itemCode: 'S-*', targets: ['city-steady', 'city-console-new'] }] }));
+    await replaceEditorText(page, '#rt-editor', YAML.stringify({ routes: [{ itemCode: 'S-*', targets: ['city-steady', 'city-console-new'] }] }));
     await page.click('#rt-save');
     const notice = page.locator('#rt-notice [data-notice="error"]');
     await notice.waitFor();
@@ -184,6 +169,7 @@ describe('adding a system and editing the routes in the ops console', () => {
     const p = await viewer.newPage();
     await p.goto(`${gateway.url}/console`);
     await signIn(p, VIEWER_TOKEN, '值班员 赵六');
+    await p.locator('#app').waitFor();
     expect(await p.locator('#systems-add').isHidden()).toBe(true);
     await p.click('#tab-routes');
     await p.locator('#rt-editor .cm-editor').waitFor();

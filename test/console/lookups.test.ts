@@ -8,7 +8,7 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { World } from '../../sim/shared-data-world';
 import { VIEWER_TOKEN } from '../support/harness';
-import { browserTest, CHROMIUM, CHROMIUM_ARGS } from './browser';
+import { browserTest, CHROMIUM, CHROMIUM_ARGS, signIn } from './browser';
 import { LI_SI, query, submittedCase, world, ZHANG_SAN } from '../shared-data/support';
 
 jest.setTimeout(90_000);
@@ -45,7 +45,7 @@ describe('the console look-ups tab (查询记录)', () => {
     await w?.stop();
   });
 
-  async function signIn(): Promise<Page> {
+  async function openSignedIn(): Promise<Page> {
     const context = await browser!.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
     const page = await context.newPage();
     page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -53,9 +53,7 @@ describe('the console look-ups tab (查询记录)', () => {
       if (!req.url().startsWith(`${w.url}/`) && !req.url().startsWith('data:')) pageErrors.push(`off origin: ${req.url()}`);
     });
     await page.goto(`${w.url}/console`);
-    await page.fill('#login-token', VIEWER_TOKEN);
-    await page.fill('#login-name', '只读 赵六');
-    await page.click('#login-form button[type=submit]');
+    await signIn(page, VIEWER_TOKEN, '只读 赵六');
     await page.locator('#who-role').filter({ hasText: '只读' }).waitFor();
     return page;
   }
@@ -71,7 +69,7 @@ describe('the console look-ups tab (查询记录)', () => {
   }
 
   withBrowser('lists both look-ups newest first, statuses shown, ID numbers masked; a viewer has nothing to press', async () => {
-    const page = await signIn();
+    const page = await openSignedIn();
     await page.click('#tab-lookups');
     const rows = page.locator('#lookups-table tbody tr');
     await page.locator(`tr[data-case="${FOUND_CASE}"]`).waitFor();
@@ -97,7 +95,7 @@ describe('the console look-ups tab (查询记录)', () => {
   });
 
   withBrowser('the person filter takes the full ID number, sends it as `person`, and shows it only masked', async () => {
-    const page = await signIn();
+    const page = await openSignedIn();
     await page.click('#tab-lookups');
     await page.locator(`tr[data-case="${FOUND_CASE}"]`).waitFor();
 

@@ -13,7 +13,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { RunningGateway } from '../../src/gateway';
 import { caseView, eventually, pushResult, sampleCase, startTestGateway, submit, VIEWER_TOKEN } from '../support/harness';
 import { clockWorld, RESULT_TOKEN, TestClock, type ClockWorld } from '../timelimits/support';
-import { browserTest, CHROMIUM, CHROMIUM_ARGS } from './browser';
+import { browserTest, CHROMIUM, CHROMIUM_ARGS, signIn } from './browser';
 
 jest.setTimeout(90_000);
 
@@ -116,11 +116,10 @@ describe('the console reports tab (报表)', () => {
   afterAll(async () => {
     await browser?.close();
     await gateway?.stop();
-    await world?.legacy.close();
-    await world?.callbacks.close();
+    await world?.close();
   });
 
-  async function signIn(): Promise<Page> {
+  async function openSignedIn(): Promise<Page> {
     const context = await browser!.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', acceptDownloads: true });
     const page = await context.newPage();
     page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -132,9 +131,7 @@ describe('the console reports tab (报表)', () => {
       if (!req.url().startsWith(`${gateway.url}/`) && !req.url().startsWith('data:') && !req.url().startsWith('blob:')) pageErrors.push(`off origin: ${req.url()}`);
     });
     await page.goto(`${gateway.url}/console`);
-    await page.fill('#login-token', VIEWER_TOKEN);
-    await page.fill('#login-name', '只读 赵六');
-    await page.click('#login-form button[type=submit]');
+    await signIn(page, VIEWER_TOKEN, '只读 赵六');
     await page.locator('#who-role').filter({ hasText: '只读' }).waitFor();
     return page;
   }
@@ -159,7 +156,7 @@ describe('the console reports tab (报表)', () => {
   }
 
   withBrowser('shows the last 30 days by item: the API’s figures in the table, one bar per row with its rate, and the API’s CSV', async () => {
-    const page = await signIn();
+    const page = await openSignedIn();
     const asked = page.waitForRequest((req) => req.url().includes('/api/v1/reports/timeliness?') && !req.url().includes('format=csv'));
     await page.click('#tab-reports');
     const query = new URL((await asked).url()).searchParams;
@@ -222,7 +219,7 @@ describe('the console reports tab (报表)', () => {
   });
 
   withBrowser('groups by channel when asked, the table and the chart following', async () => {
-    const page = await signIn();
+    const page = await openSignedIn();
     await page.click('#tab-reports');
     await page.locator(`#reports-table tr[data-key="${FG}"]`).waitFor();
     const asked = page.waitForRequest((req) => req.url().includes('groupBy=channel') && !req.url().includes('format=csv'));

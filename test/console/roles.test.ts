@@ -9,7 +9,7 @@ import type { RunningGateway } from '../../src/gateway';
 import {
   INTAKE_TOKEN, OPERATOR_TOKEN, OPS_TOKEN, VIEWER_TOKEN, admin, caseView, eventually, legacyServer, pushResult, replyJson, restSystem, sampleCase, startTestGateway, submit, writeConfig, type LegacyServer,
 } from '../support/harness';
-import { browserTest, CHROMIUM, CHROMIUM_ARGS } from './browser';
+import { browserTest, CHROMIUM, CHROMIUM_ARGS, signIn } from './browser';
 import { freePort } from '../../src/platform/redis';
 
 jest.setTimeout(90_000);
@@ -65,7 +65,7 @@ describe('the ops console for each role', () => {
   });
 
   /** A fresh tab (its own sessionStorage), signed in with `token`. */
-  async function signIn(token: string, name: string): Promise<Page> {
+  async function openSignedIn(token: string, name: string): Promise<Page> {
     const context = await browser!.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
     const page = await context.newPage();
     page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -73,9 +73,7 @@ describe('the ops console for each role', () => {
       if (!req.url().startsWith(`${gateway.url}/`) && !req.url().startsWith('data:')) pageErrors.push(`off origin: ${req.url()}`);
     });
     await page.goto(`${gateway.url}/console`);
-    await page.fill('#login-token', token);
-    await page.fill('#login-name', name);
-    await page.click('#login-form button[type=submit]');
+    await signIn(page, token, name);
     return page;
   }
 
@@ -99,7 +97,7 @@ describe('the ops console for each role', () => {
   }
 
   withBrowser('a viewer sees everything read-only: no action button anywhere, ID numbers masked', async () => {
-    const page = await signIn(VIEWER_TOKEN, '只读 赵六');
+    const page = await openSignedIn(VIEWER_TOKEN, '只读 赵六');
     await signedIn(page, '只读');
     expect(await page.locator('#systems-table thead th[data-needs]').isHidden()).toBe(true);
     expect(await page.locator('#systems-table tbody tr[data-system="city-steady"] td').count()).toBe(9);
@@ -125,7 +123,7 @@ describe('the ops console for each role', () => {
   });
 
   withBrowser('an operator pauses a system (audited with the role) and has the other actions, but still sees masked data', async () => {
-    const page = await signIn(OPERATOR_TOKEN, '操作员 孙七');
+    const page = await openSignedIn(OPERATOR_TOKEN, '操作员 孙七');
     await signedIn(page, '操作员');
     await page.click('button[data-action="pause"][data-target="city-steady"]');
     await page.fill('#ask-reason', '夜间维护');
@@ -150,7 +148,7 @@ describe('the ops console for each role', () => {
   });
 
   withBrowser('an admin sees full case data and every action', async () => {
-    const page = await signIn(OPS_TOKEN, '管理员 周八');
+    const page = await openSignedIn(OPS_TOKEN, '管理员 周八');
     await signedIn(page, '管理员');
     expect(await page.locator('button[data-action="pause"][data-target="city-steady"]').count()).toBe(1);
     const decided = await openCase(page, decidedCase.caseId as string, 'city-steady');
@@ -170,7 +168,7 @@ describe('the ops console for each role', () => {
   });
 
   withBrowser('an intake token is refused at sign-in (whoami answers 403)', async () => {
-    const page = await signIn(INTAKE_TOKEN, '受理平台');
+    const page = await openSignedIn(INTAKE_TOKEN, '受理平台');
     await page.waitForFunction(() => ((globalThis as any).document.getElementById('login-error')?.textContent ?? '').includes('不是运维令牌'));
     expect(await page.locator('#app').isHidden()).toBe(true);
     expect(await page.evaluate(() => (globalThis as any).sessionStorage.getItem('ow.console.token'))).toBeNull();

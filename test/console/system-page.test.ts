@@ -12,7 +12,7 @@ import YAML from 'yaml';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { RunningGateway } from '../../src/gateway';
 import { OPERATOR_TOKEN, VIEWER_TOKEN, admin, caseView, eventually, legacyServer, replyJson, restSystem, sampleCase, startTestGateway, submit, writeConfig, type LegacyServer } from '../support/harness';
-import { browserTest, CHROMIUM, CHROMIUM_ARGS } from './browser';
+import { browserTest, CHROMIUM, CHROMIUM_ARGS, replaceEditorText, signIn } from './browser';
 
 jest.setTimeout(120_000);
 
@@ -28,25 +28,6 @@ async function runningSystem(gateway: RunningGateway): Promise<{ version: number
   const { status, body } = await admin(gateway, 'GET', '/systems/city-steady');
   expect(status).toBe(200);
   return body;
-}
-
-/**
- * Replaces the editor's whole text as typing would: select all, delete, then one input. (Typing
- * over a selection of many lines makes Chromium's own editing try a style attribute, which the CSP
- * blocks and reports; CodeMirror redraws the lines either way.)
- */
-async function typeConfig(page: Page, text: string): Promise<void> {
-  await page.click('#sp-editor .cm-content');
-  await page.keyboard.press('Control+A');
-  await page.keyboard.press('Delete');
-  await page.keyboard.insertText(text);
-}
-
-async function signIn(page: Page, token: string, name: string): Promise<void> {
-  await page.locator('#login-token').waitFor();
-  await page.fill('#login-token', token);
-  await page.fill('#login-name', name);
-  await page.click('#login-form button[type=submit]');
 }
 
 describe('the system page of the ops console', () => {
@@ -141,7 +122,7 @@ describe('the system page of the ops console', () => {
     const before = await runningSystem(gateway);
     const broken = { ...before.system, timeoutMs: 4321, response: { ...before.system.response, success: 'code = ' } };
     const text = yamlOf(broken);
-    await typeConfig(page, text);
+    await replaceEditorText(page, '#sp-editor', text);
     expect(await page.locator('#sp-dirty').innerText()).toBe('有未保存的修改');
     await page.click('#sp-save');
 
@@ -157,7 +138,7 @@ describe('the system page of the ops console', () => {
     expect((await runningSystem(gateway)).version).toBe(1);
 
     const fixed = { ...broken, response: { ...before.system.response, success: 'code = "0"' } };
-    await typeConfig(page, yamlOf(fixed));
+    await replaceEditorText(page, '#sp-editor', yamlOf(fixed));
     await page.keyboard.press('Control+S'); // the editor's save key, as the button
     await page.locator('#sp-notice [data-notice="ok"]').waitFor();
     expect(await page.locator('#sp-notice').innerText()).toContain('v2');
@@ -216,7 +197,7 @@ describe('the system page of the ops console', () => {
 
     // The same case against the edit in the editor, not saved.
     const current = await runningSystem(gateway);
-    await typeConfig(page, yamlOf({ ...current.system, request: { body: '{"ywh": caseId, "draft": "proposed"}' } }));
+    await replaceEditorText(page, '#sp-editor', yamlOf({ ...current.system, request: { body: '{"ywh": caseId, "draft": "proposed"}' } }));
     await page.click('#sp-dry-run');
     await eventually(async () => expect(await page.locator('#sp-dry-result').innerText()).toContain('编辑中的配置'));
     expect(JSON.parse(await page.locator('#sp-dry-body').innerText())).toEqual({ ywh: stored.caseId, draft: 'proposed' });
@@ -247,7 +228,7 @@ describe('the system page of the ops console', () => {
     const current = await runningSystem(gateway);
     const other = await admin(gateway, 'PUT', '/systems/city-steady', { ...current.system, name: '衢州市测试系统（他人修改）' }, { 'If-Match': '"3"' });
     expect(other.status).toBe(200);
-    await typeConfig(page, yamlOf({ ...current.system, timeoutMs: 5555 }));
+    await replaceEditorText(page, '#sp-editor', yamlOf({ ...current.system, timeoutMs: 5555 }));
     await page.click('#sp-save');
     const notice = page.locator('#sp-notice [data-notice="error"]');
     await notice.waitFor();
@@ -262,7 +243,7 @@ describe('the system page of the ops console', () => {
     // Once more, keeping the edit this time: compared with the latest, then saved on top of it.
     const latest = await runningSystem(gateway);
     expect((await admin(gateway, 'PUT', '/systems/city-steady', { ...latest.system, timeoutMs: 3000 }, { 'If-Match': '"4"' })).status).toBe(200);
-    await typeConfig(page, yamlOf({ ...latest.system, timeoutMs: 5555 }));
+    await replaceEditorText(page, '#sp-editor', yamlOf({ ...latest.system, timeoutMs: 5555 }));
     await page.click('#sp-save');
     await page.locator('#sp-notice [data-notice="error"]').waitFor();
     await page.click('#sp-notice button[data-action="keepMine"]');

@@ -29,18 +29,23 @@ afterAll(async () => {
   await pg?.destroy();
 });
 
+/** A gateway on `backend`'s ledger with one system whose results are pushed; `retention` as the test needs it. */
+async function startLedgerGateway(backend: (typeof BACKENDS)[number], prefix: string, retention: Record<string, string>): Promise<RunningGateway> {
+  const place = await backend.place(pg);
+  const config = writeConfig(
+    [restSystem('city-a', `${legacy.url}/cases`, { result: { mode: 'push', map: '{"caseId": ywh, "outcome": "approved"}', inboundToken: RESULT_TOKEN } })],
+    { routes: [{ itemCode: '*', targets: ['city-a'] }] },
+    { retention },
+  );
+  return startTestGateway(config, { keyPrefix: prefix, ledger: { url: place.url }, dataDir: place.dataDir });
+}
+
 describe.each(BACKENDS)('a row the ledger refuses, on $name', (backend) => {
   let gateway: RunningGateway;
   let prefix: string;
   beforeAll(async () => {
     prefix = uniquePrefix();
-    const place = await backend.place(pg);
-    const config = writeConfig(
-      [restSystem('city-a', `${legacy.url}/cases`, { result: { mode: 'push', map: '{"caseId": ywh, "outcome": "approved"}', inboundToken: RESULT_TOKEN } })],
-      { routes: [{ itemCode: '*', targets: ['city-a'] }] },
-      { retention: { hot: '1s', ledger: '36500d', sweepEvery: '200ms' } },
-    );
-    gateway = await startTestGateway(config, { keyPrefix: prefix, ledger: { url: place.url }, dataDir: place.dataDir });
+    gateway = await startLedgerGateway(backend, prefix, { hot: '1s', ledger: '36500d', sweepEvery: '200ms' });
   }, LEDGER_WAIT_MS);
   afterAll(() => gateway?.stop());
 
@@ -98,14 +103,8 @@ describe.each(BACKENDS)('a case the ledger refuses before it leaves Redis, on $n
   let prefix: string;
   beforeAll(async () => {
     prefix = uniquePrefix();
-    const place = await backend.place(pg);
     // Ticks driven by hand: the schedule's own come once an hour.
-    const config = writeConfig(
-      [restSystem('city-a', `${legacy.url}/cases`, { result: { mode: 'push', map: '{"caseId": ywh, "outcome": "approved"}', inboundToken: RESULT_TOKEN } })],
-      { routes: [{ itemCode: '*', targets: ['city-a'] }] },
-      { retention: { hot: '1h', ledger: '36500d', sweepEvery: '1h' } },
-    );
-    gateway = await startTestGateway(config, { keyPrefix: prefix, ledger: { url: place.url }, dataDir: place.dataDir });
+    gateway = await startLedgerGateway(backend, prefix, { hot: '1h', ledger: '36500d', sweepEvery: '1h' });
   }, LEDGER_WAIT_MS);
   afterAll(() => gateway?.stop());
 
@@ -143,14 +142,8 @@ describe.each(BACKENDS)('a row refused by a rule of the database, then mended, o
   let prefix: string;
   beforeAll(async () => {
     prefix = uniquePrefix();
-    const place = await backend.place(pg);
-    const config = writeConfig(
-      [restSystem('city-a', `${legacy.url}/cases`, { result: { mode: 'push', map: '{"caseId": ywh, "outcome": "approved"}', inboundToken: RESULT_TOKEN } })],
-      { routes: [{ itemCode: '*', targets: ['city-a'] }] },
-      // The test ticks the sweep itself.
-      { retention: { hot: '1h', ledger: '36500d', sweepEvery: '1h' } },
-    );
-    gateway = await startTestGateway(config, { keyPrefix: prefix, ledger: { url: place.url }, dataDir: place.dataDir });
+    // The test ticks the sweep itself.
+    gateway = await startLedgerGateway(backend, prefix, { hot: '1h', ledger: '36500d', sweepEvery: '1h' });
   }, LEDGER_WAIT_MS);
   afterAll(() => gateway?.stop());
 

@@ -18,8 +18,7 @@ describe('the clock of a case', () => {
   });
   afterAll(async () => {
     await gateway.stop();
-    await world.legacy.close();
-    await world.callbacks.close();
+    await world.close();
   });
 
   const sentTo = (caseId: string) => world.legacy.received.filter((r) => (r.json as { bizNo?: string }).bizNo === caseId);

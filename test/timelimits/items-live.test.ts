@@ -9,11 +9,9 @@ import path from 'node:path';
 import YAML from 'yaml';
 import type { RunningGateway } from '../../src/gateway';
 import { admin, adminWithHeaders, caseView, OPERATOR_TOKEN, sampleCase, startTestGateway, submit, uniquePrefix, VIEWER_TOKEN, eventually } from '../support/harness';
-import { clockWorld, ITEMS, TestClock, type ClockWorld } from './support';
+import { BY_HAND, clockWorld, ITEMS, TestClock, type ClockWorld } from './support';
 
 const FOLLOW_MS = 5000;
-/** No scheduled check: the test checks by hand, on its own clock. */
-const BY_HAND = 0;
 const asViewer = { Authorization: `Bearer ${VIEWER_TOKEN}` };
 const asOperator = { Authorization: `Bearer ${OPERATOR_TOKEN}` };
 
@@ -36,8 +34,7 @@ describe('the item catalogue through the admin API', () => {
   afterAll(async () => {
     await a?.stop();
     await b?.stop();
-    await world.legacy.close();
-    await world.callbacks.close();
+    await world.close();
   });
 
   const timeLimitAt = async (gateway: RunningGateway) => (await caseView(gateway, caseId)).body.timeLimit as { promisedDueAt: string; legalDueAt: string; weekendsOnly?: number[] };

@@ -8,10 +8,8 @@ import crypto from 'node:crypto';
 import type { RunningGateway } from '../../src/gateway';
 import { eventually, pushResult, sampleCase, startTestGateway, submit, uniquePrefix } from '../support/harness';
 import { scrape, type Family } from '../observability/prom';
-import { clockWorld, RESULT_TOKEN, TestClock, type ClockWorld } from './support';
+import { BY_HAND, clockWorld, RESULT_TOKEN, TestClock, type ClockWorld } from './support';
 
-/** No scheduled check: the test checks by hand, on its own clock. */
-const BY_HAND = 0;
 
 /** Every sample of the two gauges, as `<gauge> <itemCode> <systemId> = n`, sorted. */
 function gauges(families: Family[]): string[] {
@@ -27,8 +25,7 @@ describe('the gauges of cases due soon and overdue', () => {
     world = await clockWorld();
   });
   afterAll(async () => {
-    await world.legacy.close();
-    await world.callbacks.close();
+    await world.close();
   });
 
   it('when cases run into warnDays and past their limit, then they are counted per catalogue entry and waiting system, and leave the counts when stopped or decided', async () => {

@@ -66,16 +66,19 @@ describe.each([
   });
 
   const delivery = async (caseId: string) => (await caseView(gateway, caseId)).body.deliveries[0] as { status: string; receiptNo?: string; result?: { outcome: string; message?: string }; history: Array<{ event: string }> };
+  /** The receipt number of the case's delivery, once it is delivered. */
+  const deliveredReceipt = (caseId: string) =>
+    eventually(async () => {
+      const d = await delivery(caseId);
+      expect(d.status).toBe('delivered');
+      return d.receiptNo!;
+    });
 
   it('when the system asks for more and the completed case is resubmitted, then the new sending is polled and its decision recorded', async () => {
     const c = sampleCase({ itemCode: '330800-FG-001' });
     const caseId = c.caseId as string;
     expect((await submit(gateway, c)).status).toBe(202);
-    const first = await eventually(async () => {
-      const d = await delivery(caseId);
-      expect(d.status).toBe('delivered');
-      return d.receiptNo!;
-    });
+    const first = await deliveredReceipt(caseId);
     answers.set(first, { status: 'DONE', jg: '2', yj: '请补充购房合同' });
     await eventually(async () => expect((await delivery(caseId)).result).toEqual(expect.objectContaining({ outcome: 'need_more', message: '请补充购房合同' })));
     // The first sending's poll is over: nothing of it is left waiting.
@@ -110,11 +113,7 @@ describe.each([
     const c = sampleCase({ itemCode: '330800-FG-001' });
     const caseId = c.caseId as string;
     expect((await submit(gateway, c)).status).toBe(202);
-    const first = await eventually(async () => {
-      const d = await delivery(caseId);
-      expect(d.status).toBe('delivered');
-      return d.receiptNo!;
-    });
+    const first = await deliveredReceipt(caseId);
     // Hold the first sending's poll back (as a long intervalMs would) while the rest happens.
     const held = await eventually(async () => {
       const jobs = (await polls.getDelayed()).filter((j) => (j.data as { caseId: string }).caseId === caseId);

@@ -111,8 +111,7 @@ describe.each(BACKENDS)('reports with the ledger on $name', (backend) => {
   });
   afterAll(async () => {
     await gateway?.stop();
-    await world.legacy.close();
-    await world.callbacks.close();
+    await world.close();
   });
 
   const RANGE = 'from=2026-12-07&to=2026-12-07';

@@ -28,10 +28,15 @@ export class TestClock {
   }
 }
 
+/** `timeLimitTickMs` for a gateway whose test checks the time limits by hand, on its own clock: no scheduled check. */
+export const BY_HAND = 0;
+
 export interface ClockWorld {
   dir: string;
   legacy: LegacyServer;
   callbacks: LegacyServer;
+  /** Closes the legacy system and the callback receiver. */
+  close(): Promise<void>;
 }
 
 /** The configuration folder, a legacy system (city-housing-reform, also level `provincial` twin) and a callback receiver. */
@@ -50,5 +55,9 @@ export async function clockWorld(gateway: Record<string, unknown> = {}): Promise
   fs.writeFileSync(path.join(dir, 'items.yaml'), YAML.stringify(ITEMS));
   fs.mkdirSync(path.join(dir, 'calendar'));
   fs.copyFileSync(path.join(__dirname, '..', '..', 'config', 'calendar', '2026.yaml'), path.join(dir, 'calendar', '2026.yaml'));
-  return { dir, legacy, callbacks };
+  const close = async () => {
+    await legacy.close();
+    await callbacks.close();
+  };
+  return { dir, legacy, callbacks, close };
 }

@@ -7,11 +7,9 @@ import crypto from 'node:crypto';
 import type { RunningGateway } from '../../src/gateway';
 import { sign } from '../../src/platform/signing';
 import { caseView, eventually, pushResult, sampleCase, startTestGateway, submit, uniquePrefix, type Received } from '../support/harness';
-import { clockWorld, RESULT_TOKEN, TestClock, type ClockWorld } from './support';
+import { BY_HAND, clockWorld, RESULT_TOKEN, TestClock, type ClockWorld } from './support';
 
 const SECRET = 'clock-callback-secret';
-/** No scheduled check: the test checks by hand, on its own clock. */
-const BY_HAND = 0;
 
 const warningsOf = (received: Received[], caseId: string) =>
   received.map((r) => r.json as { event: string; caseId: string }).filter((e) => e.caseId === caseId && e.event.startsWith('case.'));
@@ -22,8 +20,7 @@ describe('time-limit warnings', () => {
     world = await clockWorld();
   });
   afterAll(async () => {
-    await world.legacy.close();
-    await world.callbacks.close();
+    await world.close();
   });
 
   it('when a case runs into warnDays and then past its promised limit, then due_soon and overdue are sent once each, signed, and not again after a restart', async () => {

@@ -147,8 +147,9 @@ function systemOfBody(systemId: string, body: unknown): Record<string, unknown> 
   return b;
 }
 
-function configError(err: unknown): never {
-  if (err instanceof ConfigInvalid) throw new ApiError('invalid_config', undefined, err.issues.map((i): ErrorDetail => ({ path: i.path || '(body)', message: i.message })));
+/** A configuration store's refusal as the API answers it; `invalid` words an invalid document's answer. */
+function configError(err: unknown, invalid?: string): never {
+  if (err instanceof ConfigInvalid) throw new ApiError('invalid_config', invalid, err.issues.map((i): ErrorDetail => ({ path: i.path || '(body)', message: i.message })));
   if (err instanceof VersionMismatch || err instanceof SystemExists) throw new ApiError('version_mismatch', err.message);
   if (err instanceof VersionConflict) throw new ApiError('version_conflict', err.message);
   throw err;
@@ -511,8 +512,7 @@ export class Operations {
       await this.audit({ who: by.who, role: by.role, action, target: 'routes', reason: options.reason, detail: `version ${stored.version}` });
       return stored;
     } catch (err) {
-      if (err instanceof ConfigInvalid) throw new ApiError('invalid_config', 'The routes are not valid; nothing was stored.', err.issues.map((i): ErrorDetail => ({ path: i.path || '(body)', message: i.message })));
-      configError(err);
+      configError(err, 'The routes are not valid; nothing was stored.');
     }
   }
 
@@ -549,8 +549,7 @@ export class Operations {
       await this.audit({ who: by.who, role: by.role, action, target: 'items', reason: options.reason, detail: `version ${stored.version}` });
       return stored;
     } catch (err) {
-      if (err instanceof ConfigInvalid) throw new ApiError('invalid_config', 'The item catalogue is not valid; nothing was stored.', err.issues.map((i): ErrorDetail => ({ path: i.path || '(body)', message: i.message })));
-      configError(err);
+      configError(err, 'The item catalogue is not valid; nothing was stored.');
     }
   }
 

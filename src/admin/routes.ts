@@ -42,7 +42,7 @@ import {
 import { requestIdOf } from '../platform/http-observe';
 import { callerOf } from '../platform/access';
 import { bearerToken, fingerprint } from '../platform/auth';
-import { ApiError, issueDetails } from '../platform/errors';
+import { ApiError, parseRequest } from '../platform/errors';
 import { jsonBody } from '../platform/json-body';
 import { route } from '../platform/route';
 import { notTextReason } from '../platform/text';
@@ -125,9 +125,7 @@ function etag(res: Response, version: number): void {
 }
 
 function parse<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
-  const parsed = schema.safeParse(body ?? {});
-  if (!parsed.success) throw new ApiError('invalid_request', undefined, issueDetails(parsed.error.issues));
-  return parsed.data;
+  return parseRequest(schema, body ?? {});
 }
 
 function param(req: Request, name: string): string {

@@ -6,11 +6,11 @@
  */
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { ApiError } from '../platform/errors';
+import { ApiError, parseRequest } from '../platform/errors';
 import { errors, json, OPERATOR, OPS, OPS_ERRORS, pathParam } from '../api-docs';
 import { quarantineAnswerSchema, quarantineRetryAnswerSchema, statsAnswerSchema, type AuditEntry, type QuarantineRetryAnswer } from '../api-schemas';
 import type { RedisClient } from '../platform/redis';
-import { route } from '../platform/route';
+import { answersCsv, route } from '../platform/route';
 import type { Ledger } from './ledger';
 import { isRowRefusal, refusalOf, type Quarantine, type QuarantinedKind, type QuarantinedRow } from './quarantine';
 import { statsCsv, statsRange } from './stats';
@@ -85,9 +85,7 @@ export function ledgerRoutes(deps: LedgerRoutesDeps): Router {
       },
     },
     async (req, res) => {
-    const parsed = querySchema.safeParse(req.query);
-    if (!parsed.success) throw new ApiError('invalid_request', undefined, parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(query)', message: i.message })));
-    const { from, to, format, ...filter } = parsed.data;
+    const { from, to, format, ...filter } = parseRequest(querySchema, req.query, '(query)');
     const range = statsRange(from, to, deps.now?.() ?? new Date());
     if (!range) throw new ApiError('invalid_request', 'from and to must be dates (YYYY-MM-DD, Asia/Shanghai days, both included) or ISO instants.', [{ path: 'from', message: 'not a date' }]);
     if (!deps.ledger) throw new ApiError('unavailable', 'This gateway runs without a case ledger (OW_LEDGER=off): there are no stats to answer from.');
@@ -97,7 +95,7 @@ export function ledgerRoutes(deps: LedgerRoutesDeps): Router {
     } catch {
       throw new ApiError('unavailable', 'The case ledger does not answer right now; try again shortly.');
     }
-    const csv = format === 'csv' || (format === undefined && req.accepts(['application/json', 'text/csv']) === 'text/csv');
+    const csv = answersCsv(req, format, 'application/json');
     if (csv) res.type('text/csv; charset=utf-8').send(statsCsv(rows));
     else res.json({ from: range.from, to: range.to, items: rows });
   });

@@ -70,6 +70,13 @@ export function issueDetails(issues: ReadonlyArray<{ code: string; path: Propert
   );
 }
 
+/** `value` as `schema` reads it, or 400 `invalid_request` naming each problem (`whole`: the path of a problem with the value as a whole). */
+export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, whole = '(body)'): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new ApiError('invalid_request', undefined, issueDetails(parsed.error.issues, whole));
+  return parsed.data;
+}
+
 /** An error the HTTP layer answers as-is; anything else becomes `internal` and is logged. */
 export class ApiError extends Error {
   readonly status: number;

@@ -8,7 +8,7 @@
  * scripts/openapi.ts builds the app and generates docs/openapi.yaml from these declarations, so the
  * document is written where each route is, and names no path the code does not serve.
  */
-import type { IRouter, RequestHandler } from 'express';
+import type { IRouter, Request, RequestHandler } from 'express';
 import type { z } from 'zod';
 
 /** A JSON Schema written out, for what no zod schema describes (a path segment, an XML text). */
@@ -83,4 +83,12 @@ export function route(router: IRouter, declared: Declared, ...handlers: RequestH
 export function mount(app: IRouter, router: IRouter): void {
   app.use(router);
   operationsOf(app).push(...operationsOf(router));
+}
+
+/**
+ * Whether a report is answered as CSV: `format=csv` says so, another `format` says not, and without
+ * one the Accept header chooses between CSV and the route's own `otherType`.
+ */
+export function answersCsv(req: Request, format: string | undefined, otherType: string): boolean {
+  return format === 'csv' || (format === undefined && req.accepts([otherType, 'text/csv']) === 'text/csv');
 }

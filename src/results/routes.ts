@@ -5,7 +5,7 @@ import { Router, type Request, type RequestHandler } from 'express';
 import { bearerToken } from '../platform/auth';
 import { callerOf, credentialRefused } from '../platform/access';
 import { seesFullData } from '../platform/auth';
-import { ApiError, issueDetails } from '../platform/errors';
+import { ApiError, parseRequest } from '../platform/errors';
 import { maskDeep } from '../platform/privacy';
 import { jsonBody } from '../platform/json-body';
 import { requestIdOf, requestLog } from '../platform/http-observe';
@@ -90,9 +90,7 @@ export function resultRoutes(deps: ResultRoutesDeps): Router {
       responses: { '200': answer('A page of unmatched results.', unmatchedPageSchema), ...errors(['invalid_request', ...OPS_ERRORS]) },
     },
     async (req, res) => {
-    const parsed = unmatchedListQuerySchema.safeParse(req.query);
-    if (!parsed.success) throw new ApiError('invalid_request', undefined, issueDetails(parsed.error.issues, '(query)'));
-    const { systemId, cursor, limit } = parsed.data;
+    const { systemId, cursor, limit } = parseRequest(unmatchedListQuerySchema, req.query, '(query)');
     const page = await deps.results.unmatched({ systemId, limit, cursor: cursor ? cursorOf(cursor) : undefined });
     // What a system pushed is personal data: in full for admins only.
     const items = seesFullData(callerOf(res)?.role) ? page.items : maskDeep(page.items);

@@ -8,7 +8,7 @@ import { operatorOf } from '../admin/routes';
 import { lookupPageSchema, sharedDataAnswerSchema } from '../api-schemas';
 import { answer, body, errors, INTAKE, OPS, OPS_ERRORS } from '../api-docs';
 import { route } from '../platform/route';
-import { ApiError } from '../platform/errors';
+import { ApiError, parseRequest } from '../platform/errors';
 import { jsonBody } from '../platform/json-body';
 import { requestIdOf, requestLog } from '../platform/http-observe';
 import { sharedDataQuerySchema, type SharedDataService } from './service';
@@ -88,9 +88,7 @@ export function sharedDataRoutes(deps: SharedDataRoutesDeps): Router {
       responses: { '200': answer('The matching look-ups, newest first.', lookupPageSchema), ...errors(['invalid_request', 'unavailable', ...OPS_ERRORS]) },
     },
     async (req, res) => {
-    const parsed = listingQuery.safeParse(req.query);
-    if (!parsed.success) throw new ApiError('invalid_request', undefined, parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(query)', message: i.message })));
-    const page: z.infer<typeof lookupPageSchema> = { items: await deps.service.lookups(parsed.data) };
+    const page: z.infer<typeof lookupPageSchema> = { items: await deps.service.lookups(parseRequest(listingQuery, req.query, '(query)')) };
     res.json(page);
   });
 

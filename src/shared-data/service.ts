@@ -18,7 +18,7 @@ import type { GatewayConfig } from '../config/loader';
 import { secretsOf, type SharedDataFile } from '../config/schema';
 import type { CircuitBreakers } from '../delivery/circuit';
 import { errorMessage } from '../platform/failure';
-import { ApiError } from '../platform/errors';
+import { ApiError, issueDetails } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import { mask, maskPersonalData } from '../platform/privacy';
 import { LuaScripts } from '../platform/lua';
@@ -216,7 +216,7 @@ export class SharedDataService {
     const origin = { log, ...(from.requestId ? { requestId: from.requestId } : {}) };
     const parsed = sharedDataQuerySchema.safeParse(body);
     if (!parsed.success) {
-      throw new ApiError('invalid_request', 'The query must be {caseId, purpose, idNumber, name?, documents: [kind, …], deadlineMs?}.', parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message })));
+      throw new ApiError('invalid_request', 'The query must be {caseId, purpose, idNumber, name?, documents: [kind, …], deadlineMs?}.', issueDetails(parsed.error.issues));
     }
     const query = parsed.data;
     const config = this.deps.config();

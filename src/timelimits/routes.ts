@@ -6,9 +6,9 @@ import { z } from 'zod';
 import { errors, json, OPS, OPS_ERRORS } from '../api-docs';
 import { callerOf } from '../platform/access';
 import { seesFullData } from '../platform/auth';
-import { ApiError } from '../platform/errors';
+import { ApiError, parseRequest } from '../platform/errors';
 import { mask } from '../platform/privacy';
-import { route } from '../platform/route';
+import { answersCsv, route } from '../platform/route';
 import { statsRange } from '../ledger/stats';
 import { casesAccepted, GROUP_BY, gbtCsv, gbtJsonLines, gbtRecords, timeliness, timelinessCsv, timelinessSchema, type ReportSources } from './reports';
 
@@ -23,12 +23,6 @@ const range = {
 };
 const timelinessQuery = z.strictObject({ ...range, groupBy: z.enum(GROUP_BY).default('item'), format: z.enum(['json', 'csv']).optional().describe('`csv` for CSV whatever the Accept header says.') });
 const exportQuery = z.strictObject({ ...range, format: z.enum(['jsonl', 'csv']).optional().describe('`csv` for CSV, `jsonl` for JSON lines (the default), whatever the Accept header says.') });
-
-function parse<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
-  const parsed = schema.safeParse(query);
-  if (!parsed.success) throw new ApiError('invalid_request', undefined, parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(query)', message: i.message })));
-  return parsed.data;
-}
 
 export function reportRoutes(deps: ReportRoutesDeps): Router {
   const router = Router();
@@ -64,10 +58,10 @@ export function reportRoutes(deps: ReportRoutesDeps): Router {
       },
     },
     async (req, res) => {
-      const query = parse(timelinessQuery, req.query);
+      const query = parseRequest(timelinessQuery, req.query, '(query)');
       const { span, at, cases } = await read(query.from, query.to);
       const rows = timeliness(cases, query.groupBy, deps.config().timeLimits, at);
-      const csv = query.format === 'csv' || (query.format === undefined && req.accepts(['application/json', 'text/csv']) === 'text/csv');
+      const csv = answersCsv(req, query.format, 'application/json');
       if (csv) res.type('text/csv; charset=utf-8').send(timelinessCsv(rows));
       else res.json({ from: span.from, to: span.to, groupBy: query.groupBy, rows });
     },
@@ -93,11 +87,11 @@ export function reportRoutes(deps: ReportRoutesDeps): Router {
       },
     },
     async (req, res) => {
-      const query = parse(exportQuery, req.query);
+      const query = parseRequest(exportQuery, req.query, '(query)');
       const { at, cases } = await read(query.from, query.to);
       const full = seesFullData(callerOf(res)?.role);
       const records = gbtRecords(cases, deps.config().timeLimits, at).map((r) => (full ? r : { ...r, 申请者证件号码: mask(r.申请者证件号码) }));
-      const csv = query.format === 'csv' || (query.format === undefined && req.accepts(['application/x-ndjson', 'text/csv']) === 'text/csv');
+      const csv = answersCsv(req, query.format, 'application/x-ndjson');
       if (csv) res.type('text/csv; charset=utf-8').send(gbtCsv(records));
       else res.type('application/x-ndjson; charset=utf-8').send(gbtJsonLines(records));
     },

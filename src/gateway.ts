@@ -116,8 +116,8 @@ export interface RunningGateway {
   callbacks: CallbackDispatcher;
   /** The time-limit monitor (its scheduled checks run where `role` is not api). */
   timeLimits: TimeLimitMonitor;
-  /** Stops intake, lets in-flight deliveries finish, closes connections. */
-  stop(): Promise<void>;
+  /** Stops intake, lets in-flight deliveries finish, closes connections; `step` is told what it is doing. */
+  stop(step?: (doing: string) => void): Promise<void>;
 }
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
@@ -331,14 +331,22 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   server.headersTimeout = 66_000;
   answerUnparsable(server);
 
-  const stop = async (): Promise<void> => {
+  const stop = async (step: (doing: string) => void = () => undefined): Promise<void> => {
     accepting = false;
     live.stop();
+    step('closing the HTTP server (answers in progress finish)');
+    // Node closes only the connections idle at close(): one busy then (a probe, a caller's next
+    // request on a kept-alive connection) would hold the shutdown for keepAliveTimeout once its
+    // answer is out. So the idle ones are closed again until none is left.
+    const idle = setInterval(() => server.closeIdleConnections(), 100);
     await new Promise<void>((resolve) => {
       server.close(() => resolve()); // also called back (with an error) when it never listened
       server.closeIdleConnections();
     });
+    clearInterval(idle);
+    step('waiting for deliveries in flight');
     await workers?.close(options.shutdownGraceMs);
+    step('closing the background work on Redis');
     // These need Redis; when it has gone first (a signal to the whole process group) they would
     // wait for it for ever, so they get a bounded time and the connections are cut after it.
     const closing = (async () => {
@@ -352,11 +360,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await workerQueues.close();
     })();
     if (!(await within(CLOSE_MS, closing))) log.warn({ redis: intakeRedis.status }, `Redis did not answer within ${CLOSE_MS / 1000} s of shutdown; connections cut`);
+    step('closing connections to legacy systems');
     await endpoints.close();
     await materialCache.close();
     await sharedData.close();
     await sealVerifier.close();
     for (const client of connections) client.disconnect();
+    step('closing the case ledger');
     await ledger?.close();
   };
 

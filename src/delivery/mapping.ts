@@ -66,22 +66,27 @@ export class SystemMappings {
   }
 
   /**
-   * Reads the reply. A reply the expressions cannot read is treated as a garbled answer: retried;
-   * but an expression over its budget would be over it again on the same reply: permanent.
+   * Reads the reply: a success for its receipt number, a refusal for the system's words and whether
+   * to retry. Only what the outcome needs is read, so a refusal expression that cannot read a success
+   * reply (or the other way round) does not turn a clear answer into a garbled one. A reply the
+   * expressions cannot read is treated as a garbled answer: retried; but an expression over its
+   * budget would be over it again on the same reply: permanent.
    */
   async acknowledgement(reply: unknown): Promise<Acknowledgement> {
     if (!this.success) throw new PermanentError(`${this.system.id} only answers look-ups and receives no cases`);
     try {
-      const success = (await this.success.evaluate(reply)) === true;
-      const receiptNo = scalarText(this.receiptNo ? await this.receiptNo.evaluate(reply) : undefined);
-      // A receipt is matched and stored as sent; one the ledger could not keep is a garbled reply.
-      const notText = receiptNo === undefined ? undefined : notTextReason(receiptNo);
-      if (notText) throw new Error(`the receipt number ${notText}`);
+      if ((await this.success.evaluate(reply)) === true) {
+        const receiptNo = scalarText(this.receiptNo ? await this.receiptNo.evaluate(reply) : undefined);
+        // A receipt is matched and stored as sent; one the ledger could not keep is a garbled reply.
+        const notText = receiptNo === undefined ? undefined : notTextReason(receiptNo);
+        if (notText) throw new Error(`the receipt number ${notText}`);
+        return { success: true, receiptNo, retryable: false };
+      }
       // The system's own words may echo the request: masked where they are taken.
       const said = scalarText(this.error ? await this.error.evaluate(reply) : undefined);
       const error = said === undefined ? undefined : maskPersonalData(said.slice(0, 500), secretsOf(this.system.auth));
       const retryable = this.retryable ? (await this.retryable.evaluate(reply)) === true : false;
-      return { success, receiptNo, error, retryable };
+      return { success: false, error, retryable };
     } catch (err) {
       const message = `${this.system.id}: reply could not be read: ${errorMessage(err)}`;
       if (overBudget(err)) throw new PermanentError(message, { cause: err });

@@ -210,9 +210,9 @@ export class DeliveryWorkers {
     const { store, metrics, circuits } = this.deps;
     // The request id that queued it; a job queued before request ids (or by a path without one)
     // takes its case's once the case is read.
-    let requestId = isSaneRequestId(job.data.requestId) ? job.data.requestId : undefined;
+    const jobRequestId = isSaneRequestId(job.data.requestId) ? job.data.requestId : undefined;
     // Every line of the attempt names the case, the system, the request id and (once known) the attempt.
-    let log = this.deps.log.child({ caseId, systemId, ...(requestId ? { requestId } : {}), jobId: job.id });
+    const about = { caseId, systemId, ...(jobRequestId ? { requestId: jobRequestId } : {}), jobId: job.id };
     const at = () => this.now().toISOString();
     const system = this.deps.config().systems.get(systemId);
 
@@ -221,7 +221,7 @@ export class DeliveryWorkers {
     if (system) {
       const admitted = await this.admission(system);
       if (admitted.holdMs > 0 && 'reason' in admitted) {
-        log.info({ holdMs: admitted.holdMs }, admitted.reason);
+        this.deps.log.info({ ...about, holdMs: admitted.holdMs }, admitted.reason);
         return this.hold(job, admitted.holdMs, admitted.reason);
       }
       probe = 'probe' in admitted && admitted.probe;
@@ -229,11 +229,9 @@ export class DeliveryWorkers {
     }
 
     const begun = await store.beginAttempt(caseId, systemId, at());
-    // The attempt's number, and the case's request id when the job had none: bound once, for every line that follows.
-    if (!requestId && isSaneRequestId(begun.record?.requestId)) {
-      requestId = begun.record.requestId;
-      log = log.child({ requestId, attempt: begun.attempts });
-    } else log = log.child({ attempt: begun.attempts });
+    // The case's request id when the job had none, and the attempt's number: bound once, for every line that follows.
+    const requestId = jobRequestId ?? (isSaneRequestId(begun.record?.requestId) ? begun.record.requestId : undefined);
+    const log = this.deps.log.child({ ...about, ...(requestId ? { requestId } : {}), attempt: begun.attempts });
     if (!begun.send) {
       log.warn({ status: begun.status }, 'delivery already past sending; job settled without sending again');
       return;

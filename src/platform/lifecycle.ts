@@ -5,7 +5,10 @@
  */
 
 export interface Started {
-  stop(): Promise<void>;
+  /** What it is, for the deadline's line (e.g. `the gateway`). */
+  name?: string;
+  /** `step` is told what it is doing now, so that a stop that hangs can be named. */
+  stop(step?: (doing: string) => void): Promise<void>;
   /** Synchronous last resort when the deadline passes (e.g. SIGKILL a child process). */
   kill?(): void;
 }
@@ -14,6 +17,8 @@ export class Lifecycle {
   private readonly started: Started[] = [];
   private readonly aborter = new AbortController();
   private leaving = false;
+  /** What stopping is at, for the deadline's line. */
+  private doing?: string;
 
   constructor(
     /** Prefix of every line printed to stderr, e.g. `onewindow-gateway`. */
@@ -54,11 +59,13 @@ export class Lifecycle {
     for (const problem of typeof problems === 'string' ? [problems] : problems) process.stderr.write(`${this.program}: ${problem}\n`);
     this.aborter.abort();
     const deadline = setTimeout(() => {
-      process.stderr.write(`${this.program}: did not stop within ${Math.round(this.deadlineMs / 1000)} s; exiting anyway\n`);
+      const at = this.doing ? `, still ${this.doing}` : '';
+      process.stderr.write(`${this.program}: did not stop within ${Math.round(this.deadlineMs / 1000)} s${at}; exiting anyway\n`);
       this.now(code || 1);
     }, this.deadlineMs);
     for (const thing of [...this.started].reverse()) {
-      await thing.stop().catch((err: Error) => process.stderr.write(`${this.program}: while stopping: ${err.message}\n`));
+      this.doing = thing.name && `stopping ${thing.name}`;
+      await thing.stop((doing) => (this.doing = thing.name ? `stopping ${thing.name}: ${doing}` : doing)).catch((err: Error) => process.stderr.write(`${this.program}: while stopping: ${err.message}\n`));
     }
     clearTimeout(deadline);
     process.exit(code);

@@ -104,7 +104,7 @@ describe('npm start under SIGTERM to its process group at random moments of star
     const script = `
       const { Lifecycle } = require(${JSON.stringify(lifecycle)});
       const l = new Lifecycle('stuck', 500);
-      l.add({ stop: () => new Promise(() => {}), kill: () => process.stdout.write('killed\\n') });
+      l.add({ name: 'the stuck thing', stop: (step) => { step('waiting for nothing'); return new Promise(() => {}); }, kill: () => process.stdout.write('killed\\n') });
       l.exitOnSignals();
       process.stdout.write('ready\\n');
       setInterval(() => {}, 1000);`;
@@ -120,7 +120,8 @@ describe('npm start under SIGTERM to its process group at random moments of star
     expect(await exited).toBe(1);
     expect(Date.now() - signalledAt).toBeLessThan(2000);
     expect(out).toContain('killed');
-    expect(err).toBe('stuck: did not stop within 1 s; exiting anyway\n');
+    // The line names what hung, so an operator knows where to look.
+    expect(err).toBe('stuck: did not stop within 1 s, still stopping the stuck thing: waiting for nothing; exiting anyway\n');
   });
 });
 

@@ -93,7 +93,7 @@ describe('Dockerfile', () => {
     expect(JSON.parse(get('ENTRYPOINT')[0]!.args)).toEqual(['/usr/bin/tini', '--']);
     expect(get('RUN').some((i) => /apt-get install .*\btini\b/.test(i.args))).toBe(true);
     const cmd = JSON.parse(get('CMD').pop()!.args) as string[];
-    expect(cmd).toEqual(['node', '--max-semi-space-size=64', 'dist/src/main.js']);
+    expect(cmd).toEqual(['node', '--max-semi-space-size=32', '--heap-growing-percent=75', 'dist/src/main.js']);
     // What tsc makes of src/main.ts (outDir dist, rootDir .), and what `npm start` runs.
     expect(fs.existsSync(path.join(ROOT, 'src/main.ts'))).toBe(true);
     expect((JSON.parse(read('package.json')) as { scripts: { start: string } }).scripts.start).toBe(cmd.join(' '));

@@ -194,7 +194,7 @@ async function main(): Promise<void> {
   if (!redisUrl) {
     try {
       const embedded = await launchEmbeddedRedis(path.join(dataDir, 'redis'), lifecycle.signal);
-      lifecycle.add({ name: 'the embedded redis-server', stop: () => embedded.stop(), kill: () => embedded.kill() });
+      lifecycle.add(embedded, 'the embedded redis-server');
       redisUrl = embedded.url;
     } catch (err) {
       return lifecycle.exit(1, (err as Error).message);
@@ -209,7 +209,7 @@ async function main(): Promise<void> {
     env: process.env,
     defaults: { decisionDelayMs: 1500, outcomeMix: { rejected: 0.05, need_more: 0.05 } },
   }).catch((err: Error) => lifecycle.exit(1, `simulators: ${err.message}`));
-  lifecycle.add({ name: 'the simulated systems', stop: () => sims.close() });
+  lifecycle.add({ stop: () => sims.close() }, 'the simulated systems');
   // A little weather: a few systems fail now and then (retried), a few refuse some cases.
   const ids = [...config.systems.keys()];
   for (const id of ids.filter((_, i) => i % 7 === 3)) sims.setFaults(id, { failureRate: 0.2 });
@@ -227,14 +227,14 @@ async function main(): Promise<void> {
   const { log, showOnTerminal } = demoLogger(process.env.LOG_LEVEL ?? 'info', logFile);
   // The intake platform's side: a small receiver that checks every callback's signature.
   const receiver = await startCallbackReceiver(CALLBACK_SECRET);
-  lifecycle.add({ name: 'the intake platform stand-in', stop: () => receiver.close() });
+  lifecycle.add({ stop: () => receiver.close() }, 'the intake platform stand-in');
   config.gateway.intake = { callbackUrl: receiver.url, callbackSecret: CALLBACK_SECRET };
 
   const port = Number(process.env.PORT ?? config.gateway.server.port);
   const gateway = await startGateway({ config, redisUrl, tokens: { intake: [INTAKE_TOKEN], ops: [OPS_TOKEN] }, log, port, host, dataDir, ledger: { url: process.env.DATABASE_URL } }).catch((err: Error) =>
     lifecycle.exit(1, err.message),
   );
-  lifecycle.add({ name: 'the gateway', stop: (step) => gateway.stop(step) });
+  lifecycle.add(gateway, 'the gateway');
   // What a person opens; the demo itself talks to the address it listens on.
   const shown = ['0.0.0.0', '::', '127.0.0.1', '::1'].includes(host) ? `http://localhost:${gateway.port}` : gateway.url;
   const base = gateway.url;

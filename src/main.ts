@@ -47,7 +47,7 @@ const { shutdownGraceMs } = settings;
 const lifecycle = new Lifecycle('onewindow-gateway', shutdownGraceMs + 5000);
 const log = createLogger();
 // Before any queue or server exists, so that every span has its provider; off unless OTEL_* ask.
-if (startTracing()) lifecycle.add({ name: 'tracing', stop: stopTracing });
+if (startTracing()) lifecycle.add({ stop: stopTracing }, 'tracing');
 // First of all: a signal at any moment of start-up stops what has been started so far.
 lifecycle.exitOnSignals((signal) => log.info({ signal }, 'shutting down: intake closed, finishing in-flight deliveries'));
 
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     const redisDir = path.join(dataDir, 'redis');
     try {
       const embedded = await launchEmbeddedRedis(redisDir, lifecycle.signal);
-      lifecycle.add({ name: 'the embedded redis-server', stop: () => embedded.stop(), kill: () => embedded.kill() });
+      lifecycle.add(embedded, 'the embedded redis-server');
       redisUrl = embedded.url;
     } catch (err) {
       return lifecycle.exit(1, err instanceof RedisMissingError ? err.message : `could not start the embedded redis-server: ${(err as Error).message}`);
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     // OW_LEDGER=off: no ledger at all (cases and the audit trail stay in Redis, capped); for measuring what it costs.
     const ledger = process.env.OW_LEDGER === 'off' ? undefined : { url: process.env.DATABASE_URL };
     const gateway = await startGateway({ config, redisUrl, role: processRole, tokens, log, host, shutdownGraceMs, startupTimeoutMs, dataDir, ledger, intakeHmacSecret: process.env.OW_INTAKE_HMAC_SECRET || undefined, backlogMetrics, beforeReload: () => applyEnvFile(process.env) });
-    lifecycle.add({ name: 'the gateway', stop: (step) => gateway.stop(step) });
+    lifecycle.add(gateway, 'the gateway');
     log.info({ port: gateway.port, host, role: processRole, systems: config.systems.size, configDir: config.dir }, 'gateway listening');
   } catch (err) {
     return lifecycle.exit(1, (err as Error).message);

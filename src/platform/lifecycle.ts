@@ -5,8 +5,6 @@
  */
 
 export interface Started {
-  /** What it is, for the deadline's line (e.g. `the gateway`). */
-  name?: string;
   /** `step` is told what it is doing now, so that a stop that hangs can be named. */
   stop(step?: (doing: string) => void): Promise<void>;
   /** Synchronous last resort when the deadline passes (e.g. SIGKILL a child process). */
@@ -14,7 +12,7 @@ export interface Started {
 }
 
 export class Lifecycle {
-  private readonly started: Started[] = [];
+  private readonly started: Array<{ thing: Started; name?: string }> = [];
   private readonly aborter = new AbortController();
   private leaving = false;
   /** What stopping is at, for the deadline's line. */
@@ -32,9 +30,9 @@ export class Lifecycle {
     return this.aborter.signal;
   }
 
-  /** Registers something that now runs and must be stopped on the way out. */
-  add(thing: Started): void {
-    this.started.push(thing);
+  /** Registers something that now runs and must be stopped on the way out; `name` (e.g. `the gateway`) is for the deadline's line. */
+  add(thing: Started, name?: string): void {
+    this.started.push({ thing, name });
   }
 
   /** SIGTERM and SIGINT stop cleanly (exit code 0); a second one exits at once. */
@@ -63,16 +61,16 @@ export class Lifecycle {
       process.stderr.write(`${this.program}: did not stop within ${Math.round(this.deadlineMs / 1000)} s${at}; exiting anyway\n`);
       this.now(code || 1);
     }, this.deadlineMs);
-    for (const thing of [...this.started].reverse()) {
-      this.doing = thing.name && `stopping ${thing.name}`;
-      await thing.stop((doing) => (this.doing = thing.name ? `stopping ${thing.name}: ${doing}` : doing)).catch((err: Error) => process.stderr.write(`${this.program}: while stopping: ${err.message}\n`));
+    for (const { thing, name } of [...this.started].reverse()) {
+      this.doing = name && `stopping ${name}`;
+      await thing.stop((doing) => (this.doing = name ? `stopping ${name}: ${doing}` : doing)).catch((err: Error) => process.stderr.write(`${this.program}: while stopping: ${err.message}\n`));
     }
     clearTimeout(deadline);
     process.exit(code);
   }
 
   private now(code: number): never {
-    for (const thing of this.started) thing.kill?.();
+    for (const { thing } of this.started) thing.kill?.();
     process.exit(code);
   }
 }

@@ -201,10 +201,13 @@ export function isRedisUnavailable(err: unknown): boolean {
   );
 }
 
+/** How long the embedded redis-server gets to flush and exit before it is killed. */
+const EMBEDDED_STOP_GRACE_MS = 5000;
+
 export interface EmbeddedRedis {
   url: string;
-  /** SIGTERM (it flushes its append-only file), SIGKILL if it has not gone within `graceMs`. */
-  stop(graceMs?: number): Promise<void>;
+  /** SIGTERM (it flushes its append-only file), SIGKILL if it has not gone within 5 s. */
+  stop(): Promise<void>;
   /** SIGKILL (to it and its watchdog) at once, synchronously: for a process that must exit now. */
   kill(): void;
 }
@@ -309,11 +312,11 @@ export async function launchEmbeddedRedis(dataDir: string, signal?: AbortSignal)
   return {
     url,
     kill,
-    async stop(graceMs = 5000) {
+    async stop() {
       if (exited()) return;
       child.stdin!.end(); // the watchdog SIGTERMs redis-server and exits once it is gone
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([gone, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+      await Promise.race([gone, new Promise<void>((resolve) => (timer = setTimeout(resolve, EMBEDDED_STOP_GRACE_MS)))]);
       clearTimeout(timer);
       kill();
       await gone;

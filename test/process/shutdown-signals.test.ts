@@ -104,7 +104,7 @@ describe('npm start under SIGTERM to its process group at random moments of star
     const script = `
       const { Lifecycle } = require(${JSON.stringify(lifecycle)});
       const l = new Lifecycle('stuck', 500);
-      l.add({ name: 'the stuck thing', stop: (step) => { step('waiting for nothing'); return new Promise(() => {}); }, kill: () => process.stdout.write('killed\\n') });
+      l.add({ stop: (step) => { step('waiting for nothing'); return new Promise(() => {}); }, kill: () => process.stdout.write('killed\\n') }, 'the stuck thing');
       l.exitOnSignals();
       process.stdout.write('ready\\n');
       setInterval(() => {}, 1000);`;

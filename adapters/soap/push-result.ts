@@ -5,6 +5,7 @@
  * means is not decided here: the arguments go to `receive` (the system's `result.map` reads them).
  */
 import type { Logger } from '../../src/platform/logger';
+import type { RequestOrigin } from '../../src/platform/context';
 import { soapFault, type FaultParty } from './soap.faults';
 import { callOf, GuardedSoapServer, type SoapHttpAnswer, type SoapHttpRequest } from './soap.server';
 import { escapeXml, versionOfContentType, type SoapVersion } from './soap.wire';
@@ -24,10 +25,7 @@ export interface PushResultArgs {
 }
 
 /** One push as its HTTP request knows it: its logger and request id, and what became of its credential. */
-export interface PushCall {
-  /** The request's logger (its lines carry the request id). */
-  log?: Logger;
-  requestId?: string;
+export interface PushCall extends RequestOrigin {
   /** Set when the UsernameToken presented for this system was refused (missing, wrong, replayed). */
   refusedFor?: string;
 }

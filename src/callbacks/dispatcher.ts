@@ -10,7 +10,7 @@
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { Queue, Worker, type ConnectionOptions, type Job, type Telemetry } from 'bullmq';
-import { isSaneRequestId } from '../platform/context';
+import { saneRequestId } from '../platform/context';
 import type { Metrics } from '../platform/metrics';
 import { inSpan, SpanKind, traceHeaders } from '../platform/tracing';
 import type { GatewayConfig } from '../config/loader';
@@ -163,7 +163,7 @@ export class CallbackDispatcher {
     const token = crypto.randomUUID();
     if ((await redis.set(lockKey, token, 'PX', LOCK_MS, 'NX')) !== 'OK') throw new OutboxBusy();
     // The request id of the job, else (a time-limit event, the start-up sweep) the case's, read once there is something to send.
-    let requestId = isSaneRequestId(job.data.requestId) ? job.data.requestId : undefined;
+    let requestId = saneRequestId(job.data.requestId);
     let looked = requestId !== undefined;
     try {
       for (;;) {
@@ -171,8 +171,7 @@ export class CallbackDispatcher {
         if (head === null) return;
         if (!looked) {
           looked = true;
-          const stored = (await store.getCase(caseId).catch(() => undefined))?.requestId;
-          requestId = isSaneRequestId(stored) ? stored : undefined;
+          requestId = saneRequestId((await store.getCase(caseId).catch(() => undefined))?.requestId);
         }
         await this.post(target, head, caseId, requestId);
         await this.scripts.run('ack', [store.outboxKey(caseId)], [head]);

@@ -381,8 +381,7 @@ export class CaseStore {
    * change's) and queues the case event, in one script. Answers the status the delivery is in
    * afterwards ('completed' when a result was in first).
    */
-  async record(caseId: string, systemId: string, change: DeliveryChange, entries: HistoryEntry | readonly HistoryEntry[]): Promise<DeliveryStatus | 'missing'> {
-    const history = Array.isArray(entries) ? (entries as readonly HistoryEntry[]) : [entries as HistoryEntry];
+  async record(caseId: string, systemId: string, change: DeliveryChange, ...history: [HistoryEntry, ...HistoryEntry[]]): Promise<DeliveryStatus | 'missing'> {
     const at = history[history.length - 1]!.at;
     const fields: Record<string, string> = {};
     if (change.receiptNo !== undefined) fields.receiptNo = change.receiptNo;

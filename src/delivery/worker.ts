@@ -20,7 +20,7 @@ import type { SystemHealth } from './health';
 import { idempotencyKey, queueName, type DeliveryJob, type DeliveryQueues } from './queues';
 import { msUntilOpen } from './window';
 import type { Metrics } from '../platform/metrics';
-import { isSaneRequestId } from '../platform/context';
+import { saneRequestId } from '../platform/context';
 import { inSpan, SpanKind } from '../platform/tracing';
 import { handoverDetail, type MaterialDeliveries, type PreparedMaterials } from '../materials/handover';
 import { MaterialStoreError } from '../materials/cache';
@@ -145,14 +145,15 @@ export class DeliveryWorkers {
    * be replayed, instead of staying "delivering" for ever.
    */
   private async failedOutside(job: Job<DeliveryJob>, err: Error): Promise<void> {
-    const { caseId, systemId, requestId } = job.data;
-    const log = this.deps.log.child({ caseId, systemId, ...(isSaneRequestId(requestId) ? { requestId } : {}) });
+    const { caseId, systemId } = job.data;
+    const requestId = saneRequestId(job.data.requestId);
+    const log = this.deps.log.child({ caseId, systemId, ...(requestId ? { requestId } : {}) });
     try {
       if (!(await job.isFailed())) return;
       const status = await this.deps.store.deliveryStatus(caseId, systemId);
       if (status !== 'queued' && status !== 'delivering') return;
       const message = `stopped by the queue: ${errorMessage(err)}`;
-      await recordDead(this.deps.store, caseId, systemId, message, this.now().toISOString(), message, isSaneRequestId(requestId) ? requestId : undefined);
+      await recordDead(this.deps.store, caseId, systemId, message, this.now().toISOString(), message, requestId);
       log.error({ err: message, outcome: 'dead' }, 'delivery dead: failed by the queue');
     } catch (e) {
       log.error({ err: errorMessage(e) }, 'could not record a failed job');
@@ -210,7 +211,7 @@ export class DeliveryWorkers {
     const { store, metrics, circuits } = this.deps;
     // The request id that queued it; a job queued before request ids (or by a path without one)
     // takes its case's once the case is read.
-    const jobRequestId = isSaneRequestId(job.data.requestId) ? job.data.requestId : undefined;
+    const jobRequestId = saneRequestId(job.data.requestId);
     // Every line of the attempt names the case, the system, the request id and (once known) the attempt.
     const about = { caseId, systemId, ...(jobRequestId ? { requestId: jobRequestId } : {}), jobId: job.id };
     const at = () => this.now().toISOString();
@@ -230,7 +231,7 @@ export class DeliveryWorkers {
 
     const begun = await store.beginAttempt(caseId, systemId, at());
     // The case's request id when the job had none, and the attempt's number: bound once, for every line that follows.
-    const requestId = jobRequestId ?? (isSaneRequestId(begun.record?.requestId) ? begun.record.requestId : undefined);
+    const requestId = jobRequestId ?? saneRequestId(begun.record?.requestId);
     const log = this.deps.log.child({ ...about, ...(requestId ? { requestId } : {}), attempt: begun.attempts });
     if (!begun.send) {
       log.warn({ status: begun.status }, 'delivery already past sending; job settled without sending again');
@@ -279,11 +280,9 @@ export class DeliveryWorkers {
       // How the materials went is recorded with the delivery, in the same script.
       const deliveredAt = at();
       const handover = materials ? { handover: materials.view } : {};
-      const entries: HistoryEntry[] = [
-        ...(materials ? [{ at: deliveredAt, event: 'materials' as const, detail: handoverDetail(materials.view) }] : []),
-        { at: deliveredAt, event: 'delivered', detail: `receiptNo ${ack.receiptNo}` },
-      ];
-      await store.record(caseId, systemId, { status: 'delivered', receiptNo: ack.receiptNo, ...handover, requestId }, entries);
+      const delivered: HistoryEntry = { at: deliveredAt, event: 'delivered', detail: `receiptNo ${ack.receiptNo}` };
+      const entries: [HistoryEntry, ...HistoryEntry[]] = materials ? [{ at: deliveredAt, event: 'materials', detail: handoverDetail(materials.view) }, delivered] : [delivered];
+      await store.record(caseId, systemId, { status: 'delivered', receiptNo: ack.receiptNo, ...handover, requestId }, ...entries);
       metrics?.deliveries.inc({ systemId, outcome: 'delivered' });
       metrics?.acceptToDelivered.observe({ systemId }, Math.max(0, (this.now().getTime() - Date.parse(record.acceptedAt)) / 1000));
       log.info({ receiptNo: ack.receiptNo, outcome: 'delivered', durationMs: took(), probe }, 'delivered');

@@ -4,6 +4,7 @@
  * case, in job data across processes, and in each job's own child logger.
  */
 import crypto from 'node:crypto';
+import type { Logger } from './logger';
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -13,7 +14,13 @@ export function requestIdFrom(header: string | string[] | undefined): string {
   return value !== undefined && SANE_REQUEST_ID.test(value) ? value : crypto.randomUUID();
 }
 
-/** Whether `value` may travel as a request id (job data from another process is checked again). */
-export function isSaneRequestId(value: unknown): value is string {
-  return typeof value === 'string' && SANE_REQUEST_ID.test(value);
+/** `value` when it may travel as a request id, else undefined (job data from another process is checked again). */
+export function saneRequestId(value: unknown): string | undefined {
+  return typeof value === 'string' && SANE_REQUEST_ID.test(value) ? value : undefined;
+}
+
+/** Whom a piece of work is for: the request's logger (its lines carry the request id) and that id, to send on. */
+export interface RequestOrigin {
+  log?: Logger;
+  requestId?: string;
 }

@@ -12,7 +12,7 @@ import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Request, RequestHandler, Response } from 'express';
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
-import { requestIdFrom } from './context';
+import { requestIdFrom, type RequestOrigin } from './context';
 import { ApiError } from './errors';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
@@ -44,6 +44,11 @@ export function requestLog(req: IncomingMessage, fallback?: Logger): Logger | un
 /** The request's X-Request-Id as the edge took or made it (undefined for a request the edge never saw). */
 export function requestIdOf(req: IncomingMessage): string | undefined {
   return states.get(req)?.requestId;
+}
+
+/** The request's logger (`fallback` for a request the edge never saw) and its request id. */
+export function originOf(req: IncomingMessage, fallback?: Logger): RequestOrigin {
+  return { log: requestLog(req) ?? fallback, requestId: requestIdOf(req) };
 }
 
 /** The route pattern that answered (e.g. `/api/v1/cases/:caseId`), or `unmatched`: never the raw URL. */

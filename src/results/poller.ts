@@ -5,7 +5,7 @@
  * restarts and is shared by every gateway process; nothing is polled from an in-memory timer.
  */
 import { DelayedError, Queue, Worker, type ConnectionOptions, type Job, type Telemetry } from 'bullmq';
-import { isSaneRequestId } from '../platform/context';
+import { saneRequestId } from '../platform/context';
 import type { GatewayConfig } from '../config/loader';
 import { expressionBudget } from '../config/loader';
 import type { SystemConfig } from '../config/schema';
@@ -92,7 +92,7 @@ export class ResultPoller {
 
   private async poll(job: Job<PollJob>, token: string | undefined): Promise<void> {
     const { caseId, systemId, receiptNo, since } = job.data;
-    const requestId = isSaneRequestId(job.data.requestId) ? job.data.requestId : undefined;
+    const requestId = saneRequestId(job.data.requestId);
     const log = this.deps.log.child({ caseId, systemId, ...(requestId ? { requestId } : {}), receiptNo });
     const system = this.deps.config().systems.get(systemId);
     const poll = system?.result?.mode === 'poll' ? system.result.poll : undefined;

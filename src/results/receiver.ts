@@ -18,6 +18,7 @@ import { compileExpression } from '../platform/expressions';
 import { maskPersonalData } from '../platform/privacy';
 import { safeEqual } from '../platform/signing';
 import type { Logger } from '../platform/logger';
+import type { RequestOrigin } from '../platform/context';
 import type { Metrics } from '../platform/metrics';
 import { inSpan, SpanKind } from '../platform/tracing';
 import { bytesOf, unmatchedId, type UnmatchedCap, type UnmatchedCursor, type UnmatchedPage } from './unmatched-store';
@@ -44,12 +45,6 @@ export interface ReceiveOutcome {
   systemId: string;
   /** The same result was already recorded: nothing changed. */
   duplicate: boolean;
-}
-
-/** Where a pushed result came from: the push request's logger (its lines carry its request id) and that id. */
-export interface PushOrigin {
-  log?: Logger;
-  requestId?: string;
 }
 
 export interface ResultReceiverDeps {
@@ -131,12 +126,12 @@ export class ResultReceiver {
    * Records a pushed (or polled) result. Throws ApiError unknown_case after parking an unmatched one,
    * or unmatched_full when its system's cap leaves no room to park it (then nothing is stored).
    */
-  async receive(systemId: string, pushed: unknown, from: PushOrigin = {}): Promise<ReceiveOutcome> {
+  async receive(systemId: string, pushed: unknown, from: RequestOrigin = {}): Promise<ReceiveOutcome> {
     const system = this.system(systemId);
     return inSpan(`result ${systemId}`, SpanKind.INTERNAL, { 'ow.system_id': systemId, 'ow.result_source': 'push' }, () => this.receivePushed(system, pushed, from));
   }
 
-  private async receivePushed(system: SystemConfig, pushed: unknown, from: PushOrigin): Promise<ReceiveOutcome> {
+  private async receivePushed(system: SystemConfig, pushed: unknown, from: RequestOrigin): Promise<ReceiveOutcome> {
     const systemId = system.id;
     const log = from.log ?? this.deps.log;
     const count = (outcome: 'recorded' | 'duplicate' | 'unmatched' | 'refused') => this.deps.metrics?.results.inc({ systemId, source: 'push', outcome });

@@ -8,7 +8,7 @@ import { seesFullData } from '../platform/auth';
 import { ApiError, parseRequest } from '../platform/errors';
 import { maskDeep } from '../platform/privacy';
 import { jsonBody } from '../platform/json-body';
-import { requestIdOf, requestLog } from '../platform/http-observe';
+import { originOf } from '../platform/http-observe';
 import { pushAnswerSchema, rematchAnswerSchema, unmatchedListQuerySchema, unmatchedPageSchema, type AuditEntry, type RematchAnswer, type UnmatchedPageAnswer } from '../api-schemas';
 import { answer, errors, json, OPS, OPS_ERRORS, pathParam, SYSTEM } from '../api-docs';
 import { route } from '../platform/route';
@@ -69,7 +69,7 @@ export function resultRoutes(deps: ResultRoutesDeps): Router {
     (req, _res, next) => next(req.is('application/json') ? undefined : new ApiError('unsupported_media_type')),
     ...jsonBody(deps.bodyLimit),
     async (req, res) => {
-      const outcome = await deps.results.receive(String(req.params.systemId), req.body, { log: requestLog(req), requestId: requestIdOf(req) });
+      const outcome = await deps.results.receive(String(req.params.systemId), req.body, originOf(req));
       res.json({ accepted: true, caseId: outcome.caseId, duplicate: outcome.duplicate });
     },
   );

@@ -5,7 +5,7 @@
  * takes, ResultReceiver.receive. Anything refused is answered with a SOAP Fault and changes nothing.
  */
 import { credentialRefused } from '../platform/access';
-import { reenterRequest, requestIdOf, requestLog } from '../platform/http-observe';
+import { originOf, reenterRequest, requestLog } from '../platform/http-observe';
 import { Router, raw, type ErrorRequestHandler, type Request } from 'express';
 import { PushResultEndpoint, pushResultWsdl, type PushCall } from '../../adapters/soap/push-result';
 import { faultEnvelope, faultStatus } from '../../adapters/soap/soap.faults';
@@ -132,8 +132,7 @@ export function soapResultRoutes(deps: SoapResultDeps): Router {
     reenterRequest,
     async (req, res) => {
     const endpoint = await ready();
-    const requestId = requestIdOf(req);
-    const push: PushCall = { log: requestLog(req, log), ...(requestId ? { requestId } : {}) };
+    const push: PushCall = originOf(req, log);
     const answer = await endpoint.handle({ body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), headers: req.headers, url: req.originalUrl }, push);
     if (answer.refused) push.log!.warn({ reason: answer.refused }, 'SOAP PushResult refused before parsing');
     // A refused UsernameToken counts against the address, as any failed authentication; an address

@@ -5,7 +5,7 @@
  * ResultReceiver.receive. Every answer, refusals included, is an XML acknowledgement, in the
  * system's charset once the caller has proved to be it. A refused body changes nothing.
  */
-import { reenterRequest, requestIdOf, requestLog } from '../platform/http-observe';
+import { originOf, reenterRequest, requestLog } from '../platform/http-observe';
 import { Router, raw, type ErrorRequestHandler, type Response } from 'express';
 import { ackReply, readPushedXml, XmlPushRefused, type XmlAck } from '../../adapters/xml/xml.push';
 import type { Charset } from '../platform/charset';
@@ -65,7 +65,7 @@ export function xmlResultRoutes(deps: XmlResultRoutesDeps): Router {
         requestLog(req, deps.log).warn({ systemId: system.id, reason: err.reason, err: err.message }, 'XML result refused');
         throw new ApiError('invalid_xml', err.message);
       }
-      const outcome = await deps.results.receive(system.id, document, { log: requestLog(req), requestId: requestIdOf(req) });
+      const outcome = await deps.results.receive(system.id, document, originOf(req));
       sendAck(res, 200, { code: '0', msg: '成功', caseId: outcome.caseId, duplicate: outcome.duplicate ? 'true' : 'false' }, system.charset);
     },
   );

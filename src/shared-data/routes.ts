@@ -10,7 +10,7 @@ import { answer, body, errors, INTAKE, OPS, OPS_ERRORS } from '../api-docs';
 import { route } from '../platform/route';
 import { ApiError, parseRequest } from '../platform/errors';
 import { jsonBody } from '../platform/json-body';
-import { requestIdOf, requestLog } from '../platform/http-observe';
+import { originOf } from '../platform/http-observe';
 import { sharedDataQuerySchema, type SharedDataService } from './service';
 
 export interface SharedDataRoutesDeps {
@@ -67,7 +67,7 @@ export function sharedDataRoutes(deps: SharedDataRoutesDeps): Router {
     async (req, res) => {
       const receivedAt = Number(res.locals.receivedAt);
       // Typed as documented (docs/openapi.yaml): a documented field missing or of another type fails the typecheck.
-      const answer: z.infer<typeof sharedDataAnswerSchema> = await deps.service.query(req.body, operatorOf(req).who, receivedAt, { log: requestLog(req), requestId: requestIdOf(req) });
+      const answer: z.infer<typeof sharedDataAnswerSchema> = await deps.service.query(req.body, operatorOf(req).who, receivedAt, originOf(req));
       // How long the gateway took from the request's arrival: the deadline's own clock, for callers and tests.
       res.set('Server-Timing', `total;dur=${Date.now() - receivedAt}`);
       res.json(answer);

@@ -20,6 +20,7 @@ import type { CircuitBreakers } from '../delivery/circuit';
 import { errorMessage } from '../platform/failure';
 import { ApiError, issueDetails } from '../platform/errors';
 import type { Logger } from '../platform/logger';
+import type { RequestOrigin } from '../platform/context';
 import { mask, maskPersonalData } from '../platform/privacy';
 import { LuaScripts } from '../platform/lua';
 import type { RedisClient } from '../platform/redis';
@@ -153,11 +154,8 @@ function plainObject(value: unknown): Record<string, unknown> | undefined {
   return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
 }
 
-/** Who asked: the request's logger (its lines carry the request id) and that id, sent on to the sources. */
-export interface LookupOrigin {
-  log?: Logger;
-  requestId?: string;
-}
+/** Who asked, once the service's own logger stands in for a request's that has none. */
+type Asker = RequestOrigin & { log: Logger };
 
 export class SharedDataService {
   readonly sources: LookupSources;
@@ -210,7 +208,7 @@ export class SharedDataService {
    * `receivedAt`: when the request arrived (epoch ms); the deadline counts from then, not from when
    * it was parsed. `from`: the request's logger and id; the sources are sent the id as X-Request-Id.
    */
-  async query(body: unknown, who: string, receivedAt = Date.now(), from: LookupOrigin = {}): Promise<SharedDataAnswer> {
+  async query(body: unknown, who: string, receivedAt = Date.now(), from: RequestOrigin = {}): Promise<SharedDataAnswer> {
     const started = receivedAt;
     const log = from.log ?? this.deps.log;
     const origin = { log, ...(from.requestId ? { requestId: from.requestId } : {}) };
@@ -296,7 +294,7 @@ export class SharedDataService {
   }
 
   /** One kind: from the cache, else from every source at once; the first `found` wins. */
-  private async document(kind: string, query: SharedDataQuery, purposeLabel: string, subject: string, queryId: string, deadline: AbortSignal, started: number, deadlineMs: number, origin: Required<Pick<LookupOrigin, 'log'>> & LookupOrigin): Promise<SharedDocument> {
+  private async document(kind: string, query: SharedDataQuery, purposeLabel: string, subject: string, queryId: string, deadline: AbortSignal, started: number, deadlineMs: number, origin: Asker): Promise<SharedDocument> {
     const spec = this.deps.config().sharedData.documents[kind]!;
     const ttlMs = parseDuration(spec.cacheTtl) ?? 0;
     const key = this.cacheKey(subject, kind, query.purpose);
@@ -338,7 +336,7 @@ export class SharedDataService {
   }
 
   /** Asks one source about one kind; never rejects, and settles by the deadline at the latest. */
-  private async ask(systemId: string, kind: string, query: SharedDataQuery, queryId: string, deadline: AbortSignal, deadlineMs: number, origin: Required<Pick<LookupOrigin, 'log'>> & LookupOrigin): Promise<Outcome> {
+  private async ask(systemId: string, kind: string, query: SharedDataQuery, queryId: string, deadline: AbortSignal, deadlineMs: number, origin: Asker): Promise<Outcome> {
     const t0 = Date.now();
     const elapsed = () => Date.now() - t0;
     const fail = (status: 'error' | 'timeout', error: string): Outcome => ({ kind, source: systemId, status, ms: elapsed(), error });
@@ -365,7 +363,7 @@ export class SharedDataService {
     return Promise.race([work, cutOff]);
   }
 
-  private async exchange(source: LookupSource, kind: string, query: SharedDataQuery, queryId: string, signal: AbortSignal, fail: (status: 'error', error: string) => Outcome, origin: Required<Pick<LookupOrigin, 'log'>> & LookupOrigin): Promise<Outcome> {
+  private async exchange(source: LookupSource, kind: string, query: SharedDataQuery, queryId: string, signal: AbortSignal, fail: (status: 'error', error: string) => Outcome, origin: Asker): Promise<Outcome> {
     const { system, lookup } = source;
     const secrets = secretsOf(system.auth);
     const masked = (text: string) => maskPersonalData(text, secrets).slice(0, 300);

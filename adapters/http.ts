@@ -53,9 +53,7 @@ class ReplyTooLong extends Error {
 export function httpClient(system: Pick<SystemConfig, 'id' | 'timeoutMs' | 'concurrency'>, maxReplyBytes: number): HttpClient {
   const { id, timeoutMs } = system;
   // undici's own timers measure idleness, not the whole exchange: they are only a backstop here.
-  // A plain-HTTP system is asked for through the proxy (absolute URL, as curl and axios do), not
-  // tunnelled with CONNECT, which proxies commonly allow to port 443 only.
-  const dispatcher = new EnvHttpProxyAgent({ connections: system.concurrency, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connect: { timeout: timeoutMs }, proxyTunnel: false });
+  const dispatcher = outboundAgent({ connections: system.concurrency, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connect: { timeout: timeoutMs } });
   return {
     async request({ method, url, headers, body, signal, requestId }) {
       const cutOff = new AbortController();
@@ -106,6 +104,16 @@ export function httpClient(system: Pick<SystemConfig, 'id' | 'timeoutMs' | 'conc
       await dispatcher.destroy();
     },
   };
+}
+
+/**
+ * A keep-alive pool for what the gateway sends out, deliveries and material fetches alike: HTTP_PROXY,
+ * HTTPS_PROXY and NO_PROXY are honoured as they were at start. A plain-HTTP target is asked for
+ * through the proxy (absolute URL, as curl does), not tunnelled with CONNECT, which proxies commonly
+ * allow to port 443 only.
+ */
+export function outboundAgent(options: EnvHttpProxyAgent.Options = {}): EnvHttpProxyAgent {
+  return new EnvHttpProxyAgent({ ...options, proxyTunnel: false });
 }
 
 /**
@@ -208,7 +216,7 @@ export function transportError(systemId: string, timeoutMs: number, err: unknown
 }
 
 /** The network error's code (ECONNREFUSED, ENOTFOUND, …), else its first line. */
-function failureCode(err: unknown): string {
+export function failureCode(err: unknown): string {
   // undici reports a connection the system closed mid-exchange as its own socket error: a reset, as Node says.
   if (err instanceof undiciErrors.SocketError) return 'ECONNRESET';
   if (err instanceof Error && err.name === 'AbortError') return 'aborted';

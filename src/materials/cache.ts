@@ -14,7 +14,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { EnvHttpProxyAgent, request } from 'undici';
+import { request } from 'undici';
+import { failureCode, outboundAgent } from '../../adapters/http';
 import type { Case, Material } from '../cases/model';
 import type { GatewayConfig } from '../config/loader';
 import { egressRefusal } from '../config/egress';
@@ -87,8 +88,8 @@ export class MaterialCache {
   /** Files being read by deliveries in this process, which eviction leaves alone. */
   private readonly inUse = new Map<string, number>();
   private evicting?: Promise<void>;
-  /** One keep-alive pool for the material stores; HTTP_PROXY, HTTPS_PROXY and NO_PROXY as for deliveries. */
-  private readonly stores = new EnvHttpProxyAgent({ proxyTunnel: false });
+  /** One keep-alive pool for the material stores, through a proxy as deliveries go. */
+  private readonly stores = outboundAgent();
 
   constructor(private readonly deps: MaterialCacheDeps) {
     this.root = path.resolve(deps.dataDir, 'materials');
@@ -196,7 +197,7 @@ export class MaterialCache {
         reply = await request(url, { method: 'GET', signal, headers: { Accept: '*/*', ...storeAuth(store) }, dispatcher: this.stores });
       } catch (err) {
         this.deps.onFetch?.(storeId, 'failed', 0);
-        throw new MaterialStoreError(`materials[${index}] (${material.kind}): material store ${storeId} could not be reached (${(err as { code?: string }).code ?? errorMessage(err).split('\n')[0]})`, undefined, { cause: err });
+        throw new MaterialStoreError(`materials[${index}] (${material.kind}): material store ${storeId} could not be reached (${failureCode(err)})`, undefined, { cause: err });
       }
       const status = reply.statusCode;
       const location = reply.headers.location;

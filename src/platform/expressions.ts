@@ -10,6 +10,7 @@
  */
 import jsonata from 'jsonata';
 import { RE2JS } from 're2js';
+import { DEFER, fastEvaluator } from './expressions-fast';
 
 export interface ExpressionBudget {
   /** Wall-clock milliseconds one evaluation may run. */
@@ -108,9 +109,15 @@ export function compileExpression(source: string, budget: ExpressionBudget = DEF
   } catch (err) {
     throw err instanceof ExpressionError ? err : new ExpressionError((err as JsonataError).message ?? String(err), 'syntax', { cause: err });
   }
+  // Field renames, single paths and status checks are answered directly, with JSONata's results.
+  const fast = fastEvaluator(expression.ast());
   const compiled: CompiledExpression = {
     source,
     async evaluate(input, bindings) {
+      if (fast) {
+        const value = fast(input);
+        if (value !== DEFER) return value;
+      }
       try {
         return await expression.evaluate(input, bindings);
       } catch (err) {

@@ -56,6 +56,12 @@ describe.each(['SM2-SM3', 'Ed25519'] as const)('%s seals', (alg) => {
     expect(sealer.verify({ seal: again, payload: tampered, now: ISSUED }).changed).toEqual(['/spouseName']);
   });
 
+  it('never gives two seals the same salt, across the refills of the pool salts are cut from', () => {
+    const salts = Array.from({ length: 700 }, () => sealer.seal({ payloadBytes: Buffer.from('x'), purpose: seal.purpose, caseId: seal.caseId, systemId: seal.systemId, now: ISSUED }).salt!);
+    expect(new Set(salts).size).toBe(salts.length);
+    for (const salt of salts) expect(Buffer.from(salt, 'base64').equals(Buffer.alloc(16))).toBe(false);
+  });
+
   it('signs in the contract encoding', () => {
     const signature = Buffer.from(seal.signature, 'base64');
     if (alg === 'Ed25519') {

@@ -13,4 +13,15 @@ describe('a log line', () => {
     expect(JSON.parse(lines[0]!).applicant.idNumber).toBe('[redacted]');
     expect(JSON.parse(lines[1]!).msg).toBe('plain text');
   });
+
+  it('never carries a secret named in its object (at the top or one level down) or in a child logger’s bindings', () => {
+    const lines: string[] = [];
+    const log = pino(loggerOptions('debug'), { write: (line: string) => void lines.push(line) });
+    const child = log.child({ caseId: 'QZ-1', token: 'tok-in-binding', phone: '13900000000' });
+    child.info({ token: 'tok-top', headers: { authorization: 'Bearer abc', cookie: 'sid=1', accept: 'text/plain' }, system: { id: 'city-a', secret: 's3cret', phone: '13800000000' } }, 'called');
+    const text = lines.join('\n');
+    for (const secret of ['tok-in-binding', '13900000000', 'tok-top', 'Bearer abc', 'sid=1', 's3cret', '13800000000']) expect(text).not.toContain(secret);
+    const line = JSON.parse(lines[0]!);
+    expect(line).toMatchObject({ caseId: 'QZ-1', token: '[redacted]', phone: '[redacted]', headers: { authorization: '[redacted]', cookie: '[redacted]', accept: 'text/plain' }, system: { id: 'city-a', secret: '[redacted]', phone: '[redacted]' } });
+  });
 });

@@ -1,13 +1,15 @@
 /**
  * `npm run bench [-- --concurrency 64 --n 20000 --fanout 1 --max-seconds 900 --monitor-cases 50
- * --cpu-prof --seal on|off --workers N --ledger embedded|postgres --node-red on|off]`: how much the
+ * --cpu-prof --seal on|off --workers N --ledger embedded|postgres --node-red on|off --redis socket|tcp]`: how much the
  * gateway costs on top of the queue engine it stands on, all on this machine, in one run:
  *
  *   G   the gateway as `npm start` runs it (dist/src/main.js), REDIS_URL at a fresh redis-server
- *       (AOF everysec), a generated config with `fanout` REST systems pointing at a stand-in; with
+ *       (AOF everysec) through its Unix socket, as the embedded default reaches its own (`--redis tcp`:
+ *       through loopback TCP, as a Redis on another host is reached), a generated config with `fanout` REST systems pointing at a stand-in; with
  *       `--workers N`, as deployed instead: one api and N worker processes (OW_ROLE), the ledger at
  *       BENCH_DATABASE_URL;
- *   B1  raw BullMQ: an express handler doing `queue.add`, a bare Worker posting to the same stand-in;
+ *   B1  raw BullMQ: an express handler doing `queue.add`, a bare Worker posting to the same stand-in,
+ *       on the same Redis reached the same way;
  *   NR  the peer a team would pick instead: Node-RED 4 doing the same job as a flow (http in → the
  *       same JSONata mapping in a change node → one http request per target to the same stand-in →
  *       http response; scripts/bench-node-red.ts), synchronous and in memory (`--node-red off` skips it);
@@ -59,10 +61,12 @@ interface Options {
   ledger: 'embedded' | 'postgres';
   /** `--node-red off`: no Node-RED phase (profiling runs). */
   nodeRed: boolean;
+  /** How G and B1 reach Redis: its Unix socket (the default, as the embedded Redis is reached) or loopback TCP. */
+  redis: 'socket' | 'tcp';
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { concurrency: 64, n: 20_000, fanout: 1, maxSeconds: 900, workerConcurrency: 32, monitorCases: 50, cpuProf: false, seal: true, workers: 0, ledger: 'embedded', nodeRed: true };
+  const o: Options = { concurrency: 64, n: 20_000, fanout: 1, maxSeconds: 900, workerConcurrency: 32, monitorCases: 50, cpuProf: false, seal: true, workers: 0, ledger: 'embedded', nodeRed: true, redis: 'socket' };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i]!, argv[i + 1] ?? ''];
     if (flag === '--cpu-prof') {
@@ -84,7 +88,8 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--workers') o.workers = value === '0' ? 0 : int();
     else if (flag === '--node-red' && (value === 'on' || value === 'off')) o.nodeRed = value === 'on';
     else if (flag === '--ledger' && (value === 'embedded' || value === 'postgres')) o.ledger = value;
-    else throw new Error(`unknown flag ${flag} (--concurrency, --n, --fanout, --max-seconds, --monitor-cases, --cpu-prof, --seal on|off, --workers N, --ledger embedded|postgres, --node-red on|off)`);
+    else if (flag === '--redis' && (value === 'socket' || value === 'tcp')) o.redis = value;
+    else throw new Error(`unknown flag ${flag} (--concurrency, --n, --fanout, --max-seconds, --monitor-cases, --cpu-prof, --seal on|off, --workers N, --ledger embedded|postgres, --node-red on|off, --redis socket|tcp)`);
   }
   if (o.fanout > 3) throw new Error('--fanout is 1, 2 or 3');
   if (o.workers > 0 && !process.env.BENCH_DATABASE_URL) throw new Error('--workers needs BENCH_DATABASE_URL: api and worker processes share one PostgreSQL ledger');
@@ -179,7 +184,7 @@ async function load(url: string, options: Options, prefix: string, sentAt = new 
   return result;
 }
 
-// --- B1: raw BullMQ, in a process of its own (run as `bench.js --b1 <redisUrl> <port> <target>`) ---
+// --- B1: raw BullMQ, in a process of its own (run as `bench.js --b1 <redis URL or socket path> <port> <target>`) ---
 
 async function b1Server(redisUrl: string, port: number, target: string, concurrency: number): Promise<void> {
   const { Queue, Worker } = await import('bullmq');
@@ -433,9 +438,12 @@ async function main(argv: string[]): Promise<void> {
 
   // A fresh redis-server, append-only with fsync every second, as production runs it.
   const redisPort = await freePort();
-  const redisServer = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', tmp, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--daemonize', 'no'], { stdio: 'ignore' });
+  const socket = path.join(tmp, 'redis.sock');
+  const redisServer = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--unixsocket', socket, '--unixsocketperm', '700', '--dir', tmp, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--daemonize', 'no'], { stdio: 'ignore' });
   children.push(redisServer);
+  // The bench's own reading (INFO, MONITOR) goes through TCP; the servers measured, as --redis says.
   const redisUrl = `redis://127.0.0.1:${redisPort}`;
+  const serversRedis = options.redis === 'socket' ? { url: `unix://${socket}`, ioredis: socket } : { url: redisUrl, ioredis: redisUrl };
   const redis = new Redis(redisUrl, { retryStrategy: (n) => (n > 50 ? null : 100) });
   redis.on('error', () => undefined); // refused until redis-server is up; retried above
   await redis.ping();
@@ -446,7 +454,7 @@ async function main(argv: string[]): Promise<void> {
   // The machine is shared: the 1-minute load average, sampled through the run, says how much.
   const load1: number[] = [os.loadavg()[0]!];
   const loadSampler = setInterval(() => load1.push(os.loadavg()[0]!), 5000);
-  say(`bench: n ${options.n}, concurrency ${options.concurrency}, fan-out ${options.fanout}, worker concurrency ${options.workerConcurrency}, seal ${options.seal ? 'on' : 'off'}; ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), node ${process.version}; logs in ${tmp}`);
+  say(`bench: n ${options.n}, concurrency ${options.concurrency}, fan-out ${options.fanout}, worker concurrency ${options.workerConcurrency}, seal ${options.seal ? 'on' : 'off'}, Redis through ${options.redis === 'socket' ? 'its Unix socket' : 'loopback TCP'}; ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), node ${process.version}; logs in ${tmp}`);
 
   // G: the gateway as `npm start` runs it.
   const configDir = path.join(tmp, 'config');
@@ -477,7 +485,7 @@ async function main(argv: string[]): Promise<void> {
       env: {
         PATH: process.env.PATH,
         LOG_LEVEL: 'warn',
-        REDIS_URL: redisUrl,
+        REDIS_URL: serversRedis.url,
         OW_CONFIG_DIR: configDir,
         OW_DATA_DIR: path.join(tmp, `data-${i}`),
         PORT: String(port),
@@ -499,7 +507,7 @@ async function main(argv: string[]): Promise<void> {
   // B1: raw BullMQ on the same Redis, emptied first.
   await redis.flushall();
   const b1Port = await freePort();
-  const b1 = spawn(process.execPath, [__filename, '--b1', redisUrl, String(b1Port), `${standIn.url}/b1/cases`, String(options.workerConcurrency)], { env: { ...process.env, BENCH_TARGETS: systems.join(',') }, stdio: ['ignore', log, log] });
+  const b1 = spawn(process.execPath, [__filename, '--b1', serversRedis.ioredis, String(b1Port), `${standIn.url}/b1/cases`, String(options.workerConcurrency)], { env: { ...process.env, BENCH_TARGETS: systems.join(',') }, stdio: ['ignore', log, log] });
   children.push(b1);
   say('B1 (raw BullMQ): starting…');
   phases.push(await runServerPhase('B1 raw BullMQ', [{ child: b1, url: `http://127.0.0.1:${b1Port}` }], redisUrl, redis, standIn, options, deadline));
@@ -567,7 +575,7 @@ async function main(argv: string[]): Promise<void> {
     nproc: os.cpus().length,
     cpu: os.cpus()[0]?.model.trim(),
     node: process.version,
-    redis: 'redis-server, appendonly yes, appendfsync everysec',
+    redis: `redis-server, appendonly yes, appendfsync everysec, reached through ${options.redis === 'socket' ? 'its Unix socket' : 'loopback TCP'}`,
     loadAverage1m: { atStart: load1[0], atEnd: load1[load1.length - 1], min: Math.min(...load1), max: Math.max(...load1) },
   };
   const report = { at: new Date().toISOString(), machine, options, phases, ratios, targets };

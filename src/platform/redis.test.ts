@@ -8,6 +8,13 @@ describe('REDIS_URL', () => {
     expect(parseRedisUrl('rediss://u:p@redis.example:6380/2')).toEqual({ kind: 'standalone', url: 'rediss://u:p@redis.example:6380/2' });
   });
 
+  it('reads one server on this machine by its Unix socket, with a database and a password', () => {
+    expect(parseRedisUrl('unix:///var/run/redis/redis.sock')).toEqual({ kind: 'socket', path: '/var/run/redis/redis.sock', db: 0 });
+    expect(parseRedisUrl('unix://:s%40cret@/srv/ow/data/redis/redis.sock?db=2')).toEqual({ kind: 'socket', path: '/srv/ow/data/redis/redis.sock', db: 2, password: 's@cret' });
+    // A relative path has no meaning to a service started from elsewhere.
+    expect(() => parseRedisUrl('unix://data/redis.sock')).toThrow(RedisUrlError);
+  });
+
   it('reads a Cluster from any of its nodes, with the data nodes\' user and password', () => {
     expect(parseRedisUrl('redis-cluster://ow:s%40cret@10.0.0.1:7000,10.0.0.2,[::1]:7002')).toEqual({
       kind: 'cluster',

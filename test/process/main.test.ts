@@ -1,10 +1,11 @@
 /**
  * `npm start` as an operator runs it: the built gateway as a real child process.
  */
-import { execSync, spawn, type ChildProcess } from 'node:child_process';
+import { execSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { eventually, legacyServer, replyJson, restSystem, sampleCase, submit, writeConfig, type LegacyServer } from '../support/harness';
 import { freePort } from '../support/redis-server';
 
@@ -77,6 +78,22 @@ describe('npm start (dist/src/main.js)', () => {
     expect((await submit(gateway, c)).status).toBe(202);
     await eventually(async () => expect(legacy.received.some((x) => (x.json as { bizNo: string }).bizNo === c.caseId)).toBe(true));
     expect(fs.readdirSync(path.join(cwd, 'data/redis')).some((f) => f.startsWith('appendonly'))).toBe(true);
+    // It holds every case and has no password: it listens on no TCP port, only on a socket its user alone may open.
+    const socket = path.join(cwd, 'data/redis/redis.sock');
+    expect(fs.statSync(socket).isSocket()).toBe(true);
+    expect(fs.statSync(socket).mode & 0o777).toBe(0o700);
+    const redis = new Redis({ path: socket });
+    try {
+      expect(await redis.config('GET', 'port')).toEqual(['port', '0']);
+    } finally {
+      redis.disconnect();
+    }
+    if (process.getuid?.() === 0) {
+      // Another user of the machine (nobody) is refused at the socket itself, in folders anyone may enter.
+      fs.chmodSync(cwd, 0o755);
+      const other = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', `require('net').connect(${JSON.stringify(socket)}).on('error', (e) => { console.log(e.code); process.exit(0); }).on('connect', () => { console.log('connected'); process.exit(0); })`], { encoding: 'utf8' });
+      expect(other.stdout.trim()).toBe('EACCES');
+    }
 
     r.child.kill('SIGTERM');
     expect(await r.exited).toBe(0);

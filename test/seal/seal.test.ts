@@ -261,5 +261,17 @@ describe('limits', () => {
 
   it('refuses to issue a seal its own verifier would call malformed', () => {
     expect(() => openSealer('Ed25519').seal({ document: {}, purpose: 'x'.repeat(501), caseId: 'c', systemId: 's' })).toThrow(/purpose/);
+    expect(() => openSealer('Ed25519').seal({ document: {}, purpose: 'p', caseId: 'c'.repeat(201), systemId: 's' })).toThrow(/caseId/);
+    expect(() => openSealer('Ed25519').seal({ document: {}, purpose: 'p', caseId: 'c', systemId: 's', materials: [{ kind: 'k'.repeat(65), sha256: 'a'.repeat(64), sm3: 'b'.repeat(64) }] })).toThrow(/materials/);
+  });
+
+  it('issues seals, previews and seals with materials that the full seal schema accepts, as a verifier reads them', () => {
+    for (const alg of ['SM2-SM3', 'Ed25519'] as const) {
+      const sealer = openSealer(alg);
+      const request = { document: marriageRecord(), purpose: '办理出具房改核查证明（330800-FG-001）', caseId: 'QZ-1', systemId: 'city-a', materials: [{ kind: 'ID_CARD', sha256: 'a'.repeat(64), sm3: 'b'.repeat(64) }] };
+      for (const seal of [sealer.seal(request), sealer.preview(request), sealer.seal({ ...request, payloadBytes: Buffer.from('<xml/>'), document: undefined })]) {
+        expect(sealObjectSchema.strict().safeParse(JSON.parse(JSON.stringify(seal))).error).toBeUndefined();
+      }
+    }
   });
 });

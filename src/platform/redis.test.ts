@@ -1,5 +1,8 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Cluster, Redis } from 'ioredis';
-import { createRedis, isCluster, isRedisUnavailable, parseRedisUrl, RedisUrlError } from './redis';
+import { createRedis, isCluster, isRedisUnavailable, launchEmbeddedRedis, parseRedisUrl, RedisUrlError } from './redis';
 import { jobIdFor, queueName } from '../delivery/queues';
 
 describe('REDIS_URL', () => {
@@ -102,4 +105,28 @@ describe('BullMQ names on a Cluster', () => {
     // No case id holds a ".", so no other case maps to "case.12345".
     expect(/^[A-Za-z0-9_-]+$/.test(jobIdFor('12345'))).toBe(false);
   });
+});
+
+describe('the embedded redis-server', () => {
+  it('when its data folder’s path is too long for a socket, then it listens in a private folder of its own, gone when it stops', async () => {
+    const deep = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ow-embedded-')), 'a-data-folder-name-long-enough'.repeat(3), 'redis');
+    const embedded = await launchEmbeddedRedis(deep);
+    const target = parseRedisUrl(embedded.url);
+    if (target.kind !== 'socket') throw new Error(`expected a socket, got ${embedded.url}`);
+    const folder = path.dirname(target.path);
+    try {
+      expect(folder.startsWith(os.tmpdir())).toBe(true);
+      expect(fs.statSync(folder).mode & 0o777).toBe(0o700);
+      const client = createRedis(embedded.url, 'worker');
+      try {
+        expect(await client.ping()).toBe('PONG');
+      } finally {
+        client.disconnect();
+      }
+    } finally {
+      await embedded.stop();
+    }
+    expect(fs.existsSync(folder)).toBe(false);
+    expect(fs.existsSync(deep)).toBe(true);
+  }, 30_000);
 });

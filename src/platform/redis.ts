@@ -348,6 +348,8 @@ export async function launchEmbeddedRedis(dataDir: string, signal?: AbortSignal)
       clearTimeout(timer);
       kill();
       await gone;
+      // A private folder made for the socket goes with it; the data folder stays.
+      if (path.dirname(socket) !== path.resolve(dataDir)) fs.rmSync(path.dirname(socket), { recursive: true, force: true });
     },
   };
 }

@@ -71,32 +71,37 @@ describe('npm start (dist/src/main.js)', () => {
     const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'ow-start-'));
     const port = await freePort();
     const r = run({ ...tokens, OW_CONFIG_DIR: configDir, PORT: String(port) }, cwd);
-    const gateway = { url: `http://127.0.0.1:${port}` };
-    // The embedded ledger (PGlite) starts with the process: slow on a loaded machine.
-    await eventually(async () => expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200), 90_000);
-    const c = sampleCase();
-    expect((await submit(gateway, c)).status).toBe(202);
-    await eventually(async () => expect(legacy.received.some((x) => (x.json as { bizNo: string }).bizNo === c.caseId)).toBe(true));
-    expect(fs.readdirSync(path.join(cwd, 'data/redis')).some((f) => f.startsWith('appendonly'))).toBe(true);
-    // It holds every case and has no password: it listens on no TCP port, only on a socket its user alone may open.
-    const socket = path.join(cwd, 'data/redis/redis.sock');
-    expect(fs.statSync(socket).isSocket()).toBe(true);
-    expect(fs.statSync(socket).mode & 0o777).toBe(0o700);
-    const redis = new Redis({ path: socket });
+    // A failed expectation must not leave the gateway (and its Redis) running: the file would never end.
     try {
-      expect(await redis.config('GET', 'port')).toEqual(['port', '0']);
-    } finally {
-      redis.disconnect();
-    }
-    if (process.getuid?.() === 0) {
-      // Another user of the machine (nobody) is refused at the socket itself, in folders anyone may enter.
-      fs.chmodSync(cwd, 0o755);
-      const other = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', `require('net').connect(${JSON.stringify(socket)}).on('error', (e) => { console.log(e.code); process.exit(0); }).on('connect', () => { console.log('connected'); process.exit(0); })`], { encoding: 'utf8' });
-      expect(other.stdout.trim()).toBe('EACCES');
-    }
+      const gateway = { url: `http://127.0.0.1:${port}` };
+      // The embedded ledger (PGlite) starts with the process: slow on a loaded machine.
+      await eventually(async () => expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200), 90_000);
+      const c = sampleCase();
+      expect((await submit(gateway, c)).status).toBe(202);
+      await eventually(async () => expect(legacy.received.some((x) => (x.json as { bizNo: string }).bizNo === c.caseId)).toBe(true));
+      expect(fs.readdirSync(path.join(cwd, 'data/redis')).some((f) => f.startsWith('appendonly'))).toBe(true);
+      // It holds every case and has no password: it listens on no TCP port, only on a socket its user alone may open.
+      const socket = path.join(cwd, 'data/redis/redis.sock');
+      expect(fs.statSync(socket).isSocket()).toBe(true);
+      expect(fs.statSync(socket).mode & 0o777).toBe(0o700);
+      const redis = new Redis({ path: socket });
+      try {
+        expect(await redis.config('GET', 'port')).toEqual(['port', '0']);
+      } finally {
+        redis.disconnect();
+      }
+      if (process.getuid?.() === 0) {
+        // Another user of the machine (nobody) is refused at the socket itself, in folders anyone may enter.
+        fs.chmodSync(cwd, 0o755);
+        const other = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', `require('net').connect(${JSON.stringify(socket)}).on('error', (e) => { console.log(e.code); process.exit(0); }).on('connect', () => { console.log('connected'); process.exit(0); })`], { encoding: 'utf8' });
+        expect(other.stdout.trim()).toBe('EACCES');
+      }
 
-    r.child.kill('SIGTERM');
-    expect(await r.exited).toBe(0);
+      r.child.kill('SIGTERM');
+      expect(await r.exited).toBe(0);
+    } finally {
+      if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
+    }
     // The embedded redis-server went with it: nothing listens on its port any more.
     const leftovers = execSync('ps -eo args').toString();
     expect(leftovers).not.toContain(`--dir ${path.join(cwd, 'data/redis')}`);

@@ -59,13 +59,12 @@ function follow(names: string[], input: unknown): unknown {
   return Array.isArray(at) || typeof at === 'function' ? DEFER : at;
 }
 
-/** A value: a plain path or a literal. */
+/** A value of an object's pair (its input already known to be an object): a plain path or a literal. */
 function valueOf(node: Node): FastEvaluator | undefined {
   const names = plainPath(node);
   if (names) return (input) => follow(names, input);
   const lit = literal(node);
-  if (lit) return (input) => (isPlainObject(input) ? lit.value : DEFER);
-  return undefined;
+  return lit ? () => lit.value : undefined;
 }
 
 /** `path = "literal"`, `path != 0`: JSONata is false when the path has no value. */
@@ -77,9 +76,9 @@ function equality(node: Node): FastEvaluator | undefined {
   const equal = node.value === '=';
   return (input) => {
     const value = follow(names, input);
-    if (value === DEFER || value === undefined) return value === DEFER ? DEFER : false;
-    // JSONata compares objects deeply; such a comparison is its to make.
-    if (typeof value === 'object') return DEFER;
+    if (value === undefined) return false;
+    // JSONata compares objects deeply; such a comparison (and an array on the way) is its to make.
+    if (value === DEFER || typeof value === 'object') return DEFER;
     return (value === lit.value) === equal;
   };
 }
@@ -112,5 +111,6 @@ function objectOf(node: Node): FastEvaluator | undefined {
 export function fastEvaluator(ast: unknown): FastEvaluator | undefined {
   if (!isPlainObject(ast)) return undefined;
   const node = ast as Node;
-  return objectOf(node) ?? equality(node) ?? (plainPath(node) ? valueOf(node) : undefined);
+  const names = plainPath(node);
+  return objectOf(node) ?? equality(node) ?? (names ? (input) => follow(names, input) : undefined);
 }

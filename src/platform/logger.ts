@@ -43,7 +43,7 @@ export type { Logger };
  * which ran a redaction over every field of every child logger made: a tenth of the bytes a
  * delivery allocated.
  */
-export const REDACT_PATHS = ['req.headers', 'res.headers', 'headers.cookie', 'body', 'req.body'];
+const REDACT_PATHS = ['req.headers', 'res.headers', 'headers.cookie', 'body', 'req.body'];
 
 /** The options every gateway logger is made with (tests build their capturing logger from them too). */
 export function loggerOptions(level = process.env.LOG_LEVEL ?? 'info'): LoggerOptions {
